@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs a command with a moto server (a real AWS API: DynamoDB, SQS, SSM, CloudWatch, EventBridge)
+# on a free loopback port, exported as AWS_ENDPOINT_URL; stops the server afterwards.
+set -euo pipefail
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+log=$(mktemp)
+python3 -m moto.server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
+for _ in $(seq 1 150); do
+  if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then break; fi
+  kill -0 $pid 2>/dev/null || { cat "$log"; echo "moto server exited" >&2; exit 1; }
+  sleep 0.2
+done
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+"$@"

@@ -1,0 +1,278 @@
+package reply
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// MaxTextBytes is Meta's limit on a message's text.
+const MaxTextBytes = 1000
+
+// Login is how the account is connected to Meta, which decides the Graph host and token kind.
+type Login string
+
+const (
+	LoginInstagram Login = "instagram" // graph.instagram.com, POST /{ig-id}/messages, Instagram user token
+	LoginFacebook  Login = "facebook"  // graph.facebook.com, POST /{page-id}/messages, Page token
+)
+
+// Account is an Instagram professional account replywindow answers for.
+type Account struct {
+	ID              string        `json:"id"`       // the Instagram account id (entry.id in webhooks)
+	Username        string        `json:"username,omitempty"`
+	Login           Login         `json:"login"`
+	PageID          string        `json:"page_id,omitempty"` // Facebook Login only
+	TokenParam      string        `json:"token_param"`       // SSM SecureString name of the access token
+	Rules           []Rule        `json:"rules"`
+	Disclosure      string        `json:"disclosure,omitempty"`        // automated-experience line appended when a rule asks
+	RepeatPerPerson bool          `json:"repeat_per_person,omitempty"` // allow more than one DM per person per media
+	Limits          map[Lane]Limit `json:"limits,omitempty"`           // overrides of Meta's defaults
+	Unhealthy       string        `json:"unhealthy,omitempty"`         // why the account cannot send; "" when healthy
+	UnhealthySince  time.Time     `json:"unhealthy_since,omitzero"`
+	TokenExpiresAt  time.Time     `json:"token_expires_at,omitzero"`
+	Version         int64         `json:"version"`
+	UpdatedAt       time.Time     `json:"updated_at,omitzero"`
+}
+
+// Limit is the account's rate limit for lane.
+func (a Account) Limit(l Lane) Limit {
+	if lim, ok := a.Limits[l]; ok {
+		return lim
+	}
+	return DefaultLimit(l)
+}
+
+// SenderID is the id messages are sent from: the page for Facebook Login, else the account.
+func (a Account) SenderID() string {
+	if a.Login == LoginFacebook {
+		return a.PageID
+	}
+	return a.ID
+}
+
+// Healthy reports whether the account can send.
+func (a Account) Healthy() bool { return a.Unhealthy == "" }
+
+// Validate checks the account and every rule; errors name the rule and the field.
+func (a Account) Validate() error {
+	switch {
+	case a.ID == "":
+		return fmt.Errorf("id: required")
+	case a.Login != LoginInstagram && a.Login != LoginFacebook:
+		return fmt.Errorf("login: %q, want %q or %q", a.Login, LoginInstagram, LoginFacebook)
+	case a.Login == LoginFacebook && a.PageID == "":
+		return fmt.Errorf("page_id: required with facebook login")
+	case a.TokenParam == "":
+		return fmt.Errorf("token_param: required")
+	}
+	if !utf8.ValidString(a.Disclosure) {
+		return fmt.Errorf("disclosure: not valid UTF-8")
+	}
+	for lane, lim := range a.Limits {
+		if lane != LanePosts && lane != LaneLive {
+			return fmt.Errorf("limits: unknown lane %q", lane)
+		}
+		if err := lim.Validate(); err != nil {
+			return fmt.Errorf("limits.%s: %w", lane, err)
+		}
+	}
+	for i, r := range a.Rules {
+		if err := r.validate(a.Disclosure); err != nil {
+			return fmt.Errorf("rules[%d] %q: %w", i, r.Name, err)
+		}
+	}
+	return nil
+}
+
+// MatchMode is how a rule's keywords are compared with the comment.
+type MatchMode string
+
+const (
+	MatchWord     MatchMode = "word"     // a keyword appears as whole word(s)
+	MatchContains MatchMode = "contains" // a keyword appears anywhere
+	MatchExact    MatchMode = "exact"    // the comment is exactly a keyword
+	MatchAny      MatchMode = "any"      // every comment
+)
+
+// Rule chooses the private reply for the comments it matches.
+type Rule struct {
+	Name          string    `json:"name"`
+	Match         MatchMode `json:"match"`
+	Keywords      []string  `json:"keywords,omitempty"`
+	Exclude       []string  `json:"exclude,omitempty"` // words that veto the rule
+	Media         []string  `json:"media,omitempty"`   // only these media ids; empty = all
+	Kinds         []Kind    `json:"kinds,omitempty"`   // only these kinds; empty = all
+	Message       string    `json:"message"`           // may use {username}
+	Disclose      bool      `json:"disclose,omitempty"`
+	PublicReplies []string  `json:"public_replies,omitempty"` // public comment reply variants
+}
+
+// Match is the first rule that matches job, if any.
+func (a Account) Match(job Job) (Rule, bool) {
+	text := Fold(job.Text)
+	for _, r := range a.Rules {
+		if r.matches(job, text) {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+func (r Rule) matches(job Job, folded string) bool {
+	if len(r.Media) > 0 && !contains(r.Media, job.MediaID) {
+		return false
+	}
+	if len(r.Kinds) > 0 && !contains(r.Kinds, job.Kind) {
+		return false
+	}
+	for _, x := range r.Exclude {
+		if hasWord(folded, Fold(x)) {
+			return false
+		}
+	}
+	if r.Match == MatchAny {
+		return true
+	}
+	for _, k := range r.Keywords {
+		k = Fold(k)
+		if k == "" {
+			continue
+		}
+		switch r.Match {
+		case MatchExact:
+			if folded == k {
+				return true
+			}
+		case MatchContains:
+			if strings.Contains(folded, k) {
+				return true
+			}
+		default: // word
+			if hasWord(folded, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// hasWord reports whether the folded text holds the folded phrase bounded by non-letters.
+func hasWord(text, phrase string) bool {
+	if phrase == "" {
+		return false
+	}
+	for i := 0; i <= len(text)-len(phrase); {
+		j := strings.Index(text[i:], phrase)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(phrase)
+		before, _ := utf8.DecodeLastRuneInString(text[:start])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		if (start == 0 || !isWordRune(before)) && (end == len(text) || !isWordRune(after)) {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(text[start:])
+		i = start + size
+	}
+	return false
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// Fold makes text comparable: accents removed, lower case, spaces collapsed and trimmed.
+func Fold(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, s)
+	if err != nil {
+		out = s
+	}
+	return strings.Join(strings.Fields(strings.ToLower(out)), " ")
+}
+
+// Render is the private reply's text for a commenter: {username} expanded, and the account's
+// disclosure line appended when the rule asks for it.
+func (r Rule) Render(username, disclosure string) (string, error) {
+	text := strings.ReplaceAll(r.Message, "{username}", username)
+	if r.Disclose && disclosure != "" {
+		text += "\n\n" + disclosure
+	}
+	if !utf8.ValidString(text) {
+		return "", fmt.Errorf("message: not valid UTF-8")
+	}
+	if len(text) > MaxTextBytes {
+		return "", fmt.Errorf("message: %d bytes, Meta allows %d", len(text), MaxTextBytes)
+	}
+	return text, nil
+}
+
+// maxUsername is Instagram's longest username; validation expands {username} to this length so
+// that no commenter can push a message over Meta's byte limit.
+const maxUsername = 30
+
+func (r Rule) validate(disclosure string) error {
+	switch r.Match {
+	case MatchWord, MatchContains, MatchExact:
+		if len(r.Keywords) == 0 {
+			return fmt.Errorf("keywords: required with match %q", r.Match)
+		}
+	case MatchAny:
+	default:
+		return fmt.Errorf("match: %q, want word, contains, exact or any", r.Match)
+	}
+	for _, k := range r.Kinds {
+		if !k.Valid() {
+			return fmt.Errorf("kinds: unknown kind %q", k)
+		}
+	}
+	if strings.TrimSpace(r.Message) == "" {
+		return fmt.Errorf("message: required")
+	}
+	if r.Disclose && disclosure == "" {
+		return fmt.Errorf("disclose: the account has no disclosure text")
+	}
+	if _, err := r.Render(strings.Repeat("x", maxUsername), disclosure); err != nil {
+		return err
+	}
+	if err := checkLinks(r.Message); err != nil {
+		return fmt.Errorf("message: %w", err)
+	}
+	for i, p := range r.PublicReplies {
+		if strings.TrimSpace(p) == "" || len(p) > MaxTextBytes || !utf8.ValidString(p) {
+			return fmt.Errorf("public_replies[%d]: empty, invalid UTF-8 or over %d bytes", i, MaxTextBytes)
+		}
+	}
+	return nil
+}
+
+// checkLinks rejects http(s) links that do not parse to an absolute URL with a host.
+func checkLinks(text string) error {
+	for _, f := range strings.Fields(text) {
+		if !strings.HasPrefix(f, "http://") && !strings.HasPrefix(f, "https://") {
+			continue
+		}
+		f = strings.TrimRight(f, ".,;:!?)")
+		u, err := url.Parse(f)
+		if err != nil || u.Host == "" || !strings.Contains(u.Host, ".") {
+			return fmt.Errorf("link %q is not a well-formed URL", f)
+		}
+	}
+	return nil
+}

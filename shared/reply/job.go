@@ -1,0 +1,131 @@
+// Package reply holds replywindow's domain: the jobs the webhook enqueues, the reply record and
+// its states, reply windows, keyword rules, rate buckets, Meta's verdicts and the interfaces the
+// adapters implement. It imports nothing outside the standard library and golang.org/x/text.
+package reply
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// JobVersion is the version of the queued job format; consumers refuse versions they do not know.
+const JobVersion = 1
+
+// Window is how long after a comment its one private reply may be sent (Meta: 7 days).
+const Window = 7 * 24 * time.Hour
+
+// LiveWindow bounds a Live comment's deadline: Instagram Live broadcasts last at most 4 hours, and
+// the broadcast's end (learned from the Graph API) closes the window earlier.
+const LiveWindow = 4 * time.Hour
+
+// Kind is what the comment was made on.
+type Kind string
+
+const (
+	KindPost Kind = "post"
+	KindReel Kind = "reel"
+	KindAd   Kind = "ad"
+	KindLive Kind = "live"
+)
+
+// Valid reports whether k is one of the known kinds.
+func (k Kind) Valid() bool {
+	switch k {
+	case KindPost, KindReel, KindAd, KindLive:
+		return true
+	}
+	return false
+}
+
+// Lane is a rate-limit lane: Meta limits private replies per account separately for posts (and
+// reels and ads) and for Live.
+type Lane string
+
+const (
+	LanePosts Lane = "posts"
+	LaneLive  Lane = "live"
+)
+
+// Lanes lists every lane, in a stable order.
+var Lanes = []Lane{LanePosts, LaneLive}
+
+// Lane is the rate-limit lane replies to comments of this kind use.
+func (k Kind) Lane() Lane {
+	if k == KindLive {
+		return LaneLive
+	}
+	return LanePosts
+}
+
+// Job is one comment to answer, as the webhook enqueues it. It is small (well under SQS's 256 KiB)
+// and versioned by V.
+type Job struct {
+	V            int       `json:"v"`
+	AccountID    string    `json:"account"`
+	CommentID    string    `json:"comment"`
+	MediaID      string    `json:"media,omitempty"`
+	ProductType  string    `json:"product_type,omitempty"` // Meta's media_product_type: FEED, REELS, AD, ...
+	AdID         string    `json:"ad,omitempty"`
+	FromID       string    `json:"from_id,omitempty"`
+	FromUsername string    `json:"from_username,omitempty"`
+	Text         string    `json:"text,omitempty"`
+	ParentID     string    `json:"parent,omitempty"`
+	Kind         Kind      `json:"kind"`
+	CommentedAt  time.Time `json:"commented_at"` // the earliest time we know the comment existed
+	DeliveredAt  time.Time `json:"delivered_at"` // entry.time of the webhook delivery
+}
+
+// ErrInvalidJob marks a job that can never be processed; it is not retried.
+var ErrInvalidJob = errors.New("invalid job")
+
+// Validate reports what makes j unusable, wrapping ErrInvalidJob.
+func (j Job) Validate() error {
+	switch {
+	case j.V != JobVersion:
+		return fmt.Errorf("%w: version %d, want %d", ErrInvalidJob, j.V, JobVersion)
+	case j.AccountID == "":
+		return fmt.Errorf("%w: no account id", ErrInvalidJob)
+	case j.CommentID == "":
+		return fmt.Errorf("%w: no comment id", ErrInvalidJob)
+	case !j.Kind.Valid():
+		return fmt.Errorf("%w: kind %q", ErrInvalidJob, j.Kind)
+	case j.CommentedAt.IsZero():
+		return fmt.Errorf("%w: no comment time", ErrInvalidJob)
+	}
+	return nil
+}
+
+// TopLevel reports whether the comment is not itself a reply to a comment.
+func (j Job) TopLevel() bool { return j.ParentID == "" }
+
+// Own reports whether the account commented on its own media; replying would start a loop.
+func (j Job) Own() bool { return j.FromID != "" && j.FromID == j.AccountID }
+
+// Deadline is the last moment a private reply may be sent. The webhook carries no creation time,
+// so CommentedAt is the earliest time we know of; Meta's 10/2534022 is the final word.
+func (j Job) Deadline() time.Time {
+	if j.Kind == KindLive {
+		return j.CommentedAt.Add(LiveWindow)
+	}
+	return j.CommentedAt.Add(Window)
+}
+
+// Key is the reply record's key for this job. With funnel dedup (the default) it is the
+// (account, media, person) funnel key, so the lease that guards the comment's one reply also
+// guards the person's one DM per post, in a single conditional write. Without dedup, or when the
+// person or media is unknown, it is the comment's own key.
+func (j Job) Key(funnel bool) string {
+	if funnel && j.MediaID != "" && j.FromID != "" {
+		return FunnelKey(j.AccountID, j.MediaID, j.FromID)
+	}
+	return CommentKey(j.CommentID)
+}
+
+// CommentKey is the key of a reply record that belongs to one comment alone.
+func CommentKey(commentID string) string { return "C#" + commentID }
+
+// FunnelKey is the key of the reply record shared by one person's comments on one media.
+func FunnelKey(account, media, person string) string {
+	return "F#" + account + "#" + media + "#" + person
+}

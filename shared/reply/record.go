@@ -1,0 +1,287 @@
+package reply
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// State is where a reply record stands. SENT, SKIPPED, EXPIRED and FAILED are terminal.
+type State string
+
+const (
+	StateQueued  State = "QUEUED"  // on the jobs queue after a release or re-drive, not yet claimed
+	StateLeased  State = "LEASED"  // a replier holds the lease and may be sending
+	StateParked  State = "PARKED"  // waiting in DynamoDB (rate limit, uncertain retry, unhealthy account) until DueAt
+	StateSent    State = "SENT"    // Meta accepted the private reply
+	StateSkipped State = "SKIPPED" // we chose not to reply (Reason says why)
+	StateExpired State = "EXPIRED" // the window closed before a reply went out
+	StateFailed  State = "FAILED"  // Meta refused for good (Reason holds code/subcode)
+)
+
+// Terminal reports whether nothing will ever change a record in state s.
+func (s State) Terminal() bool {
+	switch s {
+	case StateSent, StateSkipped, StateExpired, StateFailed:
+		return true
+	}
+	return false
+}
+
+// TerminalStates lists the terminal states, in a stable order.
+var TerminalStates = []State{StateSent, StateSkipped, StateExpired, StateFailed}
+
+// Skip reasons.
+const (
+	SkipNoRule          = "no_rule"
+	SkipDuplicatePerson = "duplicate_person"
+	SkipOwnComment      = "own_comment"
+	SkipNoAccount       = "no_account"
+)
+
+// OrphanGrace is how long a QUEUED record may wait for a replier before the sweeper assumes its
+// queue message was lost and sends it again. It exceeds the queue's batching window and a couple
+// of Lambda retries; a spare copy is harmless because the lease turns it away.
+const OrphanGrace = 10 * time.Minute
+
+// Record is the reply record: the single item every worker, retry and duplicate meets with a
+// conditional write. Version increases by one on every write; stores write a record only when the
+// stored version is the one it was derived from.
+type Record struct {
+	Key         string    `json:"key"`
+	CommentID   string    `json:"comment"`
+	AccountID   string    `json:"account"`
+	Lane        Lane      `json:"lane"`
+	State       State     `json:"state"`
+	Reason      string    `json:"reason,omitempty"` // skip reason, or Meta's code/subcode for FAILED and EXPIRED
+	Detail      string    `json:"detail,omitempty"` // Meta's last answer, for people
+	Deadline    time.Time `json:"deadline"`
+	DueAt       time.Time `json:"due_at,omitzero"` // next time the sweeper must look; zero once terminal
+	Owner       string    `json:"owner,omitempty"`
+	LeaseUntil  time.Time `json:"lease_until,omitzero"`
+	Attempts    int       `json:"attempts"`             // sends that may have reached Meta
+	Uncertain   bool      `json:"uncertain,omitempty"`  // an earlier send may have been delivered
+	Granted     bool      `json:"granted,omitempty"`    // the sweeper reserved a rate token for this release
+	MessageID   string    `json:"message_id,omitempty"` // Meta's answer to a SENT reply
+	RecipientID string    `json:"recipient_id,omitempty"`
+	Job         Job       `json:"job"`
+	Version     int64     `json:"version"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Errors of the record's transitions; callers decide on them with errors.Is.
+var (
+	ErrNotFound   = errors.New("not found")
+	ErrExists     = errors.New("already exists")
+	ErrConflict   = errors.New("changed by someone else") // a conditional write lost
+	ErrDone       = errors.New("already in a terminal state")
+	ErrBusy       = errors.New("held by another worker or waiting")
+	ErrOtherOwner = errors.New("held by another comment of the same person on the same media")
+	ErrNotDue     = errors.New("not due")
+)
+
+// NewRecord is the first, unsaved state of the record for job under key.
+func NewRecord(job Job, key string, now time.Time) Record {
+	return Record{
+		Key:       key,
+		CommentID: job.CommentID,
+		AccountID: job.AccountID,
+		Lane:      job.Kind.Lane(),
+		Deadline:  job.Deadline(),
+		Job:       job,
+		CreatedAt: now,
+	}
+}
+
+// next is r after one more write at now.
+func (r Record) next(now time.Time) Record {
+	r.Version++
+	r.UpdatedAt = now
+	return r
+}
+
+// dueAt keeps the sweeper's index honest: a record is due at its next action or its deadline,
+// whichever comes first, so expiry never waits on anything else.
+func (r Record) dueAt(t time.Time) time.Time {
+	if r.Deadline.Before(t) {
+		return r.Deadline
+	}
+	return t
+}
+
+// Claim takes the lease for job so that owner may send its one reply. It fails with ErrDone when
+// the record is terminal, ErrOtherOwner when the record belongs to another comment (funnel dedup),
+// and ErrBusy when another worker holds a live lease or the record is parked until later.
+// The claimed record is Uncertain when an earlier holder may already have sent.
+func (r Record) Claim(job Job, owner string, now, leaseUntil time.Time) (Record, error) {
+	if r.Version == 0 {
+		r = NewRecord(job, r.Key, now)
+	}
+	switch {
+	case r.CommentID != job.CommentID:
+		return r, fmt.Errorf("claim comment %s: %w (comment %s)", job.CommentID, ErrOtherOwner, r.CommentID)
+	case r.State.Terminal():
+		return r, fmt.Errorf("claim comment %s: %w (%s)", job.CommentID, ErrDone, r.State)
+	case r.State == StateLeased && r.LeaseUntil.After(now):
+		return r, fmt.Errorf("claim comment %s: %w (lease until %s)", job.CommentID, ErrBusy, r.LeaseUntil.Format(time.RFC3339))
+	case r.State == StateParked && r.DueAt.After(now):
+		return r, fmt.Errorf("claim comment %s: %w (parked until %s)", job.CommentID, ErrBusy, r.DueAt.Format(time.RFC3339))
+	}
+	n := r.next(now)
+	n.Uncertain = r.Attempts > 0
+	n.Attempts++
+	n.State = StateLeased
+	n.Owner = owner
+	n.LeaseUntil = leaseUntil
+	n.DueAt = n.dueAt(leaseUntil)
+	return n, nil
+}
+
+// Outcome is how a leased attempt ended for good.
+type Outcome struct {
+	State       State
+	Reason      string
+	Detail      string
+	MessageID   string
+	RecipientID string
+}
+
+// Sent is the outcome of a reply Meta accepted.
+func Sent(messageID, recipientID string) Outcome {
+	return Outcome{State: StateSent, MessageID: messageID, RecipientID: recipientID}
+}
+
+// Skipped is the outcome of a comment we chose not to answer.
+func Skipped(reason string) Outcome { return Outcome{State: StateSkipped, Reason: reason} }
+
+// Finish records a terminal outcome. Only the lease holder may finish; attempted says whether this
+// holder's send reached Meta (false when the outcome was decided without a call).
+func (r Record) Finish(o Outcome, attempted bool, now time.Time) (Record, error) {
+	if !o.State.Terminal() {
+		return r, fmt.Errorf("finish comment %s: %s is not a terminal state", r.CommentID, o.State)
+	}
+	if r.State != StateLeased {
+		return r, fmt.Errorf("finish comment %s: %w (state %s)", r.CommentID, ErrConflict, r.State)
+	}
+	n := r.next(now)
+	if !attempted {
+		n.Attempts--
+	}
+	n.State, n.Reason, n.Detail = o.State, o.Reason, o.Detail
+	n.MessageID, n.RecipientID = o.MessageID, o.RecipientID
+	n.Owner, n.LeaseUntil, n.DueAt, n.Granted = "", time.Time{}, time.Time{}, false
+	return n, nil
+}
+
+// Park puts a leased record aside until until. attempted says whether this holder's send may
+// have reached Meta (an uncertain answer); a throttled or unsent attempt does not count.
+func (r Record) Park(until time.Time, reason string, attempted bool, now time.Time) (Record, error) {
+	if r.State != StateLeased {
+		return r, fmt.Errorf("park comment %s: %w (state %s)", r.CommentID, ErrConflict, r.State)
+	}
+	n := r.next(now)
+	if !attempted {
+		n.Attempts--
+	}
+	n.Uncertain = n.Uncertain || attempted
+	n.State, n.Reason = StateParked, reason
+	n.Owner, n.LeaseUntil, n.Granted = "", time.Time{}, false
+	n.DueAt = n.dueAt(until)
+	return n, nil
+}
+
+// NewParked is the first state of a record for a job that must wait before it is ever sent,
+// written in one conditional create (no claim, no release of a lease).
+func NewParked(job Job, key string, until time.Time, reason string, now time.Time) Record {
+	n := NewRecord(job, key, now).next(now)
+	n.State, n.Reason = StateParked, reason
+	n.DueAt = n.dueAt(until)
+	return n
+}
+
+// NewSkipped is the terminal record of a comment we decided not to answer before claiming.
+func NewSkipped(job Job, reason string, now time.Time) Record {
+	n := NewRecord(job, CommentKey(job.CommentID), now).next(now)
+	n.State, n.Reason = StateSkipped, reason
+	return n
+}
+
+// Release sends a parked record back to the queue; granted says the sweeper reserved its rate
+// token, so the replier must not take another.
+func (r Record) Release(granted bool, now time.Time) (Record, error) {
+	if r.State != StateParked {
+		return r, fmt.Errorf("release comment %s: %w (state %s)", r.CommentID, ErrConflict, r.State)
+	}
+	if r.DueAt.After(now) {
+		return r, fmt.Errorf("release comment %s: %w", r.CommentID, ErrNotDue)
+	}
+	n := r.next(now)
+	n.State, n.Granted = StateQueued, granted
+	n.DueAt = n.dueAt(now.Add(OrphanGrace))
+	return n, nil
+}
+
+// Orphaned reports whether r waits for a worker that will not come: a lease that ran out, or a
+// queued record whose message should long have been picked up.
+func (r Record) Orphaned(now time.Time) bool {
+	switch r.State {
+	case StateLeased:
+		return !r.LeaseUntil.After(now)
+	case StateQueued:
+		return !r.DueAt.After(now)
+	}
+	return false
+}
+
+// Redrive puts an orphaned record back on the queue.
+func (r Record) Redrive(now time.Time) (Record, error) {
+	if !r.Orphaned(now) {
+		return r, fmt.Errorf("redrive comment %s: %w (state %s)", r.CommentID, ErrNotDue, r.State)
+	}
+	n := r.next(now)
+	if r.State == StateLeased {
+		n.Uncertain = n.Uncertain || n.Attempts > 0
+	}
+	n.State, n.Owner, n.LeaseUntil = StateQueued, "", time.Time{}
+	n.DueAt = n.dueAt(now.Add(OrphanGrace))
+	return n, nil
+}
+
+// Expire closes a record whose window passed. It fails with ErrDone when another worker finished
+// first, ErrNotDue while the window is open and ErrBusy while a lease is live.
+func (r Record) Expire(now time.Time) (Record, error) {
+	if r.State.Terminal() {
+		return r, fmt.Errorf("expire comment %s: %w (%s)", r.CommentID, ErrDone, r.State)
+	}
+	if r.Deadline.After(now) {
+		return r, fmt.Errorf("expire comment %s: %w (deadline %s)", r.CommentID, ErrNotDue, r.Deadline.Format(time.RFC3339))
+	}
+	// A live lease may be mid-send (the replier checked the deadline before calling Meta): let
+	// it finish, so a delivered reply is never recorded as expired.
+	if r.State == StateLeased && r.LeaseUntil.After(now) {
+		return r, fmt.Errorf("expire comment %s: %w", r.CommentID, ErrBusy)
+	}
+	return r.close(StateExpired, "window", now), nil
+}
+
+// EndBroadcast expires a Live comment's record because its broadcast ended.
+func (r Record) EndBroadcast(now time.Time) (Record, error) {
+	if r.State.Terminal() {
+		return r, fmt.Errorf("expire comment %s: %w (%s)", r.CommentID, ErrDone, r.State)
+	}
+	if r.Lane != LaneLive {
+		return r, fmt.Errorf("expire comment %s: not a Live comment", r.CommentID)
+	}
+	if r.State == StateLeased && r.LeaseUntil.After(now) {
+		return r, fmt.Errorf("expire comment %s: %w", r.CommentID, ErrBusy)
+	}
+	return r.close(StateExpired, "broadcast_ended", now), nil
+}
+
+func (r Record) close(s State, reason string, now time.Time) Record {
+	n := r.next(now)
+	n.State, n.Reason = s, reason
+	n.Owner, n.LeaseUntil, n.DueAt, n.Granted = "", time.Time{}, time.Time{}, false
+	return n
+}
