@@ -6,7 +6,7 @@ PKGS := ./...
 .PHONY: test unit
 # test: unit and integration tests against one moto server started here and stopped after.
 test:
-	@scripts/with-moto.sh $(GO) test -count=1 -race $(PKGS)
+	@.ci/with-moto.sh $(GO) test -count=1 -race $(PKGS)
 
 unit:
 	$(GO) test -count=1 $(PKGS)
