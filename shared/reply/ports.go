@@ -21,6 +21,10 @@ type Replies interface {
 	// Due pages through non-terminal records with DueAt at or before `before`, oldest DueAt first.
 	// An empty returned cursor means there is nothing more.
 	Due(ctx context.Context, before time.Time, cursor string, limit int) ([]Record, string, error)
+	// Scan pages through every reply record in no particular order (data deletion, audits).
+	Scan(ctx context.Context, cursor string, limit int) ([]Record, string, error)
+	// Delete removes the record under key, whatever its state.
+	Delete(ctx context.Context, key string) error
 }
 
 // Buckets stores rate buckets with the same versioned conditional writes as Replies.
@@ -41,6 +45,36 @@ type Accounts interface {
 	PutAccount(ctx context.Context, a Account) (Account, error)
 	// ListAccounts is every account, ordered by id.
 	ListAccounts(ctx context.Context) ([]Account, error)
+	// DeleteAccount removes the account's configuration.
+	DeleteAccount(ctx context.Context, id string) error
+}
+
+// Deletion is a data-deletion request from Meta's callback, worked off in pages by the sweeper.
+type Deletion struct {
+	Code        string    `json:"code"`    // the confirmation code Meta shows the person
+	UserID      string    `json:"user_id"` // the app-scoped id from the signed request
+	State       string    `json:"state"`   // DeletionPending or DeletionDone
+	Cursor      string    `json:"cursor,omitempty"`
+	Removed     int       `json:"removed"`
+	RequestedAt time.Time `json:"requested_at"`
+	DoneAt      time.Time `json:"done_at,omitzero"`
+	Version     int64     `json:"version"`
+}
+
+// Deletion states.
+const (
+	DeletionPending = "pending"
+	DeletionDone    = "done"
+)
+
+// Deletions stores data-deletion requests with versioned conditional writes.
+type Deletions interface {
+	// PutDeletion stores d if the stored version is d.Version-1 (nothing stored for Version 1).
+	PutDeletion(ctx context.Context, d Deletion) (Deletion, error)
+	// Deletion is the request with the code, or an error wrapping ErrNotFound.
+	Deletion(ctx context.Context, code string) (Deletion, error)
+	// PendingDeletions lists requests not yet done.
+	PendingDeletions(ctx context.Context) ([]Deletion, error)
 }
 
 // Store is everything replywindow keeps in its table.
@@ -48,6 +82,7 @@ type Store interface {
 	Replies
 	Buckets
 	Accounts
+	Deletions
 }
 
 // Queue carries jobs from the webhook (and the sweeper's releases) to the replier.
