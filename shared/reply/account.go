@@ -26,20 +26,20 @@ const (
 
 // Account is an Instagram professional account replywindow answers for.
 type Account struct {
-	ID              string        `json:"id"`       // the Instagram account id (entry.id in webhooks)
-	Username        string        `json:"username,omitempty"`
-	Login           Login         `json:"login"`
-	PageID          string        `json:"page_id,omitempty"` // Facebook Login only
-	TokenParam      string        `json:"token_param"`       // SSM SecureString name of the access token
-	Rules           []Rule        `json:"rules"`
-	Disclosure      string        `json:"disclosure,omitempty"`        // automated-experience line appended when a rule asks
-	RepeatPerPerson bool          `json:"repeat_per_person,omitempty"` // allow more than one DM per person per media
-	Limits          map[Lane]Limit `json:"limits,omitempty"`           // overrides of Meta's defaults
-	Unhealthy       string        `json:"unhealthy,omitempty"`         // why the account cannot send; "" when healthy
-	UnhealthySince  time.Time     `json:"unhealthy_since,omitzero"`
-	TokenExpiresAt  time.Time     `json:"token_expires_at,omitzero"`
-	Version         int64         `json:"version"`
-	UpdatedAt       time.Time     `json:"updated_at,omitzero"`
+	ID              string         `json:"id"` // the Instagram account id (entry.id in webhooks)
+	Username        string         `json:"username,omitempty"`
+	Login           Login          `json:"login"`
+	PageID          string         `json:"page_id,omitempty"` // Facebook Login only
+	TokenParam      string         `json:"token_param"`       // SSM SecureString name of the access token
+	Rules           []Rule         `json:"rules"`
+	Disclosure      string         `json:"disclosure,omitempty"`        // automated-experience line appended when a rule asks
+	RepeatPerPerson bool           `json:"repeat_per_person,omitempty"` // allow more than one DM per person per media
+	Limits          map[Lane]Limit `json:"limits,omitempty"`            // overrides of Meta's defaults
+	Unhealthy       string         `json:"unhealthy,omitempty"`         // why the account cannot send; "" when healthy
+	UnhealthySince  time.Time      `json:"unhealthy_since,omitzero"`
+	TokenExpiresAt  time.Time      `json:"token_expires_at,omitzero"`
+	Version         int64          `json:"version"`
+	UpdatedAt       time.Time      `json:"updated_at,omitzero"`
 }
 
 // Limit is the account's rate limit for lane.
