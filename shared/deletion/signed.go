@@ -1,0 +1,175 @@
+// Package deletion is Meta's data-deletion callback: the route that accepts a signed request
+// and answers with a confirmation code, the route that reports on a code, and the worker that
+// removes the person's data in pages.
+package deletion
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Reasons a signed request is refused; the handler answers 400 for each of them.
+var (
+	ErrUnsigned     = errors.New("signed request missing or not signed")
+	ErrMalformed    = errors.New("signed request malformed")
+	ErrBadSignature = errors.New("signed request signature does not match")
+	ErrExpired      = errors.New("signed request expired")
+)
+
+// Algorithm is the only signing algorithm Meta uses for signed requests.
+const Algorithm = "HMAC-SHA256"
+
+// Payload is the part of Meta's signed request the callback relies on.
+type Payload struct {
+	Algorithm string `json:"algorithm"`
+	IssuedAt  int64  `json:"issued_at"`
+	Expires   int64  `json:"expires,omitempty"`
+	UserID    string `json:"user_id"`
+}
+
+// UnmarshalJSON accepts user_id as a string or as a number: Meta documents a string, but ids
+// have appeared as numbers in older SDK samples.
+func (p *Payload) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Algorithm string          `json:"algorithm"`
+		IssuedAt  json.Number     `json:"issued_at"`
+		Expires   json.Number     `json:"expires"`
+		UserID    json.RawMessage `json:"user_id"`
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&raw); err != nil {
+		return err
+	}
+	p.Algorithm = raw.Algorithm
+	var err error
+	if p.IssuedAt, err = epoch(raw.IssuedAt); err != nil {
+		return fmt.Errorf("issued_at: %w", err)
+	}
+	if p.Expires, err = epoch(raw.Expires); err != nil {
+		return fmt.Errorf("expires: %w", err)
+	}
+	p.UserID = ""
+	if len(raw.UserID) > 0 && raw.UserID[0] == '"' {
+		if err := json.Unmarshal(raw.UserID, &p.UserID); err != nil {
+			return fmt.Errorf("user_id: %w", err)
+		}
+	} else if len(raw.UserID) > 0 && string(raw.UserID) != "null" {
+		var n json.Number
+		if err := json.Unmarshal(raw.UserID, &n); err != nil {
+			return fmt.Errorf("user_id: %w", err)
+		}
+		p.UserID = n.String()
+	}
+	return nil
+}
+
+func epoch(n json.Number) (int64, error) {
+	if n == "" {
+		return 0, nil
+	}
+	if v, err := n.Int64(); err == nil {
+		return v, nil
+	}
+	f, err := n.Float64()
+	return int64(f), err
+}
+
+var b64 = base64.RawURLEncoding
+
+// Sign makes a signed request the way Meta does: base64url(HMAC-SHA256(secret, encoded payload))
+// "." encoded payload, with encoded payload = base64url(JSON). Tests, sample events and the
+// local stack use it; production only verifies.
+func Sign(secret string, p Payload) (string, error) {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("sign: %w", err)
+	}
+	enc := b64.EncodeToString(body)
+	return b64.EncodeToString(mac(secret, enc)) + "." + enc, nil
+}
+
+func mac(secret, encodedPayload string) []byte {
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte(encodedPayload))
+	return h.Sum(nil)
+}
+
+// Skew is how far in the future issued_at may lie (clocks differ).
+const Skew = 5 * time.Minute
+
+// Verify checks a signed request against every secret (an Instagram-Login and a Facebook-Login
+// app, or a rotation) in constant time, then its algorithm and age, and returns its payload.
+// The signature is checked before the payload is trusted for anything.
+func Verify(signed string, secrets []string, now time.Time, maxAge time.Duration) (Payload, error) {
+	encSig, encPayload, ok := strings.Cut(strings.TrimSpace(signed), ".")
+	if !ok || encSig == "" || encPayload == "" {
+		return Payload{}, ErrUnsigned
+	}
+	sig, err := b64.DecodeString(strings.TrimRight(encSig, "="))
+	if err != nil || len(sig) != sha256.Size {
+		return Payload{}, fmt.Errorf("%w: signature is not a base64url HMAC-SHA256", ErrMalformed)
+	}
+	matched := false
+	for _, s := range secrets {
+		// Every secret is tried, so timing does not tell which one matched.
+		if s != "" && hmac.Equal(sig, mac(s, encPayload)) {
+			matched = true
+		}
+	}
+	if !matched {
+		return Payload{}, ErrBadSignature
+	}
+	raw, err := b64.DecodeString(strings.TrimRight(encPayload, "="))
+	if err != nil {
+		return Payload{}, fmt.Errorf("%w: payload is not base64url", ErrMalformed)
+	}
+	var p Payload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return Payload{}, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+	}
+	switch {
+	case !strings.EqualFold(p.Algorithm, Algorithm):
+		return Payload{}, fmt.Errorf("%w: algorithm %q, want %s", ErrMalformed, p.Algorithm, Algorithm)
+	case p.UserID == "":
+		return Payload{}, fmt.Errorf("%w: no user_id", ErrMalformed)
+	case p.IssuedAt == 0:
+		return Payload{}, fmt.Errorf("%w: no issued_at", ErrMalformed)
+	}
+	issued := time.Unix(p.IssuedAt, 0)
+	if now.Sub(issued) > maxAge {
+		return Payload{}, fmt.Errorf("%w: issued %s ago", ErrExpired, now.Sub(issued).Truncate(time.Second))
+	}
+	if issued.Sub(now) > Skew {
+		return Payload{}, fmt.Errorf("%w: issued_at lies %s in the future", ErrMalformed, issued.Sub(now).Truncate(time.Second))
+	}
+	if p.Expires != 0 && !time.Unix(p.Expires, 0).After(now) {
+		return Payload{}, fmt.Errorf("%w: expires passed", ErrExpired)
+	}
+	return p, nil
+}
+
+// Code is the confirmation code of a signed request: derived from it, so that Meta delivering
+// the same request twice gets the same code and one deletion; unguessable without the signature.
+func Code(signed string) string {
+	sum := sha256.Sum256([]byte(strings.TrimSpace(signed)))
+	return fmt.Sprintf("%x", sum[:10])
+}
+
+// validCode reports whether s looks like a code Code made, so junk never reaches the store.
+func validCode(s string) bool {
+	if len(s) != 20 {
+		return false
+	}
+	_, err := strconv.ParseUint(s[:10], 16, 64)
+	_, err2 := strconv.ParseUint(s[10:], 16, 64)
+	return err == nil && err2 == nil && strings.ToLower(s) == s
+}
