@@ -1,0 +1,115 @@
+package dynamo
+
+import (
+	"context"
+	"maps"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// Counter is an API that counts the requests it passes on, by operation, so callers can report
+// what a reply costs ("DynamoDB requests per SENT reply"). It is safe for concurrent use.
+type Counter struct {
+	api API
+	mu  sync.Mutex
+	ops map[string]int
+}
+
+// Count wraps api.
+func Count(api API) *Counter { return &Counter{api: api, ops: map[string]int{}} }
+
+var (
+	readOps  = []string{"GetItem", "Query", "Scan"}
+	writeOps = []string{"PutItem", "DeleteItem"}
+)
+
+func (c *Counter) sum(ops []string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, op := range ops {
+		n += c.ops[op]
+	}
+	return n
+}
+
+// Reads is the number of GetItem, Query and Scan requests.
+func (c *Counter) Reads() int { return c.sum(readOps) }
+
+// Writes is the number of PutItem and DeleteItem requests.
+func (c *Counter) Writes() int { return c.sum(writeOps) }
+
+// ByOp is a copy of the counts by operation name (table management included).
+func (c *Counter) ByOp() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.ops)
+}
+
+// Reset sets every count to zero.
+func (c *Counter) Reset() {
+	c.mu.Lock()
+	clear(c.ops)
+	c.mu.Unlock()
+}
+
+func (c *Counter) add(op string) {
+	c.mu.Lock()
+	c.ops[op]++
+	c.mu.Unlock()
+}
+
+// GetItem counts and calls the wrapped API.
+func (c *Counter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.add("GetItem")
+	return c.api.GetItem(ctx, in, o...)
+}
+
+// PutItem counts and calls the wrapped API.
+func (c *Counter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.add("PutItem")
+	return c.api.PutItem(ctx, in, o...)
+}
+
+// DeleteItem counts and calls the wrapped API.
+func (c *Counter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	c.add("DeleteItem")
+	return c.api.DeleteItem(ctx, in, o...)
+}
+
+// Query counts and calls the wrapped API.
+func (c *Counter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.add("Query")
+	return c.api.Query(ctx, in, o...)
+}
+
+// Scan counts and calls the wrapped API.
+func (c *Counter) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	c.add("Scan")
+	return c.api.Scan(ctx, in, o...)
+}
+
+// CreateTable counts and calls the wrapped API.
+func (c *Counter) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, o ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	c.add("CreateTable")
+	return c.api.CreateTable(ctx, in, o...)
+}
+
+// DescribeTable counts and calls the wrapped API.
+func (c *Counter) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, o ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	c.add("DescribeTable")
+	return c.api.DescribeTable(ctx, in, o...)
+}
+
+// DescribeTimeToLive counts and calls the wrapped API.
+func (c *Counter) DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeToLiveInput, o ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
+	c.add("DescribeTimeToLive")
+	return c.api.DescribeTimeToLive(ctx, in, o...)
+}
+
+// UpdateTimeToLive counts and calls the wrapped API.
+func (c *Counter) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
+	c.add("UpdateTimeToLive")
+	return c.api.UpdateTimeToLive(ctx, in, o...)
+}
