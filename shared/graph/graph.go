@@ -1,0 +1,451 @@
+// Package graph is replywindow's client of Meta's Graph API: private replies, public comment
+// replies and Live broadcasts for accounts connected with Instagram Login (graph.instagram.com)
+// or Facebook Login (graph.facebook.com), plus the operator's webhook subscription and token
+// refresh. Every answer other than 2xx becomes a *reply.GraphError for reply.Classify.
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// Environment variables a function may read to configure the client (see OptionsFromEnv).
+const (
+	EnvURL     = "GRAPH_API_URL"     // replaces scheme and host of every call (local sandbox, tests)
+	EnvVersion = "GRAPH_API_VERSION" // API version, e.g. v24.0
+)
+
+// Env lists the environment variables OptionsFromEnv reads.
+var Env = []string{EnvURL, EnvVersion}
+
+const (
+	// DefaultVersion is the Graph API version called unless WithVersion says otherwise.
+	DefaultVersion = "v24.0"
+	// DefaultTimeout bounds one call. Meta answers a send in well under a second; a call that
+	// takes longer is stuck, and the reply is retried as uncertain.
+	DefaultTimeout = 10 * time.Second
+	// DefaultReserve is the part of the caller's context deadline a call leaves unused, so the
+	// caller still has time to record what happened (a Lambda's deadline is final).
+	DefaultReserve = 2 * time.Second
+
+	instagramHost = "graph.instagram.com"
+	facebookHost  = "graph.facebook.com"
+	maxBody       = 1 << 20
+	maxPages      = 10
+)
+
+// DefaultFields are the webhook fields Subscribe asks for when given none.
+var DefaultFields = []string{"comments", "live_comments", "messages"}
+
+// ErrNotSent marks a failed call that never reached Meta (no time left before the caller's
+// deadline, connection refused, request not written): nothing can have been delivered, so the
+// caller need not count it as an attempt. It is wrapped in a *reply.GraphError with Status 0.
+var ErrNotSent = errors.New("request not sent")
+
+// Client calls the Graph API. It is safe for concurrent use.
+type Client struct {
+	base    *url.URL // replaces scheme and host (and prefixes its path) when set
+	baseErr error
+	version string
+	http    *http.Client
+	timeout time.Duration
+	reserve time.Duration
+}
+
+var _ reply.Graph = (*Client)(nil)
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithBaseURL replaces the scheme and host of every call with those of raw (GRAPH_API_URL);
+// a path in raw prefixes every call's path. Empty keeps Meta's hosts.
+func WithBaseURL(raw string) Option {
+	return func(c *Client) {
+		if raw == "" {
+			c.base, c.baseErr = nil, nil
+			return
+		}
+		u, err := url.Parse(raw)
+		if err == nil && (u.Scheme != "http" && u.Scheme != "https" || u.Host == "") {
+			err = errors.New("want http(s)://host[:port]")
+		}
+		if err != nil {
+			c.baseErr = fmt.Errorf("graph api base url %q: %w", raw, err)
+			return
+		}
+		c.base, c.baseErr = u, nil
+	}
+}
+
+// WithVersion sets the API version ("v24.0"; "24.0" is accepted). Empty keeps the default.
+func WithVersion(v string) Option {
+	return func(c *Client) {
+		if v == "" {
+			return
+		}
+		if !strings.HasPrefix(v, "v") {
+			v = "v" + v
+		}
+		c.version = v
+	}
+}
+
+// WithHTTPClient makes calls through h (its Timeout, if set, still applies).
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithTimeout bounds each call (DefaultTimeout unless set).
+func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
+
+// WithReserve sets how much of the caller's deadline a call leaves unused (DefaultReserve).
+func WithReserve(d time.Duration) Option { return func(c *Client) { c.reserve = d } }
+
+// OptionsFromEnv are the options named by GRAPH_API_URL and GRAPH_API_VERSION.
+func OptionsFromEnv(getenv func(string) string) []Option {
+	return []Option{WithBaseURL(getenv(EnvURL)), WithVersion(getenv(EnvVersion))}
+}
+
+// New is a client of Meta's Graph API.
+func New(opts ...Option) *Client {
+	c := &Client{version: DefaultVersion, timeout: DefaultTimeout, reserve: DefaultReserve}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.http == nil {
+		c.http = &http.Client{Transport: newTransport()}
+	}
+	return c
+}
+
+func newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   3 * time.Second,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   32, // a replier sends a batch's replies concurrently
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+func host(a reply.Account) string {
+	if a.Login == reply.LoginFacebook {
+		return facebookHost
+	}
+	return instagramHost
+}
+
+// url is the call's address: Meta's host (or the base URL's), the version, then the segments.
+func (c *Client) url(h string, versioned bool, segs ...string) *url.URL {
+	u := &url.URL{Scheme: "https", Host: h}
+	var path, raw strings.Builder
+	if c.base != nil {
+		u.Scheme, u.Host = c.base.Scheme, c.base.Host
+		p := strings.TrimRight(c.base.Path, "/")
+		path.WriteString(p)
+		raw.WriteString(strings.TrimRight(c.base.EscapedPath(), "/"))
+	}
+	if versioned {
+		segs = append([]string{c.version}, segs...)
+	}
+	for _, s := range segs {
+		path.WriteString("/" + s)
+		raw.WriteString("/" + url.PathEscape(s))
+	}
+	u.Path, u.RawPath = path.String(), raw.String()
+	return u
+}
+
+// redact is u without its query, the only form of a URL that may reach an error or a log.
+func redact(u *url.URL) string {
+	return u.Scheme + "://" + u.Host + u.EscapedPath()
+}
+
+type request struct {
+	method string
+	u      *url.URL
+	token  string // sent as Authorization: Bearer
+	body   []byte
+	ctype  string
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func notSent(method string, u *url.URL, err error) *reply.GraphError {
+	return &reply.GraphError{Err: fmt.Errorf("%s %s: %w: %w", method, redact(u), ErrNotSent, err)}
+}
+
+// do makes one call. Every failure is a *reply.GraphError: Status 0 without an answer.
+func (c *Client) do(ctx context.Context, rq request) (answer, error) {
+	if c.baseErr != nil {
+		return answer{}, notSent(rq.method, rq.u, c.baseErr)
+	}
+	d := c.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl) - c.reserve
+		if left <= 0 {
+			return answer{}, notSent(rq.method, rq.u, fmt.Errorf("less than %s left before the deadline", c.reserve))
+		}
+		if left < d {
+			d = left
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return answer{}, notSent(rq.method, rq.u, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	// Whether the request was written decides whether Meta can have acted on it.
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	})
+	var body io.Reader
+	if rq.body != nil {
+		body = bytes.NewReader(rq.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, rq.method, rq.u.String(), body)
+	if err != nil {
+		// The URL may hold a token (refresh): never let it into the error.
+		return answer{}, notSent(rq.method, rq.u, errors.New("cannot build request"))
+	}
+	if rq.ctype != "" {
+		req.Header.Set("Content-Type", rq.ctype)
+	}
+	if rq.token != "" {
+		req.Header.Set("Authorization", "Bearer "+rq.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// *url.Error prints the whole URL; keep only its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if !wrote.Load() {
+			return answer{}, notSent(rq.method, rq.u, err)
+		}
+		return answer{}, &reply.GraphError{Err: fmt.Errorf("%s %s: %w", rq.method, redact(rq.u), err)}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		// The answer was cut off: whatever Meta decided, we do not know it.
+		return answer{}, &reply.GraphError{Err: fmt.Errorf("%s %s: read answer (HTTP %d): %w", rq.method, redact(rq.u), resp.StatusCode, err)}
+	}
+	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return a, parseError(a)
+	}
+	// Graph API occasionally answers an error with 200.
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`{"error"`)) {
+		return a, parseError(a)
+	}
+	return a, nil
+}
+
+type metaError struct {
+	Error *struct {
+		Message   string `json:"message"`
+		Type      string `json:"type"`
+		Code      int    `json:"code"`
+		Subcode   int    `json:"error_subcode"`
+		FBTraceID string `json:"fbtrace_id"`
+	} `json:"error"`
+}
+
+// parseError turns Meta's error answer into a *reply.GraphError. RetryAfter is the longer of
+// Retry-After and Meta's estimated_time_to_regain_access.
+func parseError(a answer) *reply.GraphError {
+	ge := &reply.GraphError{Status: a.status}
+	var m metaError
+	if err := json.Unmarshal(a.body, &m); err == nil && m.Error != nil {
+		ge.Code, ge.Subcode, ge.Type = m.Error.Code, m.Error.Subcode, m.Error.Type
+		ge.Message, ge.TraceID = m.Error.Message, m.Error.FBTraceID
+	} else {
+		ge.Message = snippet(a.body)
+	}
+	ge.RetryAfter = retryAfter(a.header.Get("Retry-After"), time.Now())
+	if _, regain := Usage(a.header); regain > ge.RetryAfter {
+		ge.RetryAfter = regain
+	}
+	return ge
+}
+
+// snippet is the start of a body that is not Meta's JSON (a proxy's error page), for people.
+func snippet(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// retryAfter reads Retry-After, in seconds or as an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// PrivateReply sends the comment's one private reply: POST /{sender-id}/messages on the
+// account's host. On error the result still carries the usage headers of Meta's answer.
+func (c *Client) PrivateReply(ctx context.Context, a reply.Account, token, commentID, text string) (reply.SendResult, error) {
+	var body struct {
+		Recipient struct {
+			CommentID string `json:"comment_id"`
+		} `json:"recipient"`
+		Message struct {
+			Text string `json:"text"`
+		} `json:"message"`
+	}
+	body.Recipient.CommentID, body.Message.Text = commentID, text
+	b, err := json.Marshal(body)
+	if err != nil {
+		return reply.SendResult{}, fmt.Errorf("private reply to comment %s: %w", commentID, err)
+	}
+	u := c.url(host(a), true, a.SenderID(), "messages")
+	if a.SenderID() == "" {
+		return reply.SendResult{}, notSent(http.MethodPost, u, fmt.Errorf("account %s has no sender id", a.ID))
+	}
+	ans, err := c.do(ctx, request{method: http.MethodPost, u: u, token: token, body: b, ctype: "application/json"})
+	var res reply.SendResult
+	if ans.header != nil {
+		res.Usage, res.RegainAfter = Usage(ans.header)
+	}
+	if err != nil {
+		return res, fmt.Errorf("private reply to comment %s: %w", commentID, err)
+	}
+	var out struct {
+		RecipientID string `json:"recipient_id"`
+		MessageID   string `json:"message_id"`
+	}
+	// A 2xx means Meta accepted the reply; an unreadable body does not undo that.
+	_ = json.Unmarshal(ans.body, &out)
+	res.MessageID, res.RecipientID = out.MessageID, out.RecipientID
+	return res, nil
+}
+
+// PublicReply answers the comment publicly: POST /{comment-id}/replies with message=text.
+func (c *Client) PublicReply(ctx context.Context, a reply.Account, token, commentID, text string) error {
+	u := c.url(host(a), true, commentID, "replies")
+	form := url.Values{"message": {text}}
+	_, err := c.do(ctx, request{method: http.MethodPost, u: u, token: token,
+		body: []byte(form.Encode()), ctype: "application/x-www-form-urlencoded"})
+	if err != nil {
+		return fmt.Errorf("public reply to comment %s: %w", commentID, err)
+	}
+	return nil
+}
+
+// LiveMedia is the ids of the account's broadcasts that are live now: GET /{ig-id}/live_media.
+func (c *Client) LiveMedia(ctx context.Context, a reply.Account, token string) ([]string, error) {
+	var ids []string
+	after := ""
+	for page := 0; page < maxPages; page++ {
+		u := c.url(host(a), true, a.ID, "live_media")
+		q := url.Values{"fields": {"id"}}
+		if after != "" {
+			q.Set("after", after)
+		}
+		u.RawQuery = q.Encode()
+		ans, err := c.do(ctx, request{method: http.MethodGet, u: u, token: token})
+		if err != nil {
+			return nil, fmt.Errorf("live media of account %s: %w", a.ID, err)
+		}
+		var out struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+			Paging struct {
+				Cursors struct {
+					After string `json:"after"`
+				} `json:"cursors"`
+				Next string `json:"next"`
+			} `json:"paging"`
+		}
+		if err := json.Unmarshal(ans.body, &out); err != nil {
+			return nil, fmt.Errorf("live media of account %s: decode answer: %w", a.ID, err)
+		}
+		for _, d := range out.Data {
+			ids = append(ids, d.ID)
+		}
+		if out.Paging.Next == "" || out.Paging.Cursors.After == "" {
+			break
+		}
+		after = out.Paging.Cursors.After
+	}
+	return ids, nil
+}
+
+// Subscribe subscribes the account to the app's webhook fields (DefaultFields when none):
+// POST /me/subscribed_apps?subscribed_fields=... on the account's host, which Meta requires
+// once per account.
+func (c *Client) Subscribe(ctx context.Context, a reply.Account, token string, fields []string) error {
+	if len(fields) == 0 {
+		fields = DefaultFields
+	}
+	u := c.url(host(a), true, "me", "subscribed_apps")
+	u.RawQuery = url.Values{"subscribed_fields": {strings.Join(fields, ",")}}.Encode()
+	ans, err := c.do(ctx, request{method: http.MethodPost, u: u, token: token})
+	if err != nil {
+		return fmt.Errorf("subscribe account %s: %w", a.ID, err)
+	}
+	var out struct {
+		Success bool `json:"success"`
+	}
+	if err := json.Unmarshal(ans.body, &out); err != nil || !out.Success {
+		return fmt.Errorf("subscribe account %s: Meta did not confirm: %s", a.ID, snippet(ans.body))
+	}
+	return nil
+}
+
+// RefreshToken exchanges a long-lived Instagram Login token for a new one: GET
+// graph.instagram.com/refresh_access_token?grant_type=ig_refresh_token. Meta takes the token only
+// in the query, so that URL never appears in an error.
+func (c *Client) RefreshToken(ctx context.Context, token string) (string, time.Duration, error) {
+	u := c.url(instagramHost, false, "refresh_access_token")
+	u.RawQuery = url.Values{"grant_type": {"ig_refresh_token"}, "access_token": {token}}.Encode()
+	ans, err := c.do(ctx, request{method: http.MethodGet, u: u})
+	if err != nil {
+		return "", 0, fmt.Errorf("refresh token: %w", err)
+	}
+	var out struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if err := json.Unmarshal(ans.body, &out); err != nil || out.AccessToken == "" {
+		return "", 0, errors.New("refresh token: Meta's answer holds no access_token")
+	}
+	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
+}

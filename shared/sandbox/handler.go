@@ -1,0 +1,478 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// version matches the optional version prefix of a Graph API path ("v24.0").
+var version = regexp.MustCompile(`^v\d+(\.\d+)?$`)
+
+// apiError is the error object of Meta's answers.
+type apiError struct {
+	Message   string `json:"message"`
+	Type      string `json:"type"`
+	Code      int    `json:"code"`
+	Subcode   int    `json:"error_subcode,omitempty"`
+	FBTraceID string `json:"fbtrace_id"`
+}
+
+// result is the rules' answer to a call.
+type result struct {
+	status   int
+	body     any
+	err      *apiError
+	usage    string // X-Business-Use-Case-Usage
+	delivery int    // 1 + index in the ledger of the delivery this call made; 0 for none
+}
+
+func refuse(status, code, subcode int, typ, msg string) result {
+	return result{status: status, err: &apiError{Code: code, Subcode: subcode, Type: typ, Message: msg}}
+}
+
+func (r result) code() string {
+	if r.err == nil {
+		return ""
+	}
+	if r.err.Subcode == 0 {
+		return strconv.Itoa(r.err.Code)
+	}
+	return fmt.Sprintf("%d/%d", r.err.Code, r.err.Subcode)
+}
+
+var (
+	errBadToken = func() result {
+		return refuse(400, 190, 0, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+	}
+	errRevoked = func() result {
+		return refuse(400, 190, 460, "OAuthException", "Error validating access token: The session has been invalidated.")
+	}
+	errNoObject = func(id string) result {
+		return refuse(400, 100, 33, "GraphMethodException", fmt.Sprintf(
+			"Unsupported request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id))
+	}
+	errParam = func(msg string) result { return refuse(400, 100, 0, "OAuthException", "(#100) "+msg) }
+)
+
+// request is what the handler read from an HTTP request.
+type request struct {
+	op        Op
+	objectID  string
+	token     string
+	commentID string
+	text      string
+	fields    string
+	grantType string
+	bad       string // why the parameters are unusable
+}
+
+func parse(r *http.Request) request {
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(segs) > 0 && version.MatchString(segs[0]) {
+		segs = segs[1:]
+	}
+	q := r.URL.Query()
+	form := url.Values{}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	isJSON := strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")
+	if !isJSON && len(body) > 0 {
+		form, _ = url.ParseQuery(string(body))
+	}
+	param := func(k string) string {
+		if v := form.Get(k); v != "" {
+			return v
+		}
+		return q.Get(k)
+	}
+	rq := request{op: OpUnknown}
+	// Meta takes the token from the Authorization header or an access_token parameter.
+	if h := r.Header.Get("Authorization"); h != "" {
+		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+			rq.token = t
+		} else if t, ok := strings.CutPrefix(h, "OAuth "); ok {
+			rq.token = t
+		}
+	}
+	if rq.token == "" {
+		rq.token = param("access_token")
+	}
+	switch {
+	case len(segs) == 1 && segs[0] == "refresh_access_token" && r.Method == http.MethodGet:
+		rq.op, rq.grantType = OpRefresh, param("grant_type")
+	case len(segs) == 2 && segs[1] == "messages" && r.Method == http.MethodPost:
+		rq.op, rq.objectID = OpPrivateReply, segs[0]
+		var m struct {
+			Recipient struct {
+				CommentID string `json:"comment_id"`
+			} `json:"recipient"`
+			Message struct {
+				Text string `json:"text"`
+			} `json:"message"`
+		}
+		var err error
+		if isJSON {
+			err = json.Unmarshal(body, &m)
+		} else {
+			// Form posts carry recipient and message as JSON strings.
+			if err = json.Unmarshal([]byte(param("recipient")), &m.Recipient); err == nil {
+				err = json.Unmarshal([]byte(param("message")), &m.Message)
+			}
+		}
+		if err != nil {
+			rq.bad = "Invalid parameter: recipient and message must be JSON objects"
+		}
+		rq.commentID, rq.text = m.Recipient.CommentID, m.Message.Text
+	case len(segs) == 2 && segs[1] == "replies" && r.Method == http.MethodPost:
+		rq.op, rq.objectID, rq.commentID, rq.text = OpPublicReply, segs[0], segs[0], param("message")
+	case len(segs) == 2 && segs[1] == "live_media" && r.Method == http.MethodGet:
+		rq.op, rq.objectID = OpLiveMedia, segs[0]
+	case len(segs) == 2 && segs[1] == "subscribed_apps" && (r.Method == http.MethodPost || r.Method == http.MethodGet):
+		rq.op, rq.objectID, rq.fields = OpSubscribe, segs[0], param("subscribed_fields")
+	default:
+		rq.objectID = strings.Join(segs, "/")
+	}
+	return rq
+}
+
+// ServeHTTP answers a Graph API call (with or without the version prefix, for either host) or,
+// under /_sandbox/, the ledger.
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sandbox/") {
+		s.serveLedger(w, r)
+		return
+	}
+	rq := parse(r)
+
+	s.mu.Lock()
+	s.seq++
+	now := s.now()
+	call := Call{Seq: s.seq, Op: rq.op, ObjectID: rq.objectID, CommentID: rq.commentID, Text: rq.text, At: now}
+	if id, ok := s.tokens[rq.token]; ok && !s.revoked[rq.token] {
+		call.AccountID = id
+	}
+	s.stats.Calls[rq.op]++
+	var fault Fault
+	if rq.op == OpPrivateReply {
+		s.attempts[rq.commentID]++
+		call.Attempt = s.attempts[rq.commentID]
+		fault = s.popFault(rq.commentID)
+	}
+	hook := s.hook
+	s.mu.Unlock()
+	if fault.None() && hook != nil {
+		fault = hook(call)
+	}
+
+	var res result
+	s.mu.Lock()
+	if fault.Revoke {
+		s.revoked[rq.token] = true
+	}
+	if fault.None() || fault.Deliver {
+		res = s.apply(rq, now)
+		if res.err != nil {
+			s.stats.Refused[res.code()]++
+		}
+	}
+	if !fault.None() {
+		s.stats.Faults++
+		if res.delivery > 0 {
+			s.deliveries[res.delivery-1].Answered = false
+		}
+	}
+	s.mu.Unlock()
+
+	s.logCall(call, fault, res)
+	if !fault.None() {
+		s.inject(w, r, fault, call.Seq)
+		return
+	}
+	s.write(w, res, call.Seq)
+}
+
+func (s *Sandbox) popFault(commentID string) Fault {
+	for _, k := range []string{commentID, ""} {
+		if q := s.queued[k]; len(q) > 0 {
+			s.queued[k] = q[1:]
+			return q[0]
+		}
+	}
+	return Fault{}
+}
+
+// apply answers the call by Meta's rules; s.mu is held.
+func (s *Sandbox) apply(rq request, now time.Time) result {
+	if rq.op == OpUnknown {
+		return refuse(400, 2500, 0, "OAuthException", "Unknown path components: /"+rq.objectID)
+	}
+	id, ok := s.tokens[rq.token]
+	switch {
+	case rq.token == "" || !ok:
+		return errBadToken()
+	case s.revoked[rq.token]:
+		return errRevoked()
+	}
+	a := s.accounts[id]
+	switch rq.op {
+	case OpPrivateReply:
+		return s.privateReply(a, rq, now)
+	case OpPublicReply:
+		return s.publicReply(a, rq, now)
+	case OpLiveMedia:
+		if rq.objectID != a.id {
+			return errNoObject(rq.objectID)
+		}
+		data := []map[string]string{}
+		for _, id := range s.liveLocked(a.id) {
+			data = append(data, map[string]string{"id": id, "media_product_type": "LIVE"})
+		}
+		return result{status: 200, body: map[string]any{"data": data}}
+	case OpSubscribe:
+		if rq.objectID != "me" && rq.objectID != a.id && rq.objectID != a.senderID() {
+			return errNoObject(rq.objectID)
+		}
+		if rq.fields == "" {
+			return refuse(400, 100, 0, "OAuthException", "(#100) The parameter subscribed_fields is required")
+		}
+		a.fields = strings.Split(rq.fields, ",")
+		return result{status: 200, body: map[string]bool{"success": true}}
+	case OpRefresh:
+		if rq.grantType != "ig_refresh_token" {
+			return errParam("Invalid grant_type")
+		}
+		if a.login != reply.LoginInstagram {
+			return errParam("ig_refresh_token needs an Instagram Login token")
+		}
+		// The old token stays valid until it expires, as with Meta.
+		s.refreshes++
+		nt := fmt.Sprintf("sbx-refreshed-%s-%d", a.id, s.refreshes)
+		s.tokens[nt] = a.id
+		return result{status: 200, body: map[string]any{
+			"access_token": nt, "token_type": "bearer", "expires_in": int64(TokenLifetime / time.Second)}}
+	}
+	return errParam("unsupported")
+}
+
+func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
+	switch {
+	case rq.objectID != a.senderID():
+		return errNoObject(rq.objectID)
+	case rq.bad != "":
+		return errParam(rq.bad)
+	case rq.commentID == "":
+		return errParam("The parameter recipient is required")
+	case rq.text == "":
+		return errParam("The parameter message is required")
+	case !utf8.ValidString(rq.text):
+		return errParam("Param message[text] must be valid UTF-8")
+	case len(rq.text) > reply.MaxTextBytes:
+		return errParam(fmt.Sprintf("Length of param message[text] must be less than or equal to %d", reply.MaxTextBytes))
+	}
+	c, res := s.comment(a, rq.commentID, now)
+	if c == nil {
+		return res
+	}
+	if c.Deleted || c.Hidden {
+		return refuse(400, 100, 2534025, "OAuthException", "(#100) This comment cannot get a private reply: it was deleted or hidden")
+	}
+	if s.oneReply && c.delivered > 0 {
+		s.stats.Duplicates++
+		return refuse(400, 100, 2534025, "OAuthException", "(#100) This comment already has a private reply")
+	}
+	lane := reply.LanePosts
+	if c.Live {
+		lane = reply.LaneLive
+		if b := s.broadcasts[c.MediaID]; b == nil || !b.live {
+			return refuse(400, 10, 2534022, "OAuthException", "(#10) This message is sent outside of allowed window: the broadcast ended")
+		}
+	} else if now.After(c.CreatedAt.Add(reply.Window)) {
+		return refuse(400, 10, 2534022, "OAuthException", "(#10) This message is sent outside of allowed window")
+	}
+	ok, used, lim, regain := s.admit(a.id, lane, now)
+	usage := usageHeader(a.id, lane, used, lim, regain)
+	if !ok {
+		res := refuse(400, 613, 2534040, "OAuthException", "(#613) Calls to this api have exceeded the rate limit.")
+		res.usage = usage
+		return res
+	}
+	s.record(a.id, lane, now)
+	c.delivered++
+	s.stats.Delivered++
+	d := Delivery{
+		CommentID: c.ID, AccountID: a.id, Text: rq.text, At: now, Answered: true,
+		MessageID: fmt.Sprintf("m_sbx_%d", len(s.deliveries)+1), RecipientID: c.FromID,
+	}
+	if d.RecipientID == "" {
+		d.RecipientID = "igsid_" + c.ID
+	}
+	s.deliveries = append(s.deliveries, d)
+	return result{status: 200, usage: usage, delivery: len(s.deliveries),
+		body: map[string]string{"recipient_id": d.RecipientID, "message_id": d.MessageID}}
+}
+
+// comment is the comment a reply from a is for, registered at first sight when allowed.
+func (s *Sandbox) comment(a *account, id string, now time.Time) (*comment, result) {
+	c, ok := s.comments[id]
+	if !ok {
+		if !s.acceptUnknown {
+			return nil, errNoObject(id)
+		}
+		c = &comment{Comment: Comment{ID: id, AccountID: a.id, CreatedAt: now}}
+		s.comments[id] = c
+	}
+	if c.AccountID == "" {
+		c.AccountID = a.id
+	}
+	if c.AccountID != a.id {
+		return nil, errNoObject(id)
+	}
+	return c, result{}
+}
+
+func (s *Sandbox) publicReply(a *account, rq request, now time.Time) result {
+	if rq.text == "" {
+		return errParam("The parameter message is required")
+	}
+	c, res := s.comment(a, rq.commentID, now)
+	if c == nil {
+		return res
+	}
+	switch {
+	case c.Deleted || c.Hidden:
+		return errNoObject(c.ID)
+	case c.ParentID != "":
+		return errParam("Replies are only possible on top-level comments")
+	case c.Live:
+		return errParam("Live comments cannot get a public reply")
+	}
+	s.stats.Public++
+	p := PublicReply{CommentID: c.ID, AccountID: a.id, Text: rq.text, At: now, ID: fmt.Sprintf("c_sbx_%d", len(s.publics)+1)}
+	s.publics = append(s.publics, p)
+	return result{status: 200, body: map[string]string{"id": p.ID}}
+}
+
+// usageHeader is X-Business-Use-Case-Usage for the lane of the call, the way Meta reports it:
+// percentages of the allowance and minutes until a throttled account may call again.
+func usageHeader(account string, lane reply.Lane, used int, lim reply.Limit, regain time.Duration) string {
+	pct := used * 100 / lim.Count
+	mins := int(math.Ceil(regain.Minutes()))
+	return fmt.Sprintf(`{%q:[{"type":"instagram_private_replies_%s","call_count":%d,"total_cputime":0,"total_time":0,"estimated_time_to_regain_access":%d}]}`,
+		account, lane, pct, mins)
+}
+
+func (s *Sandbox) write(w http.ResponseWriter, res result, seq int) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=UTF-8")
+	if res.usage != "" {
+		h.Set("X-Business-Use-Case-Usage", res.usage)
+	}
+	body := res.body
+	if res.err != nil {
+		e := *res.err
+		e.FBTraceID = fmt.Sprintf("sbx%06d", seq)
+		body = map[string]apiError{"error": e}
+	}
+	b, _ := json.Marshal(body)
+	w.WriteHeader(res.status)
+	_, _ = w.Write(b)
+}
+
+// inject answers with the fault instead of the rules.
+func (s *Sandbox) inject(w http.ResponseWriter, r *http.Request, f Fault, seq int) {
+	switch {
+	case f.Drop:
+		panic(http.ErrAbortHandler) // closes the connection without an answer, quietly
+	case f.Hang:
+		t := time.NewTimer(s.maxHang)
+		defer t.Stop()
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		case <-t.C:
+		}
+		panic(http.ErrAbortHandler)
+	}
+	status := f.Status
+	if status == 0 {
+		status = 500
+		if f.Code != 0 {
+			status = 400
+		}
+	}
+	if f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(f.RetryAfter.Seconds()))))
+	}
+	if f.Code == 0 {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		_, _ = fmt.Fprintf(w, "<html><body>%d %s</body></html>", status, http.StatusText(status))
+		return
+	}
+	typ := f.Type
+	if typ == "" {
+		typ = "OAuthException"
+	}
+	s.write(w, result{status: status, err: &apiError{Code: f.Code, Subcode: f.Subcode, Type: typ, Message: f.Message}}, seq)
+}
+
+func (s *Sandbox) logCall(c Call, f Fault, res result) {
+	if s.log == nil {
+		return
+	}
+	outcome := "ok"
+	switch {
+	case !f.None():
+		outcome = "fault"
+	case res.err != nil:
+		outcome = res.code()
+	}
+	s.log.Info("graph call", "op", c.Op, "account", c.AccountID, "object", c.ObjectID,
+		"comment", c.CommentID, "attempt", c.Attempt, "outcome", outcome, "delivered", res.delivery > 0)
+}
+
+// Ledger is what GET /_sandbox/ledger answers.
+type Ledger struct {
+	Deliveries    []Delivery    `json:"deliveries"`
+	PublicReplies []PublicReply `json:"public_replies"`
+	Stats         Stats         `json:"stats"`
+}
+
+// serveLedger answers GET /_sandbox/ledger (everything) and GET /_sandbox/stats (counters).
+func (s *Sandbox) serveLedger(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		http.Error(w, "GET only", http.StatusMethodNotAllowed)
+		return
+	}
+	var body any
+	s.mu.Lock()
+	switch r.URL.Path {
+	case "/_sandbox/ledger":
+		body = Ledger{
+			Deliveries:    append([]Delivery{}, s.deliveries...),
+			PublicReplies: append([]PublicReply{}, s.publics...),
+			Stats:         s.statsLocked(),
+		}
+	case "/_sandbox/stats":
+		body = s.statsLocked()
+	}
+	s.mu.Unlock()
+	if body == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(body)
+}

@@ -1,0 +1,387 @@
+// Package sandbox is replywindow's one double of Meta's Graph API. It is an http.Handler that
+// enforces Meta's private-reply rules (design.md §2) over real HTTP: one private reply per
+// comment, the 7-day and Live windows, per-account rolling rate limits, Meta's error codes. It
+// keeps a ledger of what it delivered and injects faults deterministically. Tests reach it with
+// httptest, the local stack (`replywindow dev`) serves it, and the real client reaches it
+// through GRAPH_API_URL.
+package sandbox
+
+import (
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// Op is the kind of Graph API call.
+type Op string
+
+const (
+	OpPrivateReply Op = "private_reply" // POST /{id}/messages
+	OpPublicReply  Op = "public_reply"  // POST /{comment-id}/replies
+	OpLiveMedia    Op = "live_media"    // GET /{ig-id}/live_media
+	OpSubscribe    Op = "subscribe"     // GET/POST /{me|id}/subscribed_apps
+	OpRefresh      Op = "refresh"       // GET /refresh_access_token
+	OpUnknown      Op = "unknown"       // any other path
+)
+
+// TokenLifetime is the expires_in of a refreshed Instagram Login token (60 days).
+const TokenLifetime = 60 * 24 * time.Hour
+
+// Comment is a comment the sandbox knows.
+type Comment struct {
+	ID        string    `json:"id"`
+	AccountID string    `json:"account"` // the account whose media it is on; "" = whoever answers first
+	MediaID   string    `json:"media,omitempty"`
+	ParentID  string    `json:"parent,omitempty"` // set for a reply to a comment
+	FromID    string    `json:"from_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`     // zero = now
+	Live      bool      `json:"live,omitempty"` // made on the broadcast MediaID
+	Hidden    bool      `json:"hidden,omitempty"`
+	Deleted   bool      `json:"deleted,omitempty"`
+}
+
+// Delivery is one private reply the sandbox accepted: a DM the commenter received.
+type Delivery struct {
+	CommentID   string    `json:"comment"`
+	AccountID   string    `json:"account"`
+	Text        string    `json:"text"`
+	At          time.Time `json:"at"`
+	MessageID   string    `json:"message_id"`
+	RecipientID string    `json:"recipient_id"`
+	Answered    bool      `json:"answered"` // false when a fault kept the answer from the client
+}
+
+// PublicReply is one public comment reply the sandbox accepted.
+type PublicReply struct {
+	CommentID string    `json:"comment"`
+	AccountID string    `json:"account"`
+	Text      string    `json:"text"`
+	At        time.Time `json:"at"`
+	ID        string    `json:"id"`
+}
+
+// Stats counts what the sandbox was asked and answered.
+type Stats struct {
+	Calls      map[Op]int     `json:"calls"`      // every call, by kind
+	Delivered  int            `json:"delivered"`  // private replies accepted
+	Public     int            `json:"public"`     // public replies accepted
+	Refused    map[string]int `json:"refused"`    // Meta errors answered by the rules, by "code/subcode"
+	Faults     int            `json:"faults"`     // calls answered by an injected fault
+	Duplicates int            `json:"duplicates"` // second private replies refused with 100/2534025
+}
+
+type account struct {
+	id, pageID string
+	login      reply.Login
+	fields     []string
+}
+
+func (a *account) senderID() string {
+	if a.login == reply.LoginFacebook {
+		return a.pageID
+	}
+	return a.id
+}
+
+type comment struct {
+	Comment
+	delivered int
+}
+
+type broadcast struct {
+	id, account string
+	live        bool
+	started     time.Time
+}
+
+// Sandbox is the Graph API double. Its methods and ServeHTTP are safe for concurrent use.
+type Sandbox struct {
+	now           func() time.Time
+	limits        map[reply.Lane]reply.Limit
+	acceptUnknown bool
+	oneReply      bool
+	maxHang       time.Duration
+	log           *slog.Logger
+
+	mu         sync.Mutex
+	seq        int
+	accounts   map[string]*account // by Instagram account id
+	tokens     map[string]string   // token → account id
+	revoked    map[string]bool
+	comments   map[string]*comment
+	attempts   map[string]int // private-reply calls by comment id, known or not
+	broadcasts map[string]*broadcast
+	sent       map[string][]time.Time // accepted private replies by account and lane, oldest first
+	deliveries []Delivery
+	publics    []PublicReply
+	stats      Stats
+	hook       func(Call) Fault
+	queued     map[string][]Fault // by comment id; "" = the next private reply to any comment
+	refreshes  int
+
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// Option configures a Sandbox.
+type Option func(*Sandbox)
+
+// WithClock makes the sandbox tell time by now (simulations use a fake clock). Windows, rate
+// limits and the ledger use it; a hanging fault waits in real time.
+func WithClock(now func() time.Time) Option { return func(s *Sandbox) { s.now = now } }
+
+// WithLimit replaces Meta's rate limit of a lane (750/hour posts, 100/second Live).
+func WithLimit(lane reply.Lane, l reply.Limit) Option {
+	return func(s *Sandbox) { s.limits[lane] = l }
+}
+
+// WithUnknownComments says whether a comment the sandbox was not told about is registered at
+// first sight (true, the default: created then, not Live, on the calling account's media) or
+// refused like a comment that does not exist (100/33).
+func WithUnknownComments(accept bool) Option { return func(s *Sandbox) { s.acceptUnknown = accept } }
+
+// WithoutOneReplyRule lets every private reply to a comment through, so a test of replywindow's
+// own guarantee sees duplicates in the ledger instead of Meta's refusal.
+func WithoutOneReplyRule() Option { return func(s *Sandbox) { s.oneReply = false } }
+
+// WithMaxHang bounds how long a hanging fault holds a request whose client never gives up
+// (default one minute).
+func WithMaxHang(d time.Duration) Option { return func(s *Sandbox) { s.maxHang = d } }
+
+// WithLogger logs one line per call (kind, account, comment, outcome; never tokens or text).
+func WithLogger(l *slog.Logger) Option { return func(s *Sandbox) { s.log = l } }
+
+// New is an empty sandbox with Meta's rules and limits.
+func New(opts ...Option) *Sandbox {
+	s := &Sandbox{
+		now:           time.Now,
+		limits:        map[reply.Lane]reply.Limit{reply.LanePosts: reply.DefaultPostsLimit, reply.LaneLive: reply.DefaultLiveLimit},
+		acceptUnknown: true,
+		oneReply:      true,
+		maxHang:       time.Minute,
+		accounts:      map[string]*account{},
+		tokens:        map[string]string{},
+		revoked:       map[string]bool{},
+		comments:      map[string]*comment{},
+		attempts:      map[string]int{},
+		broadcasts:    map[string]*broadcast{},
+		sent:          map[string][]time.Time{},
+		queued:        map[string][]Fault{},
+		stats:         Stats{Calls: map[Op]int{}, Refused: map[string]int{}},
+		done:          make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Close releases every request a hanging fault holds; later hangs end at once.
+func (s *Sandbox) Close() { s.closeOnce.Do(func() { close(s.done) }) }
+
+// AddAccount registers an account and a token for it (more tokens: call again). With Facebook
+// Login, private replies are sent from pageID.
+func (s *Sandbox) AddAccount(id, token string, login reply.Login, pageID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		a = &account{id: id}
+		s.accounts[id] = a
+	}
+	a.login, a.pageID = login, pageID
+	if token != "" {
+		s.tokens[token] = id
+		delete(s.revoked, token)
+	}
+}
+
+// RevokeToken makes every later call with token fail with 190.
+func (s *Sandbox) RevokeToken(token string) {
+	s.mu.Lock()
+	s.revoked[token] = true
+	s.mu.Unlock()
+}
+
+// AddComment registers (or replaces) a comment. A Live comment on a broadcast the sandbox does
+// not know starts that broadcast.
+func (s *Sandbox) AddComment(c Comment) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	if c.Live {
+		if c.MediaID == "" {
+			c.MediaID = "live-" + c.ID
+		}
+		if _, ok := s.broadcasts[c.MediaID]; !ok {
+			s.broadcasts[c.MediaID] = &broadcast{id: c.MediaID, account: c.AccountID, live: true, started: c.CreatedAt}
+		}
+	}
+	n := &comment{Comment: c}
+	if old := s.comments[c.ID]; old != nil {
+		n.delivered = old.delivered
+	}
+	s.comments[c.ID] = n
+}
+
+// HideComment hides a comment: it can no longer get a private or public reply.
+func (s *Sandbox) HideComment(id string) { s.setComment(id, func(c *comment) { c.Hidden = true }) }
+
+// DeleteComment deletes a comment: it can no longer get a private or public reply.
+func (s *Sandbox) DeleteComment(id string) { s.setComment(id, func(c *comment) { c.Deleted = true }) }
+
+func (s *Sandbox) setComment(id string, f func(*comment)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.comments[id]
+	if !ok {
+		c = &comment{Comment: Comment{ID: id, CreatedAt: s.now()}}
+		s.comments[id] = c
+	}
+	f(c)
+}
+
+// StartBroadcast puts the account's broadcast mediaID on air.
+func (s *Sandbox) StartBroadcast(accountID, mediaID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broadcasts[mediaID] = &broadcast{id: mediaID, account: accountID, live: true, started: s.now()}
+}
+
+// EndBroadcast takes the broadcast off air: its comments' window closes (10/2534022).
+func (s *Sandbox) EndBroadcast(mediaID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.broadcasts[mediaID]; ok {
+		b.live = false
+	} else {
+		s.broadcasts[mediaID] = &broadcast{id: mediaID}
+	}
+}
+
+// SetFault installs a hook asked about every call that no queued fault answers; its Fault (the
+// zero Fault for none) decides the answer. The hook runs without the sandbox's lock held.
+func (s *Sandbox) SetFault(f func(Call) Fault) {
+	s.mu.Lock()
+	s.hook = f
+	s.mu.Unlock()
+}
+
+// QueueFault queues faults for the next private replies to commentID, in order, one per call;
+// commentID "" queues them for the next private replies to any comment. Faults queued for the
+// comment are used before those for any.
+func (s *Sandbox) QueueFault(commentID string, f ...Fault) {
+	s.mu.Lock()
+	s.queued[commentID] = append(s.queued[commentID], f...)
+	s.mu.Unlock()
+}
+
+// Deliveries is the ledger of accepted private replies, in order.
+func (s *Sandbox) Deliveries() []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Delivery(nil), s.deliveries...)
+}
+
+// Delivered is how many private replies the comment received (at most 1 under Meta's rule).
+func (s *Sandbox) Delivered(commentID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.comments[commentID]; ok {
+		return c.delivered
+	}
+	return 0
+}
+
+// Attempts is how many private-reply calls named the comment, answered or not.
+func (s *Sandbox) Attempts(commentID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[commentID]
+}
+
+// PublicReplies is the ledger of accepted public replies, in order.
+func (s *Sandbox) PublicReplies() []PublicReply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]PublicReply(nil), s.publics...)
+}
+
+// Subscriptions is the webhook fields the account subscribed to.
+func (s *Sandbox) Subscriptions(accountID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.accounts[accountID]; ok {
+		return append([]string(nil), a.fields...)
+	}
+	return nil
+}
+
+// Stats is a copy of the sandbox's counters.
+func (s *Sandbox) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.statsLocked()
+}
+
+func (s *Sandbox) statsLocked() Stats {
+	st := s.stats
+	st.Calls = make(map[Op]int, len(s.stats.Calls))
+	for k, v := range s.stats.Calls {
+		st.Calls[k] = v
+	}
+	st.Refused = make(map[string]int, len(s.stats.Refused))
+	for k, v := range s.stats.Refused {
+		st.Refused[k] = v
+	}
+	return st
+}
+
+// Live is the ids of the account's broadcasts on air, sorted.
+func (s *Sandbox) Live(accountID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.liveLocked(accountID)
+}
+
+func (s *Sandbox) liveLocked(accountID string) []string {
+	var ids []string
+	for _, b := range s.broadcasts {
+		if b.live && (b.account == accountID || b.account == "") {
+			ids = append(ids, b.id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// admit applies the lane's rolling limit at now: a call is admitted when fewer than Count
+// accepted calls fall in (now-Period, now]. Only accepted private replies are recorded (by
+// record), so refused and faulted calls never use the allowance. used is the count in the window
+// including this call when admitted; regain is how long until the oldest leaves the window.
+func (s *Sandbox) admit(accountID string, lane reply.Lane, now time.Time) (ok bool, used int, lim reply.Limit, regain time.Duration) {
+	lim = s.limits[lane]
+	k := accountID + "#" + string(lane)
+	times := s.sent[k]
+	from := now.Add(-lim.Period)
+	i := 0
+	for i < len(times) && !times[i].After(from) {
+		i++
+	}
+	times = times[i:]
+	s.sent[k] = times
+	if len(times) >= lim.Count {
+		return false, len(times), lim, times[0].Add(lim.Period).Sub(now)
+	}
+	return true, len(times) + 1, lim, 0
+}
+
+func (s *Sandbox) record(accountID string, lane reply.Lane, now time.Time) {
+	k := accountID + "#" + string(lane)
+	s.sent[k] = append(s.sent[k], now)
+}
