@@ -1,0 +1,205 @@
+package sweeper
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// group is one account's rate lane: the unit releases are budgeted in.
+type group struct {
+	account string
+	lane    reply.Lane
+}
+
+// candidates are a lane's parked jobs that are due, the oldest deadlines kept.
+type candidates struct {
+	held  bool        // the account cannot send (unhealthy or unknown): nothing is released
+	why   string      // why it is held, for the log
+	limit reply.Limit // the account's limit for the lane
+	keep  int         // how many to keep: the lane's capacity until the next run, and spares
+	seen  int         // every due parked record of the lane this run
+	heap  byDeadline
+}
+
+// spares are extra candidates kept beyond the capacity, to stand in for releases that lose to
+// another sweep or to a replier.
+const spares = 16
+
+// group returns the candidates of rec's lane, creating them on first sight: the account and the
+// bucket are read once per run, and the capacity bounds how many candidates are kept in memory.
+func (r *run) group(ctx context.Context, rec reply.Record) *candidates {
+	g := group{rec.AccountID, rec.Lane}
+	if c, ok := r.groups[g]; ok {
+		return c
+	}
+	c := &candidates{}
+	r.groups[g] = c
+	a := r.account(ctx, rec.AccountID)
+	switch {
+	case errors.Is(a.err, reply.ErrNotFound):
+		c.held, c.why = true, "account not configured"
+		return c
+	case a.err != nil:
+		c.held, c.why = true, "account unreadable"
+		return c
+	case !a.acct.Healthy():
+		c.held, c.why = true, a.acct.Unhealthy
+		return c
+	}
+	c.limit = a.acct.Limit(rec.Lane)
+	b, err := r.s.store.Bucket(ctx, rec.AccountID, rec.Lane)
+	if err != nil {
+		r.fail(fmt.Errorf("read bucket of account %s lane %s: %w", rec.AccountID, rec.Lane, err))
+		c.held, c.why = true, "bucket unreadable"
+		return c
+	}
+	c.keep = c.limit.Capacity(b, r.now, r.s.cfg.Interval) + spares
+	return c
+}
+
+// offer adds a due parked record to its lane's candidates, keeping the oldest deadlines.
+func (r *run) offer(rec reply.Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.groups[group{rec.AccountID, rec.Lane}] // prepare made it
+	c.seen++
+	if c.held {
+		return
+	}
+	heap.Push(&c.heap, rec)
+	if c.heap.Len() > c.keep {
+		heap.Pop(&c.heap) // the latest deadline
+	}
+}
+
+// releaseAll releases each lane's candidates, accounts in a stable order.
+func (r *run) releaseAll(ctx context.Context) {
+	gs := make([]group, 0, len(r.groups))
+	for g := range r.groups {
+		gs = append(gs, g)
+	}
+	sort.Slice(gs, func(i, j int) bool {
+		if gs[i].account != gs[j].account {
+			return gs[i].account < gs[j].account
+		}
+		return gs[i].lane < gs[j].lane
+	})
+	for _, g := range gs {
+		if ctx.Err() != nil {
+			return
+		}
+		r.release(ctx, g, r.groups[g])
+	}
+}
+
+// release sends back to the queue as many of the lane's candidates, oldest deadline first, as
+// the account's bucket grants now. The tokens are taken first (a conditional bucket write), so
+// two sweeps cannot both spend the same budget, and each record is released with a conditional
+// write, so no record goes back twice; a token whose record was lost is spent on the next
+// candidate.
+func (r *run) release(ctx context.Context, g group, c *candidates) {
+	if c.seen == 0 {
+		return
+	}
+	if c.held {
+		r.rep.Held += c.seen
+		r.rep.Backlog[g.lane] += c.seen
+		r.s.log.Warn("parked jobs held", "account", g.account, "lane", g.lane, "jobs", c.seen, "why", c.why)
+		return
+	}
+	cands := c.heap.sorted()
+	granted, err := r.take(ctx, g, c, len(cands))
+	if err != nil {
+		r.fail(err)
+	}
+	// A lane whose period is shorter than the schedule (Live: 100/s) cannot be budgeted a
+	// minute ahead without a burst Meta would refuse; the rest of its capacity goes back
+	// without a token and the replier paces it with the bucket.
+	extra := 0
+	if c.limit.Period < r.s.cfg.Interval {
+		extra = max(0, min(len(cands), c.keep-spares)-granted)
+	}
+	var jobs []reply.Job
+	for _, rec := range cands {
+		if len(jobs) >= granted+extra || ctx.Err() != nil {
+			break
+		}
+		n, err := rec.Release(len(jobs) < granted, r.now)
+		if err != nil {
+			r.rep.Lost++
+			continue
+		}
+		if !r.write(ctx, n) {
+			continue // counted as lost (or failed) by write
+		}
+		jobs = append(jobs, n.Job)
+		if n.Granted {
+			r.rep.Granted++
+		}
+	}
+	r.rep.Released += len(jobs)
+	r.rep.Backlog[g.lane] += c.seen - len(jobs)
+	r.enqueue(ctx, jobs)
+}
+
+// take reserves up to want sends of the lane's bucket that conform now. Only sends that conform
+// now are taken, although the candidates kept are sized to the whole interval: the replier sends
+// a granted job as soon as it gets it, so a token from the future would be spent early and a
+// rolling hour could hold more than the limit.
+func (r *run) take(ctx context.Context, g group, c *candidates, want int) (int, error) {
+	for attempt := 0; attempt < 5 && want > 0; attempt++ {
+		b, err := r.s.store.Bucket(ctx, g.account, g.lane)
+		if err != nil {
+			return 0, fmt.Errorf("read bucket of account %s lane %s: %w", g.account, g.lane, err)
+		}
+		n, next, _ := c.limit.Take(b, r.now, want)
+		if n == 0 {
+			return 0, nil
+		}
+		_, err = r.s.store.SaveBucket(ctx, next)
+		if err == nil {
+			return n, nil
+		}
+		if !errors.Is(err, reply.ErrConflict) {
+			return 0, fmt.Errorf("take %d sends of account %s lane %s: %w", n, g.account, g.lane, err)
+		}
+		r.rep.Lost++ // a replier or another sweep took from the bucket meanwhile: read it again
+	}
+	return 0, nil
+}
+
+// byDeadline is a max-heap on Deadline (then Key), so the latest deadline is dropped first.
+type byDeadline []reply.Record
+
+func (h byDeadline) Len() int { return len(h) }
+func (h byDeadline) Less(i, j int) bool {
+	if !h[i].Deadline.Equal(h[j].Deadline) {
+		return h[i].Deadline.After(h[j].Deadline)
+	}
+	return h[i].Key > h[j].Key
+}
+func (h byDeadline) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *byDeadline) Push(x any)   { *h = append(*h, x.(reply.Record)) }
+func (h *byDeadline) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// sorted is the candidates oldest deadline first.
+func (h byDeadline) sorted() []reply.Record {
+	out := append([]reply.Record(nil), h...)
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Deadline.Equal(out[j].Deadline) {
+			return out[i].Deadline.Before(out[j].Deadline)
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
