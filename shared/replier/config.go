@@ -1,0 +1,129 @@
+package replier
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// Env lists every environment variable the replier reads; the template must define each.
+var Env = []string{
+	"TABLE_NAME",
+	"GRAPH_API_URL",
+	"GRAPH_API_VERSION",
+	"ACCOUNT_CACHE_TTL",
+	"LOG_LEVEL",
+	"ACCOUNT_TOKENS",
+}
+
+// Config is the replier's configuration. LoadConfig fills the environment's part; the tuning
+// fields keep their defaults in AWS and exist so tests and simulations can tighten them.
+type Config struct {
+	TableName       string
+	GraphAPIURL     string // replaces scheme and host of every Graph call when set (sandbox)
+	GraphAPIVersion string
+	AccountCacheTTL time.Duration
+	LogLevel        string
+	// AccountTokens, when set, stands in for SSM (sam local invoke, the local stack): account id
+	// to access token. Never logged.
+	AccountTokens map[string]string
+
+	LeaseMargin      time.Duration // lease ends this long before the Lambda deadline
+	DefaultLease     time.Duration // lease length when the context has no deadline
+	LiveCacheTTL     time.Duration // how long an account's live broadcasts are believed
+	UnhealthyRecheck time.Duration // how long a job of an unhealthy account is parked
+	Concurrency      int           // jobs of one batch processed at once
+}
+
+// Defaults of the tuning fields.
+const (
+	DefaultGraphAPIVersion  = "v24.0"
+	DefaultAccountCacheTTL  = time.Minute
+	DefaultLeaseMargin      = 3 * time.Second
+	DefaultLease            = time.Minute
+	DefaultLiveCacheTTL     = 3 * time.Second
+	DefaultUnhealthyRecheck = 5 * time.Minute
+	DefaultConcurrency      = 4
+)
+
+// LoadConfig reads the configuration from getenv (os.Getenv in Lambda).
+func LoadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		TableName:       getenv("TABLE_NAME"),
+		GraphAPIURL:     strings.TrimRight(getenv("GRAPH_API_URL"), "/"),
+		GraphAPIVersion: getenv("GRAPH_API_VERSION"),
+		LogLevel:        getenv("LOG_LEVEL"),
+		AccountCacheTTL: DefaultAccountCacheTTL,
+	}
+	if c.TableName == "" {
+		return c, fmt.Errorf("TABLE_NAME: required")
+	}
+	if c.GraphAPIVersion == "" {
+		c.GraphAPIVersion = DefaultGraphAPIVersion
+	}
+	if s := getenv("ACCOUNT_CACHE_TTL"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("ACCOUNT_CACHE_TTL: %q is not a non-negative duration", s)
+		}
+		c.AccountCacheTTL = d
+	}
+	if s := getenv("ACCOUNT_TOKENS"); s != "" {
+		toks, err := ParseTokens(s)
+		if err != nil {
+			return c, fmt.Errorf("ACCOUNT_TOKENS: %w", err)
+		}
+		c.AccountTokens = toks
+	}
+	return c, nil
+}
+
+// ParseTokens reads "id=token,id2=token2". Errors name the entry's position, never its token.
+func ParseTokens(s string) (map[string]string, error) {
+	toks := map[string]string{}
+	for i, pair := range strings.Split(s, ",") {
+		id, tok, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || id == "" || tok == "" {
+			return nil, fmt.Errorf("entry %d: want id=token", i+1)
+		}
+		toks[id] = tok
+	}
+	return toks, nil
+}
+
+// withDefaults fills the tuning fields a caller left zero.
+func (c Config) withDefaults() Config {
+	if c.GraphAPIVersion == "" {
+		c.GraphAPIVersion = DefaultGraphAPIVersion
+	}
+	if c.LeaseMargin <= 0 {
+		c.LeaseMargin = DefaultLeaseMargin
+	}
+	if c.DefaultLease <= 0 {
+		c.DefaultLease = DefaultLease
+	}
+	if c.LiveCacheTTL <= 0 {
+		c.LiveCacheTTL = DefaultLiveCacheTTL
+	}
+	if c.UnhealthyRecheck <= 0 {
+		c.UnhealthyRecheck = DefaultUnhealthyRecheck
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	return c
+}
+
+// StaticTokens is reply.Tokens from a fixed map (ACCOUNT_TOKENS), for local runs without SSM.
+type StaticTokens map[string]string
+
+// Token is the account's token from the map.
+func (s StaticTokens) Token(_ context.Context, a reply.Account) (string, error) {
+	if t, ok := s[a.ID]; ok {
+		return t, nil
+	}
+	return "", fmt.Errorf("token of account %s: %w (not in ACCOUNT_TOKENS)", a.ID, reply.ErrNotFound)
+}
