@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -299,9 +300,15 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 		}
 		return w.parkClaimed(ctx, claimed, until, ParkThrottled, false)
 	default: // uncertain: the send may have happened; Meta's one-reply rule makes a retry safe
-		r.m.Count(MetricUncertain, 1)
-		r.log.Warn("send uncertain", "account", job.AccountID, "comment", job.CommentID, "verdict", v, "code", code, "err", err)
-		return w.parkClaimed(ctx, claimed, now.Add(uncertainBackoff(lane, claimed.Attempts)), ParkUncertain, true)
+		// A request never written cannot have been delivered: it is no attempt, and must not
+		// turn a later 2534025 into "delivered".
+		attempted := !errors.Is(err, graph.ErrNotSent)
+		if attempted {
+			r.m.Count(MetricUncertain, 1)
+		}
+		r.log.Warn("send uncertain", "account", job.AccountID, "comment", job.CommentID, "verdict", v,
+			"code", code, "attempted", attempted, "err", err)
+		return w.parkClaimed(ctx, claimed, now.Add(uncertainBackoff(lane, claimed.Attempts)), ParkUncertain, attempted)
 	}
 }
 
