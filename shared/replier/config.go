@@ -25,7 +25,7 @@ type Config struct {
 	TableName       string
 	GraphAPIURL     string // replaces scheme and host of every Graph call when set (sandbox)
 	GraphAPIVersion string
-	AccountCacheTTL time.Duration
+	AccountCacheTTL time.Duration // zero: DefaultAccountCacheTTL; negative: no caching
 	LogLevel        string
 	// AccountTokens, when set, stands in for SSM (sam local invoke, the local stack): account id
 	// to access token. Never logged.
@@ -69,6 +69,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if err != nil || d < 0 {
 			return c, fmt.Errorf("ACCOUNT_CACHE_TTL: %q is not a non-negative duration", s)
 		}
+		if d == 0 {
+			d = -1 // "0" asks for no caching (local runs editing accounts); the zero field means default
+		}
 		c.AccountCacheTTL = d
 	}
 	if s := getenv("ACCOUNT_TOKENS"); s != "" {
@@ -98,6 +101,9 @@ func ParseTokens(s string) (map[string]string, error) {
 func (c Config) withDefaults() Config {
 	if c.GraphAPIVersion == "" {
 		c.GraphAPIVersion = DefaultGraphAPIVersion
+	}
+	if c.AccountCacheTTL == 0 {
+		c.AccountCacheTTL = DefaultAccountCacheTTL
 	}
 	if c.LeaseMargin <= 0 {
 		c.LeaseMargin = DefaultLeaseMargin

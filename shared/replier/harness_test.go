@@ -123,7 +123,7 @@ type env struct {
 	m       *telemetry.Metrics
 	r       *Replier
 	acct    reply.Account
-	sbxOpts []sandbox.Option
+	stored  bool // acct is in the store
 }
 
 const token = "sbx-token-1"
@@ -155,6 +155,9 @@ func (e *env) replier() *Replier {
 func (e *env) put(edit func(*reply.Account)) reply.Account {
 	e.t.Helper()
 	a := e.acct
+	if e.stored {
+		a.Version++
+	}
 	if edit != nil {
 		edit(&a)
 	}
@@ -165,7 +168,7 @@ func (e *env) put(edit func(*reply.Account)) reply.Account {
 	if err != nil {
 		e.t.Fatalf("put account: %v", err)
 	}
-	e.acct = stored
+	e.acct, e.stored = stored, true
 	return stored
 }
 

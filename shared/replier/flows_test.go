@@ -1,0 +1,348 @@
+package replier
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sandbox"
+)
+
+// deadClaim stores the claim of a worker that crashed: its lease runs for 30 seconds.
+func deadClaim(t *testing.T, e *env, job reply.Job) reply.Record {
+	t.Helper()
+	rec, err := reply.NewRecord(job, job.Key(true), start).Claim(job, "crashed-worker", start, start.Add(30*time.Second))
+	if err == nil {
+		rec, err = e.store.Create(context.Background(), rec)
+	}
+	if err != nil {
+		t.Fatalf("dead claim: %v", err)
+	}
+	return rec
+}
+
+func TestLeaseTakeover(t *testing.T) {
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Run("crash between claim and send", func(t *testing.T) {
+				e := newEnv(t, kind)
+				e.put(nil)
+				job := sampleJob(t, 1)
+				deadClaim(t, e, job)
+				if d := e.process(job); d.Action != ActionBusy {
+					t.Fatalf("while the lease lives: %s, want busy", d.Action)
+				}
+				if n := e.sb.Attempts(job.CommentID); n != 0 {
+					t.Fatalf("%d calls while another worker held the lease", n)
+				}
+				e.clock.Advance(31 * time.Second)
+				d := e.process(job)
+				if d.Action != ActionSent || d.Reason != "" {
+					t.Fatalf("after the lease ran out: %s(%s), want sent", d.Action, d.Reason)
+				}
+				if n := e.sb.Delivered(job.CommentID); n != 1 {
+					t.Fatalf("delivered %d, want 1", n)
+				}
+				if rec := e.record(job); rec.State != reply.StateSent || rec.Owner != "" {
+					t.Fatalf("record %s owner %q", rec.State, rec.Owner)
+				}
+			})
+			t.Run("crash between send and record", func(t *testing.T) {
+				e := newEnv(t, kind)
+				e.put(nil)
+				job := sampleJob(t, 1)
+				deadClaim(t, e, job)
+				// The crashed worker's send reached Meta; it never recorded it.
+				if _, err := e.graph.PrivateReply(context.Background(), e.acct, token, job.CommentID, "hi"); err != nil {
+					t.Fatalf("the crashed worker's send: %v", err)
+				}
+				e.clock.Advance(31 * time.Second)
+				d := e.process(job)
+				if d.Action != ActionSent || d.Reason != ReasonDeliveredBefore {
+					t.Fatalf("takeover: %s(%s), want sent(%s)", d.Action, d.Reason, ReasonDeliveredBefore)
+				}
+				if n, a := e.sb.Delivered(job.CommentID), e.sb.Attempts(job.CommentID); n != 1 || a != 2 {
+					t.Fatalf("delivered %d in %d calls, want 1 in 2", n, a)
+				}
+				rec := e.record(job)
+				if rec.State != reply.StateSent || rec.Reason != ReasonDeliveredBefore {
+					t.Fatalf("record %s(%s)", rec.State, rec.Reason)
+				}
+				if e.m.Get("Sent") != 1 || e.m.Get("Failed|Code=100/2534025") != 0 {
+					t.Fatalf("metrics Sent=%v Failed=%v", e.m.Get("Sent"), e.m.Get("Failed|Code=100/2534025"))
+				}
+			})
+			t.Run("late worker cannot overwrite a newer state", func(t *testing.T) {
+				e := newEnv(t, kind)
+				e.put(nil)
+				job := sampleJob(t, 1)
+				other := e.replier()
+				var once atomic.Bool
+				var taken Decision
+				// While the first worker's call is in flight, its lease runs out and another
+				// worker takes the record over and sends.
+				e.sb.SetFault(func(c sandbox.Call) sandbox.Fault {
+					if c.Op == sandbox.OpPrivateReply && once.CompareAndSwap(false, true) {
+						e.clock.Advance(DefaultLease + time.Second)
+						d, err := other.Process(context.Background(), job)
+						if err != nil {
+							t.Errorf("takeover: %v", err)
+						}
+						taken = d
+					}
+					return sandbox.Fault{}
+				})
+				d := e.process(job)
+				if taken.Action != ActionSent {
+					t.Fatalf("takeover: %s, want sent", taken.Action)
+				}
+				// Meta refuses the late call (2534025); its FAILED must not replace SENT.
+				if d.Action != ActionBusy || d.Record.State != reply.StateSent {
+					t.Fatalf("late worker: %s, stored %s; want busy over SENT", d.Action, d.Record.State)
+				}
+				if rec := e.record(job); rec.State != reply.StateSent {
+					t.Fatalf("record %s, want SENT", rec.State)
+				}
+				if n := e.sb.Delivered(job.CommentID); n != 1 {
+					t.Fatalf("delivered %d", n)
+				}
+			})
+		})
+	}
+}
+
+func TestUncertainThenDelivered(t *testing.T) {
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.put(nil)
+			job := sampleJob(t, 1)
+			e.sb.QueueFault(job.CommentID, sandbox.TimeoutAfter())
+			d := e.process(job)
+			if d.Action != ActionParked || d.Reason != ParkUncertain {
+				t.Fatalf("first: %s(%s)", d.Action, d.Reason)
+			}
+			// Before it is due the job stays with the sweeper.
+			if d := e.process(job); d.Action != ActionBusy {
+				t.Fatalf("redelivered early: %s, want busy", d.Action)
+			}
+			e.clock.Advance(d.RetryAt.Sub(start))
+			d = e.process(job)
+			if d.Action != ActionSent || d.Reason != ReasonDeliveredBefore {
+				t.Fatalf("retry: %s(%s), want sent(%s)", d.Action, d.Reason, ReasonDeliveredBefore)
+			}
+			if n := e.sb.Delivered(job.CommentID); n != 1 {
+				t.Fatalf("delivered %d", n)
+			}
+			if d := e.process(job); d.Action != ActionDone {
+				t.Fatalf("after SENT: %s, want done", d.Action)
+			}
+		})
+	}
+}
+
+// TestConcurrentConsumers hands the same job to two replier instances at once, as a duplicate
+// webhook or an SQS redelivery can. Meta's one-reply rule is off in the sandbox, so any second
+// send would show in the ledger instead of being refused.
+func TestConcurrentConsumers(t *testing.T) {
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			e := newEnv(t, kind, sandbox.WithoutOneReplyRule())
+			e.put(nil)
+			a, b := e.replier(), e.replier()
+			const n = 12
+			for i := range n {
+				job := sampleJob(t, i)
+				var wg sync.WaitGroup
+				var ds [2]Decision
+				gate := make(chan struct{})
+				for k, r := range []*Replier{a, b} {
+					wg.Go(func() {
+						<-gate
+						d, err := r.Process(context.Background(), job)
+						if err != nil {
+							t.Errorf("job %d consumer %d: %v", i, k, err)
+						}
+						ds[k] = d
+					})
+				}
+				close(gate)
+				wg.Wait()
+				if calls := e.sb.Attempts(job.CommentID); calls != 1 {
+					t.Fatalf("job %d: %d Graph calls, want exactly 1 (%s, %s)", i, calls, ds[0].Action, ds[1].Action)
+				}
+				sent := 0
+				for _, d := range ds {
+					switch d.Action {
+					case ActionSent:
+						sent++
+					case ActionBusy, ActionDone:
+					default:
+						t.Errorf("job %d: decision %s(%s)", i, d.Action, d.Reason)
+					}
+				}
+				if sent != 1 {
+					t.Fatalf("job %d: %d consumers sent, want 1 (%s, %s)", i, sent, ds[0].Action, ds[1].Action)
+				}
+			}
+			if got := e.m.Get("Sent"); got != n {
+				t.Fatalf("Sent = %v, want %d", got, n)
+			}
+		})
+	}
+}
+
+func TestFunnelDedup(t *testing.T) {
+	job := func(t *testing.T, comment, person, media string) reply.Job {
+		j := sampleJob(t, 0)
+		j.CommentID, j.FromID, j.MediaID = comment, person, media
+		return j
+	}
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.put(nil)
+			steps := []struct {
+				job    reply.Job
+				action Action
+				reason string
+			}{
+				{job(t, "c1", "u1", "m1"), ActionSent, ""},
+				{job(t, "c2", "u1", "m1"), ActionSkipped, reply.SkipDuplicatePerson}, // same person, same post
+				{job(t, "c3", "u1", "m2"), ActionSent, ""},                           // same person, another post
+				{job(t, "c4", "u2", "m1"), ActionSent, ""},                           // another person
+				{job(t, "c2", "u1", "m1"), ActionDone, reply.SkipDuplicatePerson},    // the duplicate again
+				{job(t, "c1", "u1", "m1"), ActionDone, ""},                           // the first again
+			}
+			for i, s := range steps {
+				d := e.process(s.job)
+				if d.Action != s.action || d.Reason != s.reason {
+					t.Fatalf("step %d (%s): %s(%s), want %s(%s)", i, s.job.CommentID, d.Action, d.Reason, s.action, s.reason)
+				}
+			}
+			if got := len(e.sb.Deliveries()); got != 3 {
+				t.Fatalf("%d deliveries, want 3", got)
+			}
+			if rec := e.record(job(t, "c2", "", "")); rec.Key != reply.CommentKey("c2") || rec.State != reply.StateSkipped {
+				t.Fatalf("duplicate's record %s %s", rec.Key, rec.State)
+			}
+			// An account that allows repeats answers every comment.
+			e.put(func(a *reply.Account) { a.RepeatPerPerson = true })
+			e.r = e.replier() // a fresh instance: no cached account
+			if d := e.process(job(t, "c5", "u1", "m1")); d.Action != ActionSent {
+				t.Fatalf("repeat allowed: %s(%s)", d.Action, d.Reason)
+			}
+		})
+	}
+}
+
+// TestThrottleHoldsTheLane: after Meta's 613 the account's other jobs wait in the store without a
+// call, in this instance and in a cold one, until the throttle's time has passed.
+func TestThrottleHoldsTheLane(t *testing.T) {
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.put(nil)
+			first := sampleJob(t, 1)
+			e.sb.QueueFault(first.CommentID, sandbox.Throttle())
+			if d := e.process(first); d.Reason != ParkThrottled {
+				t.Fatalf("first: %s(%s)", d.Action, d.Reason)
+			}
+			until := start.Add(5 * time.Minute)
+			for i, r := range []*Replier{e.r, e.replier()} {
+				j := sampleJob(t, 10+i)
+				d, err := r.Process(context.Background(), j)
+				if err != nil || d.Action != ActionParked || d.Reason != ParkRateLimited || !d.RetryAt.Equal(until) {
+					t.Fatalf("instance %d: %s(%s) until %s, err %v; want parked(%s) until %s", i, d.Action, d.Reason, d.RetryAt, err, ParkRateLimited, until)
+				}
+			}
+			if calls := e.sb.Stats().Calls[sandbox.OpPrivateReply]; calls != 1 {
+				t.Fatalf("%d private-reply calls, want only the throttled one", calls)
+			}
+			e.clock.Advance(5 * time.Minute)
+			if d := e.process(sampleJob(t, 20)); d.Action != ActionSent {
+				t.Fatalf("after the throttle: %s(%s)", d.Action, d.Reason)
+			}
+		})
+	}
+}
+
+// TestHighUsageSlowsDown: at 90% of Meta's allowance the lane pauses before Meta refuses.
+func TestHighUsageSlowsDown(t *testing.T) {
+	e := newEnv(t, memoryStore, sandbox.WithLimit(reply.LanePosts, reply.Limit{Count: 10, Period: time.Hour}))
+	e.put(nil)
+	for i := range 9 { // the 9th answer reports 90%
+		if d := e.process(sampleJob(t, i)); d.Action != ActionSent {
+			t.Fatalf("job %d: %s(%s)", i, d.Action, d.Reason)
+		}
+	}
+	d := e.process(sampleJob(t, 9))
+	if want := start.Add(reply.DefaultPostsLimit.Period / 20); d.Action != ActionParked || d.Reason != ParkRateLimited || !d.RetryAt.Equal(want) {
+		t.Fatalf("after 90%%: %s(%s) until %s, want parked(%s) until %s", d.Action, d.Reason, d.RetryAt, ParkRateLimited, want)
+	}
+	if st := e.sb.Stats(); st.Calls[sandbox.OpPrivateReply] != 9 || len(st.Refused) != 0 {
+		t.Fatalf("calls %d, refused %v", st.Calls[sandbox.OpPrivateReply], st.Refused)
+	}
+}
+
+// TestRequestsPerSent counts what one SENT reply costs in steady state (warm caches): the
+// figures the issue asks for. No public replies: they are optional and counted apart.
+func TestRequestsPerSent(t *testing.T) {
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.put(func(a *reply.Account) { a.Rules[0].PublicReplies = nil })
+			e.process(sampleJob(t, 0)) // warms the account and bucket caches
+			const n = 20
+			r0, w0 := e.counts()
+			c0 := e.sb.Stats().Calls
+			for i := 1; i <= n; i++ {
+				if d := e.process(sampleJob(t, i)); d.Action != ActionSent {
+					t.Fatalf("job %d: %s(%s)", i, d.Action, d.Reason)
+				}
+			}
+			r1, w1 := e.counts()
+			calls := 0
+			for op, c := range e.sb.Stats().Calls {
+				calls += c - c0[op]
+			}
+			t.Logf("%s: per SENT reply: %.2f writes, %.2f reads, %.2f Graph calls (%d replies)",
+				kind.name, float64(w1-w0)/n, float64(r1-r0)/n, float64(calls)/n, n)
+			if w1-w0 != 3*n || r1-r0 != 0 || calls != n {
+				t.Fatalf("%d writes, %d reads, %d Graph calls for %d replies; want %d, 0, %d", w1-w0, r1-r0, calls, n, 3*n, n)
+			}
+			// A duplicate of a SENT job costs one lost conditional write and nothing else.
+			e.process(sampleJob(t, 1))
+			r2, w2 := e.counts()
+			t.Logf("%s: duplicate of a SENT job: %d writes, %d reads", kind.name, w2-w1, r2-r1)
+			if w2-w1 != 1 || r2-r1 != 0 {
+				t.Fatalf("duplicate: %d writes, %d reads; want 1, 0", w2-w1, r2-r1)
+			}
+		})
+	}
+}
+
+// TestParkedCostsOneWrite: a new comment arriving in a backlog is parked with one write.
+func TestParkedCostsOneWrite(t *testing.T) {
+	e := newEnv(t, memoryStore)
+	e.put(func(a *reply.Account) {
+		a.Limits = map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 1, Period: time.Hour}}
+	})
+	e.process(sampleJob(t, 0))
+	r0, w0 := e.counts()
+	for i := 1; i <= 5; i++ {
+		if d := e.process(sampleJob(t, i)); d.Action != ActionParked {
+			t.Fatalf("job %d: %s", i, d.Action)
+		}
+	}
+	r1, w1 := e.counts()
+	if w1-w0 != 5 || r1-r0 != 0 {
+		t.Fatalf("5 parked jobs: %d writes, %d reads; want 5, 0", w1-w0, r1-r0)
+	}
+	if got := e.m.Get("Parked|Reason=" + ParkRateLimited); got != 5 {
+		t.Fatalf("Parked = %v", got)
+	}
+}
