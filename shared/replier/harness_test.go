@@ -113,17 +113,17 @@ var bothStores = []storeKind{memoryStore, dynamoStore}
 // env is one replier wired to real parts: a store, the Graph client over HTTP to the sandbox,
 // static tokens, and one fake clock for all of them.
 type env struct {
-	t       testing.TB
-	clock   *fakeClock
-	store   reply.Store
-	counts  func() (reads, writes int)
-	sb      *sandbox.Sandbox
-	graph   *graph.Client
-	tokens  StaticTokens
-	m       *telemetry.Metrics
-	r       *Replier
-	acct    reply.Account
-	stored  bool // acct is in the store
+	t      testing.TB
+	clock  *fakeClock
+	store  reply.Store
+	counts func() (reads, writes int)
+	sb     *sandbox.Sandbox
+	graph  *graph.Client
+	tokens StaticTokens
+	m      *telemetry.Metrics
+	r      *Replier
+	acct   reply.Account
+	stored bool // acct is in the store
 }
 
 const token = "sbx-token-1"
