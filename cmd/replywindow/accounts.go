@@ -1,0 +1,615 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/tokens"
+)
+
+func init() {
+	commands["accounts"] = command{summary: "add, list and inspect Instagram accounts (put, list, show)", run: runAccounts}
+}
+
+const accountsHelp = `Usage: replywindow accounts <put|list|show> [flags]
+
+  put --file account.yaml [--token-stdin | --token-env VAR]
+        validate the account file and store it; the access token goes to SSM
+  list  every account with its health and token expiry
+  show ID
+        one account: rules, limits, health and backlog by lane
+
+Run 'replywindow accounts <put|list|show> --help' for flags and examples.
+`
+
+func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, accountsHelp)
+		return exitUsage
+	}
+	switch args[0] {
+	case "put":
+		return accountsPut(ctx, args[1:], stdout, stderr)
+	case "list":
+		return accountsList(ctx, args[1:], stdout, stderr)
+	case "show":
+		return accountsShow(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, accountsHelp)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "replywindow accounts: unknown subcommand %q\n\n%s", args[0], accountsHelp)
+	return exitUsage
+}
+
+// DefaultTokenParam is where an account's token lives unless its file says otherwise.
+func opDefaultTokenParam(id string) string { return "/replywindow/tokens/" + id }
+
+func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := opNew("accounts put", "--file account.yaml [--token-stdin | --token-env VAR] [flags]", `  # validate and store the account; read the long-lived token from stdin
+  replywindow accounts put --file account.yaml --token-stdin < token.txt
+
+  # the token from an environment variable (never on the command line: it would land in history)
+  IG_TOKEN=... replywindow accounts put --file account.yaml --token-env IG_TOKEN
+
+  # only check the file (nothing stored)
+  replywindow accounts put --file account.yaml --dry-run
+`, stdout, stderr)
+	file := c.fs.String("file", "", "account `file` (YAML; see cmd/replywindow/account.example.yaml)")
+	tokenStdin := c.fs.Bool("token-stdin", false, "read the access token from stdin")
+	tokenEnv := c.fs.String("token-env", "", "read the access token from environment `variable` VAR")
+	expiresIn := c.fs.String("token-expires-in", "60d", "how long the new token lasts (Instagram Login long-lived tokens: 60d)")
+	dryRun := c.fs.Bool("dry-run", false, "validate only; store nothing")
+	asJSON := c.fs.Bool("json", false, "print the stored account as JSON")
+	table := c.tableFlag()
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	switch {
+	case len(pos) > 0:
+		return c.fail(opUsagef("unexpected argument %q", pos[0]))
+	case *file == "":
+		return c.fail(opUsagef("--file is required"))
+	case *tokenStdin && *tokenEnv != "":
+		return c.fail(opUsagef("--token-stdin and --token-env exclude each other"))
+	}
+	lifetime, err := tokens.ParseDuration(*expiresIn)
+	if err != nil {
+		return c.fail(opUsagef("--token-expires-in: %v", err))
+	}
+	a, err := opLoadAccount(*file)
+	if err != nil {
+		return c.fail(err)
+	}
+	var token string
+	switch {
+	case *tokenStdin:
+		b, err := io.ReadAll(io.LimitReader(opStdin, 64<<10))
+		if err != nil {
+			return c.fail(fmt.Errorf("read token from stdin: %w", err))
+		}
+		token = strings.TrimSpace(string(b))
+		if token == "" {
+			return c.fail(opUsagef("--token-stdin: stdin is empty"))
+		}
+	case *tokenEnv != "":
+		token = strings.TrimSpace(c.getenv(*tokenEnv))
+		if token == "" {
+			return c.fail(opUsagef("--token-env: %s is empty or unset", *tokenEnv))
+		}
+	}
+	if *dryRun {
+		fmt.Fprintf(stdout, "%s: valid: account %s (%s login), %d rules; nothing stored\n", *file, a.ID, a.Login, len(a.Rules))
+		return exitOK
+	}
+	store, cfg, err := c.store(ctx, *table)
+	if err != nil {
+		return c.fail(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	prev, err := store.Account(ctx, a.ID)
+	switch {
+	case errors.Is(err, reply.ErrNotFound):
+		a.Version = 1
+	case err != nil:
+		return c.fail(fmt.Errorf("read account %s: %w", a.ID, err))
+	default:
+		// The file is the whole configuration; what the system learned stays.
+		a.Version = prev.Version + 1
+		a.Unhealthy, a.UnhealthySince, a.TokenExpiresAt = prev.Unhealthy, prev.UnhealthySince, prev.TokenExpiresAt
+	}
+	if token != "" {
+		// The token goes first: an account stored without its token could not send, while a
+		// token stored without the account is harmless and the retry overwrites it.
+		if err := opNewParams(cfg).Put(ctx, a.TokenParam, token); err != nil {
+			return c.fail(fmt.Errorf("store token of account %s in SSM %s: %w", a.ID, a.TokenParam, err))
+		}
+		// A new token is a fresh start: whatever made the account unhealthy was most likely the
+		// old one.
+		a.Unhealthy, a.UnhealthySince = "", time.Time{}
+		a.TokenExpiresAt = time.Time{}
+		if a.Login == reply.LoginInstagram {
+			a.TokenExpiresAt = now.Add(lifetime)
+		}
+	}
+	a.UpdatedAt = now
+	stored, err := store.PutAccount(ctx, a)
+	if errors.Is(err, reply.ErrConflict) {
+		return c.fail(fmt.Errorf("account %s was changed while this ran (now version %d): run the command again", a.ID, stored.Version))
+	}
+	if err != nil {
+		return c.fail(fmt.Errorf("store account %s: %w", a.ID, err))
+	}
+	if *asJSON {
+		if err := opJSON(stdout, map[string]any{"account": stored, "token_stored": token != ""}); err != nil {
+			return c.fail(err)
+		}
+		return exitOK
+	}
+	verb := "created"
+	if stored.Version > 1 {
+		verb = "updated"
+	}
+	fmt.Fprintf(stdout, "%s account %s (%s login, %d rules, version %d)\n", verb, stored.ID, stored.Login, len(stored.Rules), stored.Version)
+	if token != "" {
+		fmt.Fprintf(stdout, "token stored in SSM %s", stored.TokenParam)
+		if !stored.TokenExpiresAt.IsZero() {
+			fmt.Fprintf(stdout, ", expires %s", opWhen(stored.TokenExpiresAt, now))
+		}
+		fmt.Fprintln(stdout)
+	} else if prev.Version == 0 {
+		fmt.Fprintf(stderr, "note: no token given; the account cannot send until SSM %s holds one (accounts put --token-stdin)\n", stored.TokenParam)
+	}
+	fmt.Fprintf(stdout, "next: replywindow subscribe --account %s\n", stored.ID)
+	return exitOK
+}
+
+// opStdin is where --token-stdin reads (tests replace it).
+var opStdin io.Reader = os.Stdin
+
+func accountsList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := opNew("accounts list", "[--json]", `  replywindow accounts list
+  replywindow accounts list --json | jq -r '.[] | select(.unhealthy != null) | .id'
+`, stdout, stderr)
+	asJSON := c.fs.Bool("json", false, "print JSON")
+	table := c.tableFlag()
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return c.fail(opUsagef("unexpected argument %q", pos[0]))
+	}
+	store, _, err := c.store(ctx, *table)
+	if err != nil {
+		return c.fail(err)
+	}
+	accounts, err := store.ListAccounts(ctx)
+	if err != nil {
+		return c.fail(fmt.Errorf("list accounts: %w", err))
+	}
+	if *asJSON {
+		if accounts == nil {
+			accounts = []reply.Account{}
+		}
+		if err := opJSON(stdout, accounts); err != nil {
+			return c.fail(err)
+		}
+		return exitOK
+	}
+	if len(accounts) == 0 {
+		fmt.Fprintln(stdout, "no accounts; add one with: replywindow accounts put --file account.yaml --token-stdin")
+		return exitOK
+	}
+	now := time.Now()
+	rows := make([][]string, 0, len(accounts))
+	for _, a := range accounts {
+		rows = append(rows, []string{a.ID, opOr(a.Username), string(a.Login), strconv.Itoa(len(a.Rules)), opHealth(a), opWhen(a.TokenExpiresAt, now), strconv.FormatInt(a.Version, 10)})
+	}
+	if err := opTable(stdout, []string{"ID", "USERNAME", "LOGIN", "RULES", "HEALTH", "TOKEN EXPIRES", "VERSION"}, rows); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+func opHealth(a reply.Account) string {
+	if a.Healthy() {
+		return "ok"
+	}
+	return "UNHEALTHY: " + a.Unhealthy
+}
+
+// opBacklog is an account's unfinished replies in one lane.
+type opBacklog struct {
+	Lane           reply.Lane          `json:"lane"`
+	Total          int                 `json:"total"`
+	ByState        map[reply.State]int `json:"by_state"`
+	DueNow         int                 `json:"due_now"`
+	OldestDeadline time.Time           `json:"oldest_deadline,omitzero"`
+}
+
+// opBacklogScanCap bounds how many unfinished records show reads; beyond it the counts are
+// lower bounds (the sweeper's Backlog metric has the exact figure).
+const opBacklogScanCap = 100_000
+
+// opBacklogOf counts account's unfinished reply records by lane, through the sweeper's index of
+// non-terminal records (every one is due by its deadline, at most reply.Window ahead).
+func opBacklogOf(ctx context.Context, store reply.Replies, account string, now time.Time) ([]opBacklog, bool, error) {
+	lanes := map[reply.Lane]*opBacklog{}
+	for _, l := range reply.Lanes {
+		lanes[l] = &opBacklog{Lane: l, ByState: map[reply.State]int{}}
+	}
+	before := now.Add(reply.Window + time.Hour)
+	cursor, seen := "", 0
+	for {
+		recs, next, err := store.Due(ctx, before, cursor, 500)
+		if err != nil {
+			return nil, false, fmt.Errorf("read backlog: %w", err)
+		}
+		for _, r := range recs {
+			seen++
+			if r.AccountID != account || r.State.Terminal() {
+				continue
+			}
+			b, ok := lanes[r.Lane]
+			if !ok {
+				b = &opBacklog{Lane: r.Lane, ByState: map[reply.State]int{}}
+				lanes[r.Lane] = b
+			}
+			b.Total++
+			b.ByState[r.State]++
+			if !r.DueAt.After(now) {
+				b.DueNow++
+			}
+			if b.OldestDeadline.IsZero() || r.Deadline.Before(b.OldestDeadline) {
+				b.OldestDeadline = r.Deadline
+			}
+		}
+		if next == "" {
+			break
+		}
+		if seen >= opBacklogScanCap {
+			return opSortBacklog(lanes), true, nil
+		}
+		cursor = next
+	}
+	return opSortBacklog(lanes), false, nil
+}
+
+func opSortBacklog(m map[reply.Lane]*opBacklog) []opBacklog {
+	out := make([]opBacklog, 0, len(m))
+	for _, b := range m {
+		out = append(out, *b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Lane < out[j].Lane })
+	return out
+}
+
+func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := opNew("accounts show", "ID [--json]", `  replywindow accounts show 17841400000000001
+  replywindow accounts show 17841400000000001 --json | jq .backlog
+`, stdout, stderr)
+	asJSON := c.fs.Bool("json", false, "print JSON")
+	table := c.tableFlag()
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return c.fail(opUsagef("want exactly one account ID"))
+	}
+	store, _, err := c.store(ctx, *table)
+	if err != nil {
+		return c.fail(err)
+	}
+	a, err := store.Account(ctx, pos[0])
+	if errors.Is(err, reply.ErrNotFound) {
+		return c.fail(fmt.Errorf("no account %s (see: replywindow accounts list)", pos[0]))
+	}
+	if err != nil {
+		return c.fail(fmt.Errorf("read account %s: %w", pos[0], err))
+	}
+	now := time.Now()
+	backlog, partial, err := opBacklogOf(ctx, store, a.ID, now)
+	if err != nil {
+		return c.fail(err)
+	}
+	if *asJSON {
+		if err := opJSON(stdout, map[string]any{"account": a, "healthy": a.Healthy(), "backlog": backlog, "backlog_partial": partial}); err != nil {
+			return c.fail(err)
+		}
+		return exitOK
+	}
+	opFields(stdout,
+		[2]string{"account", a.ID},
+		[2]string{"username", opOr(a.Username)},
+		[2]string{"login", string(a.Login)},
+		[2]string{"sender", a.SenderID()},
+		[2]string{"token parameter", a.TokenParam},
+		[2]string{"token expires", opWhen(a.TokenExpiresAt, now)},
+		[2]string{"health", opHealth(a)},
+		[2]string{"unhealthy since", opWhen(a.UnhealthySince, now)},
+		[2]string{"one DM per person per post", strconv.FormatBool(!a.RepeatPerPerson)},
+		[2]string{"version", fmt.Sprintf("%d (updated %s)", a.Version, opWhen(a.UpdatedAt, now))},
+	)
+	fmt.Fprintln(stdout, "\nLimits:")
+	var rows [][]string
+	for _, l := range reply.Lanes {
+		lim := a.Limit(l)
+		src := "Meta's default"
+		if _, ok := a.Limits[l]; ok {
+			src = "configured"
+		}
+		rows = append(rows, []string{"  " + string(l), fmt.Sprintf("%d per %s", lim.Count, lim.Period), src})
+	}
+	opTable(stdout, []string{"  LANE", "LIMIT", ""}, rows)
+	fmt.Fprintln(stdout, "\nRules (first match wins):")
+	rows = rows[:0]
+	for i, r := range a.Rules {
+		words := strings.Join(r.Keywords, ", ")
+		if r.Match == reply.MatchAny {
+			words = "(every comment)"
+		}
+		var scope []string
+		if len(r.Media) > 0 {
+			scope = append(scope, "media "+strings.Join(r.Media, ","))
+		}
+		if len(r.Kinds) > 0 {
+			k := make([]string, len(r.Kinds))
+			for j, x := range r.Kinds {
+				k[j] = string(x)
+			}
+			scope = append(scope, strings.Join(k, ","))
+		}
+		rows = append(rows, []string{fmt.Sprintf("  %d", i+1), opOr(r.Name), string(r.Match), opShort(words, 40), opOr(strings.Join(scope, "; ")), fmt.Sprintf("%d B", len(r.Message))})
+	}
+	opTable(stdout, []string{"  #", "NAME", "MATCH", "KEYWORDS", "SCOPE", "MESSAGE"}, rows)
+	fmt.Fprintln(stdout, "\nBacklog (unfinished replies):")
+	rows = rows[:0]
+	for _, b := range backlog {
+		var states []string
+		for _, s := range []reply.State{reply.StateQueued, reply.StateLeased, reply.StateParked} {
+			if b.ByState[s] > 0 {
+				states = append(states, fmt.Sprintf("%s %d", strings.ToLower(string(s)), b.ByState[s]))
+			}
+		}
+		rows = append(rows, []string{"  " + string(b.Lane), strconv.Itoa(b.Total), opOr(strings.Join(states, ", ")), strconv.Itoa(b.DueNow), opWhen(b.OldestDeadline, now)})
+	}
+	opTable(stdout, []string{"  LANE", "TOTAL", "STATES", "DUE NOW", "OLDEST DEADLINE"}, rows)
+	if partial {
+		fmt.Fprintf(stdout, "  (counted the first %d unfinished records of the table; the figures are lower bounds)\n", opBacklogScanCap)
+	}
+	return exitOK
+}
+
+func opShort(s string, n int) string {
+	if len([]rune(s)) <= n {
+		return opOr(s)
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// The account file's shape. reply.Account is the stored form (JSON names); the file uses the
+// same snake_case names, a readable duration for limits, and has no place for the token.
+type opAccountFile struct {
+	ID              string                     `yaml:"id"`
+	Username        string                     `yaml:"username"`
+	Login           reply.Login                `yaml:"login"`
+	PageID          string                     `yaml:"page_id"`
+	TokenParam      string                     `yaml:"token_param"`
+	Disclosure      string                     `yaml:"disclosure"`
+	RepeatPerPerson bool                       `yaml:"repeat_per_person"`
+	Limits          map[reply.Lane]opLimitFile `yaml:"limits"`
+	Rules           []opRuleFile               `yaml:"rules"`
+}
+
+type opLimitFile struct {
+	Count int    `yaml:"count"`
+	Per   string `yaml:"per"` // "1h", "1s"
+}
+
+type opRuleFile struct {
+	Name          string          `yaml:"name"`
+	Match         reply.MatchMode `yaml:"match"`
+	Keywords      []string        `yaml:"keywords"`
+	Exclude       []string        `yaml:"exclude"`
+	Media         []string        `yaml:"media"`
+	Kinds         []reply.Kind    `yaml:"kinds"`
+	Message       string          `yaml:"message"`
+	Disclose      bool            `yaml:"disclose"`
+	PublicReplies []string        `yaml:"public_replies"`
+}
+
+// opLoadAccount reads and validates an account file. Every error names the file and, where it
+// can, the line: "account.yaml:14: rules[1] "recipe": keywords: required with match "word"".
+func opLoadAccount(path string) (reply.Account, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return reply.Account{}, fmt.Errorf("read account file: %w", err)
+	}
+	return opParseAccount(path, b)
+}
+
+var opYAMLLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+
+func opParseAccount(name string, b []byte) (reply.Account, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return reply.Account{}, opYAMLError(name, err)
+	}
+	if len(root.Content) == 0 {
+		return reply.Account{}, fmt.Errorf("%s: empty file", name)
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return reply.Account{}, fmt.Errorf("%s:%d: want a mapping of account fields", name, doc.Line)
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		switch k := doc.Content[i]; k.Value {
+		case "token", "access_token":
+			// Said plainly, because a token in a file ends up in backups and repositories.
+			return reply.Account{}, fmt.Errorf("%s:%d: %s: the token does not belong in the file; pass it with --token-stdin or --token-env", name, k.Line, k.Value)
+		}
+	}
+	var f opAccountFile
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return reply.Account{}, opYAMLError(name, err)
+	}
+	a := reply.Account{
+		ID: strings.TrimSpace(f.ID), Username: f.Username, Login: f.Login, PageID: f.PageID,
+		TokenParam: f.TokenParam, Disclosure: f.Disclosure, RepeatPerPerson: f.RepeatPerPerson,
+	}
+	if a.TokenParam == "" && a.ID != "" {
+		a.TokenParam = opDefaultTokenParam(a.ID)
+	}
+	for lane, l := range f.Limits {
+		per, err := time.ParseDuration(l.Per)
+		if err != nil {
+			return reply.Account{}, fmt.Errorf("%s:%d: limits.%s.per: %q is not a duration (e.g. 1h, 1s)", name, opLine(doc, "limits", string(lane), "per"), lane, l.Per)
+		}
+		if a.Limits == nil {
+			a.Limits = map[reply.Lane]reply.Limit{}
+		}
+		a.Limits[lane] = reply.Limit{Count: l.Count, Period: per}
+	}
+	for _, r := range f.Rules {
+		a.Rules = append(a.Rules, reply.Rule{
+			Name: r.Name, Match: r.Match, Keywords: r.Keywords, Exclude: r.Exclude, Media: r.Media,
+			Kinds: r.Kinds, Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
+		})
+	}
+	if err := a.Validate(); err != nil {
+		if line := opErrorLine(doc, err.Error()); line > 0 {
+			return reply.Account{}, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		return reply.Account{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return a, nil
+}
+
+// opYAMLError restates yaml.v3's errors as "file:line: message".
+func opYAMLError(name string, err error) error {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		if sub := opYAMLLine.FindStringSubmatch(m); sub != nil {
+			out[i] = name + ":" + sub[1] + ": " + strings.TrimPrefix(m, sub[0])
+			if strings.Contains(m, "not found in type") {
+				out[i] = name + ":" + sub[1] + ": unknown field " + opUnknownField(m)
+			}
+		} else {
+			out[i] = name + ": " + strings.TrimPrefix(m, "yaml: ")
+		}
+	}
+	return errors.New(strings.Join(out, "\n"))
+}
+
+var opFieldName = regexp.MustCompile(`field (\S+) not found`)
+
+func opUnknownField(m string) string {
+	if sub := opFieldName.FindStringSubmatch(m); sub != nil {
+		return strconv.Quote(sub[1])
+	}
+	return m
+}
+
+var opRulePath = regexp.MustCompile(`^rules\[(\d+)\] "[^"]*": ([a-z_]+)(?:\[(\d+)\])?:`)
+var opLimitPath = regexp.MustCompile(`^limits(?:\.([a-z]+))?:`)
+
+// opErrorLine finds the line a reply.Account.Validate error is about, from the paths it names:
+// "rules[1] "x": keywords: ...", "limits.posts: ...", "page_id: ...".
+func opErrorLine(doc *yaml.Node, msg string) int {
+	if m := opRulePath.FindStringSubmatch(msg); m != nil {
+		i, _ := strconv.Atoi(m[1])
+		rule := opItem(opValue(doc, "rules"), i)
+		if rule == nil {
+			return 0
+		}
+		if v := opValue(rule, m[2]); v != nil {
+			if m[3] != "" {
+				j, _ := strconv.Atoi(m[3])
+				if it := opItem(v, j); it != nil {
+					return it.Line
+				}
+			}
+			return opKeyLine(rule, m[2])
+		}
+		return rule.Line
+	}
+	if m := opLimitPath.FindStringSubmatch(msg); m != nil {
+		if m[1] != "" {
+			return opLine(doc, "limits", m[1])
+		}
+		return opLine(doc, "limits")
+	}
+	field, _, ok := strings.Cut(msg, ":")
+	if !ok {
+		return 0
+	}
+	return opLine(doc, field)
+}
+
+// opLine is the line of the key at path in the mapping n, or of its deepest existing ancestor.
+func opLine(n *yaml.Node, path ...string) int {
+	line := 0
+	for _, k := range path {
+		if n == nil {
+			break
+		}
+		if l := opKeyLine(n, k); l > 0 {
+			line = l
+		}
+		n = opValue(n, k)
+	}
+	return line
+}
+
+func opKeyLine(n *yaml.Node, key string) int {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return 0
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i].Line
+		}
+	}
+	return 0
+}
+
+func opValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func opItem(n *yaml.Node, i int) *yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
+		return nil
+	}
+	return n.Content[i]
+}

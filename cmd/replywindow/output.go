@@ -1,0 +1,263 @@
+package main
+
+// This file holds what every operator subcommand (accounts, rules, status, subscribe, dlq, tokens)
+// shares: flag parsing with examples in --help, exit codes from errors, tables and JSON, and the
+// connections to the table, SSM and the Graph API named by flags and the environment.
+// Identifiers start with "op" so that they never meet the local stack's in this package.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/graph"
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/telemetry"
+)
+
+// opErrUsage marks an error in how the command was called (exit 2 rather than 1).
+var opErrUsage = errors.New("usage")
+
+// opUsagef is a usage error with a message for the operator.
+func opUsagef(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", opErrUsage, fmt.Sprintf(format, args...))
+}
+
+// opCmd is one operator subcommand being run: its flags, its writers and its name in messages.
+type opCmd struct {
+	name     string // "accounts put"
+	synopsis string // the arguments after the name
+	examples string
+	fs       *flag.FlagSet
+	stdout   io.Writer
+	stderr   io.Writer
+	getenv   func(string) string
+}
+
+// opNew starts a subcommand. Flags are added to c.fs before c.parse.
+func opNew(name, synopsis, examples string, stdout, stderr io.Writer) *opCmd {
+	c := &opCmd{name: name, synopsis: synopsis, examples: examples, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	c.fs = flag.NewFlagSet(name, flag.ContinueOnError)
+	c.fs.SetOutput(io.Discard) // parse reports errors itself, with the usage, to stderr
+	return c
+}
+
+func (c *opCmd) usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: replywindow %s %s\n", c.name, c.synopsis)
+	n := 0
+	c.fs.VisitAll(func(*flag.Flag) { n++ })
+	if n > 0 {
+		fmt.Fprintln(w, "\nFlags:")
+		c.fs.SetOutput(w)
+		c.fs.PrintDefaults()
+		c.fs.SetOutput(io.Discard)
+	}
+	if c.examples != "" {
+		fmt.Fprintf(w, "\nExamples:\n%s", c.examples)
+	}
+}
+
+// parse parses flags anywhere among the arguments (status 123 --json as well as --json 123) and
+// returns the positional ones. ok is false when the command must stop with code (--help: 0).
+func (c *opCmd) parse(args []string) (pos []string, code int, ok bool) {
+	for {
+		err := c.fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			c.usage(c.stdout)
+			return nil, exitOK, false
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "replywindow %s: %v\n\n", c.name, err)
+			c.usage(c.stderr)
+			return nil, exitUsage, false
+		}
+		rest := c.fs.Args()
+		if len(rest) == 0 {
+			return pos, 0, true
+		}
+		// Parse stops at the first positional argument, or after "--": then all are positional.
+		if used := args[:len(args)-len(rest)]; len(used) > 0 && used[len(used)-1] == "--" {
+			return append(pos, rest...), 0, true
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+// fail reports err and returns its exit code: 2 for usage errors (with the usage), else 1.
+func (c *opCmd) fail(err error) int {
+	fmt.Fprintf(c.stderr, "replywindow %s: %v\n", c.name, err)
+	if errors.Is(err, opErrUsage) {
+		fmt.Fprintln(c.stderr)
+		c.usage(c.stderr)
+		return exitUsage
+	}
+	return exitFail
+}
+
+// env is the environment variable, or def when it is unset.
+func (c *opCmd) env(name, def string) string {
+	if v := c.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// logger writes the shared packages' logs to stderr as JSON, at LOG_LEVEL (warn by default so
+// that a command's own output stays readable).
+func (c *opCmd) logger() *slog.Logger {
+	return telemetry.NewLogger(c.stderr, c.env("LOG_LEVEL", "warn"))
+}
+
+// opJSON writes v as indented JSON.
+func opJSON(w io.Writer, v any) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(v)
+}
+
+// opTable writes rows under header as aligned columns.
+func opTable(w io.Writer, header []string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+// opFields writes name/value pairs, one per line, names aligned.
+func opFields(w io.Writer, pairs ...[2]string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, p := range pairs {
+		fmt.Fprintf(tw, "%s:\t%s\n", p[0], p[1])
+	}
+	return tw.Flush()
+}
+
+// opWhen shows t and how far it is from now ("2026-01-02 15:04:05 UTC (in 3d4h)"); "-" for zero.
+func opWhen(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	s := t.UTC().Format("2006-01-02 15:04:05 UTC")
+	d := t.Sub(now)
+	switch {
+	case d > 0:
+		return s + " (in " + opSpan(d) + ")"
+	case d < 0:
+		return s + " (" + opSpan(-d) + " ago)"
+	}
+	return s
+}
+
+// opSpan is d in days, hours and minutes, coarsely.
+func opSpan(d time.Duration) string {
+	days := int(d / (24 * time.Hour))
+	d -= time.Duration(days) * 24 * time.Hour
+	h, m := int(d/time.Hour), int((d%time.Hour)/time.Minute)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd%dh", days, h)
+	case h > 0:
+		return fmt.Sprintf("%dh%dm", h, m)
+	case m > 0:
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%ds", int(d/time.Second))
+}
+
+// opOr is s, or "-" when it is empty (tables need a value in every column).
+func opOr(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// opAWS is the AWS configuration of the environment: credentials, region and AWS_ENDPOINT_URL
+// (moto, LocalStack) as the SDK reads them.
+func opAWS(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// tableFlag adds --table (default $TABLE_NAME).
+func (c *opCmd) tableFlag() *string {
+	return c.fs.String("table", c.getenv("TABLE_NAME"), "DynamoDB `table` (default $TABLE_NAME)")
+}
+
+// store opens the table named by --table.
+func (c *opCmd) store(ctx context.Context, table string) (*dynamo.Store, aws.Config, error) {
+	if table == "" {
+		return nil, aws.Config{}, opUsagef("no table: set TABLE_NAME or pass --table")
+	}
+	cfg, err := opAWS(ctx)
+	if err != nil {
+		return nil, cfg, err
+	}
+	return dynamo.New(awsdynamodb.NewFromConfig(cfg), table), cfg, nil
+}
+
+// graphFlag adds --graph-url (default $GRAPH_API_URL: a sandbox instead of Meta).
+func (c *opCmd) graphFlag() *string {
+	return c.fs.String("graph-url", c.getenv(graph.EnvURL), "Graph API base `url` replacing Meta's hosts (default $GRAPH_API_URL)")
+}
+
+// graph is the Graph API client, at base when set.
+func (c *opCmd) graph(base string) (*graph.Client, error) {
+	if base != "" && !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		return nil, opUsagef("--graph-url %q: want http(s)://host[:port]", base)
+	}
+	return graph.New(graph.WithBaseURL(base), graph.WithVersion(c.getenv(graph.EnvVersion))), nil
+}
+
+// opParamStore is SSM Parameter Store as the operator commands use it: account tokens as
+// SecureStrings. Values are never logged or printed.
+type opParamStore struct{ api *awsssm.Client }
+
+func opNewParams(cfg aws.Config) *opParamStore { return &opParamStore{api: awsssm.NewFromConfig(cfg)} }
+
+// opNewTokens reads account tokens from their SSM parameters.
+func opNewTokens(cfg aws.Config) *opParamStore { return opNewParams(cfg) }
+
+// Put stores value as a SecureString under name, replacing any older value.
+func (p *opParamStore) Put(ctx context.Context, name, value string) error {
+	_, err := p.api.PutParameter(ctx, &awsssm.PutParameterInput{
+		Name: aws.String(name), Value: aws.String(value), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true),
+	})
+	if err != nil {
+		return fmt.Errorf("put parameter %s: %w", name, err)
+	}
+	return nil
+}
+
+// Token is the account's access token (reply.Tokens).
+func (p *opParamStore) Token(ctx context.Context, a reply.Account) (string, error) {
+	out, err := p.api.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(a.TokenParam), WithDecryption: aws.Bool(true)})
+	var nf *ssmtypes.ParameterNotFound
+	if errors.As(err, &nf) {
+		return "", fmt.Errorf("parameter %s: %w", a.TokenParam, reply.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("get parameter %s: %w", a.TokenParam, err)
+	}
+	return aws.ToString(out.Parameter.Value), nil
+}
