@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/replywindow/replywindow/shared/reply"
 )
@@ -274,8 +273,6 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 		return errParam("The parameter recipient is required")
 	case rq.text == "":
 		return errParam("The parameter message is required")
-	case !utf8.ValidString(rq.text):
-		return errParam("Param message[text] must be valid UTF-8")
 	case len(rq.text) > reply.MaxTextBytes:
 		return errParam(fmt.Sprintf("Length of param message[text] must be less than or equal to %d", reply.MaxTextBytes))
 	}
