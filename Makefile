@@ -89,7 +89,7 @@ invoke-replier:
 	sam local invoke ReplierFunction -e events/replier-sqs.json --env-vars events/env.json
 invoke-sweeper:
 	sam build
-	sam local invoke SweeperFunction -e events/sweeper-schedule.json --env-vars events/env.json
+	sam local invoke SweeperFunction -e events/sweeper-scheduled.json --env-vars events/env.json
 
 ## deploy: build and deploy with samconfig.toml's CONFIG_ENV (make deploy CONFIG_ENV=prod)
 deploy:
