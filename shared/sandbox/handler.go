@@ -233,7 +233,7 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 			return errNoObject(rq.objectID)
 		}
 		data := []map[string]string{}
-		for _, id := range s.liveLocked(a.id) {
+		for _, id := range s.liveLocked(a.id, now) {
 			data = append(data, map[string]string{"id": id, "media_product_type": "LIVE"})
 		}
 		return result{status: 200, body: map[string]any{"data": data}}
@@ -290,7 +290,7 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 	lane := reply.LanePosts
 	if c.Live {
 		lane = reply.LaneLive
-		if b := s.broadcasts[c.MediaID]; b == nil || !b.live {
+		if !s.broadcasts[c.MediaID].onAir(now) {
 			return refuse(400, 10, 2534022, "OAuthException", "(#10) This message is sent outside of allowed window: the broadcast ended")
 		}
 	} else if now.After(c.CreatedAt.Add(reply.Window)) {

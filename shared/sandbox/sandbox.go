@@ -97,6 +97,12 @@ type broadcast struct {
 	started     time.Time
 }
 
+// onAir reports whether the broadcast is live at now: until it is ended, and never longer than
+// Instagram's 4-hour limit on a broadcast (so a fake clock ends forgotten broadcasts too).
+func (b *broadcast) onAir(now time.Time) bool {
+	return b != nil && b.live && !now.After(b.started.Add(reply.LiveWindow))
+}
+
 // Sandbox is the Graph API double. Its methods and ServeHTTP are safe for concurrent use.
 type Sandbox struct {
 	now           func() time.Time
@@ -346,13 +352,13 @@ func (s *Sandbox) statsLocked() Stats {
 func (s *Sandbox) Live(accountID string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.liveLocked(accountID)
+	return s.liveLocked(accountID, s.now())
 }
 
-func (s *Sandbox) liveLocked(accountID string) []string {
+func (s *Sandbox) liveLocked(accountID string, now time.Time) []string {
 	var ids []string
 	for _, b := range s.broadcasts {
-		if b.live && (b.account == accountID || b.account == "") {
+		if b.onAir(now) && (b.account == accountID || b.account == "") {
 			ids = append(ids, b.id)
 		}
 	}

@@ -241,6 +241,15 @@ func TestLiveWindow(t *testing.T) {
 	if err != nil || strings.Join(ids, ",") != "L9" {
 		t.Errorf("live media %v %v", ids, err)
 	}
+	// No broadcast outlives Instagram's 4-hour limit, even if nobody ends it.
+	e.sb.AddComment(sandbox.Comment{ID: "live-d", AccountID: igID, MediaID: "L9", Live: true})
+	e.clock.Add(reply.LiveWindow + time.Nanosecond)
+	if got := e.send(t, igAccount, igToken, "live-d"); got != "10/2534022" {
+		t.Errorf("after 4 hours: %s, want 10/2534022", got)
+	}
+	if got := e.sb.Live(igID); len(got) != 0 {
+		t.Errorf("live after 4 hours: %v", got)
+	}
 }
 
 // step is one call in a rate-limit scenario: move the clock, send, expect.
