@@ -3,6 +3,7 @@ package replier
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ var Env = []string{
 	"ACCOUNT_CACHE_TTL",
 	"LOG_LEVEL",
 	"ACCOUNT_TOKENS",
+	"RETENTION_DAYS",
 }
 
 // Config is the replier's configuration. LoadConfig fills the environment's part; the tuning
@@ -30,6 +32,9 @@ type Config struct {
 	// AccountTokens, when set, stands in for SSM (sam local invoke, the local stack): account id
 	// to access token. Never logged.
 	AccountTokens map[string]string
+	// RetentionDays is how long terminal records are kept after their deadline. The replier
+	// writes most terminal records, so it must hand the store the same TTL as the sweeper.
+	RetentionDays int
 
 	LeaseMargin      time.Duration // lease ends this long before the Lambda deadline
 	DefaultLease     time.Duration // lease length when the context has no deadline
@@ -47,6 +52,7 @@ const (
 	DefaultLiveCacheTTL     = 3 * time.Second
 	DefaultUnhealthyRecheck = 5 * time.Minute
 	DefaultConcurrency      = 4
+	DefaultRetentionDays    = 30
 )
 
 // LoadConfig reads the configuration from getenv (os.Getenv in Lambda).
@@ -57,6 +63,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		GraphAPIVersion: getenv("GRAPH_API_VERSION"),
 		LogLevel:        getenv("LOG_LEVEL"),
 		AccountCacheTTL: DefaultAccountCacheTTL,
+		RetentionDays:   DefaultRetentionDays,
 	}
 	if c.TableName == "" {
 		return c, fmt.Errorf("TABLE_NAME: required")
@@ -74,6 +81,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.AccountCacheTTL = d
 	}
+	if s := getenv("RETENTION_DAYS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("RETENTION_DAYS: %q is not a positive number of days", s)
+		}
+		c.RetentionDays = n
+	}
 	if s := getenv("ACCOUNT_TOKENS"); s != "" {
 		toks, err := ParseTokens(s)
 		if err != nil {
@@ -82,6 +96,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.AccountTokens = toks
 	}
 	return c, nil
+}
+
+// Retention is RetentionDays as a duration (DefaultRetentionDays when unset).
+func (c Config) Retention() time.Duration {
+	if c.RetentionDays <= 0 {
+		return DefaultRetentionDays * 24 * time.Hour
+	}
+	return time.Duration(c.RetentionDays) * 24 * time.Hour
 }
 
 // ParseTokens reads "id=token,id2=token2". Errors name the entry's position, never its token.

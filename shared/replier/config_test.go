@@ -19,13 +19,14 @@ func TestLoadConfig(t *testing.T) {
 		err  string
 	}{
 		{name: "defaults", env: map[string]string{"TABLE_NAME": "t"},
-			want: Config{TableName: "t", GraphAPIVersion: "v24.0", AccountCacheTTL: time.Minute}},
+			want: Config{TableName: "t", GraphAPIVersion: "v24.0", AccountCacheTTL: time.Minute, RetentionDays: 30}},
 		{name: "everything", env: map[string]string{"TABLE_NAME": "t", "GRAPH_API_URL": "http://127.0.0.1:8089/", "GRAPH_API_VERSION": "v23.0",
-			"ACCOUNT_CACHE_TTL": "30s", "LOG_LEVEL": "debug", "ACCOUNT_TOKENS": "1=a, 2=b=c"},
+			"ACCOUNT_CACHE_TTL": "30s", "LOG_LEVEL": "debug", "ACCOUNT_TOKENS": "1=a, 2=b=c", "RETENTION_DAYS": "90"},
 			want: Config{TableName: "t", GraphAPIURL: "http://127.0.0.1:8089", GraphAPIVersion: "v23.0", AccountCacheTTL: 30 * time.Second,
-				LogLevel: "debug", AccountTokens: map[string]string{"1": "a", "2": "b=c"}}},
+				LogLevel: "debug", AccountTokens: map[string]string{"1": "a", "2": "b=c"}, RetentionDays: 90}},
 		{name: "cache off", env: map[string]string{"TABLE_NAME": "t", "ACCOUNT_CACHE_TTL": "0"},
-			want: Config{TableName: "t", GraphAPIVersion: "v24.0", AccountCacheTTL: -1}},
+			want: Config{TableName: "t", GraphAPIVersion: "v24.0", AccountCacheTTL: -1, RetentionDays: 30}},
+		{name: "bad retention", env: map[string]string{"TABLE_NAME": "t", "RETENTION_DAYS": "0"}, err: "RETENTION_DAYS"},
 		{name: "no table", env: map[string]string{}, err: "TABLE_NAME"},
 		{name: "bad ttl", env: map[string]string{"TABLE_NAME": "t", "ACCOUNT_CACHE_TTL": "soon"}, err: "ACCOUNT_CACHE_TTL"},
 		{name: "negative ttl", env: map[string]string{"TABLE_NAME": "t", "ACCOUNT_CACHE_TTL": "-1m"}, err: "ACCOUNT_CACHE_TTL"},
@@ -51,7 +52,7 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.TableName != tc.want.TableName || got.GraphAPIURL != tc.want.GraphAPIURL || got.GraphAPIVersion != tc.want.GraphAPIVersion ||
-				got.AccountCacheTTL != tc.want.AccountCacheTTL || got.LogLevel != tc.want.LogLevel || !mapsEqual(got.AccountTokens, tc.want.AccountTokens) {
+				got.AccountCacheTTL != tc.want.AccountCacheTTL || got.LogLevel != tc.want.LogLevel || got.RetentionDays != tc.want.RetentionDays || !mapsEqual(got.AccountTokens, tc.want.AccountTokens) {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
 			}
 		})

@@ -1,0 +1,41 @@
+// Command replier is ReplierFunction: it answers each queued comment with its one private reply.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/graph"
+	"github.com/replywindow/replywindow/shared/replier"
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/ssm"
+	"github.com/replywindow/replywindow/shared/telemetry"
+)
+
+func main() {
+	cfg, err := replier.LoadConfig(os.Getenv)
+	log := telemetry.NewLogger(os.Stderr, cfg.LogLevel)
+	if err != nil {
+		log.Error("replier config", "err", err)
+		os.Exit(1)
+	}
+	aws, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Error("aws config", "err", err)
+		os.Exit(1)
+	}
+	var tokens reply.Tokens = ssm.Tokens{Params: ssm.NewParams(awsssm.NewFromConfig(aws), 0)}
+	if cfg.AccountTokens != nil { // sam local invoke and the local stack: no SSM
+		tokens = replier.StaticTokens(cfg.AccountTokens)
+	}
+	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
+	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))
+	r := replier.New(cfg, store, g, tokens, reply.SystemClock{}, telemetry.NewMetrics("replier"), log)
+	lambda.Start(r.Handle)
+}
