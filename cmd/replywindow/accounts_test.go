@@ -1,0 +1,258 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// Every bad account file is refused with the file, the line and the field in the message.
+func TestAccountFileErrors(t *testing.T) {
+	cases := []struct {
+		file string
+		want []string // all must appear in the error
+	}{
+		{"syntax.yaml", []string{"syntax.yaml:4:", "did not find expected"}}, // yaml.v3 names the line of the mapping holding the open flow
+		{"unknown_field.yaml", []string{"unknown_field.yaml:6:", `unknown field "keyword"`}},
+		{"token_in_file.yaml", []string{"token_in_file.yaml:3:", "access_token", "--token-stdin"}},
+		{"rule_no_keywords.yaml", []string{"rule_no_keywords.yaml:8:", `rules[1] "b": keywords: required`}},
+		{"message_too_long.yaml", []string{"message_too_long.yaml:6:", `rules[0] "long": message:`, "1020 bytes, Meta allows 1000"}},
+		{"bad_login.yaml", []string{"bad_login.yaml:2:", `login: "messenger"`}},
+		{"facebook_no_page.yaml", []string{"facebook_no_page.yaml:", "page_id: required with facebook login"}},
+		{"bad_limit_per.yaml", []string{"bad_limit_per.yaml:4:", "limits.posts.per", `"hourly"`}},
+		{"zero_limit.yaml", []string{"zero_limit.yaml:4:", "limits.posts:", "must be positive"}},
+		{"bad_kind.yaml", []string{"bad_kind.yaml:6:", `rules[0] "a": kinds: unknown kind "story"`}},
+		{"bad_link.yaml", []string{"bad_link.yaml:6:", `link "https://localhost" is not a well-formed URL`}},
+		{"empty_public_reply.yaml", []string{"empty_public_reply.yaml:7:", "public_replies[1]"}},
+		{"no_id.yaml", []string{"no_id.yaml:", "id: required"}},
+		{"bad_match.yaml", []string{"bad_match.yaml:5:", `match: "anything"`}},
+		{"disclose_without_text.yaml", []string{"disclose_without_text.yaml:7:", "disclose: the account has no disclosure text"}},
+		{"empty.yaml", []string{"empty.yaml: empty file"}},
+		{"not_mapping.yaml", []string{"not_mapping.yaml:1:", "want a mapping"}},
+		{"bad_bool.yaml", []string{"bad_bool.yaml:7:", "maybe"}},
+	}
+	seen := map[string]bool{}
+	for _, c := range cases {
+		seen[c.file] = true
+		t.Run(c.file, func(t *testing.T) {
+			_, err := opLoadAccount(filepath.Join("testdata/accounts/bad", c.file))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\nlacks %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "IGQVJ-secret") {
+				t.Errorf("error repeats the token: %q", err)
+			}
+		})
+	}
+	// Every bad file has a case: a file added without one would prove nothing.
+	files, _ := filepath.Glob("testdata/accounts/bad/*.yaml")
+	for _, f := range files {
+		if !seen[filepath.Base(f)] {
+			t.Errorf("testdata %s has no case", f)
+		}
+	}
+}
+
+// The annotated example in the repository is a valid account, and says what it shows.
+func TestExampleAccountFile(t *testing.T) {
+	a, err := opLoadAccount("account.example.yaml")
+	if err != nil {
+		t.Fatalf("account.example.yaml: %v", err)
+	}
+	if a.ID == "" || a.Login != reply.LoginInstagram || a.TokenParam != "/replywindow/tokens/"+a.ID {
+		t.Errorf("account %+v", a)
+	}
+	if len(a.Rules) != 2 || a.Limit(reply.LanePosts) != (reply.Limit{Count: 600, Period: time.Hour}) {
+		t.Errorf("rules %d, posts limit %+v", len(a.Rules), a.Limit(reply.LanePosts))
+	}
+	r, ok := a.Match(reply.Job{Text: "Recette stp", Kind: reply.KindReel})
+	if !ok || r.Name != "recipe" {
+		t.Errorf("'Recette stp' on a reel matched %q, %v", r.Name, ok)
+	}
+}
+
+func TestAccountsPutListShow(t *testing.T) {
+	h := opSetup(t)
+	id := opID(t)
+	file := h.accountFile("good.yaml", id)
+	const token = "IGAAT-test-token-put-0123456789"
+
+	code, out, errs := h.runStdin(token+"\n", "accounts", "put", "--file", file, "--token-stdin")
+	if code != exitOK {
+		t.Fatalf("put: exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "created account "+id) || !strings.Contains(out, "token stored in SSM /replywindow/tokens/"+id) {
+		t.Errorf("put output:\n%s", out)
+	}
+	// The token is in SSM, as a SecureString, and nowhere in the table.
+	if got, err := h.param("/replywindow/tokens/" + id); err != nil || got != token {
+		t.Errorf("SSM token %q, %v", got, err)
+	}
+	scan, err := h.ddb.Scan(h.ctx, &awsdynamodb.ScanInput{TableName: aws.String(h.table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(scan.Items)
+	if len(scan.Items) == 0 || strings.Contains(string(raw), token) {
+		t.Errorf("table holds %d items; token in table: %v", len(scan.Items), strings.Contains(string(raw), token))
+	}
+	a, err := h.store.Account(h.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Version != 1 || len(a.Rules) != 3 || a.TokenParam != "/replywindow/tokens/"+id {
+		t.Errorf("stored %+v", a)
+	}
+	if d := time.Until(a.TokenExpiresAt); d < 59*24*time.Hour || d > 60*24*time.Hour {
+		t.Errorf("token expires in %s, want 60 days", d)
+	}
+
+	// The system learned the account is unhealthy; a put without a token keeps that, a put with
+	// a new token clears it.
+	a.Unhealthy, a.UnhealthySince, a.Version = "auth: 190", time.Now().UTC().Truncate(time.Second), a.Version+1
+	if _, err := h.store.PutAccount(h.ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	h.must("accounts", "put", "--file", file)
+	if a, _ = h.store.Account(h.ctx, id); a.Version != 3 || a.Unhealthy != "auth: 190" {
+		t.Errorf("after put without token: version %d, unhealthy %q", a.Version, a.Unhealthy)
+	}
+	t.Setenv("RW_TEST_TOKEN", token+"-2")
+	h.must("accounts", "put", "--file", file, "--token-env", "RW_TEST_TOKEN")
+	if a, _ = h.store.Account(h.ctx, id); a.Version != 4 || a.Unhealthy != "" {
+		t.Errorf("after put with token: version %d, unhealthy %q", a.Version, a.Unhealthy)
+	}
+	if got, _ := h.param("/replywindow/tokens/" + id); got != token+"-2" {
+		t.Errorf("SSM token after --token-env %q", got)
+	}
+
+	// list: table and JSON.
+	out = h.must("accounts", "list")
+	if !strings.Contains(out, id) || !strings.Contains(out, "bakery.test") || !strings.Contains(out, "TOKEN EXPIRES") {
+		t.Errorf("list:\n%s", out)
+	}
+	var list []reply.Account
+	if err := json.Unmarshal([]byte(h.must("accounts", "list", "--json")), &list); err != nil || len(list) != 1 || list[0].ID != id {
+		t.Errorf("list --json: %v %+v", err, list)
+	}
+
+	// show: backlog by lane from unfinished records; terminal and other accounts' records ignored.
+	now := time.Now()
+	job := func(n string, kind reply.Kind, acct string) reply.Job {
+		return reply.Job{V: reply.JobVersion, AccountID: acct, CommentID: n, MediaID: "m1", FromID: "p" + n, Kind: kind, CommentedAt: now.Add(-time.Hour)}
+	}
+	for _, r := range []reply.Record{
+		reply.NewParked(job("c1", reply.KindReel, id), reply.CommentKey("c1"), now.Add(time.Hour), "rate", now),
+		reply.NewParked(job("c2", reply.KindPost, id), reply.CommentKey("c2"), now.Add(-time.Minute), "rate", now),
+		reply.NewParked(job("c3", reply.KindLive, id), reply.CommentKey("c3"), now.Add(time.Minute), "rate", now),
+		reply.NewSkipped(job("c4", reply.KindPost, id), reply.SkipNoRule, now),
+		reply.NewParked(job("c5", reply.KindPost, "someone-else"), reply.CommentKey("c5"), now, "rate", now),
+	} {
+		if _, err := h.store.Create(h.ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var shown struct {
+		Account reply.Account `json:"account"`
+		Healthy bool          `json:"healthy"`
+		Backlog []opBacklog   `json:"backlog"`
+	}
+	if err := json.Unmarshal([]byte(h.must("accounts", "show", id, "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	want := map[reply.Lane][2]int{reply.LanePosts: {2, 1}, reply.LaneLive: {1, 0}} // total, due now
+	for _, b := range shown.Backlog {
+		if w := want[b.Lane]; b.Total != w[0] || b.DueNow != w[1] || b.ByState[reply.StateParked] != w[0] {
+			t.Errorf("backlog %s: %+v, want total %d due %d", b.Lane, b, w[0], w[1])
+		}
+	}
+	if len(shown.Backlog) != 2 || !shown.Healthy || shown.Account.ID != id {
+		t.Errorf("show --json: %+v", shown)
+	}
+	out = h.must("accounts", "show", id)
+	for _, w := range []string{"token expires:", "health:", "ok", "600 per 1h0m0s", "configured", "recipe", "Backlog", "parked 2"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("show lacks %q:\n%s", w, out)
+		}
+	}
+	if code, _, errs := h.run("accounts", "show", "nope"); code != exitFail || !strings.Contains(errs, "no account nope") {
+		t.Errorf("show unknown: exit %d %q", code, errs)
+	}
+}
+
+func TestAccountsUsage(t *testing.T) {
+	h := opSetup(t)
+	good := h.accountFile("good.yaml", opID(t))
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		want  string // in stderr
+	}{
+		{"no subcommand", "", []string{"accounts"}, exitUsage, "Usage: replywindow accounts"},
+		{"unknown subcommand", "", []string{"accounts", "delete"}, exitUsage, `unknown subcommand "delete"`},
+		{"put without file", "", []string{"accounts", "put"}, exitUsage, "--file is required"},
+		{"put both token flags", "", []string{"accounts", "put", "--file", good, "--token-stdin", "--token-env", "X"}, exitUsage, "exclude each other"},
+		{"put empty stdin", "", []string{"accounts", "put", "--file", good, "--token-stdin"}, exitUsage, "stdin is empty"},
+		{"put unset env", "", []string{"accounts", "put", "--file", good, "--token-env", "RW_UNSET_VAR"}, exitUsage, "RW_UNSET_VAR is empty or unset"},
+		{"put bad file", "", []string{"accounts", "put", "--file", "testdata/accounts/bad/rule_no_keywords.yaml"}, exitFail, "rule_no_keywords.yaml:8:"},
+		{"put missing file", "", []string{"accounts", "put", "--file", "testdata/none.yaml"}, exitFail, "no such file"},
+		{"put unknown flag", "", []string{"accounts", "put", "--fil", good}, exitUsage, "flag provided but not defined: -fil"},
+		{"show without id", "", []string{"accounts", "show"}, exitUsage, "want exactly one account ID"},
+		{"list extra argument", "", []string{"accounts", "list", "x"}, exitUsage, `unexpected argument "x"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := h.runStdin(c.stdin, c.args...)
+			if code != c.code || !strings.Contains(errs, c.want) {
+				t.Errorf("exit %d, want %d; stderr:\n%s\nwant %q", code, c.code, errs, c.want)
+			}
+		})
+	}
+	// --dry-run validates without any AWS call, so it works with no table configured.
+	t.Setenv("TABLE_NAME", "")
+	if out := h.must("accounts", "put", "--file", good, "--dry-run"); !strings.Contains(out, "valid") {
+		t.Errorf("dry run: %s", out)
+	}
+	if code, _, errs := h.run("accounts", "list"); code != exitUsage || !strings.Contains(errs, "set TABLE_NAME or pass --table") {
+		t.Errorf("no table: exit %d %q", code, errs)
+	}
+	// --help shows examples on stdout and exits 0.
+	for _, sub := range []string{"put", "list", "show"} {
+		code, out, _ := h.run("accounts", sub, "--help")
+		if code != exitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "replywindow accounts "+sub) {
+			t.Errorf("accounts %s --help: exit %d\n%s", sub, code, out)
+		}
+	}
+}
+
+// The table the CLI writes to is the one named by --table over TABLE_NAME.
+func TestAccountsTableFlag(t *testing.T) {
+	h := opSetup(t)
+	other := h.table + "-b"
+	if err := dynamo.CreateTable(h.ctx, h.ddb, other); err != nil {
+		t.Fatal(err)
+	}
+	id := opID(t)
+	h.must("accounts", "put", "--file", h.accountFile("good.yaml", id), "--table", other)
+	if _, err := h.store.Account(h.ctx, id); err == nil {
+		t.Error("account written to TABLE_NAME despite --table")
+	}
+	if out := h.must("accounts", "list", "--table", other); !strings.Contains(out, id) {
+		t.Errorf("list --table: %s", out)
+	}
+}
