@@ -1,0 +1,56 @@
+// Command webhook is WebhookFunction: Meta's webhook (handshake and deliveries) and the
+// data-deletion callback, behind API Gateway's HTTP API.
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/replywindow/replywindow/shared/deletion"
+	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/sqs"
+	"github.com/replywindow/replywindow/shared/ssm"
+	"github.com/replywindow/replywindow/shared/telemetry"
+	"github.com/replywindow/replywindow/shared/webhook"
+)
+
+func main() {
+	cfg, err := webhook.LoadConfig(os.Getenv)
+	log := telemetry.NewLogger(os.Stderr, cfg.LogLevel)
+	if err != nil {
+		log.Error("webhook config", "err", err)
+		os.Exit(1)
+	}
+	aws, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Error("aws config", "err", err)
+		os.Exit(1)
+	}
+	secrets, err := webhook.NewSecrets(cfg, ssm.NewParams(awsssm.NewFromConfig(aws), cfg.SecretsTTL))
+	if err != nil {
+		log.Error("webhook secrets", "err", err)
+		os.Exit(1)
+	}
+	queue := sqs.NewQueue(awssqs.NewFromConfig(aws), cfg.QueueURL, sqs.WithConcurrency(cfg.EnqueueConcurrency))
+	metrics := telemetry.NewMetrics("webhook")
+	h := webhook.New(cfg, queue, secrets, metrics, log)
+	if cfg.TableName != "" {
+		del := &deletion.Handler{Store: dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName), Secrets: secrets.AppSecrets, Log: log, Metrics: metrics}
+		h.Extra = map[string]webhook.Route{deletion.Route: func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+			if req.RequestContext.HTTP.Method == http.MethodGet {
+				return del.Status(ctx, req)
+			}
+			return del.Request(ctx, req)
+		}}
+	}
+	log.Info("webhook ready", "config", cfg)
+	lambda.Start(h.Handle)
+}

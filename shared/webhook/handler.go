@@ -1,0 +1,277 @@
+// Package webhook is replywindow's front door: the API Gateway (HTTP API, payload 2.0) handler
+// that answers Meta's subscription handshake, verifies each delivery's signature over the raw
+// bytes, splits it into one job per comment and answers 200 only once every job is enqueued.
+package webhook
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/telemetry"
+)
+
+// Path is where Meta calls: GET for the handshake, POST for deliveries.
+const Path = "/webhook"
+
+// Metric names (CloudWatch namespace ReplyWindow, dimension Function=webhook).
+const (
+	MetricAccepted          = "Accepted"          // deliveries answered 200
+	MetricEnqueued          = "Enqueued"          // jobs accepted by the queue
+	MetricOwnCommentDropped = "OwnCommentDropped" // the account's own comments
+	MetricSignatureRejected = "SignatureRejected" // 401s
+	MetricIgnored           = "Ignored"           // items that are not comments to answer
+	MetricMalformed         = "Malformed"         // 400s
+	MetricMessagingReceived = "MessagingReceived" // DMs and postbacks (parsed, not enqueued)
+	MetricEnqueueFailed     = "EnqueueFailed"     // deliveries answered 500 because jobs were not enqueued
+)
+
+// Route answers requests for a path the webhook does not own (the data-deletion callback).
+type Route func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// Handler is the webhook function's handler.
+type Handler struct {
+	// Extra routes requests outside Path, keyed by path prefix ("/data-deletion" matches itself
+	// and everything under "/data-deletion/"); the longest prefix wins.
+	Extra map[string]Route
+
+	cfg     Config
+	queue   reply.Queue
+	secrets Secrets
+	metrics *telemetry.Metrics
+	log     *slog.Logger
+	now     func() time.Time
+	emf     io.Writer // where metrics are flushed after each request
+}
+
+// New is a handler enqueueing to q. m and log may be nil (no metrics, no logs).
+func New(cfg Config, q reply.Queue, s Secrets, m *telemetry.Metrics, log *slog.Logger) *Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg, queue: q, secrets: s, metrics: m, log: log, now: time.Now, emf: telemetry.Stdout}
+}
+
+// Handle answers one API Gateway request. It returns an error only for a panic-worthy state;
+// every outcome Meta should see is a status code.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if h.metrics != nil {
+		defer func() {
+			if err := h.metrics.Flush(h.emf); err != nil {
+				h.log.WarnContext(ctx, "flush metrics", "err", err)
+			}
+		}()
+	}
+	log := h.requestLogger(ctx, req)
+	path := routePath(req)
+	if path != Path && path != Path+"/" {
+		if r := h.extra(path); r != nil {
+			return r(ctx, req)
+		}
+		return text(http.StatusNotFound, "not found"), nil
+	}
+	switch method(req) {
+	case http.MethodGet:
+		return h.handshake(ctx, log, req), nil
+	case http.MethodPost:
+		return h.deliver(ctx, log, req), nil
+	}
+	resp := text(http.StatusMethodNotAllowed, "method not allowed")
+	resp.Headers["Allow"] = "GET, POST"
+	return resp, nil
+}
+
+// handshake answers Meta's subscription check: the challenge back when the token matches.
+func (h *Handler) handshake(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	q := query(req)
+	want, err := h.secrets.VerifyToken(ctx)
+	if err != nil {
+		log.ErrorContext(ctx, "handshake: verify token unavailable", "err", err)
+		return text(http.StatusInternalServerError, "internal error")
+	}
+	challenge := q.Get("hub.challenge")
+	ok := q.Get("hub.mode") == "subscribe" && want != "" && challenge != "" &&
+		subtle.ConstantTimeCompare([]byte(q.Get("hub.verify_token")), []byte(want)) == 1
+	if !ok {
+		log.WarnContext(ctx, "handshake refused", "mode", q.Get("hub.mode"))
+		return text(http.StatusForbidden, "forbidden")
+	}
+	log.InfoContext(ctx, "handshake accepted")
+	return text(http.StatusOK, challenge)
+}
+
+// deliver verifies, parses and enqueues one delivery.
+func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	start := time.Now()
+	body, status := h.body(req)
+	if status != 0 {
+		if status == http.StatusBadRequest {
+			h.count(MetricMalformed, 1)
+		}
+		log.WarnContext(ctx, "delivery refused", "status", status, "bytes", len(req.Body), "base64", req.IsBase64Encoded)
+		return text(status, http.StatusText(status))
+	}
+	secrets, err := h.secrets.AppSecrets(ctx)
+	if err != nil {
+		log.ErrorContext(ctx, "delivery: app secrets unavailable", "err", err)
+		return text(http.StatusInternalServerError, "internal error")
+	}
+	if err := Verify(body, header(req.Headers, SignatureHeader), secrets); err != nil {
+		if errors.Is(err, ErrNoSecrets) {
+			log.ErrorContext(ctx, "delivery: no app secret configured")
+			return text(http.StatusInternalServerError, "internal error")
+		}
+		h.count(MetricSignatureRejected, 1)
+		log.WarnContext(ctx, "delivery: signature rejected", "reason", err.Error(), "bytes", len(body))
+		return text(http.StatusUnauthorized, "bad signature")
+	}
+	d, err := Parse(body, h.now())
+	if err != nil {
+		h.count(MetricMalformed, 1)
+		log.WarnContext(ctx, "delivery: malformed", "err", err, "bytes", len(body))
+		return text(http.StatusBadRequest, "malformed delivery")
+	}
+	h.count(MetricOwnCommentDropped, d.OwnDropped)
+	h.count(MetricIgnored, d.Ignored)
+	h.count(MetricMessagingReceived, len(d.Messages))
+	if log.Enabled(ctx, slog.LevelDebug) {
+		for _, j := range d.Jobs {
+			log.DebugContext(ctx, "comment", "account", j.AccountID, "comment", j.CommentID, "media", j.MediaID, "kind", j.Kind, "from", j.FromID, "text", j.Text)
+		}
+	}
+	if err := h.queue.Enqueue(ctx, d.Jobs); err != nil {
+		h.count(MetricEnqueueFailed, 1)
+		log.ErrorContext(ctx, "delivery: jobs not enqueued; Meta will retry", "err", err, "jobs", len(d.Jobs))
+		return text(http.StatusInternalServerError, "not enqueued")
+	}
+	h.count(MetricEnqueued, len(d.Jobs))
+	h.count(MetricAccepted, 1)
+	log.InfoContext(ctx, "delivery accepted", "object", d.Object, "jobs", len(d.Jobs), "own_dropped", d.OwnDropped,
+		"ignored", d.Ignored, "messaging", len(d.Messages), "bytes", len(body), "ms", time.Since(start).Milliseconds())
+	return text(http.StatusOK, "EVENT_RECEIVED")
+}
+
+// body is the raw delivery, or the status to refuse it with.
+func (h *Handler) body(req events.APIGatewayV2HTTPRequest) ([]byte, int) {
+	limit := h.cfg.MaxBodyBytes
+	if !req.IsBase64Encoded {
+		if len(req.Body) > limit {
+			return nil, http.StatusRequestEntityTooLarge
+		}
+		return []byte(req.Body), 0
+	}
+	if len(req.Body) > base64.StdEncoding.EncodedLen(limit) {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	b, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, http.StatusBadRequest
+	}
+	if len(b) > limit {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	return b, 0
+}
+
+func (h *Handler) extra(path string) Route {
+	prefixes := make([]string, 0, len(h.Extra))
+	for p := range h.Extra {
+		prefixes = append(prefixes, p)
+	}
+	sort.Slice(prefixes, func(i, j int) bool { return len(prefixes[i]) > len(prefixes[j]) })
+	for _, p := range prefixes {
+		base := strings.TrimRight(p, "/")
+		if path == base || strings.HasPrefix(path, base+"/") {
+			return h.Extra[p]
+		}
+	}
+	return nil
+}
+
+func (h *Handler) count(name string, n int) {
+	if h.metrics != nil && n > 0 {
+		h.metrics.Count(name, n)
+	}
+}
+
+// requestLogger carries the Lambda request id (and API Gateway's) on every line of a request.
+func (h *Handler) requestLogger(ctx context.Context, req events.APIGatewayV2HTTPRequest) *slog.Logger {
+	log := h.log
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		log = log.With("request_id", lc.AwsRequestID)
+	}
+	if id := req.RequestContext.RequestID; id != "" {
+		log = log.With("api_request_id", id)
+	}
+	return log
+}
+
+// routePath is the request's path without a named stage's prefix.
+func routePath(req events.APIGatewayV2HTTPRequest) string {
+	p := req.RawPath
+	if p == "" {
+		p = req.RequestContext.HTTP.Path
+	}
+	if st := req.RequestContext.Stage; st != "" && st != "$default" {
+		if rest, ok := strings.CutPrefix(p, "/"+st); ok && (rest == "" || rest[0] == '/') {
+			p = rest
+		}
+	}
+	if p == "" {
+		p = "/"
+	}
+	return p
+}
+
+func method(req events.APIGatewayV2HTTPRequest) string {
+	return strings.ToUpper(req.RequestContext.HTTP.Method)
+}
+
+func query(req events.APIGatewayV2HTTPRequest) url.Values {
+	if req.RawQueryString != "" {
+		if v, err := url.ParseQuery(req.RawQueryString); err == nil {
+			return v
+		}
+	}
+	v := url.Values{}
+	for k, val := range req.QueryStringParameters {
+		v.Set(k, val)
+	}
+	return v
+}
+
+// header finds a header whatever its case (API Gateway lower-cases names; tests may not).
+func header(h map[string]string, name string) string {
+	if v, ok := h[strings.ToLower(name)]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func text(status int, body string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "text/plain; charset=utf-8"},
+		Body:       body,
+	}
+}

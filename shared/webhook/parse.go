@@ -1,0 +1,316 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// ErrMalformed marks a body that is not a webhook delivery at all (the caller answers 400).
+var ErrMalformed = errors.New("malformed delivery")
+
+// Delivery is what one webhook request carried.
+type Delivery struct {
+	Object     string      // "instagram", or what else Meta sent
+	Jobs       []reply.Job // one per comment to answer
+	Messages   []Message   // messaging events (not enqueued: nothing consumes them yet)
+	OwnDropped int         // the account's own comments, dropped (replying would loop)
+	Ignored    int         // other objects, fields and events; echoes; duplicates; unusable items
+}
+
+// Message is a messaging event (a DM or a postback) to the account.
+type Message struct {
+	AccountID   string // entry.id
+	SenderID    string
+	RecipientID string
+	MID         string
+	Text        string
+	Postback    string // the postback payload, for postbacks
+	At          time.Time
+}
+
+// The shapes below decode only what replywindow uses. Items are kept raw until their field is
+// known, so an unknown field whose value has another shape can never fail a whole delivery.
+type (
+	envelope struct {
+		Object string            `json:"object"`
+		Entry  []json.RawMessage `json:"entry"`
+	}
+	entry struct {
+		ID        id                `json:"id"`
+		Time      epoch             `json:"time"`
+		Changes   []change          `json:"changes"`
+		Messaging []json.RawMessage `json:"messaging"`
+		// Meta's documented example puts field and value on the entry, without changes[].
+		Field string          `json:"field"`
+		Value json.RawMessage `json:"value"`
+	}
+	change struct {
+		Field string          `json:"field"`
+		Value json.RawMessage `json:"value"`
+	}
+	comment struct {
+		ID        id     `json:"id"`
+		CommentID id     `json:"comment_id"` // some deliveries name the id so
+		Text      string `json:"text"`
+		ParentID  id     `json:"parent_id"`
+		From      struct {
+			ID       id     `json:"id"`
+			Username string `json:"username"`
+		} `json:"from"`
+		Media struct {
+			ID          id     `json:"id"`
+			ProductType string `json:"media_product_type"`
+			AdID        id     `json:"ad_id"`
+		} `json:"media"`
+	}
+	messaging struct {
+		Sender struct {
+			ID id `json:"id"`
+		} `json:"sender"`
+		Recipient struct {
+			ID id `json:"id"`
+		} `json:"recipient"`
+		Timestamp epoch `json:"timestamp"`
+		Message   *struct {
+			MID    string `json:"mid"`
+			Text   string `json:"text"`
+			IsEcho bool   `json:"is_echo"`
+		} `json:"message"`
+		Postback *struct {
+			MID     string `json:"mid"`
+			Payload string `json:"payload"`
+		} `json:"postback"`
+	}
+)
+
+// Parse splits a delivery into jobs. now is when it arrived: comment times are capped at it.
+//
+// A body that is not JSON, or not an object (or Meta's documented array of objects) with an
+// entry list, is ErrMalformed. Anything inside that replywindow cannot use is counted in Ignored
+// and the rest is still parsed, so one odd item never costs the good ones.
+func Parse(body []byte, now time.Time) (Delivery, error) {
+	var d Delivery
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var list []envelope
+		if err := json.Unmarshal(body, &list); err != nil {
+			return Delivery{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		for _, env := range list {
+			d.add(env, now)
+		}
+	} else {
+		var env envelope
+		if err := json.Unmarshal(body, &env); err != nil {
+			return Delivery{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		d.add(env, now)
+	}
+	d.dedupe()
+	return d, nil
+}
+
+func (d *Delivery) add(env envelope, now time.Time) {
+	if d.Object == "" {
+		d.Object = env.Object
+	}
+	if env.Object != "instagram" {
+		d.Ignored += max(len(env.Entry), 1)
+		return
+	}
+	for _, raw := range env.Entry {
+		var e entry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			d.Ignored++
+			continue
+		}
+		if e.Field != "" || len(e.Value) > 0 {
+			d.change(&e, change{Field: e.Field, Value: e.Value}, now)
+		}
+		for _, c := range e.Changes {
+			d.change(&e, c, now)
+		}
+		for _, m := range e.Messaging {
+			d.message(&e, m, now)
+		}
+	}
+}
+
+func (d *Delivery) change(e *entry, c change, now time.Time) {
+	var kind reply.Kind
+	switch c.Field {
+	case "comments":
+	case "live_comments":
+		kind = reply.KindLive
+	default:
+		d.Ignored++
+		return
+	}
+	var v comment
+	if err := json.Unmarshal(c.Value, &v); err != nil {
+		d.Ignored++
+		return
+	}
+	delivered := e.Time.at(now)
+	job := reply.Job{
+		V:            reply.JobVersion,
+		AccountID:    string(e.ID),
+		CommentID:    string(v.ID),
+		MediaID:      string(v.Media.ID),
+		ProductType:  v.Media.ProductType,
+		AdID:         string(v.Media.AdID),
+		FromID:       string(v.From.ID),
+		FromUsername: v.From.Username,
+		Text:         v.Text,
+		ParentID:     string(v.ParentID),
+		Kind:         kind,
+		CommentedAt:  capAt(delivered, now),
+		DeliveredAt:  delivered,
+	}
+	if job.CommentID == "" {
+		job.CommentID = string(v.CommentID)
+	}
+	if job.Kind == "" {
+		job.Kind = kindOf(v.Media.ProductType, job.AdID)
+	}
+	if job.Own() {
+		d.OwnDropped++
+		return
+	}
+	if job.Validate() != nil {
+		d.Ignored++
+		return
+	}
+	d.Jobs = append(d.Jobs, job)
+}
+
+// kindOf is the kind of a (non-Live) comment. An ad wins over the reel or post it promotes: the
+// ad is what the comment answers, and rules may single ads out.
+func kindOf(productType, adID string) reply.Kind {
+	switch {
+	case adID != "" || productType == "AD":
+		return reply.KindAd
+	case productType == "REELS":
+		return reply.KindReel
+	}
+	return reply.KindPost
+}
+
+func (d *Delivery) message(e *entry, raw json.RawMessage, now time.Time) {
+	var m messaging
+	if err := json.Unmarshal(raw, &m); err != nil {
+		d.Ignored++
+		return
+	}
+	at := m.Timestamp
+	if at == 0 {
+		at = e.Time
+	}
+	msg := Message{
+		AccountID:   string(e.ID),
+		SenderID:    string(m.Sender.ID),
+		RecipientID: string(m.Recipient.ID),
+		At:          capAt(at.at(now), now),
+	}
+	switch {
+	case m.Message != nil && !m.Message.IsEcho:
+		msg.MID, msg.Text = m.Message.MID, m.Message.Text
+	case m.Postback != nil:
+		msg.MID, msg.Postback = m.Postback.MID, m.Postback.Payload
+	default:
+		// Echoes of the account's own messages, reads, reactions, edits: nothing to do.
+		d.Ignored++
+		return
+	}
+	d.Messages = append(d.Messages, msg)
+}
+
+// dedupe drops repeated comments: Meta may notify an ad's comment more than once.
+func (d *Delivery) dedupe() {
+	if len(d.Jobs) < 2 {
+		return
+	}
+	seen := make(map[string]struct{}, len(d.Jobs))
+	out := d.Jobs[:0]
+	for _, j := range d.Jobs {
+		k := j.AccountID + "\x00" + j.CommentID
+		if _, dup := seen[k]; dup {
+			d.Ignored++
+			continue
+		}
+		seen[k] = struct{}{}
+		out = append(out, j)
+	}
+	d.Jobs = out
+}
+
+func capAt(t, now time.Time) time.Time {
+	if t.After(now) {
+		return now
+	}
+	return t
+}
+
+// id is a Graph id. Meta sends ids as strings; a number is accepted too, so a delivery is never
+// refused over the quoting of an id.
+type id string
+
+func (i *id) UnmarshalJSON(b []byte) error {
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		return nil
+	case b[0] == '"':
+		if bytes.IndexByte(b, '\\') < 0 && len(b) >= 2 {
+			*i = id(b[1 : len(b)-1])
+			return nil
+		}
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*i = id(s)
+		return nil
+	case b[0] == '-' || b[0] >= '0' && b[0] <= '9':
+		*i = id(b)
+		return nil
+	}
+	return fmt.Errorf("id: %s is neither a string nor a number", b)
+}
+
+// epoch is a Unix time as Meta sends it: seconds for changes, milliseconds for messaging; a
+// number (possibly fractional) or a numeric string.
+type epoch float64
+
+func (e *epoch) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	s := string(bytes.Trim(b, `"`))
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("time: %s is not a number", b)
+	}
+	*e = epoch(f)
+	return nil
+}
+
+// at is the time, or now when absent. Changes carry seconds and messaging milliseconds, and both
+// appear in Meta's examples for either, so the magnitude decides: 1e11 seconds is the year 5138,
+// 1e11 milliseconds 1973.
+func (e epoch) at(now time.Time) time.Time {
+	v := float64(e)
+	switch {
+	case v <= 0 || v >= 1e15:
+		return now
+	case v >= 1e11:
+		return time.UnixMilli(int64(v)).UTC()
+	}
+	sec := int64(v)
+	return time.Unix(sec, int64((v-float64(sec))*1e9)).UTC()
+}
