@@ -175,7 +175,10 @@ type account struct {
 	liveErr error
 }
 
-func (r *run) spent() bool { return !r.s.wall().Before(r.stop) }
+func (r *run) spent() bool { return r.spentIn(0) }
+
+// spentIn reports whether work taking d would end after the budget.
+func (r *run) spentIn(d time.Duration) bool { return !r.s.wall().Add(d).Before(r.stop) }
 
 func (r *run) fail(err error) {
 	r.mu.Lock()
@@ -194,13 +197,16 @@ func (r *run) count(f func(*Report)) {
 func (r *run) scan(ctx context.Context) {
 	cursor := r.s.resumeAt()
 	resumed := cursor != ""
+	var slowest time.Duration // the slowest page read so far: the next must fit in what is left
 	for {
-		if r.spent() {
+		if r.spentIn(slowest) {
 			r.rep.Partial = true
 			r.s.setResume(cursor)
 			return
 		}
+		began := r.s.wall()
 		recs, next, err := r.s.store.Due(ctx, r.now, cursor, r.s.cfg.PageSize)
+		slowest = max(slowest, r.s.wall().Sub(began))
 		if err != nil && resumed {
 			// The saved cursor may have gone stale (another store, a changed index): start over.
 			r.s.log.Warn("resume sweep from the start", "err", err)
