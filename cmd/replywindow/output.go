@@ -22,11 +22,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
-	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/ssm"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
 
@@ -229,35 +228,11 @@ func (c *opCmd) graph(base string) (*graph.Client, error) {
 	return graph.New(graph.WithBaseURL(base), graph.WithVersion(c.getenv(graph.EnvVersion))), nil
 }
 
-// opParamStore is SSM Parameter Store as the operator commands use it: account tokens as
-// SecureStrings. Values are never logged or printed.
-type opParamStore struct{ api *awsssm.Client }
-
-func opNewParams(cfg aws.Config) *opParamStore { return &opParamStore{api: awsssm.NewFromConfig(cfg)} }
+// opNewParams is SSM Parameter Store, where account tokens live as SecureStrings. The CLI runs
+// once, so the cache (one minute) only saves repeated reads within a command.
+func opNewParams(cfg aws.Config) *ssm.Params {
+	return ssm.NewParams(awsssm.NewFromConfig(cfg), time.Minute)
+}
 
 // opNewTokens reads account tokens from their SSM parameters.
-func opNewTokens(cfg aws.Config) *opParamStore { return opNewParams(cfg) }
-
-// Put stores value as a SecureString under name, replacing any older value.
-func (p *opParamStore) Put(ctx context.Context, name, value string) error {
-	_, err := p.api.PutParameter(ctx, &awsssm.PutParameterInput{
-		Name: aws.String(name), Value: aws.String(value), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true),
-	})
-	if err != nil {
-		return fmt.Errorf("put parameter %s: %w", name, err)
-	}
-	return nil
-}
-
-// Token is the account's access token (reply.Tokens).
-func (p *opParamStore) Token(ctx context.Context, a reply.Account) (string, error) {
-	out, err := p.api.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(a.TokenParam), WithDecryption: aws.Bool(true)})
-	var nf *ssmtypes.ParameterNotFound
-	if errors.As(err, &nf) {
-		return "", fmt.Errorf("parameter %s: %w", a.TokenParam, reply.ErrNotFound)
-	}
-	if err != nil {
-		return "", fmt.Errorf("get parameter %s: %w", a.TokenParam, err)
-	}
-	return aws.ToString(out.Parameter.Value), nil
-}
+func opNewTokens(cfg aws.Config) ssm.Tokens { return ssm.Tokens{Params: opNewParams(cfg)} }

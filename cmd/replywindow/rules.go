@@ -160,7 +160,7 @@ func opPrintRuleTest(w io.Writer, r opRuleTest) {
 	}
 	fmt.Fprintf(w, "private reply (%d of %d bytes):\n", r.Bytes, r.MaxBytes)
 	for _, line := range strings.Split(r.Message, "\n") {
-		fmt.Fprintf(w, "  | %s\n", line)
+		fmt.Fprintln(w, strings.TrimRight("  | "+line, " "))
 	}
 	if len(r.Public) > 0 {
 		fmt.Fprintf(w, "public reply, one of %d:\n", len(r.Public))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/ssm"
 	"github.com/replywindow/replywindow/shared/tokens"
 )
 
@@ -73,8 +74,9 @@ unhealthy, or retried on the next run), 2 bad usage.
 	if err != nil {
 		return c.fail(err)
 	}
+	params := opNewParams(cfg)
 	r := &tokens.Refresher{
-		Accounts: store, Tokens: opNewTokens(cfg), Params: opNewParams(cfg), Graph: client,
+		Accounts: store, Tokens: ssm.Tokens{Params: params}, Params: params, Graph: client,
 		Within: w, Log: c.logger(),
 	}
 	var res tokens.Result

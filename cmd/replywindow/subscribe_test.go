@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+func TestSubscribe(t *testing.T) {
+	h := opSetup(t)
+	id := opID(t)
+	const token = "IGAAT-test-token-subscribe-42"
+	h.sb.AddAccount(id, token, reply.LoginInstagram, "")
+	h.runStdin(token, "accounts", "put", "--file", h.accountFile("good.yaml", id), "--token-stdin")
+
+	out := h.must("subscribe", "--account", id)
+	if !strings.Contains(out, "subscribed account "+id+" to comments, live_comments, messages") {
+		t.Errorf("output: %s", out)
+	}
+	if got := h.sb.Subscriptions(id); !slices.Equal(got, []string{"comments", "live_comments", "messages"}) {
+		t.Errorf("sandbox subscriptions %q", got)
+	}
+	var js struct {
+		Account string   `json:"account"`
+		Fields  []string `json:"subscribed_fields"`
+	}
+	if err := json.Unmarshal([]byte(h.must("subscribe", "--account", id, "--fields", "comments", "--json")), &js); err != nil || js.Account != id || !slices.Equal(js.Fields, []string{"comments"}) {
+		t.Errorf("--json: %v %+v", err, js)
+	}
+	if got := h.sb.Subscriptions(id); !slices.Equal(got, []string{"comments"}) {
+		t.Errorf("sandbox subscriptions after --fields %q", got)
+	}
+
+	// A revoked token: Meta's 190, and the operator is told what to do.
+	h.sb.RevokeToken(token)
+	code, _, errs := h.run("subscribe", "--account", id)
+	if code != exitFail || !strings.Contains(errs, "190") || !strings.Contains(errs, "accounts put --token-stdin") {
+		t.Errorf("revoked: exit %d %q", code, errs)
+	}
+
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"subscribe"}, exitUsage, "--account is required"},
+		{[]string{"subscribe", "--account", id, "--fields", " , "}, exitUsage, "name at least one field"},
+		{[]string{"subscribe", "--account", "nobody"}, exitFail, "no account nobody"},
+		{[]string{"subscribe", "--account", id, "--graph-url", "ftp://x"}, exitUsage, "want http(s)://host[:port]"},
+	}
+	for _, c := range cases {
+		code, _, errs := h.run(c.args...)
+		if code != c.code || !strings.Contains(errs, c.want) {
+			t.Errorf("%q: exit %d, want %d; stderr %q lacks %q", c.args, code, c.code, errs, c.want)
+		}
+	}
+}
+
+// An account whose token parameter is missing fails with the parameter's name.
+func TestSubscribeWithoutToken(t *testing.T) {
+	h := opSetup(t)
+	id := opID(t)
+	h.must("accounts", "put", "--file", h.accountFile("good.yaml", id))
+	code, _, errs := h.run("subscribe", "--account", id)
+	if code != exitFail || !strings.Contains(errs, "/replywindow/tokens/"+id) || !strings.Contains(errs, "not found") {
+		t.Errorf("exit %d %q", code, errs)
+	}
+}
