@@ -148,8 +148,10 @@ func TestHandleNoTimeLeft(t *testing.T) {
 	if resp, _ := e.r.Handle(ctx2, ev); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("failures %v", failedIDs(resp))
 	}
-	if rec := e.record(reply.Job{CommentID: "17900000000000001"}); rec.State != reply.StateSent {
-		t.Fatalf("record %s", rec.State)
+	// The batch's two comments by one person race; exactly one of them is answered.
+	a, b := e.record(reply.Job{CommentID: "17900000000000001"}), e.record(reply.Job{CommentID: "17900000000000002"})
+	if (a.State == reply.StateSent) == (b.State == reply.StateSent) {
+		t.Fatalf("records %s and %s, want one SENT", a.State, b.State)
 	}
 }
 

@@ -257,9 +257,12 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 	now := r.clock.Now()
 	lane := job.Kind.Lane()
 	code, detail := codeOf(err), detailOf(err)
-	switch v := reply.Classify(err); v {
-	case reply.VerdictSent:
+	v := reply.Classify(err)
+	if v != reply.VerdictThrottled { // a throttle holds the lane longer anyway
 		w.pace(ctx, lane, res, now)
+	}
+	switch v {
+	case reply.VerdictSent:
 		d, err := w.finish(ctx, claimed, reply.Sent(res.MessageID, res.RecipientID), true, Decision{Action: ActionSent})
 		if err == nil && d.Action == ActionSent {
 			w.publicReply(ctx)
