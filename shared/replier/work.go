@@ -165,11 +165,12 @@ func (w *work) write(ctx context.Context, prev, n reply.Record) (reply.Record, e
 		stored, err = w.r.store.Update(ctx, n)
 	}
 	switch {
-	case errors.Is(err, reply.ErrExists), errors.Is(err, reply.ErrConflict):
+	case errors.Is(err, reply.ErrExists), errors.Is(err, reply.ErrConflict), errors.Is(err, reply.ErrNotFound):
+		if stored.Version == 0 {
+			// Deleted under us (data deletion): start over as a new comment.
+			stored = reply.NewRecord(w.job, w.key, w.r.clock.Now())
+		}
 		return stored, fmt.Errorf("record %s: %w", n.Key, errAgain)
-	case errors.Is(err, reply.ErrNotFound):
-		// Deleted under us (data deletion): start over as a new comment.
-		return reply.NewRecord(w.job, w.key, w.r.clock.Now()), fmt.Errorf("record %s: %w", n.Key, errAgain)
 	case err != nil:
 		return prev, fmt.Errorf("write record %s (%s): %w", n.Key, n.State, err)
 	}
