@@ -1,0 +1,211 @@
+package chaos
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/replywindow/replywindow/shared/awstest"
+	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/telemetry"
+)
+
+var (
+	seedFlag     = flag.Uint64("seed", 0, "replay only this seed")
+	seedsFlag    = flag.Int("seeds", 20, "how many seeds TestChaos runs (1..seeds)")
+	commentsFlag = flag.Int("comments", 2000, "comments per seed")
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// The services write their EMF metric lines here; thousands of invocations would bury the
+	// test output.
+	telemetry.Stdout = io.Discard
+	os.Exit(m.Run())
+}
+
+// replay is the command that runs one seed again.
+func replay(test string, seed uint64, comments int) string {
+	return fmt.Sprintf("go test ./shared/chaos -count=1 -run '^%s$' -seed=%d -comments=%d -v", test, seed, comments)
+}
+
+func seeds() []uint64 {
+	if *seedFlag != 0 {
+		return []uint64{*seedFlag}
+	}
+	out := make([]uint64, *seedsFlag)
+	for i := range out {
+		out[i] = uint64(i + 1)
+	}
+	return out
+}
+
+// TestChaos runs the default simulation: every seed, every fault, the product's promises.
+func TestChaos(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		all []Result
+	)
+	start := time.Now()
+	t.Run("seeds", func(t *testing.T) {
+		for _, seed := range seeds() {
+			t.Run(fmt.Sprint(seed), func(t *testing.T) {
+				t.Parallel()
+				res := runSeed(t, "TestChaos", Config{Seed: seed, Comments: *commentsFlag, Accounts: 4, Rates: DefaultRates})
+				mu.Lock()
+				all = append(all, res)
+				mu.Unlock()
+			})
+		}
+	})
+	t.Log(summary(all, time.Since(start)))
+}
+
+func runSeed(t *testing.T, test string, cfg Config) Result {
+	t.Helper()
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("seed %d: %v\nreplay: %s", cfg.Seed, err, replay(test, cfg.Seed, cfg.Comments))
+	}
+	if len(res.Violations) > 0 {
+		t.Errorf("seed %d broke %d promise(s):\n  %s\nreplay: %s", cfg.Seed, len(res.Violations),
+			strings.Join(res.Violations, "\n  "), replay(test, cfg.Seed, cfg.Comments))
+	}
+	if res.Accepted == 0 || res.Deliveries == 0 || res.Outcomes["SENT"] == 0 {
+		t.Errorf("seed %d did nothing: %+v", cfg.Seed, res)
+	}
+	if testing.Verbose() {
+		t.Log(summary([]Result{res}, 0))
+	}
+	return res
+}
+
+// summary is the figures of a set of runs, for the log and the lead's report.
+func summary(rs []Result, took time.Duration) string {
+	var tot Result
+	tot.Outcomes, tot.Faults = map[string]int{}, map[string]int{}
+	var sim time.Duration
+	for _, r := range rs {
+		tot.Comments += r.Comments
+		tot.Accepted += r.Accepted
+		tot.Deliveries += r.Deliveries
+		tot.Duplicates += r.Duplicates
+		tot.Lost += r.Lost
+		tot.Late += r.Late
+		tot.Ambiguous += r.Ambiguous
+		tot.Batches += r.Batches
+		tot.Sweeps += r.Sweeps
+		tot.DeadLetter += r.DeadLetter
+		for k, v := range r.Outcomes {
+			tot.Outcomes[k] += v
+		}
+		for k, v := range r.Faults {
+			tot.Faults[k] += v
+		}
+		if r.Simulated > sim {
+			sim = r.Simulated
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d seed(s): comments %d, accepted %d, DMs delivered %d, duplicates %d, lost %d, late %d\n",
+		len(rs), tot.Comments, tot.Accepted, tot.Deliveries, tot.Duplicates, tot.Lost, tot.Late)
+	fmt.Fprintf(&b, "outcomes: SENT %d, SKIPPED %d, EXPIRED %d, FAILED %d; ambiguous (Meta cannot tell) %d\n",
+		tot.Outcomes["SENT"], tot.Outcomes["SKIPPED"], tot.Outcomes["EXPIRED"], tot.Outcomes["FAILED"], tot.Ambiguous)
+	fmt.Fprintf(&b, "replier invocations %d, sweeps %d, dead letters %d, longest simulated run %s", tot.Batches, tot.Sweeps, tot.DeadLetter, sim)
+	if took > 0 {
+		fmt.Fprintf(&b, ", wall time %s", took.Round(time.Millisecond))
+	}
+	b.WriteString("\nfaults injected:")
+	kinds := make([]string, 0, len(tot.Faults))
+	n := 0
+	for k, v := range tot.Faults {
+		kinds = append(kinds, k)
+		n += v
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		fmt.Fprintf(&b, "\n  %-36s %d", k, tot.Faults[k])
+	}
+	fmt.Fprintf(&b, "\n  %-36s %d", "total", n)
+	return b.String()
+}
+
+// TestChaosReplays checks that a seed is a replay: the same seed gives the same run.
+func TestChaosReplays(t *testing.T) {
+	cfg := Config{Seed: 7, Comments: 400, Accounts: 4, Rates: DefaultRates}
+	a, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("seed 7 twice:\n%+v\n%+v", a, b)
+	}
+	cfg.Seed = 8
+	if c, _ := Run(context.Background(), cfg); reflect.DeepEqual(a.Faults, c.Faults) {
+		t.Errorf("seeds 7 and 8 injected the same faults: %v", c.Faults)
+	}
+}
+
+// TestChaosCatchesBrokenPromises sabotages what the product relies on and expects Check to say
+// so: a checker that cannot fail proves nothing.
+func TestChaosCatchesBrokenPromises(t *testing.T) {
+	tests := []struct {
+		name     string
+		sabotage Sabotage
+		want     string // in some violation
+		count    func(Result) int
+	}{
+		{"Meta lets second replies through", Sabotage{NoOneReplyRule: true}, "DMs", func(r Result) int { return r.Duplicates }},
+		{"SQS loses messages", Sabotage{LoseMessages: 0.02}, "records, want 1", func(r Result) int { return r.Lost }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Run(context.Background(), Config{Seed: 3, Comments: 1000, Accounts: 4, Rates: DefaultRates, Sabotage: tt.sabotage})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, v := range res.Violations {
+				found = found || strings.Contains(v, tt.want)
+			}
+			if !found || tt.count(res) == 0 {
+				t.Errorf("sabotage went unnoticed: count %d, violations %q", tt.count(res), res.Violations)
+			}
+		})
+	}
+}
+
+// TestChaosDynamo is a smaller run with the DynamoDB store on moto: the same promises hold with
+// the real conditional writes, the due index and the stored JSON.
+func TestChaosDynamo(t *testing.T) {
+	ctx := awstest.Context(t)
+	api := dynamodb.NewFromConfig(awstest.Config(t))
+	table := awstest.Name(t, "chaos")
+	if err := dynamo.CreateTable(ctx, api, table); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	comments := 150
+	if *seedFlag != 0 {
+		comments = *commentsFlag
+	}
+	seed := uint64(11)
+	if *seedFlag != 0 {
+		seed = *seedFlag
+	}
+	res := runSeed(t, "TestChaosDynamo", Config{Seed: seed, Comments: comments, Accounts: 4, Rates: DefaultRates, Store: dynamo.New(api, table)})
+	t.Log(summary([]Result{res}, 0))
+}

@@ -1,0 +1,655 @@
+// Package chaos is replywindow's seeded fault-injection simulation. It runs the real replier and
+// sweeper (and the real webhook when Config.Webhook is set) on a fake clock against the
+// in-process queue, a store (memory, or DynamoDB on moto) and the Graph sandbox, with faults at
+// every step: invocations dying after the claim and after the send, Graph 5xx, timeouts after a
+// delivery, throttling, revoked tokens, DynamoDB throttling and lost answers, duplicate webhook
+// deliveries, SQS duplicates and redeliveries, concurrent consumers and sweeps. After the run it
+// checks the product's promises (Check) on what the sandbox delivered and the store recorded.
+//
+// A seed replays exactly: one seeded source of chance decides every fault, the simulation is
+// one goroutine stepping the fake clock, and the services run with a concurrency of one.
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/replywindow/replywindow/shared/graph"
+	"github.com/replywindow/replywindow/shared/memory"
+	"github.com/replywindow/replywindow/shared/replier"
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sandbox"
+	"github.com/replywindow/replywindow/shared/sweeper"
+)
+
+// Rates are the probabilities of each fault at each opportunity.
+type Rates struct {
+	CrashAfterClaim  float64 // per claim written by the replier
+	CrashAfterSend   float64 // per private reply Meta accepted
+	SweeperCrash     float64 // per release written by the sweeper
+	Graph5xx         float64 // per private reply call
+	TimeoutDelivered float64 // per private reply call: delivered, answer never arrives
+	TimeoutNotSent   float64 // per private reply call: connection dropped before Meta acted
+	Throttle         float64 // per private reply call
+	Unavailable      float64 // per private reply call: 551 person unavailable (permanent)
+	DeletedComments  float64 // per comment: the person deletes it a little after commenting
+	StoreThrottle    float64 // per store call
+	StoreLostAnswer  float64 // per store write that landed
+	WebhookDuplicate float64 // per delivery: Meta delivers it again
+	EnqueueFailed    float64 // per SendMessageBatch of the webhook and the sweeper
+	SQSDuplicate     float64 // per received message: SQS hands it out again
+	SQSDeleteLost    float64 // per deleted message: the delete never happened
+	ConcurrentSweep  float64 // per sweep page: another sweep runs meanwhile
+	ConcurrentClaim  float64 // per claim: another consumer works the same job first
+	RevokedAccounts  int     // accounts whose token is revoked for a while, then restored
+}
+
+// Sabotage breaks what the product relies on, to prove Check notices; tests only.
+type Sabotage struct {
+	NoOneReplyRule bool    // Meta lets a second private reply to a comment through
+	LoseMessages   float64 // per received message: SQS loses it for good (SQS never does)
+}
+
+// DefaultRates are the rates of the default test: every fault happens many times per seed, and
+// rarely enough that the product's retries still finish every comment within the run.
+var DefaultRates = Rates{
+	CrashAfterClaim: 0.005, CrashAfterSend: 0.01, SweeperCrash: 0.01,
+	Graph5xx: 0.03, TimeoutDelivered: 0.02, TimeoutNotSent: 0.01, Throttle: 0.01, Unavailable: 0.003, DeletedComments: 0.01,
+	StoreThrottle: 0.005, StoreLostAnswer: 0.003,
+	WebhookDuplicate: 0.05, EnqueueFailed: 0.01, SQSDuplicate: 0.02, SQSDeleteLost: 0.02,
+	ConcurrentSweep: 0.1, ConcurrentClaim: 0.02, RevokedAccounts: 1,
+}
+
+// Config is one simulation run.
+type Config struct {
+	Seed     uint64
+	Comments int
+	Accounts int // at least 2; account 1 is rate-limited harder than Meta, account 3 uses Facebook Login
+	Rates    Rates
+	// Store is the store under test; a fresh memory store when nil. It must be empty.
+	Store reply.Store
+	// Webhook, when set, receives every delivery as Meta sends it (signed JSON) and answers the
+	// HTTP status; without it the simulation enqueues the jobs the webhook would.
+	Webhook Webhook
+	// Start is the simulated start; a fixed date when zero.
+	Start    time.Time
+	Log      *slog.Logger // the services' logs; discarded when nil
+	Sabotage Sabotage
+}
+
+// Webhook stands for the webhook function: it takes Meta's request body and answers a status.
+type Webhook interface {
+	Deliver(ctx context.Context, body []byte, queue reply.Queue) int
+}
+
+// Result is what a run did and what Check found.
+type Result struct {
+	Seed       uint64
+	Comments   int            // comments made
+	Accepted   int            // comments whose delivery the webhook answered 200
+	Outcomes   map[string]int // terminal records by state
+	Deliveries int            // DMs in the sandbox ledger
+	Duplicates int            // comments with more than one DM (must be 0)
+	Lost       int            // accepted comments without exactly one terminal record (must be 0)
+	Late       int            // DMs delivered after their window (must be 0)
+	// Ambiguous counts comments recorded SENT on Meta's 2534025 after an uncertain attempt that
+	// in truth never arrived, because the person deleted the comment meanwhile: Meta's answer
+	// cannot tell the two apart (design.md §2), so they are reported, not violations.
+	Ambiguous  int
+	Faults     map[string]int // faults injected, by kind
+	Batches    int            // replier invocations
+	Sweeps     int
+	Simulated  time.Duration // simulated time from the first comment to the last terminal record
+	DeadLetter int           // messages the queue moved to the dead-letter queue
+	Violations []string      // broken promises; empty on success
+}
+
+// Sweep interval and queue settings, as the template sets them.
+const (
+	sweepEvery  = time.Minute
+	visibility  = 180 * time.Second // 6 x the replier's 30 s timeout
+	lease       = 27 * time.Second  // the replier's timeout less its margin
+	maxReceive  = 5
+	batchSize   = 10
+	webhookWait = time.Minute // Meta retries a failed delivery after about this long
+)
+
+type sim struct {
+	cfg     Config
+	dice    *dice
+	clock   *Clock
+	store   reply.Store
+	queue   *memory.Queue
+	sandbox *sandbox.Sandbox
+	graph   reply.Graph
+	tokens  replier.StaticTokens
+	log     *slog.Logger
+	start   time.Time
+
+	accounts  []reply.Account
+	comments  []*comment
+	byID      map[string]*comment
+	inbox     []delivery // pending webhook deliveries, by time
+	timeline  []event
+	nextSweep time.Time
+
+	replier    *replier.Replier
+	replierInv *invocation
+	sweeper    *sweeper.Sweeper
+	sweeperInv *invocation
+	// concurrentSweep, when set, runs a second sweep inside a running one.
+	concurrentSweep func(ctx context.Context, inv *invocation)
+	ghosts          []events.SQSMessage // SQS duplicates waiting to be handed out again
+
+	res      Result
+	troubled map[string]bool // comments whose processing met a fault that can justify a repeat send
+	repeats  map[string]int  // private-reply calls made after the comment's DM was delivered
+	// unavailable comments heard 551 from Meta at least once: FAILED is a right outcome for them.
+	unavailable map[string]bool
+}
+
+type comment struct {
+	id, account, media, person, username, text, parent string
+	kind                                               reply.Kind
+	product                                            string
+	created                                            time.Time // when the person commented (the sandbox knows)
+	broadcastEnd                                       time.Time // Live: when the broadcast ends
+	deleted                                            time.Time // when the person deleted it; zero if never
+	matches, own                                       bool
+	accepted                                           bool
+}
+
+type delivery struct {
+	at       time.Time
+	comments []*comment
+	attempt  int
+}
+
+type event struct {
+	at   time.Time
+	name string
+	do   func()
+}
+
+func (s *sim) fault(kind, commentID string) {
+	s.res.Faults[kind]++
+	if commentID != "" {
+		s.troubled[commentID] = true
+	}
+}
+
+// Run simulates cfg and checks the product's promises on the outcome.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	s, err := newSim(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	defer s.sandbox.Close()
+	if err := s.loop(ctx); err != nil {
+		return s.res, err
+	}
+	if err := s.check(ctx); err != nil {
+		return s.res, err
+	}
+	return s.res, nil
+}
+
+func newSim(cfg Config) (*sim, error) {
+	if cfg.Accounts < 2 {
+		cfg.Accounts = 2
+	}
+	if cfg.Start.IsZero() {
+		cfg.Start = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	}
+	if cfg.Store == nil {
+		cfg.Store = memory.NewStore()
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &sim{
+		cfg: cfg, dice: newDice(cfg.Seed), clock: &Clock{now: cfg.Start}, store: cfg.Store, log: log,
+		start: cfg.Start, byID: map[string]*comment{}, tokens: replier.StaticTokens{},
+		troubled: map[string]bool{}, repeats: map[string]int{}, unavailable: map[string]bool{},
+		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}},
+	}
+	s.queue = memory.NewQueue(memory.QueueOptions{Clock: s.clock, Visibility: visibility, MaxReceive: maxReceive})
+	opts := []sandbox.Option{sandbox.WithClock(s.clock.Now), sandbox.WithUnknownComments(false)}
+	if cfg.Sabotage.NoOneReplyRule {
+		opts = append(opts, sandbox.WithoutOneReplyRule())
+	}
+	s.sandbox = sandbox.New(opts...)
+	s.sandbox.SetFault(s.metaFault)
+	s.graph = graph.New(graph.WithBaseURL("http://graph.sandbox.invalid"),
+		graph.WithHTTPClient(&http.Client{Transport: inProcess{s.sandbox}}))
+	if err := s.setup(context.Background()); err != nil {
+		return nil, err
+	}
+	s.replierInv, s.sweeperInv = &invocation{}, &invocation{}
+	s.replier = s.newReplier(s.replierInv, true)
+	s.sweeper = s.newSweeper(s.sweeperInv)
+	s.concurrentSweep = func(ctx context.Context, inv *invocation) {
+		if inv.nested || !s.dice.roll(s.cfg.Rates.ConcurrentSweep) {
+			return
+		}
+		s.fault(FaultConcurrentSweep, "")
+		other := &invocation{nested: true}
+		s.res.Sweeps++
+		_, _ = s.newSweeper(other).Run(ctx)
+	}
+	s.nextSweep = s.start
+	return s, nil
+}
+
+func (s *sim) newReplier(inv *invocation, main bool) *replier.Replier {
+	st := &faultyStore{Store: s.store, s: s, inv: inv, role: "replier"}
+	if main {
+		st.before = func(ctx context.Context, rec reply.Record) {
+			// Another consumer got the same job (an SQS duplicate) and works it first.
+			if rec.State != reply.StateLeased || inv.nested || !s.dice.roll(s.cfg.Rates.ConcurrentClaim) {
+				return
+			}
+			s.fault(FaultConcurrentReplier, rec.CommentID)
+			other := &invocation{nested: true}
+			_, _ = s.newReplier(other, false).Process(ctx, rec.Job)
+		}
+	}
+	cfg := replier.Config{TableName: "chaos", AccountCacheTTL: time.Minute, DefaultLease: lease, Concurrency: 1}
+	return replier.New(cfg, st, &faultyGraph{Graph: s.graph, s: s, inv: inv}, s.tokens, s.clock, nil, s.log)
+}
+
+func (s *sim) newSweeper(inv *invocation) *sweeper.Sweeper {
+	st := &faultyStore{Store: s.store, s: s, inv: inv, role: "sweeper"}
+	cfg := sweeper.Config{TableName: "chaos", QueueURL: "memory", Interval: sweepEvery, Workers: 1}
+	return sweeper.New(cfg, st, &faultyQueue{q: s.queue, s: s, inv: inv}, s.graph, s.tokens, s.clock, nil, s.log)
+}
+
+// metaFault is the sandbox's fault hook: Meta's own trouble, decided per private-reply call.
+func (s *sim) metaFault(c sandbox.Call) sandbox.Fault {
+	if c.Op != sandbox.OpPrivateReply {
+		return sandbox.Fault{}
+	}
+	if s.sandbox.Delivered(c.CommentID) > 0 {
+		s.repeats[c.CommentID]++
+	}
+	r := s.cfg.Rates
+	switch {
+	case s.dice.roll(r.Graph5xx):
+		s.fault(FaultGraph5xx, c.CommentID)
+		if s.dice.roll(0.5) {
+			return sandbox.ServerError(500)
+		}
+		return sandbox.ServerError(503)
+	case s.dice.roll(r.TimeoutDelivered):
+		s.fault(FaultTimeoutDelivered, c.CommentID)
+		return sandbox.DropAfter()
+	case s.dice.roll(r.TimeoutNotSent):
+		s.fault(FaultTimeoutNotSent, c.CommentID)
+		return sandbox.Fault{Drop: true}
+	case s.dice.roll(r.Throttle):
+		s.fault(FaultThrottle, c.CommentID)
+		if s.dice.roll(0.5) {
+			return sandbox.Throttle()
+		}
+		return sandbox.TooManyRequests(30 * time.Second)
+	case s.sandbox.Delivered(c.CommentID) == 0 && s.dice.roll(r.Unavailable):
+		// Meta answers 551 only for a comment it has no reply for; otherwise 2534025.
+		s.fault(FaultUnavailable, c.CommentID)
+		s.unavailable[c.CommentID] = true
+		return sandbox.MetaError(400, 551, 1545041)
+	}
+	return sandbox.Fault{}
+}
+
+// setup makes the accounts, the comments, their deliveries and the timeline of outside events.
+func (s *sim) setup(ctx context.Context) error {
+	for i := range s.cfg.Accounts {
+		a := reply.Account{
+			ID: fmt.Sprintf("178414000000%05d", i), Username: fmt.Sprintf("creator%d", i),
+			Login: reply.LoginInstagram, TokenParam: fmt.Sprintf("/replywindow/tokens/%d", i),
+			Rules: []reply.Rule{
+				{Name: "recipe", Match: reply.MatchWord, Keywords: []string{"recipe", "rezept"}, Kinds: []reply.Kind{reply.KindPost, reply.KindReel, reply.KindAd},
+					Message: "Hi {username}! Here is the recipe: https://example.com/r/" + strconv.Itoa(i)},
+				{Name: "live", Match: reply.MatchWord, Keywords: []string{"link"}, Kinds: []reply.Kind{reply.KindLive},
+					Message: "Thanks for watching, {username}: https://example.com/live"},
+			},
+			Version: 1,
+		}
+		if i == 1 {
+			// Tighter than Meta: a backlog builds, jobs park and the sweeper releases them.
+			a.Limits = map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 120, Period: time.Hour}}
+		}
+		if i == 3 {
+			a.Login, a.PageID = reply.LoginFacebook, fmt.Sprintf("10400000000%05d", i)
+		}
+		if _, err := s.store.PutAccount(ctx, a); err != nil {
+			return fmt.Errorf("put account %s: %w", a.ID, err)
+		}
+		tok := fmt.Sprintf("sbx-token-%d", i)
+		s.tokens[a.ID] = tok
+		s.sandbox.AddAccount(a.ID, tok, a.Login, a.PageID)
+		s.accounts = append(s.accounts, a)
+	}
+	s.comments = s.makeComments()
+	byDelivery := map[time.Time][]*comment{}
+	for _, c := range s.comments {
+		s.byID[c.id] = c
+		s.sandbox.AddComment(sandbox.Comment{ID: c.id, AccountID: c.account, MediaID: c.media, ParentID: c.parent,
+			FromID: c.person, CreatedAt: c.created, Live: c.kind == reply.KindLive})
+		if s.dice.roll(s.cfg.Rates.DeletedComments) {
+			c.deleted = c.created.Add(s.dice.duration(time.Second, 10*time.Minute))
+			id := c.id
+			s.timeline = append(s.timeline, event{at: c.deleted, name: "comment " + id + " deleted", do: func() {
+				s.fault(FaultCommentDeleted, id)
+				s.sandbox.DeleteComment(id)
+			}})
+		}
+		at := c.created.Add(s.dice.duration(0, 20*time.Second)).Truncate(time.Second)
+		if c.created.Before(s.start) {
+			at = s.start.Add(s.dice.duration(0, 2*time.Hour)).Truncate(time.Second)
+		}
+		byDelivery[at] = append(byDelivery[at], c)
+	}
+	for at, cs := range byDelivery {
+		s.inbox = append(s.inbox, delivery{at: at, comments: cs})
+	}
+	s.sortInbox()
+	// Live broadcasts of accounts 0 and 1 start with the run; their end closes the Live windows.
+	for i := range min(2, len(s.accounts)) {
+		media, end := liveMedia(i), s.start.Add(time.Duration(60+40*i)*time.Minute)
+		s.sandbox.StartBroadcast(s.accounts[i].ID, media)
+		s.timeline = append(s.timeline, event{at: end, name: "broadcast " + media + " ends", do: func() { s.sandbox.EndBroadcast(media) }})
+	}
+	for n := range min(s.cfg.Rates.RevokedAccounts, len(s.accounts)) {
+		a := s.accounts[(int(s.cfg.Seed)+n)%len(s.accounts)]
+		from := s.start.Add(s.dice.duration(5*time.Minute, 90*time.Minute))
+		to := from.Add(s.dice.duration(5*time.Minute, 45*time.Minute))
+		tok := s.tokens[a.ID]
+		s.timeline = append(s.timeline,
+			event{at: from, name: "token of " + a.ID + " revoked", do: func() {
+				s.fault(FaultTokenRevoked, "")
+				s.sandbox.RevokeToken(tok)
+			}},
+			event{at: to, name: "operator restores " + a.ID, do: func() { s.restore(a, tok) }},
+		)
+	}
+	sort.SliceStable(s.timeline, func(i, j int) bool { return s.timeline[i].at.Before(s.timeline[j].at) })
+	return nil
+}
+
+func liveMedia(account int) string { return fmt.Sprintf("live-%d", account) }
+
+// restore is the operator's fix after a revoked token: a new authorization (the sandbox takes
+// the token again) and the account marked healthy.
+func (s *sim) restore(a reply.Account, tok string) {
+	ctx := context.Background()
+	s.sandbox.AddAccount(a.ID, tok, a.Login, a.PageID)
+	for range 10 {
+		cur, err := s.store.Account(ctx, a.ID)
+		if err != nil {
+			return
+		}
+		if cur.Healthy() {
+			return
+		}
+		cur.Unhealthy, cur.UnhealthySince = "", time.Time{}
+		cur.Version++
+		cur.UpdatedAt = s.clock.Now()
+		if _, err := s.store.PutAccount(ctx, cur); !errors.Is(err, reply.ErrConflict) {
+			return
+		}
+	}
+}
+
+var (
+	matching = []string{"RECIPE please!", "recipe 😍", "Rezept bitte", "can I get the recipe?", "RECIPE"}
+	other    = []string{"wow", "so good", "where is this?", "🔥🔥", "recipes are great"}
+	liveText = []string{"LINK pls", "link?", "hello from Berlin"}
+)
+
+func (s *sim) makeComments() []*comment {
+	n := s.cfg.Comments
+	out := make([]*comment, 0, n)
+	people := max(n/4, 10)
+	for i := range n {
+		ai := s.dice.intN(len(s.accounts))
+		a := s.accounts[ai]
+		c := &comment{
+			id:      fmt.Sprintf("18%03d%012d", s.cfg.Seed%1000, i),
+			account: a.ID,
+			created: s.start.Add(s.dice.duration(0, 2*time.Hour)).Truncate(time.Second),
+		}
+		p := s.dice.intN(people)
+		c.person, c.username = fmt.Sprintf("9%09d", p), fmt.Sprintf("fan_%d", p)
+		roll := s.dice.intN(100)
+		switch {
+		case roll < 10 && ai < 2:
+			c.kind, c.media, c.product = reply.KindLive, liveMedia(ai), "LIVE"
+			end := s.start.Add(time.Duration(60+40*ai) * time.Minute)
+			c.broadcastEnd = end
+			// Live comments are made while the broadcast is on.
+			c.created = s.start.Add(s.dice.duration(0, end.Sub(s.start))).Truncate(time.Second)
+			c.text = liveText[s.dice.intN(len(liveText))]
+			c.matches = c.text != "hello from Berlin"
+		default:
+			switch {
+			case roll < 70:
+				c.kind, c.product = reply.KindReel, "REELS"
+			case roll < 90:
+				c.kind, c.product = reply.KindPost, "FEED"
+			default:
+				c.kind, c.product = reply.KindAd, "AD"
+			}
+			c.media = fmt.Sprintf("17%d%04d", ai, s.dice.intN(3))
+			if s.dice.roll(0.75) {
+				c.text, c.matches = matching[s.dice.intN(len(matching))], true
+			} else {
+				c.text = other[s.dice.intN(len(other))]
+			}
+		}
+		switch {
+		case s.dice.roll(0.02):
+			c.own, c.person, c.username = true, a.ID, a.Username
+		case s.dice.roll(0.05) && c.kind != reply.KindLive:
+			c.parent = fmt.Sprintf("18%03d%012d", s.cfg.Seed%1000, max(i-1, 0))
+		}
+		if s.dice.roll(0.01) && c.kind != reply.KindLive {
+			// An old comment's notification arrives late: its real window closes minutes after
+			// the webhook sees it, and only Meta's 10/2534022 can tell.
+			c.created = s.start.Add(-reply.Window + s.dice.duration(time.Minute, 30*time.Minute)).Truncate(time.Second)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (s *sim) sortInbox() {
+	sort.SliceStable(s.inbox, func(i, j int) bool { return s.inbox[i].at.Before(s.inbox[j].at) })
+}
+
+// loop steps the clock from event to event until nothing is left to do.
+func (s *sim) loop(ctx context.Context) error {
+	limit := s.start.Add(reply.Window + 2*24*time.Hour)
+	var last time.Time
+	for {
+		now := s.clock.Now()
+		if now.After(limit) {
+			return fmt.Errorf("seed %d: the simulation did not settle by %s", s.cfg.Seed, limit)
+		}
+		for len(s.timeline) > 0 && !s.timeline[0].at.After(now) {
+			s.timeline[0].do()
+			s.timeline = s.timeline[1:]
+		}
+		for len(s.inbox) > 0 && !s.inbox[0].at.After(now) {
+			d := s.inbox[0]
+			s.inbox = s.inbox[1:]
+			s.deliver(ctx, d)
+		}
+		if !now.Before(s.nextSweep) {
+			s.sweep(ctx)
+			for !now.Before(s.nextSweep) {
+				s.nextSweep = s.nextSweep.Add(sweepEvery)
+			}
+		}
+		if err := s.pump(ctx); err != nil {
+			return err
+		}
+		next, busy, err := s.next(ctx)
+		if err != nil {
+			return err
+		}
+		if busy {
+			last = now
+		}
+		if next.IsZero() {
+			s.res.Simulated = last.Sub(s.start)
+			return nil
+		}
+		s.clock.Set(next)
+	}
+}
+
+// next is the time of the next thing to do, zero when nothing is left; busy says whether
+// anything was still unfinished at the current time.
+func (s *sim) next(ctx context.Context) (time.Time, bool, error) {
+	var cands []time.Time
+	if len(s.inbox) > 0 {
+		cands = append(cands, s.inbox[0].at)
+	}
+	if len(s.timeline) > 0 {
+		cands = append(cands, s.timeline[0].at)
+	}
+	qc := s.queue.Counts()
+	if qc.Visible > 0 || len(s.ghosts) > 0 {
+		cands = append(cands, s.clock.Now())
+	}
+	if !qc.NextVisible.IsZero() {
+		cands = append(cands, qc.NextVisible)
+	}
+	// The sweeper only matters once a record is due; skip the idle minutes in between.
+	due, _, err := s.store.Due(ctx, s.start.Add(100*reply.Window), "", 1)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("due records: %w", err)
+	}
+	if len(due) > 0 {
+		at := s.nextSweep
+		for at.Before(due[0].DueAt) {
+			at = at.Add(sweepEvery)
+		}
+		cands = append(cands, at)
+	}
+	busy := len(due) > 0 || qc.Visible+qc.InFlight > 0 || len(s.inbox) > 0
+	if len(cands) == 0 {
+		return time.Time{}, busy, nil
+	}
+	min := cands[0]
+	for _, t := range cands[1:] {
+		if t.Before(min) {
+			min = t
+		}
+	}
+	if !min.After(s.clock.Now()) && !(qc.Visible > 0 || len(s.ghosts) > 0) {
+		// Something due now that the sweeper could not move yet (no budget): next minute.
+		min = s.clock.Now().Add(sweepEvery)
+		if min.After(s.nextSweep) {
+			min = s.nextSweep
+		}
+		if !min.After(s.clock.Now()) {
+			min = s.clock.Now().Add(time.Second)
+		}
+	}
+	return min, busy, nil
+}
+
+func (s *sim) sweep(ctx context.Context) {
+	s.sweeperInv.reset()
+	s.res.Sweeps++
+	_, _ = s.sweeper.Run(ctx)
+	if s.sweeperInv.dead() {
+		// A crashed sweeper is a cold start next time.
+		s.sweeperInv = &invocation{}
+		s.sweeper = s.newSweeper(s.sweeperInv)
+	}
+}
+
+// pump feeds the replier every visible message as the event source mapping does.
+func (s *sim) pump(ctx context.Context) error {
+	for range 10000 {
+		msgs, err := s.queue.Receive(ctx, batchSize, 0)
+		if err != nil {
+			return err
+		}
+		if len(s.ghosts) > 0 {
+			n := min(len(s.ghosts), batchSize)
+			msgs = append(msgs, s.ghosts[:n]...)
+			s.ghosts = s.ghosts[n:]
+		}
+		if len(msgs) == 0 {
+			return nil
+		}
+		if p := s.cfg.Sabotage.LoseMessages; p > 0 {
+			kept := msgs[:0]
+			var lost []string
+			for _, m := range msgs {
+				if s.dice.roll(p) {
+					lost = append(lost, m.ReceiptHandle)
+				} else {
+					kept = append(kept, m)
+				}
+			}
+			_ = s.queue.Delete(ctx, lost...)
+			msgs = kept
+			if len(msgs) == 0 {
+				continue
+			}
+		}
+		for _, m := range msgs {
+			if s.dice.roll(s.cfg.Rates.SQSDuplicate) {
+				s.fault(FaultSQSDuplicate, "")
+				s.ghosts = append(s.ghosts, m)
+			}
+		}
+		s.invoke(ctx, msgs)
+	}
+	return fmt.Errorf("seed %d: the queue never drained at %s", s.cfg.Seed, s.clock.Now())
+}
+
+func (s *sim) invoke(ctx context.Context, msgs []events.SQSMessage) {
+	s.res.Batches++
+	s.replierInv.reset()
+	resp, err := s.replier.Handle(ctx, events.SQSEvent{Records: msgs})
+	if s.replierInv.dead() {
+		// The invocation died: Lambda deletes nothing, and the next one is a cold start.
+		s.replierInv = &invocation{}
+		s.replier = s.newReplier(s.replierInv, true)
+		return
+	}
+	if err != nil {
+		return
+	}
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	var receipts []string
+	for _, m := range msgs {
+		if failed[m.MessageId] {
+			continue
+		}
+		if s.dice.roll(s.cfg.Rates.SQSDeleteLost) {
+			s.fault(FaultSQSDeleteLost, "")
+			continue
+		}
+		receipts = append(receipts, m.ReceiptHandle)
+	}
+	_ = s.queue.Delete(ctx, receipts...)
+}
