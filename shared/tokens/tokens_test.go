@@ -283,4 +283,3 @@ func TestParseDuration(t *testing.T) {
 		t.Errorf("bad config error %v", err)
 	}
 }
-
