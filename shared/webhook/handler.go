@@ -33,7 +33,7 @@ const (
 	MetricOwnCommentDropped = "OwnCommentDropped" // the account's own comments
 	MetricSignatureRejected = "SignatureRejected" // 401s
 	MetricIgnored           = "Ignored"           // items that are not comments to answer
-	MetricMalformed         = "Malformed"         // 400s
+	MetricMalformed         = "Malformed"         // 400s and 413s: bodies the webhook cannot take
 	MetricMessagingReceived = "MessagingReceived" // DMs and postbacks (parsed, not enqueued)
 	MetricEnqueueFailed     = "EnqueueFailed"     // deliveries answered 500 because jobs were not enqueued
 )
@@ -120,9 +120,7 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIG
 	start := time.Now()
 	body, status := h.body(req)
 	if status != 0 {
-		if status == http.StatusBadRequest {
-			h.count(MetricMalformed, 1)
-		}
+		h.count(MetricMalformed, 1)
 		log.WarnContext(ctx, "delivery refused", "status", status, "bytes", len(req.Body), "base64", req.IsBase64Encoded)
 		return text(status, http.StatusText(status))
 	}
