@@ -75,8 +75,8 @@ func dlqRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 Moving a job twice is harmless: the reply record admits one reply per comment.
 `, stdout, stderr)
-	dlqURL := c.fs.String("dlq-url", c.getenv("DLQ_URL"), "dead-letter queue `url` (default $DLQ_URL)")
-	queueURL := c.fs.String("queue-url", c.getenv("QUEUE_URL"), "jobs queue `url` (default $QUEUE_URL)")
+	dlqURL := c.fs.String("dlq-url", c.getenv("DLQ_URL"), "dead-letter queue `url`; $DLQ_URL when not given")
+	queueURL := c.fs.String("queue-url", c.getenv("QUEUE_URL"), "jobs queue `url`; $QUEUE_URL when not given")
 	method := c.fs.String("method", opAuto, "auto (a move task, else receive-send-delete), task, or copy")
 	limit := c.fs.Int64("max", 0, "copy at most `n` messages (copy only; 0: all)")
 	asJSON := c.fs.Bool("json", false, "print JSON (progress still goes to stderr)")

@@ -200,7 +200,7 @@ func opAWS(ctx context.Context) (aws.Config, error) {
 
 // tableFlag adds --table (default $TABLE_NAME).
 func (c *opCmd) tableFlag() *string {
-	return c.fs.String("table", c.getenv("TABLE_NAME"), "DynamoDB `table` (default $TABLE_NAME)")
+	return c.fs.String("table", c.getenv("TABLE_NAME"), "DynamoDB `table`; $TABLE_NAME when not given")
 }
 
 // store opens the table named by --table.
@@ -217,7 +217,7 @@ func (c *opCmd) store(ctx context.Context, table string) (*dynamo.Store, aws.Con
 
 // graphFlag adds --graph-url (default $GRAPH_API_URL: a sandbox instead of Meta).
 func (c *opCmd) graphFlag() *string {
-	return c.fs.String("graph-url", c.getenv(graph.EnvURL), "Graph API base `url` replacing Meta's hosts (default $GRAPH_API_URL)")
+	return c.fs.String("graph-url", c.getenv(graph.EnvURL), "Graph API base `url` replacing Meta's hosts (a sandbox); $GRAPH_API_URL when not given")
 }
 
 // graph is the Graph API client, at base when set.
