@@ -79,6 +79,7 @@ func (w *Worker) Run(ctx context.Context, budget time.Duration) (Result, error) 
 // work advances one deletion until it is done or the deadline passes.
 func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time) (done bool, removed int, err error) {
 	log := w.logger().With("code", d.Code)
+	unsaved := 0 // removals not yet in the stored request
 	if d.Cursor == "" {
 		// The account goes first, so that no reply is sent for it while its records are removed.
 		// Repeating this on a resumed request finds nothing and costs one read.
@@ -86,8 +87,7 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 		if err != nil {
 			return false, 0, fmt.Errorf("deletion %s: %w", d.Code, err)
 		}
-		removed += n
-		d.Removed += n
+		removed, unsaved = n, n
 	}
 	size := w.PageSize
 	if size <= 0 {
@@ -106,23 +106,26 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 				return false, removed, fmt.Errorf("deletion %s: delete reply %s: %w", d.Code, r.Key, err)
 			}
 			removed++
-			d.Removed++
+			unsaved++
 		}
 		d.Cursor = next
+		d.Removed += unsaved
 		if next == "" {
 			d.State, d.DoneAt = reply.DeletionDone, w.now()
 		}
 		d.Version++
 		stored, err := w.Store.PutDeletion(ctx, d)
 		if errors.Is(err, reply.ErrConflict) {
-			// Another worker moved this request on; it carries on from its own cursor.
+			// Another worker moved this request on and carries on from its own cursor; this one
+			// only adds what it removed, so that the count stays whole.
+			stored, err = w.addRemoved(ctx, d.Code, unsaved)
 			log.InfoContext(ctx, "data deletion: taken over by another worker", "state", stored.State)
-			return stored.State == reply.DeletionDone, removed, nil
+			return stored.State == reply.DeletionDone, removed, err
 		}
 		if err != nil {
 			return false, removed, fmt.Errorf("deletion %s: save progress: %w", d.Code, err)
 		}
-		d = stored
+		d, unsaved = stored, 0
 		if d.State == reply.DeletionDone {
 			log.InfoContext(ctx, "data deletion done", "removed", d.Removed)
 			return true, removed, nil
@@ -131,6 +134,23 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 			return false, removed, nil
 		}
 	}
+}
+
+// addRemoved adds n removals to the stored request, re-reading it while others write.
+func (w *Worker) addRemoved(ctx context.Context, code string, n int) (reply.Deletion, error) {
+	for range 5 {
+		d, err := w.Store.Deletion(ctx, code)
+		if err != nil || n == 0 {
+			return d, err
+		}
+		d.Removed += n
+		d.Version++
+		stored, err := w.Store.PutDeletion(ctx, d)
+		if !errors.Is(err, reply.ErrConflict) {
+			return stored, err
+		}
+	}
+	return reply.Deletion{}, fmt.Errorf("deletion %s: count removals: %w five times in a row", code, reply.ErrConflict)
 }
 
 // removeAccount deletes the account owned by user and its token parameter; it reports 1 when
