@@ -29,12 +29,12 @@ import (
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
 
-// opErrUsage marks an error in how the command was called (exit 2 rather than 1).
-var opErrUsage = errors.New("usage")
+// errOpUsage marks an error in how the command was called (exit 2 rather than 1).
+var errOpUsage = errors.New("usage")
 
 // opUsagef is a usage error with a message for the operator.
 func opUsagef(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", opErrUsage, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", errOpUsage, fmt.Sprintf(format, args...))
 }
 
 // opCmd is one operator subcommand being run: its flags, its writers and its name in messages.
@@ -100,7 +100,7 @@ func (c *opCmd) parse(args []string) (pos []string, code int, ok bool) {
 // fail reports err and returns its exit code: 2 for usage errors (with the usage), else 1.
 func (c *opCmd) fail(err error) int {
 	fmt.Fprintf(c.stderr, "replywindow %s: %v\n", c.name, err)
-	if errors.Is(err, opErrUsage) {
+	if errors.Is(err, errOpUsage) {
 		fmt.Fprintln(c.stderr)
 		c.usage(c.stderr)
 		return exitUsage
