@@ -90,6 +90,9 @@ func (s *sim) check(ctx context.Context) error {
 			}
 		}
 		recs := records[c.id]
+		if c.own && len(recs) > 0 {
+			s.violate("own comment %s has a record (%s): the webhook should have dropped it", c.id, recs[0].State)
+		}
 		if !c.accepted {
 			continue
 		}

@@ -3,27 +3,42 @@ package chaos
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"sort"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/webhook"
 )
 
-// deliver hands one webhook delivery to the webhook (or enqueues its jobs directly). A delivery
-// not answered 200 is retried later, as Meta does; Meta also sends some deliveries twice.
+// appSecret signs the simulated deliveries.
+const appSecret = "chaos-app-secret"
+
+func newWebhook(q reply.Queue, log *slog.Logger) *webhook.Handler {
+	cfg := webhook.Config{QueueURL: "memory", AppSecrets: []string{appSecret}, VerifyToken: "chaos"}
+	return webhook.New(cfg, q, webhook.StaticSecrets{Apps: cfg.AppSecrets, Token: cfg.VerifyToken}, nil, log)
+}
+
+// deliver posts one signed delivery to the real webhook handler. A delivery not answered 200 is
+// retried later, as Meta does; Meta also sends some deliveries twice.
 func (s *sim) deliver(ctx context.Context, d delivery) {
-	now := s.clock.Now()
-	q := &faultyQueue{q: s.queue, s: s}
-	ok := false
-	if s.cfg.Webhook != nil {
-		ok = s.cfg.Webhook.Deliver(ctx, payloadOf(d.comments, now), q) == http.StatusOK
-	} else {
-		ok = q.Enqueue(ctx, jobsOf(d.comments, now)) == nil
+	body := payloadOf(d.comments, s.clock.Now())
+	req := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "$default", RawPath: webhook.Path,
+		Headers: map[string]string{"content-type": "application/json", "x-hub-signature-256": webhook.Sign(body, appSecret)},
+		Body:    string(body),
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			Stage: "$default", HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: http.MethodPost, Path: webhook.Path},
+		},
 	}
-	if ok {
+	resp, err := s.webhook.Handle(ctx, req)
+	now := s.clock.Now()
+	if err == nil && resp.StatusCode == http.StatusOK {
 		for _, c := range d.comments {
-			c.accepted = true
+			c.accepted = !c.own // the webhook drops the account's own comments, by design
 		}
 	} else {
 		s.inbox = append(s.inbox, delivery{at: now.Add(webhookWait), comments: d.comments, attempt: d.attempt + 1})
@@ -36,19 +51,6 @@ func (s *sim) deliver(ctx context.Context, d delivery) {
 		s.inbox = append(s.inbox, again)
 		s.sortInbox()
 	}
-}
-
-// jobsOf is the jobs the webhook makes of the comments in a delivery Meta sent at `sent`.
-func jobsOf(cs []*comment, sent time.Time) []reply.Job {
-	jobs := make([]reply.Job, 0, len(cs))
-	for _, c := range cs {
-		jobs = append(jobs, reply.Job{
-			V: reply.JobVersion, AccountID: c.account, CommentID: c.id, MediaID: c.media, ProductType: c.product,
-			FromID: c.person, FromUsername: c.username, Text: c.text, ParentID: c.parent, Kind: c.kind,
-			CommentedAt: sent.Truncate(time.Second), DeliveredAt: sent.Truncate(time.Second),
-		})
-	}
-	return jobs
 }
 
 // payloadOf is the body Meta posts for the comments: one entry per account, comments and

@@ -1,5 +1,5 @@
-// Package chaos is replywindow's seeded fault-injection simulation. It runs the real replier and
-// sweeper (and the real webhook when Config.Webhook is set) on a fake clock against the
+// Package chaos is replywindow's seeded fault-injection simulation. It runs the real webhook,
+// replier and sweeper handlers on a fake clock against the
 // in-process queue, a store (memory, or DynamoDB on moto) and the Graph sandbox, with faults at
 // every step: invocations dying after the claim and after the send, Graph 5xx, timeouts after a
 // delivery, throttling, revoked tokens, DynamoDB throttling and lost answers, duplicate webhook
@@ -28,6 +28,7 @@ import (
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sandbox"
 	"github.com/replywindow/replywindow/shared/sweeper"
+	"github.com/replywindow/replywindow/shared/webhook"
 )
 
 // Rates are the probabilities of each fault at each opportunity.
@@ -76,25 +77,18 @@ type Config struct {
 	Rates    Rates
 	// Store is the store under test; a fresh memory store when nil. It must be empty.
 	Store reply.Store
-	// Webhook, when set, receives every delivery as Meta sends it (signed JSON) and answers the
-	// HTTP status; without it the simulation enqueues the jobs the webhook would.
-	Webhook Webhook
-	// Start is the simulated start; a fixed date when zero.
+	// Start is the simulated start; a fixed date when zero. It must lie in the past: the webhook
+	// caps comment times at the real clock.
 	Start    time.Time
 	Log      *slog.Logger // the services' logs; discarded when nil
 	Sabotage Sabotage
-}
-
-// Webhook stands for the webhook function: it takes Meta's request body and answers a status.
-type Webhook interface {
-	Deliver(ctx context.Context, body []byte, queue reply.Queue) int
 }
 
 // Result is what a run did and what Check found.
 type Result struct {
 	Seed       uint64
 	Comments   int            // comments made
-	Accepted   int            // comments whose delivery the webhook answered 200
+	Accepted   int            // comments the webhook answered 200 for and enqueued (own comments are dropped by design)
 	Outcomes   map[string]int // terminal records by state
 	Deliveries int            // DMs in the sandbox ledger
 	Duplicates int            // comments with more than one DM (must be 0)
@@ -141,6 +135,7 @@ type sim struct {
 	timeline  []event
 	nextSweep time.Time
 
+	webhook    *webhook.Handler
 	replier    *replier.Replier
 	replierInv *invocation
 	sweeper    *sweeper.Sweeper
@@ -207,7 +202,7 @@ func newSim(cfg Config) (*sim, error) {
 		cfg.Accounts = 2
 	}
 	if cfg.Start.IsZero() {
-		cfg.Start = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+		cfg.Start = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 	}
 	if cfg.Store == nil {
 		cfg.Store = memory.NewStore()
@@ -237,6 +232,7 @@ func newSim(cfg Config) (*sim, error) {
 	s.replierInv, s.sweeperInv = &invocation{}, &invocation{}
 	s.replier = s.newReplier(s.replierInv, true)
 	s.sweeper = s.newSweeper(s.sweeperInv)
+	s.webhook = newWebhook(&faultyQueue{q: s.queue, s: s}, log)
 	s.concurrentSweep = func(ctx context.Context, inv *invocation) {
 		if inv.nested || !s.dice.roll(s.cfg.Rates.ConcurrentSweep) {
 			return
