@@ -346,3 +346,39 @@ func TestParkedCostsOneWrite(t *testing.T) {
 		t.Fatalf("Parked = %v", got)
 	}
 }
+
+// replayStore does what the AWS SDK does when a write's answer is lost on the way back: the write
+// has landed, and the retry of the same conditional write loses against it.
+type replayStore struct{ reply.Store }
+
+func (s replayStore) Create(ctx context.Context, r reply.Record) (reply.Record, error) {
+	if stored, err := s.Store.Create(ctx, r); err != nil {
+		return stored, err
+	}
+	return s.Store.Create(ctx, r)
+}
+
+func (s replayStore) Update(ctx context.Context, r reply.Record) (reply.Record, error) {
+	if stored, err := s.Store.Update(ctx, r); err != nil {
+		return stored, err
+	}
+	return s.Store.Update(ctx, r)
+}
+
+// TestLandedWriteRetried: a claim or an outcome whose answer was lost is the worker's own write,
+// not someone else's: the reply still goes out once and is recorded.
+func TestLandedWriteRetried(t *testing.T) {
+	e := newEnv(t, memoryStore)
+	e.put(nil)
+	e.r = New(Config{TableName: "test"}, replayStore{e.store}, e.graph, e.tokens, e.clock, e.m, nil)
+	job := sampleJob(t, 1)
+	if d := e.process(job); d.Action != ActionSent {
+		t.Fatalf("%s(%s), want sent", d.Action, d.Reason)
+	}
+	if rec := e.record(job); rec.State != reply.StateSent {
+		t.Fatalf("record %s", rec.State)
+	}
+	if n := e.sb.Attempts(job.CommentID); n != 1 {
+		t.Fatalf("%d calls", n)
+	}
+}

@@ -166,6 +166,9 @@ func (w *work) write(ctx context.Context, prev, n reply.Record) (reply.Record, e
 	}
 	switch {
 	case errors.Is(err, reply.ErrExists), errors.Is(err, reply.ErrConflict), errors.Is(err, reply.ErrNotFound):
+		if n.Owner != "" && ours(stored, n) {
+			return n, nil // our claim landed; only this worker writes its owner id
+		}
 		if stored.Version == 0 {
 			// Deleted under us (data deletion): start over as a new comment.
 			stored = reply.NewRecord(w.job, w.key, w.r.clock.Now())
@@ -175,6 +178,16 @@ func (w *work) write(ctx context.Context, prev, n reply.Record) (reply.Record, e
 		return prev, fmt.Errorf("write record %s (%s): %w", n.Key, n.State, err)
 	}
 	return n, nil
+}
+
+// ours reports whether the stored record is the very write we attempted: the SDK retries a
+// write whose answer was lost, and the retry then "conflicts" with the write that landed. It is
+// only asked where no other worker can have written the same thing: a claim (the owner id is
+// this worker's) or a write from this worker's own lease. Buckets have no owner, so a bucket
+// write that seems lost is taken again: a wasted token is safe, a doubled one is not.
+func ours(stored, n reply.Record) bool {
+	return stored.Version == n.Version && stored.Version > 0 && stored.State == n.State &&
+		stored.Owner == n.Owner && stored.UpdatedAt.Equal(n.UpdatedAt) && stored.CommentID == n.CommentID
 }
 
 // save writes n and, when it lands, counts and returns d.
@@ -231,11 +244,11 @@ func (w *work) finish(ctx context.Context, claimed reply.Record, o reply.Outcome
 func (w *work) settle(ctx context.Context, n reply.Record, d Decision) (Decision, error) {
 	stored, err := w.r.store.Update(ctx, n)
 	switch {
-	case errors.Is(err, reply.ErrConflict), errors.Is(err, reply.ErrNotFound):
+	case (errors.Is(err, reply.ErrConflict) || errors.Is(err, reply.ErrNotFound)) && !ours(stored, n):
 		w.r.log.Warn("lease lost before recording", "account", w.job.AccountID, "comment", w.job.CommentID,
 			"wanted", n.State, "stored", stored.State)
 		return Decision{Action: ActionBusy, Reason: string(stored.State), Record: stored}, nil
-	case err != nil:
+	case err != nil && !ours(stored, n):
 		return Decision{}, fmt.Errorf("record %s as %s: %w", n.Key, n.State, err)
 	}
 	d.Record = n
