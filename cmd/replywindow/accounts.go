@@ -291,11 +291,16 @@ func opBacklogOf(ctx context.Context, store reply.Replies, account string, now t
 
 func opSortBacklog(m map[reply.Lane]*opBacklog) []opBacklog {
 	out := make([]opBacklog, 0, len(m))
-	for _, b := range m {
-		out = append(out, *b)
+	for _, l := range reply.Lanes {
+		out = append(out, *m[l])
+		delete(m, l)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Lane < out[j].Lane })
-	return out
+	rest := make([]opBacklog, 0, len(m))
+	for _, b := range m {
+		rest = append(rest, *b)
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].Lane < rest[j].Lane })
+	return append(out, rest...)
 }
 
 func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -240,7 +240,7 @@ func opRunMoveTask(ctx context.Context, q *awssqs.Client, src, dst string, res *
 // record makes harmless.
 func opCopyMessages(ctx context.Context, q *awssqs.Client, dlqURL, queueURL string, limit int64, res *opRedrive, progress func(moved, total int64)) error {
 	empty := 0
-	last := time.Time{}
+	last, shown := time.Time{}, int64(0) // when progress was last shown, and at what count
 	for empty < 2 && (limit == 0 || res.Moved+res.Failed < limit) {
 		n := int32(10)
 		if limit > 0 && limit-res.Moved-res.Failed < int64(n) {
@@ -286,10 +286,12 @@ func opCopyMessages(ctx context.Context, q *awssqs.Client, dlqURL, queueURL stri
 		}
 		if time.Since(last) >= opProgress {
 			progress(res.Moved, res.ToMove)
-			last = time.Now()
+			last, shown = time.Now(), res.Moved+res.Failed
 		}
 	}
-	progress(res.Moved, res.ToMove)
+	if shown != res.Moved+res.Failed || last.IsZero() {
+		progress(res.Moved, res.ToMove)
+	}
 	res.Status = "done"
 	return nil
 }
