@@ -53,6 +53,18 @@ type Handler struct {
 	Metrics *telemetry.Metrics
 }
 
+// Serve answers both routes by method, for a router keyed by path prefix (webhook.Handler.Extra
+// under Route): POST is Request, GET and HEAD are Status.
+func (h *Handler) Serve(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	switch req.RequestContext.HTTP.Method {
+	case http.MethodPost:
+		return h.Request(ctx, req)
+	case http.MethodGet, http.MethodHead:
+		return h.Status(ctx, req)
+	}
+	return answer(http.StatusMethodNotAllowed, map[string]string{"error": "use POST, or GET for a status"}), nil
+}
+
 // Request is POST /data-deletion: it verifies signed_request, records a pending deletion and
 // answers {"url", "confirmation_code"}. A request that is unsigned, tampered with or too old gets
 // 400 and records nothing.

@@ -239,3 +239,23 @@ func TestStatus(t *testing.T) {
 		}
 	}
 }
+
+// Serve routes by method, as mounted under one path prefix.
+func TestServe(t *testing.T) {
+	f := loadSigned(t)
+	ctx, store := newStore(t)
+	h := &Handler{Store: store, Secrets: StaticSecrets(f.Secrets...), Clock: &fixedClock{time.Unix(f.Now, 0)}}
+	res, err := h.Serve(ctx, post(form(f.Cases[0].SignedRequest), false))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("POST: %d %v %s", res.StatusCode, err, res.Body)
+	}
+	get := events.APIGatewayV2HTTPRequest{RawPath: "/prod/data-deletion/" + Code(f.Cases[0].SignedRequest)}
+	get.RequestContext.HTTP.Method = "GET"
+	if res, err = h.Serve(ctx, get); err != nil || res.StatusCode != 200 || !strings.Contains(res.Body, `"status":"pending"`) {
+		t.Errorf("GET: %d %v %s", res.StatusCode, err, res.Body)
+	}
+	get.RequestContext.HTTP.Method = "DELETE"
+	if res, _ = h.Serve(ctx, get); res.StatusCode != 405 {
+		t.Errorf("DELETE: %d", res.StatusCode)
+	}
+}

@@ -120,3 +120,21 @@ func TestCode(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkVerify(b *testing.B) {
+	raw, err := os.ReadFile("testdata/signed_requests.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var f signedFile
+	if err := json.Unmarshal(raw, &f); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Unix(f.Now, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Verify(f.Cases[0].SignedRequest, f.Secrets, now, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
