@@ -14,7 +14,7 @@ CONFIG_ENV ?= default
 
 .PHONY: build build-WebhookFunction build-ReplierFunction build-SweeperFunction \
 	test unit lint fmt-check vet staticcheck cfn-lint bench fuzz soak \
-	events invoke-webhook invoke-replier invoke-sweeper deploy demo clean
+	events invoke-webhook invoke-replier invoke-sweeper deploy demo cli clean
 
 ## build: the three Lambda bootstraps into bin/<function>/bootstrap
 build:
@@ -22,6 +22,10 @@ build:
 	  echo "build bin/$$fn/bootstrap"; \
 	  $(LAMBDA_BUILD) -o bin/$$fn/bootstrap ./functions/$$fn; \
 	done
+
+## cli: the operator CLI for this machine into bin/replywindow
+cli:
+	$(GO) build -o bin/replywindow ./cmd/replywindow
 
 # sam build (BuildMethod: makefile) calls these with ARTIFACTS_DIR set.
 build-WebhookFunction:
