@@ -83,10 +83,13 @@ func (r *run) offer(rec reply.Record) {
 	if c.held {
 		return
 	}
-	heap.Push(&c.heap, rec)
-	if c.heap.Len() > c.keep {
+	if c.heap.Len() >= c.keep {
+		if c.keep == 0 || !c.heap.less(&rec, c.heap[0]) {
+			return // no earlier than every kept candidate (the usual case: backlogs arrive in order)
+		}
 		heap.Pop(&c.heap) // the latest deadline
 	}
+	heap.Push(&c.heap, &rec)
 }
 
 // releaseAll releases each lane's candidates, accounts in a stable order.
@@ -185,18 +188,22 @@ func (r *run) take(ctx context.Context, g group, c *candidates, want int) (int, 
 	return 0, nil
 }
 
-// byDeadline is a max-heap on Deadline (then Key), so the latest deadline is dropped first.
-type byDeadline []reply.Record
+// byDeadline is a max-heap on Deadline (then Key), so the latest deadline is dropped first. It
+// holds pointers: records are large, and a backlog offers thousands a run.
+type byDeadline []*reply.Record
 
-func (h byDeadline) Len() int { return len(h) }
-func (h byDeadline) Less(i, j int) bool {
-	if !h[i].Deadline.Equal(h[j].Deadline) {
-		return h[i].Deadline.After(h[j].Deadline)
+// less orders a before b: earlier deadline, then key.
+func (byDeadline) less(a, b *reply.Record) bool {
+	if !a.Deadline.Equal(b.Deadline) {
+		return a.Deadline.Before(b.Deadline)
 	}
-	return h[i].Key > h[j].Key
+	return a.Key < b.Key
 }
-func (h byDeadline) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *byDeadline) Push(x any)   { *h = append(*h, x.(reply.Record)) }
+
+func (h byDeadline) Len() int           { return len(h) }
+func (h byDeadline) Less(i, j int) bool { return h.less(h[j], h[i]) }
+func (h byDeadline) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *byDeadline) Push(x any)        { *h = append(*h, x.(*reply.Record)) }
 func (h *byDeadline) Pop() any {
 	old := *h
 	x := old[len(old)-1]
@@ -206,12 +213,10 @@ func (h *byDeadline) Pop() any {
 
 // sorted is the candidates oldest deadline first.
 func (h byDeadline) sorted() []reply.Record {
-	out := append([]reply.Record(nil), h...)
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Deadline.Equal(out[j].Deadline) {
-			return out[i].Deadline.Before(out[j].Deadline)
-		}
-		return out[i].Key < out[j].Key
-	})
+	out := make([]reply.Record, 0, len(h))
+	for _, r := range h {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return h.less(&out[i], &out[j]) })
 	return out
 }
