@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/replywindow/replywindow/shared/devstack"
+	"github.com/replywindow/replywindow/shared/replier"
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/telemetry"
+	"github.com/replywindow/replywindow/shared/webhook"
+)
+
+func init() {
+	commands["dev"] = command{summary: "run the whole pipeline on 127.0.0.1 (embedded by default; moto/AWS and Graph by flag)", run: runDev}
+}
+
+// devReady, when set, hears the running stack (tests use it to post to it and stop it).
+var devReady func(*devstack.Stack)
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	getenv := os.Getenv
+	addr := fs.String("addr", devstack.DefaultAddr, "the webhook's listen address")
+	table := fs.String("table", getenv("TABLE_NAME"), "DynamoDB table instead of the memory store (env TABLE_NAME)")
+	queueURL := fs.String("queue-url", getenv("QUEUE_URL"), "SQS queue instead of the memory queue (env QUEUE_URL)")
+	graphURL := fs.String("graph-api-url", getenv("GRAPH_API_URL"), "Graph API base URL instead of the embedded sandbox (env GRAPH_API_URL)")
+	create := fs.Bool("create", getenv("AWS_ENDPOINT_URL") != "", "create the table and queue when missing (default on with AWS_ENDPOINT_URL, i.e. moto)")
+	sweepEvery := fs.Duration("sweep-every", 5*time.Second, "the sweeper's schedule")
+	statusEvery := fs.Duration("status-every", 5*time.Second, "print the status line this often when it changed (0: never)")
+	logs := fs.String("log-level", "", "also write the services' JSON logs to stderr at this level (debug shows comment text)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `Usage: replywindow dev [flags]
+
+Runs the webhook (behind an API Gateway v2 adapter), the jobs queue feeding the replier like
+Lambda's event source mapping, the sweeper on a ticker, a store and the Graph API sandbox, all on
+127.0.0.1, until interrupted. Progress lines say what arrived, what was sent, what is parked.
+
+Embedded by default: memory store and queue, the sandbox, a demo account (RECIPE on posts and
+reels, LINK on Live) with a local app secret and verify token. Switch parts to the real thing:
+  AWS_ENDPOINT_URL=http://127.0.0.1:5000 replywindow dev -table replywindow-dev \
+      -queue-url http://127.0.0.1:5000/000000000000/replywindow-dev-jobs     # moto
+  GRAPH_API_URL=https://graph.instagram.com ACCOUNT_TOKENS=<id>=<token> replywindow dev -table <real table>
+
+Examples:
+  replywindow dev
+  curl 'http://127.0.0.1:8080/_status'`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "dev: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	telemetry.Stdout = io.Discard // EMF lines are for CloudWatch, not for the terminal
+	cfg := devstack.Config{
+		Addr: *addr, TableName: *table, QueueURL: *queueURL, GraphAPIURL: *graphURL, Create: *create,
+		SweepEvery: *sweepEvery, Progress: stdout,
+	}
+	if *logs != "" {
+		cfg.Log = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: devLevel(*logs)})
+	}
+	if *graphURL != "" {
+		// A real Graph API needs real tokens and the operator's accounts (replywindow accounts put).
+		toks, err := replier.ParseTokens(getenv("ACCOUNT_TOKENS"))
+		if err != nil {
+			fmt.Fprintf(stderr, "dev: ACCOUNT_TOKENS: %v (with -graph-api-url, give id=token,...)\n", err)
+			return exitUsage
+		}
+		cfg.Tokens, cfg.Accounts = toks, []reply.Account{}
+	}
+	if *table != "" || *queueURL != "" {
+		aws, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "dev: aws config: %v\n", err)
+			return exitFail
+		}
+		cfg.AWS = &aws
+	}
+	s, err := devstack.Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "dev: %v\n", err)
+		return exitFail
+	}
+	defer s.Close()
+	devBanner(stdout, s, cfg)
+	if devReady != nil {
+		devReady(s)
+	}
+	var last string
+	var tick <-chan time.Time
+	if *statusEvery > 0 {
+		t := time.NewTicker(*statusEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			if st, err := s.Status(context.Background()); err == nil {
+				fmt.Fprintln(stdout, st)
+			}
+			fmt.Fprintln(stdout, "stopped")
+			return exitOK
+		case <-tick:
+			st, err := s.Status(ctx)
+			if err != nil {
+				fmt.Fprintf(stderr, "dev: status: %v\n", err)
+				continue
+			}
+			// Uptime and the counters of invocations change on their own; print on real change.
+			st.Uptime, st.Batches, st.Sweeps = "", 0, 0
+			if line := st.String(); line != last {
+				fmt.Fprintln(stdout, line)
+				last = line
+			}
+		}
+	}
+}
+
+func devLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func devBanner(w io.Writer, s *devstack.Stack, cfg devstack.Config) {
+	store, queue, g := "memory", "memory (visibility 30s, maxReceiveCount 5)", "sandbox at "+s.SandboxURL+" (ledger: "+s.SandboxURL+"/_sandbox/ledger)"
+	if cfg.TableName != "" {
+		store = "DynamoDB table " + cfg.TableName
+	}
+	if cfg.QueueURL != "" {
+		queue = "SQS " + cfg.QueueURL
+	}
+	if cfg.GraphAPIURL != "" {
+		g = cfg.GraphAPIURL
+	}
+	fmt.Fprintf(w, `replywindow dev
+  webhook    POST/GET %s  (verify token %q; deliveries signed with the local app secret)
+  status     GET %s/_status
+  store      %s
+  queue      %s
+  graph api  %s
+  sweeper    every %s
+Try: replywindow demo (its own stack), or sign a body with the app secret in %s and POST it. Ctrl-C stops.
+`, s.WebhookURL, s.Verify, s.URL, store, queue, g, cfg.SweepEvery, webhook.SignatureHeader)
+}

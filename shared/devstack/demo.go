@@ -1,0 +1,222 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/webhook"
+)
+
+// Case is one sample delivery of the demo and what must become of it.
+type Case struct {
+	Name      string
+	CommentID string
+	FromID    string
+	Username  string
+	Text      string
+	MediaID   string
+	Product   string // media_product_type
+	Live      bool   // a live_comments change
+	Times     int    // how often Meta delivers it
+	Forged    bool   // signed with the wrong secret
+	// What must happen: Status is the webhook's answer; State "" means no record at all (the
+	// webhook drops the comment); DMs is how many private replies the sandbox delivers.
+	Status int
+	State  reply.State
+	Reason string
+	DMs    int
+}
+
+// DemoCases are the demo's deliveries, in the order they are posted.
+func DemoCases() []Case {
+	return []Case{
+		{Name: "matching comment", CommentID: "18000000000000001", FromID: "900000001", Username: "ana", Text: "RECIPE please!",
+			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200, State: reply.StateSent, DMs: 1},
+		{Name: "comment no rule matches", CommentID: "18000000000000002", FromID: "900000002", Username: "ben", Text: "love this 😍",
+			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200, State: reply.StateSkipped, Reason: reply.SkipNoRule},
+		{Name: "same comment delivered twice", CommentID: "18000000000000003", FromID: "900000003", Username: "cleo", Text: "Rezept bitte",
+			MediaID: "17800000000000001", Product: "REELS", Times: 2, Status: 200, State: reply.StateSent, DMs: 1},
+		{Name: "the account's own comment", CommentID: "18000000000000004", FromID: DemoAccountID, Username: DemoUsername, Text: "recipe in DMs!",
+			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200},
+		{Name: "second comment, same person and post", CommentID: "18000000000000005", FromID: "900000001", Username: "ana", Text: "recipe again pls",
+			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200, State: reply.StateSkipped, Reason: reply.SkipDuplicatePerson},
+		{Name: "Live comment during a broadcast", CommentID: "18000000000000006", FromID: "900000006", Username: "dev", Text: "LINK please",
+			MediaID: DemoLiveMedia, Product: "LIVE", Live: true, Times: 1, Status: 200, State: reply.StateSent, DMs: 1},
+		{Name: "forged signature", CommentID: "18000000000000007", FromID: "900000007", Username: "mallory", Text: "RECIPE",
+			MediaID: "17800000000000001", Product: "REELS", Times: 1, Forged: true, Status: 401},
+	}
+}
+
+// Body is the delivery Meta would post for c, sent at `at`.
+func (c Case) Body(at time.Time) []byte {
+	field := "comments"
+	if c.Live {
+		field = "live_comments"
+	}
+	v := map[string]any{
+		"object": "instagram",
+		"entry": []any{map[string]any{
+			"id": DemoAccountID, "time": at.Unix(),
+			"changes": []any{map[string]any{"field": field, "value": map[string]any{
+				"id": c.CommentID, "text": c.Text,
+				"from":  map[string]string{"id": c.FromID, "username": c.Username},
+				"media": map[string]string{"id": c.MediaID, "media_product_type": c.Product},
+			}}},
+		}},
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// Outcome is what became of one case.
+type Outcome struct {
+	Case    Case
+	Status  []int // the webhook's answers
+	Record  *reply.Record
+	DMs     int
+	Problem string // "" when the case met its expectation
+}
+
+// DemoResult is the demo's outcome.
+type DemoResult struct {
+	Outcomes []Outcome
+	Took     time.Duration
+}
+
+// Failed is how many cases missed their expectation.
+func (r DemoResult) Failed() int {
+	n := 0
+	for _, o := range r.Outcomes {
+		if o.Problem != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// Demo posts every case to the running stack, signed as Meta signs, waits until each comment is
+// terminal and compares with the expectations. It fails only when the stack cannot be reached;
+// missed expectations are in the result.
+func (s *Stack) Demo(ctx context.Context, cases []Case, wait time.Duration) (DemoResult, error) {
+	start := time.Now()
+	var res DemoResult
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, c := range cases {
+		o := Outcome{Case: c}
+		body := c.Body(time.Now())
+		secret := s.AppSecret
+		if c.Forged {
+			secret = "not-the-app-secret"
+		}
+		for range max(c.Times, 1) {
+			status, err := post(ctx, client, s.WebhookURL, body, webhook.Sign(body, secret))
+			if err != nil {
+				return res, fmt.Errorf("demo %q: %w", c.Name, err)
+			}
+			o.Status = append(o.Status, status)
+		}
+		s.settle(ctx, &o, wait)
+		res.Outcomes = append(res.Outcomes, o)
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// settle waits for the case's comment to end and records what happened.
+func (s *Stack) settle(ctx context.Context, o *Outcome, wait time.Duration) {
+	c := o.Case
+	var problems []string
+	for _, st := range o.Status {
+		if st != c.Status {
+			problems = append(problems, fmt.Sprintf("webhook answered %d, want %d", st, c.Status))
+			break
+		}
+	}
+	if c.State != "" {
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		recs, err := s.WaitTerminal(wctx, c.CommentID)
+		cancel()
+		if err != nil {
+			problems = append(problems, err.Error())
+		} else {
+			r := recs[c.CommentID]
+			o.Record = &r
+			if r.State != c.State || (c.Reason != "" && r.Reason != c.Reason) {
+				problems = append(problems, fmt.Sprintf("ended %s (%s), want %s (%s)", r.State, r.Reason, c.State, c.Reason))
+			}
+		}
+	} else if r, err := s.Store.ByComment(ctx, c.CommentID); err == nil {
+		o.Record = &r
+		problems = append(problems, fmt.Sprintf("has a record (%s), want none", r.State))
+	} else if !errors.Is(err, reply.ErrNotFound) {
+		problems = append(problems, err.Error())
+	}
+	if s.Sandbox != nil {
+		o.DMs = s.Sandbox.Delivered(c.CommentID)
+		if o.DMs != c.DMs {
+			problems = append(problems, fmt.Sprintf("%d DMs, want %d", o.DMs, c.DMs))
+		}
+	}
+	o.Problem = strings.Join(problems, "; ")
+}
+
+func post(ctx context.Context, client *http.Client, url string, body []byte, sig string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhook.SignatureHeader, sig)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// Print writes the outcome table and the sandbox ledger.
+func (r DemoResult) Print(w io.Writer, s *Stack) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tCASE\tCOMMENT\tTEXT\tWEBHOOK\tOUTCOME\tDMS\tOK")
+	for i, o := range r.Outcomes {
+		outcome := "no record (dropped)"
+		if o.Case.Status != http.StatusOK {
+			outcome = "no record (refused)"
+		}
+		if o.Record != nil {
+			outcome = string(o.Record.State)
+			if o.Record.Reason != "" {
+				outcome += " " + o.Record.Reason
+			}
+		}
+		ok := "yes"
+		if o.Problem != "" {
+			ok = "NO: " + o.Problem
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%q\t%s\t%s\t%d\t%s\n", i+1, o.Case.Name, o.Case.CommentID, o.Case.Text,
+			strings.Trim(strings.ReplaceAll(fmt.Sprint(o.Status), " ", ","), "[]"), outcome, o.DMs, ok)
+	}
+	tw.Flush()
+	if s.Sandbox == nil {
+		return
+	}
+	ds := s.Sandbox.Deliveries()
+	fmt.Fprintf(w, "\nSandbox ledger: %d DM(s) delivered, %d call(s) refused as a second reply\n", len(ds), s.Sandbox.Stats().Duplicates)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tACCOUNT\tCOMMENT\tMESSAGE ID\tTEXT")
+	for _, d := range ds {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%q\n", d.At.Format("15:04:05.000"), d.AccountID, d.CommentID, d.MessageID, d.Text)
+	}
+	tw.Flush()
+}
