@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/replywindow/replywindow/shared/replier"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -32,6 +33,32 @@ func TestHandleScheduledEvent(t *testing.T) {
 		t.Fatalf("not a scheduled EventBridge event: %+v", ev)
 	}
 
+	// The configuration sam local invoke --env-vars events/env.json gives the function.
+	var envFile map[string]map[string]string
+	raw, err = os.ReadFile(filepath.Join("..", "..", "events", "env.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &envFile); err != nil {
+		t.Fatalf("env.json: %v", err)
+	}
+	if envFile["SweeperFunction"] == nil {
+		t.Fatal("env.json has no SweeperFunction section")
+	}
+	getenv := func(k string) string {
+		if v, ok := envFile["SweeperFunction"][k]; ok {
+			return v
+		}
+		return envFile["Parameters"][k]
+	}
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		t.Fatalf("LoadConfig from env.json: %v", err)
+	}
+	if _, err := replier.ParseTokens(cfg.AccountTokens); err != nil {
+		t.Fatalf("env.json ACCOUNT_TOKENS: %v", err)
+	}
+
 	e := newEnv(t, backends[0])
 	e.account(t, "A1", nil)
 	closed := t0.Add(-reply.Window - time.Minute)
@@ -44,7 +71,7 @@ func TestHandleScheduledEvent(t *testing.T) {
 	telemetry.Stdout = &out
 	defer func() { telemetry.Stdout = prev }()
 	var logs bytes.Buffer
-	s := New(Config{}, e.store, e.queue, e.graph, e.tokens, e.clock, e.m, telemetry.NewLogger(&logs, "info"))
+	s := New(cfg, e.store, e.queue, e.graph, e.tokens, e.clock, e.m, telemetry.NewLogger(&logs, cfg.LogLevel))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.Handle(ctx, ev); err != nil {
