@@ -1,0 +1,267 @@
+package webhook
+
+// Integration: the real handler, the real SQS adapter and a real SQS API (moto server, started by
+// shared/awstest or by `make test`).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/replywindow/replywindow/shared/awstest"
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sqs"
+	"github.com/replywindow/replywindow/shared/telemetry"
+)
+
+func motoQueue(t testing.TB) (*awssqs.Client, string) {
+	t.Helper()
+	c := awssqs.NewFromConfig(awstest.Config(t))
+	out, err := c.CreateQueue(awstest.Context(t), &awssqs.CreateQueueInput{QueueName: aws.String(awstest.Name(t, "webhook"))})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	return c, aws.ToString(out.QueueUrl)
+}
+
+// receiveAll takes up to want messages off the queue (deleting them, which keeps moto fast) and
+// returns the jobs by comment id with how often each arrived.
+func receiveAll(t testing.TB, c *awssqs.Client, url string, want int) (map[string]reply.Job, map[string]int) {
+	t.Helper()
+	ctx := awstest.Context(t)
+	jobs, seen := map[string]reply.Job{}, map[string]int{}
+	for total, empty := 0, 0; total < want && empty < 3; {
+		out, err := c.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10, VisibilityTimeout: 600})
+		if err != nil {
+			t.Fatalf("receive: %v", err)
+		}
+		if len(out.Messages) == 0 {
+			empty++
+			continue
+		}
+		del := &awssqs.DeleteMessageBatchInput{QueueUrl: &url}
+		for i, m := range out.Messages {
+			var j reply.Job
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &j); err != nil {
+				t.Fatalf("message %q: %v", aws.ToString(m.Body), err)
+			}
+			jobs[j.CommentID] = j
+			seen[j.CommentID]++
+			total++
+			del.Entries = append(del.Entries, types.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+		}
+		if _, err := c.DeleteMessageBatch(ctx, del); err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+	}
+	return jobs, seen
+}
+
+// envFile is WebhookFunction's environment from events/env.json, as sam local invoke builds it.
+func envFile(t testing.TB) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../../events/env.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sections map[string]map[string]string
+	if err := json.Unmarshal(b, &sections); err != nil {
+		t.Fatalf("events/env.json: %v", err)
+	}
+	env := map[string]string{}
+	for k, v := range sections["Parameters"] {
+		env[k] = v
+	}
+	for k, v := range sections["WebhookFunction"] {
+		env[k] = v
+	}
+	return env
+}
+
+func readEvent(t testing.TB, name string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	b, err := os.ReadFile("../../events/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatalf("events/%s: %v", name, err)
+	}
+	return ev
+}
+
+// TestSampleEvents runs the files sam local invoke uses through the handler configured from
+// events/env.json, with the queue on moto.
+func TestSampleEvents(t *testing.T) {
+	client, url := motoQueue(t)
+	env := envFile(t)
+	env["QUEUE_URL"] = url // env.json's points at a local stack reached from Docker
+	cfg, err := LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("LoadConfig with events/env.json: %v", err)
+	}
+	secrets, err := NewSecrets(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(cfg, sqs.NewQueue(client, cfg.QueueURL, sqs.WithConcurrency(cfg.EnqueueConcurrency)), secrets, telemetry.NewMetrics("webhook"), nil)
+	h.emf = io.Discard
+	tests := []struct {
+		file   string
+		status int
+		body   string
+	}{
+		{"webhook-handshake.json", 200, "1158201444"},
+		{"webhook-comment.json", 200, "EVENT_RECEIVED"},
+		{"webhook-live-comment.json", 200, "EVENT_RECEIVED"},
+		{"webhook-bad-signature.json", 401, ""},
+	}
+	for _, tt := range tests {
+		resp, err := h.Handle(awstest.Context(t), readEvent(t, tt.file))
+		if err != nil || resp.StatusCode != tt.status || (tt.body != "" && resp.Body != tt.body) {
+			t.Errorf("%s: %d %q, %v; want %d %q", tt.file, resp.StatusCode, resp.Body, err, tt.status, tt.body)
+		}
+	}
+	jobs, _ := receiveAll(t, client, url, 3)
+	if len(jobs) != 2 {
+		t.Fatalf("%d jobs on the queue, want 2 (the bad signature's must not be): %v", len(jobs), jobs)
+	}
+	c := jobs["17900000000000001"]
+	if c.Text != "RECIPE bitte! Sieht köstlich aus 😍 https://example.com/r" || c.FromUsername != "jürgen.köche" || c.Kind != reply.KindReel {
+		t.Errorf("comment job %+v", c)
+	}
+	if l := jobs["17900000000000004"]; l.Kind != reply.KindLive || l.Text != "LINK please ❤️" {
+		t.Errorf("live job %+v", l)
+	}
+}
+
+// bigDelivery is one signed delivery of n comment changes in Meta's escaped form.
+func bigDelivery(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"object":"instagram","entry":[{"id":"17841400000000001","time":1763712000,"changes":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"value":{"from":{"id":"1784150%010d","username":"fan_%d"},"media":{"id":"18000000000000042","media_product_type":"REELS"},"id":"179%014d","text":"RECIPE bitte \u00e4\u00f6\u00fc \ud83d\ude0d https:\/\/example.com\/r\/%d"},"field":"comments"}`, i, i, i, i)
+	}
+	b.WriteString(`]}]}`)
+	return b.Bytes()
+}
+
+// flaky is the real SQS client with the first send of every odd-numbered entry refused.
+type flaky struct {
+	sqs.API
+	mu      sync.Mutex
+	tries   map[string]int
+	refused int
+}
+
+func (f *flaky) SendMessageBatch(ctx context.Context, in *awssqs.SendMessageBatchInput, opts ...func(*awssqs.Options)) (*awssqs.SendMessageBatchOutput, error) {
+	pass := *in
+	pass.Entries = nil
+	var failed []types.BatchResultErrorEntry
+	f.mu.Lock()
+	for _, e := range in.Entries {
+		body := aws.ToString(e.MessageBody)
+		f.tries[body]++
+		if f.tries[body] == 1 && strings.Contains(body, `"comment":"179`) && (body[strings.Index(body, `"comment":"`)+len(`"comment":"`)+16]-'0')%2 == 1 {
+			failed = append(failed, types.BatchResultErrorEntry{Id: e.Id, Code: aws.String("ServiceUnavailable"), Message: aws.String("injected")})
+			f.refused++
+			continue
+		}
+		pass.Entries = append(pass.Entries, e)
+	}
+	f.mu.Unlock()
+	out := &awssqs.SendMessageBatchOutput{}
+	if len(pass.Entries) > 0 {
+		var err error
+		if out, err = f.API.SendMessageBatch(ctx, &pass, opts...); err != nil {
+			return nil, err
+		}
+	}
+	out.Failed = append(out.Failed, failed...)
+	return out, nil
+}
+
+func TestDeliveryThroughSQS(t *testing.T) {
+	tests := []struct {
+		name    string
+		n       int
+		api     func(c *awssqs.Client) sqs.API
+		badURL  bool
+		status  int
+		arrived int
+	}{
+		{name: "1000 changes in one delivery", n: 1000, status: 200, arrived: 1000},
+		{name: "a partial SendMessageBatch failure is retried", n: 60, api: func(c *awssqs.Client) sqs.API { return &flaky{API: c, tries: map[string]int{}} }, status: 200, arrived: 60},
+		{name: "a total failure answers 500", n: 30, badURL: true, status: 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client, url := motoQueue(t)
+			var api sqs.API = client
+			if tt.api != nil {
+				api = tt.api(client)
+			}
+			target := url
+			if tt.badURL {
+				target = url + "-does-not-exist"
+			}
+			metrics := telemetry.NewMetrics("webhook")
+			h := New(Config{MaxBodyBytes: DefaultMaxBodyBytes}, sqs.NewQueue(api, target, sqs.WithBackoff(time.Millisecond)),
+				StaticSecrets{Apps: []string{testSecret}}, metrics, nil)
+			h.emf = io.Discard
+			body := bigDelivery(tt.n)
+			start := time.Now()
+			resp, err := h.Handle(awstest.Context(t), post(body, Sign(body, testSecret)))
+			if err != nil || resp.StatusCode != tt.status {
+				t.Fatalf("Handle: %d %q, %v; want %d", resp.StatusCode, resp.Body, err, tt.status)
+			}
+			t.Logf("%d changes, %d bytes: answered %d in %v", tt.n, len(body), resp.StatusCode, time.Since(start))
+			jobs, seen := receiveAll(t, client, url, tt.arrived)
+			if len(jobs) != tt.arrived {
+				var missing []string
+				for i := range tt.arrived {
+					if _, ok := jobs[fmt.Sprintf("179%014d", i)]; !ok {
+						missing = append(missing, fmt.Sprintf("179%014d", i))
+					}
+				}
+				t.Fatalf("%d distinct jobs arrived, want %d; missing %v", len(jobs), tt.arrived, missing)
+			}
+			for id, n := range seen {
+				if n != 1 {
+					t.Errorf("comment %s arrived %d times", id, n)
+				}
+			}
+			for i := range tt.arrived {
+				j, ok := jobs[fmt.Sprintf("179%014d", i)]
+				if !ok || j.Text != fmt.Sprintf("RECIPE bitte äöü 😍 https://example.com/r/%d", i) || j.Kind != reply.KindReel {
+					t.Fatalf("comment %d arrived as %+v (%v)", i, j, ok)
+				}
+			}
+			if f, ok := api.(*flaky); ok && f.refused != tt.n/2 {
+				t.Errorf("%d entries refused once, want %d", f.refused, tt.n/2)
+			}
+			if tt.status == 200 && (metrics.Get(MetricEnqueued) != float64(tt.n) || metrics.Get(MetricAccepted) != 1) {
+				t.Errorf("Enqueued %v, Accepted %v", metrics.Get(MetricEnqueued), metrics.Get(MetricAccepted))
+			}
+			if tt.status == 500 && (metrics.Get(MetricEnqueueFailed) != 1 || metrics.Get(MetricAccepted) != 0) {
+				t.Errorf("EnqueueFailed %v, Accepted %v", metrics.Get(MetricEnqueueFailed), metrics.Get(MetricAccepted))
+			}
+		})
+	}
+}
