@@ -58,7 +58,7 @@ const (
 func DemoAccounts() []reply.Account {
 	return []reply.Account{{
 		ID: DemoAccountID, Username: DemoUsername, Login: reply.LoginInstagram,
-		TokenParam: "/replywindow/local/tokens/" + DemoAccountID,
+		TokenParam: "/replywindow/tokens/" + DemoAccountID, // the template's TokenPathPrefix
 		Rules: []reply.Rule{
 			{Name: "recipe", Match: reply.MatchWord, Keywords: []string{"recipe", "rezept"},
 				Kinds:   []reply.Kind{reply.KindPost, reply.KindReel, reply.KindAd},
