@@ -214,7 +214,7 @@ func (s *Store) Due(_ context.Context, before time.Time, cursor string, limit in
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var recs []reply.Record
+	recs := make([]reply.Record, 0, min(limit, 1000))
 	var last entry
 	more := false
 	s.due.ascend(from, cursor != "", func(e entry) bool {
