@@ -350,7 +350,7 @@ func (s *Store) Due(ctx context.Context, before time.Time, cursor string, limit 
 		}
 	}
 	beforeMs := before.UnixMilli()
-	per := min(limit, 2*limit/DueShards+8)
+	per := min(limit, 2*limit/DueShards+8, 1000)
 
 	var streams []*dueStream
 	for i, p := range c.Shards {
