@@ -42,6 +42,16 @@ func Endpoint(t testing.TB) string {
 	return endpoint
 }
 
+// MotoServer is a Python program that serves moto on 127.0.0.1 at the port in argv[1], one request
+// at a time. `python3 -m moto.server` is multi-threaded, and then moto's conditional writes are not
+// atomic (two conditional puts on one item can both succeed) and responses occasionally lose their
+// bodies; the tests of exactly-once behaviour need the real thing to be strict. .ci/with-moto.sh
+// runs the same program.
+const MotoServer = `import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+run_simple("127.0.0.1", int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False)`
+
 // Start runs moto server on a free loopback port and waits until it answers. The server dies
 // with the calling process.
 func Start() (string, error) {
@@ -51,7 +61,7 @@ func Start() (string, error) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd := exec.Command("python3", "-c", MotoServer, fmt.Sprint(port))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("start python3 -m moto.server: %w", err)
