@@ -4,7 +4,6 @@ package sqs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -149,8 +148,9 @@ func split(jobs []reply.Job) ([][]types.SendMessageBatchRequestEntry, error) {
 		cur     []types.SendMessageBatchRequestEntry
 		size    int
 	)
-	for _, j := range jobs {
-		b, err := json.Marshal(j)
+	for i := range jobs {
+		j := &jobs[i]
+		b, err := marshalJob(j)
 		if err != nil {
 			return nil, fmt.Errorf("marshal job for comment %s: %w", j.CommentID, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -56,6 +57,15 @@ func FuzzParse(f *testing.F) {
 		}
 		if d.OwnDropped < 0 || d.Ignored < 0 {
 			t.Fatalf("negative counts %+v", d)
+		}
+		// The one-pass decode and the item-by-item one agree wherever both can read the body.
+		raw, err := parseRaw(body, isArray(body), now)
+		if err != nil {
+			t.Fatalf("Parse succeeded, the item-by-item pass failed: %v", err)
+		}
+		raw.dedupe()
+		if !reflect.DeepEqual(raw, d) {
+			t.Fatalf("passes disagree:\n one %+v\nitem %+v", d, raw)
 		}
 	})
 }

@@ -34,25 +34,27 @@ type Message struct {
 	At          time.Time
 }
 
-// The shapes below decode only what replywindow uses. Items are kept raw until their field is
-// known, so an unknown field whose value has another shape can never fail a whole delivery.
+// The shapes below decode only what replywindow uses. Parse decodes a delivery in one pass into
+// the typed shapes; when anything inside does not fit them (an unknown field whose value has
+// another shape, an id that is an object), it decodes again item by item from raw JSON, so one
+// odd item never fails a whole delivery and is counted alone.
 type (
 	envelope struct {
-		Object string            `json:"object"`
-		Entry  []json.RawMessage `json:"entry"`
+		Object string  `json:"object"`
+		Entry  []entry `json:"entry"`
 	}
 	entry struct {
-		ID        id                `json:"id"`
-		Time      epoch             `json:"time"`
-		Changes   []change          `json:"changes"`
-		Messaging []json.RawMessage `json:"messaging"`
+		ID        id          `json:"id"`
+		Time      epoch       `json:"time"`
+		Changes   []change    `json:"changes"`
+		Messaging []messaging `json:"messaging"`
 		// Meta's documented example puts field and value on the entry, without changes[].
-		Field string          `json:"field"`
-		Value json.RawMessage `json:"value"`
+		Field string   `json:"field"`
+		Value *comment `json:"value"`
 	}
 	change struct {
-		Field string          `json:"field"`
-		Value json.RawMessage `json:"value"`
+		Field string  `json:"field"`
+		Value comment `json:"value"`
 	}
 	comment struct {
 		ID        id     `json:"id"`
@@ -87,6 +89,20 @@ type (
 			Payload string `json:"payload"`
 		} `json:"postback"`
 	}
+
+	// The same shapes with every item kept raw, for the item-by-item pass.
+	rawEnvelope struct {
+		Object string            `json:"object"`
+		Entry  []json.RawMessage `json:"entry"`
+	}
+	rawEntry struct {
+		ID        id                `json:"id"`
+		Time      epoch             `json:"time"`
+		Changes   []json.RawMessage `json:"changes"`
+		Messaging []json.RawMessage `json:"messaging"`
+		Field     string            `json:"field"`
+		Value     json.RawMessage   `json:"value"`
+	}
 )
 
 // Parse splits a delivery into jobs. now is when it arrived: comment times are capped at it.
@@ -96,71 +112,145 @@ type (
 // and the rest is still parsed, so one odd item never costs the good ones.
 func Parse(body []byte, now time.Time) (Delivery, error) {
 	var d Delivery
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var list []envelope
-		if err := json.Unmarshal(body, &list); err != nil {
-			return Delivery{}, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-		for _, env := range list {
-			d.add(env, now)
+	list := isArray(body)
+	var err error
+	if list {
+		var envs []envelope
+		if err = json.Unmarshal(body, &envs); err == nil {
+			for i := range envs {
+				d.add(&envs[i], now)
+			}
 		}
 	} else {
 		var env envelope
-		if err := json.Unmarshal(body, &env); err != nil {
-			return Delivery{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		if err = json.Unmarshal(body, &env); err == nil {
+			d.add(&env, now)
 		}
-		d.add(env, now)
+	}
+	if err != nil {
+		// Something did not fit: decode item by item (and find out whether it is JSON at all).
+		if d, err = parseRaw(body, list, now); err != nil {
+			return Delivery{}, err
+		}
 	}
 	d.dedupe()
 	return d, nil
 }
 
-func (d *Delivery) add(env envelope, now time.Time) {
-	if d.Object == "" {
-		d.Object = env.Object
-	}
-	if env.Object != "instagram" {
-		d.Ignored += max(len(env.Entry), 1)
+func isArray(body []byte) bool {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '['
+}
+
+func (d *Delivery) add(env *envelope, now time.Time) {
+	if !d.object(env.Object, len(env.Entry)) {
 		return
 	}
-	for _, raw := range env.Entry {
-		var e entry
-		if err := json.Unmarshal(raw, &e); err != nil {
-			d.Ignored++
-			continue
+	for i := range env.Entry {
+		e := &env.Entry[i]
+		if e.Field != "" || e.Value != nil {
+			var v comment
+			if e.Value != nil {
+				v = *e.Value
+			}
+			d.comment(e.ID, e.Time, e.Field, &v, now)
 		}
-		if e.Field != "" || len(e.Value) > 0 {
-			d.change(&e, change{Field: e.Field, Value: e.Value}, now)
+		for j := range e.Changes {
+			d.comment(e.ID, e.Time, e.Changes[j].Field, &e.Changes[j].Value, now)
 		}
-		for _, c := range e.Changes {
-			d.change(&e, c, now)
-		}
-		for _, m := range e.Messaging {
-			d.message(&e, m, now)
+		for j := range e.Messaging {
+			d.message(e.ID, e.Time, &e.Messaging[j], now)
 		}
 	}
 }
 
-func (d *Delivery) change(e *entry, c change, now time.Time) {
-	var kind reply.Kind
-	switch c.Field {
-	case "comments":
-	case "live_comments":
-		kind = reply.KindLive
-	default:
-		d.Ignored++
-		return
+// object notes the delivery's object and reports whether its entries are for replywindow.
+func (d *Delivery) object(object string, entries int) bool {
+	if d.Object == "" {
+		d.Object = object
 	}
+	if object != "instagram" {
+		d.Ignored += max(entries, 1)
+		return false
+	}
+	return true
+}
+
+// parseRaw is Parse's item-by-item pass.
+func parseRaw(body []byte, list bool, now time.Time) (Delivery, error) {
+	var envs []rawEnvelope
+	if list {
+		if err := json.Unmarshal(body, &envs); err != nil {
+			return Delivery{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+	} else {
+		var env rawEnvelope
+		if err := json.Unmarshal(body, &env); err != nil {
+			return Delivery{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		envs = append(envs, env)
+	}
+	var d Delivery
+	for _, env := range envs {
+		if !d.object(env.Object, len(env.Entry)) {
+			continue
+		}
+		for _, raw := range env.Entry {
+			var e rawEntry
+			if err := json.Unmarshal(raw, &e); err != nil {
+				d.Ignored++
+				continue
+			}
+			if e.Field != "" || (len(e.Value) > 0 && string(e.Value) != "null") {
+				d.rawComment(e.ID, e.Time, e.Field, e.Value, now)
+			}
+			for _, c := range e.Changes {
+				var ch struct {
+					Field string          `json:"field"`
+					Value json.RawMessage `json:"value"`
+				}
+				if err := json.Unmarshal(c, &ch); err != nil {
+					d.Ignored++
+					continue
+				}
+				d.rawComment(e.ID, e.Time, ch.Field, ch.Value, now)
+			}
+			for _, m := range e.Messaging {
+				var v messaging
+				if err := json.Unmarshal(m, &v); err != nil {
+					d.Ignored++
+					continue
+				}
+				d.message(e.ID, e.Time, &v, now)
+			}
+		}
+	}
+	return d, nil
+}
+
+func (d *Delivery) rawComment(account id, at epoch, field string, raw json.RawMessage, now time.Time) {
 	var v comment
-	if err := json.Unmarshal(c.Value, &v); err != nil {
+	if isComments(field) && len(raw) > 0 {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			d.Ignored++
+			return
+		}
+	}
+	d.comment(account, at, field, &v, now)
+}
+
+func isComments(field string) bool { return field == "comments" || field == "live_comments" }
+
+// comment adds the job for one comments or live_comments change, or counts why there is none.
+func (d *Delivery) comment(account id, at epoch, field string, v *comment, now time.Time) {
+	if !isComments(field) {
 		d.Ignored++
 		return
 	}
-	delivered := e.Time.at(now)
+	delivered := at.at(now)
 	job := reply.Job{
 		V:            reply.JobVersion,
-		AccountID:    string(e.ID),
+		AccountID:    string(account),
 		CommentID:    string(v.ID),
 		MediaID:      string(v.Media.ID),
 		ProductType:  v.Media.ProductType,
@@ -169,14 +259,15 @@ func (d *Delivery) change(e *entry, c change, now time.Time) {
 		FromUsername: v.From.Username,
 		Text:         v.Text,
 		ParentID:     string(v.ParentID),
-		Kind:         kind,
 		CommentedAt:  capAt(delivered, now),
 		DeliveredAt:  delivered,
 	}
 	if job.CommentID == "" {
 		job.CommentID = string(v.CommentID)
 	}
-	if job.Kind == "" {
+	if field == "live_comments" {
+		job.Kind = reply.KindLive
+	} else {
 		job.Kind = kindOf(v.Media.ProductType, job.AdID)
 	}
 	if job.Own() {
@@ -202,18 +293,13 @@ func kindOf(productType, adID string) reply.Kind {
 	return reply.KindPost
 }
 
-func (d *Delivery) message(e *entry, raw json.RawMessage, now time.Time) {
-	var m messaging
-	if err := json.Unmarshal(raw, &m); err != nil {
-		d.Ignored++
-		return
-	}
+func (d *Delivery) message(account id, entryTime epoch, m *messaging, now time.Time) {
 	at := m.Timestamp
 	if at == 0 {
-		at = e.Time
+		at = entryTime
 	}
 	msg := Message{
-		AccountID:   string(e.ID),
+		AccountID:   string(account),
 		SenderID:    string(m.Sender.ID),
 		RecipientID: string(m.Recipient.ID),
 		At:          capAt(at.at(now), now),
