@@ -262,7 +262,13 @@ func (r Record) Expire(now time.Time) (Record, error) {
 	if r.State == StateLeased && r.LeaseUntil.After(now) {
 		return r, fmt.Errorf("expire comment %s: %w", r.CommentID, ErrBusy)
 	}
-	return r.close(StateExpired, "window", now), nil
+	reason := "window"
+	if r.Attempts > 0 {
+		// A send may have reached Meta before the window closed (an answer lost, a crash after
+		// the call): say so, so that Expired does not silently hide a delivered DM.
+		reason = "window_after_uncertain_send"
+	}
+	return r.close(StateExpired, reason, now), nil
 }
 
 // EndBroadcast expires a Live comment's record because its broadcast ended.

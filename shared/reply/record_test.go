@@ -182,3 +182,16 @@ func must(r Record, err error) Record {
 	}
 	return r
 }
+
+func TestExpireAfterUncertainSend(t *testing.T) {
+	now := t0.Add(time.Minute)
+	leased := must(Record{Key: "C#c1"}.Claim(job("c1"), "w1", now, now.Add(30*time.Second)))
+	past := leased.Deadline.Add(time.Second)
+	if got := must(leased.Expire(past)); got.Reason != "window_after_uncertain_send" {
+		t.Errorf("crashed holder's record expired with reason %q", got.Reason)
+	}
+	unsent := must(leased.Park(now, "rate", false, now))
+	if got := must(unsent.Expire(past)); got.Reason != "window" {
+		t.Errorf("never-sent record expired with reason %q", got.Reason)
+	}
+}
