@@ -19,10 +19,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sqs"
+	"github.com/replywindow/replywindow/shared/ssm"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
 
@@ -263,5 +265,49 @@ func TestDeliveryThroughSQS(t *testing.T) {
 				t.Errorf("EnqueueFailed %v, Accepted %v", metrics.Get(MetricEnqueueFailed), metrics.Get(MetricAccepted))
 			}
 		})
+	}
+}
+
+// TestSecretsFromSSM: the function's wiring, with the secrets in SSM SecureStrings on moto.
+func TestSecretsFromSSM(t *testing.T) {
+	params := ssm.NewParams(awsssm.NewFromConfig(awstest.Config(t)), time.Minute)
+	prefix := "/" + awstest.Name(t, "rw")
+	ctx := awstest.Context(t)
+	for name, v := range map[string]string{"/ig": "ig-app-secret", "/fb": "fb-app-secret", "/verify": "verify-me"} {
+		if err := params.Put(ctx, prefix+name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"QUEUE_URL": "unused", "APP_SECRETS_PARAMS": prefix + "/ig," + prefix + "/fb", "VERIFY_TOKEN_PARAM": prefix + "/verify",
+		"APP_SECRETS": "plain-is-ignored", "VERIFY_TOKEN": "plain-is-ignored"}
+	cfg, err := LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets, err := NewSecrets(cfg, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &recorder{}
+	h := New(cfg, q, secrets, nil, nil)
+	body := delivery(t, "comment.json")
+	tests := []struct {
+		name   string
+		req    events.APIGatewayV2HTTPRequest
+		status int
+	}{
+		{"handshake with the SSM token", request("GET", "/webhook", "hub.mode=subscribe&hub.challenge=5&hub.verify_token=verify-me"), 200},
+		{"handshake with the plain token", request("GET", "/webhook", "hub.mode=subscribe&hub.challenge=5&hub.verify_token=plain-is-ignored"), 403},
+		{"signed with the Instagram app secret", post(body, Sign(body, "ig-app-secret")), 200},
+		{"signed with the Facebook app secret", post(body, Sign(body, "fb-app-secret")), 200},
+		{"signed with the plain value", post(body, Sign(body, "plain-is-ignored")), 401},
+	}
+	for _, tt := range tests {
+		if resp, err := h.Handle(ctx, tt.req); err != nil || resp.StatusCode != tt.status {
+			t.Errorf("%s: %d, %v; want %d", tt.name, resp.StatusCode, err, tt.status)
+		}
+	}
+	if len(q.jobs) != 2 {
+		t.Errorf("%d jobs enqueued, want 2", len(q.jobs))
 	}
 }
