@@ -534,11 +534,3 @@ func (x *index) ascend(from entry, after bool, fn func(entry) bool) {
 		}
 	}
 }
-
-func (x *index) len() int {
-	n := 0
-	for _, c := range x.chunks {
-		n += len(c)
-	}
-	return n
-}

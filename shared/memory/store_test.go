@@ -61,3 +61,12 @@ func TestIndex(t *testing.T) {
 		}
 	}
 }
+
+// len counts the entries of every chunk (the store itself never needs it).
+func (x *index) len() int {
+	n := 0
+	for _, c := range x.chunks {
+		n += len(c)
+	}
+	return n
+}
