@@ -1,10 +1,12 @@
 // Command sweeper is SweeperFunction: on the EventBridge schedule it expires closed windows,
-// releases parked jobs within each account's rate budget and re-drives lost ones.
+// releases parked jobs within each account's rate budget and re-drives lost ones; after the sweep
+// it works off data-deletion requests and, hourly, refreshes long-lived Instagram tokens.
 package main
 
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -12,6 +14,7 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/replywindow/replywindow/shared/deletion"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/replier"
@@ -20,6 +23,7 @@ import (
 	"github.com/replywindow/replywindow/shared/ssm"
 	"github.com/replywindow/replywindow/shared/sweeper"
 	"github.com/replywindow/replywindow/shared/telemetry"
+	"github.com/replywindow/replywindow/shared/tokens"
 )
 
 func main() {
@@ -34,19 +38,34 @@ func main() {
 		log.Error("aws config", "err", err)
 		os.Exit(1)
 	}
-	var tokens reply.Tokens = ssm.Tokens{Params: ssm.NewParams(awsssm.NewFromConfig(aws), 0)}
+	params := ssm.NewParams(awsssm.NewFromConfig(aws), 0)
+	var toks reply.Tokens = ssm.Tokens{Params: params}
 	if cfg.AccountTokens != "" { // sam local invoke and the local stack: no SSM
-		toks, err := replier.ParseTokens(cfg.AccountTokens)
+		static, err := replier.ParseTokens(cfg.AccountTokens)
 		if err != nil {
 			log.Error("sweeper config", "err", err) // names the entry, never the token
 			os.Exit(1)
 		}
-		tokens = replier.StaticTokens(toks)
+		toks = replier.StaticTokens(static)
 	}
 	// Terminal records the sweeper writes (EXPIRED) carry the TTL too.
 	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
 	queue := sqs.NewQueue(awssqs.NewFromConfig(aws), cfg.QueueURL)
 	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))
-	s := sweeper.New(cfg, store, queue, g, tokens, reply.SystemClock{}, telemetry.NewMetrics("sweeper"), log)
+	metrics := telemetry.NewMetrics("sweeper")
+	s := sweeper.New(cfg, store, queue, g, toks, reply.SystemClock{}, metrics, log)
+
+	deletions := &deletion.Worker{Store: store, Params: params, Log: log, Metrics: metrics}
+	s.AddChore(sweeper.Chore{Name: "data-deletion", Run: func(ctx context.Context) error {
+		_, err := deletions.Run(ctx, 20*time.Second)
+		return err
+	}})
+	if cfg.AccountTokens == "" { // static tokens cannot be refreshed
+		refresher := &tokens.Refresher{Accounts: store, Tokens: toks, Params: params, Graph: g, Log: log, Metrics: metrics}
+		s.AddChore(sweeper.Chore{Name: "token-refresh", Every: time.Hour, Run: func(ctx context.Context) error {
+			_, err := refresher.Run(ctx)
+			return err
+		}})
+	}
 	lambda.Start(s.Handle)
 }

@@ -4,10 +4,8 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"os"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -44,12 +42,7 @@ func main() {
 	h := webhook.New(cfg, queue, secrets, metrics, log)
 	if cfg.TableName != "" {
 		del := &deletion.Handler{Store: dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName), Secrets: secrets.AppSecrets, Log: log, Metrics: metrics}
-		h.Extra = map[string]webhook.Route{deletion.Route: func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-			if req.RequestContext.HTTP.Method == http.MethodGet {
-				return del.Status(ctx, req)
-			}
-			return del.Request(ctx, req)
-		}}
+		h.Extra = map[string]webhook.Route{deletion.Route: del.Serve}
 	}
 	log.Info("webhook ready", "config", cfg)
 	lambda.Start(h.Handle)

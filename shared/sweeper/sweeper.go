@@ -49,7 +49,8 @@ type Sweeper struct {
 	wall func() time.Time
 
 	mu     sync.Mutex
-	resume string // where a run that ran out of time stopped; the next run continues there
+	resume string   // where a run that ran out of time stopped; the next run continues there
+	chores []*chore // run after each sweep when due (AddChore)
 }
 
 // New is a Sweeper. Zero tuning fields of cfg take their defaults.
@@ -99,6 +100,10 @@ func (r Report) BacklogTotal() int {
 // Handle is the Lambda entry point for the EventBridge schedule.
 func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 	rep, err := s.Run(ctx)
+	s.runChores(ctx)
+	if ferr := s.m.Flush(telemetry.Stdout); ferr != nil {
+		s.log.Warn("flush metrics", "err", ferr)
+	}
 	attrs := []any{
 		"event", ev.ID, "scheduled", ev.Time,
 		"scanned", rep.Scanned, "expired", rep.Expired, "released", rep.Released,
