@@ -51,10 +51,8 @@ const (
 // DefaultFields are the webhook fields Subscribe asks for when given none.
 var DefaultFields = []string{"comments", "live_comments", "messages"}
 
-// ErrNotSent marks a failed call that never reached Meta (no time left before the caller's
-// deadline, connection refused, request not written): nothing can have been delivered, so the
-// caller need not count it as an attempt. It is wrapped in a *reply.GraphError with Status 0.
-var ErrNotSent = errors.New("request not sent")
+// ErrNotSent is reply.ErrNotSent: the call never reached Meta.
+var ErrNotSent = reply.ErrNotSent
 
 // Client calls the Graph API. It is safe for concurrent use.
 type Client struct {

@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"time"
 
-	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -319,7 +318,7 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 	default: // uncertain: the send may have happened; Meta's one-reply rule makes a retry safe
 		// A request never written cannot have been delivered: it is no attempt, and must not
 		// turn a later 2534025 into "delivered".
-		attempted := !errors.Is(err, graph.ErrNotSent)
+		attempted := !errors.Is(err, reply.ErrNotSent)
 		if attempted {
 			r.m.Count(MetricUncertain, 1)
 		}

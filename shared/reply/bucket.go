@@ -109,6 +109,6 @@ func (l Limit) Available(b Bucket, now time.Time) int {
 // Capacity is how many sends may be granted within d from now at most: the burst plus the steady
 // rate over d. The sweeper uses it to release no more than the budget can send before its next run.
 func (l Limit) Capacity(b Bucket, now time.Time, d time.Duration) int {
-	_, g := l.fill(b, now, now.Add(d), l.Count)
+	_, g := l.fill(b, now, now.Add(d), l.burst()+int(d/l.interval())+1)
 	return g
 }

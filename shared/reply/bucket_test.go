@@ -61,6 +61,10 @@ func TestLimitTakeMany(t *testing.T) {
 	if got, want := lim.Capacity(Bucket{}, t0, time.Minute), lim.burst()+int(time.Minute/lim.interval()); got != want {
 		t.Errorf("capacity over a minute = %d, want %d", got, want)
 	}
+	// A lane whose period is shorter than d can send its Count in every period of d.
+	if got := DefaultLiveLimit.Capacity(Bucket{}, t0, time.Minute); got < 60*90 || got > 60*100 {
+		t.Errorf("live capacity over a minute = %d, want between 5400 and 6000", got)
+	}
 	if got := lim.Capacity(b, t0, 0); got != 0 {
 		t.Errorf("capacity of a drained bucket now = %d", got)
 	}

@@ -29,6 +29,11 @@ func (v Verdict) String() string {
 	return fmt.Sprintf("verdict(%d)", int(v))
 }
 
+// ErrNotSent marks a failed call that never reached Meta (no time left before the caller's
+// deadline, connection refused, request not written): nothing can have been delivered, so it is
+// not an attempt. Graph clients wrap it in a *GraphError with Status 0.
+var ErrNotSent = errors.New("request not sent")
+
 // GraphError is an error answer from the Graph API, or a failure to get one (Status 0).
 type GraphError struct {
 	Status     int    // HTTP status; 0 when no answer arrived (timeout, connection reset)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
 )
@@ -59,19 +58,8 @@ func (r *run) group(ctx context.Context, rec reply.Record) *candidates {
 		c.held, c.why = true, "bucket unreadable"
 		return c
 	}
-	c.keep = capacity(c.limit, b, r.now, r.s.cfg.Interval) + spares
+	c.keep = c.limit.Capacity(b, r.now, r.s.cfg.Interval) + spares
 	return c
-}
-
-// capacity is how many sends the lane can make before the next run. reply.Limit.Capacity never
-// counts more than one period's Count, which is right for the posts lane (750 an hour, a run a
-// minute) but would hold a Live lane (100 a second) to 100 a minute: a lane whose period is
-// shorter than the interval can send Count in every period of it.
-func capacity(l reply.Limit, b reply.Bucket, now time.Time, interval time.Duration) int {
-	if l.Period < interval {
-		return l.Count * int((interval+l.Period-1)/l.Period)
-	}
-	return l.Capacity(b, now, interval)
 }
 
 // offer adds a due parked record to its lane's candidates, keeping the oldest deadlines.
