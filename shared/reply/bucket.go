@@ -106,6 +106,13 @@ func (l Limit) Available(b Bucket, now time.Time) int {
 	return g
 }
 
+// Turn is the earliest time the send `ahead` places back in line can conform: at best the burst
+// goes at once and the rest at the steady spacing. The sweeper defers a long backlog by it.
+func (l Limit) Turn(now time.Time, ahead int) time.Time {
+	n := max(0, ahead-l.burst())
+	return now.Add(time.Duration(n) * l.interval())
+}
+
 // Capacity is how many sends may be granted within d from now at most: the burst plus the steady
 // rate over d. The sweeper uses it to release no more than the budget can send before its next run.
 func (l Limit) Capacity(b Bucket, now time.Time, d time.Duration) int {

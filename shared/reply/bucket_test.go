@@ -68,6 +68,13 @@ func TestLimitTakeMany(t *testing.T) {
 	if got := lim.Capacity(b, t0, 0); got != 0 {
 		t.Errorf("capacity of a drained bucket now = %d", got)
 	}
+	// Turn is never later than the greedy sender above reaches the same place in line.
+	if got := lim.Turn(t0, lim.burst()); !got.Equal(t0) {
+		t.Errorf("turn within the burst = %v", got)
+	}
+	if got, want := lim.Turn(t0, lim.burst()+10), t0.Add(10*lim.interval()); !got.Equal(want) {
+		t.Errorf("turn 10 past the burst = %v, want %v", got, want)
+	}
 	if err := (Limit{Count: 0, Period: time.Hour}).Validate(); err == nil {
 		t.Error("zero limit validated")
 	}

@@ -222,6 +222,17 @@ func (r Record) Release(granted bool, now time.Time) (Record, error) {
 	return n, nil
 }
 
+// Defer moves a parked record's next look to until (never past its deadline): the sweeper's
+// estimate of its turn in a long backlog, so that it is not read again on every run before then.
+func (r Record) Defer(until, now time.Time) (Record, error) {
+	if r.State != StateParked {
+		return r, fmt.Errorf("defer comment %s: %w (state %s)", r.CommentID, ErrConflict, r.State)
+	}
+	n := r.next(now)
+	n.DueAt = n.dueAt(until)
+	return n, nil
+}
+
 // Orphaned reports whether r waits for a worker that will not come: a lease that ran out, or a
 // queued record whose message should long have been picked up.
 func (r Record) Orphaned(now time.Time) bool {

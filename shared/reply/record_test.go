@@ -195,3 +195,19 @@ func TestExpireAfterUncertainSend(t *testing.T) {
 		t.Errorf("never-sent record expired with reason %q", got.Reason)
 	}
 }
+
+func TestDefer(t *testing.T) {
+	now := t0.Add(time.Minute)
+	parked := NewParked(job("c1"), CommentKey("c1"), now, "rate", now)
+	d := must(parked.Defer(now.Add(time.Hour), now))
+	if !d.DueAt.Equal(now.Add(time.Hour)) || d.State != StateParked || d.Version != parked.Version+1 {
+		t.Errorf("deferred = %+v", d)
+	}
+	if d := must(parked.Defer(parked.Deadline.Add(time.Hour), now)); !d.DueAt.Equal(parked.Deadline) {
+		t.Errorf("deferred past the deadline: due %v", d.DueAt)
+	}
+	leased := must(Record{Key: "C#c2"}.Claim(job("c2"), "w", now, now.Add(time.Minute)))
+	if _, err := leased.Defer(now.Add(time.Hour), now); !errors.Is(err, ErrConflict) {
+		t.Errorf("deferring a leased record: %v", err)
+	}
+}

@@ -24,7 +24,17 @@ type candidates struct {
 	keep  int         // how many to keep: the lane's capacity until the next run, and spares
 	seen  int         // every due parked record of the lane this run
 	heap  byDeadline
+	rest  []*reply.Record // due parked records not kept (up to maxDeferrals): deferral candidates
 }
+
+// A parked record far back in a long backlog would otherwise be read by every run until its turn.
+// Deferring it costs one write (and the due index's delete and insert), about as much as 120
+// reads of a 1 KB item from the index at on-demand prices, so only records whose turn is more
+// than deferAfter runs away are deferred, to one run before it. maxDeferrals bounds a run's writes.
+const (
+	deferAfter   = 120
+	maxDeferrals = 2000
+)
 
 // spares are extra candidates kept beyond the capacity, to stand in for releases that lose to
 // another sweep or to a replier.
@@ -73,11 +83,40 @@ func (r *run) offer(rec reply.Record) {
 	}
 	if c.heap.Len() >= c.keep {
 		if c.keep == 0 || !c.heap.less(&rec, c.heap[0]) {
-			return // no earlier than every kept candidate (the usual case: backlogs arrive in order)
+			c.spare(&rec) // no earlier than every kept candidate (the usual case: backlogs arrive in order)
+			return
 		}
-		heap.Pop(&c.heap) // the latest deadline
+		c.spare(heap.Pop(&c.heap).(*reply.Record)) // the latest deadline
 	}
 	heap.Push(&c.heap, &rec)
+}
+
+func (c *candidates) spare(rec *reply.Record) {
+	if len(c.rest) < maxDeferrals {
+		c.rest = append(c.rest, rec)
+	}
+}
+
+// deferRest moves the due index entries of the records far back in the lane's backlog to one run
+// before the earliest time their turn can come (reply.Limit.Turn), counting the candidates still
+// kept as ahead of them. Records not seen this run (beyond maxDeferrals, or after a partial run)
+// only make the estimate early, never late, and the order of deadlines is kept.
+func (r *run) deferRest(ctx context.Context, c *candidates, ahead int) {
+	horizon := r.now.Add(deferAfter * r.s.cfg.Interval)
+	sort.Slice(c.rest, func(i, j int) bool { return c.rest[i].Deadline.Before(c.rest[j].Deadline) })
+	for i, rec := range c.rest {
+		turn := c.limit.Turn(r.now, ahead+i)
+		if !turn.After(horizon) {
+			continue
+		}
+		if ctx.Err() != nil || r.spentIn(0) {
+			return
+		}
+		n, err := rec.Defer(turn.Add(-r.s.cfg.Interval), r.now)
+		if err == nil && r.write(ctx, n) {
+			r.rep.Deferred++
+		}
+	}
 }
 
 // releaseAll releases each lane's candidates, accounts in a stable order.
@@ -148,6 +187,7 @@ func (r *run) release(ctx context.Context, g group, c *candidates) {
 	r.rep.Released += len(jobs)
 	r.rep.Backlog[g.lane] += c.seen - len(jobs)
 	r.enqueue(ctx, jobs)
+	r.deferRest(ctx, c, len(cands)-len(jobs))
 }
 
 // take reserves up to want sends of the lane's bucket that conform now. Only sends that conform

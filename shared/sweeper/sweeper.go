@@ -26,6 +26,7 @@ const (
 	MetricBroadcastEnded = "BroadcastEnded"      // of Expired: Live comments whose broadcast ended
 	MetricReleased       = "Released"            // parked jobs sent back to the queue
 	MetricRedriven       = "Redriven"            // orphaned jobs sent back to the queue
+	MetricDeferred       = "Deferred"            // parked jobs whose next look moved to their estimated turn
 	MetricBacklog        = "Backlog"             // due records left waiting after the run (dimension Lane)
 	MetricOldestDueAge   = "OldestDueAgeSeconds" // how long the oldest due record has waited
 	MetricUnhealthyHeld  = "UnhealthyHeld"       // parked jobs held because their account cannot send
@@ -79,6 +80,7 @@ type Report struct {
 	Released      int // parked records sent back to the queue
 	Granted       int // of Released: with a rate token reserved for them
 	Redriven      int // orphaned records sent back to the queue
+	Deferred      int // parked records far back in a backlog whose next look moved to their turn
 	Held          int // parked records of unhealthy or unknown accounts left waiting
 	Busy          int // records past their deadline whose live lease lets the holder finish
 	Lost          int // conditional writes that lost to another worker
@@ -107,7 +109,7 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	attrs := []any{
 		"event", ev.ID, "scheduled", ev.Time,
 		"scanned", rep.Scanned, "expired", rep.Expired, "released", rep.Released,
-		"redriven", rep.Redriven, "held", rep.Held, "lost", rep.Lost,
+		"redriven", rep.Redriven, "deferred", rep.Deferred, "held", rep.Held, "lost", rep.Lost,
 		"backlog", rep.BacklogTotal(), "oldest_due_s", int64(rep.OldestDue.Seconds()), "partial", rep.Partial,
 	}
 	if err != nil {
@@ -426,6 +428,7 @@ func (r *run) emit() {
 	m.Count(MetricBroadcastEnded, p.Ended)
 	m.Count(MetricReleased, p.Released)
 	m.Count(MetricRedriven, p.Redriven)
+	m.Count(MetricDeferred, p.Deferred)
 	m.Count(MetricUnhealthyHeld, p.Held)
 	m.Count(MetricConflicts, p.Lost)
 	m.Count(MetricEnqueueFailed, p.EnqueueFailed)
