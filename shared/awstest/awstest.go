@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -84,8 +86,16 @@ func Config(t testing.TB) aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint: aws.String(Endpoint(t)),
-		// moto answers instantly; the SDK's retries would only hide failures.
-		RetryMaxAttempts: 1,
+		// Under a loaded CI machine a response is now and then cut off (read on a closed
+		// connection); the SDK retries those as it would against AWS. Code under test already
+		// copes with a retried write whose first try landed, as it must against DynamoDB.
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 3
+				o.MaxBackoff = 100 * time.Millisecond
+				o.RateLimiter = ratelimit.None
+			})
+		},
 	}
 }
 

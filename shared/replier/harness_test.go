@@ -98,11 +98,9 @@ var memoryStore = storeKind{"memory", func(_ testing.TB, _ reply.Clock) (reply.S
 }}
 
 var dynamoStore = storeKind{"dynamodb", func(t testing.TB, clock reply.Clock) (reply.Store, func() (int, int)) {
-	cfg := awstest.Config(t)
-	// As in Lambda, the SDK retries a request whose answer was lost (moto now and then drops a
-	// connection under concurrent requests); the replier must take its own landed write as done.
-	cfg.RetryMaxAttempts = 3
-	client := dynamodb.NewFromConfig(cfg)
+	// awstest's client retries, as in Lambda, a request whose answer was lost: the replier must
+	// take its own landed write as done.
+	client := dynamodb.NewFromConfig(awstest.Config(t))
 	name := awstest.Name(t, "replier")
 	if err := dynamo.CreateTable(awstest.Context(t), client, name); err != nil {
 		t.Fatalf("create table: %v", err)
