@@ -134,7 +134,7 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if token != "" {
 		// The token goes first: an account stored without its token could not send, while a
 		// token stored without the account is harmless and the retry overwrites it.
-		if err := opNewParams(cfg).Put(ctx, a.TokenParam, token); err != nil {
+		if err := c.params(cfg).Put(ctx, a.TokenParam, token); err != nil {
 			return c.fail(fmt.Errorf("store token of account %s in SSM %s: %w", a.ID, a.TokenParam, err))
 		}
 		// A new token is a fresh start: whatever made the account unhealthy was most likely the

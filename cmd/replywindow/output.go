@@ -228,11 +228,14 @@ func (c *opCmd) graph(base string) (*graph.Client, error) {
 	return graph.New(graph.WithBaseURL(base), graph.WithVersion(c.getenv(graph.EnvVersion))), nil
 }
 
-// opNewParams is SSM Parameter Store, where account tokens live as SecureStrings. The CLI runs
-// once, so the cache (one minute) only saves repeated reads within a command.
-func opNewParams(cfg aws.Config) *ssm.Params {
-	return ssm.NewParams(awsssm.NewFromConfig(cfg), time.Minute)
+// params is SSM Parameter Store, where account tokens live as SecureStrings, encrypted with the
+// KMS key in $TOKEN_KMS_KEY_ID when set (the stack's SecretsKmsKeyArn). The CLI runs once, so
+// the cache (one minute) only saves repeated reads within a command.
+func (c *opCmd) params(cfg aws.Config) *ssm.Params {
+	p := ssm.NewParams(awsssm.NewFromConfig(cfg), time.Minute)
+	p.KeyID = c.getenv("TOKEN_KMS_KEY_ID")
+	return p
 }
 
-// opNewTokens reads account tokens from their SSM parameters.
-func opNewTokens(cfg aws.Config) ssm.Tokens { return ssm.Tokens{Params: opNewParams(cfg)} }
+// tokens reads account tokens from their SSM parameters.
+func (c *opCmd) tokens(cfg aws.Config) ssm.Tokens { return ssm.Tokens{Params: c.params(cfg)} }

@@ -58,7 +58,7 @@ func runSubscribe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return c.fail(fmt.Errorf("read account %s: %w", *account, err))
 	}
-	token, err := opNewTokens(cfg).Token(ctx, a)
+	token, err := c.tokens(cfg).Token(ctx, a)
 	if err != nil {
 		return c.fail(fmt.Errorf("token of account %s (SSM %s): %w", a.ID, a.TokenParam, err))
 	}

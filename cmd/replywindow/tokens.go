@@ -74,7 +74,7 @@ unhealthy, or retried on the next run), 2 bad usage.
 	if err != nil {
 		return c.fail(err)
 	}
-	params := opNewParams(cfg)
+	params := c.params(cfg)
 	r := &tokens.Refresher{
 		Accounts: store, Tokens: ssm.Tokens{Params: params}, Params: params, Graph: client,
 		Within: w, Log: c.logger(),

@@ -39,6 +39,7 @@ func main() {
 		os.Exit(1)
 	}
 	params := ssm.NewParams(awsssm.NewFromConfig(aws), 0)
+	params.KeyID = cfg.TokenKeyID
 	var toks reply.Tokens = ssm.Tokens{Params: params}
 	if cfg.AccountTokens != "" { // sam local invoke and the local stack: no SSM
 		static, err := replier.ParseTokens(cfg.AccountTokens)

@@ -33,6 +33,9 @@ type Params struct {
 	api API
 	ttl time.Duration
 	now func() time.Time
+	// KeyID is the KMS key Put encrypts with; empty means the account's aws/ssm key. Set it to
+	// the key the stack's secrets use, or a refreshed token would quietly move to the default key.
+	KeyID string
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -143,12 +146,20 @@ func (p *Params) Put(ctx context.Context, name, value string) error {
 		Value:     aws.String(value),
 		Type:      types.ParameterTypeSecureString,
 		Overwrite: aws.Bool(true),
+		KeyId:     keyID(p.KeyID),
 	})
 	if err != nil {
 		return fmt.Errorf("put ssm parameter %s: %w", name, err)
 	}
 	p.forget(name)
 	return nil
+}
+
+func keyID(id string) *string {
+	if id == "" {
+		return nil
+	}
+	return aws.String(id)
 }
 
 // Delete removes the parameter. A parameter that does not exist is an error wrapping

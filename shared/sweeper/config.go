@@ -16,6 +16,7 @@ var Env = []string{
 	"GRAPH_API_URL",
 	"GRAPH_API_VERSION",
 	"ACCOUNT_TOKENS",
+	"TOKEN_KMS_KEY_ID",
 	"LOG_LEVEL",
 }
 
@@ -36,7 +37,9 @@ type Config struct {
 	// replier's "id=token,..." form; main parses it with replier.ParseTokens, so the two
 	// functions read it alike. Never logged.
 	AccountTokens string
-	LogLevel      string
+	// TokenKeyID is the KMS key refreshed tokens are stored with (empty: the aws/ssm key).
+	TokenKeyID string
+	LogLevel   string
 
 	Margin   time.Duration // the run stops this long before the Lambda deadline
 	PageSize int           // records per store.Due page
@@ -62,6 +65,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		GraphAPIVersion: getenv("GRAPH_API_VERSION"),
 		LogLevel:        getenv("LOG_LEVEL"),
 		AccountTokens:   getenv("ACCOUNT_TOKENS"),
+		TokenKeyID:      getenv("TOKEN_KMS_KEY_ID"),
 		Interval:        DefaultInterval,
 		RetentionDays:   DefaultRetentionDays,
 	}
