@@ -12,7 +12,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 run_simple("127.0.0.1", int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False)
 PY
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 150); do
   if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then break; fi
   kill -0 $pid 2>/dev/null || { cat "$log"; echo "moto server exited" >&2; exit 1; }
