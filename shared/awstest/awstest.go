@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -86,9 +87,8 @@ func Config(t testing.TB) aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint: aws.String(Endpoint(t)),
-		// Under a loaded CI machine a response is now and then cut off (read on a closed
-		// connection); the SDK retries those as it would against AWS. Code under test already
-		// copes with a retried write whose first try landed, as it must against DynamoDB.
+		HTTPClient:   &http.Client{Transport: cutOffTransport{next: http.DefaultTransport.(*http.Transport).Clone()}},
+		// A read whose answer was cut off is retried by the SDK, as it would be against AWS.
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = 3
