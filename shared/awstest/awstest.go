@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 var (
@@ -114,4 +115,14 @@ func Context(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// Queue creates an SQS queue on moto named for the test and returns its URL.
+func Queue(t testing.TB, c *awssqs.Client, prefix string) string {
+	t.Helper()
+	out, err := c.CreateQueue(Context(t), &awssqs.CreateQueueInput{QueueName: aws.String(Name(t, prefix))})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	return aws.ToString(out.QueueUrl)
 }

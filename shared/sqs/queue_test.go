@@ -23,11 +23,7 @@ import (
 func newQueue(t testing.TB) (*awssqs.Client, string) {
 	t.Helper()
 	c := awssqs.NewFromConfig(awstest.Config(t))
-	out, err := c.CreateQueue(awstest.Context(t), &awssqs.CreateQueueInput{QueueName: aws.String(awstest.Name(t, "jobs"))})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	return c, aws.ToString(out.QueueUrl)
+	return c, awstest.Queue(t, c, "jobs")
 }
 
 func jobs(n int, text string) []reply.Job {

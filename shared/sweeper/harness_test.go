@@ -99,11 +99,7 @@ func motoBackend(t *testing.T, c *clock) backend {
 		t.Fatalf("create table: %v", err)
 	}
 	sq := awssqs.NewFromConfig(cfg)
-	out, err := sq.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String(awstest.Name(t, "jobs"))})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	url := aws.ToString(out.QueueUrl)
+	url := awstest.Queue(t, sq, "jobs")
 	return backend{
 		name:  "moto",
 		store: dynamo.New(ddb, table, dynamo.WithClock(c)),

@@ -31,11 +31,7 @@ import (
 func motoQueue(t testing.TB) (*awssqs.Client, string) {
 	t.Helper()
 	c := awssqs.NewFromConfig(awstest.Config(t))
-	out, err := c.CreateQueue(awstest.Context(t), &awssqs.CreateQueueInput{QueueName: aws.String(awstest.Name(t, "webhook"))})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	return c, aws.ToString(out.QueueUrl)
+	return c, awstest.Queue(t, c, "webhook")
 }
 
 // receiveAll takes up to want messages off the queue (deleting them, which keeps moto fast) and
