@@ -106,6 +106,9 @@ func (l Limit) Available(b Bucket, now time.Time) int {
 	return g
 }
 
+// Spacing is the steady time between two sends.
+func (l Limit) Spacing() time.Duration { return l.interval() }
+
 // Turn is the earliest time the send `ahead` places back in line can conform: at best the burst
 // goes at once and the rest at the steady spacing. The sweeper defers a long backlog by it.
 func (l Limit) Turn(now time.Time, ahead int) time.Time {

@@ -75,6 +75,8 @@ type Result struct {
 	SweeperRuns    int
 	Released       int
 	Redriven       int
+	Scanned        int // due records the sweeper read, over all runs
+	Deferred       int // parked records the sweeper moved to their turn
 	Expired        int // by the sweeper
 	DeadLetters    int
 	FirstSend      time.Time
@@ -177,6 +179,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			}
 			res.SweeperRuns++
 			res.Released += rep.Released
+			res.Scanned += rep.Scanned
+			res.Deferred += rep.Deferred
 			res.Redriven += rep.Redriven
 			res.Expired += rep.Expired
 			nextSweep = nextSweep.Add(cfg.SweepInterval)

@@ -45,8 +45,9 @@ func TestViralPost(t *testing.T) {
 			}
 			t.Logf("%d comments: %d SENT, %v; ledger %d replies, max rolling hour %d, refused %v, duplicates %d, late %d",
 				res.Comments, res.States[reply.StateSent], res.States, res.Delivered, res.MaxRollingHour, res.Refused, res.Duplicates, res.Late)
-			t.Logf("replier: %d deliveries (%.4f per comment) in %d invocations; sweeper: %d runs, %d released, %d re-driven, %d expired; dead letters %d",
-				res.Deliveries, res.DeliveriesPerComment(), res.Invocations, res.SweeperRuns, res.Released, res.Redriven, res.Expired, res.DeadLetters)
+			t.Logf("replier: %d deliveries (%.4f per comment) in %d invocations; sweeper: %d runs, %d released, %d re-driven, %d expired, %d records read (%.1f per comment), %d deferred; dead letters %d",
+				res.Deliveries, res.DeliveriesPerComment(), res.Invocations, res.SweeperRuns, res.Released, res.Redriven, res.Expired,
+				res.Scanned, float64(res.Scanned)/float64(res.Comments), res.Deferred, res.DeadLetters)
 			t.Logf("drained in %s of simulated time (longest wait %s, window %s); %s of real time",
 				res.Drained.Round(time.Minute), res.MaxWait.Round(time.Minute), reply.Window, time.Since(began).Round(time.Millisecond))
 
@@ -69,6 +70,11 @@ func TestViralPost(t *testing.T) {
 			}
 			if res.DeliveriesPerComment() > 2.0 {
 				t.Errorf("%.4f replier deliveries per comment, want at most 2.0", res.DeliveriesPerComment())
+			}
+			// The sweeper's cost: without deferral it read every waiting record on every run
+			// (about 900 reads per comment here); deferral bounds that near its 120-run horizon.
+			if per := float64(res.Scanned) / float64(res.Comments); per > 150 || res.Deferred > res.Comments*3/2 {
+				t.Errorf("sweeper read %.1f records and deferred %.2f per comment; want at most 150 and 1.5", per, float64(res.Deferred)/float64(res.Comments))
 			}
 			if res.MaxWait > reply.Window || res.DeadLetters != 0 {
 				t.Errorf("longest wait %s, dead letters %d", res.MaxWait, res.DeadLetters)

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
 )
@@ -24,7 +26,8 @@ type candidates struct {
 	keep  int         // how many to keep: the lane's capacity until the next run, and spares
 	seen  int         // every due parked record of the lane this run
 	heap  byDeadline
-	rest  []*reply.Record // due parked records not kept (up to maxDeferrals): deferral candidates
+	rest  farthest    // due parked records not kept, the latest deadlines: deferral candidates
+	lines []time.Time // the deadline of every due parked record seen: places in line
 }
 
 // A parked record far back in a long backlog would otherwise be read by every run until its turn.
@@ -33,7 +36,7 @@ type candidates struct {
 // than deferAfter runs away are deferred, to one run before it. maxDeferrals bounds a run's writes.
 const (
 	deferAfter   = 120
-	maxDeferrals = 2000
+	maxDeferrals = 5000
 )
 
 // spares are extra candidates kept beyond the capacity, to stand in for releases that lose to
@@ -81,6 +84,7 @@ func (r *run) offer(rec reply.Record) {
 	if c.held {
 		return
 	}
+	c.lines = append(c.lines, rec.Deadline)
 	if c.heap.Len() >= c.keep {
 		if c.keep == 0 || !c.heap.less(&rec, c.heap[0]) {
 			c.spare(&rec) // no earlier than every kept candidate (the usual case: backlogs arrive in order)
@@ -91,31 +95,71 @@ func (r *run) offer(rec reply.Record) {
 	heap.Push(&c.heap, &rec)
 }
 
+// spare keeps rec as a deferral candidate if it is among the maxDeferrals latest deadlines seen:
+// those are the records farthest from their turn, which a deferral saves the most reads of.
 func (c *candidates) spare(rec *reply.Record) {
-	if len(c.rest) < maxDeferrals {
-		c.rest = append(c.rest, rec)
+	if c.rest.Len() < maxDeferrals {
+		heap.Push(&c.rest, rec)
+		return
+	}
+	if byDeadline.less(nil, c.rest[0], rec) {
+		c.rest[0] = rec
+		heap.Fix(&c.rest, 0)
 	}
 }
 
 // deferRest moves the due index entries of the records far back in the lane's backlog to one run
-// before the earliest time their turn can come (reply.Limit.Turn), counting the candidates still
-// kept as ahead of them. Records not seen this run (beyond maxDeferrals, or after a partial run)
-// only make the estimate early, never late, and the order of deadlines is kept.
-func (r *run) deferRest(ctx context.Context, c *candidates, ahead int) {
+// before the earliest time their turn can come. A record's place in line is the number of due
+// records seen with an earlier deadline, less those released now (reply.Limit.Turn); records
+// deferred by earlier runs are not seen, so a record later than the last one deferred also
+// waits behind it (the lane's tail, kept while the function is warm). Estimates err early, never
+// late, and deadlines keep their order.
+func (r *run) deferRest(ctx context.Context, g group, c *candidates, released int) {
+	if len(c.rest) == 0 {
+		return
+	}
 	horizon := r.now.Add(deferAfter * r.s.cfg.Interval)
-	sort.Slice(c.rest, func(i, j int) bool { return c.rest[i].Deadline.Before(c.rest[j].Deadline) })
-	for i, rec := range c.rest {
-		turn := c.limit.Turn(r.now, ahead+i)
+	slices.SortFunc(c.lines, time.Time.Compare)
+	slices.SortFunc(c.rest, func(a, b *reply.Record) int { return a.Deadline.Compare(b.Deadline) })
+	tail := r.s.tail(g)
+	for _, rec := range c.rest {
+		place, _ := slices.BinarySearchFunc(c.lines, rec.Deadline, time.Time.Compare)
+		turn := c.limit.Turn(r.now, place-released)
+		if rec.Deadline.After(tail.deadline) && tail.turn.Add(c.limit.Spacing()).After(turn) {
+			turn = tail.turn.Add(c.limit.Spacing())
+		}
 		if !turn.After(horizon) {
 			continue
 		}
 		if ctx.Err() != nil || r.spentIn(0) {
-			return
+			break
 		}
 		n, err := rec.Defer(turn.Add(-r.s.cfg.Interval), r.now)
 		if err == nil && r.write(ctx, n) {
 			r.rep.Deferred++
+			tail = deferral{deadline: rec.Deadline, turn: turn}
 		}
+	}
+	r.s.setTail(g, tail)
+}
+
+// deferral is the last record a lane deferred: its deadline and the turn it was given.
+type deferral struct{ deadline, turn time.Time }
+
+func (s *Sweeper) tail(g group) deferral {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tails[g]
+}
+
+func (s *Sweeper) setTail(g group, d deferral) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tails == nil {
+		s.tails = map[group]deferral{}
+	}
+	if d.deadline.After(s.tails[g].deadline) {
+		s.tails[g] = d
 	}
 }
 
@@ -187,7 +231,7 @@ func (r *run) release(ctx context.Context, g group, c *candidates) {
 	r.rep.Released += len(jobs)
 	r.rep.Backlog[g.lane] += c.seen - len(jobs)
 	r.enqueue(ctx, jobs)
-	r.deferRest(ctx, c, len(cands)-len(jobs))
+	r.deferRest(ctx, g, c, len(jobs))
 }
 
 // take reserves up to want sends of the lane's bucket that conform now. Only sends that conform
@@ -247,4 +291,18 @@ func (h byDeadline) sorted() []reply.Record {
 	}
 	sort.Slice(out, func(i, j int) bool { return h.less(&out[i], &out[j]) })
 	return out
+}
+
+// farthest is a min-heap on deadline: its root is the earliest of the latest deadlines kept.
+type farthest []*reply.Record
+
+func (h farthest) Len() int           { return len(h) }
+func (h farthest) Less(i, j int) bool { return byDeadline.less(nil, h[i], h[j]) }
+func (h farthest) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *farthest) Push(x any)        { *h = append(*h, x.(*reply.Record)) }
+func (h *farthest) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }

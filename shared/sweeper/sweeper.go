@@ -52,6 +52,7 @@ type Sweeper struct {
 	mu     sync.Mutex
 	resume string   // where a run that ran out of time stopped; the next run continues there
 	chores []*chore // run after each sweep when due (AddChore)
+	tails  map[group]deferral
 }
 
 // New is a Sweeper. Zero tuning fields of cfg take their defaults.
