@@ -325,6 +325,42 @@ func TestRequestsPerSent(t *testing.T) {
 	}
 }
 
+// TestReleasedCostsOneRead: a job the sweeper released with a reserved token is read once (its
+// record exists) and sent with two writes: the claim and the outcome.
+func TestReleasedCostsOneRead(t *testing.T) {
+	e := newEnv(t, memoryStore)
+	e.put(func(a *reply.Account) {
+		a.Limits = map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 1, Period: time.Hour}}
+	})
+	e.process(sampleJob(t, 0))
+	job := sampleJob(t, 1)
+	if d := e.process(job); d.Action != ActionParked {
+		t.Fatalf("job 1: %s", d.Action)
+	}
+	rec := e.record(job)
+	e.clock.Advance(rec.DueAt.Sub(e.clock.Now()))
+	released, err := rec.Release(true, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Update(context.Background(), released); err != nil {
+		t.Fatal(err)
+	}
+	miss := sampleJob(t, 2) // warms the account cache again: no rule matches it
+	miss.Text = "nice"
+	if d := e.process(miss); d.Action != ActionSkipped {
+		t.Fatalf("warm-up job: %s", d.Action)
+	}
+	r0, w0 := e.counts()
+	job.Requeued = true
+	if d := e.process(job); d.Action != ActionSent {
+		t.Fatalf("released job: %s(%s)", d.Action, d.Reason)
+	}
+	if r1, w1 := e.counts(); r1-r0 != 1 || w1-w0 != 2 {
+		t.Fatalf("released job: %d reads, %d writes; want 1, 2", r1-r0, w1-w0)
+	}
+}
+
 // TestParkedCostsOneWrite: a new comment arriving in a backlog is parked with one write.
 func TestParkedCostsOneWrite(t *testing.T) {
 	e := newEnv(t, memoryStore)

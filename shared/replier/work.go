@@ -28,10 +28,20 @@ type work struct {
 // errAgain means a conditional write lost: decide again with the record as it is now stored.
 var errAgain = errors.New("record changed, decide again")
 
-// run decides with the record believed absent (a new comment: no read), and again with the stored
-// record each time a conditional write says otherwise.
+// run decides with the record believed absent (a new comment: no read) or, for a job the sweeper
+// requeued, as stored; and again with the stored record each time a conditional write says
+// otherwise.
 func (w *work) run(ctx context.Context) (Decision, error) {
 	rec := reply.NewRecord(w.job, w.key, w.r.clock.Now())
+	if w.job.Requeued {
+		stored, err := w.r.store.Get(ctx, w.key)
+		switch {
+		case err == nil:
+			rec = stored
+		case !errors.Is(err, reply.ErrNotFound): // deleted meanwhile: a new comment after all
+			return Decision{}, fmt.Errorf("read record %s: %w", w.key, err)
+		}
+	}
 	for range maxRounds {
 		d, stored, err := w.decide(ctx, rec)
 		if errors.Is(err, errAgain) {

@@ -74,6 +74,9 @@ type Job struct {
 	Kind         Kind      `json:"kind"`
 	CommentedAt  time.Time `json:"commented_at"` // the earliest time we know the comment existed
 	DeliveredAt  time.Time `json:"delivered_at"` // entry.time of the webhook delivery
+	// Requeued marks a job the sweeper put back on the queue: its record exists, so the replier
+	// reads it first instead of a create that must fail (a read costs a fraction of a write).
+	Requeued bool `json:"requeued,omitempty"`
 }
 
 // ErrInvalidJob marks a job that can never be processed; it is not retried.

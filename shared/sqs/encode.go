@@ -34,7 +34,11 @@ func marshalJob(j *reply.Job) ([]byte, error) {
 	b = j.CommentedAt.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","delivered_at":"`...)
 	b = j.DeliveredAt.AppendFormat(b, time.RFC3339Nano)
-	return append(b, `"}`...), nil
+	b = append(b, '"')
+	if j.Requeued {
+		b = append(b, `,"requeued":true`...)
+	}
+	return append(b, '}'), nil
 }
 
 // encodable is what time.Time.MarshalJSON accepts: a four-digit year and a whole-minute offset.

@@ -24,6 +24,7 @@ func TestMarshalJobMatchesEncodingJSON(t *testing.T) {
 		{name: "offset zone", job: reply.Job{CommentedAt: at.In(time.FixedZone("x", 5*3600+1800)), DeliveredAt: at.In(time.FixedZone("y", -7*3600))}},
 		{name: "year out of range", job: reply.Job{CommentedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, wantErr: true},
 		{name: "every field", job: everyField()},
+		{name: "requeued", job: reply.Job{V: 1, CommentID: "c", CommentedAt: at, DeliveredAt: at, Requeued: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +52,8 @@ func everyField() reply.Job {
 			f.SetString(v.Type().Field(i).Name + " ä<")
 		case reflect.Int, reflect.Int64:
 			f.SetInt(int64(i + 1))
+		case reflect.Bool:
+			f.SetBool(true)
 		case reflect.Struct:
 			if f.Type() == reflect.TypeOf(time.Time{}) {
 				f.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, i, time.UTC)))

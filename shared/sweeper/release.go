@@ -223,7 +223,7 @@ func (r *run) release(ctx context.Context, g group, c *candidates) {
 		if !r.write(ctx, n) {
 			continue // counted as lost (or failed) by write
 		}
-		jobs = append(jobs, n.Job)
+		jobs = append(jobs, requeued(n.Job))
 		if n.Granted {
 			r.rep.Granted++
 		}

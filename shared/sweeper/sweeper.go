@@ -381,7 +381,7 @@ func (r *run) visit(ctx context.Context, rec reply.Record) (reply.Job, bool) {
 		}
 		if r.write(ctx, n) {
 			r.count(func(p *Report) { p.Redriven++ })
-			return n.Job, true
+			return requeued(n.Job), true
 		}
 	case rec.State == reply.StateParked && !rec.DueAt.After(r.now):
 		r.offer(rec)
@@ -442,4 +442,10 @@ func (r *run) emit() {
 		partial = 1
 	}
 	m.Count(MetricPartial, partial)
+}
+
+// requeued is the queue's copy of a job whose record exists (reply.Job.Requeued).
+func requeued(j reply.Job) reply.Job {
+	j.Requeued = true
+	return j
 }
