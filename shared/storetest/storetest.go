@@ -313,6 +313,7 @@ func Full() reply.Record {
 	j.Text = "RECIPE bitte, Grüße 👋"
 	j.CommentedAt = time.Date(2026, 3, 1, 11, 59, 58, 123456789, loc)
 	j.DeliveredAt = time.Date(2026, 3, 1, 12, 0, 1, 987654321, loc)
+	j.Requeued = true
 	return reply.Record{
 		Key:         j.Key(true),
 		CommentID:   j.CommentID,
