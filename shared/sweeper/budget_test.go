@@ -145,8 +145,9 @@ func TestBudgetRealTime(t *testing.T) {
 					break
 				}
 			}
-			if expired != c.n {
-				t.Fatalf("expired %d of %d in %d runs", expired, c.n, runs)
+			// The store is the judge: a write the deadline cut off may have landed uncounted.
+			if due, _, err := e.store.Due(context.Background(), t0.Add(reply.Window), "", 1); err != nil || len(due) != 0 {
+				t.Fatalf("after %d runs (%d expired by count) records still due: %v %v", runs, expired, due, err)
 			}
 			t.Logf("%s: %d expired in %d runs of at most %s (margin %s); each took %v", c.mk.name, c.n, runs, c.timeout, c.margin, took)
 		})

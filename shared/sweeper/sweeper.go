@@ -127,7 +127,7 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 // returned after the run did what it could.
 func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 	r := &run{
-		s: s, now: s.clock.Now(), stop: s.budget(ctx),
+		s: s, ctx: ctx, now: s.clock.Now(), stop: s.budget(ctx),
 		accounts: map[string]*account{}, groups: map[group]*candidates{},
 		rep: Report{Backlog: map[reply.Lane]int{}},
 	}
@@ -164,8 +164,9 @@ func (s *Sweeper) setResume(c string) {
 // run is the state of one sweep.
 type run struct {
 	s    *Sweeper
-	now  time.Time // the clock at the start: one instant for every decision of the run
-	stop time.Time // real time
+	ctx  context.Context // the invocation's: fail tells its end from a failure by it
+	now  time.Time       // the clock at the start: one instant for every decision of the run
+	stop time.Time       // real time
 
 	mu       sync.Mutex
 	rep      Report
@@ -190,10 +191,18 @@ func (r *run) spentIn(d time.Duration) bool { return !r.s.wall().Add(d).Before(r
 
 func (r *run) fail(err error) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctxDone() && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		// The invocation's time ran out mid-write: the budget's end came early, not a failure.
+		// The record keeps its stored state and the next run takes it up.
+		r.rep.Partial = true
+		return
+	}
 	r.errs = append(r.errs, err)
-	r.mu.Unlock()
 	r.s.m.Count(MetricErrors, 1)
 }
+
+func (r *run) ctxDone() bool { return r.ctx != nil && r.ctx.Err() != nil }
 
 func (r *run) count(f func(*Report)) {
 	r.mu.Lock()
