@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/replywindow/replywindow/shared/devstack"
-	"github.com/replywindow/replywindow/shared/replier"
+	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 	"github.com/replywindow/replywindow/shared/webhook"
@@ -76,7 +76,7 @@ Examples:
 	}
 	if *graphURL != "" {
 		// A real Graph API needs real tokens and the operator's accounts (replywindow accounts put).
-		toks, err := replier.ParseTokens(getenv("ACCOUNT_TOKENS"))
+		toks, err := memory.ParseTokens(getenv("ACCOUNT_TOKENS"))
 		if err != nil {
 			fmt.Fprintf(stderr, "dev: ACCOUNT_TOKENS: %v (with -graph-api-url, give id=token,...)\n", err)
 			return exitUsage

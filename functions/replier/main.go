@@ -12,6 +12,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
+	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/replier"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/ssm"
@@ -32,7 +33,7 @@ func main() {
 	}
 	var tokens reply.Tokens = ssm.Tokens{Params: ssm.NewParams(awsssm.NewFromConfig(aws), 0)}
 	if cfg.AccountTokens != nil { // sam local invoke and the local stack: no SSM
-		tokens = replier.StaticTokens(cfg.AccountTokens)
+		tokens = memory.Tokens(cfg.AccountTokens)
 	}
 	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
 	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))

@@ -17,7 +17,7 @@ import (
 	"github.com/replywindow/replywindow/shared/deletion"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
-	"github.com/replywindow/replywindow/shared/replier"
+	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sqs"
 	"github.com/replywindow/replywindow/shared/ssm"
@@ -42,12 +42,12 @@ func main() {
 	params.KeyID = cfg.TokenKeyID
 	var toks reply.Tokens = ssm.Tokens{Params: params}
 	if cfg.AccountTokens != "" { // sam local invoke and the local stack: no SSM
-		static, err := replier.ParseTokens(cfg.AccountTokens)
+		static, err := memory.ParseTokens(cfg.AccountTokens)
 		if err != nil {
 			log.Error("sweeper config", "err", err) // names the entry, never the token
 			os.Exit(1)
 		}
-		toks = replier.StaticTokens(static)
+		toks = static
 	}
 	// Terminal records the sweeper writes (EXPIRED) carry the TTL too.
 	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))

@@ -124,7 +124,7 @@ type sim struct {
 	queue   *memory.Queue
 	sandbox *sandbox.Sandbox
 	graph   reply.Graph
-	tokens  replier.StaticTokens
+	tokens  memory.Tokens
 	log     *slog.Logger
 	start   time.Time
 
@@ -213,7 +213,7 @@ func newSim(cfg Config) (*sim, error) {
 	}
 	s := &sim{
 		cfg: cfg, dice: newDice(cfg.Seed), clock: &Clock{now: cfg.Start}, store: cfg.Store, log: log,
-		start: cfg.Start, byID: map[string]*comment{}, tokens: replier.StaticTokens{},
+		start: cfg.Start, byID: map[string]*comment{}, tokens: memory.Tokens{},
 		troubled: map[string]bool{}, repeats: map[string]int{}, unavailable: map[string]bool{},
 		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}},
 	}

@@ -226,7 +226,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.SandboxURL, graphURL = u, u
 	}
 	g := graph.New(graph.WithBaseURL(graphURL))
-	tokens := replier.StaticTokens(cfg.Tokens)
+	tokens := memory.Tokens(cfg.Tokens)
 
 	// The three functions, as their main.go wires them, with the local adapters.
 	hook := webhook.New(webhook.Config{QueueURL: cfg.QueueURL, AppSecrets: []string{cfg.AppSecret}, VerifyToken: cfg.VerifyToken},

@@ -51,7 +51,7 @@ func BenchmarkDecide(b *testing.B) {
 			if _, err := store.PutAccount(context.Background(), acct); err != nil {
 				b.Fatal(err)
 			}
-			r := New(Config{TableName: "bench"}, store, g, StaticTokens{acct.ID: token}, clock, telemetry.NewMetrics("replier"), nil)
+			r := New(Config{TableName: "bench"}, store, g, memory.Tokens{acct.ID: token}, clock, telemetry.NewMetrics("replier"), nil)
 			jobs := make([]reply.Job, b.N+1)
 			for i := range jobs {
 				jobs[i] = sampleJob(b, i)

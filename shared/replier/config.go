@@ -1,13 +1,12 @@
 package replier
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/memory"
 )
 
 // Env lists every environment variable the replier reads; the template must define each.
@@ -89,7 +88,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.RetentionDays = n
 	}
 	if s := getenv("ACCOUNT_TOKENS"); s != "" {
-		toks, err := ParseTokens(s)
+		toks, err := memory.ParseTokens(s)
 		if err != nil {
 			return c, fmt.Errorf("ACCOUNT_TOKENS: %w", err)
 		}
@@ -104,19 +103,6 @@ func (c Config) Retention() time.Duration {
 		return DefaultRetentionDays * 24 * time.Hour
 	}
 	return time.Duration(c.RetentionDays) * 24 * time.Hour
-}
-
-// ParseTokens reads "id=token,id2=token2". Errors name the entry's position, never its token.
-func ParseTokens(s string) (map[string]string, error) {
-	toks := map[string]string{}
-	for i, pair := range strings.Split(s, ",") {
-		id, tok, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		if !ok || id == "" || tok == "" {
-			return nil, fmt.Errorf("entry %d: want id=token", i+1)
-		}
-		toks[id] = tok
-	}
-	return toks, nil
 }
 
 // withDefaults fills the tuning fields a caller left zero.
@@ -143,15 +129,4 @@ func (c Config) withDefaults() Config {
 		c.Concurrency = DefaultConcurrency
 	}
 	return c
-}
-
-// StaticTokens is reply.Tokens from a fixed map (ACCOUNT_TOKENS), for local runs without SSM.
-type StaticTokens map[string]string
-
-// Token is the account's token from the map.
-func (s StaticTokens) Token(_ context.Context, a reply.Account) (string, error) {
-	if t, ok := s[a.ID]; ok {
-		return t, nil
-	}
-	return "", fmt.Errorf("token of account %s: %w (not in ACCOUNT_TOKENS)", a.ID, reply.ErrNotFound)
 }

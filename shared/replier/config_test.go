@@ -1,8 +1,6 @@
 package replier
 
 import (
-	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -69,16 +67,6 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func TestStaticTokens(t *testing.T) {
-	s := StaticTokens{"1": "tok"}
-	if got, err := s.Token(context.Background(), reply.Account{ID: "1"}); err != nil || got != "tok" {
-		t.Fatalf("%q, %v", got, err)
-	}
-	if _, err := s.Token(context.Background(), reply.Account{ID: "2"}); !errors.Is(err, reply.ErrNotFound) {
-		t.Fatalf("missing account: %v", err)
-	}
 }
 
 func TestBackoffs(t *testing.T) {

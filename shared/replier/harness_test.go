@@ -121,7 +121,7 @@ type env struct {
 	counts func() (reads, writes int)
 	sb     *sandbox.Sandbox
 	graph  *graph.Client
-	tokens StaticTokens
+	tokens memory.Tokens
 	m      *telemetry.Metrics
 	r      *Replier
 	acct   reply.Account
@@ -140,7 +140,7 @@ func newEnv(t testing.TB, kind storeKind, sbxOpts ...sandbox.Option) *env {
 	// A short client timeout keeps hanging faults quick; the lease is far longer.
 	e.graph = graph.New(graph.WithBaseURL(srv.URL), graph.WithTimeout(300*time.Millisecond), graph.WithReserve(0))
 	e.acct = loadAccount(t)
-	e.tokens = StaticTokens{e.acct.ID: token}
+	e.tokens = memory.Tokens{e.acct.ID: token}
 	e.sb.AddAccount(e.acct.ID, token, reply.LoginInstagram, "")
 	e.m = telemetry.NewMetrics("replier")
 	e.r = e.replier()

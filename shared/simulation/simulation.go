@@ -136,7 +136,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if _, err := store.PutAccount(ctx, acct); err != nil {
 		return Result{}, fmt.Errorf("put account: %w", err)
 	}
-	tokens := replier.StaticTokens{Account: token}
+	tokens := memory.Tokens{Account: token}
 	g := graph.New(graph.WithBaseURL(srv.URL))
 	rp := replier.New(replier.Config{}, store, g, tokens, clock, telemetry.NewMetrics("replier"), cfg.Log)
 	sw := sweeper.New(sweeper.Config{Interval: cfg.SweepInterval}, store, queue, g, tokens, clock, telemetry.NewMetrics("sweeper"), cfg.Log)

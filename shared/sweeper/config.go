@@ -34,7 +34,7 @@ type Config struct {
 	GraphAPIURL     string // replaces scheme and host of every Graph call when set (sandbox)
 	GraphAPIVersion string
 	// AccountTokens, when set, stands in for SSM (sam local invoke, the local stack) in the
-	// replier's "id=token,..." form; main parses it with replier.ParseTokens, so the two
+	// replier's "id=token,..." form; main parses it with memory.ParseTokens, so the two
 	// functions read it alike. Never logged.
 	AccountTokens string
 	// TokenKeyID is the KMS key refreshed tokens are stored with (empty: the aws/ssm key).

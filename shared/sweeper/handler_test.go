@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/replywindow/replywindow/shared/replier"
+	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -55,7 +55,7 @@ func TestHandleScheduledEvent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadConfig from env.json: %v", err)
 	}
-	if _, err := replier.ParseTokens(cfg.AccountTokens); err != nil {
+	if _, err := memory.ParseTokens(cfg.AccountTokens); err != nil {
 		t.Fatalf("env.json ACCOUNT_TOKENS: %v", err)
 	}
 

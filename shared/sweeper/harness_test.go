@@ -18,7 +18,6 @@ import (
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/memory"
-	"github.com/replywindow/replywindow/shared/replier"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sandbox"
 	"github.com/replywindow/replywindow/shared/sqs"
@@ -142,7 +141,7 @@ type env struct {
 	clock   *clock
 	sandbox *sandbox.Sandbox
 	graph   *graph.Client
-	tokens  replier.StaticTokens
+	tokens  memory.Tokens
 	m       *telemetry.Metrics
 }
 
@@ -156,7 +155,7 @@ func newEnv(t *testing.T, mk backendMaker) *env {
 	return &env{
 		backend: mk.make(t, c), clock: c, sandbox: sb,
 		graph:  graph.New(graph.WithBaseURL(srv.URL)),
-		tokens: replier.StaticTokens{},
+		tokens: memory.Tokens{},
 		m:      telemetry.NewMetrics("sweeper"),
 	}
 }
