@@ -19,28 +19,6 @@ import (
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
-// Clock is the simulation's fake clock: time moves only when the simulation moves it.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now is the simulated time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Set moves the clock to t (never backwards).
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	if t.After(c.now) {
-		c.now = t
-	}
-	c.mu.Unlock()
-}
-
 // dice is the simulation's one source of chance: seeded, and shared by every fault point so a
 // seed replays the same run.
 type dice struct {

@@ -119,7 +119,7 @@ const (
 type sim struct {
 	cfg     Config
 	dice    *dice
-	clock   *Clock
+	clock   *memory.Clock
 	store   reply.Store
 	queue   *memory.Queue
 	sandbox *sandbox.Sandbox
@@ -212,7 +212,7 @@ func newSim(cfg Config) (*sim, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &sim{
-		cfg: cfg, dice: newDice(cfg.Seed), clock: &Clock{now: cfg.Start}, store: cfg.Store, log: log,
+		cfg: cfg, dice: newDice(cfg.Seed), clock: memory.NewClock(cfg.Start), store: cfg.Store, log: log,
 		start: cfg.Start, byID: map[string]*comment{}, tokens: memory.Tokens{},
 		troubled: map[string]bool{}, repeats: map[string]int{}, unavailable: map[string]bool{},
 		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}},

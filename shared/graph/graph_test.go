@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/graph"
+	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sandbox"
 )
@@ -33,28 +34,20 @@ var (
 	secrets   = []string{igToken, fbToken, otherTok}
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // env is a sandbox behind a real HTTP server, a client pointed at it through the base URL (as
 // GRAPH_API_URL does), and a record of every URL the sandbox was asked for.
 type env struct {
 	sb    *sandbox.Sandbox
 	srv   *httptest.Server
 	c     *graph.Client
-	clock *clock
+	clock *memory.Clock
 	mu    sync.Mutex
 	urls  []string
 }
 
 func newEnv(t *testing.T, timeout time.Duration, opts ...sandbox.Option) *env {
 	t.Helper()
-	e := &env{clock: &clock{t: time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC)}}
+	e := &env{clock: memory.NewClock(time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC))}
 	e.sb = sandbox.New(append([]sandbox.Option{sandbox.WithClock(e.clock.Now)}, opts...)...)
 	e.sb.AddAccount(igID, igToken, reply.LoginInstagram, "")
 	e.sb.AddAccount(fbID, fbToken, reply.LoginFacebook, pageID)
@@ -90,9 +83,9 @@ func TestPrivateReplyVerdicts(t *testing.T) {
 		account reply.Account
 		token   string
 		text    string
-		setup   func(sb *sandbox.Sandbox, c *clock) // may add comments, faults
-		before  int                                 // private replies to the same comment sent first
-		fill    int                                 // accepted private replies to other comments sent first
+		setup   func(sb *sandbox.Sandbox, c *memory.Clock) // may add comments, faults
+		before  int                                        // private replies to the same comment sent first
+		fill    int                                        // accepted private replies to other comments sent first
 		want    reply.Verdict
 		status  int // HTTP status of the last answer; 0: none
 		code    string
@@ -102,21 +95,21 @@ func TestPrivateReplyVerdicts(t *testing.T) {
 		{name: "sent, facebook login", account: fbAccount, token: fbToken, want: reply.VerdictSent, deliver: 1},
 		{name: "sent, 1000 bytes", account: igAccount, token: igToken, text: strings.Repeat("é", 500), want: reply.VerdictSent, deliver: 1},
 		{name: "expired after 7 days", account: igAccount, token: igToken,
-			setup: func(sb *sandbox.Sandbox, c *clock) {
+			setup: func(sb *sandbox.Sandbox, c *memory.Clock) {
 				sb.AddComment(sandbox.Comment{ID: "C", AccountID: igID, CreatedAt: c.Now().Add(old)})
 			}, want: reply.VerdictExpired, status: 400, code: "10/2534022"},
 		{name: "expired, broadcast ended", account: igAccount, token: igToken,
-			setup: func(sb *sandbox.Sandbox, c *clock) {
+			setup: func(sb *sandbox.Sandbox, c *memory.Clock) {
 				sb.AddComment(sandbox.Comment{ID: "C", AccountID: igID, MediaID: "L1", Live: true})
 				sb.EndBroadcast("L1")
 			}, want: reply.VerdictExpired, status: 400, code: "10/2534022"},
 		{name: "already replied", account: igAccount, token: igToken, before: 1,
 			want: reply.VerdictAlreadyReplied, status: 400, code: "100/2534025", deliver: 1},
 		{name: "deleted comment", account: igAccount, token: igToken,
-			setup: func(sb *sandbox.Sandbox, c *clock) { sb.DeleteComment("C") },
+			setup: func(sb *sandbox.Sandbox, c *memory.Clock) { sb.DeleteComment("C") },
 			want:  reply.VerdictAlreadyReplied, status: 400, code: "100/2534025"},
 		{name: "hidden comment", account: igAccount, token: igToken,
-			setup: func(sb *sandbox.Sandbox, c *clock) { sb.HideComment("C") },
+			setup: func(sb *sandbox.Sandbox, c *memory.Clock) { sb.HideComment("C") },
 			want:  reply.VerdictAlreadyReplied, status: 400, code: "100/2534025"},
 		{name: "text over 1000 bytes", account: igAccount, token: igToken, text: strings.Repeat("é", 500) + "x",
 			want: reply.VerdictPermanent, status: 400, code: "100"},
@@ -233,8 +226,8 @@ func TestPrivateReplyVerdicts(t *testing.T) {
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 // fault queues f for the next private reply to comment C.
-func fault(f sandbox.Fault) func(*sandbox.Sandbox, *clock) {
-	return func(sb *sandbox.Sandbox, _ *clock) { sb.QueueFault("C", f) }
+func fault(f sandbox.Fault) func(*sandbox.Sandbox, *memory.Clock) {
+	return func(sb *sandbox.Sandbox, _ *memory.Clock) { sb.QueueFault("C", f) }
 }
 
 func TestUsageAndRetryAfter(t *testing.T) {

@@ -17,19 +17,6 @@ import (
 
 var qt0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
-// testClock is a fake clock the tests move by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func qjob(i int) reply.Job {
 	return reply.Job{V: reply.JobVersion, AccountID: "acct", CommentID: fmt.Sprint("c", i), MediaID: "m1",
 		FromID: fmt.Sprint("p", i), Text: "RECIPE", Kind: reply.KindReel, CommentedAt: qt0, DeliveredAt: qt0}
@@ -45,7 +32,7 @@ func receipts(ms []events.SQSMessage) []string {
 
 func TestQueueBatchesAndBodies(t *testing.T) {
 	ctx := context.Background()
-	clock := &testClock{now: qt0}
+	clock := NewClock(qt0)
 	q := NewQueue(QueueOptions{Clock: clock})
 	jobs := make([]reply.Job, 25)
 	for i := range jobs {
@@ -114,7 +101,7 @@ func TestQueueRedelivery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			clock := &testClock{now: qt0}
+			clock := NewClock(qt0)
 			q := NewQueue(QueueOptions{Clock: clock, Visibility: time.Minute, MaxReceive: tt.maxReceive})
 			if err := q.Enqueue(ctx, []reply.Job{qjob(1), qjob(2), qjob(3)}); err != nil {
 				t.Fatal(err)
@@ -157,7 +144,7 @@ func TestQueueRedelivery(t *testing.T) {
 
 func TestQueueStaleReceiptDoesNotDelete(t *testing.T) {
 	ctx := context.Background()
-	clock := &testClock{now: qt0}
+	clock := NewClock(qt0)
 	q := NewQueue(QueueOptions{Clock: clock, Visibility: 30 * time.Second})
 	q.Send("a")
 	first, _ := q.Receive(ctx, 1, 0)
@@ -182,7 +169,7 @@ func TestQueueStaleReceiptDoesNotDelete(t *testing.T) {
 
 func TestQueueCounts(t *testing.T) {
 	ctx := context.Background()
-	clock := &testClock{now: qt0}
+	clock := NewClock(qt0)
 	q := NewQueue(QueueOptions{Clock: clock, Visibility: time.Minute})
 	q.Send("a", "b", "c")
 	clock.Add(5 * time.Second)

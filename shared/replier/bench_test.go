@@ -40,7 +40,7 @@ func BenchmarkDecide(b *testing.B) {
 		{"skipped", big, "nothing to see", ActionSkipped},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			clock := &fakeClock{now: start}
+			clock := memory.NewClock(start)
 			sb := sandbox.New(sandbox.WithClock(clock.Now), sandbox.WithLimit(reply.LanePosts, big))
 			g := graph.New(graph.WithBaseURL("http://sandbox.invalid"), graph.WithHTTPClient(&http.Client{Transport: handlerTransport{sb}}))
 			acct := loadAccount(b)

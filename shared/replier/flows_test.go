@@ -38,7 +38,7 @@ func TestLeaseTakeover(t *testing.T) {
 				if n := e.sb.Attempts(job.CommentID); n != 0 {
 					t.Fatalf("%d calls while another worker held the lease", n)
 				}
-				e.clock.Advance(31 * time.Second)
+				e.clock.Add(31 * time.Second)
 				d := e.process(job)
 				if d.Action != ActionSent || d.Reason != "" {
 					t.Fatalf("after the lease ran out: %s(%s), want sent", d.Action, d.Reason)
@@ -59,7 +59,7 @@ func TestLeaseTakeover(t *testing.T) {
 				if _, err := e.graph.PrivateReply(context.Background(), e.acct, token, job.CommentID, "hi"); err != nil {
 					t.Fatalf("the crashed worker's send: %v", err)
 				}
-				e.clock.Advance(31 * time.Second)
+				e.clock.Add(31 * time.Second)
 				d := e.process(job)
 				if d.Action != ActionSent || d.Reason != ReasonDeliveredBefore {
 					t.Fatalf("takeover: %s(%s), want sent(%s)", d.Action, d.Reason, ReasonDeliveredBefore)
@@ -86,7 +86,7 @@ func TestLeaseTakeover(t *testing.T) {
 				// worker takes the record over and sends.
 				e.sb.SetFault(func(c sandbox.Call) sandbox.Fault {
 					if c.Op == sandbox.OpPrivateReply && once.CompareAndSwap(false, true) {
-						e.clock.Advance(DefaultLease + time.Second)
+						e.clock.Add(DefaultLease + time.Second)
 						d, err := other.Process(context.Background(), job)
 						if err != nil {
 							t.Errorf("takeover: %v", err)
@@ -129,7 +129,7 @@ func TestUncertainThenDelivered(t *testing.T) {
 			if d := e.process(job); d.Action != ActionBusy {
 				t.Fatalf("redelivered early: %s, want busy", d.Action)
 			}
-			e.clock.Advance(d.RetryAt.Sub(start))
+			e.clock.Add(d.RetryAt.Sub(start))
 			d = e.process(job)
 			if d.Action != ActionSent || d.Reason != ReasonDeliveredBefore {
 				t.Fatalf("retry: %s(%s), want sent(%s)", d.Action, d.Reason, ReasonDeliveredBefore)
@@ -262,7 +262,7 @@ func TestThrottleHoldsTheLane(t *testing.T) {
 			if calls := e.sb.Stats().Calls[sandbox.OpPrivateReply]; calls != 1 {
 				t.Fatalf("%d private-reply calls, want only the throttled one", calls)
 			}
-			e.clock.Advance(5 * time.Minute)
+			e.clock.Add(5 * time.Minute)
 			if d := e.process(sampleJob(t, 20)); d.Action != ActionSent {
 				t.Fatalf("after the throttle: %s(%s)", d.Action, d.Reason)
 			}
@@ -338,7 +338,7 @@ func TestReleasedCostsOneRead(t *testing.T) {
 		t.Fatalf("job 1: %s", d.Action)
 	}
 	rec := e.record(job)
-	e.clock.Advance(rec.DueAt.Sub(e.clock.Now()))
+	e.clock.Add(rec.DueAt.Sub(e.clock.Now()))
 	released, err := rec.Release(true, e.clock.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,24 +24,6 @@ import (
 
 // start is the fake clock's first reading: an hour after the sample job's comment.
 var start = time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC)
-
-// fakeClock is the simulation clock shared by the replier, the store and the sandbox.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // countingStore passes every call to a real store and counts them, so the memory store's runs
 // report requests per reply the way dynamo.Counter does for DynamoDB.
@@ -116,7 +97,7 @@ var bothStores = []storeKind{memoryStore, dynamoStore}
 // static tokens, and one fake clock for all of them.
 type env struct {
 	t      testing.TB
-	clock  *fakeClock
+	clock  *memory.Clock
 	store  reply.Store
 	counts func() (reads, writes int)
 	sb     *sandbox.Sandbox
@@ -132,7 +113,7 @@ const token = "sbx-token-1"
 
 func newEnv(t testing.TB, kind storeKind, sbxOpts ...sandbox.Option) *env {
 	t.Helper()
-	e := &env{t: t, clock: &fakeClock{now: start}}
+	e := &env{t: t, clock: memory.NewClock(start)}
 	e.store, e.counts = kind.make(t, e.clock)
 	e.sb = sandbox.New(append([]sandbox.Option{sandbox.WithClock(e.clock.Now)}, sbxOpts...)...)
 	srv := httptest.NewServer(e.sb)

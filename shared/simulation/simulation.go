@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -22,31 +21,6 @@ import (
 	"github.com/replywindow/replywindow/shared/sweeper"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
-
-// Clock is a fake clock that moves only when told. It is safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock is a clock standing at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Set moves the clock to t; it never goes back.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	if t.After(c.t) {
-		c.t = t
-	}
-	c.mu.Unlock()
-}
 
 // Config is one scenario: Comments on one account's reel, arriving evenly over Arrival.
 type Config struct {
@@ -119,7 +93,7 @@ func (c Config) withDefaults() Config {
 // Run plays the scenario until every comment's record is terminal or the horizon passes.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
-	clock := NewClock(cfg.Start)
+	clock := memory.NewClock(cfg.Start)
 	store := memory.NewStore()
 	queue := memory.NewQueue(memory.QueueOptions{Clock: clock, Visibility: cfg.Visibility, MaxReceive: 5})
 	sb := sandbox.New(sandbox.WithClock(clock.Now), sandbox.WithLimit(reply.LanePosts, cfg.Limit))

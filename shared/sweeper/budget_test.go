@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -156,7 +157,7 @@ func TestBudgetRealTime(t *testing.T) {
 
 // BenchmarkExpire is the cost of expiring records on the memory store: one op is one record.
 func BenchmarkExpire(b *testing.B) {
-	c := &clock{t: t0}
+	c := memory.NewClock(t0)
 	be := memoryBackend(nil, c)
 	for i := range b.N {
 		at := t0.Add(-reply.Window - time.Duration(i+1)*time.Millisecond)
@@ -176,7 +177,7 @@ func BenchmarkExpire(b *testing.B) {
 // BenchmarkBacklogRun is one scheduled run over a viral backlog of 50,000 parked jobs whose
 // account has no token left: the steady cost of every minute until the backlog drains.
 func BenchmarkBacklogRun(b *testing.B) {
-	c := &clock{t: t0}
+	c := memory.NewClock(t0)
 	be := memoryBackend(nil, c)
 	if _, err := be.store.PutAccount(context.Background(), reply.Account{ID: "A1", Login: reply.LoginInstagram, TokenParam: "p", Version: 1}); err != nil {
 		b.Fatal(err)

@@ -27,24 +27,6 @@ import (
 // t0 is "now" at the start of every test.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // backend is a store and a queue of one kind: in memory, or DynamoDB and SQS on moto.
 type backend struct {
 	name  string
@@ -55,7 +37,7 @@ type backend struct {
 
 type backendMaker struct {
 	name string
-	make func(t *testing.T, c *clock) backend
+	make func(t *testing.T, c *memory.Clock) backend
 }
 
 var backends = []backendMaker{
@@ -63,7 +45,7 @@ var backends = []backendMaker{
 	{"moto", motoBackend},
 }
 
-func memoryBackend(t *testing.T, c *clock) backend {
+func memoryBackend(t *testing.T, c *memory.Clock) backend {
 	q := memory.NewQueue(memory.QueueOptions{Clock: c, Visibility: time.Hour})
 	return backend{
 		name: "memory", store: memory.NewStore(), queue: q,
@@ -89,7 +71,7 @@ func memoryBackend(t *testing.T, c *clock) backend {
 }
 
 // motoBackend is the real DynamoDB store and SQS queue adapters against moto server.
-func motoBackend(t *testing.T, c *clock) backend {
+func motoBackend(t *testing.T, c *memory.Clock) backend {
 	cfg := awstest.Config(t)
 	ctx := awstest.Context(t)
 	ddb := dynamodb.NewFromConfig(cfg)
@@ -138,7 +120,7 @@ func decodeJob(t *testing.T, body string) reply.Job {
 // env is a backend, a clock, the Graph sandbox behind the real client, and accounts.
 type env struct {
 	backend
-	clock   *clock
+	clock   *memory.Clock
 	sandbox *sandbox.Sandbox
 	graph   *graph.Client
 	tokens  memory.Tokens
@@ -147,7 +129,7 @@ type env struct {
 
 func newEnv(t *testing.T, mk backendMaker) *env {
 	t.Helper()
-	c := &clock{t: t0}
+	c := memory.NewClock(t0)
 	sb := sandbox.New(sandbox.WithClock(c.Now))
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
