@@ -400,7 +400,7 @@ func TestEndToEnd(t *testing.T) {
 		parked := e2eJob(acct.ID, "18000000000000101", "900000101", now.Add(-time.Hour))
 		stale := e2eJob(acct.ID, "18000000000000102", "900000102", now.Add(-reply.Window-time.Hour))
 		for _, j := range []reply.Job{parked, stale} {
-			r := reply.NewParked(j, j.Key(true), now.Add(-time.Minute), "rate_limited", now.Add(-2*time.Minute))
+			r := reply.NewParked(j, now.Add(-time.Minute), "rate_limited", now.Add(-2*time.Minute))
 			if _, err := store.Create(ctx, r); err != nil {
 				t.Fatal(err)
 			}

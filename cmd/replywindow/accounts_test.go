@@ -155,11 +155,11 @@ func TestAccountsPutListShow(t *testing.T) {
 		return reply.Job{V: reply.JobVersion, AccountID: acct, CommentID: n, MediaID: "m1", FromID: "p" + n, Kind: kind, CommentedAt: now.Add(-time.Hour)}
 	}
 	for _, r := range []reply.Record{
-		reply.NewParked(job("c1", reply.KindReel, id), reply.CommentKey("c1"), now.Add(time.Hour), "rate", now),
-		reply.NewParked(job("c2", reply.KindPost, id), reply.CommentKey("c2"), now.Add(-time.Minute), "rate", now),
-		reply.NewParked(job("c3", reply.KindLive, id), reply.CommentKey("c3"), now.Add(time.Minute), "rate", now),
+		reply.NewParked(job("c1", reply.KindReel, id), now.Add(time.Hour), "rate", now),
+		reply.NewParked(job("c2", reply.KindPost, id), now.Add(-time.Minute), "rate", now),
+		reply.NewParked(job("c3", reply.KindLive, id), now.Add(time.Minute), "rate", now),
 		reply.NewSkipped(job("c4", reply.KindPost, id), reply.SkipNoRule, now),
-		reply.NewParked(job("c5", reply.KindPost, "someone-else"), reply.CommentKey("c5"), now, "rate", now),
+		reply.NewParked(job("c5", reply.KindPost, "someone-else"), now, "rate", now),
 	} {
 		if _, err := h.store.Create(h.ctx, r); err != nil {
 			t.Fatal(err)

@@ -17,7 +17,7 @@ func TestStatus(t *testing.T) {
 			FromID: "p-" + id, FromUsername: "ana", Text: "recipe", Kind: reply.KindReel, CommentedAt: now.Add(-time.Hour)}
 	}
 	// A record through the domain's own transitions: claimed, sent.
-	sent := reply.NewRecord(job("c-sent"), reply.CommentKey("c-sent"), now)
+	sent := reply.NewRecord(job("c-sent"), now)
 	sent, err := sent.Claim(job("c-sent"), "replier-1", now, now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
@@ -30,11 +30,11 @@ func TestStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Parked after an uncertain attempt; failed with Meta's code and answer.
-	parked := reply.NewParked(job("c-parked"), reply.CommentKey("c-parked"), now.Add(10*time.Minute), "throttled", now)
+	parked := reply.NewParked(job("c-parked"), now.Add(10*time.Minute), "throttled", now)
 	if _, err := h.store.Create(h.ctx, parked); err != nil {
 		t.Fatal(err)
 	}
-	failed := reply.NewRecord(job("c-failed"), reply.CommentKey("c-failed"), now)
+	failed := reply.NewRecord(job("c-failed"), now)
 	failed, _ = failed.Claim(job("c-failed"), "replier-2", now, now.Add(time.Minute))
 	if failed, err = h.store.Create(h.ctx, failed); err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func cutOff(err error) bool {
 // not read, or false when the caller needs the real one.
 func answer(target string, reqBody []byte) ([]byte, bool) {
 	switch target {
-	case "DynamoDB_20120810.PutItem", "DynamoDB_20120810.DeleteItem":
+	case "DynamoDB_20120810.PutItem", "DynamoDB_20120810.DeleteItem", "DynamoDB_20120810.TransactWriteItems":
 		var in struct{ ReturnValues string }
 		if json.Unmarshal(reqBody, &in) != nil || (in.ReturnValues != "" && in.ReturnValues != "NONE") {
 			return nil, false

@@ -114,6 +114,8 @@ func (s *sim) check(ctx context.Context) error {
 			s.violate("comment %s: became %s at %s, deadline %s", c.id, r.State, r.UpdatedAt.Format(time.RFC3339), r.Deadline.Format(time.RFC3339))
 		}
 		switch {
+		case r.State == reply.StateAmbiguous:
+			s.res.Ambiguous++ // delivered or not, the record says it cannot tell
 		case r.State == reply.StateSent && len(got) == 0 && !c.deleted.IsZero() && r.Reason == "delivered_before":
 			s.res.Ambiguous++
 		case r.State == reply.StateExpired && len(got) > 0 && r.Attempts > 0:

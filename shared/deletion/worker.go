@@ -81,6 +81,11 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 	log := w.logger().With("code", d.Code)
 	unsaved := 0 // removals not yet in the stored request
 	if d.Cursor == "" {
+		// Tombstones first: from here on no job still queued, requeued or redriven can create a
+		// record for the person or account again (reply.Tombstone), so the scan below is final.
+		if err := w.bury(ctx, d); err != nil {
+			return false, 0, fmt.Errorf("deletion %s: %w", d.Code, err)
+		}
 		// The account goes first, so that no reply is sent for it while its records are removed.
 		// Repeating this on a resumed request finds nothing and costs one read.
 		n, err := w.removeAccount(ctx, d.UserID)
@@ -102,8 +107,14 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 			if r.AccountID != d.UserID && r.Job.FromID != d.UserID {
 				continue
 			}
-			if err := w.Store.Delete(ctx, r.Key); err != nil && !errors.Is(err, reply.ErrNotFound) {
-				return false, removed, fmt.Errorf("deletion %s: delete reply %s: %w", d.Code, r.Key, err)
+			// The funnel guard names the person too; it goes before the record that points at it.
+			for _, k := range []string{r.Funnel, r.Key} {
+				if k == "" {
+					continue
+				}
+				if err := w.Store.Delete(ctx, k); err != nil && !errors.Is(err, reply.ErrNotFound) {
+					return false, removed, fmt.Errorf("deletion %s: delete %s: %w", d.Code, k, err)
+				}
 			}
 			removed++
 			unsaved++
@@ -134,6 +145,19 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 			return false, removed, nil
 		}
 	}
+}
+
+// bury writes the tombstones of the request's user, as a person and as an account, dated now:
+// every comment made before the deletion started is forgotten. Writing them again on a retry is
+// harmless.
+func (w *Worker) bury(ctx context.Context, d reply.Deletion) error {
+	now := w.now()
+	for _, t := range []reply.Tombstone{{PersonID: d.UserID, At: now}, {AccountID: d.UserID, At: now}} {
+		if err := w.Store.PutTombstone(ctx, t); err != nil {
+			return fmt.Errorf("tombstone %s: %w", t.Key(), err)
+		}
+	}
+	return nil
 }
 
 // addRemoved adds n removals to the stored request, re-reading it while others write.

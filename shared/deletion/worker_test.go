@@ -58,7 +58,7 @@ func TestWorker(t *testing.T) {
 	for i := range 7 {
 		j := job(owner, fmt.Sprintf("o%d", i), fmt.Sprintf("p%d", i))
 		if i%2 == 0 {
-			add(reply.NewParked(j, j.Key(true), now.Add(time.Hour), "rate", now), true)
+			add(reply.NewParked(j, now.Add(time.Hour), "rate", now), true)
 		} else {
 			add(reply.NewSkipped(j, reply.SkipNoRule, now), true)
 		}
@@ -69,7 +69,7 @@ func TestWorker(t *testing.T) {
 	}
 	for i := range 6 {
 		j := job(other, fmt.Sprintf("k%d", i), fmt.Sprintf("q%d", i))
-		add(reply.NewParked(j, j.Key(true), now.Add(time.Hour), "rate", now), false)
+		add(reply.NewParked(j, now.Add(time.Hour), "rate", now), false)
 	}
 
 	for _, user := range []string{owner, commenter} {

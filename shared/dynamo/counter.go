@@ -21,7 +21,7 @@ func Count(api API) *Counter { return &Counter{api: api, ops: map[string]int{}} 
 
 var (
 	readOps  = []string{"GetItem", "Query", "Scan"}
-	writeOps = []string{"PutItem", "DeleteItem"}
+	writeOps = []string{"PutItem", "DeleteItem", "TransactWriteItems"}
 )
 
 func (c *Counter) sum(ops []string) int {
@@ -37,7 +37,7 @@ func (c *Counter) sum(ops []string) int {
 // Reads is the number of GetItem, Query and Scan requests.
 func (c *Counter) Reads() int { return c.sum(readOps) }
 
-// Writes is the number of PutItem and DeleteItem requests.
+// Writes is the number of PutItem, DeleteItem and TransactWriteItems requests.
 func (c *Counter) Writes() int { return c.sum(writeOps) }
 
 // ByOp is a copy of the counts by operation name (table management included).
@@ -70,6 +70,16 @@ func (c *Counter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...f
 func (c *Counter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	c.add("PutItem")
 	return c.api.PutItem(ctx, in, o...)
+}
+
+// TransactWriteItems counts and calls the wrapped API; it also counts the transaction's items
+// ("TransactItems"), the figure its write units follow.
+func (c *Counter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.add("TransactWriteItems")
+	c.mu.Lock()
+	c.ops["TransactItems"] += len(in.TransactItems)
+	c.mu.Unlock()
+	return c.api.TransactWriteItems(ctx, in, o...)
 }
 
 // DeleteItem counts and calls the wrapped API.

@@ -4,7 +4,9 @@
 //
 // Items, by hash key pk:
 //
-//	C#<comment> / F#<account>#<media>#<person>  reply records (reply.Job.Key)
+//	C#<comment>                                 reply records (reply.Job.Key): one per comment
+//	F#<account>#<media>#<person>                funnel guards (reply.Job.Funnel): the comment holding it
+//	T#A#<account> / T#P#<person>                tombstones of deleted accounts and people
 //	R#<account>#<lane>                          rate buckets (reply.BucketKey)
 //	A#<account>                                 account configuration
 //	D#<code>                                    data-deletion requests
@@ -30,6 +32,7 @@ import (
 type API interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)

@@ -92,10 +92,22 @@ func TestItemAttributes(t *testing.T) {
 			s := New(api, table, opts...)
 			r := base
 			r.Key, r.CommentID, r.State, r.Version = fmt.Sprintf("C#%d", i), fmt.Sprint(i), tc.state, 1
+			r.Funnel = fmt.Sprintf("%s#%d", base.Funnel, i)
 			if _, err := s.Create(awstest.Context(t), r); err != nil {
 				t.Fatal(err)
 			}
 			item := rawItem(t, api, table, r.Key)
+			// The guard is an item of its own, outside the comment index, expiring with the record.
+			guard := rawItem(t, api, table, r.Funnel)
+			if !equalAV(guard[attrOwner], str(r.CommentID)) {
+				t.Errorf("guard %s: owner %v, want %s", r.Funnel, guard[attrOwner], r.CommentID)
+			}
+			if _, ok := guard[AttrCommentID]; ok {
+				t.Errorf("guard %s carries %s: it would be in the comment index", r.Funnel, AttrCommentID)
+			}
+			if gttl, ok := numAttr(t, guard, AttrExpiresAt); !ok || gttl != wantTTL {
+				t.Errorf("guard %s: %s = %d (present %v), want %d", r.Funnel, AttrExpiresAt, gttl, ok, wantTTL)
+			}
 
 			if got := item[AttrCommentID]; !equalAV(got, str(r.CommentID)) {
 				t.Errorf("%s = %v, want %s", AttrCommentID, got, r.CommentID)
@@ -195,9 +207,13 @@ func TestConflictCostsOneRequest(t *testing.T) {
 		name string
 		call func() (reply.Record, error)
 		want error
+		ops  map[string]int
 	}{
-		{"create over a stored record", func() (reply.Record, error) { return s.Create(ctx, v1) }, reply.ErrExists},
-		{"stale update", func() (reply.Record, error) { return s.Update(ctx, stale) }, reply.ErrConflict},
+		// One transaction: the record, and the tombstones of its account and person.
+		{"create over a stored record", func() (reply.Record, error) { return s.Create(ctx, v1) }, reply.ErrExists,
+			map[string]int{"TransactWriteItems": 1, "TransactItems": 3}},
+		{"stale update", func() (reply.Record, error) { return s.Update(ctx, stale) }, reply.ErrConflict,
+			map[string]int{"PutItem": 1}},
 	}
 	for _, tc := range tests {
 		api.Reset()
@@ -206,8 +222,8 @@ func TestConflictCostsOneRequest(t *testing.T) {
 			t.Fatalf("%s: err %v, want %v", tc.name, err, tc.want)
 		}
 		storetest.Same(t, tc.name, got, v2)
-		if ops := api.ByOp(); !maps.Equal(ops, map[string]int{"PutItem": 1}) {
-			t.Fatalf("%s: requests %v, want one PutItem", tc.name, ops)
+		if ops := api.ByOp(); !maps.Equal(ops, tc.ops) {
+			t.Fatalf("%s: requests %v, want %v", tc.name, ops, tc.ops)
 		}
 	}
 }
@@ -220,6 +236,17 @@ func (n noOldItem) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
 		failed.Item = nil
+	}
+	return out, err
+}
+
+func (n noOldItem) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	out, err := n.API.TransactWriteItems(ctx, in, o...)
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		for i := range canceled.CancellationReasons {
+			canceled.CancellationReasons[i].Item = nil
+		}
 	}
 	return out, err
 }
@@ -239,8 +266,8 @@ func TestConflictWithoutOldItem(t *testing.T) {
 		t.Fatalf("err %v, want ErrExists", err)
 	}
 	storetest.Same(t, "stored record", got, v1)
-	if ops := api.ByOp(); !maps.Equal(ops, map[string]int{"PutItem": 1, "GetItem": 1}) {
-		t.Fatalf("requests %v, want one PutItem and one GetItem", ops)
+	if ops := api.ByOp(); !maps.Equal(ops, map[string]int{"TransactWriteItems": 1, "TransactItems": 3, "GetItem": 1}) {
+		t.Fatalf("requests %v, want one TransactWriteItems and one GetItem", ops)
 	}
 	missing := storetest.Parked(2, storetest.T0)
 	missing.Version = 2
@@ -267,7 +294,7 @@ func TestCounter(t *testing.T) {
 	if err := s.Delete(ctx, r.Key); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"PutItem": 1, "GetItem": 1, "Query": DueShards, "DeleteItem": 1}
+	want := map[string]int{"TransactWriteItems": 1, "TransactItems": 3, "GetItem": 1, "Query": DueShards, "DeleteItem": 1}
 	if got := c.ByOp(); !maps.Equal(got, want) {
 		t.Fatalf("by op %v, want %v", got, want)
 	}

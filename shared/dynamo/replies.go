@@ -23,12 +23,16 @@ import (
 // ErrCursor marks a cursor this store did not hand out.
 var ErrCursor = errors.New("bad cursor")
 
+// replyKey reports a reply record's key. F# items were reply records before funnel guards
+// became items of their own; such records are still read (Get, ByComment) until their TTL.
 func replyKey(k string) bool { return strings.HasPrefix(k, "C#") || strings.HasPrefix(k, "F#") }
 
 func checkRecord(r reply.Record) error {
 	switch {
-	case !replyKey(r.Key):
-		return fmt.Errorf("key %q is not a reply record key (C#... or F#...)", r.Key)
+	case !strings.HasPrefix(r.Key, "C#"):
+		return fmt.Errorf("key %q is not a reply record key (C#...)", r.Key)
+	case r.Funnel != "" && !strings.HasPrefix(r.Funnel, "F#"):
+		return fmt.Errorf("record %s: funnel %q is not a funnel key (F#...)", r.Key, r.Funnel)
 	case r.CommentID == "":
 		return fmt.Errorf("record %s has no comment id", r.Key)
 	}
@@ -85,20 +89,7 @@ func (s *Store) Create(ctx context.Context, rec reply.Record) (reply.Record, err
 	if err != nil {
 		return reply.Record{}, err
 	}
-	stored, lost, err := s.put(ctx, item, 0)
-	switch {
-	case err != nil:
-		return reply.Record{}, fmt.Errorf("create %s: %w", rec.Key, err)
-	case !lost:
-		return rec, nil
-	case stored == nil:
-		return reply.Record{}, fmt.Errorf("create %s: %w (deleted since)", rec.Key, reply.ErrExists)
-	}
-	old, err := decodeRecord(stored)
-	if err != nil {
-		return reply.Record{}, fmt.Errorf("create %s: %w", rec.Key, err)
-	}
-	return old, fmt.Errorf("create %s: %w (version %d, %s)", rec.Key, reply.ErrExists, old.Version, old.State)
+	return s.create(ctx, rec, item)
 }
 
 // Update stores rec if the stored version is rec.Version-1.
@@ -189,10 +180,10 @@ func (s *Store) ByComment(ctx context.Context, commentID string) (reply.Record, 
 	return reply.Record{}, fmt.Errorf("find comment %s: %w", commentID, reply.ErrNotFound)
 }
 
-// Delete removes the reply record under key; removing nothing is not an error.
+// Delete removes the reply record or funnel guard under key; removing nothing is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if !replyKey(key) {
-		return fmt.Errorf("delete %s: not a reply record key", key)
+		return fmt.Errorf("delete %s: not a reply record or funnel key", key)
 	}
 	if err := s.delete(ctx, key); err != nil {
 		return fmt.Errorf("delete %s: %w", key, err)
@@ -223,11 +214,12 @@ func (s *Store) Scan(ctx context.Context, cursor string, limit int) ([]reply.Rec
 		// Limit counts items read before the filter, so every record returned fits the page and
 		// LastEvaluatedKey is exactly where the next page starts.
 		out, err := s.api.Scan(ctx, &dynamodb.ScanInput{
-			TableName:                 s.table,
-			Limit:                     aws.Int32(int32(min(limit-len(recs), 1000))),
-			ExclusiveStartKey:         start,
-			FilterExpression:          aws.String("begins_with(#pk, :c) OR begins_with(#pk, :f)"),
-			ExpressionAttributeNames:  map[string]string{"#pk": AttrPK},
+			TableName:         s.table,
+			Limit:             aws.Int32(int32(min(limit-len(recs), 1000))),
+			ExclusiveStartKey: start,
+			// Legacy F# records carry a comment id; funnel guards do not.
+			FilterExpression:          aws.String("begins_with(#pk, :c) OR (begins_with(#pk, :f) AND attribute_exists(#cid))"),
+			ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#cid": AttrCommentID},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":c": str("C#"), ":f": str("F#")},
 		})
 		if err != nil {

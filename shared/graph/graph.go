@@ -406,6 +406,38 @@ func (c *Client) LiveMedia(ctx context.Context, a reply.Account, token string) (
 	return ids, nil
 }
 
+// Comment is what Meta knows of a comment: GET /{comment-id}?fields=media,from,timestamp.
+func (c *Client) Comment(ctx context.Context, a reply.Account, token, commentID string) (reply.CommentInfo, error) {
+	u := c.url(host(a), true, commentID)
+	u.RawQuery = url.Values{"fields": {"media,from,timestamp"}}.Encode()
+	ans, err := c.do(ctx, request{method: http.MethodGet, u: u, token: token})
+	if err != nil {
+		return reply.CommentInfo{}, fmt.Errorf("comment %s: %w", commentID, err)
+	}
+	var out struct {
+		Timestamp string `json:"timestamp"`
+		Media     struct {
+			ID string `json:"id"`
+		} `json:"media"`
+		From struct {
+			ID       string `json:"id"`
+			Username string `json:"username"`
+		} `json:"from"`
+	}
+	if err := json.Unmarshal(ans.body, &out); err != nil {
+		return reply.CommentInfo{}, fmt.Errorf("comment %s: decode answer: %w", commentID, err)
+	}
+	info := reply.CommentInfo{MediaID: out.Media.ID, FromID: out.From.ID, FromUsername: out.From.Username}
+	if out.Timestamp != "" {
+		t, err := time.Parse("2006-01-02T15:04:05-0700", out.Timestamp)
+		if err != nil {
+			return reply.CommentInfo{}, fmt.Errorf("comment %s: timestamp %q: %w", commentID, out.Timestamp, err)
+		}
+		info.CreatedAt = t
+	}
+	return info, nil
+}
+
 // Subscribe subscribes the account to the app's webhook fields (DefaultFields when none):
 // POST /me/subscribed_apps?subscribed_fields=... on the account's host, which Meta requires
 // once per account.

@@ -35,6 +35,8 @@ type Store struct {
 	buckets   map[string]reply.Bucket
 	accounts  map[string]reply.Account
 	deletions map[string]reply.Deletion
+	guards    map[string]string // funnel key -> the comment holding it
+	graves    map[string]reply.Tombstone
 }
 
 // NewStore is an empty store.
@@ -51,6 +53,8 @@ func (s *Store) init() {
 		s.buckets = map[string]reply.Bucket{}
 		s.accounts = map[string]reply.Account{}
 		s.deletions = map[string]reply.Deletion{}
+		s.guards = map[string]string{}
+		s.graves = map[string]reply.Tombstone{}
 	}
 }
 
@@ -59,12 +63,14 @@ func (s *Store) lock() {
 	s.init()
 }
 
-func replyKey(k string) bool { return strings.HasPrefix(k, "C#") || strings.HasPrefix(k, "F#") }
+func replyKey(k string) bool { return strings.HasPrefix(k, "C#") }
 
 func checkRecord(r reply.Record) error {
 	switch {
 	case !replyKey(r.Key):
-		return fmt.Errorf("key %q is not a reply record key (C#... or F#...)", r.Key)
+		return fmt.Errorf("key %q is not a reply record key (C#...)", r.Key)
+	case r.Funnel != "" && !strings.HasPrefix(r.Funnel, "F#"):
+		return fmt.Errorf("record %s: funnel %q is not a funnel key (F#...)", r.Key, r.Funnel)
 	case r.CommentID == "":
 		return fmt.Errorf("record %s has no comment id", r.Key)
 	}
@@ -129,8 +135,52 @@ func (s *Store) Create(_ context.Context, rec reply.Record) (reply.Record, error
 	if old, ok := s.replies[rec.Key]; ok {
 		return old, fmt.Errorf("create %s: %w (version %d, %s)", rec.Key, reply.ErrExists, old.Version, old.State)
 	}
+	for _, k := range []string{reply.AccountTombstoneKey(rec.AccountID), reply.PersonTombstoneKey(rec.Job.FromID)} {
+		if t, ok := s.graves[k]; ok && t.Covers(rec.Job) {
+			return reply.Record{}, fmt.Errorf("create %s: %w (%s)", rec.Key, reply.ErrForgotten, k)
+		}
+	}
+	if owner, ok := s.guards[rec.Funnel]; rec.Funnel != "" && ok && owner != rec.CommentID {
+		return reply.Record{}, fmt.Errorf("create %s: funnel %s: %w (comment %s)", rec.Key, rec.Funnel, reply.ErrOtherOwner, owner)
+	}
+	if rec.Funnel != "" {
+		s.guards[rec.Funnel] = rec.CommentID
+	}
 	s.put(reply.Record{}, false, rec)
 	return rec, nil
+}
+
+// HoldFunnel takes rec.Funnel for rec's comment unless another comment holds it.
+func (s *Store) HoldFunnel(_ context.Context, rec reply.Record) error {
+	if !strings.HasPrefix(rec.Funnel, "F#") || rec.CommentID == "" {
+		return fmt.Errorf("hold funnel %q for comment %q: not a funnel key and comment", rec.Funnel, rec.CommentID)
+	}
+	s.lock()
+	defer s.mu.Unlock()
+	if owner, ok := s.guards[rec.Funnel]; ok && owner != rec.CommentID {
+		return fmt.Errorf("hold funnel %s: %w (comment %s)", rec.Funnel, reply.ErrOtherOwner, owner)
+	}
+	s.guards[rec.Funnel] = rec.CommentID
+	return nil
+}
+
+// PutTombstone stores t, replacing an earlier one for the same account or person.
+func (s *Store) PutTombstone(_ context.Context, t reply.Tombstone) error {
+	if (t.AccountID == "") == (t.PersonID == "") || t.At.IsZero() {
+		return fmt.Errorf("tombstone: want exactly one of account and person, and a time")
+	}
+	s.lock()
+	defer s.mu.Unlock()
+	s.graves[t.Key()] = t
+	return nil
+}
+
+// Guard is the comment holding the funnel guard under key; tests and audits only.
+func (s *Store) Guard(key string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	owner, ok := s.guards[key]
+	return owner, ok
 }
 
 // Update stores rec if the stored version is rec.Version-1.
@@ -184,10 +234,16 @@ func (s *Store) ByComment(_ context.Context, commentID string) (reply.Record, er
 	return reply.Record{}, fmt.Errorf("find comment %s: %w", commentID, reply.ErrNotFound)
 }
 
-// Delete removes the reply record under key; removing nothing is not an error.
+// Delete removes the reply record or funnel guard under key; removing nothing is not an error.
 func (s *Store) Delete(_ context.Context, key string) error {
+	if strings.HasPrefix(key, "F#") {
+		s.lock()
+		defer s.mu.Unlock()
+		delete(s.guards, key)
+		return nil
+	}
 	if !replyKey(key) {
-		return fmt.Errorf("delete %s: not a reply record key", key)
+		return fmt.Errorf("delete %s: not a reply record or funnel key", key)
 	}
 	s.lock()
 	defer s.mu.Unlock()

@@ -106,17 +106,14 @@ func throttleWait(lane reply.Lane, retryAfter time.Duration) time.Duration {
 	return 5 * time.Minute
 }
 
-// uncertainBackoff spaces retries of a send that may have happened: Meta refuses a second reply,
-// so retrying is safe, but a struggling API should not be hammered. Live retries are short
+// uncertainWait spaces the bounded retries of a send that may have happened: Meta refuses a
+// second reply, so retrying is safe, but each retry spends a rate token. After the n-th attempt
+// of at most limit, a post waits period/2^(limit-n): doubling, so the attempts span about the whole
+// period and outlive a Meta outage shorter than half of it. Live retries are seconds apart
 // because the broadcast may end.
-func uncertainBackoff(lane reply.Lane, attempts int) time.Duration {
-	base, ceiling := 30*time.Second, 15*time.Minute
+func uncertainWait(lane reply.Lane, n, limit int, period time.Duration) time.Duration {
 	if lane == reply.LaneLive {
-		base, ceiling = time.Second, 30*time.Second
+		return min(time.Second<<min(max(n-1, 0), 5), 30*time.Second)
 	}
-	d := base
-	for i := 1; i < attempts && d < ceiling; i++ {
-		d *= 2
-	}
-	return min(d, ceiling)
+	return max(period>>min(max(limit-n, 0), 30), 30*time.Second)
 }

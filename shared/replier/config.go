@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/memory"
+	"github.com/replywindow/replywindow/shared/reply"
 )
 
 // Env lists every environment variable the replier reads; the template must define each.
@@ -18,6 +19,8 @@ var Env = []string{
 	"LOG_LEVEL",
 	"ACCOUNT_TOKENS",
 	"RETENTION_DAYS",
+	"UNCERTAIN_ATTEMPTS",
+	"UNCERTAIN_PERIOD",
 }
 
 // Config is the replier's configuration. LoadConfig fills the environment's part; the tuning
@@ -34,6 +37,12 @@ type Config struct {
 	// RetentionDays is how long terminal records are kept after their deadline. The replier
 	// writes most terminal records, so it must hand the store the same TTL as the sweeper.
 	RetentionDays int
+	// UncertainAttempts and UncertainPeriod bound the retries of a send that may have been
+	// delivered: Meta may answer a second private reply with code 1 or 2 rather than 2534025, so
+	// unbounded retries could spend a week of the account's rate on one answered comment. The
+	// attempts are spread over the period; past either bound the record ends AMBIGUOUS.
+	UncertainAttempts int
+	UncertainPeriod   time.Duration
 
 	LeaseMargin      time.Duration // lease ends this long before the Lambda deadline
 	DefaultLease     time.Duration // lease length when the context has no deadline
@@ -44,14 +53,16 @@ type Config struct {
 
 // Defaults of the tuning fields.
 const (
-	DefaultGraphAPIVersion  = "v24.0"
-	DefaultAccountCacheTTL  = time.Minute
-	DefaultLeaseMargin      = 3 * time.Second
-	DefaultLease            = time.Minute
-	DefaultLiveCacheTTL     = 3 * time.Second
-	DefaultUnhealthyRecheck = 5 * time.Minute
-	DefaultConcurrency      = 4
-	DefaultRetentionDays    = 30
+	DefaultGraphAPIVersion   = "v24.0"
+	DefaultAccountCacheTTL   = time.Minute
+	DefaultLeaseMargin       = 3 * time.Second
+	DefaultLease             = time.Minute
+	DefaultLiveCacheTTL      = 3 * time.Second
+	DefaultUnhealthyRecheck  = 5 * time.Minute
+	DefaultConcurrency       = 4
+	DefaultRetentionDays     = 30
+	DefaultUncertainAttempts = 5
+	DefaultUncertainPeriod   = time.Hour
 )
 
 // LoadConfig reads the configuration from getenv (os.Getenv in Lambda).
@@ -86,6 +97,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("RETENTION_DAYS: %q is not a positive number of days", s)
 		}
 		c.RetentionDays = n
+	}
+	if s := getenv("UNCERTAIN_ATTEMPTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 20 {
+			return c, fmt.Errorf("UNCERTAIN_ATTEMPTS: %q is not a number of attempts from 1 to 20", s)
+		}
+		c.UncertainAttempts = n
+	}
+	if s := getenv("UNCERTAIN_PERIOD"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Minute || d > reply.Window {
+			return c, fmt.Errorf("UNCERTAIN_PERIOD: %q is not a duration from 1m to 168h", s)
+		}
+		c.UncertainPeriod = d
 	}
 	if s := getenv("ACCOUNT_TOKENS"); s != "" {
 		toks, err := memory.ParseTokens(s)
@@ -124,6 +149,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UnhealthyRecheck <= 0 {
 		c.UnhealthyRecheck = DefaultUnhealthyRecheck
+	}
+	if c.UncertainAttempts <= 0 {
+		c.UncertainAttempts = DefaultUncertainAttempts
+	}
+	if c.UncertainPeriod <= 0 {
+		c.UncertainPeriod = DefaultUncertainPeriod
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency

@@ -70,20 +70,24 @@ func mapsEqual(a, b map[string]string) bool {
 }
 
 func TestBackoffs(t *testing.T) {
+	// Five attempts over an hour: 3m45s, 7m30s, 15m, 30m after attempts 1 to 4.
 	for _, tc := range []struct {
 		lane     reply.Lane
 		attempts int
+		limit    int
+		period   time.Duration
 		want     time.Duration
 	}{
-		{reply.LanePosts, 1, 30 * time.Second},
-		{reply.LanePosts, 2, time.Minute},
-		{reply.LanePosts, 5, 8 * time.Minute},
-		{reply.LanePosts, 50, 15 * time.Minute},
-		{reply.LaneLive, 1, time.Second},
-		{reply.LaneLive, 6, 30 * time.Second},
+		{reply.LanePosts, 1, 5, time.Hour, 3*time.Minute + 45*time.Second},
+		{reply.LanePosts, 2, 5, time.Hour, 7*time.Minute + 30*time.Second},
+		{reply.LanePosts, 4, 5, time.Hour, 30 * time.Minute},
+		{reply.LanePosts, 9, 5, time.Hour, time.Hour},
+		{reply.LanePosts, 1, 20, time.Hour, 30 * time.Second}, // never closer than 30 s
+		{reply.LaneLive, 1, 5, time.Hour, time.Second},
+		{reply.LaneLive, 6, 5, time.Hour, 30 * time.Second},
 	} {
-		if got := uncertainBackoff(tc.lane, tc.attempts); got != tc.want {
-			t.Errorf("uncertainBackoff(%s, %d) = %s, want %s", tc.lane, tc.attempts, got, tc.want)
+		if got := uncertainWait(tc.lane, tc.attempts, tc.limit, tc.period); got != tc.want {
+			t.Errorf("uncertainWait(%s, %d, %d, %s) = %s, want %s", tc.lane, tc.attempts, tc.limit, tc.period, got, tc.want)
 		}
 	}
 	if got := throttleWait(reply.LanePosts, 0); got != 5*time.Minute {

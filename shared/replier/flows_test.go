@@ -14,7 +14,7 @@ import (
 // deadClaim stores the claim of a worker that crashed: its lease runs for 30 seconds.
 func deadClaim(t *testing.T, e *env, job reply.Job) reply.Record {
 	t.Helper()
-	rec, err := reply.NewRecord(job, job.Key(true), start).Claim(job, "crashed-worker", start, start.Add(30*time.Second))
+	rec, err := reply.NewRecord(job, start).Claim(job, "crashed-worker", start, start.Add(30*time.Second))
 	if err == nil {
 		rec, err = e.store.Create(context.Background(), rec)
 	}

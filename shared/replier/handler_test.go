@@ -68,9 +68,10 @@ func TestHandleSampleEvent(t *testing.T) {
 	}
 }
 
-// TestHandleRetriesOnlyTheTroubled: a job whose token cannot be had goes back to the queue; its
-// neighbours in the batch are answered and acknowledged.
-func TestHandleRetriesOnlyTheTroubled(t *testing.T) {
+// TestHandleParksTokenFailures: a job whose token cannot be read leaves a PARKED record the
+// sweeper owns (never only a message on its way to the dead-letter queue); its neighbours in the
+// batch are answered; every message is acknowledged.
+func TestHandleParksTokenFailures(t *testing.T) {
 	e := newEnv(t, memoryStore)
 	e.put(nil)
 	other := loadAccount(t)
@@ -91,16 +92,20 @@ func TestHandleRetriesOnlyTheTroubled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{ev.Records[0].MessageId, ev.Records[3].MessageId}
-	if ids := failedIDs(resp); !slices.Equal(ids, want) {
-		t.Fatalf("failures %v, want %v", ids, want)
+	if ids := failedIDs(resp); len(ids) != 0 {
+		t.Fatalf("failures %v, want none: the troubled jobs are parked", ids)
 	}
 	if n := len(e.sb.Deliveries()); n != 4 {
 		t.Fatalf("%d deliveries, want 4", n)
 	}
-	// The troubled jobs left no record: a retry starts clean.
-	if _, err := e.store.ByComment(context.Background(), ev.Records[0].MessageId); err == nil {
-		t.Fatal("a record was written for a job that failed before its claim")
+	for _, i := range []int{0, 3} {
+		rec := e.record(reply.Job{CommentID: ev.Records[i].MessageId})
+		if rec.State != reply.StateParked || rec.Reason != ParkTokenUnavailable {
+			t.Fatalf("record of a job without a token: %s %q, want PARKED %q", rec.State, rec.Reason, ParkTokenUnavailable)
+		}
+	}
+	if got := e.m.Get(MetricTokenUnavailable); got != 2 {
+		t.Fatalf("%s = %v, want 2", MetricTokenUnavailable, got)
 	}
 }
 
@@ -125,7 +130,8 @@ func TestHandleStoreDown(t *testing.T) {
 	}
 }
 
-// TestHandleNoTimeLeft: too close to the Lambda deadline to hold a lease, jobs go back untouched.
+// TestHandleNoTimeLeft: too close to the Lambda deadline to hold a lease, jobs are parked for
+// the sweeper, due at once, with no Graph call.
 func TestHandleNoTimeLeft(t *testing.T) {
 	e := newEnv(t, memoryStore)
 	e.put(nil)
@@ -136,11 +142,16 @@ func TestHandleNoTimeLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := failedIDs(resp); len(ids) != 3 {
-		t.Fatalf("failures %v, want the 3 valid jobs", ids)
+	if ids := failedIDs(resp); len(ids) != 0 {
+		t.Fatalf("failures %v, want none: the jobs are parked", ids)
 	}
 	if n := e.sb.Stats().Calls[sandbox.OpPrivateReply]; n != 0 {
 		t.Fatalf("%d Graph calls", n)
+	}
+	for _, id := range []string{"17900000000000001", "17900000000000002", "17900000000000003"} {
+		if rec := e.record(reply.Job{CommentID: id}); rec.State != reply.StateParked || rec.Reason != ParkNoTime {
+			t.Fatalf("comment %s: %s %q, want PARKED %q", id, rec.State, rec.Reason, ParkNoTime)
+		}
 	}
 	// With time left, the same batch goes through.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)

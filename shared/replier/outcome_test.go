@@ -98,7 +98,7 @@ func TestOutcomes(t *testing.T) {
 			action: ActionParked, reason: ParkThrottled, state: reply.StateParked, calls: 1, retryIn: 2 * time.Minute,
 			metrics: map[string]float64{"Throttled": 1, "Parked|Reason=throttled": 1}},
 		{name: "Meta 500 code 1: uncertain", setup: queue(sandbox.ServerError(500)),
-			action: ActionParked, reason: ParkUncertain, state: reply.StateParked, calls: 1, retryIn: 30 * time.Second, attempts: 1,
+			action: ActionParked, reason: ParkUncertain, state: reply.StateParked, calls: 1, retryIn: 3*time.Minute + 45*time.Second, attempts: 1,
 			metrics: map[string]float64{"Uncertain": 1, "Parked|Reason=uncertain": 1},
 			check: func(t *testing.T, _ *env, rec reply.Record) {
 				if !rec.Uncertain {
@@ -106,13 +106,13 @@ func TestOutcomes(t *testing.T) {
 				}
 			}},
 		{name: "bare 502 from a proxy: uncertain", setup: queue(sandbox.HTTPStatus(502)),
-			action: ActionParked, reason: ParkUncertain, state: reply.StateParked, calls: 1, retryIn: 30 * time.Second, attempts: 1,
+			action: ActionParked, reason: ParkUncertain, state: reply.StateParked, calls: 1, retryIn: 3*time.Minute + 45*time.Second, attempts: 1,
 			metrics: map[string]float64{"Uncertain": 1, "Parked|Reason=uncertain": 1}},
 		{name: "timeout after delivery: uncertain", setup: queue(sandbox.TimeoutAfter()),
-			action: ActionParked, reason: ParkUncertain, state: reply.StateParked, calls: 1, delivered: 1, retryIn: 30 * time.Second, attempts: 1,
+			action: ActionParked, reason: ParkUncertain, state: reply.StateParked, calls: 1, delivered: 1, retryIn: 3*time.Minute + 45*time.Second, attempts: 1,
 			metrics: map[string]float64{"Uncertain": 1}},
 		{name: "connection dropped after delivery: uncertain", setup: queue(sandbox.DropAfter()),
-			action: ActionParked, reason: ParkUncertain, state: reply.StateParked, calls: 1, delivered: 1, retryIn: 30 * time.Second, attempts: 1,
+			action: ActionParked, reason: ParkUncertain, state: reply.StateParked, calls: 1, delivered: 1, retryIn: 3*time.Minute + 45*time.Second, attempts: 1,
 			metrics: map[string]float64{"Uncertain": 1}},
 		{name: "account marked unhealthy: park without a call", account: func(a *reply.Account) { a.Unhealthy = "190" },
 			action: ActionParked, reason: ParkUnhealthy, state: reply.StateParked, retryIn: DefaultUnhealthyRecheck,
@@ -125,7 +125,7 @@ func TestOutcomes(t *testing.T) {
 			setup: func(e *env, j reply.Job) {
 				e.process(sampleJob(e.t, 99)) // empties the bucket
 				ctx := context.Background()
-				p, err := e.store.Create(ctx, reply.NewParked(j, j.Key(true), start, ParkRateLimited, start))
+				p, err := e.store.Create(ctx, reply.NewParked(j, start, ParkRateLimited, start))
 				if err != nil {
 					e.t.Fatal(err)
 				}

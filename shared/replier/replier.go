@@ -29,10 +29,12 @@ const (
 	ActionSkipped Action = "skipped" // recorded SKIPPED (Decision.Reason says why)
 	ActionExpired Action = "expired" // recorded EXPIRED without or after a call
 	ActionFailed  Action = "failed"  // Meta refused for good (Decision.Reason is code/subcode)
-	ActionParked  Action = "parked"  // waiting in the store until Decision.RetryAt; the sweeper releases it
-	ActionBusy    Action = "busy"    // another worker holds the record, or it is parked: theirs to finish
-	ActionDone    Action = "done"    // the record was already terminal: a duplicate delivery
-	ActionInvalid Action = "invalid" // the job can never be processed
+	// ActionAmbiguous: recorded AMBIGUOUS, a send may have been delivered and Meta cannot tell.
+	ActionAmbiguous Action = "ambiguous"
+	ActionParked    Action = "parked"  // waiting in the store until Decision.RetryAt; the sweeper releases it
+	ActionBusy      Action = "busy"    // another worker holds the record, or it is parked: theirs to finish
+	ActionDone      Action = "done"    // the record was already terminal: a duplicate delivery
+	ActionInvalid   Action = "invalid" // the job can never be processed
 )
 
 // Park reasons recorded on PARKED records (and the Parked metric's Reason dimension).
@@ -41,7 +43,17 @@ const (
 	ParkThrottled   = "throttled"         // Meta said to slow down
 	ParkUncertain   = "uncertain"         // the send may have happened; retry later
 	ParkUnhealthy   = "account_unhealthy" // the account cannot send until an operator fixes it
+	// Failures before anything was decided: the record is written PARKED so the sweeper owns the
+	// comment, instead of an SQS message on its way to the dead-letter queue.
+	ParkAccountUnavailable = "account_unavailable" // the account's configuration could not be read
+	ParkTokenUnavailable   = "token_unavailable"   // the account's token could not be read (SSM)
+	ParkLookup             = "comment_lookup"      // Meta could not say whose comment it is, or on what
+	ParkNoTime             = "no_time"             // the invocation had too little time left to hold a lease
 )
+
+// unavailableWait is how long a comment parked for an unavailable dependency waits before the
+// sweeper releases it; while the cause lasts, the next tries come every reply.OrphanGrace.
+const unavailableWait = 30 * time.Second
 
 // Reasons recorded on terminal records besides Meta's codes and the domain's skip reasons.
 const (
@@ -61,6 +73,9 @@ const (
 	MetricAccountUnhealthy  = "AccountUnhealthy"
 	MetricPublicReplyFailed = "PublicReplyFailed"
 	MetricInvalidJob        = "InvalidJob"
+	MetricAmbiguous         = "Ambiguous" // dimension Reason
+	MetricTokenUnavailable  = "TokenUnavailable"
+	MetricCommentLookups    = "CommentLookups" // comments whose media or person was asked of Meta
 )
 
 // ErrNoTime means the invocation has too little time left to hold a lease; the job is returned
@@ -151,42 +166,125 @@ func (r *Replier) process(ctx context.Context, job reply.Job) (Decision, error) 
 	if err := job.Validate(); err != nil {
 		return Decision{Action: ActionInvalid}, err
 	}
-	lease, err := r.leaseLength(ctx)
-	if err != nil {
-		return Decision{}, err
+	w := &work{r: r, job: job, owner: r.owner(ctx)}
+	if _, err := r.leaseUntil(ctx); err != nil {
+		return w.parkFirst(ctx, ParkNoTime, err)
 	}
 	if job.Own() {
 		// Defence in depth: the webhook drops the account's own comments too; a reply would loop.
-		return r.skip(ctx, job, reply.SkipOwnComment)
+		w.skip = reply.SkipOwnComment
+		return w.run(ctx)
 	}
 	acct, err := r.account(ctx, job.AccountID)
-	if errors.Is(err, reply.ErrNotFound) {
-		return r.skip(ctx, job, reply.SkipNoAccount)
+	switch {
+	case errors.Is(err, reply.ErrNotFound):
+		w.skip = reply.SkipNoAccount
+		return w.run(ctx)
+	case err != nil:
+		return w.parkFirst(ctx, ParkAccountUnavailable, err)
 	}
-	if err != nil {
-		return Decision{}, err
+	w.acct = acct
+	if reason, err := w.complete(ctx); err != nil {
+		return w.parkFirst(ctx, reason, err)
 	}
-	rule, ok := acct.Match(job)
-	if !ok {
-		return r.skip(ctx, job, reply.SkipNoRule)
+	rule, ok := acct.Match(w.job)
+	if !ok && w.skip == "" {
+		w.skip = reply.SkipNoRule
 	}
-	w := &work{r: r, job: job, acct: acct, rule: rule, key: job.Key(!acct.RepeatPerPerson), lease: lease, owner: r.owner(ctx)}
-	w.text, w.renderErr = rule.Render(job.FromUsername, acct.Disclosure)
+	w.rule = rule
+	if !acct.RepeatPerPerson {
+		w.funnel = w.job.Funnel()
+	}
+	w.text, w.renderErr = rule.Render(w.job.FromUsername, acct.Disclosure)
 	return w.run(ctx)
 }
 
-// leaseLength is how long a claim may hold the record: until shortly before the Lambda deadline,
-// so a crashed invocation's claim can be taken over once it could no longer be sending.
-func (r *Replier) leaseLength(ctx context.Context) (time.Duration, error) {
+// complete asks Meta for what the funnel needs and the webhook left out (the media, the person)
+// and, on the way, the comment's true creation time. It returns a park reason with an error when
+// Meta could not answer; a comment Meta no longer knows is skipped.
+func (w *work) complete(ctx context.Context) (string, error) {
+	job := w.job
+	if job.Funnel() != "" || (w.acct.RepeatPerPerson && !w.acct.MediaRules()) {
+		return "", nil
+	}
+	if err := w.needToken(ctx); err != nil {
+		return ParkTokenUnavailable, err
+	}
+	info, err := w.r.graph.Comment(ctx, w.acct, w.token, job.CommentID)
+	switch v := reply.Classify(err); {
+	case err == nil:
+	case v == reply.VerdictAuth:
+		w.acct = w.r.markUnhealthy(ctx, w.acct, codeOf(err)) // parked as unhealthy by the decision
+		return "", nil
+	case v == reply.VerdictPermanent || v == reply.VerdictAlreadyReplied:
+		w.skip = reply.SkipCommentGone
+		return "", nil
+	default:
+		return ParkLookup, fmt.Errorf("look up comment %s: %w", job.CommentID, err)
+	}
+	w.r.m.Count(MetricCommentLookups, 1)
+	if job.MediaID == "" {
+		job.MediaID = info.MediaID
+	}
+	if job.FromID == "" {
+		job.FromID, job.FromUsername = info.FromID, info.FromUsername
+	}
+	if !info.CreatedAt.IsZero() && info.CreatedAt.Before(job.CommentedAt) {
+		job.CommentedAt = info.CreatedAt // the true window start (design.md §4.4)
+	}
+	w.job = job
+	if job.Own() {
+		w.skip = reply.SkipOwnComment
+	}
+	return "", nil
+}
+
+// parkFirst writes the comment's record PARKED when something failed before any decision (the
+// account or its token could not be read, too little time): the sweeper owns the comment then,
+// retries it and, should the cause last, expires it — it never waits in the dead-letter queue.
+func (w *work) parkFirst(ctx context.Context, reason string, cause error) (Decision, error) {
+	r := w.r
+	r.log.Warn("parked before deciding", "account", w.job.AccountID, "comment", w.job.CommentID, "reason", reason, "err", cause)
+	now := r.clock.Now()
+	wait := unavailableWait
+	if reason == ParkNoTime {
+		wait = 0
+	}
+	n := reply.NewParked(w.job, now.Add(wait), reason, now)
+	stored, err := r.store.Create(ctx, n)
+	switch {
+	case err == nil:
+		d := Decision{Action: ActionParked, Reason: reason, Record: n, RetryAt: n.DueAt}
+		r.count(d)
+		return d, nil
+	case errors.Is(err, reply.ErrForgotten):
+		d := Decision{Action: ActionSkipped, Reason: reply.SkipForgotten}
+		r.count(d)
+		return d, nil
+	case errors.Is(err, reply.ErrExists) && stored.State.Terminal():
+		return Decision{Action: ActionDone, Reason: stored.Reason, Record: stored}, nil
+	case errors.Is(err, reply.ErrExists):
+		// The record is the sweeper's or a lease holder's: it comes back from there.
+		return Decision{Action: ActionBusy, Reason: string(stored.State), Record: stored, RetryAt: stored.DueAt}, nil
+	}
+	return Decision{}, fmt.Errorf("park comment %s (%s: %v): %w", w.job.CommentID, reason, cause, err)
+}
+
+// leaseUntil is when a claim taken now must end: shortly before the Lambda deadline, so a
+// crashed invocation's claim can be taken over once it could no longer be sending. It is
+// computed at the claim, not at the start of processing, so time spent before it never stretches
+// a lease past the deadline.
+func (r *Replier) leaseUntil(ctx context.Context) (time.Time, error) {
+	now := r.clock.Now()
 	dl, ok := ctx.Deadline()
 	if !ok {
-		return r.cfg.DefaultLease, nil
+		return now.Add(r.cfg.DefaultLease), nil
 	}
 	d := time.Until(dl) - r.cfg.LeaseMargin
 	if d < minLease {
-		return 0, ErrNoTime
+		return time.Time{}, ErrNoTime
 	}
-	return d, nil
+	return now.Add(d), nil
 }
 
 func (r *Replier) owner(ctx context.Context) string {
@@ -194,22 +292,6 @@ func (r *Replier) owner(ctx context.Context) string {
 		return r.id + "/" + lc.AwsRequestID + "/" + strconv.FormatUint(r.seq.Add(1), 10)
 	}
 	return r.id + "/" + strconv.FormatUint(r.seq.Add(1), 10)
-}
-
-// skip records a decision taken before any lease: a terminal SKIPPED record on the comment's own
-// key (never the funnel key, which belongs to the comment that may still be answered).
-func (r *Replier) skip(ctx context.Context, job reply.Job, reason string) (Decision, error) {
-	rec := reply.NewSkipped(job, reason, r.clock.Now())
-	stored, err := r.store.Create(ctx, rec)
-	switch {
-	case errors.Is(err, reply.ErrExists):
-		return Decision{Action: ActionDone, Reason: stored.Reason, Record: stored}, nil
-	case err != nil:
-		return Decision{}, fmt.Errorf("skip comment %s (%s): %w", job.CommentID, reason, err)
-	}
-	d := Decision{Action: ActionSkipped, Reason: reason, Record: rec}
-	r.count(d)
-	return d, nil
 }
 
 // decided logs the decision; the comment's text only at debug level.

@@ -16,10 +16,10 @@ type work struct {
 	job       reply.Job
 	acct      reply.Account
 	rule      reply.Rule
-	key       string
+	skip      string // close the record as SKIPPED for this reason instead of replying
+	funnel    string // the funnel guard the reply must hold ("" without one-DM-per-person)
 	text      string
 	renderErr error
-	lease     time.Duration
 	owner     string
 	token     string
 	haveToken bool // a rate token was taken for this job (never take two)
@@ -30,27 +30,33 @@ var errAgain = errors.New("record changed, decide again")
 
 // run decides with the record believed absent (a new comment: no read) or, for a job the sweeper
 // requeued, as stored; and again with the stored record each time a conditional write says
-// otherwise.
+// otherwise. Every decision meets the comment's one record, whatever the job's shape.
 func (w *work) run(ctx context.Context) (Decision, error) {
-	rec := reply.NewRecord(w.job, w.key, w.r.clock.Now())
+	rec := reply.NewRecord(w.job, w.r.clock.Now())
 	if w.job.Requeued {
-		stored, err := w.r.store.Get(ctx, w.key)
+		stored, err := w.r.store.Get(ctx, w.job.Key())
 		switch {
 		case err == nil:
 			rec = stored
 		case !errors.Is(err, reply.ErrNotFound): // deleted meanwhile: a new comment after all
-			return Decision{}, fmt.Errorf("read record %s: %w", w.key, err)
+			return Decision{}, fmt.Errorf("read record %s: %w", w.job.Key(), err)
 		}
 	}
 	for range maxRounds {
 		d, stored, err := w.decide(ctx, rec)
-		if errors.Is(err, errAgain) {
+		switch {
+		case errors.Is(err, errAgain):
 			rec = stored
 			continue
+		case errors.Is(err, reply.ErrForgotten):
+			// Deleted on request: nothing that names the person may be written again.
+			d = Decision{Action: ActionSkipped, Reason: reply.SkipForgotten}
+			w.r.count(d)
+			return d, nil
 		}
 		return d, err
 	}
-	return Decision{}, fmt.Errorf("record %s: %w %d times", w.key, reply.ErrConflict, maxRounds)
+	return Decision{}, fmt.Errorf("record %s: %w %d times", w.job.Key(), reply.ErrConflict, maxRounds)
 }
 
 // decide takes one pass over the decision with rec (Version 0: believed absent). It returns
@@ -61,17 +67,20 @@ func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Re
 	lane := job.Kind.Lane()
 	if rec.Version > 0 {
 		// The domain's own claim rules say whether this record is ours to move at all.
-		if _, err := rec.Claim(job, w.owner, now, now.Add(w.lease)); err != nil {
-			d, err := w.refused(ctx, rec, err)
+		if _, err := rec.Claim(job, w.owner, now, now.Add(minLease)); err != nil {
+			d, err := w.refused(rec, err)
 			return d, rec, err
 		}
+	}
+	if w.skip != "" {
+		return w.close(ctx, rec, w.skip)
 	}
 	if !now.Before(job.Deadline()) {
 		n, err := rec.Expire(now)
 		if err != nil {
 			return Decision{}, rec, err
 		}
-		return w.save(ctx, rec, n, Decision{Action: ActionExpired, Reason: n.Reason})
+		return w.save(ctx, rec, n, closedDecision(n))
 	}
 	if !w.acct.Healthy() {
 		return w.park(ctx, rec, now.Add(r.cfg.UnhealthyRecheck), ParkUnhealthy)
@@ -79,7 +88,7 @@ func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Re
 	if job.Kind == reply.KindLive && job.MediaID != "" {
 		// Without a media id there is nothing to ask about; Meta's 10/2534022 decides then.
 		if err := w.needToken(ctx); err != nil {
-			return Decision{}, rec, err
+			return w.park(ctx, rec, now.Add(unavailableWait), ParkTokenUnavailable)
 		}
 		live, err := r.liveNow(ctx, w.acct, w.token, job.MediaID)
 		if err != nil {
@@ -94,7 +103,7 @@ func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Re
 			if err != nil {
 				return Decision{}, rec, err
 			}
-			return w.save(ctx, rec, n, Decision{Action: ActionExpired, Reason: n.Reason})
+			return w.save(ctx, rec, n, closedDecision(n))
 		}
 	}
 	granted := w.haveToken || rec.Granted // Granted: the sweeper took the token when it released
@@ -104,17 +113,17 @@ func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Re
 			return w.park(ctx, rec, retryAt, ParkRateLimited)
 		}
 	}
-	// Fetched before the claim: a missing token leaves the record untouched and SQS retries.
+	// Fetched before the claim: a token that cannot be read parks the record for the sweeper.
 	if err := w.needToken(ctx); err != nil {
-		return Decision{}, rec, err
+		return w.park(ctx, rec, now.Add(unavailableWait), ParkTokenUnavailable)
 	}
-	claimed, err := rec.Claim(job, w.owner, now, now.Add(w.lease))
+	leaseUntil, err := r.leaseUntil(ctx)
 	if err != nil {
-		d, err := w.refused(ctx, rec, err)
-		return d, rec, err
+		return w.park(ctx, rec, now, ParkNoTime)
 	}
-	if stored, err := w.write(ctx, rec, claimed); err != nil {
-		return Decision{}, stored, err
+	claimed, err := w.claim(ctx, rec, leaseUntil)
+	if err != nil {
+		return Decision{}, claimed, err
 	}
 	// The token is taken after the claim, so a duplicate turned away by the claim costs none.
 	if !granted {
@@ -133,6 +142,37 @@ func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Re
 	return d, claimed, err
 }
 
+// claim takes the lease on rec until leaseUntil, with the funnel guard the reply needs: in the
+// record's create for a new comment, or first on its own for a record that was written before
+// its person or media was known.
+func (w *work) claim(ctx context.Context, rec reply.Record, leaseUntil time.Time) (reply.Record, error) {
+	claimed, err := rec.Claim(w.job, w.owner, w.r.clock.Now(), leaseUntil)
+	if err != nil {
+		return rec, err
+	}
+	if claimed.Funnel == "" && w.funnel != "" {
+		claimed.Funnel = w.funnel
+		if rec.Version > 0 {
+			if err := w.r.store.HoldFunnel(ctx, claimed); err != nil {
+				return rec, w.guardLost(rec, err)
+			}
+		}
+	}
+	if claimed.Job.Funnel() == "" && w.job.Funnel() != "" {
+		claimed.Job = w.job // what Meta told us of the comment is kept for the next look
+	}
+	return w.write(ctx, rec, claimed)
+}
+
+// guardLost turns a funnel guard held by another comment into a skip, decided again.
+func (w *work) guardLost(rec reply.Record, err error) error {
+	if !errors.Is(err, reply.ErrOtherOwner) {
+		return fmt.Errorf("funnel %s: %w", w.funnel, err)
+	}
+	w.skip, w.funnel = reply.SkipDuplicatePerson, ""
+	return fmt.Errorf("%w: %v", errAgain, err)
+}
+
 // needToken fetches the account's access token once per job (the Tokens adapter caches it).
 func (w *work) needToken(ctx context.Context) error {
 	if w.token != "" {
@@ -140,18 +180,45 @@ func (w *work) needToken(ctx context.Context) error {
 	}
 	tok, err := w.r.tokens.Token(ctx, w.acct)
 	if err != nil {
+		w.r.m.Count(MetricTokenUnavailable, 1)
+		w.r.log.Error("account token unavailable", "account", w.acct.ID, "err", err)
 		return fmt.Errorf("token of account %s: %w", w.acct.ID, err)
 	}
 	w.token = tok
 	return nil
 }
 
+// closedDecision is the decision for a record closed because its window or broadcast ended.
+func closedDecision(n reply.Record) Decision {
+	if n.State == reply.StateAmbiguous {
+		return Decision{Action: ActionAmbiguous, Reason: n.Reason}
+	}
+	return Decision{Action: ActionExpired, Reason: n.Reason}
+}
+
+// close records the comment as SKIPPED: in one create when it has no record, else under a lease
+// taken for the purpose (a parked or re-driven record whose rule is gone, say).
+func (w *work) close(ctx context.Context, rec reply.Record, reason string) (Decision, reply.Record, error) {
+	now := w.r.clock.Now()
+	d := Decision{Action: ActionSkipped, Reason: reason}
+	if rec.Version == 0 {
+		return w.save(ctx, rec, reply.NewSkipped(w.job, reason, now), d)
+	}
+	claimed, err := rec.Claim(w.job, w.owner, now, now.Add(minLease))
+	if err != nil {
+		d, err := w.refused(rec, err)
+		return d, rec, err
+	}
+	if stored, err := w.write(ctx, rec, claimed); err != nil {
+		return Decision{}, stored, err
+	}
+	d, err = w.finish(ctx, claimed, reply.Skipped(reason), false, d)
+	return d, claimed, err
+}
+
 // refused turns the domain's reasons not to claim into decisions that need no retry.
-func (w *work) refused(ctx context.Context, rec reply.Record, err error) (Decision, error) {
+func (w *work) refused(rec reply.Record, err error) (Decision, error) {
 	switch {
-	case errors.Is(err, reply.ErrOtherOwner):
-		// Funnel dedup: this person already has a reply (or one on its way) for this media.
-		return w.r.skip(ctx, w.job, reply.SkipDuplicatePerson)
 	case errors.Is(err, reply.ErrDone):
 		return Decision{Action: ActionDone, Reason: rec.Reason, Record: rec}, nil
 	case errors.Is(err, reply.ErrBusy):
@@ -162,7 +229,7 @@ func (w *work) refused(ctx context.Context, rec reply.Record, err error) (Decisi
 }
 
 // write stores n, derived from prev, with the matching conditional write. A lost write returns
-// the stored record and errAgain.
+// the stored record and errAgain; a tombstone, an error wrapping reply.ErrForgotten.
 func (w *work) write(ctx context.Context, prev, n reply.Record) (reply.Record, error) {
 	var (
 		stored reply.Record
@@ -174,13 +241,18 @@ func (w *work) write(ctx context.Context, prev, n reply.Record) (reply.Record, e
 		stored, err = w.r.store.Update(ctx, n)
 	}
 	switch {
+	case errors.Is(err, reply.ErrForgotten):
+		return prev, err
+	case errors.Is(err, reply.ErrOtherOwner):
+		return prev, w.guardLost(prev, err)
 	case errors.Is(err, reply.ErrExists), errors.Is(err, reply.ErrConflict), errors.Is(err, reply.ErrNotFound):
 		if n.Owner != "" && ours(stored, n) {
 			return n, nil // our claim landed; only this worker writes its owner id
 		}
 		if stored.Version == 0 {
-			// Deleted under us (data deletion): start over as a new comment.
-			stored = reply.NewRecord(w.job, w.key, w.r.clock.Now())
+			// Deleted under us (data deletion): start over as a new comment; the tombstone, if
+			// any, refuses the create.
+			stored = reply.NewRecord(w.job, w.r.clock.Now())
 		}
 		return stored, fmt.Errorf("record %s: %w", n.Key, errAgain)
 	case err != nil:
@@ -209,21 +281,19 @@ func (w *work) save(ctx context.Context, prev, n reply.Record, d Decision) (Deci
 	return d, n, nil
 }
 
-// park sets a record that nobody holds aside until `until`: in one create for a new comment;
-// otherwise the domain allows parking only under a lease, so claim first.
+// park sets a record that nobody holds aside until `until`: in one create for a new comment
+// (with the funnel guard when the reply will need one); otherwise the domain allows parking only
+// under a lease, so claim first.
 func (w *work) park(ctx context.Context, rec reply.Record, until time.Time, reason string) (Decision, reply.Record, error) {
 	now := w.r.clock.Now()
 	if rec.Version == 0 {
-		n := reply.NewParked(w.job, w.key, until, reason, now)
+		n := reply.NewParked(w.job, until, reason, now)
+		n.Funnel = w.funnel
 		return w.save(ctx, rec, n, Decision{Action: ActionParked, Reason: reason, RetryAt: n.DueAt})
 	}
-	claimed, err := rec.Claim(w.job, w.owner, now, now.Add(w.lease))
+	claimed, err := w.claim(ctx, rec, now.Add(minLease))
 	if err != nil {
-		d, err := w.refused(ctx, rec, err)
-		return d, rec, err
-	}
-	if stored, err := w.write(ctx, rec, claimed); err != nil {
-		return Decision{}, stored, err
+		return Decision{}, claimed, err
 	}
 	d, err := w.parkClaimed(ctx, claimed, until, reason, false)
 	return d, claimed, err
@@ -249,9 +319,14 @@ func (w *work) finish(ctx context.Context, claimed reply.Record, o reply.Outcome
 
 // settle writes the leased record's next state. Losing here means the lease ran out and someone
 // took the record over; they will reach the same end (a delivered reply shows as 2534025 after an
-// uncertain attempt), so the message is acknowledged.
+// uncertain attempt), so the message is acknowledged. A write whose answer never came is read
+// back, so that a landed outcome is counted once, here, and not left to a retry that would find
+// it terminal and count nothing.
 func (w *work) settle(ctx context.Context, n reply.Record, d Decision) (Decision, error) {
 	stored, err := w.r.store.Update(ctx, n)
+	if err != nil && !errors.Is(err, reply.ErrConflict) && !errors.Is(err, reply.ErrNotFound) {
+		stored, err = w.readBack(ctx, n, err)
+	}
 	switch {
 	case (errors.Is(err, reply.ErrConflict) || errors.Is(err, reply.ErrNotFound)) && !ours(stored, n):
 		w.r.log.Warn("lease lost before recording", "account", w.job.AccountID, "comment", w.job.CommentID,
@@ -263,6 +338,30 @@ func (w *work) settle(ctx context.Context, n reply.Record, d Decision) (Decision
 	d.Record = n
 	w.r.count(d)
 	return d, nil
+}
+
+// readBackTries bounds the reads that settle an outcome write whose answer was lost.
+const readBackTries = 3
+
+// readBack reads the record after a write that failed without an answer. It returns the stored
+// record and ErrConflict when it is known (ours or not: the caller compares), or the write's own
+// error when the record could not be read.
+func (w *work) readBack(ctx context.Context, n reply.Record, writeErr error) (reply.Record, error) {
+	for range readBackTries {
+		stored, err := w.r.store.Get(ctx, n.Key)
+		switch {
+		case errors.Is(err, reply.ErrNotFound):
+			return reply.Record{}, fmt.Errorf("record %s: %w", n.Key, reply.ErrNotFound)
+		case err == nil && stored.Version >= n.Version:
+			return stored, fmt.Errorf("record %s: %w", n.Key, reply.ErrConflict)
+		case err == nil:
+			// The write did not land: the record is still ours to write.
+			if _, err := w.r.store.Update(ctx, n); err == nil {
+				return n, nil
+			}
+		}
+	}
+	return reply.Record{}, writeErr
 }
 
 // send makes the one Graph call and records what Meta's answer means (design.md §2).
@@ -334,8 +433,23 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 		}
 		r.log.Warn("send uncertain", "account", job.AccountID, "comment", job.CommentID, "verdict", v,
 			"code", code, "attempted", attempted, "err", err)
-		return w.parkClaimed(ctx, claimed, now.Add(uncertainBackoff(lane, claimed.Attempts)), ParkUncertain, attempted)
+		if attempted && w.exhausted(claimed, now) {
+			r.log.Warn("uncertain retries exhausted: the DM may have been delivered", "account", job.AccountID,
+				"comment", job.CommentID, "attempts", claimed.Attempts)
+			return w.finish(ctx, claimed, reply.Outcome{State: reply.StateAmbiguous, Reason: reply.AmbiguousRetries, Detail: detail}, true,
+				Decision{Action: ActionAmbiguous, Reason: reply.AmbiguousRetries})
+		}
+		wait := uncertainWait(lane, claimed.Attempts, r.cfg.UncertainAttempts, r.cfg.UncertainPeriod)
+		return w.parkClaimed(ctx, claimed, now.Add(wait), ParkUncertain, attempted)
 	}
+}
+
+// exhausted reports whether a send that may have been delivered has had its bounded retries:
+// claimed.Attempts counts this one, and UncertainSince dates the first.
+func (w *work) exhausted(claimed reply.Record, now time.Time) bool {
+	cfg := w.r.cfg
+	return claimed.Attempts >= cfg.UncertainAttempts ||
+		(!claimed.UncertainSince.IsZero() && now.Sub(claimed.UncertainSince) >= cfg.UncertainPeriod)
 }
 
 // pace slows the lane down when Meta reports its usage near the limit, before Meta must refuse.
@@ -387,6 +501,8 @@ func (r *Replier) count(d Decision) {
 		r.m.Count(MetricFailed, 1, "Code", d.Reason)
 	case ActionParked:
 		r.m.Count(MetricParked, 1, "Reason", d.Reason)
+	case ActionAmbiguous:
+		r.m.Count(MetricAmbiguous, 1, "Reason", d.Reason)
 	}
 }
 

@@ -115,6 +115,16 @@ type Rule struct {
 	PublicReplies []string  `json:"public_replies,omitempty"` // public comment reply variants
 }
 
+// MediaRules reports whether any rule is limited to some media: matching then needs the media.
+func (a Account) MediaRules() bool {
+	for _, r := range a.Rules {
+		if len(r.Media) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Match is the first rule that matches job, if any.
 func (a Account) Match(job Job) (Rule, bool) {
 	text := Fold(job.Text)

@@ -61,19 +61,22 @@ func (k Kind) Lane() Lane {
 // Job is one comment to answer, as the webhook enqueues it. It is small (well under SQS's 256 KiB)
 // and versioned by V.
 type Job struct {
-	V            int       `json:"v"`
-	AccountID    string    `json:"account"`
-	CommentID    string    `json:"comment"`
-	MediaID      string    `json:"media,omitempty"`
-	ProductType  string    `json:"product_type,omitempty"` // Meta's media_product_type: FEED, REELS, AD, ...
-	AdID         string    `json:"ad,omitempty"`
-	FromID       string    `json:"from_id,omitempty"`
-	FromUsername string    `json:"from_username,omitempty"`
-	Text         string    `json:"text,omitempty"`
-	ParentID     string    `json:"parent,omitempty"`
-	Kind         Kind      `json:"kind"`
-	CommentedAt  time.Time `json:"commented_at"` // the earliest time we know the comment existed
-	DeliveredAt  time.Time `json:"delivered_at"` // entry.time of the webhook delivery
+	V           int    `json:"v"`
+	AccountID   string `json:"account"`
+	CommentID   string `json:"comment"`
+	MediaID     string `json:"media,omitempty"`
+	ProductType string `json:"product_type,omitempty"` // Meta's media_product_type: FEED, REELS, AD, ...
+	AdID        string `json:"ad,omitempty"`
+	// OriginalMediaID is the organic post an ad was made from: Meta may deliver an ad's comment
+	// once per shape (ad media, original media), so the funnel counts the original.
+	OriginalMediaID string    `json:"original_media,omitempty"`
+	FromID          string    `json:"from_id,omitempty"`
+	FromUsername    string    `json:"from_username,omitempty"`
+	Text            string    `json:"text,omitempty"`
+	ParentID        string    `json:"parent,omitempty"`
+	Kind            Kind      `json:"kind"`
+	CommentedAt     time.Time `json:"commented_at"` // the earliest time we know the comment existed
+	DeliveredAt     time.Time `json:"delivered_at"` // entry.time of the webhook delivery
 	// Requeued marks a job the sweeper put back on the queue: its record exists, so the replier
 	// reads it first instead of a create that must fail (a read costs a fraction of a write).
 	Requeued bool `json:"requeued,omitempty"`
@@ -114,21 +117,33 @@ func (j Job) Deadline() time.Time {
 	return j.CommentedAt.Add(Window)
 }
 
-// Key is the reply record's key for this job. With funnel dedup (the default) it is the
-// (account, media, person) funnel key, so the lease that guards the comment's one reply also
-// guards the person's one DM per post, in a single conditional write. Without dedup, or when the
-// person or media is unknown, it is the comment's own key.
-func (j Job) Key(funnel bool) string {
-	if funnel && j.MediaID != "" && j.FromID != "" {
-		return FunnelKey(j.AccountID, j.MediaID, j.FromID)
+// Key is the key of the comment's one reply record. It depends on the comment id alone, so every
+// shape a delivery may take (with or without media or person, an ad's other media id, comment_id
+// for id) and every change of the account's settings meet the same record.
+func (j Job) Key() string { return CommentKey(j.CommentID) }
+
+// FunnelMedia is the media the one-DM-per-person rule counts: an ad's original post when known.
+func (j Job) FunnelMedia() string {
+	if j.OriginalMediaID != "" {
+		return j.OriginalMediaID
 	}
-	return CommentKey(j.CommentID)
+	return j.MediaID
 }
 
-// CommentKey is the key of a reply record that belongs to one comment alone.
+// Funnel is the key of the person's funnel guard on this media, or "" when the media or the
+// person is unknown (the replier then asks Meta before replying).
+func (j Job) Funnel() string {
+	if j.FunnelMedia() == "" || j.FromID == "" {
+		return ""
+	}
+	return FunnelKey(j.AccountID, j.FunnelMedia(), j.FromID)
+}
+
+// CommentKey is the key of a comment's reply record.
 func CommentKey(commentID string) string { return "C#" + commentID }
 
-// FunnelKey is the key of the reply record shared by one person's comments on one media.
+// FunnelKey is the key of the guard that gives one person one DM per media: a separate item,
+// claimed in the same conditional write as the reply record that takes it.
 func FunnelKey(account, media, person string) string {
 	return "F#" + account + "#" + media + "#" + person
 }

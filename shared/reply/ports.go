@@ -8,9 +8,16 @@ import (
 // Replies stores reply records. Every write is conditional on the record's version, so two workers
 // can never both move the same record: the loser gets ErrConflict and the record as it now is.
 type Replies interface {
-	// Create stores rec (rec.Version must be 1) if nothing is stored under rec.Key. Otherwise it
-	// returns the stored record and an error wrapping ErrExists.
+	// Create stores rec (rec.Version must be 1), in one atomic write, if nothing is stored under
+	// rec.Key, no tombstone covers the comment (ErrForgotten, nothing stored) and, when rec.Funnel
+	// is set, the funnel guard is free or already held by rec's comment: it is taken with the
+	// record (ErrOtherOwner otherwise, nothing stored). A record already there is returned with an
+	// error wrapping ErrExists.
 	Create(ctx context.Context, rec Record) (Record, error)
+	// HoldFunnel takes the funnel guard rec.Funnel for rec's comment (a record created before its
+	// person or media was known). Taking a guard the comment already holds succeeds; one another
+	// comment holds is refused with an error wrapping ErrOtherOwner.
+	HoldFunnel(ctx context.Context, rec Record) error
 	// Update stores rec if the stored record's version is rec.Version-1. Otherwise it returns the
 	// stored record and an error wrapping ErrConflict (ErrNotFound when nothing is stored).
 	Update(ctx context.Context, rec Record) (Record, error)
@@ -23,8 +30,51 @@ type Replies interface {
 	Due(ctx context.Context, before time.Time, cursor string, limit int) ([]Record, string, error)
 	// Scan pages through every reply record in no particular order (data deletion, audits).
 	Scan(ctx context.Context, cursor string, limit int) ([]Record, string, error)
-	// Delete removes the record under key, whatever its state.
+	// Delete removes the record or funnel guard under key, whatever its state.
 	Delete(ctx context.Context, key string) error
+}
+
+// Tombstone says that a person's or an account's data was deleted on request: no record may be
+// created for their comments made before At, so a job still queued, requeued or redriven from
+// the dead-letter queue cannot bring the data back. Comments made later are new.
+type Tombstone struct {
+	AccountID string    `json:"account,omitempty"` // an account that was deleted
+	PersonID  string    `json:"person,omitempty"`  // or a person (IGSID) who was forgotten
+	At        time.Time `json:"at"`
+}
+
+// Key is the tombstone's item key.
+func (t Tombstone) Key() string {
+	if t.AccountID != "" {
+		return AccountTombstoneKey(t.AccountID)
+	}
+	return PersonTombstoneKey(t.PersonID)
+}
+
+// AccountTombstoneKey and PersonTombstoneKey are the keys of the two kinds of tombstone.
+func AccountTombstoneKey(account string) string { return "T#A#" + account }
+func PersonTombstoneKey(person string) string   { return "T#P#" + person }
+
+// TombstoneRetention is how long a tombstone outlives its deletion: longer than any job can
+// wait (the window, the queue's and the dead-letter queue's retention).
+const TombstoneRetention = 30 * 24 * time.Hour
+
+// Covers reports whether the tombstone forbids a record for job.
+func (t Tombstone) Covers(job Job) bool {
+	if t.AccountID != "" {
+		if t.AccountID != job.AccountID {
+			return false
+		}
+	} else if t.PersonID == "" || t.PersonID != job.FromID {
+		return false
+	}
+	return !job.CommentedAt.After(t.At)
+}
+
+// Tombstones stores tombstones.
+type Tombstones interface {
+	// PutTombstone stores t, replacing an earlier tombstone of the same account or person.
+	PutTombstone(ctx context.Context, t Tombstone) error
 }
 
 // Buckets stores rate buckets with the same versioned conditional writes as Replies.
@@ -83,6 +133,7 @@ type Store interface {
 	Buckets
 	Accounts
 	Deletions
+	Tombstones
 }
 
 // Queue carries jobs from the webhook (and the sweeper's releases) to the replier.
@@ -114,6 +165,17 @@ type Graph interface {
 	PublicReply(ctx context.Context, a Account, token, commentID, text string) error
 	// LiveMedia is the ids of the account's broadcasts that are live now.
 	LiveMedia(ctx context.Context, a Account, token string) ([]string, error)
+	// Comment is what Meta knows of a comment (GET /{comment-id}?fields=media,from,timestamp):
+	// the funnel's media and person when a webhook left them out, and the true creation time.
+	Comment(ctx context.Context, a Account, token, commentID string) (CommentInfo, error)
+}
+
+// CommentInfo is Meta's view of one comment.
+type CommentInfo struct {
+	MediaID      string
+	FromID       string
+	FromUsername string
+	CreatedAt    time.Time
 }
 
 // Clock tells the time; simulations replace it.

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// State is where a reply record stands. SENT, SKIPPED, EXPIRED and FAILED are terminal.
+// State is where a reply record stands. SENT, SKIPPED, EXPIRED, FAILED and AMBIGUOUS are terminal.
 type State string
 
 const (
@@ -17,19 +17,23 @@ const (
 	StateSkipped State = "SKIPPED" // we chose not to reply (Reason says why)
 	StateExpired State = "EXPIRED" // the window closed before a reply went out
 	StateFailed  State = "FAILED"  // Meta refused for good (Reason holds code/subcode)
+	// StateAmbiguous: a send may have been delivered and Meta's answers cannot tell (uncertain
+	// attempts, then the window closed or the bounded retries ran out). Counted apart, so neither
+	// Sent nor Expired nor Failed hides a DM that may have gone out.
+	StateAmbiguous State = "AMBIGUOUS"
 )
 
 // Terminal reports whether nothing will ever change a record in state s.
 func (s State) Terminal() bool {
 	switch s {
-	case StateSent, StateSkipped, StateExpired, StateFailed:
+	case StateSent, StateSkipped, StateExpired, StateFailed, StateAmbiguous:
 		return true
 	}
 	return false
 }
 
 // TerminalStates lists the terminal states, in a stable order.
-var TerminalStates = []State{StateSent, StateSkipped, StateExpired, StateFailed}
+var TerminalStates = []State{StateSent, StateSkipped, StateExpired, StateFailed, StateAmbiguous}
 
 // Skip reasons.
 const (
@@ -37,6 +41,15 @@ const (
 	SkipDuplicatePerson = "duplicate_person"
 	SkipOwnComment      = "own_comment"
 	SkipNoAccount       = "no_account"
+	SkipForgotten       = "forgotten"    // the person or account asked for deletion; nothing is written
+	SkipCommentGone     = "comment_gone" // Meta no longer knows the comment (deleted before we looked)
+)
+
+// Reasons of AMBIGUOUS records.
+const (
+	AmbiguousWindow    = "window_after_uncertain_send"
+	AmbiguousBroadcast = "broadcast_ended_after_uncertain_send"
+	AmbiguousRetries   = "uncertain_retries_exhausted"
 )
 
 // OrphanGrace is how long a QUEUED record may wait for a replier before the sweeper assumes its
@@ -48,26 +61,30 @@ const OrphanGrace = 10 * time.Minute
 // conditional write. Version increases by one on every write; stores write a record only when the
 // stored version is the one it was derived from.
 type Record struct {
-	Key         string    `json:"key"`
-	CommentID   string    `json:"comment"`
-	AccountID   string    `json:"account"`
-	Lane        Lane      `json:"lane"`
-	State       State     `json:"state"`
-	Reason      string    `json:"reason,omitempty"` // skip reason, or Meta's code/subcode for FAILED and EXPIRED
-	Detail      string    `json:"detail,omitempty"` // Meta's last answer, for people
-	Deadline    time.Time `json:"deadline"`
-	DueAt       time.Time `json:"due_at,omitzero"` // next time the sweeper must look; zero once terminal
-	Owner       string    `json:"owner,omitempty"`
-	LeaseUntil  time.Time `json:"lease_until,omitzero"`
-	Attempts    int       `json:"attempts"`             // sends that may have reached Meta
-	Uncertain   bool      `json:"uncertain,omitempty"`  // an earlier send may have been delivered
-	Granted     bool      `json:"granted,omitempty"`    // the sweeper reserved a rate token for this release
-	MessageID   string    `json:"message_id,omitempty"` // Meta's answer to a SENT reply
-	RecipientID string    `json:"recipient_id,omitempty"`
-	Job         Job       `json:"job"`
-	Version     int64     `json:"version"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Key        string    `json:"key"`
+	Funnel     string    `json:"funnel,omitempty"` // the funnel guard this record holds (FunnelKey)
+	CommentID  string    `json:"comment"`
+	AccountID  string    `json:"account"`
+	Lane       Lane      `json:"lane"`
+	State      State     `json:"state"`
+	Reason     string    `json:"reason,omitempty"` // skip reason, or Meta's code/subcode for FAILED and EXPIRED
+	Detail     string    `json:"detail,omitempty"` // Meta's last answer, for people
+	Deadline   time.Time `json:"deadline"`
+	DueAt      time.Time `json:"due_at,omitzero"` // next time the sweeper must look; zero once terminal
+	Owner      string    `json:"owner,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	Attempts   int       `json:"attempts"`            // sends that may have reached Meta
+	Uncertain  bool      `json:"uncertain,omitempty"` // an earlier send may have been delivered
+	// UncertainSince is when the first send that may have been delivered was made: the bounded
+	// retries count from it.
+	UncertainSince time.Time `json:"uncertain_since,omitzero"`
+	Granted        bool      `json:"granted,omitempty"`    // the sweeper reserved a rate token for this release
+	MessageID      string    `json:"message_id,omitempty"` // Meta's answer to a SENT reply
+	RecipientID    string    `json:"recipient_id,omitempty"`
+	Job            Job       `json:"job"`
+	Version        int64     `json:"version"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // Errors of the record's transitions; callers decide on them with errors.Is.
@@ -78,13 +95,14 @@ var (
 	ErrDone       = errors.New("already in a terminal state")
 	ErrBusy       = errors.New("held by another worker or waiting")
 	ErrOtherOwner = errors.New("held by another comment of the same person on the same media")
+	ErrForgotten  = errors.New("the person or account asked for their data to be deleted")
 	ErrNotDue     = errors.New("not due")
 )
 
-// NewRecord is the first, unsaved state of the record for job under key.
-func NewRecord(job Job, key string, now time.Time) Record {
+// NewRecord is the first, unsaved state of the comment's record.
+func NewRecord(job Job, now time.Time) Record {
 	return Record{
-		Key:       key,
+		Key:       job.Key(),
 		CommentID: job.CommentID,
 		AccountID: job.AccountID,
 		Lane:      job.Kind.Lane(),
@@ -116,7 +134,7 @@ func (r Record) dueAt(t time.Time) time.Time {
 // The claimed record is Uncertain when an earlier holder may already have sent.
 func (r Record) Claim(job Job, owner string, now, leaseUntil time.Time) (Record, error) {
 	if r.Version == 0 {
-		r = NewRecord(job, r.Key, now)
+		r = NewRecord(job, now)
 	}
 	switch {
 	case r.CommentID != job.CommentID:
@@ -185,6 +203,9 @@ func (r Record) Park(until time.Time, reason string, attempted bool, now time.Ti
 		n.Attempts--
 	}
 	n.Uncertain = n.Uncertain || attempted
+	if attempted && n.UncertainSince.IsZero() {
+		n.UncertainSince = now
+	}
 	n.State, n.Reason = StateParked, reason
 	n.Owner, n.LeaseUntil, n.Granted = "", time.Time{}, false
 	n.DueAt = n.dueAt(until)
@@ -193,8 +214,8 @@ func (r Record) Park(until time.Time, reason string, attempted bool, now time.Ti
 
 // NewParked is the first state of a record for a job that must wait before it is ever sent,
 // written in one conditional create (no claim, no release of a lease).
-func NewParked(job Job, key string, until time.Time, reason string, now time.Time) Record {
-	n := NewRecord(job, key, now).next(now)
+func NewParked(job Job, until time.Time, reason string, now time.Time) Record {
+	n := NewRecord(job, now).next(now)
 	n.State, n.Reason = StateParked, reason
 	n.DueAt = n.dueAt(until)
 	return n
@@ -202,7 +223,7 @@ func NewParked(job Job, key string, until time.Time, reason string, now time.Tim
 
 // NewSkipped is the terminal record of a comment we decided not to answer before claiming.
 func NewSkipped(job Job, reason string, now time.Time) Record {
-	n := NewRecord(job, CommentKey(job.CommentID), now).next(now)
+	n := NewRecord(job, now).next(now)
 	n.State, n.Reason = StateSkipped, reason
 	return n
 }
@@ -273,13 +294,12 @@ func (r Record) Expire(now time.Time) (Record, error) {
 	if r.State == StateLeased && r.LeaseUntil.After(now) {
 		return r, fmt.Errorf("expire comment %s: %w", r.CommentID, ErrBusy)
 	}
-	reason := "window"
 	if r.Attempts > 0 {
 		// A send may have reached Meta before the window closed (an answer lost, a crash after
-		// the call): say so, so that Expired does not silently hide a delivered DM.
-		reason = "window_after_uncertain_send"
+		// the call): Expired must not silently hide a delivered DM.
+		return r.close(StateAmbiguous, AmbiguousWindow, now), nil
 	}
-	return r.close(StateExpired, reason, now), nil
+	return r.close(StateExpired, "window", now), nil
 }
 
 // EndBroadcast expires a Live comment's record because its broadcast ended.
@@ -292,6 +312,9 @@ func (r Record) EndBroadcast(now time.Time) (Record, error) {
 	}
 	if r.State == StateLeased && r.LeaseUntil.After(now) {
 		return r, fmt.Errorf("expire comment %s: %w", r.CommentID, ErrBusy)
+	}
+	if r.Attempts > 0 {
+		return r.close(StateAmbiguous, AmbiguousBroadcast, now), nil
 	}
 	return r.close(StateExpired, "broadcast_ended", now), nil
 }

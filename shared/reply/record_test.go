@@ -33,16 +33,27 @@ func TestJobValidateAndKey(t *testing.T) {
 			t.Errorf("%s: Validate() = %v, want %v", tt.name, err, tt.want)
 		}
 	}
-	j := job("c1")
-	if got := j.Key(true); got != "F#acct#m1#p1" {
-		t.Errorf("funnel key = %q", got)
-	}
-	if got := j.Key(false); got != "C#c1" {
-		t.Errorf("comment key = %q", got)
-	}
-	j.FromID = ""
-	if got := j.Key(true); got != "C#c1" {
-		t.Errorf("key without person = %q, want the comment key", got)
+	// The record's key is the comment's alone, whatever the shape; the funnel guard needs the
+	// person and the media, an ad's original post first.
+	for _, tc := range []struct {
+		name       string
+		edit       func(*Job)
+		key, guard string
+	}{
+		{"full", func(*Job) {}, "C#c1", "F#acct#m1#p1"},
+		{"no person", func(j *Job) { j.FromID = "" }, "C#c1", ""},
+		{"no media", func(j *Job) { j.MediaID = "" }, "C#c1", ""},
+		{"ad with its original post", func(j *Job) { j.MediaID, j.OriginalMediaID, j.Kind = "ad9", "m1", KindAd }, "C#c1", "F#acct#m1#p1"},
+		{"original post only", func(j *Job) { j.MediaID, j.OriginalMediaID = "", "m1" }, "C#c1", "F#acct#m1#p1"},
+	} {
+		j := job("c1")
+		tc.edit(&j)
+		if got := j.Key(); got != tc.key {
+			t.Errorf("%s: key = %q, want %q", tc.name, got, tc.key)
+		}
+		if got := j.Funnel(); got != tc.guard {
+			t.Errorf("%s: funnel = %q, want %q", tc.name, got, tc.guard)
+		}
 	}
 	if d := job("c").Deadline(); !d.Equal(t0.Add(7 * 24 * time.Hour)) {
 		t.Errorf("deadline = %v", d)
@@ -166,11 +177,11 @@ func TestEndBroadcast(t *testing.T) {
 	j := job("c1")
 	j.Kind = KindLive
 	now := t0.Add(time.Minute)
-	parked := NewParked(j, CommentKey("c1"), now.Add(time.Second), "rate", now)
+	parked := NewParked(j, now.Add(time.Second), "rate", now)
 	if got := must(parked.EndBroadcast(now)); got.State != StateExpired || got.Reason != "broadcast_ended" {
 		t.Errorf("ended = %+v", got)
 	}
-	post := NewParked(job("c2"), CommentKey("c2"), now, "rate", now)
+	post := NewParked(job("c2"), now, "rate", now)
 	if _, err := post.EndBroadcast(now); err == nil {
 		t.Error("a post's record was ended as a broadcast")
 	}
@@ -198,7 +209,7 @@ func TestExpireAfterUncertainSend(t *testing.T) {
 
 func TestDefer(t *testing.T) {
 	now := t0.Add(time.Minute)
-	parked := NewParked(job("c1"), CommentKey("c1"), now, "rate", now)
+	parked := NewParked(job("c1"), now, "rate", now)
 	d := must(parked.Defer(now.Add(time.Hour), now))
 	if !d.DueAt.Equal(now.Add(time.Hour)) || d.State != StateParked || d.Version != parked.Version+1 {
 		t.Errorf("deferred = %+v", d)

@@ -138,6 +138,8 @@ func parse(r *http.Request) request {
 		rq.op, rq.objectID = OpLiveMedia, segs[0]
 	case len(segs) == 2 && segs[1] == "subscribed_apps" && (r.Method == http.MethodPost || r.Method == http.MethodGet):
 		rq.op, rq.objectID, rq.fields = OpSubscribe, segs[0], param("subscribed_fields")
+	case len(segs) == 1 && segs[0] != "" && r.Method == http.MethodGet:
+		rq.op, rq.objectID, rq.commentID, rq.fields = OpComment, segs[0], segs[0], param("fields")
 	default:
 		rq.objectID = strings.Join(segs, "/")
 	}
@@ -237,6 +239,8 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 			data = append(data, map[string]string{"id": id, "media_product_type": "LIVE"})
 		}
 		return result{status: 200, body: map[string]any{"data": data}}
+	case OpComment:
+		return s.readComment(a, rq, now)
 	case OpSubscribe:
 		if rq.objectID != "me" && rq.objectID != a.id && rq.objectID != a.senderID() {
 			return errNoObject(rq.objectID)
@@ -285,6 +289,9 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 	}
 	if s.oneReply && c.delivered > 0 {
 		s.stats.Duplicates++
+		if s.secondCode != 0 {
+			return refuse(500, s.secondCode, 0, "OAuthException", "An unexpected error has occurred. Please retry your request later.")
+		}
 		return refuse(400, 100, 2534025, "OAuthException", "(#100) This comment already has a private reply")
 	}
 	lane := reply.LanePosts
@@ -335,6 +342,43 @@ func (s *Sandbox) comment(a *account, id string, now time.Time) (*comment, resul
 		return nil, errNoObject(id)
 	}
 	return c, result{}
+}
+
+// metaTime is how the Graph API writes a comment's timestamp.
+const metaTime = "2006-01-02T15:04:05-0700"
+
+// readComment answers GET /{comment-id}: the fields asked for (Meta's default is id and text),
+// for a comment on one of the account's media that is not deleted.
+func (s *Sandbox) readComment(a *account, rq request, now time.Time) result {
+	c, res := s.comment(a, rq.commentID, now)
+	if c == nil {
+		return res
+	}
+	if c.Deleted {
+		return errNoObject(rq.commentID)
+	}
+	out := map[string]any{"id": c.ID}
+	for _, f := range strings.Split(rq.fields, ",") {
+		switch strings.TrimSpace(f) {
+		case "timestamp":
+			out["timestamp"] = c.CreatedAt.UTC().Format(metaTime)
+		case "media":
+			if c.MediaID != "" {
+				out["media"] = map[string]string{"id": c.MediaID}
+			}
+		case "from":
+			if c.FromID != "" {
+				out["from"] = map[string]string{"id": c.FromID, "username": c.FromName}
+			}
+		case "username":
+			out["username"] = c.FromName
+		case "parent_id":
+			if c.ParentID != "" {
+				out["parent_id"] = c.ParentID
+			}
+		}
+	}
+	return result{status: 200, body: out}
 }
 
 func (s *Sandbox) publicReply(a *account, rq request, now time.Time) result {

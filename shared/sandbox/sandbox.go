@@ -24,6 +24,7 @@ const (
 	OpLiveMedia    Op = "live_media"    // GET /{ig-id}/live_media
 	OpSubscribe    Op = "subscribe"     // GET/POST /{me|id}/subscribed_apps
 	OpRefresh      Op = "refresh"       // GET /refresh_access_token
+	OpComment      Op = "comment"       // GET /{comment-id}?fields=media,from,timestamp
 	OpUnknown      Op = "unknown"       // any other path
 )
 
@@ -37,6 +38,7 @@ type Comment struct {
 	MediaID   string    `json:"media,omitempty"`
 	ParentID  string    `json:"parent,omitempty"` // set for a reply to a comment
 	FromID    string    `json:"from_id,omitempty"`
+	FromName  string    `json:"from_username,omitempty"`
 	CreatedAt time.Time `json:"created_at"`     // zero = now
 	Live      bool      `json:"live,omitempty"` // made on the broadcast MediaID
 	Hidden    bool      `json:"hidden,omitempty"`
@@ -109,6 +111,7 @@ type Sandbox struct {
 	limits        map[reply.Lane]reply.Limit
 	acceptUnknown bool
 	oneReply      bool
+	secondCode    int // Meta's answer to a second private reply: 0 means 100/2534025
 	maxHang       time.Duration
 	log           *slog.Logger
 
@@ -152,6 +155,11 @@ func WithUnknownComments(accept bool) Option { return func(s *Sandbox) { s.accep
 // WithoutOneReplyRule lets every private reply to a comment through, so a test of replywindow's
 // own guarantee sees duplicates in the ledger instead of Meta's refusal.
 func WithoutOneReplyRule() Option { return func(s *Sandbox) { s.oneReply = false } }
+
+// WithSecondReplyCode answers a second private reply to a comment with Meta's generic code
+// (1 or 2) instead of 100/2534025, as a peer saw Meta do: the replier cannot then learn that its
+// uncertain first attempt arrived, and must bound its retries.
+func WithSecondReplyCode(code int) Option { return func(s *Sandbox) { s.secondCode = code } }
 
 // WithMaxHang bounds how long a hanging fault holds a request whose client never gives up
 // (default one minute).

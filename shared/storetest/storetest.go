@@ -44,6 +44,10 @@ func Run(t *testing.T, newStore func(t *testing.T) reply.Store) {
 		{"Accounts", testAccounts},
 		{"AccountCopies", testAccountCopies},
 		{"Deletions", testDeletions},
+		{"FunnelGuard", testFunnelGuard},
+		{"HoldFunnel", testHoldFunnel},
+		{"Tombstones", testTombstones},
+		{"ConcurrentFunnel", testConcurrentFunnel},
 		{"InvalidInput", testInvalidInput},
 	}
 	for _, tc := range tests {
@@ -71,7 +75,7 @@ func Job(i int) reply.Job {
 // Parked is a version-1 record of job i parked until due, under the comment's own key.
 func Parked(i int, due time.Time) reply.Record {
 	j := Job(i)
-	return reply.NewParked(j, j.Key(false), due, "rate", T0)
+	return reply.NewParked(j, due, "rate", T0)
 }
 
 func ctx(t *testing.T) context.Context {
@@ -310,31 +314,34 @@ func Full() reply.Record {
 	loc := time.FixedZone("UTC+2", 2*60*60) // a store may hand back another location, never another instant
 	j := Job(7)
 	j.ProductType, j.AdID, j.ParentID = "AD", "120200000000000001", "17900000000000999"
+	j.OriginalMediaID = "18000000000000077"
 	j.Text = "RECIPE bitte, Grüße 👋"
 	j.CommentedAt = time.Date(2026, 3, 1, 11, 59, 58, 123456789, loc)
 	j.DeliveredAt = time.Date(2026, 3, 1, 12, 0, 1, 987654321, loc)
 	j.Requeued = true
 	return reply.Record{
-		Key:         j.Key(true),
-		CommentID:   j.CommentID,
-		AccountID:   j.AccountID,
-		Lane:        reply.LanePosts,
-		State:       reply.StateLeased,
-		Reason:      "100/2534025",
-		Detail:      `{"error":{"code":100}}`,
-		Deadline:    j.Deadline(),
-		DueAt:       time.Date(2026, 3, 1, 12, 5, 0, 500000001, time.UTC),
-		Owner:       "replier/2026/03/01/[$LATEST]abc#req-1",
-		LeaseUntil:  time.Date(2026, 3, 1, 12, 5, 0, 500000001, time.UTC),
-		Attempts:    2,
-		Uncertain:   true,
-		Granted:     true,
-		MessageID:   "aWdfZAG1faW",
-		RecipientID: "6200000000000777",
-		Job:         j,
-		Version:     1,
-		CreatedAt:   time.Date(2026, 3, 1, 12, 0, 2, 1, time.UTC),
-		UpdatedAt:   time.Date(2026, 3, 1, 12, 0, 3, 2, time.UTC),
+		Key:            j.Key(),
+		Funnel:         j.Funnel(),
+		CommentID:      j.CommentID,
+		AccountID:      j.AccountID,
+		Lane:           reply.LanePosts,
+		State:          reply.StateLeased,
+		Reason:         "100/2534025",
+		Detail:         `{"error":{"code":100}}`,
+		Deadline:       j.Deadline(),
+		DueAt:          time.Date(2026, 3, 1, 12, 5, 0, 500000001, time.UTC),
+		Owner:          "replier/2026/03/01/[$LATEST]abc#req-1",
+		LeaseUntil:     time.Date(2026, 3, 1, 12, 5, 0, 500000001, time.UTC),
+		Attempts:       2,
+		Uncertain:      true,
+		UncertainSince: time.Date(2026, 3, 1, 12, 1, 0, 3, time.UTC),
+		Granted:        true,
+		MessageID:      "aWdfZAG1faW",
+		RecipientID:    "6200000000000777",
+		Job:            j,
+		Version:        1,
+		CreatedAt:      time.Date(2026, 3, 1, 12, 0, 2, 1, time.UTC),
+		UpdatedAt:      time.Date(2026, 3, 1, 12, 0, 3, 2, time.UTC),
 	}
 }
 
@@ -380,7 +387,8 @@ func testRecordRoundTrip(t *testing.T, s reply.Store) {
 
 func testByComment(t *testing.T, s reply.Store) {
 	funnel := Job(1)
-	fr := reply.NewParked(funnel, funnel.Key(true), T0, "rate", T0)
+	fr := reply.NewParked(funnel, T0, "rate", T0)
+	fr.Funnel = funnel.Funnel()
 	own := Job(2)
 	or := reply.NewSkipped(own, reply.SkipDuplicatePerson, T0)
 	create(t, s, fr, or)
@@ -577,7 +585,10 @@ func testScan(t *testing.T, s reply.Store) {
 	var want []string
 	for i := range 11 {
 		j := Job(i)
-		r := reply.NewParked(j, j.Key(i%2 == 0), T0, "rate", T0)
+		r := reply.NewParked(j, T0, "rate", T0)
+		if i%2 == 0 {
+			r.Funnel = j.Funnel() // the guard item is not a reply record
+		}
 		if i%3 == 0 {
 			r = reply.NewSkipped(j, reply.SkipNoRule, T0)
 		}

@@ -202,11 +202,11 @@ func must(t *testing.T) func(reply.Record, error) reply.Record {
 }
 
 func parked(j reply.Job, at, until time.Time) reply.Record {
-	return reply.NewParked(j, reply.CommentKey(j.CommentID), until, "rate_limited", at)
+	return reply.NewParked(j, until, "rate_limited", at)
 }
 
 func leased(t *testing.T, j reply.Job, at, leaseUntil time.Time) reply.Record {
-	r := reply.NewRecord(j, reply.CommentKey(j.CommentID), at)
+	r := reply.NewRecord(j, at)
 	return must(t)(r.Claim(j, "replier-test/1", at, leaseUntil))
 }
 

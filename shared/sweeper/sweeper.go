@@ -24,6 +24,7 @@ import (
 const (
 	MetricExpired        = "Expired"             // windows closed, Live broadcasts ended included
 	MetricBroadcastEnded = "BroadcastEnded"      // of Expired: Live comments whose broadcast ended
+	MetricAmbiguous      = "Ambiguous"           // closed after a send that may have been delivered (never Expired)
 	MetricReleased       = "Released"            // parked jobs sent back to the queue
 	MetricRedriven       = "Redriven"            // orphaned jobs sent back to the queue
 	MetricDeferred       = "Deferred"            // parked jobs whose next look moved to their estimated turn
@@ -78,6 +79,7 @@ type Report struct {
 	Scanned       int // due records read
 	Expired       int // records moved to EXPIRED (window closed or broadcast ended)
 	Ended         int // of Expired: Live comments whose broadcast ended
+	Ambiguous     int // closed as AMBIGUOUS: the window or broadcast ended after an uncertain send
 	Released      int // parked records sent back to the queue
 	Granted       int // of Released: with a rate token reserved for them
 	Redriven      int // orphaned records sent back to the queue
@@ -109,7 +111,7 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	}
 	attrs := []any{
 		"event", ev.ID, "scheduled", ev.Time,
-		"scanned", rep.Scanned, "expired", rep.Expired, "released", rep.Released,
+		"scanned", rep.Scanned, "expired", rep.Expired, "ambiguous", rep.Ambiguous, "released", rep.Released,
 		"redriven", rep.Redriven, "deferred", rep.Deferred, "held", rep.Held, "lost", rep.Lost,
 		"backlog", rep.BacklogTotal(), "oldest_due_s", int64(rep.OldestDue.Seconds()), "partial", rep.Partial,
 	}
@@ -370,7 +372,7 @@ func (r *run) visit(ctx context.Context, rec reply.Record) (reply.Job, bool) {
 		case err != nil:
 			r.count(func(p *Report) { p.Lost++ })
 		case r.write(ctx, n):
-			r.count(func(p *Report) { p.Expired++ })
+			r.count(func(p *Report) { p.closed(n) })
 		}
 	case r.ended(rec):
 		n, err := rec.EndBroadcast(r.now)
@@ -380,7 +382,7 @@ func (r *run) visit(ctx context.Context, rec reply.Record) (reply.Job, bool) {
 		case err != nil:
 			r.count(func(p *Report) { p.Lost++ })
 		case r.write(ctx, n):
-			r.count(func(p *Report) { p.Expired++; p.Ended++ })
+			r.count(func(p *Report) { p.closed(n) })
 		}
 	case rec.Orphaned(r.now):
 		n, err := rec.Redrive(r.now)
@@ -436,6 +438,7 @@ func (r *run) emit() {
 	}
 	m.Count(MetricExpired, p.Expired)
 	m.Count(MetricBroadcastEnded, p.Ended)
+	m.Count(MetricAmbiguous, p.Ambiguous)
 	m.Count(MetricReleased, p.Released)
 	m.Count(MetricRedriven, p.Redriven)
 	m.Count(MetricDeferred, p.Deferred)
@@ -451,6 +454,19 @@ func (r *run) emit() {
 		partial = 1
 	}
 	m.Count(MetricPartial, partial)
+}
+
+// closed counts a record the run closed because its window or broadcast ended.
+func (p *Report) closed(n reply.Record) {
+	switch {
+	case n.State == reply.StateAmbiguous:
+		p.Ambiguous++
+	case n.Reason == "broadcast_ended":
+		p.Expired++
+		p.Ended++
+	default:
+		p.Expired++
+	}
 }
 
 // requeued is the queue's copy of a job whose record exists (reply.Job.Requeued).

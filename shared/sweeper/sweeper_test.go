@@ -54,7 +54,7 @@ func TestSweep(t *testing.T) {
 				{"leased past the deadline, lease ran out", func(t *testing.T) []reply.Record {
 					j := job("A1", "c05", reply.KindPost, "m1", closed)
 					return []reply.Record{leased(t, j, t0.Add(-3*time.Minute), t0.Add(-2*time.Minute))}
-				}, want{state: reply.StateExpired, reason: "window_after_uncertain_send"}}, // the holder may have sent
+				}, want{state: reply.StateAmbiguous, reason: reply.AmbiguousWindow}}, // the holder may have sent
 				{"leased, lease ran out, window open", func(t *testing.T) []reply.Record {
 					j := job("A1", "c06", reply.KindPost, "m1", open)
 					return []reply.Record{leased(t, j, t0.Add(-3*time.Minute), t0.Add(-2*time.Minute))}
@@ -131,14 +131,15 @@ func TestSweep(t *testing.T) {
 
 			// What the report and the metrics say follows from the table.
 			wantRep := map[string][2]int{
-				"Expired":  {rep.Expired, counts[reply.StateExpired]},
-				"Ended":    {rep.Ended, 2},
-				"Released": {rep.Released, 2},
-				"Redriven": {rep.Redriven, 2},
-				"Held":     {rep.Held, 2},
-				"Busy":     {rep.Busy, 1},
-				"Backlog":  {rep.Backlog[reply.LanePosts], 3},
-				"Lost":     {rep.Lost, 0},
+				"Expired":   {rep.Expired, counts[reply.StateExpired]},
+				"Ambiguous": {rep.Ambiguous, counts[reply.StateAmbiguous]},
+				"Ended":     {rep.Ended, 2},
+				"Released":  {rep.Released, 2},
+				"Redriven":  {rep.Redriven, 2},
+				"Held":      {rep.Held, 2},
+				"Busy":      {rep.Busy, 1},
+				"Backlog":   {rep.Backlog[reply.LanePosts], 3},
+				"Lost":      {rep.Lost, 0},
 			}
 			for name, v := range wantRep {
 				if v[0] != v[1] {
