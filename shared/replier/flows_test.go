@@ -2,6 +2,7 @@ package replier
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -298,6 +299,10 @@ func TestRequestsPerSent(t *testing.T) {
 			e.process(sampleJob(t, 0)) // warms the account and bucket caches
 			const n = 20
 			r0, w0 := e.counts()
+			var ops0 map[string]int
+			if e.ops != nil {
+				ops0 = e.ops()
+			}
 			c0 := e.sb.Stats().Calls
 			for i := 1; i <= n; i++ {
 				if d := e.process(sampleJob(t, i)); d.Action != ActionSent {
@@ -305,6 +310,14 @@ func TestRequestsPerSent(t *testing.T) {
 				}
 			}
 			r1, w1 := e.counts()
+			if e.ops != nil {
+				// The claim is one TransactWriteItems of the record, the funnel guard and the two
+				// tombstone checks; the write units follow its items (2 per item and KB).
+				ops := e.ops()
+				t.Logf("%s: per SENT reply: %.2f TransactWriteItems of %.2f items, %.2f PutItem",
+					kind.name, float64(ops["TransactWriteItems"]-ops0["TransactWriteItems"])/n,
+					float64(ops["TransactItems"]-ops0["TransactItems"])/n, float64(ops["PutItem"]-ops0["PutItem"])/n)
+			}
 			calls := 0
 			for op, c := range e.sb.Stats().Calls {
 				calls += c - c0[op]
@@ -321,6 +334,9 @@ func TestRequestsPerSent(t *testing.T) {
 			if w2-w1 != 1 || r2-r1 != 0 {
 				t.Fatalf("duplicate: %d writes, %d reads; want 1, 0", w2-w1, r2-r1)
 			}
+			rec := e.record(sampleJob(t, 1))
+			size, _ := json.Marshal(rec)
+			t.Logf("%s: a SENT record is %d bytes as JSON", kind.name, len(size))
 		})
 	}
 }

@@ -42,6 +42,11 @@ func (c *countingStore) Update(ctx context.Context, r reply.Record) (reply.Recor
 	return c.Store.Update(ctx, r)
 }
 
+func (c *countingStore) HoldFunnel(ctx context.Context, r reply.Record) error {
+	c.writes.Add(1)
+	return c.Store.HoldFunnel(ctx, r)
+}
+
 func (c *countingStore) Get(ctx context.Context, key string) (reply.Record, error) {
 	c.reads.Add(1)
 	return c.Store.Get(ctx, key)
@@ -70,15 +75,15 @@ func (c *countingStore) PutAccount(ctx context.Context, a reply.Account) (reply.
 // storeKind builds one of the two real stores.
 type storeKind struct {
 	name string
-	make func(t testing.TB, clock reply.Clock) (reply.Store, func() (reads, writes int))
+	make func(t testing.TB, clock reply.Clock) (reply.Store, func() (reads, writes int), func() map[string]int)
 }
 
-var memoryStore = storeKind{"memory", func(_ testing.TB, _ reply.Clock) (reply.Store, func() (int, int)) {
+var memoryStore = storeKind{"memory", func(_ testing.TB, _ reply.Clock) (reply.Store, func() (int, int), func() map[string]int) {
 	s := &countingStore{Store: memory.NewStore()}
-	return s, func() (int, int) { return int(s.reads.Load()), int(s.writes.Load()) }
+	return s, func() (int, int) { return int(s.reads.Load()), int(s.writes.Load()) }, nil
 }}
 
-var dynamoStore = storeKind{"dynamodb", func(t testing.TB, clock reply.Clock) (reply.Store, func() (int, int)) {
+var dynamoStore = storeKind{"dynamodb", func(t testing.TB, clock reply.Clock) (reply.Store, func() (int, int), func() map[string]int) {
 	// awstest's client retries, as in Lambda, a request whose answer was lost: the replier must
 	// take its own landed write as done.
 	client := dynamodb.NewFromConfig(awstest.Config(t))
@@ -87,7 +92,7 @@ var dynamoStore = storeKind{"dynamodb", func(t testing.TB, clock reply.Clock) (r
 		t.Fatalf("create table: %v", err)
 	}
 	c := dynamo.Count(client)
-	return dynamo.New(c, name, dynamo.WithClock(clock)), func() (int, int) { return c.Reads(), c.Writes() }
+	return dynamo.New(c, name, dynamo.WithClock(clock)), func() (int, int) { return c.Reads(), c.Writes() }, c.ByOp
 }}
 
 // bothStores is where the conditional flows run: the in-memory double and DynamoDB (moto).
@@ -100,6 +105,7 @@ type env struct {
 	clock  *memory.Clock
 	store  reply.Store
 	counts func() (reads, writes int)
+	ops    func() map[string]int // DynamoDB requests by operation (nil for the memory store)
 	sb     *sandbox.Sandbox
 	graph  *graph.Client
 	tokens memory.Tokens
@@ -114,7 +120,7 @@ const token = "sbx-token-1"
 func newEnv(t testing.TB, kind storeKind, sbxOpts ...sandbox.Option) *env {
 	t.Helper()
 	e := &env{t: t, clock: memory.NewClock(start)}
-	e.store, e.counts = kind.make(t, e.clock)
+	e.store, e.counts, e.ops = kind.make(t, e.clock)
 	e.sb = sandbox.New(append([]sandbox.Option{sandbox.WithClock(e.clock.Now)}, sbxOpts...)...)
 	srv := httptest.NewServer(e.sb)
 	t.Cleanup(func() { e.sb.Close(); srv.Close() })
