@@ -285,7 +285,9 @@ func TestDeletionWinsOverQueuedWork(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				e := newEnv(t, kind)
-				e.put(func(a *reply.Account) { a.Limits = map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 1, Period: time.Hour}} })
+				e.put(func(a *reply.Account) {
+					a.Limits = map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 1, Period: time.Hour}}
+				})
 				e.process(sampleJob(t, 0)) // takes the hour's one token
 				job := sampleJob(t, 1)
 				if d := e.process(job); d.Action != ActionParked {
