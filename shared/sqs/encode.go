@@ -25,6 +25,7 @@ func marshalJob(j *reply.Job) ([]byte, error) {
 	b = field(b, "media", j.MediaID, true)
 	b = field(b, "product_type", j.ProductType, true)
 	b = field(b, "ad", j.AdID, true)
+	b = field(b, "original_media", j.OriginalMediaID, true)
 	b = field(b, "from_id", j.FromID, true)
 	b = field(b, "from_username", j.FromUsername, true)
 	b = field(b, "text", j.Text, true)

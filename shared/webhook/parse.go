@@ -69,6 +69,7 @@ type (
 			ID          id     `json:"id"`
 			ProductType string `json:"media_product_type"`
 			AdID        id     `json:"ad_id"`
+			OriginalID  id     `json:"original_media_id"` // an ad's organic post
 		} `json:"media"`
 	}
 	messaging struct {
@@ -249,18 +250,20 @@ func (d *Delivery) comment(account id, at epoch, field string, v *comment, now t
 	}
 	delivered := at.at(now)
 	job := reply.Job{
-		V:            reply.JobVersion,
-		AccountID:    string(account),
-		CommentID:    string(v.ID),
-		MediaID:      string(v.Media.ID),
-		ProductType:  v.Media.ProductType,
-		AdID:         string(v.Media.AdID),
-		FromID:       string(v.From.ID),
-		FromUsername: v.From.Username,
-		Text:         v.Text,
-		ParentID:     string(v.ParentID),
-		CommentedAt:  capAt(delivered, now),
-		DeliveredAt:  delivered,
+		V:           reply.JobVersion,
+		AccountID:   string(account),
+		CommentID:   string(v.ID),
+		MediaID:     string(v.Media.ID),
+		ProductType: v.Media.ProductType,
+		AdID:        string(v.Media.AdID),
+		// Meta may deliver an ad's comment once per shape; the funnel counts the organic post.
+		OriginalMediaID: string(v.Media.OriginalID),
+		FromID:          string(v.From.ID),
+		FromUsername:    v.From.Username,
+		Text:            v.Text,
+		ParentID:        string(v.ParentID),
+		CommentedAt:     capAt(delivered, now),
+		DeliveredAt:     delivered,
 	}
 	if job.CommentID == "" {
 		job.CommentID = string(v.CommentID)

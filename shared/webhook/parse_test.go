@@ -58,7 +58,7 @@ func TestParse(t *testing.T) {
 		}}},
 		{file: "ad.json", object: "instagram", ignored: 1, jobs: []reply.Job{{ // the duplicate notification
 			AccountID: account, CommentID: "17900000000000005", MediaID: "18000000000000046", ProductType: "REELS",
-			AdID: "23800000000000001", FromID: "17841400000000781", FromUsername: "dora", Text: "info",
+			AdID: "23800000000000001", OriginalMediaID: "18000000000000040", FromID: "17841400000000781", FromUsername: "dora", Text: "info",
 			Kind: reply.KindAd, CommentedAt: sent, DeliveredAt: sent,
 		}}},
 		{file: "own.json", object: "instagram", own: 1},
