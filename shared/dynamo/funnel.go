@@ -28,51 +28,22 @@ var errTxConflict = errors.New("transaction conflict")
 // comment. One request, whatever the shape; the SDK's retries reuse the same ClientRequestToken,
 // so a retry after a lost answer is idempotent.
 func (s *Store) create(ctx context.Context, rec reply.Record, item map[string]types.AttributeValue) (reply.Record, error) {
-	names := map[string]string{"#pk": AttrPK}
 	tx := []types.TransactWriteItem{{Put: &types.Put{
 		TableName: s.table, Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: names,
+		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}}
-	guard := -1
 	if rec.Funnel != "" {
-		guard = len(tx)
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{
-			TableName: s.table, Item: s.guardItem(rec),
-			ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #o = :c"),
-			ExpressionAttributeNames:            map[string]string{"#pk": AttrPK, "#o": attrOwner},
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":c": str(rec.CommentID)},
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}})
+		tx = append(tx, s.guardPut(rec))
 	}
-	graves := []string{reply.AccountTombstoneKey(rec.AccountID)}
-	if rec.Job.FromID != "" {
-		graves = append(graves, reply.PersonTombstoneKey(rec.Job.FromID))
-	}
-	firstGrave := len(tx)
-	for _, k := range graves {
-		tx = append(tx, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName: s.table, Key: pkey(k),
-			// A tombstone forbids comments made at or before it (Tombstone.Covers).
-			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #at < :t"),
-			ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#at": attrAt},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":t": num(rec.Job.CommentedAt.UnixMilli())},
-		}})
-	}
-	_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
-	var canceled *types.TransactionCanceledException
-	if !errors.As(err, &canceled) {
-		if err != nil {
-			return reply.Record{}, fmt.Errorf("create %s: %w", rec.Key, err)
-		}
-		return rec, nil
-	}
-	failed := func(i int) bool {
-		return i >= 0 && i < len(canceled.CancellationReasons) && aws.ToString(canceled.CancellationReasons[i].Code) == "ConditionalCheckFailed"
-	}
+	canceled, err := s.transact(ctx, append(tx, graveChecks(s.table, rec.Job)...))
 	switch {
-	case failed(0):
-		stored := canceled.CancellationReasons[0].Item
+	case err != nil:
+		return reply.Record{}, fmt.Errorf("create %s: %w", rec.Key, err)
+	case canceled == nil:
+		return rec, nil
+	case canceled.failed(0):
+		stored := canceled.item(0)
 		if len(stored) == 0 { // emulators that leave out ALL_OLD
 			if stored, err = s.get(ctx, rec.Key); err != nil {
 				return reply.Record{}, fmt.Errorf("create %s: read after a lost condition: %w", rec.Key, err)
@@ -86,16 +57,102 @@ func (s *Store) create(ctx context.Context, rec reply.Record, item map[string]ty
 			return reply.Record{}, fmt.Errorf("create %s: %w", rec.Key, err)
 		}
 		return old, fmt.Errorf("create %s: %w (version %d, %s)", rec.Key, reply.ErrExists, old.Version, old.State)
-	case failed(firstGrave) || failed(firstGrave+1):
-		return reply.Record{}, fmt.Errorf("create %s: %w", rec.Key, reply.ErrForgotten)
-	case failed(guard):
-		owner := ""
-		if o, ok := canceled.CancellationReasons[guard].Item[attrOwner].(*types.AttributeValueMemberS); ok {
-			owner = o.Value
-		}
-		return reply.Record{}, fmt.Errorf("create %s: funnel %s: %w (comment %s)", rec.Key, rec.Funnel, reply.ErrOtherOwner, owner)
 	}
-	return reply.Record{}, fmt.Errorf("create %s: %w: %v", rec.Key, errTxConflict, err)
+	return reply.Record{}, canceled.verdict("create "+rec.Key, rec.Funnel)
+}
+
+// HoldFunnel takes rec.Funnel for rec's comment unless another comment holds it or a tombstone
+// covers the comment: the guard and the tombstone checks in one transaction.
+func (s *Store) HoldFunnel(ctx context.Context, rec reply.Record) error {
+	if !strings.HasPrefix(rec.Funnel, "F#") || rec.CommentID == "" {
+		return fmt.Errorf("hold funnel %q for comment %q: not a funnel key and comment", rec.Funnel, rec.CommentID)
+	}
+	canceled, err := s.transact(ctx, append([]types.TransactWriteItem{s.guardPut(rec)}, graveChecks(s.table, rec.Job)...))
+	switch {
+	case err != nil:
+		return fmt.Errorf("hold funnel %s: %w", rec.Funnel, err)
+	case canceled == nil:
+		return nil
+	}
+	return canceled.verdict("hold funnel "+rec.Funnel, rec.Funnel)
+}
+
+// transact runs a transaction; a cancellation is returned apart from other errors.
+func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) (*cancellation, error) {
+	_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		return &cancellation{items: items, e: canceled}, nil
+	}
+	return nil, err
+}
+
+// cancellation is a transaction DynamoDB refused, with the items it was given.
+type cancellation struct {
+	items []types.TransactWriteItem
+	e     *types.TransactionCanceledException
+}
+
+func (c *cancellation) failed(i int) bool {
+	return i < len(c.e.CancellationReasons) && aws.ToString(c.e.CancellationReasons[i].Code) == "ConditionalCheckFailed"
+}
+
+func (c *cancellation) item(i int) map[string]types.AttributeValue {
+	if i < len(c.e.CancellationReasons) {
+		return c.e.CancellationReasons[i].Item
+	}
+	return nil
+}
+
+// verdict is the error for a refused guard or tombstone condition: ErrForgotten before
+// ErrOtherOwner (a forgotten person's comment is not merely a duplicate), else a conflict with
+// another transaction, which the caller retries like any store error.
+func (c *cancellation) verdict(what, funnel string) error {
+	for i, it := range c.items {
+		if it.ConditionCheck != nil && c.failed(i) {
+			return fmt.Errorf("%s: %w", what, reply.ErrForgotten)
+		}
+	}
+	for i, it := range c.items {
+		if it.Put != nil && c.failed(i) {
+			owner := ""
+			if o, ok := c.item(i)[attrOwner].(*types.AttributeValueMemberS); ok {
+				owner = o.Value
+			}
+			return fmt.Errorf("%s: funnel %s: %w (comment %s)", what, funnel, reply.ErrOtherOwner, owner)
+		}
+	}
+	return fmt.Errorf("%s: %w: %v", what, errTxConflict, c.e)
+}
+
+// guardPut takes rec's funnel guard if it is free or already the comment's.
+func (s *Store) guardPut(rec reply.Record) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: s.table, Item: s.guardItem(rec),
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #o = :c"),
+		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK, "#o": attrOwner},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":c": str(rec.CommentID)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}
+}
+
+// graveChecks are the conditions that no tombstone of the job's account or person covers it
+// (reply.Tombstone.Covers: a tombstone forbids comments made at or before it).
+func graveChecks(table *string, job reply.Job) []types.TransactWriteItem {
+	graves := []string{reply.AccountTombstoneKey(job.AccountID)}
+	if job.FromID != "" {
+		graves = append(graves, reply.PersonTombstoneKey(job.FromID))
+	}
+	var out []types.TransactWriteItem
+	for _, k := range graves {
+		out = append(out, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: table, Key: pkey(k),
+			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #at < :t"),
+			ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#at": attrAt},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": num(job.CommentedAt.UnixMilli())},
+		}})
+	}
+	return out
 }
 
 // guardItem is the funnel guard item for rec's comment. It expires with the records: a guard is
@@ -109,32 +166,6 @@ func (s *Store) guardItem(rec reply.Record) map[string]types.AttributeValue {
 		AttrPK: str(rec.Funnel), attrOwner: str(rec.CommentID), "account": str(rec.AccountID),
 		AttrExpiresAt: num(base.Add(s.retention).Unix()),
 	}
-}
-
-// HoldFunnel takes rec.Funnel for rec's comment unless another comment holds it.
-func (s *Store) HoldFunnel(ctx context.Context, rec reply.Record) error {
-	if !strings.HasPrefix(rec.Funnel, "F#") || rec.CommentID == "" {
-		return fmt.Errorf("hold funnel %q for comment %q: not a funnel key and comment", rec.Funnel, rec.CommentID)
-	}
-	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: s.table, Item: s.guardItem(rec),
-		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #o = :c"),
-		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK, "#o": attrOwner},
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":c": str(rec.CommentID)},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		owner := ""
-		if o, ok := failed.Item[attrOwner].(*types.AttributeValueMemberS); ok {
-			owner = o.Value
-		}
-		return fmt.Errorf("hold funnel %s: %w (comment %s)", rec.Funnel, reply.ErrOtherOwner, owner)
-	}
-	if err != nil {
-		return fmt.Errorf("hold funnel %s: %w", rec.Funnel, err)
-	}
-	return nil
 }
 
 // PutTombstone stores t, replacing an earlier one for the same account or person.

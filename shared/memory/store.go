@@ -135,10 +135,8 @@ func (s *Store) Create(_ context.Context, rec reply.Record) (reply.Record, error
 	if old, ok := s.replies[rec.Key]; ok {
 		return old, fmt.Errorf("create %s: %w (version %d, %s)", rec.Key, reply.ErrExists, old.Version, old.State)
 	}
-	for _, k := range []string{reply.AccountTombstoneKey(rec.AccountID), reply.PersonTombstoneKey(rec.Job.FromID)} {
-		if t, ok := s.graves[k]; ok && t.Covers(rec.Job) {
-			return reply.Record{}, fmt.Errorf("create %s: %w (%s)", rec.Key, reply.ErrForgotten, k)
-		}
+	if k, ok := s.buried(rec.Job); ok {
+		return reply.Record{}, fmt.Errorf("create %s: %w (%s)", rec.Key, reply.ErrForgotten, k)
 	}
 	if owner, ok := s.guards[rec.Funnel]; rec.Funnel != "" && ok && owner != rec.CommentID {
 		return reply.Record{}, fmt.Errorf("create %s: funnel %s: %w (comment %s)", rec.Key, rec.Funnel, reply.ErrOtherOwner, owner)
@@ -150,6 +148,16 @@ func (s *Store) Create(_ context.Context, rec reply.Record) (reply.Record, error
 	return rec, nil
 }
 
+// buried is the tombstone covering job, if any; s.mu is held.
+func (s *Store) buried(job reply.Job) (string, bool) {
+	for _, k := range []string{reply.AccountTombstoneKey(job.AccountID), reply.PersonTombstoneKey(job.FromID)} {
+		if t, ok := s.graves[k]; ok && t.Covers(job) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
 // HoldFunnel takes rec.Funnel for rec's comment unless another comment holds it.
 func (s *Store) HoldFunnel(_ context.Context, rec reply.Record) error {
 	if !strings.HasPrefix(rec.Funnel, "F#") || rec.CommentID == "" {
@@ -157,6 +165,9 @@ func (s *Store) HoldFunnel(_ context.Context, rec reply.Record) error {
 	}
 	s.lock()
 	defer s.mu.Unlock()
+	if k, ok := s.buried(rec.Job); ok {
+		return fmt.Errorf("hold funnel %s: %w (%s)", rec.Funnel, reply.ErrForgotten, k)
+	}
 	if owner, ok := s.guards[rec.Funnel]; ok && owner != rec.CommentID {
 		return fmt.Errorf("hold funnel %s: %w (comment %s)", rec.Funnel, reply.ErrOtherOwner, owner)
 	}

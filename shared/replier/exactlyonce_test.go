@@ -478,3 +478,34 @@ func TestUncertainRetriesBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestForgottenPersonKnownLate: a record written before its person was known (the webhook left
+// `from` out and the account could not be read) meets the person's tombstone once Meta names
+// the person: the record is removed and nothing is sent.
+func TestForgottenPersonKnownLate(t *testing.T) {
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.put(nil)
+			job := sampleJob(t, 1)
+			known(e, job)
+			anonymous := job
+			anonymous.FromID, anonymous.FromUsername = "", ""
+			broken := New(Config{TableName: "test"}, failingAccounts{e.store}, e.graph, e.tokens, e.clock, e.m, nil)
+			if d, err := broken.Process(context.Background(), anonymous); err != nil || d.Action != ActionParked {
+				t.Fatalf("%v %s(%s), want parked", err, d.Action, d.Reason)
+			}
+			if err := e.store.PutTombstone(context.Background(), reply.Tombstone{PersonID: job.FromID, At: e.clock.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Add(time.Minute)
+			anonymous.Requeued = true
+			if d := e.process(anonymous); d.Action != ActionSkipped || d.Reason != reply.SkipForgotten {
+				t.Fatalf("%s(%s), want skipped(%s)", d.Action, d.Reason, reply.SkipForgotten)
+			}
+			if recs := records(t, e, job.CommentID); len(recs) != 0 || e.sb.Attempts(job.CommentID) != 0 {
+				t.Fatalf("%d records, %d calls; want none", len(recs), e.sb.Attempts(job.CommentID))
+			}
+		})
+	}
+}

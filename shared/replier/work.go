@@ -150,23 +150,30 @@ func (w *work) claim(ctx context.Context, rec reply.Record, leaseUntil time.Time
 	if err != nil {
 		return rec, err
 	}
+	if claimed.Job.Funnel() == "" && w.job.Funnel() != "" {
+		claimed.Job = w.job // what Meta told us of the comment is kept for the next look
+	}
 	if claimed.Funnel == "" && w.funnel != "" {
 		claimed.Funnel = w.funnel
 		if rec.Version > 0 {
 			if err := w.r.store.HoldFunnel(ctx, claimed); err != nil {
-				return rec, w.guardLost(rec, err)
+				return rec, w.guardLost(ctx, rec, err)
 			}
 		}
-	}
-	if claimed.Job.Funnel() == "" && w.job.Funnel() != "" {
-		claimed.Job = w.job // what Meta told us of the comment is kept for the next look
 	}
 	return w.write(ctx, rec, claimed)
 }
 
-// guardLost turns a funnel guard held by another comment into a skip, decided again.
-func (w *work) guardLost(rec reply.Record, err error) error {
-	if !errors.Is(err, reply.ErrOtherOwner) {
+// guardLost turns a funnel guard held by another comment into a skip, decided again. A record
+// written before its person was known, whose person has since been forgotten, is removed.
+func (w *work) guardLost(ctx context.Context, rec reply.Record, err error) error {
+	switch {
+	case errors.Is(err, reply.ErrForgotten) && rec.Version > 0:
+		if derr := w.r.store.Delete(ctx, rec.Key); derr != nil {
+			return fmt.Errorf("remove the record of a forgotten person: %w", derr)
+		}
+		return err
+	case !errors.Is(err, reply.ErrOtherOwner):
 		return fmt.Errorf("funnel %s: %w", w.funnel, err)
 	}
 	w.skip, w.funnel = reply.SkipDuplicatePerson, ""
@@ -244,7 +251,7 @@ func (w *work) write(ctx context.Context, prev, n reply.Record) (reply.Record, e
 	case errors.Is(err, reply.ErrForgotten):
 		return prev, err
 	case errors.Is(err, reply.ErrOtherOwner):
-		return prev, w.guardLost(prev, err)
+		return prev, w.guardLost(ctx, prev, err)
 	case errors.Is(err, reply.ErrExists), errors.Is(err, reply.ErrConflict), errors.Is(err, reply.ErrNotFound):
 		if n.Owner != "" && ours(stored, n) {
 			return n, nil // our claim landed; only this worker writes its owner id

@@ -16,7 +16,8 @@ type Replies interface {
 	Create(ctx context.Context, rec Record) (Record, error)
 	// HoldFunnel takes the funnel guard rec.Funnel for rec's comment (a record created before its
 	// person or media was known). Taking a guard the comment already holds succeeds; one another
-	// comment holds is refused with an error wrapping ErrOtherOwner.
+	// comment holds is refused with an error wrapping ErrOtherOwner, and a tombstone covering
+	// rec.Job (the person, now known, was forgotten) with ErrForgotten.
 	HoldFunnel(ctx context.Context, rec Record) error
 	// Update stores rec if the stored record's version is rec.Version-1. Otherwise it returns the
 	// stored record and an error wrapping ErrConflict (ErrNotFound when nothing is stored).

@@ -94,6 +94,14 @@ func testHoldFunnel(t *testing.T, s reply.Store) {
 	if _, err := s.Create(ctx(t), guarded(second)); !errors.Is(err, reply.ErrOtherOwner) {
 		t.Fatalf("create with another comment's held guard: %v, want ErrOtherOwner", err)
 	}
+	// A person known only now, and forgotten meanwhile, gets no guard.
+	gone := Job(3)
+	if err := s.PutTombstone(ctx(t), reply.Tombstone{PersonID: gone.FromID, At: T0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.HoldFunnel(ctx(t), guarded(gone)); !errors.Is(err, reply.ErrForgotten) {
+		t.Fatalf("hold the guard of a forgotten person's comment: %v, want ErrForgotten", err)
+	}
 	if err := s.HoldFunnel(ctx(t), reply.Record{CommentID: "1", Funnel: "C#1"}); err == nil {
 		t.Fatal("HoldFunnel took a key that is not a funnel key")
 	}
