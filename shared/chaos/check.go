@@ -23,16 +23,19 @@ func (s *sim) violate(format string, args ...any) {
 	}
 }
 
-// check compares what the sandbox delivered with what the store recorded, for every comment:
-//   - at most one DM per comment, and per person and media (funnel dedup);
-//   - every accepted comment has exactly one record, terminal, and it turned terminal by its
-//     deadline;
-//   - SENT if and only if the sandbox delivered the DM (but see Result.Ambiguous);
-//   - no DM after the comment's real window (7 days, or the broadcast's end);
+// check compares what the sandbox delivered with what the store recorded, for every comment. It
+// proves the promises from the sandbox's ledger and the records alone, so it holds with Meta's
+// one-reply rule switched off too:
+//   - (a) no private-reply call after the comment was recorded SENT (a second DM only as the
+//     retry of a send whose outcome never reached the record, counted in Repeats);
+//   - (b) at most one DM per person and media (funnel dedup; not for accounts allowing repeats);
+//   - (c) every accepted comment has exactly one record, terminal, and it turned terminal by its
+//     deadline; SENT if and only if the sandbox delivered the DM (but see Result.Ambiguous);
+//   - (d) after a person's data deletion finished, no record names them for a comment made
+//     before it, and no DM goes out for such a comment;
+//   - (e) no DM after the comment's real window (7 days, or the broadcast's end);
 //   - no DM for the account's own comments or comments no rule matches;
-//   - a comment whose DM was delivered is sent again only after an answer that was lost or a
-//     fault in between (Meta's one-reply rule then refuses it, as designed);
-//   - the counts reconcile: accepted = sent + skipped + expired + failed.
+//   - the counts reconcile: accepted = sent + skipped + expired + failed + ambiguous.
 func (s *sim) check(ctx context.Context) error {
 	records := map[string][]reply.Record{}
 	cursor := ""
@@ -50,48 +53,41 @@ func (s *sim) check(ctx context.Context) error {
 		cursor = next
 	}
 	dms := map[string][]sandbox.Delivery{}
-	funnel := map[string]int{}
+	funnel := map[string]map[string]bool{}
 	for _, d := range s.sandbox.Deliveries() {
 		dms[d.CommentID] = append(dms[d.CommentID], d)
-		if c := s.byID[d.CommentID]; c != nil {
-			funnel[c.account+"#"+c.media+"#"+c.person]++
+		if c := s.byID[d.CommentID]; c != nil && !s.repeating[c.account] {
+			k := c.account + "#" + c.media + "#" + c.person
+			if funnel[k] == nil {
+				funnel[k] = map[string]bool{}
+			}
+			funnel[k][c.id] = true
 		}
 	}
 	s.res.Comments = len(s.comments)
 	s.res.Deliveries = len(s.sandbox.Deliveries())
 	s.res.DeadLetter = len(s.queue.DeadLetters())
-	for k, n := range funnel {
-		if n > 1 {
-			s.violate("%d DMs to one person on one media (%s)", n, k)
+	if s.res.DeadLetter > 0 {
+		// Whatever fails is parked for the sweeper: a message in the dead-letter queue is a comment
+		// the product stopped owning.
+		s.violate("%d messages in the dead-letter queue", s.res.DeadLetter)
+	}
+	for k, cs := range funnel {
+		if len(cs) > 1 {
+			s.violate("%d comments of one person on one media got DMs (%s)", len(cs), k)
 		}
 	}
 	terminal := 0
 	for _, c := range s.comments {
-		got := dms[c.id]
-		if len(got) > 1 {
-			s.res.Duplicates++
-			s.violate("comment %s got %d DMs", c.id, len(got))
-		}
-		if len(got) > 0 {
-			d := got[0]
-			window := c.created.Add(reply.Window)
-			if c.kind == reply.KindLive {
-				window = c.broadcastEnd
-			}
-			if d.At.After(window) {
-				s.res.Late++
-				s.violate("comment %s: DM at %s, window closed %s", c.id, d.At.Format(time.RFC3339), window.Format(time.RFC3339))
-			}
-			if c.own || !c.matches {
-				s.violate("comment %s (own %v, matches %v) got a DM", c.id, c.own, c.matches)
-			}
-			if s.repeats[c.id] > 0 && d.Answered && !s.troubled[c.id] {
-				s.violate("comment %s: sent again %d times after a delivery that was answered, with no fault in between", c.id, s.repeats[c.id])
-			}
-		}
-		recs := records[c.id]
+		got, recs := dms[c.id], records[c.id]
+		s.checkDMs(c, got)
 		if c.own && len(recs) > 0 {
 			s.violate("own comment %s has a record (%s): the webhook should have dropped it", c.id, recs[0].State)
+		}
+		// A tombstone covers what Meta may still deliver of comments made before it.
+		if gone, ok := s.forgotten[c.person]; ok && !c.created.After(gone.Add(reply.DeliveryHorizon)) && !c.own {
+			s.checkForgotten(c, gone, got, recs)
+			continue
 		}
 		if !c.accepted {
 			continue
@@ -110,15 +106,15 @@ func (s *sim) check(ctx context.Context) error {
 		}
 		terminal++
 		s.res.Outcomes[string(r.State)]++
-		if r.UpdatedAt.After(r.Deadline.Add(settleGrace)) {
+		// A deadline learned from Meta's timestamp may have passed before the webhook came: the
+		// record closes when it is met, and only the ledger's (e) says whether a DM was late.
+		if r.UpdatedAt.After(r.Deadline.Add(settleGrace)) && !r.Deadline.Before(c.acceptedAt) {
 			s.violate("comment %s: became %s at %s, deadline %s", c.id, r.State, r.UpdatedAt.Format(time.RFC3339), r.Deadline.Format(time.RFC3339))
 		}
 		switch {
 		case r.State == reply.StateAmbiguous:
 			s.res.Ambiguous++ // delivered or not, the record says it cannot tell
 		case r.State == reply.StateSent && len(got) == 0 && !c.deleted.IsZero() && r.Reason == "delivered_before":
-			s.res.Ambiguous++
-		case r.State == reply.StateExpired && len(got) > 0 && r.Attempts > 0:
 			s.res.Ambiguous++
 		case r.State == reply.StateSent && len(got) == 0:
 			s.violate("comment %s: recorded SENT (%s) but never delivered", c.id, r.Reason)
@@ -131,7 +127,7 @@ func (s *sim) check(ctx context.Context) error {
 		sum += s.res.Outcomes[string(st)]
 	}
 	if sum != s.res.Accepted || terminal != s.res.Accepted {
-		s.violate("counts do not reconcile: accepted %d, sent+skipped+expired+failed %d", s.res.Accepted, sum)
+		s.violate("counts do not reconcile: accepted %d, terminal records %d", s.res.Accepted, sum)
 	}
 	for id := range records {
 		if s.byID[id] == nil {
@@ -140,4 +136,57 @@ func (s *sim) check(ctx context.Context) error {
 	}
 	sort.Strings(s.res.Violations)
 	return nil
+}
+
+// checkDMs holds one comment's DMs to the promises (a) and (e) and the rules.
+func (s *sim) checkDMs(c *comment, got []sandbox.Delivery) {
+	if len(got) == 0 {
+		return
+	}
+	// Once the comment's record said SENT, nothing may call Meta for it again; before that, a
+	// second DM can only be the retry of a send whose outcome never reached the record.
+	for i, d := range got {
+		if at, ok := s.sentAt[c.id]; ok && d.At.After(at) {
+			s.res.Duplicates++
+			s.violate("comment %s: DM %d of %d at %s, after the record said SENT at %s", c.id, i+1, len(got),
+				d.At.Format(time.RFC3339), at.Format(time.RFC3339))
+			break
+		}
+	}
+	if len(got) > 1 {
+		s.res.Repeats++
+	}
+	window := c.created.Add(reply.Window)
+	if c.kind == reply.KindLive {
+		window = c.broadcastEnd
+	}
+	for _, d := range got {
+		if d.At.After(window) {
+			s.res.Late++
+			s.violate("comment %s: DM at %s, window closed %s", c.id, d.At.Format(time.RFC3339), window.Format(time.RFC3339))
+		}
+	}
+	if c.own || !(c.matches || c.maybe) {
+		s.violate("comment %s (own %v, matches %v) got a DM", c.id, c.own, c.matches)
+	}
+	if s.repeats[c.id] > 0 && got[0].Answered && !s.troubled[c.id] {
+		s.violate("comment %s: sent again %d times after a delivery that was answered, with no fault in between", c.id, s.repeats[c.id])
+	}
+}
+
+// checkForgotten holds a comment made before its person's data deletion to promise (d).
+func (s *sim) checkForgotten(c *comment, gone time.Time, got []sandbox.Delivery, recs []reply.Record) {
+	s.res.Forgotten++
+	for _, r := range recs {
+		if r.Job.FromID == c.person || r.Job.FromUsername == c.username {
+			s.violate("comment %s: a %s record names %s after their data deletion", c.id, r.State, c.person)
+		}
+	}
+	for _, d := range got {
+		// A comment delivered without `from` and never looked up (an account allowing repeats
+		// needs no funnel) cannot be tied to the person: it is the one exception.
+		if d.At.After(gone) && !s.fromless[c.id] {
+			s.violate("comment %s: DM at %s after %s's data deletion at %s", c.id, d.At.Format(time.RFC3339), c.person, gone.Format(time.RFC3339))
+		}
+	}
 }

@@ -25,7 +25,7 @@ func newWebhook(q reply.Queue, log *slog.Logger) *webhook.Handler {
 // deliver posts one signed delivery to the real webhook handler. A delivery not answered 200 is
 // retried later, as Meta does; Meta also sends some deliveries twice.
 func (s *sim) deliver(ctx context.Context, d delivery) {
-	body := payloadOf(d.comments, s.clock.Now())
+	body := s.payloadOf(d.comments, s.clock.Now())
 	req := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "$default", RawPath: webhook.Path,
 		Headers: map[string]string{"content-type": "application/json", "x-hub-signature-256": webhook.Sign(body, appSecret)},
@@ -38,6 +38,9 @@ func (s *sim) deliver(ctx context.Context, d delivery) {
 	now := s.clock.Now()
 	if err == nil && resp.StatusCode == http.StatusOK {
 		for _, c := range d.comments {
+			if !c.accepted && !c.own {
+				c.acceptedAt = now
+			}
 			c.accepted = !c.own // the webhook drops the account's own comments, by design
 		}
 	} else {
@@ -54,22 +57,27 @@ func (s *sim) deliver(ctx context.Context, d delivery) {
 }
 
 // payloadOf is the body Meta posts for the comments: one entry per account, comments and
-// live_comments changes, entry.time in seconds.
-func payloadOf(cs []*comment, sent time.Time) []byte {
+// live_comments changes, entry.time in seconds. Each comment takes a shape of its own in each
+// delivery (shapeOf); an entry with one change may put field and value on the entry itself, as
+// Meta's Instagram Login example does.
+func (s *sim) payloadOf(cs []*comment, sent time.Time) []byte {
 	type from struct {
 		ID       string `json:"id"`
 		Username string `json:"username"`
 	}
 	type media struct {
 		ID               string `json:"id"`
-		MediaProductType string `json:"media_product_type"`
+		MediaProductType string `json:"media_product_type,omitempty"`
+		AdID             string `json:"ad_id,omitempty"`
+		OriginalMediaID  string `json:"original_media_id,omitempty"`
 	}
 	type value struct {
-		ID       string `json:"id"`
-		Text     string `json:"text"`
-		ParentID string `json:"parent_id,omitempty"`
-		From     from   `json:"from"`
-		Media    media  `json:"media"`
+		ID        string `json:"id,omitempty"`
+		CommentID string `json:"comment_id,omitempty"`
+		Text      string `json:"text"`
+		ParentID  string `json:"parent_id,omitempty"`
+		From      *from  `json:"from,omitempty"`
+		Media     *media `json:"media,omitempty"`
 	}
 	type change struct {
 		Field string `json:"field"`
@@ -78,7 +86,9 @@ func payloadOf(cs []*comment, sent time.Time) []byte {
 	type entry struct {
 		ID      string   `json:"id"`
 		Time    int64    `json:"time"`
-		Changes []change `json:"changes"`
+		Changes []change `json:"changes,omitempty"`
+		Field   string   `json:"field,omitempty"`
+		Value   *value   `json:"value,omitempty"`
 	}
 	byAccount := map[string]*entry{}
 	var order []string
@@ -93,11 +103,24 @@ func payloadOf(cs []*comment, sent time.Time) []byte {
 		if c.kind == reply.KindLive {
 			field = "live_comments"
 		}
-		e.Changes = append(e.Changes, change{Field: field, Value: value{
-			ID: c.id, Text: c.text, ParentID: c.parent,
-			From:  from{ID: c.person, Username: c.username},
-			Media: media{ID: c.media, MediaProductType: c.product},
-		}})
+		sh := shape{}
+		if !c.own {
+			sh = s.shapeOf(c)
+		}
+		v := value{ID: c.id, Text: c.text, ParentID: c.parent}
+		if sh.commentID {
+			v.ID, v.CommentID = "", c.id
+		}
+		if !sh.noFrom {
+			v.From = &from{ID: c.person, Username: c.username}
+		}
+		switch {
+		case sh.adOriginal:
+			v.Media = &media{ID: adMedia(c), MediaProductType: c.product, AdID: "238" + c.media, OriginalMediaID: c.media}
+		case !sh.noMedia:
+			v.Media = &media{ID: c.media, MediaProductType: c.product}
+		}
+		e.Changes = append(e.Changes, change{Field: field, Value: v})
 	}
 	sort.Strings(order)
 	body := struct {
@@ -105,7 +128,12 @@ func payloadOf(cs []*comment, sent time.Time) []byte {
 		Entry  []entry `json:"entry"`
 	}{Object: "instagram"}
 	for _, id := range order {
-		body.Entry = append(body.Entry, *byAccount[id])
+		e := *byAccount[id]
+		if len(e.Changes) == 1 && s.dice.roll(0.2) {
+			s.fault(FaultShapeFlat, "")
+			e.Field, e.Value, e.Changes = e.Changes[0].Field, &e.Changes[0].Value, nil
+		}
+		body.Entry = append(body.Entry, e)
 	}
 	b, _ := json.Marshal(body)
 	return b

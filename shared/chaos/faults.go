@@ -176,7 +176,22 @@ func (f *faultyStore) Update(ctx context.Context, rec reply.Record) (reply.Recor
 		f.before(ctx, rec)
 	}
 	stored, err := f.Store.Update(ctx, rec)
+	if err == nil && rec.State == reply.StateSent {
+		if _, ok := f.s.sentAt[rec.CommentID]; !ok {
+			f.s.sentAt[rec.CommentID] = f.s.clock.Now()
+		}
+		if f.s.dice.roll(f.s.cfg.Sabotage.LoseRecords) {
+			_ = f.Store.Delete(ctx, rec.Key)
+		}
+	}
 	return stored, f.post("PutItem", rec, err)
+}
+
+func (f *faultyStore) HoldFunnel(ctx context.Context, rec reply.Record) error {
+	if err := f.pre("TransactWriteItems", rec.CommentID); err != nil {
+		return err
+	}
+	return f.Store.HoldFunnel(ctx, rec)
 }
 
 func (f *faultyStore) Get(ctx context.Context, key string) (reply.Record, error) {
@@ -238,6 +253,7 @@ func (g *faultyGraph) PrivateReply(ctx context.Context, a reply.Account, token, 
 	if g.inv.dead() {
 		return reply.SendResult{}, errCrashed
 	}
+	g.s.latency(commentID)
 	res, err := g.Graph.PrivateReply(ctx, a, token, commentID, text)
 	if err == nil && g.s.dice.roll(g.s.cfg.Rates.CrashAfterSend) {
 		g.s.fault(FaultCrashAfterSend, commentID)
@@ -252,6 +268,14 @@ func (g *faultyGraph) PublicReply(ctx context.Context, a reply.Account, token, c
 		return errCrashed
 	}
 	return g.Graph.PublicReply(ctx, a, token, commentID, text)
+}
+
+func (g *faultyGraph) Comment(ctx context.Context, a reply.Account, token, commentID string) (reply.CommentInfo, error) {
+	if g.inv.dead() {
+		return reply.CommentInfo{}, errCrashed
+	}
+	g.s.latency(commentID)
+	return g.Graph.Comment(ctx, a, token, commentID)
 }
 
 func (g *faultyGraph) LiveMedia(ctx context.Context, a reply.Account, token string) ([]string, error) {

@@ -51,12 +51,15 @@ type Rates struct {
 	ConcurrentSweep  float64 // per sweep page: another sweep runs meanwhile
 	ConcurrentClaim  float64 // per claim: another consumer works the same job first
 	RevokedAccounts  int     // accounts whose token is revoked for a while, then restored
+	Deletions        int     // people who ask for their data to be deleted while their comments are on their way
+	TokenOutages     int     // spans of minutes in which SSM answers no token read
+	SlowCall         float64 // per Graph call: it takes longer than the replier's lease
 }
 
 // Sabotage breaks what the product relies on, to prove Check notices; tests only.
 type Sabotage struct {
-	NoOneReplyRule bool    // Meta lets a second private reply to a comment through
-	LoseMessages   float64 // per received message: SQS loses it for good (SQS never does)
+	LoseMessages float64 // per received message: SQS loses it for good (SQS never does)
+	LoseRecords  float64 // per SENT record written: the table loses it (DynamoDB never does)
 }
 
 // DefaultRates are the rates of the default test: every fault happens many times per seed, and
@@ -67,6 +70,7 @@ var DefaultRates = Rates{
 	StoreThrottle: 0.005, StoreLostAnswer: 0.003,
 	WebhookDuplicate: 0.05, EnqueueFailed: 0.01, SQSDuplicate: 0.02, SQSDeleteLost: 0.02,
 	ConcurrentSweep: 0.1, ConcurrentClaim: 0.02, RevokedAccounts: 1,
+	Deletions: 3, TokenOutages: 1, SlowCall: 0.003,
 }
 
 // Config is one simulation run.
@@ -82,6 +86,12 @@ type Config struct {
 	Start    time.Time
 	Log      *slog.Logger // the services' logs; discarded when nil
 	Sabotage Sabotage
+	// WithoutOneReplyRule switches Meta's wall off: the sandbox accepts a second private reply
+	// to a comment, so every promise must hold by replywindow's own records.
+	WithoutOneReplyRule bool
+	// SecondReplyCode makes the sandbox answer a second private reply with this generic code
+	// (2, as a peer saw Meta do) instead of 100/2534025.
+	SecondReplyCode int
 }
 
 // Result is what a run did and what Check found.
@@ -94,10 +104,16 @@ type Result struct {
 	Duplicates int            // comments with more than one DM (must be 0)
 	Lost       int            // accepted comments without exactly one terminal record (must be 0)
 	Late       int            // DMs delivered after their window (must be 0)
-	// Ambiguous counts comments recorded SENT on Meta's 2534025 after an uncertain attempt that
-	// in truth never arrived, because the person deleted the comment meanwhile: Meta's answer
-	// cannot tell the two apart (design.md §2), so they are reported, not violations.
-	Ambiguous  int
+	// Ambiguous counts comments whose outcome Meta's answers cannot tell: recorded AMBIGUOUS
+	// (uncertain sends, then the window closed or the bounded retries ran out), or SENT on Meta's
+	// 2534025 after an uncertain attempt that in truth never arrived because the person deleted
+	// the comment meanwhile (design.md §2). Reported, not violations.
+	Ambiguous int
+	// Repeats counts comments that got a second DM after a first whose answer never came (only
+	// without Meta's one-reply rule): the retry of an uncertain send. Reported, not violations.
+	Repeats int
+	// Forgotten counts comments of people whose data was deleted before their comment was done.
+	Forgotten  int
 	Faults     map[string]int // faults injected, by kind
 	Batches    int            // replier invocations
 	Sweeps     int
@@ -149,6 +165,11 @@ type sim struct {
 	repeats  map[string]int  // private-reply calls made after the comment's DM was delivered
 	// unavailable comments heard 551 from Meta at least once: FAILED is a right outcome for them.
 	unavailable map[string]bool
+	forgotten   map[string]time.Time // person -> when their data deletion finished
+	fromless    map[string]bool      // comments delivered at least once without `from`
+	repeating   map[string]bool      // accounts that allow repeats for a while: no funnel promise
+	outages     []window             // SSM answers no token read
+	sentAt      map[string]time.Time // comment -> when a SENT record was first written
 }
 
 type comment struct {
@@ -159,7 +180,9 @@ type comment struct {
 	broadcastEnd                                       time.Time // Live: when the broadcast ends
 	deleted                                            time.Time // when the person deleted it; zero if never
 	matches, own                                       bool
+	maybe                                              bool // matches a rule only while it was edited
 	accepted                                           bool
+	acceptedAt                                         time.Time // when the webhook first answered 200 for it
 }
 
 type delivery struct {
@@ -215,12 +238,16 @@ func newSim(cfg Config) (*sim, error) {
 		cfg: cfg, dice: newDice(cfg.Seed), clock: memory.NewClock(cfg.Start), store: cfg.Store, log: log,
 		start: cfg.Start, byID: map[string]*comment{}, tokens: memory.Tokens{},
 		troubled: map[string]bool{}, repeats: map[string]int{}, unavailable: map[string]bool{},
+		forgotten: map[string]time.Time{}, fromless: map[string]bool{}, repeating: map[string]bool{}, sentAt: map[string]time.Time{},
 		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}},
 	}
 	s.queue = memory.NewQueue(memory.QueueOptions{Clock: s.clock, Visibility: visibility, MaxReceive: maxReceive})
 	opts := []sandbox.Option{sandbox.WithClock(s.clock.Now), sandbox.WithUnknownComments(false)}
-	if cfg.Sabotage.NoOneReplyRule {
+	if cfg.WithoutOneReplyRule {
 		opts = append(opts, sandbox.WithoutOneReplyRule())
+	}
+	if cfg.SecondReplyCode != 0 {
+		opts = append(opts, sandbox.WithSecondReplyCode(cfg.SecondReplyCode))
 	}
 	s.sandbox = sandbox.New(opts...)
 	s.sandbox.SetFault(s.metaFault)
@@ -260,17 +287,21 @@ func (s *sim) newReplier(inv *invocation, main bool) *replier.Replier {
 		}
 	}
 	cfg := replier.Config{TableName: "chaos", AccountCacheTTL: time.Minute, DefaultLease: lease, Concurrency: 1}
-	return replier.New(cfg, st, &faultyGraph{Graph: s.graph, s: s, inv: inv}, s.tokens, s.clock, nil, s.log)
+	return replier.New(cfg, st, &faultyGraph{Graph: s.graph, s: s, inv: inv}, outageTokens{s.tokens, s}, s.clock, nil, s.log)
 }
 
 func (s *sim) newSweeper(inv *invocation) *sweeper.Sweeper {
 	st := &faultyStore{Store: s.store, s: s, inv: inv, role: "sweeper"}
 	cfg := sweeper.Config{TableName: "chaos", QueueURL: "memory", Interval: sweepEvery, Workers: 1}
-	return sweeper.New(cfg, st, &faultyQueue{q: s.queue, s: s, inv: inv}, s.graph, s.tokens, s.clock, nil, s.log)
+	return sweeper.New(cfg, st, &faultyQueue{q: s.queue, s: s, inv: inv}, s.graph, outageTokens{s.tokens, s}, s.clock, nil, s.log)
 }
 
 // metaFault is the sandbox's fault hook: Meta's own trouble, decided per private-reply call.
 func (s *sim) metaFault(c sandbox.Call) sandbox.Fault {
+	if c.Op == sandbox.OpComment && s.dice.roll(s.cfg.Rates.Graph5xx) {
+		s.fault(FaultGraph5xx, c.CommentID)
+		return sandbox.ServerError(500)
+	}
 	if c.Op != sandbox.OpPrivateReply {
 		return sandbox.Fault{}
 	}
@@ -340,7 +371,7 @@ func (s *sim) setup(ctx context.Context) error {
 	for _, c := range s.comments {
 		s.byID[c.id] = c
 		s.sandbox.AddComment(sandbox.Comment{ID: c.id, AccountID: c.account, MediaID: c.media, ParentID: c.parent,
-			FromID: c.person, CreatedAt: c.created, Live: c.kind == reply.KindLive})
+			FromID: c.person, FromName: c.username, CreatedAt: c.created, Live: c.kind == reply.KindLive})
 		if s.dice.roll(s.cfg.Rates.DeletedComments) {
 			c.deleted = c.created.Add(s.dice.duration(time.Second, 10*time.Minute))
 			id := c.id
@@ -378,6 +409,7 @@ func (s *sim) setup(ctx context.Context) error {
 			event{at: to, name: "operator restores " + a.ID, do: func() { s.restore(a, tok) }},
 		)
 	}
+	s.schedule()
 	sort.SliceStable(s.timeline, func(i, j int) bool { return s.timeline[i].at.Before(s.timeline[j].at) })
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 // Attributes of funnel guards and tombstones.
 const (
 	attrOwner = "owner" // S, the comment holding a funnel guard
-	attrAt    = "at"    // N, a tombstone's time in Unix milliseconds (compared in conditions)
+	attrAt    = "covers_until" // N, Unix milliseconds: a tombstone covers comments made up to then
 )
 
 // errTxConflict is DynamoDB refusing a transaction because another one touched the same item;
@@ -178,7 +178,8 @@ func (s *Store) PutTombstone(ctx context.Context, t reply.Tombstone) error {
 		return fmt.Errorf("encode tombstone %s: %w", t.Key(), err)
 	}
 	item[AttrPK] = str(t.Key())
-	item[attrAt] = num(t.At.UnixMilli())
+	// The conditions compare comment times with the end of what the tombstone covers.
+	item[attrAt] = num(t.At.Add(reply.DeliveryHorizon).UnixMilli())
 	item[AttrExpiresAt] = num(t.At.Add(reply.TombstoneRetention).Unix())
 	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: item}); err != nil {
 		return fmt.Errorf("put tombstone %s: %w", t.Key(), err)

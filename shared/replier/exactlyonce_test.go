@@ -320,7 +320,8 @@ func TestDeletionWinsOverQueuedWork(t *testing.T) {
 				if n := e.sb.Attempts(job.CommentID); n != 0 {
 					t.Fatalf("%d calls after the deletion", n)
 				}
-				// The person's next comment, made after the deletion, is a new one.
+				// The person's next comment, made after Meta's delivery horizon, is a new one.
+				e.clock.Add(reply.DeliveryHorizon)
 				later := sampleJob(t, 1)
 				later.CommentID, later.MediaID, later.CommentedAt = later.CommentID+"9", "18000000000000009", e.clock.Now()
 				if d := e.process(later); d.Action != ActionSent {

@@ -71,11 +71,12 @@ func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Re
 			d, err := w.refused(rec, err)
 			return d, rec, err
 		}
+		rec = rec.Learn(job) // Meta's creation time may close the window earlier than we thought
 	}
 	if w.skip != "" {
 		return w.close(ctx, rec, w.skip)
 	}
-	if !now.Before(job.Deadline()) {
+	if !now.Before(rec.Deadline) {
 		n, err := rec.Expire(now)
 		if err != nil {
 			return Decision{}, rec, err
@@ -204,7 +205,8 @@ func closedDecision(n reply.Record) Decision {
 }
 
 // close records the comment as SKIPPED: in one create when it has no record, else under a lease
-// taken for the purpose (a parked or re-driven record whose rule is gone, say).
+// taken for the purpose (a parked or re-driven record whose rule is gone, say). A record whose
+// earlier send may have been delivered ends AMBIGUOUS instead: SKIPPED would hide a DM.
 func (w *work) close(ctx context.Context, rec reply.Record, reason string) (Decision, reply.Record, error) {
 	now := w.r.clock.Now()
 	d := Decision{Action: ActionSkipped, Reason: reason}
@@ -219,7 +221,12 @@ func (w *work) close(ctx context.Context, rec reply.Record, reason string) (Deci
 	if stored, err := w.write(ctx, rec, claimed); err != nil {
 		return Decision{}, stored, err
 	}
-	d, err = w.finish(ctx, claimed, reply.Skipped(reason), false, d)
+	o := reply.Skipped(reason)
+	if rec.Attempts > 0 {
+		o = reply.Outcome{State: reply.StateAmbiguous, Reason: reply.AmbiguousSkip, Detail: reason}
+		d = Decision{Action: ActionAmbiguous, Reason: reply.AmbiguousSkip}
+	}
+	d, err = w.finish(ctx, claimed, o, false, d)
 	return d, claimed, err
 }
 

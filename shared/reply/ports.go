@@ -37,7 +37,9 @@ type Replies interface {
 
 // Tombstone says that a person's or an account's data was deleted on request: no record may be
 // created for their comments made before At, so a job still queued, requeued or redriven from
-// the dead-letter queue cannot bring the data back. Comments made later are new.
+// the dead-letter queue cannot bring the data back. A webhook carries no creation time, and Meta
+// redelivers for up to DeliveryHorizon, so a comment known only by a delivery that late may have
+// been made before the deletion: the tombstone covers it too. Comments made later are new.
 type Tombstone struct {
 	AccountID string    `json:"account,omitempty"` // an account that was deleted
 	PersonID  string    `json:"person,omitempty"`  // or a person (IGSID) who was forgotten
@@ -56,6 +58,9 @@ func (t Tombstone) Key() string {
 func AccountTombstoneKey(account string) string { return "T#A#" + account }
 func PersonTombstoneKey(person string) string   { return "T#P#" + person }
 
+// DeliveryHorizon is how long Meta keeps retrying a failed webhook delivery (36 hours).
+const DeliveryHorizon = 36 * time.Hour
+
 // TombstoneRetention is how long a tombstone outlives its deletion: longer than any job can
 // wait (the window, the queue's and the dead-letter queue's retention).
 const TombstoneRetention = 30 * 24 * time.Hour
@@ -69,7 +74,7 @@ func (t Tombstone) Covers(job Job) bool {
 	} else if t.PersonID == "" || t.PersonID != job.FromID {
 		return false
 	}
-	return !job.CommentedAt.After(t.At)
+	return !job.CommentedAt.After(t.At.Add(DeliveryHorizon))
 }
 
 // Tombstones stores tombstones.

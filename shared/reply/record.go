@@ -50,6 +50,7 @@ const (
 	AmbiguousWindow    = "window_after_uncertain_send"
 	AmbiguousBroadcast = "broadcast_ended_after_uncertain_send"
 	AmbiguousRetries   = "uncertain_retries_exhausted"
+	AmbiguousSkip      = "skipped_after_uncertain_send" // the rule or the funnel changed after a send that may have arrived
 )
 
 // OrphanGrace is how long a QUEUED record may wait for a replier before the sweeper assumes its
@@ -252,6 +253,18 @@ func (r Record) Defer(until, now time.Time) (Record, error) {
 	n := r.next(now)
 	n.DueAt = n.dueAt(until)
 	return n, nil
+}
+
+// Learn takes a comment's earlier creation time, learned from Meta after the record was written,
+// into the record: its deadline only ever moves earlier, and the sweeper looks by then.
+func (r Record) Learn(job Job) Record {
+	if d := job.Deadline(); r.Version > 0 && job.CommentID == r.CommentID && d.Before(r.Deadline) {
+		r.Deadline, r.Job.CommentedAt = d, job.CommentedAt
+		if r.DueAt.After(d) {
+			r.DueAt = d
+		}
+	}
+	return r
 }
 
 // Orphaned reports whether r waits for a worker that will not come: a lease that ran out, or a

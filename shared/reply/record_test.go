@@ -222,3 +222,25 @@ func TestDefer(t *testing.T) {
 		t.Errorf("deferring a leased record: %v", err)
 	}
 }
+
+func TestLearnMovesTheDeadlineEarlierOnly(t *testing.T) {
+	now := t0.Add(time.Hour)
+	rec := NewParked(job("c1"), now.Add(time.Hour), "rate", now)
+	older := job("c1")
+	older.CommentedAt = t0.Add(-Window + 30*time.Minute) // closes before the record was due
+	got := rec.Learn(older)
+	if want := older.CommentedAt.Add(Window); !got.Deadline.Equal(want) || !got.DueAt.Equal(want) || !got.Job.CommentedAt.Equal(older.CommentedAt) {
+		t.Fatalf("learned an older comment: deadline %s due %s, want both %s", got.Deadline, got.DueAt, want)
+	}
+	if got.Version != rec.Version {
+		t.Fatal("Learn wrote a version: it only informs the next write")
+	}
+	younger := job("c1")
+	younger.CommentedAt = t0.Add(time.Hour)
+	if got := rec.Learn(younger); !got.Deadline.Equal(rec.Deadline) {
+		t.Fatalf("a later time moved the deadline to %s", got.Deadline)
+	}
+	if got := rec.Learn(job("c2")); !got.Deadline.Equal(rec.Deadline) {
+		t.Fatal("another comment's job changed the record")
+	}
+}

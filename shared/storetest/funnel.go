@@ -118,14 +118,14 @@ func testTombstones(t *testing.T, s reply.Store) {
 		want error
 	}{
 		{"person's comment from before", func() reply.Job { return forgotten }, reply.ErrForgotten},
-		{"person's comment at the deletion", func() reply.Job {
+		{"person's comment known only by a late delivery", func() reply.Job {
 			j := samePerson(1, 2)
-			j.CommentedAt = T0.Add(time.Hour)
+			j.CommentedAt = T0.Add(time.Hour + reply.DeliveryHorizon)
 			return j
 		}, reply.ErrForgotten},
-		{"person's comment after", func() reply.Job {
+		{"person's comment after Meta's delivery horizon", func() reply.Job {
 			j := samePerson(1, 3)
-			j.CommentedAt = T0.Add(2 * time.Hour)
+			j.CommentedAt = T0.Add(time.Hour + reply.DeliveryHorizon + time.Millisecond)
 			return j
 		}, nil},
 		{"someone else", func() reply.Job { return Job(4) }, nil},
@@ -162,7 +162,7 @@ func testTombstones(t *testing.T, s reply.Store) {
 	if _, err := s.Create(ctx(t), reply.NewSkipped(Job(6), reply.SkipNoRule, T0)); !errors.Is(err, reply.ErrForgotten) {
 		t.Fatalf("create on a deleted account: %v, want ErrForgotten", err)
 	}
-	if err := s.PutTombstone(ctx(t), reply.Tombstone{AccountID: account, At: T0.Add(-time.Hour)}); err != nil {
+	if err := s.PutTombstone(ctx(t), reply.Tombstone{AccountID: account, At: T0.Add(-time.Hour - reply.DeliveryHorizon)}); err != nil {
 		t.Fatal(err)
 	}
 	create(t, s, reply.NewSkipped(Job(7), reply.SkipNoRule, T0))
