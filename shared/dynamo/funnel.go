@@ -15,7 +15,7 @@ import (
 
 // Attributes of funnel guards and tombstones.
 const (
-	attrOwner = "owner" // S, the comment holding a funnel guard
+	attrOwner = "owner"        // S, the comment holding a funnel guard
 	attrAt    = "covers_until" // N, Unix milliseconds: a tombstone covers comments made up to then
 )
 
