@@ -1105,6 +1105,7 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		replier.MetricParked:            {"ReplierLogGroup"},
 		replier.MetricExpired:           {"ReplierLogGroup", "SweeperLogGroup"}, // sweeper.MetricExpired too
 		replier.MetricAccountUnhealthy:  {"ReplierLogGroup", "SweeperLogGroup"}, // the sweeper's token refresh too
+		replier.MetricAmbiguous:         {"ReplierLogGroup", "SweeperLogGroup"}, // sweeper.MetricAmbiguous too
 		sweeper.MetricReleased:          {"SweeperLogGroup"},
 		sweeper.MetricRedriven:          {"SweeperLogGroup"},
 		sweeper.MetricBacklog:           {"SweeperLogGroup"},
@@ -1112,6 +1113,9 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		webhook.MetricSignatureRejected: {"WebhookLogGroup"},
 		webhook.MetricAccepted:          {"WebhookLogGroup"},
 		webhook.MetricEnqueued:          {"WebhookLogGroup"},
+	}
+	if sweeper.MetricAmbiguous != replier.MetricAmbiguous {
+		t.Errorf("replier and sweeper name ambiguous outcomes differently (%q, %q)", replier.MetricAmbiguous, sweeper.MetricAmbiguous)
 	}
 	if sweeper.MetricExpired != replier.MetricExpired {
 		t.Errorf("replier and sweeper name expiries differently (%q, %q): one alarm cannot see both", replier.MetricExpired, sweeper.MetricExpired)

@@ -410,9 +410,9 @@ func (s *Stack) Status(ctx context.Context) (Status, error) {
 func (st Status) String() string {
 	r := st.Records
 	pending := r[reply.StateQueued] + r[reply.StateLeased]
-	s := fmt.Sprintf("status   arrived %d (deliveries %d, own dropped %d, rejected %d) · sent %d · skipped %d · expired %d · failed %d · parked %d · pending %d · queue %d+%d in flight",
+	s := fmt.Sprintf("status   arrived %d (deliveries %d, own dropped %d, rejected %d) · sent %d · skipped %d · expired %d · failed %d · ambiguous %d · parked %d · pending %d · queue %d+%d in flight",
 		st.Enqueued, st.Deliveries, st.OwnDropped, st.Rejected, r[reply.StateSent], r[reply.StateSkipped], r[reply.StateExpired],
-		r[reply.StateFailed], r[reply.StateParked], pending, st.Visible, st.InFlight)
+		r[reply.StateFailed], r[reply.StateAmbiguous], r[reply.StateParked], pending, st.Visible, st.InFlight)
 	if st.Dead > 0 {
 		s += fmt.Sprintf(" · dead letters %d", st.Dead)
 	}
