@@ -394,6 +394,7 @@ func (s *sim) setup(ctx context.Context) error {
 	for i := range min(2, len(s.accounts)) {
 		media, end := liveMedia(i), s.start.Add(time.Duration(60+40*i)*time.Minute)
 		s.sandbox.StartBroadcast(s.accounts[i].ID, media)
+		s.sandbox.EndBroadcastAt(media, end) // a call still travelling at the end meets it over
 		s.timeline = append(s.timeline, event{at: end, name: "broadcast " + media + " ends", do: func() { s.sandbox.EndBroadcast(media) }})
 	}
 	for n := range min(s.cfg.Rates.RevokedAccounts, len(s.accounts)) {

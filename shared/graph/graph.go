@@ -433,7 +433,7 @@ func (c *Client) Comment(ctx context.Context, a reply.Account, token, commentID 
 		if err != nil {
 			return reply.CommentInfo{}, fmt.Errorf("comment %s: timestamp %q: %w", commentID, out.Timestamp, err)
 		}
-		info.CreatedAt = t
+		info.CreatedAt = t.UTC()
 	}
 	return info, nil
 }

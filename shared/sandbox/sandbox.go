@@ -97,12 +97,13 @@ type broadcast struct {
 	id, account string
 	live        bool
 	started     time.Time
+	ends        time.Time // when it goes off air by itself; zero: when EndBroadcast says
 }
 
 // onAir reports whether the broadcast is live at now: until it is ended, and never longer than
 // Instagram's 4-hour limit on a broadcast (so a fake clock ends forgotten broadcasts too).
 func (b *broadcast) onAir(now time.Time) bool {
-	return b != nil && b.live && !now.After(b.started.Add(reply.LiveWindow))
+	return b != nil && b.live && !now.After(b.started.Add(reply.LiveWindow)) && (b.ends.IsZero() || now.Before(b.ends))
 }
 
 // Sandbox is the Graph API double. Its methods and ServeHTTP are safe for concurrent use.
@@ -265,6 +266,16 @@ func (s *Sandbox) StartBroadcast(accountID, mediaID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.broadcasts[mediaID] = &broadcast{id: mediaID, account: accountID, live: true, started: s.now()}
+}
+
+// EndBroadcastAt ends the broadcast at a time of its clock, whatever happens meanwhile: a call
+// that arrives later, however long it travelled, meets a broadcast that is over.
+func (s *Sandbox) EndBroadcastAt(mediaID string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.broadcasts[mediaID]; ok {
+		b.ends = at
+	}
 }
 
 // EndBroadcast takes the broadcast off air: its comments' window closes (10/2534022).
