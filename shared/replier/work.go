@@ -188,7 +188,9 @@ func (w *work) needToken(ctx context.Context) error {
 	}
 	tok, err := w.r.tokens.Token(ctx, w.acct)
 	if err != nil {
+		// The account cannot send while its token cannot be read: AccountUnhealthyAlarm says so.
 		w.r.m.Count(MetricTokenUnavailable, 1)
+		w.r.m.Count(MetricAccountUnhealthy, 1)
 		w.r.log.Error("account token unavailable", "account", w.acct.ID, "err", err)
 		return fmt.Errorf("token of account %s: %w", w.acct.ID, err)
 	}
