@@ -51,9 +51,12 @@ const (
 	ParkNoTime             = "no_time"             // the invocation had too little time left to hold a lease
 )
 
-// unavailableWait is how long a comment parked for an unavailable dependency waits before the
-// sweeper releases it; while the cause lasts, the next tries come every reply.OrphanGrace.
-const unavailableWait = 30 * time.Second
+// unavailableWait and maxParkWait bound how long a comment parked for an unavailable dependency
+// waits before the sweeper releases it again (parkWait).
+const (
+	unavailableWait = 30 * time.Second
+	maxParkWait     = 15 * time.Minute
+)
 
 // Reasons recorded on terminal records besides Meta's codes and the domain's skip reasons.
 const (
@@ -239,35 +242,31 @@ func (w *work) complete(ctx context.Context) (string, error) {
 	return "", nil
 }
 
-// parkFirst writes the comment's record PARKED when something failed before any decision (the
-// account or its token could not be read, too little time): the sweeper owns the comment then,
-// retries it and, should the cause last, expires it — it never waits in the dead-letter queue.
+// parkFirst parks the comment's record when something failed before any decision (the account
+// or its token could not be read, too little time): the sweeper owns the comment then, retries
+// it and, should the cause last, expires it — it never waits in the dead-letter queue. A new
+// comment's record is created PARKED; a record that exists is claimed and parked again, later
+// each time (parkWait).
 func (w *work) parkFirst(ctx context.Context, reason string, cause error) (Decision, error) {
-	r := w.r
-	r.log.Warn("parked before deciding", "account", w.job.AccountID, "comment", w.job.CommentID, "reason", reason, "err", cause)
-	now := r.clock.Now()
-	wait := unavailableWait
+	w.r.log.Warn("parked before deciding", "account", w.job.AccountID, "comment", w.job.CommentID, "reason", reason, "err", cause)
+	w.parked = reason
+	d, err := w.run(ctx)
+	if err != nil {
+		return d, fmt.Errorf("park comment %s (%s: %v): %w", w.job.CommentID, reason, cause, err)
+	}
+	return d, nil
+}
+
+// parkWait is how long a comment parked for an unavailable dependency waits: unavailableWait at
+// first, then as long as it has waited so far (doubling), at most maxParkWait.
+func parkWait(reason string, rec reply.Record, now time.Time) time.Duration {
 	if reason == ParkNoTime {
-		wait = 0
+		return 0
 	}
-	n := reply.NewParked(w.job, now.Add(wait), reason, now)
-	stored, err := r.store.Create(ctx, n)
-	switch {
-	case err == nil:
-		d := Decision{Action: ActionParked, Reason: reason, Record: n, RetryAt: n.DueAt}
-		r.count(d)
-		return d, nil
-	case errors.Is(err, reply.ErrForgotten):
-		d := Decision{Action: ActionSkipped, Reason: reply.SkipForgotten}
-		r.count(d)
-		return d, nil
-	case errors.Is(err, reply.ErrExists) && stored.State.Terminal():
-		return Decision{Action: ActionDone, Reason: stored.Reason, Record: stored}, nil
-	case errors.Is(err, reply.ErrExists):
-		// The record is the sweeper's or a lease holder's: it comes back from there.
-		return Decision{Action: ActionBusy, Reason: string(stored.State), Record: stored, RetryAt: stored.DueAt}, nil
+	if rec.Version == 0 {
+		return unavailableWait
 	}
-	return Decision{}, fmt.Errorf("park comment %s (%s: %v): %w", w.job.CommentID, reason, cause, err)
+	return min(max(now.Sub(rec.CreatedAt), unavailableWait), maxParkWait)
 }
 
 // leaseUntil is when a claim taken now must end: shortly before the Lambda deadline, so a

@@ -17,6 +17,7 @@ type work struct {
 	acct      reply.Account
 	rule      reply.Rule
 	skip      string // close the record as SKIPPED for this reason instead of replying
+	parked    string // park the record for this reason: something failed before the decision
 	funnel    string // the funnel guard the reply must hold ("" without one-DM-per-person)
 	text      string
 	renderErr error
@@ -83,13 +84,16 @@ func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Re
 		}
 		return w.save(ctx, rec, n, closedDecision(n))
 	}
+	if w.parked != "" {
+		return w.park(ctx, rec, now.Add(parkWait(w.parked, rec, now)), w.parked)
+	}
 	if !w.acct.Healthy() {
 		return w.park(ctx, rec, now.Add(r.cfg.UnhealthyRecheck), ParkUnhealthy)
 	}
 	if job.Kind == reply.KindLive && job.MediaID != "" {
 		// Without a media id there is nothing to ask about; Meta's 10/2534022 decides then.
 		if err := w.needToken(ctx); err != nil {
-			return w.park(ctx, rec, now.Add(unavailableWait), ParkTokenUnavailable)
+			return w.park(ctx, rec, now.Add(parkWait(ParkTokenUnavailable, rec, now)), ParkTokenUnavailable)
 		}
 		live, err := r.liveNow(ctx, w.acct, w.token, job.MediaID)
 		if err != nil {
@@ -116,7 +120,7 @@ func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Re
 	}
 	// Fetched before the claim: a token that cannot be read parks the record for the sweeper.
 	if err := w.needToken(ctx); err != nil {
-		return w.park(ctx, rec, now.Add(unavailableWait), ParkTokenUnavailable)
+		return w.park(ctx, rec, now.Add(parkWait(ParkTokenUnavailable, rec, now)), ParkTokenUnavailable)
 	}
 	leaseUntil, err := r.leaseUntil(ctx)
 	if err != nil {
