@@ -14,7 +14,7 @@ func TestDemoCommand(t *testing.T) {
 		want []string // in stdout
 	}{
 		{[]string{"demo"}, exitOK, []string{"→ sent", "SKIPPED duplicate_person", "no record (dropped)", "Sandbox ledger: 3 DM(s) delivered", "0 expectation(s) missed"}},
-		{[]string{"demo", "-q"}, exitOK, []string{"SENT", "7 sample(s), 3 DM(s)"}},
+		{[]string{"demo", "-q"}, exitOK, []string{"SENT", "8 sample(s), 3 DM(s)"}},
 		{[]string{"demo", "extra"}, exitUsage, nil},
 		{[]string{"demo", "-nope"}, exitUsage, nil},
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sandbox"
 	"github.com/replywindow/replywindow/shared/webhook"
 )
 
@@ -26,6 +27,7 @@ type Case struct {
 	MediaID   string
 	Product   string // media_product_type
 	Live      bool   // a live_comments change
+	NoMedia   bool   // delivered without its media, as Meta sometimes does
 	Times     int    // how often Meta delivers it
 	Forged    bool   // signed with the wrong secret
 	// What must happen: Status is the webhook's answer; State "" means no record at all (the
@@ -49,6 +51,8 @@ func DemoCases() []Case {
 			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200},
 		{Name: "second comment, same person and post", CommentID: "18000000000000005", FromID: "900000001", Username: "ana", Text: "recipe again pls",
 			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200, State: reply.StateSkipped, Reason: reply.SkipDuplicatePerson},
+		{Name: "same person and post, no media id in the webhook", CommentID: "18000000000000008", FromID: "900000001", Username: "ana", Text: "RECIPE!!",
+			MediaID: "17800000000000001", Product: "REELS", NoMedia: true, Times: 1, Status: 200, State: reply.StateSkipped, Reason: reply.SkipDuplicatePerson},
 		{Name: "Live comment during a broadcast", CommentID: "18000000000000006", FromID: "900000006", Username: "dev", Text: "LINK please",
 			MediaID: DemoLiveMedia, Product: "LIVE", Live: true, Times: 1, Status: 200, State: reply.StateSent, DMs: 1},
 		{Name: "forged signature", CommentID: "18000000000000007", FromID: "900000007", Username: "mallory", Text: "RECIPE",
@@ -62,15 +66,19 @@ func (c Case) Body(at time.Time) []byte {
 	if c.Live {
 		field = "live_comments"
 	}
+	value := map[string]any{
+		"id": c.CommentID, "text": c.Text,
+		"from":  map[string]string{"id": c.FromID, "username": c.Username},
+		"media": map[string]string{"id": c.MediaID, "media_product_type": c.Product},
+	}
+	if c.NoMedia {
+		delete(value, "media")
+	}
 	v := map[string]any{
 		"object": "instagram",
 		"entry": []any{map[string]any{
 			"id": DemoAccountID, "time": at.Unix(),
-			"changes": []any{map[string]any{"field": field, "value": map[string]any{
-				"id": c.CommentID, "text": c.Text,
-				"from":  map[string]string{"id": c.FromID, "username": c.Username},
-				"media": map[string]string{"id": c.MediaID, "media_product_type": c.Product},
-			}}},
+			"changes": []any{map[string]any{"field": field, "value": value}},
 		}},
 	}
 	b, _ := json.Marshal(v)
@@ -112,6 +120,11 @@ func (s *Stack) Demo(ctx context.Context, cases []Case, wait time.Duration) (Dem
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, c := range cases {
 		o := Outcome{Case: c}
+		if s.Sandbox != nil && !c.Forged {
+			// Meta knows the comment: the replier may ask it what a webhook left out.
+			s.Sandbox.AddComment(sandbox.Comment{ID: c.CommentID, AccountID: DemoAccountID, MediaID: c.MediaID,
+				FromID: c.FromID, FromName: c.Username, Live: c.Live})
+		}
 		body := c.Body(time.Now())
 		secret := s.AppSecret
 		if c.Forged {
