@@ -510,3 +510,31 @@ func TestForgottenPersonKnownLate(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusalAfterUncertainSend: Meta's refusal of a retry says nothing of the first attempt,
+// which may have arrived: AMBIGUOUS with Meta's code, never EXPIRED or FAILED.
+func TestRefusalAfterUncertainSend(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer sandbox.Fault
+		reason string
+	}{
+		{"window closed", sandbox.MetaError(400, 10, 2534022), reply.AmbiguousWindow},
+		{"person unavailable", sandbox.MetaError(400, 551, 1545041), reply.AmbiguousRefused},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, memoryStore)
+			e.put(nil)
+			job := sampleJob(t, 1)
+			e.sb.QueueFault(job.CommentID, sandbox.TimeoutAfter(), tc.answer)
+			d := e.process(job)
+			e.clock.Add(d.RetryAt.Sub(start))
+			if d = e.process(job); d.Action != ActionAmbiguous || d.Reason != tc.reason {
+				t.Fatalf("%s(%s), want ambiguous(%s)", d.Action, d.Reason, tc.reason)
+			}
+			if rec := e.record(job); rec.State != reply.StateAmbiguous || rec.Detail == "" {
+				t.Fatalf("record %s, detail %q", rec.State, rec.Detail)
+			}
+		})
+	}
+}

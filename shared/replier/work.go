@@ -411,8 +411,7 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 		}
 		return d, err
 	case reply.VerdictExpired:
-		return w.finish(ctx, claimed, reply.Outcome{State: reply.StateExpired, Reason: code, Detail: detail}, true,
-			Decision{Action: ActionExpired, Reason: code})
+		return w.refusal(ctx, claimed, reply.StateExpired, code, detail)
 	case reply.VerdictAlreadyReplied:
 		if claimed.Uncertain {
 			// Meta allows one reply per comment: an earlier attempt we could not confirm arrived.
@@ -426,12 +425,10 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 		return w.finish(ctx, claimed, reply.Outcome{State: reply.StateFailed, Reason: code, Detail: detail}, true,
 			Decision{Action: ActionFailed, Reason: code})
 	case reply.VerdictPermanent:
-		return w.finish(ctx, claimed, reply.Outcome{State: reply.StateFailed, Reason: code, Detail: detail}, true,
-			Decision{Action: ActionFailed, Reason: code})
+		return w.refusal(ctx, claimed, reply.StateFailed, code, detail)
 	case reply.VerdictAccount:
 		w.acct = r.markUnhealthy(ctx, w.acct, code)
-		return w.finish(ctx, claimed, reply.Outcome{State: reply.StateFailed, Reason: code, Detail: detail}, true,
-			Decision{Action: ActionFailed, Reason: code})
+		return w.refusal(ctx, claimed, reply.StateFailed, code, detail)
 	case reply.VerdictAuth:
 		// The token, not the comment, is the problem: keep the window for after re-auth.
 		w.acct = r.markUnhealthy(ctx, w.acct, code)
@@ -462,6 +459,25 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 		wait := uncertainWait(lane, claimed.Attempts, r.cfg.UncertainAttempts, r.cfg.UncertainPeriod)
 		return w.parkClaimed(ctx, claimed, now.Add(wait), ParkUncertain, attempted)
 	}
+}
+
+// refusal records Meta's refusal for good (state EXPIRED or FAILED, Reason its code). After an
+// uncertain attempt the refusal says nothing of that attempt, which may have arrived: the record
+// ends AMBIGUOUS with Meta's code as its detail, so Expired and Failed never hide a DM.
+func (w *work) refusal(ctx context.Context, claimed reply.Record, state reply.State, code, detail string) (Decision, error) {
+	if claimed.Uncertain {
+		reason := reply.AmbiguousRefused
+		if state == reply.StateExpired {
+			reason = reply.AmbiguousWindow
+		}
+		return w.finish(ctx, claimed, reply.Outcome{State: reply.StateAmbiguous, Reason: reason, Detail: code + ": " + detail}, true,
+			Decision{Action: ActionAmbiguous, Reason: reason})
+	}
+	action := ActionFailed
+	if state == reply.StateExpired {
+		action = ActionExpired
+	}
+	return w.finish(ctx, claimed, reply.Outcome{State: state, Reason: code, Detail: detail}, true, Decision{Action: action, Reason: code})
 }
 
 // exhausted reports whether a send that may have been delivered has had its bounded retries:

@@ -51,6 +51,7 @@ const (
 	AmbiguousBroadcast = "broadcast_ended_after_uncertain_send"
 	AmbiguousRetries   = "uncertain_retries_exhausted"
 	AmbiguousSkip      = "skipped_after_uncertain_send" // the rule or the funnel changed after a send that may have arrived
+	AmbiguousRefused   = "refused_after_uncertain_send" // Meta refused a retry for good; the first attempt may have arrived
 )
 
 // OrphanGrace is how long a QUEUED record may wait for a replier before the sweeper assumes its
