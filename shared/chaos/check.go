@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -34,6 +35,7 @@ func (s *sim) violate(format string, args ...any) {
 //   - (d) after a person's data deletion finished, no record names them for a comment made
 //     before it, and no DM goes out for such a comment;
 //   - (e) no DM after the comment's real window (7 days, or the broadcast's end);
+//   - no dead letter for a comment that is not done;
 //   - no DM for the account's own comments or comments no rule matches;
 //   - the counts reconcile: accepted = sent + skipped + expired + failed + ambiguous.
 func (s *sim) check(ctx context.Context) error {
@@ -66,11 +68,20 @@ func (s *sim) check(ctx context.Context) error {
 	}
 	s.res.Comments = len(s.comments)
 	s.res.Deliveries = len(s.sandbox.Deliveries())
-	s.res.DeadLetter = len(s.queue.DeadLetters())
-	if s.res.DeadLetter > 0 {
-		// Whatever fails is parked for the sweeper: a message in the dead-letter queue is a comment
-		// the product stopped owning.
-		s.violate("%d messages in the dead-letter queue", s.res.DeadLetter)
+	dead := s.queue.DeadLetters()
+	s.res.DeadLetter = len(dead)
+	for _, m := range dead {
+		// Whatever fails is parked for the sweeper, so a dead letter may only be a copy of a job
+		// whose comment is done (a duplicate that kept landing in crashed invocations); one whose
+		// comment is not is a comment the product stopped owning.
+		var j reply.Job
+		if err := json.Unmarshal([]byte(m.Body), &j); err != nil {
+			s.violate("dead letter %s: %v", m.MessageId, err)
+			continue
+		}
+		if recs := records[j.CommentID]; len(recs) == 0 || !recs[0].State.Terminal() {
+			s.violate("dead letter %s: comment %s has no terminal record", m.MessageId, j.CommentID)
+		}
 	}
 	for k, cs := range funnel {
 		if len(cs) > 1 {
