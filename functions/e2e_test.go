@@ -365,6 +365,8 @@ func TestEndToEnd(t *testing.T) {
 			secret := appSecret
 			if c.Forged {
 				secret = devstack.DefaultAppSecret // a secret, not this app's
+			} else {
+				sbx.AddComment(c.Known())
 			}
 			req := events.APIGatewayV2HTTPRequest{
 				Version: "2.0", RouteKey: "POST /webhook", RawPath: webhook.Path, Body: string(body),

@@ -60,6 +60,13 @@ func DemoCases() []Case {
 	}
 }
 
+// Known is the comment as Meta knows it, whatever its delivery leaves out: the replier may ask
+// the Graph API (the sandbox) for the media and the person.
+func (c Case) Known() sandbox.Comment {
+	return sandbox.Comment{ID: c.CommentID, AccountID: DemoAccountID, MediaID: c.MediaID,
+		FromID: c.FromID, FromName: c.Username, Live: c.Live}
+}
+
 // Body is the delivery Meta would post for c, sent at `at`.
 func (c Case) Body(at time.Time) []byte {
 	field := "comments"
@@ -121,9 +128,7 @@ func (s *Stack) Demo(ctx context.Context, cases []Case, wait time.Duration) (Dem
 	for _, c := range cases {
 		o := Outcome{Case: c}
 		if s.Sandbox != nil && !c.Forged {
-			// Meta knows the comment: the replier may ask it what a webhook left out.
-			s.Sandbox.AddComment(sandbox.Comment{ID: c.CommentID, AccountID: DemoAccountID, MediaID: c.MediaID,
-				FromID: c.FromID, FromName: c.Username, Live: c.Live})
+			s.Sandbox.AddComment(c.Known())
 		}
 		body := c.Body(time.Now())
 		secret := s.AppSecret

@@ -94,7 +94,7 @@ func TestDemo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Records[reply.StateSent] != 3 || st.Records[reply.StateSkipped] != 2 || st.OwnDropped != 1 || st.Rejected != 1 || st.Delivered != 3 {
+			if st.Records[reply.StateSent] != 3 || st.Records[reply.StateSkipped] != 3 || st.OwnDropped != 1 || st.Rejected != 1 || st.Delivered != 3 {
 				t.Errorf("status %+v", st)
 			}
 		})
