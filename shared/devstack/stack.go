@@ -281,7 +281,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			case <-t.C:
 				ctx, cancel := context.WithTimeout(runCtx, cfg.SweepEvery)
 				s.sweeps.Add(1)
-				_ = sw.Handle(ctx, events.EventBridgeEvent{ID: "local", DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now()})
+				_ = sw.Handle(ctx, events.EventBridgeEvent{ID: "local", DetailType: "Scheduled Event", Source: "aws.scheduler", Time: time.Now()})
 				cancel()
 			}
 		}

@@ -66,12 +66,13 @@ func (s *Store) SaveBucket(ctx context.Context, b reply.Bucket) (reply.Bucket, e
 	return b, nil
 }
 
-func accountKey(id string) string { return "A#" + id }
+// AccountKey is the partition key of an account's configuration.
+func AccountKey(id string) string { return "A#" + id }
 
 // Account is the stored account.
 func (s *Store) Account(ctx context.Context, id string) (reply.Account, error) {
 	var a reply.Account
-	found, err := s.load(ctx, accountKey(id), &a)
+	found, err := s.load(ctx, AccountKey(id), &a)
 	switch {
 	case err != nil:
 		return reply.Account{}, fmt.Errorf("account %s: %w", id, err)
@@ -90,7 +91,7 @@ func (s *Store) PutAccount(ctx context.Context, a reply.Account) (reply.Account,
 	if err != nil {
 		return reply.Account{}, fmt.Errorf("encode account %s: %w", a.ID, err)
 	}
-	item[AttrPK] = str(accountKey(a.ID))
+	item[AttrPK] = str(AccountKey(a.ID))
 	item[AttrList] = str(ListAccount)
 	var old reply.Account
 	if err := s.save(ctx, item, a.Version, &old, "account", a.ID); err != nil {
@@ -119,13 +120,15 @@ func (s *Store) ListAccounts(ctx context.Context) ([]reply.Account, error) {
 
 // DeleteAccount removes the account's configuration; removing nothing is not an error.
 func (s *Store) DeleteAccount(ctx context.Context, id string) error {
-	if err := s.delete(ctx, accountKey(id)); err != nil {
+	if err := s.delete(ctx, AccountKey(id)); err != nil {
 		return fmt.Errorf("delete account %s: %w", id, err)
 	}
 	return nil
 }
 
-func deletionKey(code string) string { return "D#" + code }
+// DeletionKey is the partition key of a data-deletion request (template.yaml lets the webhook
+// reach these items and no others).
+func DeletionKey(code string) string { return "D#" + code }
 
 // PutDeletion stores d if the stored version is d.Version-1. Pending requests are listed in
 // IndexList; done ones leave it.
@@ -137,7 +140,7 @@ func (s *Store) PutDeletion(ctx context.Context, d reply.Deletion) (reply.Deleti
 	if err != nil {
 		return reply.Deletion{}, fmt.Errorf("encode deletion %s: %w", d.Code, err)
 	}
-	item[AttrPK] = str(deletionKey(d.Code))
+	item[AttrPK] = str(DeletionKey(d.Code))
 	if d.State == reply.DeletionPending {
 		item[AttrList] = str(ListDeletionPending)
 	}
@@ -151,7 +154,7 @@ func (s *Store) PutDeletion(ctx context.Context, d reply.Deletion) (reply.Deleti
 // Deletion is the request with the code.
 func (s *Store) Deletion(ctx context.Context, code string) (reply.Deletion, error) {
 	var d reply.Deletion
-	found, err := s.load(ctx, deletionKey(code), &d)
+	found, err := s.load(ctx, DeletionKey(code), &d)
 	switch {
 	case err != nil:
 		return reply.Deletion{}, fmt.Errorf("deletion %s: %w", code, err)
