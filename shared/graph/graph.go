@@ -70,7 +70,8 @@ var _ reply.Graph = (*Client)(nil)
 type Option func(*Client)
 
 // WithBaseURL replaces the scheme and host of every call with those of raw (GRAPH_API_URL);
-// a path in raw prefixes every call's path. Empty keeps Meta's hosts.
+// a path in raw prefixes every call's path. Empty keeps Meta's hosts. Calls carry access tokens,
+// so plain http is refused except to a host on this machine (see LocalHost).
 func WithBaseURL(raw string) Option {
 	return func(c *Client) {
 		if raw == "" {
@@ -78,8 +79,12 @@ func WithBaseURL(raw string) Option {
 			return
 		}
 		u, err := url.Parse(raw)
-		if err == nil && (u.Scheme != "http" && u.Scheme != "https" || u.Host == "") {
+		switch {
+		case err != nil:
+		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 			err = errors.New("want http(s)://host[:port]")
+		case u.Scheme == "http" && !LocalHost(u.Hostname()):
+			err = errors.New("want https: tokens would travel in clear text (http is for a sandbox on this machine)")
 		}
 		if err != nil {
 			c.baseErr = fmt.Errorf("graph api base url %q: %w", raw, err)
@@ -87,6 +92,18 @@ func WithBaseURL(raw string) Option {
 		}
 		c.base, c.baseErr = u, nil
 	}
+}
+
+// LocalHost reports whether host names this machine as seen from here or from a local container:
+// a loopback address, localhost, host.docker.internal (the Docker host, for sam local invoke), or
+// a name under .invalid, which never resolves (in-process transports use such names).
+func LocalHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "host.docker.internal" ||
+		host == "invalid" || strings.HasSuffix(host, ".invalid")
 }
 
 // WithVersion sets the API version ("v24.0"; "24.0" is accepted). Empty keeps the default.

@@ -517,3 +517,45 @@ func TestRefreshTokenNeverInErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestBaseURLIsHTTPSUnlessLocal: calls carry access tokens, so a base URL in clear text is
+// refused (nothing is sent) unless it names this machine.
+func TestBaseURLIsHTTPSUnlessLocal(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"recipient_id":"r","message_id":"m"}`))
+	}))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	tests := []struct {
+		base string
+		ok   bool
+	}{
+		{"http://127.0.0.1:" + port, true},
+		{"http://localhost:" + port + "/graph", true},
+		{"http://graph.facebook.com", false},
+		{"http://10.0.0.8:8089", false},
+		{"http://host.docker.internal.example.com", false},
+		{"ftp://127.0.0.1", false},
+		{"https://", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.base, func(t *testing.T) {
+			_, err := graph.New(graph.WithBaseURL(tt.base)).PrivateReply(context.Background(), igAccount, igToken, "C", "hi")
+			if tt.ok && err != nil {
+				t.Errorf("refused: %v", err)
+			}
+			if !tt.ok && !errors.Is(err, graph.ErrNotSent) {
+				t.Errorf("err %v, want the call refused before anything is sent", err)
+			}
+		})
+	}
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "127.8.9.10": true, "::1": true, "LOCALHOST": true, "api.localhost": true,
+		"host.docker.internal": true, "graph.sandbox.invalid": true, "localhost.": true,
+		"192.168.1.2": false, "graph.instagram.com": false, "invalid.example.com": false, "": false,
+	} {
+		if got := graph.LocalHost(host); got != want {
+			t.Errorf("LocalHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
