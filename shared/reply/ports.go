@@ -2,6 +2,7 @@ package reply
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -144,9 +145,27 @@ type Store interface {
 
 // Queue carries jobs from the webhook (and the sweeper's releases) to the replier.
 type Queue interface {
-	// Enqueue returns nil only when every job was accepted durably.
+	// Enqueue returns nil only when every job was accepted durably. Jobs the queue can never
+	// take (they do not encode, or it refuses their content) are left out; when they are all
+	// that failed, the error is a *RefusedJobsError: sending the same jobs again cannot help.
 	Enqueue(ctx context.Context, jobs []Job) error
 }
+
+// RefusedJobsError reports jobs a queue refused for good; every other job was accepted. It wraps
+// ErrInvalidJob.
+type RefusedJobsError struct {
+	Jobs []Job
+	Err  error // why the last of them was refused
+}
+
+func (e *RefusedJobsError) Error() string {
+	if len(e.Jobs) == 0 {
+		return fmt.Sprintf("jobs refused for good: %v", e.Err)
+	}
+	return fmt.Sprintf("%d jobs refused for good (first: comment %s): %v", len(e.Jobs), e.Jobs[0].CommentID, e.Err)
+}
+
+func (e *RefusedJobsError) Unwrap() []error { return []error{ErrInvalidJob, e.Err} }
 
 // Tokens hands out account access tokens (from SSM in AWS). Tokens are never logged.
 type Tokens interface {
