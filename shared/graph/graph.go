@@ -272,12 +272,14 @@ func (c *Client) do(ctx context.Context, rq request) (answer, error) {
 		return answer{}, &reply.GraphError{Err: fmt.Errorf("%s %s: read answer (HTTP %d): %w", rq.method, redact(rq.u), resp.StatusCode, err)}
 	}
 	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return a, parseError(a)
-	}
-	// Graph API occasionally answers an error with 200.
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`{"error"`)) {
-		return a, parseError(a)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 ||
+		// Graph API occasionally answers an error with 200.
+		bytes.HasPrefix(bytes.TrimSpace(b), []byte(`{"error"`)) {
+		ge := parseError(a)
+		// The body may echo the request (an HTML error page quoting the request line, with the
+		// refresh call's token in the query): nothing of the token may go on into an error.
+		ge.Message = reply.RedactSecrets(ge.Message, rq.token, rq.u.Query().Get("access_token"))
+		return a, ge
 	}
 	return a, nil
 }
@@ -472,7 +474,7 @@ func (c *Client) Subscribe(ctx context.Context, a reply.Account, token string, f
 		Success bool `json:"success"`
 	}
 	if err := json.Unmarshal(ans.body, &out); err != nil || !out.Success {
-		return fmt.Errorf("subscribe account %s: Meta did not confirm: %s", a.ID, snippet(ans.body))
+		return fmt.Errorf("subscribe account %s: Meta did not confirm: %s", a.ID, reply.RedactSecrets(snippet(ans.body), token))
 	}
 	return nil
 }

@@ -559,3 +559,30 @@ func TestBaseURLIsHTTPSUnlessLocal(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorPagesLoseTheToken: an error page that quotes the request (a proxy's 502 with the
+// request line and headers) brings the token back in its body; the error keeps the page's text
+// but neither the access_token value nor the token itself.
+func TestErrorPagesLoseTheToken(t *testing.T) {
+	e := newEnv(t, time.Second)
+	e.sb.SetFault(func(sandbox.Call) sandbox.Fault { return sandbox.EchoingError(502) })
+	ctx := context.Background()
+	_, _, refreshErr := e.c.RefreshToken(ctx, igToken)
+	_, sendErr := e.c.PrivateReply(ctx, igAccount, igToken, "17900000000000001", "hi")
+	subErr := e.c.Subscribe(ctx, igAccount, igToken, nil)
+	for name, err := range map[string]error{"refresh": refreshErr, "private reply": sendErr, "subscribe": subErr} {
+		if err == nil {
+			t.Fatalf("%s: no error from a 502", name)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, igToken) {
+			t.Errorf("%s: the token is in the error: %s", name, msg)
+		}
+		if !strings.Contains(msg, "502") || !strings.Contains(msg, reply.Redacted) {
+			t.Errorf("%s: %q, want the page's text with the token redacted", name, msg)
+		}
+		if reply.Classify(err) != reply.VerdictUncertain {
+			t.Errorf("%s: verdict %s, want uncertain (a 502)", name, reply.Classify(err))
+		}
+	}
+}

@@ -457,7 +457,11 @@ func (s *Sandbox) inject(w http.ResponseWriter, r *http.Request, f Fault, seq in
 	if f.Code == 0 {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(status)
-		_, _ = fmt.Fprintf(w, "<html><body>%d %s</body></html>", status, http.StatusText(status))
+		echo := ""
+		if f.EchoRequest {
+			echo = fmt.Sprintf("<pre>%s %s %s\nAuthorization: %s</pre>", r.Method, r.URL.RequestURI(), r.Proto, r.Header.Get("Authorization"))
+		}
+		_, _ = fmt.Fprintf(w, "<html><body>%d %s%s</body></html>", status, http.StatusText(status), echo)
 		return
 	}
 	typ := f.Type
