@@ -479,6 +479,48 @@ func (c *Client) Subscribe(ctx context.Context, a reply.Account, token string, f
 	return nil
 }
 
+// Me is who an Instagram Login token belongs to.
+type Me struct {
+	// AppUserID is the app-scoped id of the person who granted the token: the user_id of that
+	// person's data-deletion request.
+	AppUserID string `json:"id"`
+	AccountID string `json:"user_id"` // the Instagram professional account's id
+	Username  string `json:"username"`
+}
+
+// ErrNoAppUser says Meta does not tell who granted a Facebook Login Page token: /me is the Page.
+var ErrNoAppUser = errors.New("a Facebook Login Page token does not name the person who granted it")
+
+// Me asks Meta whose token this is: GET /me?fields=id,user_id,username on graph.instagram.com.
+// Facebook Login accounts hold Page tokens, for which it returns ErrNoAppUser without a call.
+func (c *Client) Me(ctx context.Context, a reply.Account, token string) (Me, error) {
+	if a.Login != reply.LoginInstagram {
+		return Me{}, fmt.Errorf("who granted the token of account %s: %w", a.ID, ErrNoAppUser)
+	}
+	u := c.url(instagramHost, true, "me")
+	u.RawQuery = url.Values{"fields": {"id,user_id,username"}}.Encode()
+	ans, err := c.do(ctx, request{method: http.MethodGet, u: u, token: token})
+	if err != nil {
+		return Me{}, fmt.Errorf("who granted the token of account %s: %w", a.ID, err)
+	}
+	// Meta's examples show the node itself and, in places, a one-element data list.
+	var out struct {
+		Me
+		Data []Me `json:"data"`
+	}
+	if err := json.Unmarshal(ans.body, &out); err != nil {
+		return Me{}, fmt.Errorf("who granted the token of account %s: decode answer: %w", a.ID, err)
+	}
+	me := out.Me
+	if me.AppUserID == "" && len(out.Data) == 1 {
+		me = out.Data[0]
+	}
+	if !reply.ValidID(me.AppUserID) {
+		return Me{}, fmt.Errorf("who granted the token of account %s: Meta's answer holds no app-scoped id: %s", a.ID, reply.RedactSecrets(snippet(ans.body), token))
+	}
+	return me, nil
+}
+
 // RefreshToken exchanges a long-lived Instagram Login token for a new one: GET
 // graph.instagram.com/refresh_access_token?grant_type=ig_refresh_token. Meta takes the token only
 // in the query, so that URL never appears in an error.

@@ -586,3 +586,26 @@ func TestErrorPagesLoseTheToken(t *testing.T) {
 		}
 	}
 }
+
+// TestMeShapes: Meta's examples give /me as the node itself and as a one-element data list;
+// an answer without an app-scoped id is an error, not an empty id stored with the account.
+func TestMeShapes(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"id":"26000000000000001","user_id":"17841400000000001","username":"bakery"}`:            "26000000000000001",
+		`{"data":[{"id":"26000000000000002","user_id":"17841400000000001","username":"bakery"}]}`: "26000000000000002",
+		`{"user_id":"17841400000000001"}`: "",
+		`{"id":"me"}`:                     "",
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/v24.0/me" || r.URL.Query().Get("fields") != "id,user_id,username" {
+				t.Errorf("called %s", r.URL)
+			}
+			_, _ = w.Write([]byte(body))
+		}))
+		me, err := graph.New(graph.WithBaseURL(srv.URL)).Me(context.Background(), igAccount, igToken)
+		srv.Close()
+		if me.AppUserID != want || (want == "") != (err != nil) {
+			t.Errorf("%s: Me = %+v, %v; want id %q", body, me, err, want)
+		}
+	}
+}
