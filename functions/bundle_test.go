@@ -924,6 +924,7 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 	}
 	reply1, funnel, bucket := reply.CommentKey("17900000000000001"), reply.FunnelKey("17841400000000001", "18000000000000001", "17841400000000777"), reply.BucketKey("17841400000000001", reply.LanePosts)
 	account, request := dynamo.AccountKey("17841400000000001"), dynamo.DeletionKey("0123456789abcdef0123")
+	grave := reply.PersonTombstoneKey("17841400000000777")
 	tests := []struct {
 		role   string
 		params map[string]string
@@ -974,6 +975,10 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:PutItem", table, false, request},
 			{"dynamodb:Scan", table, false, ""},
 			{"dynamodb:DeleteItem", table, false, reply1},
+			{"dynamodb:ConditionCheckItem", table, true, grave},
+			{"dynamodb:ConditionCheckItem", table, true, reply.AccountTombstoneKey("17841400000000001")},
+			{"dynamodb:PutItem", table, false, grave},
+			{"dynamodb:ConditionCheckItem", table, false, account},
 		}},
 		{"ReplierRole", map[string]string{"SecretsKmsKeyArn": key}, []grant{
 			{"kms:Decrypt", key, true, ""},
@@ -991,6 +996,8 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:DeleteItem", table, true, bucket},
 			{"dynamodb:PutItem", table, true, request},
 			{"dynamodb:DeleteItem", table, false, "X#unknown"},
+			{"dynamodb:PutItem", table, true, grave},
+			{"dynamodb:ConditionCheckItem", table, false, grave}, // the sweeper creates no records
 			{"ssm:PutParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
 			{"ssm:DeleteParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
 			{"ssm:PutParameter", acct + "/replywindow/app-secret", false, ""},
