@@ -28,6 +28,7 @@ import (
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/replier"
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sqs"
 	"github.com/replywindow/replywindow/shared/sweeper"
 	"github.com/replywindow/replywindow/shared/webhook"
 )
@@ -727,6 +728,12 @@ func TestQueueOutlastsTheReplier(t *testing.T) {
 		// A standard DLQ keeps a message's original enqueue time: a shorter DLQ retention
 		// would delete moved messages early.
 		t.Errorf("JobsQueue retention %d s is not below the DLQ's %d s", src, d)
+	}
+	// The local stacks (make local-aws, replywindow dev) create the queues from sqs.Settings.
+	local := sqs.Settings
+	if got := [4]int{tpl.number(t, queue["VisibilityTimeout"]), tpl.number(t, queue["MessageRetentionPeriod"]), tpl.number(t, dlq["MessageRetentionPeriod"]), tpl.number(t, redrive["maxReceiveCount"])}; got != [4]int{
+		int(local.Visibility.Seconds()), int(local.Retention.Seconds()), int(local.DLQRetention.Seconds()), local.MaxReceive} {
+		t.Errorf("template queues (visibility, retention, DLQ retention, maxReceiveCount) %v; sqs.Settings %+v", got, local)
 	}
 	for name, q := range map[string]map[string]any{"JobsQueue": queue, "DeadLetterQueue": dlq} {
 		if q["SqsManagedSseEnabled"] != true && q["KmsMasterKeyId"] == nil {
@@ -1546,7 +1553,7 @@ func TestMakefileAndCI(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z0-9_-]+):`).FindAllStringSubmatch(string(b), -1) {
 		targets[m[1]] = true
 	}
-	want := []string{"build", "test", "lint", "bench", "fuzz", "events", "deploy", "demo", "soak"}
+	want := []string{"build", "test", "lint", "bench", "fuzz", "events", "deploy", "demo", "soak", "local-aws"}
 	for _, fn := range functions {
 		want = append(want, "build-"+fn.id, "invoke-"+fn.dir)
 	}
@@ -1560,8 +1567,13 @@ func TestMakefileAndCI(t *testing.T) {
 			t.Errorf("Makefile invokes with %s: %v", m[1], err)
 		}
 	}
+	// sam local invoke in Docker reaches make local-aws's moto at host.docker.internal, which
+	// Docker on Linux only knows with --add-host; moto's resources are in one region.
+	if !regexp.MustCompile(`(?m)^SAM_INVOKE = sam local invoke --region \$\(LOCAL_AWS_REGION\) --add-host host\.docker\.internal:host-gateway$`).Match(b) {
+		t.Error("Makefile: SAM_INVOKE is not sam local invoke with the local region and --add-host host.docker.internal:host-gateway")
+	}
 	for _, fn := range functions {
-		if !regexp.MustCompile(`sam local invoke ` + fn.id + ` -e events/\S+ --env-vars events/env.json`).Match(b) {
+		if !regexp.MustCompile(`\$\(SAM_INVOKE\) ` + fn.id + ` -e events/\S+ --env-vars events/env.json`).Match(b) {
 			t.Errorf("Makefile: no sam local invoke line for %s with events/env.json", fn.id)
 		}
 	}
