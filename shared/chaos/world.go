@@ -145,7 +145,7 @@ func (s *sim) forget(person string) {
 	ctx := context.Background()
 	now := s.clock.Now()
 	code := fmt.Sprintf("chaos-%s", person)
-	if _, err := s.store.PutDeletion(ctx, reply.Deletion{Code: code, UserID: person, State: reply.DeletionPending, RequestedAt: now, Version: 1}); err != nil {
+	if _, err := s.store.PutDeletion(ctx, reply.Deletion{Code: code, Kind: reply.DeletionPerson, UserID: person, State: reply.DeletionPending, RequestedAt: now, Version: 1}); err != nil {
 		s.violate("deletion request for %s: %v", person, err)
 		return
 	}
