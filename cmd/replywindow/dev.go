@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/replywindow/replywindow/shared/devstack"
-	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
@@ -150,7 +148,7 @@ Examples:
 // neither the app secret nor the verify token may be the ones committed in this repository.
 func devSafe(cfg devstack.Config, getenv func(string) string) error {
 	var real []string
-	if u, err := url.Parse(cfg.GraphAPIURL); cfg.GraphAPIURL != "" && (err != nil || !graph.LocalHost(u.Hostname())) {
+	if cfg.GraphAPIURL != "" && !opLocal(cfg.GraphAPIURL) {
 		real = append(real, "Graph API "+cfg.GraphAPIURL)
 	}
 	if cfg.TableName != "" || cfg.QueueURL != "" {
@@ -158,7 +156,7 @@ func devSafe(cfg devstack.Config, getenv func(string) string) error {
 		if endpoint == "" {
 			endpoint = getenv("AWS_ENDPOINT_URL")
 		}
-		if u, err := url.Parse(endpoint); endpoint == "" || err != nil || !graph.LocalHost(u.Hostname()) {
+		if !opLocal(endpoint) {
 			real = append(real, "AWS (table "+cfg.TableName+")")
 		}
 	}

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/replywindow/replywindow/shared/dynamo"
-	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/sqs"
 )
 
@@ -36,7 +34,7 @@ func runLocalAWS(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	// Never create anything in a real account: only an emulator on this machine.
 	endpoint := c.getenv("AWS_ENDPOINT_URL")
-	if u, err := url.Parse(endpoint); endpoint == "" || err != nil || !graph.LocalHost(u.Hostname()) {
+	if !opLocal(endpoint) {
 		return c.fail(opUsagef("AWS_ENDPOINT_URL %q: want a local emulator such as http://127.0.0.1:5000 (make local-aws starts moto there)", endpoint))
 	}
 	cfg, err := opAWS(ctx)

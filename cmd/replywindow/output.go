@@ -245,6 +245,13 @@ func (c *opCmd) graph(base string) (*graph.Client, error) {
 	return graph.New(graph.WithBaseURL(base), graph.WithVersion(c.getenv(graph.EnvVersion))), nil
 }
 
+// opLocal reports whether raw is a URL of this machine (graph.LocalHost): an emulator or a
+// sandbox, never a real account's AWS or Graph API.
+func opLocal(raw string) bool {
+	u, err := url.Parse(raw)
+	return raw != "" && err == nil && graph.LocalHost(u.Hostname())
+}
+
 // opDefaultTokenPath is the template's default TokenPathPrefix.
 const opDefaultTokenPath = "/replywindow/tokens/"
 
