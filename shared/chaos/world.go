@@ -59,7 +59,7 @@ func (s *sim) shapeOf(c *comment) shape {
 }
 
 // adMedia is the media id an ad's comment is delivered with besides its organic post.
-func adMedia(c *comment) string { return "ad" + c.media }
+func adMedia(c *comment) string { return "1202" + c.media } // digits, as every Meta id
 
 // schedule puts the world's changes on the timeline.
 func (s *sim) schedule() {
