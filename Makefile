@@ -11,10 +11,17 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 SOAKTIME ?= 30m
 CONFIG_ENV ?= default
+# make local-aws: where moto listens. Docker on Linux reaches the host at its bridge address, so
+# sam local invoke needs LOCAL_AWS_HOST=0.0.0.0 there (README, "Try it with sam local invoke").
+LOCAL_AWS_HOST ?= 127.0.0.1
+LOCAL_AWS_PORT ?= 5000
+LOCAL_AWS_REGION ?= us-east-1
+# Python tools (moto's server, cfn-lint): the machine's, or .venv's once .ci/pytools.sh made it.
+PYTOOLS = bin=$$(.ci/pytools.sh) || exit 1; export PATH="$$bin$${bin:+:}$$PATH" PYTHON=python3
 
 .PHONY: build build-WebhookFunction build-ReplierFunction build-SweeperFunction \
 	test unit lint fmt-check vet staticcheck cfn-lint bench fuzz soak \
-	events invoke-webhook invoke-replier invoke-sweeper deploy demo cli clean
+	events invoke-webhook invoke-replier invoke-sweeper local-aws deploy demo cli clean
 
 ## build: the three Lambda bootstraps into bin/<function>/bootstrap
 build:
@@ -36,9 +43,15 @@ build-SweeperFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweeper
 
 ## test: everything CI runs — lint, then unit and integration tests with -race against one moto
-## server started and stopped here (the template checks are tests in ./functions).
+## server started and stopped here (the template checks are tests in ./functions). Missing Python
+## tools are installed into .venv first; without a C compiler the tests run without -race.
 test: lint
-	.ci/with-moto.sh $(GO) test -count=1 -race $(PKGS)
+	@$(PYTOOLS); race=-race; \
+	if [ "$$($(GO) env CGO_ENABLED)" != 1 ]; then \
+	  echo "make test: cgo is off (no C compiler $$($(GO) env CC), or CGO_ENABLED=0) and the race detector needs it: running the tests without -race (install gcc to have it)"; race=; \
+	fi; \
+	echo ".ci/with-moto.sh $(GO) test -count=1 $$race $(PKGS)"; \
+	.ci/with-moto.sh $(GO) test -count=1 $$race $(PKGS)
 
 ## unit: the tests without -race or the lint steps (each test binary starts moto itself if needed)
 unit:
@@ -58,7 +71,7 @@ staticcheck:
 	$(STATICCHECK) $(PKGS)
 
 cfn-lint:
-	cfn-lint template.yaml
+	@$(PYTOOLS); echo "cfn-lint template.yaml"; cfn-lint template.yaml
 
 ## bench: every benchmark, with allocations (moto for the ones that talk to AWS)
 bench:
@@ -81,19 +94,27 @@ soak:
 events:
 	$(GO) run ./cmd/replywindow events
 
-## invoke-<fn>: the sample events through sam local invoke (needs Docker and the SAM CLI)
+## local-aws: moto on LOCAL_AWS_HOST:LOCAL_AWS_PORT with the table and queues events/env.json
+## names (from dynamo.TableInput and sqs.Settings), for sam local invoke; Ctrl-C stops it
+local-aws:
+	@$(PYTOOLS); MOTO_HOST=$(LOCAL_AWS_HOST) MOTO_PORT=$(LOCAL_AWS_PORT) AWS_REGION=$(LOCAL_AWS_REGION) .ci/with-moto.sh \
+	  sh -c '$(GO) run ./cmd/replywindow local-aws && echo "moto serves on $(LOCAL_AWS_HOST):$(LOCAL_AWS_PORT); Ctrl-C stops it" && while :; do sleep 3600; done'
+
+## invoke-<fn>: the sample events through sam local invoke (needs Docker, the SAM CLI and, for
+## the functions' AWS calls, make local-aws in another terminal)
+SAM_INVOKE = sam local invoke --region $(LOCAL_AWS_REGION) --add-host host.docker.internal:host-gateway
 invoke-webhook:
 	sam build
-	sam local invoke WebhookFunction -e events/webhook-handshake.json --env-vars events/env.json
-	sam local invoke WebhookFunction -e events/webhook-comment.json --env-vars events/env.json
-	sam local invoke WebhookFunction -e events/webhook-live-comment.json --env-vars events/env.json
-	sam local invoke WebhookFunction -e events/webhook-bad-signature.json --env-vars events/env.json
+	$(SAM_INVOKE) WebhookFunction -e events/webhook-handshake.json --env-vars events/env.json
+	$(SAM_INVOKE) WebhookFunction -e events/webhook-comment.json --env-vars events/env.json
+	$(SAM_INVOKE) WebhookFunction -e events/webhook-live-comment.json --env-vars events/env.json
+	$(SAM_INVOKE) WebhookFunction -e events/webhook-bad-signature.json --env-vars events/env.json
 invoke-replier:
 	sam build
-	sam local invoke ReplierFunction -e events/replier-sqs.json --env-vars events/env.json
+	$(SAM_INVOKE) ReplierFunction -e events/replier-sqs.json --env-vars events/env.json
 invoke-sweeper:
 	sam build
-	sam local invoke SweeperFunction -e events/sweeper-scheduled.json --env-vars events/env.json
+	$(SAM_INVOKE) SweeperFunction -e events/sweeper-scheduled.json --env-vars events/env.json
 
 ## deploy: build and deploy with samconfig.toml's CONFIG_ENV (make deploy CONFIG_ENV=prod)
 deploy:
@@ -105,4 +126,4 @@ demo:
 	$(GO) run ./cmd/replywindow demo
 
 clean:
-	rm -rf bin .aws-sam
+	rm -rf bin .aws-sam .venv

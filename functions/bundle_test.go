@@ -8,6 +8,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,12 +20,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"gopkg.in/yaml.v3"
 
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/replier"
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sqs"
 	"github.com/replywindow/replywindow/shared/sweeper"
 	"github.com/replywindow/replywindow/shared/webhook"
 )
@@ -33,6 +37,7 @@ import (
 // long form (!Ref X becomes {"Ref": "X"}, !GetAtt A.B becomes {"Fn::GetAtt": ["A", "B"]}).
 type template struct {
 	Parameters map[string]any
+	Rules      map[string]any
 	Conditions map[string]any
 	Resources  map[string]any
 	Outputs    map[string]any
@@ -73,6 +78,7 @@ func parseTemplate(b []byte) (*template, error) {
 	}
 	return &template{
 		Parameters: section("Parameters"),
+		Rules:      section("Rules"),
 		Conditions: section("Conditions"),
 		Resources:  section("Resources"),
 		Outputs:    section("Outputs"),
@@ -170,6 +176,7 @@ type noValue struct{}
 type eval struct {
 	tpl    *template
 	params map[string]string
+	stack  string // AWS::StackName; "replywindow" when empty
 }
 
 func (tpl *template) eval(params map[string]string) *eval {
@@ -192,6 +199,9 @@ func placeholder(id string, attr string) string {
 func (e *eval) ref(name string) (any, error) {
 	if name == "AWS::NoValue" {
 		return noValue{}, nil
+	}
+	if name == "AWS::StackName" && e.stack != "" {
+		return e.stack, nil
 	}
 	if v, ok := pseudo[name]; ok {
 		return v, nil
@@ -378,6 +388,17 @@ func (e *eval) cond(c any) (bool, error) {
 			}
 			v, err := e.cond(args[0])
 			return !v, err
+		case "Fn::Contains": // Rules only: the value is one of the list's strings
+			if len(args) != 2 {
+				return false, fmt.Errorf("Fn::Contains %v", arg)
+			}
+			list, err := e.value(args[0])
+			if err != nil {
+				return false, err
+			}
+			v, err := e.str(args[1])
+			items, _ := list.([]any)
+			return slices.ContainsFunc(items, func(it any) bool { return fmt.Sprint(it) == v }), err
 		case "Fn::And", "Fn::Or":
 			all := k == "Fn::And"
 			for _, a := range args {
@@ -554,25 +575,36 @@ func TestTemplateDefinesEveryVariableAFunctionReads(t *testing.T) {
 
 var rateExpr = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)
 
+// sweeperSchedule is the Properties of the one Scheduler schedule, which must target the sweeper.
+// No function may carry a schedule event: SAM would name its schedule after a logical id.
+func (tpl *template) sweeperSchedule(t *testing.T) map[string]any {
+	t.Helper()
+	for _, fn := range functions {
+		events, _ := tpl.resource(t, fn.id, "AWS::Serverless::Function")["Events"].(map[string]any)
+		for name, ev := range events {
+			if m, _ := ev.(map[string]any); m["Type"] == "Schedule" || m["Type"] == "ScheduleV2" {
+				t.Errorf("%s event %s: a SAM schedule event is named after its logical id, so two stacks collide; use an AWS::Scheduler::Schedule", fn.id, name)
+			}
+		}
+	}
+	ids := tpl.ofType("AWS::Scheduler::Schedule")
+	if len(ids) != 1 {
+		t.Fatalf("%d AWS::Scheduler::Schedule resources, want 1", len(ids))
+	}
+	props := tpl.resource(t, ids[0], "AWS::Scheduler::Schedule")
+	target, _ := props["Target"].(map[string]any)
+	if got := fmt.Sprint(target["Arn"]); got != "map[Fn::GetAtt:[SweeperFunction Arn]]" {
+		t.Fatalf("schedule %s targets %s, want the SweeperFunction", ids[0], got)
+	}
+	return props
+}
+
 // TestSweepScheduleMatchesInterval: the sweeper sizes each release by SWEEP_INTERVAL, so it must
 // be the schedule's period for every value the parameter allows.
 func TestSweepScheduleMatchesInterval(t *testing.T) {
 	tpl := loadTemplate(t)
 	props := tpl.resource(t, "SweeperFunction", "AWS::Serverless::Function")
-	events, _ := props["Events"].(map[string]any)
-	var expr any
-	for name, ev := range events {
-		m, _ := ev.(map[string]any)
-		if m["Type"] == "Schedule" || m["Type"] == "ScheduleV2" {
-			if expr != nil {
-				t.Fatalf("SweeperFunction has more than one schedule (%s)", name)
-			}
-			expr = m["Properties"].(map[string]any)["ScheduleExpression"]
-		}
-	}
-	if expr == nil {
-		t.Fatal("SweeperFunction has no schedule event")
-	}
+	expr := tpl.sweeperSchedule(t)["ScheduleExpression"]
 	param, _ := tpl.Parameters["SweepEveryMinutes"].(map[string]any)
 	allowed, _ := param["AllowedValues"].([]any)
 	if len(allowed) == 0 {
@@ -697,6 +729,12 @@ func TestQueueOutlastsTheReplier(t *testing.T) {
 		// would delete moved messages early.
 		t.Errorf("JobsQueue retention %d s is not below the DLQ's %d s", src, d)
 	}
+	// The local stacks (make local-aws, replywindow dev) create the queues from sqs.Settings.
+	local := sqs.Settings
+	if got := [4]int{tpl.number(t, queue["VisibilityTimeout"]), tpl.number(t, queue["MessageRetentionPeriod"]), tpl.number(t, dlq["MessageRetentionPeriod"]), tpl.number(t, redrive["maxReceiveCount"])}; got != [4]int{
+		int(local.Visibility.Seconds()), int(local.Retention.Seconds()), int(local.DLQRetention.Seconds()), local.MaxReceive} {
+		t.Errorf("template queues (visibility, retention, DLQ retention, maxReceiveCount) %v; sqs.Settings %+v", got, local)
+	}
 	for name, q := range map[string]map[string]any{"JobsQueue": queue, "DeadLetterQueue": dlq} {
 		if q["SqsManagedSseEnabled"] != true && q["KmsMasterKeyId"] == nil {
 			t.Errorf("%s: no server-side encryption", name)
@@ -774,11 +812,21 @@ func glob(pattern, arn string) bool {
 
 // allows reports whether one of the statements allows action on resource.
 func allows(stmts []map[string]any, action, resource string) bool {
+	return allowsKey(stmts, action, resource, "")
+}
+
+// allowsKey is allows for an item request on the item whose partition key is key ("" for
+// requests that name none, such as Scan): a statement's dynamodb:LeadingKeys condition must
+// admit it. Other conditions (kms:ViaService) are checked where they matter.
+func allowsKey(stmts []map[string]any, action, resource, key string) bool {
 	for _, s := range stmts {
 		if s["Effect"] != "Allow" {
 			continue
 		}
 		if !slices.Contains(strs(s["Action"]), action) {
+			continue
+		}
+		if patterns, ok := leadingKeys(s); ok && key != "" && !slices.ContainsFunc(patterns, func(p string) bool { return glob(p, key) }) {
 			continue
 		}
 		for _, r := range strs(s["Resource"]) {
@@ -789,6 +837,18 @@ func allows(stmts []map[string]any, action, resource string) bool {
 	}
 	return false
 }
+
+// leadingKeys is the statement's ForAllValues:StringLike dynamodb:LeadingKeys patterns.
+func leadingKeys(s map[string]any) ([]string, bool) {
+	cond, _ := s["Condition"].(map[string]any)
+	like, _ := cond["ForAllValues:StringLike"].(map[string]any)
+	v, ok := like["dynamodb:LeadingKeys"]
+	return strs(v), ok
+}
+
+// itemActions read or write items named by their key; dynamodb:LeadingKeys can limit them.
+var itemActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+	"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
 
 // wildcardResourceActions may name Resource "*": the service has no resource-level permissions.
 var wildcardResourceActions = []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -810,8 +870,8 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 		}
 	}
 	roles := tpl.ofType("AWS::IAM::Role")
-	if len(roles) != len(functions) {
-		t.Errorf("%d roles, want one per function (%d)", len(roles), len(functions))
+	if len(roles) != len(functions)+1 {
+		t.Errorf("%d roles, want one per function (%d) and the Scheduler's", len(roles), len(functions))
 	}
 	// Every branch of every Fn::If: the custom KMS key and tracing switched on.
 	all := map[string]string{"SecretsKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/0000", "Tracing": "Active", "SecondAppSecretParam": "/x/second"}
@@ -828,6 +888,12 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 			actions := strs(s["Action"])
 			if len(actions) == 0 {
 				t.Errorf("%s %s: no actions", role, sid)
+			}
+			// Item requests are limited to the key prefixes the function works with.
+			if slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(itemActions, a) }) {
+				if keys, ok := leadingKeys(s); !ok || len(keys) == 0 || slices.Contains(keys, "*") {
+					t.Errorf("%s %s: DynamoDB item actions without a dynamodb:LeadingKeys condition", role, sid)
+				}
 			}
 			for _, a := range actions {
 				if strings.Contains(a, "*") {
@@ -861,78 +927,106 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 	type grant struct {
 		action, resource string
 		want             bool
+		key              string // the item's partition key, for DynamoDB item actions
 	}
+	reply1, funnel, bucket := reply.CommentKey("17900000000000001"), reply.FunnelKey("17841400000000001", "18000000000000001", "17841400000000777"), reply.BucketKey("17841400000000001", reply.LanePosts)
+	account, request := dynamo.AccountKey("17841400000000001"), dynamo.DeletionKey("0123456789abcdef0123")
+	grave := reply.PersonTombstoneKey("17841400000000777")
 	tests := []struct {
 		role   string
 		params map[string]string
 		grants []grant
 	}{
 		{"WebhookRole", nil, []grant{
-			{"logs:PutLogEvents", logs("WebhookLogGroup"), true},
-			{"logs:PutLogEvents", logs("ReplierLogGroup"), false},
-			{"sqs:SendMessage", queue, true},
-			{"sqs:SendMessage", dlq, false},
-			{"ssm:GetParameter", acct + "/replywindow/app-secret", true},
-			{"ssm:GetParameters", acct + "/replywindow/verify-token", true},
-			{"ssm:GetParameter", acct + "/replywindow/tokens/17841400000000000", false},
-			{"dynamodb:PutItem", table, true},
-			{"dynamodb:GetItem", table, true},
-			{"dynamodb:DeleteItem", table, false},
-			{"dynamodb:Scan", table, false},
-			{"kms:Decrypt", key, false},
-			{"xray:PutTraceSegments", "*", false},
+			{"logs:PutLogEvents", logs("WebhookLogGroup"), true, ""},
+			{"logs:PutLogEvents", logs("ReplierLogGroup"), false, ""},
+			{"sqs:SendMessage", queue, true, ""},
+			{"sqs:SendMessage", dlq, false, ""},
+			{"ssm:GetParameter", acct + "/replywindow/app-secret", true, ""},
+			{"ssm:GetParameters", acct + "/replywindow/verify-token", true, ""},
+			{"ssm:GetParameter", acct + "/replywindow/tokens/17841400000000000", false, ""},
+			{"dynamodb:PutItem", table, true, request},
+			{"dynamodb:GetItem", table, true, request},
+			{"dynamodb:GetItem", table, false, account},
+			{"dynamodb:PutItem", table, false, account},
+			{"dynamodb:PutItem", table, false, reply1},
+			{"dynamodb:PutItem", table, false, funnel},
+			{"dynamodb:PutItem", table, false, bucket},
+			{"dynamodb:DeleteItem", table, false, request},
+			{"dynamodb:Scan", table, false, ""},
+			{"kms:Decrypt", key, false, ""},
+			{"xray:PutTraceSegments", "*", false, ""},
 		}},
 		{"WebhookRole", map[string]string{"SecondAppSecretParam": "/replywindow/fb-app-secret", "SecretsKmsKeyArn": key, "Tracing": "Active"}, []grant{
-			{"ssm:GetParameter", acct + "/replywindow/fb-app-secret", true},
-			{"ssm:GetParameter", acct + "/replywindow/app-secret", true},
-			{"kms:Decrypt", key, true},
-			{"kms:Encrypt", key, false},
-			{"xray:PutTraceSegments", "*", true},
+			{"ssm:GetParameter", acct + "/replywindow/fb-app-secret", true, ""},
+			{"ssm:GetParameter", acct + "/replywindow/app-secret", true, ""},
+			{"kms:Decrypt", key, true, ""},
+			{"kms:Encrypt", key, false, ""},
+			{"xray:PutTraceSegments", "*", true, ""},
 		}},
 		{"ReplierRole", nil, []grant{
-			{"logs:PutLogEvents", logs("ReplierLogGroup"), true},
-			{"sqs:ReceiveMessage", queue, true},
-			{"sqs:DeleteMessage", queue, true},
-			{"sqs:GetQueueAttributes", queue, true},
-			{"sqs:ReceiveMessage", dlq, false},
-			{"ssm:GetParameter", acct + "/replywindow/tokens/17841400000000000", true},
-			{"ssm:GetParameter", acct + "/replywindow/app-secret", false},
-			{"ssm:PutParameter", acct + "/replywindow/tokens/17841400000000000", false},
-			{"dynamodb:GetItem", table, true},
-			{"dynamodb:PutItem", table, true},
-			{"dynamodb:Scan", table, false},
-			{"dynamodb:DeleteItem", table, false},
+			{"logs:PutLogEvents", logs("ReplierLogGroup"), true, ""},
+			{"sqs:ReceiveMessage", queue, true, ""},
+			{"sqs:DeleteMessage", queue, true, ""},
+			{"sqs:GetQueueAttributes", queue, true, ""},
+			{"sqs:ReceiveMessage", dlq, false, ""},
+			{"ssm:GetParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
+			{"ssm:GetParameter", acct + "/replywindow/app-secret", false, ""},
+			{"ssm:PutParameter", acct + "/replywindow/tokens/17841400000000000", false, ""},
+			{"dynamodb:GetItem", table, true, reply1},
+			{"dynamodb:PutItem", table, true, funnel},
+			{"dynamodb:PutItem", table, true, bucket},
+			{"dynamodb:GetItem", table, true, account},
+			{"dynamodb:PutItem", table, true, account},
+			{"dynamodb:GetItem", table, false, request},
+			{"dynamodb:PutItem", table, false, request},
+			{"dynamodb:Scan", table, false, ""},
+			{"dynamodb:DeleteItem", table, false, reply1},
+			{"dynamodb:ConditionCheckItem", table, true, grave},
+			{"dynamodb:ConditionCheckItem", table, true, reply.AccountTombstoneKey("17841400000000001")},
+			{"dynamodb:PutItem", table, false, grave},
+			{"dynamodb:ConditionCheckItem", table, false, account},
 		}},
 		{"ReplierRole", map[string]string{"SecretsKmsKeyArn": key}, []grant{
-			{"kms:Decrypt", key, true},
-			{"kms:Encrypt", key, false},
+			{"kms:Decrypt", key, true, ""},
+			{"kms:Encrypt", key, false, ""},
 		}},
 		{"SweeperRole", nil, []grant{
-			{"logs:PutLogEvents", logs("SweeperLogGroup"), true},
-			{"sqs:SendMessage", queue, true},
-			{"sqs:ReceiveMessage", queue, false},
-			{"dynamodb:Query", table + "/index/due", true},
-			{"dynamodb:Query", table + "/index/list", true},
-			{"dynamodb:Scan", table, true},
-			{"dynamodb:DeleteItem", table, true},
-			{"ssm:PutParameter", acct + "/replywindow/tokens/17841400000000000", true},
-			{"ssm:DeleteParameter", acct + "/replywindow/tokens/17841400000000000", true},
-			{"ssm:PutParameter", acct + "/replywindow/app-secret", false},
-			{"ssm:GetParameter", acct + "/replywindow/verify-token", false},
+			{"logs:PutLogEvents", logs("SweeperLogGroup"), true, ""},
+			{"sqs:SendMessage", queue, true, ""},
+			{"sqs:ReceiveMessage", queue, false, ""},
+			{"dynamodb:Query", table + "/index/due", true, ""},
+			{"dynamodb:Query", table + "/index/list", true, ""},
+			{"dynamodb:Scan", table, true, ""},
+			{"dynamodb:DeleteItem", table, true, account},
+			{"dynamodb:DeleteItem", table, true, reply1},
+			{"dynamodb:DeleteItem", table, true, bucket},
+			{"dynamodb:PutItem", table, true, request},
+			{"dynamodb:DeleteItem", table, false, "X#unknown"},
+			{"dynamodb:PutItem", table, true, grave},
+			{"dynamodb:ConditionCheckItem", table, false, grave}, // the sweeper creates no records
+			{"ssm:PutParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
+			{"ssm:DeleteParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
+			{"ssm:PutParameter", acct + "/replywindow/app-secret", false, ""},
+			{"ssm:GetParameter", acct + "/replywindow/verify-token", false, ""},
 		}},
 		{"SweeperRole", map[string]string{"TokenPathPrefix": "/agency/tokens/", "SecretsKmsKeyArn": key}, []grant{
-			{"ssm:PutParameter", acct + "/agency/tokens/1784", true},
-			{"ssm:PutParameter", acct + "/replywindow/tokens/1784", false},
-			{"kms:Encrypt", key, true},
-			{"kms:Decrypt", key, true},
+			{"ssm:PutParameter", acct + "/agency/tokens/1784", true, ""},
+			{"ssm:PutParameter", acct + "/replywindow/tokens/1784", false, ""},
+			{"kms:Encrypt", key, true, ""},
+			{"kms:Decrypt", key, true, ""},
+		}},
+		{"SchedulerRole", nil, []grant{
+			{"lambda:InvokeFunction", placeholder("SweeperFunction", "Arn"), true, ""},
+			{"lambda:InvokeFunction", placeholder("ReplierFunction", "Arn"), false, ""},
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.role, tt.params), func(t *testing.T) {
 			stmts := tpl.statements(t, tt.role, tt.params)
 			for _, g := range tt.grants {
-				if got := allows(stmts, g.action, g.resource); got != g.want {
-					t.Errorf("%s %s on %s: allowed = %v, want %v", tt.role, g.action, g.resource, got, g.want)
+				if got := allowsKey(stmts, g.action, g.resource, g.key); got != g.want {
+					t.Errorf("%s %s on %s %s: allowed = %v, want %v", tt.role, g.action, g.resource, g.key, got, g.want)
 				}
 			}
 			for _, s := range stmts {
@@ -1366,6 +1460,7 @@ func TestOutputs(t *testing.T) {
 	for name, suffix := range map[string]string{
 		"WebhookUrl": "/webhook", "DataDeletionUrl": "/data-deletion", "TableName": "", "QueueUrl": "",
 		"DeadLetterQueueUrl": "", "DashboardUrl": "#dashboards:name=" + placeholder("Dashboard", ""), "AlarmTopicArn": "",
+		"TokenPathPrefix": "/replywindow/tokens/",
 	} {
 		o, ok := tpl.Outputs[name].(map[string]any)
 		if !ok {
@@ -1408,7 +1503,7 @@ func TestSamconfig(t *testing.T) {
 	for _, env := range []string{"default", "prod"} {
 		for section, keys := range map[string][]string{
 			"global": {"stack_name"},
-			"build":  {"cached = true", "parallel = true"},
+			"build":  {"parallel = true"},
 			"deploy": {"capabilities", "confirm_changeset", "resolve_s3", "parameter_overrides"},
 		} {
 			s, ok := body[env+"."+section]
@@ -1421,6 +1516,10 @@ func TestSamconfig(t *testing.T) {
 					t.Errorf("samconfig.toml [%s.%s.parameters]: no %s", env, section, k)
 				}
 			}
+		}
+		// SAM never caches makefile builds: cached = true would promise what it does not do.
+		if strings.Contains(body[env+".build"], "cached") {
+			t.Errorf("samconfig.toml [%s.build.parameters]: cached has no effect on makefile builds", env)
 		}
 		m := samOverrides.FindStringSubmatch(body[env+".deploy"])
 		if m == nil {
@@ -1454,7 +1553,7 @@ func TestMakefileAndCI(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z0-9_-]+):`).FindAllStringSubmatch(string(b), -1) {
 		targets[m[1]] = true
 	}
-	want := []string{"build", "test", "lint", "bench", "fuzz", "events", "deploy", "demo", "soak"}
+	want := []string{"build", "test", "lint", "bench", "fuzz", "events", "deploy", "demo", "soak", "local-aws"}
 	for _, fn := range functions {
 		want = append(want, "build-"+fn.id, "invoke-"+fn.dir)
 	}
@@ -1468,8 +1567,13 @@ func TestMakefileAndCI(t *testing.T) {
 			t.Errorf("Makefile invokes with %s: %v", m[1], err)
 		}
 	}
+	// sam local invoke in Docker reaches make local-aws's moto at host.docker.internal, which
+	// Docker on Linux only knows with --add-host; moto's resources are in one region.
+	if !regexp.MustCompile(`(?m)^SAM_INVOKE = sam local invoke --region \$\(LOCAL_AWS_REGION\) --add-host host\.docker\.internal:host-gateway$`).Match(b) {
+		t.Error("Makefile: SAM_INVOKE is not sam local invoke with the local region and --add-host host.docker.internal:host-gateway")
+	}
 	for _, fn := range functions {
-		if !regexp.MustCompile(`sam local invoke ` + fn.id + ` -e events/\S+ --env-vars events/env.json`).Match(b) {
+		if !regexp.MustCompile(`\$\(SAM_INVOKE\) ` + fn.id + ` -e events/\S+ --env-vars events/env.json`).Match(b) {
 			t.Errorf("Makefile: no sam local invoke line for %s with events/env.json", fn.id)
 		}
 	}
@@ -1524,5 +1628,316 @@ func TestEnvJSONFitsTheTemplate(t *testing.T) {
 				t.Errorf("LoadConfig with events/env.json: %v", err)
 			}
 		})
+	}
+}
+
+// stackNames are two stacks in one account and region, as samconfig.toml deploys them.
+var stackNames = [2]string{"replywindow", "replywindow-prod"}
+
+// nameProperties lists, resource by resource, the top-level properties ending in "Name" whose
+// value is fixed for every stack: a name that must be unique in the account and region (a log
+// group, a dashboard, a Scheduler schedule, ...) makes a second stack fail. Properties that name
+// a part of the resource rather than the resource are not names of this kind.
+func nameProperties(t *testing.T, tpl *template) []string {
+	t.Helper()
+	notResourceNames := map[string]bool{
+		"MetricName": true, // an alarm's metric
+		"StageName":  true, // unique within its API only
+	}
+	var fixed []string
+	for _, id := range slices.Sorted(maps.Keys(tpl.Resources)) {
+		r, _ := tpl.Resources[id].(map[string]any)
+		props, _ := r["Properties"].(map[string]any)
+		for _, key := range slices.Sorted(maps.Keys(props)) {
+			if !strings.HasSuffix(key, "Name") || notResourceNames[key] {
+				continue
+			}
+			if ref, ok := props[key].(map[string]any); ok {
+				if _, isRef := ref["Ref"]; isRef && tpl.Resources[fmt.Sprint(ref["Ref"])] != nil {
+					continue // names another resource of the stack
+				}
+				if _, isAtt := ref["Fn::GetAtt"]; isAtt {
+					continue
+				}
+			}
+			var got [2]string
+			for i, stack := range stackNames {
+				e := tpl.eval(nil)
+				e.stack = stack
+				v, err := e.str(props[key])
+				if err != nil {
+					t.Fatalf("%s.%s: %v", id, key, err)
+				}
+				got[i] = v
+			}
+			if got[0] == got[1] {
+				fixed = append(fixed, fmt.Sprintf("%s %v.%s = %q", id, r["Type"], key, got[0]))
+			}
+		}
+	}
+	return fixed
+}
+
+// TestResourceNamesComeFromTheStack: two stacks (default and prod) can live in one account and
+// region. Every name is made from the stack's name or left to CloudFormation, in template.yaml
+// and in what the SAM translator makes of it (SAM names some generated resources itself).
+func TestResourceNamesComeFromTheStack(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, f := range nameProperties(t, tpl) {
+		t.Errorf("template.yaml: fixed name %s", f)
+	}
+	t.Run("as transformed by SAM", func(t *testing.T) {
+		out := samTranslate(t)
+		transformed, err := parseTemplate(out)
+		if err != nil {
+			t.Fatalf("the translator's output: %v", err)
+		}
+		for _, f := range nameProperties(t, transformed) {
+			t.Errorf("transformed template: fixed name %s", f)
+		}
+		// A test that finds nothing must have looked: the log groups and the dashboard carry
+		// names, and SAM's own resources are in the output.
+		if _, ok := transformed.Resources["HttpApiApiGatewayDefaultStage"]; !ok {
+			t.Errorf("the transformed template lacks SAM's generated resources: %v", slices.Sorted(maps.Keys(transformed.Resources)))
+		}
+	})
+}
+
+// samTranslate is template.yaml through the AWS SAM translator (testdata/sam_translate.py) with
+// the Python that make test found ($PYTHON), or python3. Where neither has the translator (a
+// bare `go test`), the test is skipped; under make test it must run.
+func samTranslate(t *testing.T) []byte {
+	t.Helper()
+	py := os.Getenv("PYTHON")
+	if py == "" {
+		py = "python3"
+		if err := exec.Command(py, "-c", "import samtranslator").Run(); err != nil {
+			t.Skipf("no python3 with the SAM translator (make test provides one): %v", err)
+		}
+	}
+	cmd := exec.Command(py, "testdata/sam_translate.py", "../template.yaml")
+	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=us-east-1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s testdata/sam_translate.py: %v\n%s", py, err, stderr.String())
+	}
+	return out
+}
+
+// schedulerContext are the context attributes EventBridge Scheduler fills into a target's Input.
+var schedulerContext = map[string]string{
+	"<aws.scheduler.execution-id>":   "d7b5e8a1-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+	"<aws.scheduler.scheduled-time>": "2026-03-01T12:01:00Z",
+	"<aws.scheduler.schedule-arn>":   "arn:aws:scheduler:us-east-1:123456789012:schedule/default/replywindow-SweeperSchedule-X",
+	"<aws.scheduler.attempt-number>": "1",
+}
+
+// TestSchedulerInputIsTheSampleEvent: the Scheduler sends the target's Input. It must decode as
+// the sweeper's event with the execution id and scheduled time it logs, and
+// events/sweeper-scheduled.json (what sam local invoke sends) must have the same shape.
+func TestSchedulerInputIsTheSampleEvent(t *testing.T) {
+	tpl := loadTemplate(t)
+	target, _ := tpl.sweeperSchedule(t)["Target"].(map[string]any)
+	input, ok := target["Input"].(string)
+	if !ok {
+		t.Fatalf("SweeperSchedule has no literal Target.Input (%v): the sweeper would get the Scheduler's default payload", target["Input"])
+	}
+	for _, attr := range regexp.MustCompile(`<aws\.scheduler\.[a-z-]+>`).FindAllString(input, -1) {
+		if _, ok := schedulerContext[attr]; !ok {
+			t.Errorf("Input uses %s, which is no Scheduler context attribute", attr)
+		}
+	}
+	filled := input
+	for k, v := range schedulerContext {
+		filled = strings.ReplaceAll(filled, k, v)
+	}
+	sample, err := os.ReadFile("../events/sweeper-scheduled.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent, want events.EventBridgeEvent
+	for name, b := range map[string][]byte{"template Input": []byte(filled), "events/sweeper-scheduled.json": sample} {
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.DisallowUnknownFields()
+		ev := &sent
+		if name != "template Input" {
+			ev = &want
+		}
+		if err := d.Decode(ev); err != nil {
+			t.Fatalf("%s does not decode as the sweeper's event: %v", name, err)
+		}
+	}
+	if sent.ID != schedulerContext["<aws.scheduler.execution-id>"] || !sent.Time.Equal(time.Date(2026, 3, 1, 12, 1, 0, 0, time.UTC)) {
+		t.Errorf("the sweeper would log event %q scheduled %v, want the execution id and the scheduled time", sent.ID, sent.Time)
+	}
+	if got, w := jsonShape(t, []byte(filled)), jsonShape(t, sample); got != w {
+		t.Errorf("events/sweeper-scheduled.json has another shape than the Scheduler's Input:\n got %s\nwant %s", w, got)
+	}
+	if sent.Source != want.Source || sent.DetailType != want.DetailType {
+		t.Errorf("sample event is %s/%s, the Scheduler sends %s/%s", want.Source, want.DetailType, sent.Source, sent.DetailType)
+	}
+}
+
+// jsonShape is a JSON document's keys and value kinds, values left out.
+func jsonShape(t *testing.T, b []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	var shape func(any) string
+	shape = func(v any) string {
+		switch x := v.(type) {
+		case map[string]any:
+			var parts []string
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				parts = append(parts, k+":"+shape(x[k]))
+			}
+			return "{" + strings.Join(parts, ",") + "}"
+		case []any:
+			var parts []string
+			for _, it := range x {
+				parts = append(parts, shape(it))
+			}
+			return "[" + strings.Join(parts, ",") + "]"
+		}
+		return fmt.Sprintf("%T", v)
+	}
+	return shape(v)
+}
+
+// TestRulesRefuseWhatLambdaRefuses: Lambda refuses an SQS event source with a batch above 10
+// and no batching window at deploy time, after the stack is half made. The template's Rules
+// refuse exactly those parameter values, and nothing Lambda takes.
+func TestRulesRefuseWhatLambdaRefuses(t *testing.T) {
+	tpl := loadTemplate(t)
+	if len(tpl.Rules) == 0 {
+		t.Fatal("template.yaml has no Rules")
+	}
+	size := tpl.resource(t, "ReplierFunction", "AWS::Serverless::Function")["Events"].(map[string]any)["Jobs"].(map[string]any)["Properties"].(map[string]any)
+	if fmt.Sprint(size["BatchSize"], size["MaximumBatchingWindowInSeconds"]) != "map[Ref:ReplierBatchSize] map[Ref:ReplierBatchWindowSeconds]" {
+		t.Fatalf("the SQS event's BatchSize and window are not the parameters the rule checks: %v", size)
+	}
+	for batch := tpl.minimum(t, map[string]any{"Ref": "ReplierBatchSize"}); batch <= 100; batch++ {
+		for _, window := range []int{0, 1, 20, 300} {
+			params := map[string]string{"ReplierBatchSize": strconv.Itoa(batch), "ReplierBatchWindowSeconds": strconv.Itoa(window)}
+			passes := true
+			e := tpl.eval(params)
+			for name, r := range tpl.Rules {
+				rule := r.(map[string]any)
+				applies := true
+				if c, ok := rule["RuleCondition"]; ok {
+					var err error
+					if applies, err = e.cond(c); err != nil {
+						t.Fatalf("rule %s: %v", name, err)
+					}
+				}
+				for _, a := range rule["Assertions"].([]any) {
+					ok, err := e.cond(a.(map[string]any)["Assert"])
+					if err != nil {
+						t.Fatalf("rule %s: %v", name, err)
+					}
+					if applies && !ok {
+						passes = false
+					}
+				}
+			}
+			lambdaTakes := batch <= 10 || window >= 1
+			if passes != lambdaTakes {
+				t.Errorf("batch %d, window %d s: the rules pass = %v, Lambda accepts = %v", batch, window, passes, lambdaTakes)
+			}
+		}
+	}
+}
+
+// TestParametersRefuseUnsafeValues: the Graph API is called over https only (the accounts'
+// tokens travel with every call), and no TokenPathPrefix the template accepts covers a secret
+// name it accepts: the sweeper writes under the prefix.
+func TestParametersRefuseUnsafeValues(t *testing.T) {
+	tpl := loadTemplate(t)
+	pattern := func(name string) *regexp.Regexp {
+		p, _ := tpl.Parameters[name].(map[string]any)
+		s, ok := p["AllowedPattern"].(string)
+		if !ok {
+			t.Fatalf("parameter %s has no AllowedPattern", name)
+		}
+		return regexp.MustCompile(s)
+	}
+	cases := []struct {
+		param string
+		value string
+		ok    bool
+	}{
+		{"GraphApiUrl", "", true},
+		{"GraphApiUrl", "https://graph-sandbox.example.com", true},
+		{"GraphApiUrl", "https://staging.example.com:8443/graph", true},
+		{"GraphApiUrl", "http://graph.instagram.com", false},
+		{"GraphApiUrl", "HTTP://graph.instagram.com", false},
+		{"GraphApiUrl", "https://", false},
+		{"GraphApiUrl", "https://x.example.com/a b", false},
+		{"GraphApiUrl", "ftp://graph.example.com", false},
+		{"TokenPathPrefix", "/replywindow/tokens/", true},
+		{"TokenPathPrefix", "/replywindow-prod/tokens/", true},
+		{"TokenPathPrefix", "/tokens/", true},
+		{"TokenPathPrefix", "/replywindow/", false},
+		{"TokenPathPrefix", "/", false},
+		{"TokenPathPrefix", "/replywindow/tokens", false},
+		{"TokenPathPrefix", "/replywindow/mytokens/", false},
+		{"AppSecretParam", "/replywindow/app-secret", true},
+		{"AppSecretParam", "/replywindow/tokens/app-secret", false},
+		{"AppSecretParam", "/tokens/x", false},
+		{"AppSecretParam", "/replywindow/tokens", false},
+		{"AppSecretParam", "/replywindow/token/app-secret", true},
+		{"AppSecretParam", "/replywindow/tokensx/app-secret", true},
+		{"AppSecretParam", "/replywindow/Tokens/app-secret", true}, // SSM names are case-sensitive
+		{"AppSecretParam", "replywindow/app-secret", false},
+		{"AppSecretParam", "/replywindow//app-secret", false},
+		{"SecondAppSecretParam", "", true},
+		{"SecondAppSecretParam", "/replywindow/tokens/fb", false},
+		{"VerifyTokenParam", "/replywindow-prod/verify-token", true},
+		{"VerifyTokenParam", "/replywindow-prod/tokens/verify-token", false},
+	}
+	for _, c := range cases {
+		if got := pattern(c.param).MatchString(c.value); got != c.ok {
+			t.Errorf("%s=%q: accepted = %v, want %v", c.param, c.value, got, c.ok)
+		}
+	}
+	// Every pair of a prefix and a secret name built from these segments, up to three deep.
+	segs := []string{"tokens", "token", "tokenz", "xtokens", "tokensx", "Tokens", "t", "replywindow", "app-secret", "a.b_c"}
+	var paths []string
+	var grow func(p string, depth int)
+	grow = func(p string, depth int) {
+		if depth == 0 {
+			return
+		}
+		for _, s := range segs {
+			paths = append(paths, p+"/"+s)
+			grow(p+"/"+s, depth-1)
+		}
+	}
+	grow("", 3)
+	prefixes, secrets := 0, 0
+	for _, prefix := range paths {
+		prefix += "/"
+		if !pattern("TokenPathPrefix").MatchString(prefix) {
+			continue
+		}
+		prefixes++
+		for _, secret := range paths {
+			for _, param := range []string{"AppSecretParam", "SecondAppSecretParam", "VerifyTokenParam"} {
+				if !pattern(param).MatchString(secret) {
+					continue
+				}
+				secrets++
+				if strings.HasPrefix(secret, prefix) {
+					t.Errorf("TokenPathPrefix=%s covers %s=%s", prefix, param, secret)
+				}
+			}
+		}
+	}
+	if prefixes == 0 || secrets == 0 {
+		t.Errorf("the patterns accept %d prefixes and %d secret names of the sample: nothing was compared", prefixes, secrets)
 	}
 }

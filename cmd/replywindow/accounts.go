@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/tokens"
 )
@@ -25,8 +27,9 @@ func init() {
 
 const accountsHelp = `Usage: replywindow accounts <put|list|show> [flags]
 
-  put --file account.yaml [--token-stdin | --token-env VAR]
-        validate the account file and store it; the access token goes to SSM
+  put --file account.yaml [--token-stdin | --token-env VAR] [--token-path PATH] [--app-user-id ID]
+        validate the account file and store it; the access token goes to SSM under the
+        stack's TokenPathPrefix, and Meta names the person it belongs to (for data deletion)
   list  every account with its health and token expiry
   show ID
         one account: rules, limits, health and backlog by lane
@@ -54,15 +57,19 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return exitUsage
 }
 
-// DefaultTokenParam is where an account's token lives unless its file says otherwise.
-func opDefaultTokenParam(id string) string { return "/replywindow/tokens/" + id }
-
 func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := opNew("accounts put", "--file account.yaml [--token-stdin | --token-env VAR] [flags]", `  # validate and store the account; read the long-lived token from stdin
   replywindow accounts put --file account.yaml --token-stdin < token.txt
 
   # the token from an environment variable (never on the command line: it would land in history)
   IG_TOKEN=... replywindow accounts put --file account.yaml --token-env IG_TOKEN
+
+  # the prod stack: its TokenPathPrefix (the stack's output of that name)
+  TOKEN_PATH_PREFIX=/replywindow-prod/tokens/ replywindow accounts put --file account.yaml --token-stdin < token.txt
+
+  # Facebook Login: Meta does not say whose a Page token is; give the app-scoped id of the
+  # person who connected the Page (the user_id Meta's data-deletion requests will carry)
+  replywindow accounts put --file page-account.yaml --token-stdin --app-user-id 10160000000000001 < token.txt
 
   # only check the file (nothing stored)
   replywindow accounts put --file account.yaml --dry-run
@@ -73,7 +80,10 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	expiresIn := c.fs.String("token-expires-in", "60d", "how long the new token lasts (Instagram Login long-lived tokens: 60d)")
 	dryRun := c.fs.Bool("dry-run", false, "validate only; store nothing")
 	asJSON := c.fs.Bool("json", false, "print the stored account as JSON")
+	appUsers := c.fs.String("app-user-id", "", "app-scoped `ID`s (comma-separated) of the people who connected the account, instead of asking Meta with the token")
+	tokenPath := c.tokenPathFlag()
 	table := c.tableFlag()
+	graphURL := c.graphFlag()
 	pos, code, ok := c.parse(args)
 	if !ok {
 		return code
@@ -86,11 +96,33 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	case *tokenStdin && *tokenEnv != "":
 		return c.fail(opUsagef("--token-stdin and --token-env exclude each other"))
 	}
+	if err := opTokenPath(*tokenPath); err != nil {
+		return c.fail(err)
+	}
+	var given []string
+	for _, id := range strings.Split(*appUsers, ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		if err := opCheckID("--app-user-id", "app-scoped user", id); err != nil {
+			return c.fail(err)
+		}
+		given = append(given, id)
+	}
 	lifetime, err := tokens.ParseDuration(*expiresIn)
 	if err != nil {
 		return c.fail(opUsagef("--token-expires-in: %v", err))
 	}
-	a, err := opLoadAccount(*file)
+	a, err := opLoadAccount(*file, *tokenPath)
+	if err != nil {
+		return c.fail(err)
+	}
+	if !strings.HasPrefix(a.TokenParam, *tokenPath) {
+		// The functions may read tokens under the stack's path only: stored elsewhere, every
+		// reply would fail with AccessDenied.
+		return c.fail(opUsagef("%s: token_param %s is outside the stack's TokenPathPrefix %s (pass the stack's with --token-path or TOKEN_PATH_PREFIX)", *file, a.TokenParam, *tokenPath))
+	}
+	client, err := c.graph(*graphURL)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -130,6 +162,24 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		// The file is the whole configuration; what the system learned stays.
 		a.Version = prev.Version + 1
 		a.Unhealthy, a.UnhealthySince, a.TokenExpiresAt = prev.Unhealthy, prev.UnhealthySince, prev.TokenExpiresAt
+	}
+	// Who connected the account: the app-scoped ids a data-deletion request names. Those known
+	// before stay (each of them may still ask); the flag adds, or else Meta tells with the token.
+	a.AppUserIDs = opUnion(prev.AppUserIDs, given)
+	if token != "" && len(given) == 0 {
+		me, err := client.Me(ctx, a, token)
+		switch {
+		case errors.Is(err, graph.ErrNoAppUser):
+			if len(a.AppUserIDs) == 0 {
+				return c.fail(opUsagef("account %s uses Facebook Login, whose Page token does not say who connected it: pass --app-user-id with that person's app-scoped id (the user_id of their data-deletion request)", a.ID))
+			}
+		case err != nil:
+			return c.fail(fmt.Errorf("ask Meta whose token this is (or pass --app-user-id): %w", err))
+		case me.AccountID != "" && me.AccountID != a.ID:
+			return c.fail(fmt.Errorf("the token belongs to Instagram account %s, not %s: nothing stored", me.AccountID, a.ID))
+		default:
+			a.AppUserIDs = opUnion(a.AppUserIDs, []string{me.AppUserID})
+		}
 	}
 	if token != "" {
 		// The token goes first: an account stored without its token could not send, while a
@@ -173,8 +223,22 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	} else if prev.Version == 0 {
 		fmt.Fprintf(stderr, "note: no token given; the account cannot send until SSM %s holds one (accounts put --token-stdin)\n", stored.TokenParam)
 	}
+	if len(stored.AppUserIDs) == 0 {
+		fmt.Fprintf(stderr, "note: no app-scoped user id: a data-deletion request from Meta cannot find this account (accounts put --token-stdin, or --app-user-id)\n")
+	}
 	fmt.Fprintf(stdout, "next: replywindow subscribe --account %s\n", stored.ID)
 	return exitOK
+}
+
+// opUnion is a followed by the ids of b it lacks.
+func opUnion(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, id := range b {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // opStdin is where --token-stdin reads (tests replace it).
@@ -316,6 +380,9 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 1 {
 		return c.fail(opUsagef("want exactly one account ID"))
 	}
+	if err := opCheckID("ID", "account", pos[0]); err != nil {
+		return c.fail(err)
+	}
 	store, _, err := c.store(ctx, *table)
 	if err != nil {
 		return c.fail(err)
@@ -344,6 +411,7 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		[2]string{"login", string(a.Login)},
 		[2]string{"sender", a.SenderID()},
 		[2]string{"token parameter", a.TokenParam},
+		[2]string{"connected by (app user ids)", opOr(strings.Join(a.AppUserIDs, ", "))},
 		[2]string{"token expires", opWhen(a.TokenExpiresAt, now)},
 		[2]string{"health", opHealth(a)},
 		[2]string{"unhealthy since", opWhen(a.UnhealthySince, now)},
@@ -438,19 +506,20 @@ type opRuleFile struct {
 	PublicReplies []string        `yaml:"public_replies"`
 }
 
-// opLoadAccount reads and validates an account file. Every error names the file and, where it
-// can, the line: "account.yaml:14: rules[1] "recipe": keywords: required with match "word"".
-func opLoadAccount(path string) (reply.Account, error) {
+// opLoadAccount reads and validates an account file; a token_param it leaves out is tokenPath
+// and the account id. Every error names the file and, where it can, the line:
+// "account.yaml:14: rules[1] "recipe": keywords: required with match "word"".
+func opLoadAccount(path, tokenPath string) (reply.Account, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return reply.Account{}, fmt.Errorf("read account file: %w", err)
 	}
-	return opParseAccount(path, b)
+	return opParseAccount(path, b, tokenPath)
 }
 
 var opYAMLLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 
-func opParseAccount(name string, b []byte) (reply.Account, error) {
+func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return reply.Account{}, opYAMLError(name, err)
@@ -480,7 +549,7 @@ func opParseAccount(name string, b []byte) (reply.Account, error) {
 		TokenParam: f.TokenParam, Disclosure: f.Disclosure, RepeatPerPerson: f.RepeatPerPerson,
 	}
 	if a.TokenParam == "" && a.ID != "" {
-		a.TokenParam = opDefaultTokenParam(a.ID)
+		a.TokenParam = tokenPath + a.ID
 	}
 	for lane, l := range f.Limits {
 		per, err := time.ParseDuration(l.Per)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sandbox"
 )
 
 // Every bad account file is refused with the file, the line and the field in the message.
@@ -33,6 +35,7 @@ func TestAccountFileErrors(t *testing.T) {
 		{"bad_link.yaml", []string{"bad_link.yaml:6:", `link "https://localhost" is not a well-formed URL`}},
 		{"empty_public_reply.yaml", []string{"empty_public_reply.yaml:7:", "public_replies[1]"}},
 		{"no_id.yaml", []string{"no_id.yaml:", "id: required"}},
+		{"id_not_digits.yaml", []string{"id_not_digits.yaml:1:", `id: account id "bakery": not a Meta id`}},
 		{"bad_match.yaml", []string{"bad_match.yaml:5:", `match: "anything"`}},
 		{"disclose_without_text.yaml", []string{"disclose_without_text.yaml:7:", "disclose: the account has no disclosure text"}},
 		{"empty.yaml", []string{"empty.yaml: empty file"}},
@@ -43,7 +46,7 @@ func TestAccountFileErrors(t *testing.T) {
 	for _, c := range cases {
 		seen[c.file] = true
 		t.Run(c.file, func(t *testing.T) {
-			_, err := opLoadAccount(filepath.Join("testdata/accounts/bad", c.file))
+			_, err := opLoadAccount(filepath.Join("testdata/accounts/bad", c.file), opDefaultTokenPath)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -68,7 +71,7 @@ func TestAccountFileErrors(t *testing.T) {
 
 // The annotated example in the repository is a valid account, and says what it shows.
 func TestExampleAccountFile(t *testing.T) {
-	a, err := opLoadAccount("account.example.yaml")
+	a, err := opLoadAccount("account.example.yaml", opDefaultTokenPath)
 	if err != nil {
 		t.Fatalf("account.example.yaml: %v", err)
 	}
@@ -89,6 +92,8 @@ func TestAccountsPutListShow(t *testing.T) {
 	id := opID(t)
 	file := h.accountFile("good.yaml", id)
 	const token = "IGAAT-test-token-put-0123456789"
+	h.sb.AddAccount(id, token, reply.LoginInstagram, "")
+	h.sb.AddAccount(id, token+"-2", reply.LoginInstagram, "")
 
 	code, out, errs := h.runStdin(token+"\n", "accounts", "put", "--file", file, "--token-stdin")
 	if code != exitOK {
@@ -115,6 +120,10 @@ func TestAccountsPutListShow(t *testing.T) {
 	}
 	if a.Version != 1 || len(a.Rules) != 3 || a.TokenParam != "/replywindow/tokens/"+id {
 		t.Errorf("stored %+v", a)
+	}
+	// Meta named the person who connected the account (GET /me with the token).
+	if !slices.Equal(a.AppUserIDs, []string{sandbox.DefaultAppUserID(id)}) {
+		t.Errorf("app user ids %v, want the sandbox's %s", a.AppUserIDs, sandbox.DefaultAppUserID(id))
 	}
 	if d := time.Until(a.TokenExpiresAt); d < 59*24*time.Hour || d > 60*24*time.Hour {
 		t.Errorf("token expires in %s, want 60 days", d)
@@ -188,8 +197,72 @@ func TestAccountsPutListShow(t *testing.T) {
 			t.Errorf("show lacks %q:\n%s", w, out)
 		}
 	}
-	if code, _, errs := h.run("accounts", "show", "nope"); code != exitFail || !strings.Contains(errs, "no account nope") {
+	if code, _, errs := h.run("accounts", "show", "17841499999999999"); code != exitFail || !strings.Contains(errs, "no account 17841499999999999") {
 		t.Errorf("show unknown: exit %d %q", code, errs)
+	}
+	if code, _, errs := h.run("accounts", "show", "nope"); code != exitUsage || !strings.Contains(errs, `account id "nope": not a Meta id`) {
+		t.Errorf("show an id that is not digits: exit %d %q", code, errs)
+	}
+}
+
+// TestAccountsPutTokenPathAndAppUsers: tokens go under the stack's TokenPathPrefix (the prod
+// stack's is not the default), and every account knows who connected it: Meta says so for an
+// Instagram Login token, the operator for a Facebook Login Page token.
+func TestAccountsPutTokenPathAndAppUsers(t *testing.T) {
+	h := opSetup(t)
+	id := opID(t)
+	const token = "IGAAT-test-token-prod-0123456789"
+	h.sb.AddAccount(id, token, reply.LoginInstagram, "")
+	h.sb.SetAppUser(id, "26000000000000007")
+	t.Setenv("TOKEN_PATH_PREFIX", "/replywindow-prod/tokens/")
+	code, out, errs := h.runStdin(token, "accounts", "put", "--file", h.accountFile("good.yaml", id), "--token-stdin")
+	if code != exitOK || !strings.Contains(out, "token stored in SSM /replywindow-prod/tokens/"+id) {
+		t.Fatalf("put with the prod prefix: exit %d\n%s%s", code, out, errs)
+	}
+	if got, err := h.param("/replywindow-prod/tokens/" + id); err != nil || got != token {
+		t.Errorf("prod token %q, %v", got, err)
+	}
+	a, _ := h.store.Account(h.ctx, id)
+	if a.TokenParam != "/replywindow-prod/tokens/"+id || !slices.Equal(a.AppUserIDs, []string{"26000000000000007"}) {
+		t.Errorf("stored token_param %s, app users %v", a.TokenParam, a.AppUserIDs)
+	}
+	// --app-user-id adds to what is known, without asking Meta; those known stay.
+	calls := h.sb.Stats().Calls[sandbox.OpMe]
+	h.runStdin(token, "accounts", "put", "--file", h.accountFile("good.yaml", id), "--token-stdin", "--app-user-id", "26000000000000008")
+	if a, _ = h.store.Account(h.ctx, id); !slices.Equal(a.AppUserIDs, []string{"26000000000000007", "26000000000000008"}) || h.sb.Stats().Calls[sandbox.OpMe] != calls {
+		t.Errorf("after --app-user-id: %v (GET /me calls %d, were %d)", a.AppUserIDs, h.sb.Stats().Calls[sandbox.OpMe], calls)
+	}
+	if show := h.must("accounts", "show", id); !strings.Contains(show, "26000000000000007, 26000000000000008") {
+		t.Errorf("show does not list who connected the account:\n%s", show)
+	}
+
+	// A token of another account is refused before anything is stored.
+	other := opID(t) + "1"
+	h.sb.AddAccount(other, "IGAAT-token-of-another-account-0", reply.LoginInstagram, "")
+	code, _, errs = h.runStdin("IGAAT-token-of-another-account-0", "accounts", "put", "--file", h.accountFile("good.yaml", id), "--token-stdin")
+	if code != exitFail || !strings.Contains(errs, "belongs to Instagram account "+other) {
+		t.Errorf("token of another account: exit %d %q", code, errs)
+	}
+
+	// Facebook Login: a Page token names no person, so the operator must.
+	fb := opID(t) + "2"
+	fbFile := h.accountFile("facebook.yaml", fb)
+	h.sb.AddAccount(fb, "EAAB-page-token-0123456789", reply.LoginFacebook, "100000000000001")
+	code, _, errs = h.runStdin("EAAB-page-token-0123456789", "accounts", "put", "--file", fbFile, "--token-stdin")
+	if code != exitUsage || !strings.Contains(errs, "pass --app-user-id") {
+		t.Errorf("facebook without --app-user-id: exit %d %q", code, errs)
+	}
+	if _, err := h.store.Account(h.ctx, fb); err == nil {
+		t.Error("the facebook account was stored without a person to delete it for")
+	}
+	h.runStdin("EAAB-page-token-0123456789", "accounts", "put", "--file", fbFile, "--token-stdin", "--app-user-id", "10160000000000001")
+	if a, err := h.store.Account(h.ctx, fb); err != nil || !slices.Equal(a.AppUserIDs, []string{"10160000000000001"}) {
+		t.Errorf("facebook with --app-user-id: %+v, %v", a, err)
+	}
+	// A put without a token and without ids keeps the ids, and says nothing is missing.
+	_, _, errs = h.run("accounts", "put", "--file", fbFile)
+	if a, _ := h.store.Account(h.ctx, fb); !slices.Equal(a.AppUserIDs, []string{"10160000000000001"}) || strings.Contains(errs, "no app-scoped user id") {
+		t.Errorf("put without a token: %v, %q", a.AppUserIDs, errs)
 	}
 }
 
@@ -213,6 +286,10 @@ func TestAccountsUsage(t *testing.T) {
 		{"put missing file", "", []string{"accounts", "put", "--file", "testdata/none.yaml"}, exitFail, "no such file"},
 		{"put unknown flag", "", []string{"accounts", "put", "--fil", good}, exitUsage, "flag provided but not defined: -fil"},
 		{"show without id", "", []string{"accounts", "show"}, exitUsage, "want exactly one account ID"},
+		{"put bad token path", "", []string{"accounts", "put", "--file", good, "--token-path", "/replywindow/"}, exitUsage, "ending in /tokens/"},
+		{"put token_param outside the path", "", []string{"accounts", "put", "--file", "testdata/accounts/token_param.yaml", "--token-path", "/replywindow-prod/tokens/", "--dry-run"}, exitUsage, "token_param /replywindow/tokens/17841400000000001 is outside the stack's TokenPathPrefix /replywindow-prod/tokens/"},
+		{"put bad app user id", "", []string{"accounts", "put", "--file", good, "--app-user-id", "26000000000000001,me"}, exitUsage, `--app-user-id: app-scoped user id "me": not a Meta id`},
+
 		{"list extra argument", "", []string{"accounts", "list", "x"}, exitUsage, `unexpected argument "x"`},
 	}
 	for _, c := range cases {

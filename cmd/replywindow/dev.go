@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -49,7 +51,11 @@ Embedded by default: memory store and queue, the sandbox, a demo account (RECIPE
 reels, LINK on Live) with a local app secret and verify token. Switch parts to the real thing:
   AWS_ENDPOINT_URL=http://127.0.0.1:5000 replywindow dev -table replywindow-dev \
       -queue-url http://127.0.0.1:5000/000000000000/replywindow-dev-jobs     # moto
-  GRAPH_API_URL=https://graph.instagram.com ACCOUNT_TOKENS=<id>=<token> replywindow dev -table <real table>
+  GRAPH_API_URL=https://graph.instagram.com ACCOUNT_TOKENS=<id>=<token> \
+      APP_SECRETS=<app secret> VERIFY_TOKEN=<token> replywindow dev -table <real table>
+With a real Graph API or a real table (not on a local emulator) the webhook listens on a
+loopback address only, and the app secret and verify token committed in this repository are
+refused: anyone could sign deliveries with them. Give yours in APP_SECRETS and VERIFY_TOKEN.
 
 Examples:
   replywindow dev
@@ -70,6 +76,11 @@ Examples:
 	cfg := devstack.Config{
 		Addr: *addr, TableName: *table, QueueURL: *queueURL, GraphAPIURL: *graphURL, Create: *create,
 		SweepEvery: *sweepEvery, Progress: stdout,
+		AppSecret: getenv("APP_SECRETS"), VerifyToken: getenv("VERIFY_TOKEN"),
+	}
+	if err := devSafe(cfg, getenv); err != nil {
+		fmt.Fprintf(stderr, "dev: %v\n", err)
+		return exitUsage
 	}
 	if *logs != "" {
 		cfg.Log = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: devLevel(*logs)})
@@ -130,6 +141,47 @@ Examples:
 			}
 		}
 	}
+}
+
+// devSafe refuses what would expose real accounts: when the stack talks to a real Graph API or
+// a real table (anything not on this machine), its webhook must listen on loopback only, and
+// neither the app secret nor the verify token may be the ones committed in this repository.
+func devSafe(cfg devstack.Config, getenv func(string) string) error {
+	var real []string
+	if cfg.GraphAPIURL != "" && !opLocal(cfg.GraphAPIURL) {
+		real = append(real, "Graph API "+cfg.GraphAPIURL)
+	}
+	if cfg.TableName != "" || cfg.QueueURL != "" {
+		endpoint := getenv("AWS_ENDPOINT_URL_DYNAMODB")
+		if endpoint == "" {
+			endpoint = getenv("AWS_ENDPOINT_URL")
+		}
+		if !opLocal(endpoint) {
+			real = append(real, "AWS (table "+cfg.TableName+")")
+		}
+	}
+	if len(real) == 0 {
+		return nil
+	}
+	what := strings.Join(real, " and ")
+	addr := cfg.Addr
+	if addr == "" {
+		addr = devstack.DefaultAddr
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("-addr %s: with a real %s the webhook listens on a loopback address only (e.g. 127.0.0.1:8080)", addr, what)
+	}
+	switch {
+	case cfg.AppSecret == "" || cfg.AppSecret == devstack.DefaultAppSecret:
+		return fmt.Errorf("with a real %s, set APP_SECRETS to your app secret: the default one is committed in this repository, and anyone could sign deliveries with it", what)
+	case cfg.VerifyToken == "" || cfg.VerifyToken == devstack.DefaultVerifyToken:
+		return fmt.Errorf("with a real %s, set VERIFY_TOKEN to a token of your own: the default one is committed in this repository", what)
+	}
+	return nil
 }
 
 func devLevel(s string) slog.Level {

@@ -90,3 +90,49 @@ func TestDevUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestDevRefusesToExposeRealAccounts: with a real Graph API or table, `dev` listens on loopback
+// only and will not take the app secret and verify token committed in this repository.
+func TestDevRefusesToExposeRealAccounts(t *testing.T) {
+	moto := map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}
+	awsReal := map[string]string{}
+	own := func(c devstack.Config) devstack.Config {
+		c.AppSecret, c.VerifyToken = "my-own-app-secret", "my-own-verify-token"
+		return c
+	}
+	tests := []struct {
+		name string
+		cfg  devstack.Config
+		env  map[string]string
+		want string // part of the error; "" = allowed
+	}{
+		{"embedded, any address", devstack.Config{Addr: "0.0.0.0:8080"}, awsReal, ""},
+		{"moto table, committed secret", devstack.Config{TableName: "t"}, moto, ""},
+		{"sandbox on this machine", devstack.Config{GraphAPIURL: "http://127.0.0.1:8089"}, awsReal, ""},
+		{"real table, committed secret", devstack.Config{TableName: "t"}, awsReal, "set APP_SECRETS"},
+		{"real table, own secret, committed token", devstack.Config{TableName: "t", AppSecret: "mine"}, awsReal, "set VERIFY_TOKEN"},
+		{"real table, own secrets", own(devstack.Config{TableName: "t"}), awsReal, ""},
+		{"real queue", devstack.Config{QueueURL: "https://sqs.eu-west-1.amazonaws.com/1/q"}, awsReal, "set APP_SECRETS"},
+		{"real table on all interfaces", own(devstack.Config{TableName: "t", Addr: "0.0.0.0:8080"}), awsReal, "loopback address only"},
+		{"real table on a LAN address", own(devstack.Config{TableName: "t", Addr: "192.168.1.20:8080"}), awsReal, "loopback address only"},
+		{"real table on every address", own(devstack.Config{TableName: "t", Addr: ":8080"}), awsReal, "loopback address only"},
+		{"real table on localhost", own(devstack.Config{TableName: "t", Addr: "localhost:8080"}), awsReal, ""},
+		{"real Graph API", devstack.Config{GraphAPIURL: "https://graph.instagram.com"}, awsReal, "Graph API https://graph.instagram.com"},
+		{"real Graph API, own secrets, [::]", own(devstack.Config{GraphAPIURL: "https://graph.instagram.com", Addr: "[::]:8080"}), awsReal, "loopback address only"},
+		{"dynamodb endpoint wins", devstack.Config{TableName: "t"}, map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_ENDPOINT_URL_DYNAMODB": "https://dynamodb.eu-west-1.amazonaws.com"}, "set APP_SECRETS"},
+	}
+	for _, tt := range tests {
+		err := devSafe(tt.cfg, func(k string) string { return tt.env[k] })
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	// The command stops before it starts anything.
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	t.Setenv("APP_SECRETS", "")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"dev", "-addr", "0.0.0.0:0", "-table", "replywindow-prod-Table-1ABC"}, &stdout, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "loopback address only") || stdout.Len() != 0 {
+		t.Errorf("dev on all interfaces with a real table: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
+	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/ssm"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -35,6 +37,15 @@ var errOpUsage = errors.New("usage")
 // opUsagef is a usage error with a message for the operator.
 func opUsagef(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errOpUsage, fmt.Sprintf(format, args...))
+}
+
+// opCheckID is a usage error unless id is a Meta id (digits): ids go into Graph URL paths and
+// table keys, and a typo there should stop the command, not reach Meta. flag names the argument.
+func opCheckID(flag, what, id string) error {
+	if err := reply.CheckID(what, id); err != nil {
+		return opUsagef("%s: %v", flag, err)
+	}
+	return nil
 }
 
 // opCmd is one operator subcommand being run: its flags, its writers and its name in messages.
@@ -222,10 +233,41 @@ func (c *opCmd) graphFlag() *string {
 
 // graph is the Graph API client, at base when set.
 func (c *opCmd) graph(base string) (*graph.Client, error) {
-	if base != "" && !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-		return nil, opUsagef("--graph-url %q: want http(s)://host[:port]", base)
+	if base != "" {
+		u, err := url.Parse(base)
+		switch {
+		case err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https":
+			return nil, opUsagef("--graph-url %q: want http(s)://host[:port]", base)
+		case u.Scheme == "http" && !graph.LocalHost(u.Hostname()):
+			return nil, opUsagef("--graph-url %q: want https (tokens travel with every call); http only to a sandbox on this machine", base)
+		}
 	}
 	return graph.New(graph.WithBaseURL(base), graph.WithVersion(c.getenv(graph.EnvVersion))), nil
+}
+
+// opLocal reports whether raw is a URL of this machine (graph.LocalHost): an emulator or a
+// sandbox, never a real account's AWS or Graph API.
+func opLocal(raw string) bool {
+	u, err := url.Parse(raw)
+	return raw != "" && err == nil && graph.LocalHost(u.Hostname())
+}
+
+// opDefaultTokenPath is the template's default TokenPathPrefix.
+const opDefaultTokenPath = "/replywindow/tokens/"
+
+// tokenPathFlag adds --token-path (default $TOKEN_PATH_PREFIX, else the template's default):
+// the stack's TokenPathPrefix, under which the functions may read tokens and nowhere else.
+func (c *opCmd) tokenPathFlag() *string {
+	return c.fs.String("token-path", c.env("TOKEN_PATH_PREFIX", opDefaultTokenPath),
+		"the stack's TokenPathPrefix `path` (its output TokenPathPrefix); $TOKEN_PATH_PREFIX when not given")
+}
+
+// opTokenPath checks a --token-path value the way the template checks TokenPathPrefix.
+func opTokenPath(p string) error {
+	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/tokens/") || strings.Contains(p, "//") {
+		return opUsagef("--token-path %q: want the stack's TokenPathPrefix, a path ending in /tokens/ (e.g. /replywindow-prod/tokens/)", p)
+	}
+	return nil
 }
 
 // params is SSM Parameter Store, where account tokens live as SecureStrings, encrypted with the

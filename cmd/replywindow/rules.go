@@ -85,11 +85,21 @@ Exit status: 0 a rule matches, 1 no rule matches (the comment would be skipped) 
 	case !reply.Kind(*kind).Valid():
 		return c.fail(opUsagef("--kind %q: want post, reel, ad or live", *kind))
 	}
+	if *account != "" {
+		if err := opCheckID("--account", "account", *account); err != nil {
+			return c.fail(err)
+		}
+	}
+	if *media != "" {
+		if err := opCheckID("--media", "media", *media); err != nil {
+			return c.fail(err)
+		}
+	}
 	var a reply.Account
 	from := "table"
 	if *file != "" {
 		var err error
-		if a, err = opLoadAccount(*file); err != nil {
+		if a, err = opLoadAccount(*file, opDefaultTokenPath); err != nil {
 			return c.fail(err)
 		}
 		from = *file

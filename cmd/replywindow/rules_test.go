@@ -24,7 +24,7 @@ func TestRulesTest(t *testing.T) {
 		{"kind filter lets a reel through", []string{"--kind", "reel", "recipe?"}, exitOK, "recipe", 1, recipe},
 		{"excluded word vetoes", []string{"recipe spam"}, exitFail, "", 0, ""},
 		{"not a whole word", []string{"recipes"}, exitFail, "", 0, ""},
-		{"media filter: other media", []string{"--media", "other", "linky"}, exitFail, "", 0, ""},
+		{"media filter: other media", []string{"--media", "18000000000000002", "linky"}, exitFail, "", 0, ""},
 		{"media filter: its media, contains", []string{"--media", "18000000000000001", "linky"}, exitOK, "reel-only-link", 2, "The link: https://bakery.example/l"},
 		{"any rule on live", []string{"--kind", "live", "hello"}, exitOK, "live", 3, "Thanks for watching, ana!"},
 		{"kind filter keeps live away from recipe", []string{"--kind", "live", "recipe"}, exitOK, "live", 3, "Thanks for watching, ana!"},
@@ -81,7 +81,9 @@ func TestRulesTestUsage(t *testing.T) {
 		{[]string{"rules", "test", "--account", "1"}, exitUsage, "want exactly one comment text"},
 		{[]string{"rules", "test", "hello"}, exitUsage, "give --account ID or --file"},
 		{[]string{"rules", "test", "--account", "1", "--kind", "story", "hi"}, exitUsage, `--kind "story"`},
-		{[]string{"rules", "test", "--account", "nobody", "hi"}, exitFail, "no account nobody"},
+		{[]string{"rules", "test", "--account", "17841499999999999", "hi"}, exitFail, "no account 17841499999999999"},
+		{[]string{"rules", "test", "--account", "nobody", "hi"}, exitUsage, `--account: account id "nobody": not a Meta id`},
+		{[]string{"rules", "test", "--account", "1", "--media", "reel-1", "hi"}, exitUsage, `--media: media id "reel-1": not a Meta id`},
 		{[]string{"rules", "test", "--file", "testdata/accounts/bad/bad_kind.yaml", "hi"}, exitFail, "bad_kind.yaml:6:"},
 	}
 	for _, c := range cases {

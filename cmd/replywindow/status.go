@@ -41,6 +41,9 @@ Exit status: 0 the comment has a reply record, 1 it has none (or an error), 2 ba
 		return c.fail(opUsagef("want exactly one COMMENT_ID"))
 	}
 	id := pos[0]
+	if err := opCheckID("COMMENT_ID", "comment", id); err != nil {
+		return c.fail(err)
+	}
 	store, _, err := c.store(ctx, *table)
 	if err != nil {
 		return c.fail(err)

@@ -17,8 +17,8 @@ func TestStatus(t *testing.T) {
 			FromID: "p-" + id, FromUsername: "ana", Text: "recipe", Kind: reply.KindReel, CommentedAt: now.Add(-time.Hour)}
 	}
 	// A record through the domain's own transitions: claimed, sent.
-	sent := reply.NewRecord(job("c-sent"), now)
-	sent, err := sent.Claim(job("c-sent"), "replier-1", now, now.Add(time.Minute))
+	sent := reply.NewRecord(job("17900000000000101"), now)
+	sent, err := sent.Claim(job("17900000000000101"), "replier-1", now, now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,12 +30,12 @@ func TestStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Parked after an uncertain attempt; failed with Meta's code and answer.
-	parked := reply.NewParked(job("c-parked"), now.Add(10*time.Minute), "throttled", now)
+	parked := reply.NewParked(job("17900000000000102"), now.Add(10*time.Minute), "throttled", now)
 	if _, err := h.store.Create(h.ctx, parked); err != nil {
 		t.Fatal(err)
 	}
-	failed := reply.NewRecord(job("c-failed"), now)
-	failed, _ = failed.Claim(job("c-failed"), "replier-2", now, now.Add(time.Minute))
+	failed := reply.NewRecord(job("17900000000000103"), now)
+	failed, _ = failed.Claim(job("17900000000000103"), "replier-2", now, now.Add(time.Minute))
 	if failed, err = h.store.Create(h.ctx, failed); err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +51,9 @@ func TestStatus(t *testing.T) {
 		terminal bool
 		human    []string
 	}{
-		{"c-sent", reply.StateSent, 1, true, []string{"state:", "SENT", "message m_123 to r_456", "attempts:", "reel (posts lane)"}},
-		{"c-parked", reply.StateParked, 0, false, []string{"PARKED (throttled)", "next look:", "(in 9m", "deadline:"}},
-		{"c-failed", reply.StateFailed, 1, true, []string{"FAILED (551/1545041)", "This person isn't available right now."}},
+		{"17900000000000101", reply.StateSent, 1, true, []string{"state:", "SENT", "message m_123 to r_456", "attempts:", "reel (posts lane)"}},
+		{"17900000000000102", reply.StateParked, 0, false, []string{"PARKED (throttled)", "next look:", "(in 9m", "deadline:"}},
+		{"17900000000000103", reply.StateFailed, 1, true, []string{"FAILED (551/1545041)", "This person isn't available right now."}},
 	}
 	for _, c := range cases {
 		t.Run(c.comment, func(t *testing.T) {
@@ -79,8 +79,11 @@ func TestStatus(t *testing.T) {
 			}
 		})
 	}
-	if code, _, errs := h.run("status", "c-none"); code != exitFail || !strings.Contains(errs, "no reply record for comment c-none") {
+	if code, _, errs := h.run("status", "17900000000000199"); code != exitFail || !strings.Contains(errs, "no reply record for comment 17900000000000199") {
 		t.Errorf("unknown comment: exit %d %q", code, errs)
+	}
+	if code, _, errs := h.run("status", "c-none"); code != exitUsage || !strings.Contains(errs, `COMMENT_ID: comment id "c-none": not a Meta id`) {
+		t.Errorf("comment id that is not digits: exit %d %q", code, errs)
 	}
 	if code, _, errs := h.run("status"); code != exitUsage || !strings.Contains(errs, "want exactly one COMMENT_ID") {
 		t.Errorf("no comment: exit %d %q", code, errs)

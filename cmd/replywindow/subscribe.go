@@ -34,6 +34,9 @@ func runSubscribe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	case *account == "":
 		return c.fail(opUsagef("--account is required"))
 	}
+	if err := opCheckID("--account", "account", *account); err != nil {
+		return c.fail(err)
+	}
 	var list []string
 	for _, f := range strings.Split(*fields, ",") {
 		if f = strings.TrimSpace(f); f != "" {

@@ -48,8 +48,11 @@ func TestSubscribe(t *testing.T) {
 	}{
 		{[]string{"subscribe"}, exitUsage, "--account is required"},
 		{[]string{"subscribe", "--account", id, "--fields", " , "}, exitUsage, "name at least one field"},
-		{[]string{"subscribe", "--account", "nobody"}, exitFail, "no account nobody"},
+		{[]string{"subscribe", "--account", "17841499999999999"}, exitFail, "no account 17841499999999999"},
+		{[]string{"subscribe", "--account", "nobody"}, exitUsage, `--account: account id "nobody": not a Meta id`},
+		{[]string{"subscribe", "--account", id + "/../x"}, exitUsage, "not a Meta id"},
 		{[]string{"subscribe", "--account", id, "--graph-url", "ftp://x"}, exitUsage, "want http(s)://host[:port]"},
+		{[]string{"subscribe", "--account", id, "--graph-url", "http://graph.instagram.com"}, exitUsage, "want https"},
 	}
 	for _, c := range cases {
 		code, _, errs := h.run(c.args...)

@@ -62,6 +62,11 @@ unhealthy, or retried on the next run), 2 bad usage.
 	if len(pos) > 0 {
 		return c.fail(opUsagef("unexpected argument %q", pos[0]))
 	}
+	if *account != "" {
+		if err := opCheckID("--account", "account", *account); err != nil {
+			return c.fail(err)
+		}
+	}
 	w, err := tokens.ParseDuration(*within)
 	if err != nil {
 		return c.fail(opUsagef("--within: %v", err))

@@ -415,7 +415,7 @@ func (s *sim) setup(ctx context.Context) error {
 	return nil
 }
 
-func liveMedia(account int) string { return fmt.Sprintf("live-%d", account) }
+func liveMedia(account int) string { return fmt.Sprintf("1799%011d", account) } // Meta ids are digits
 
 // restore is the operator's fix after a revoked token: a new authorization (the sandbox takes
 // the token again) and the account marked healthy.

@@ -59,7 +59,7 @@ func (s *sim) shapeOf(c *comment) shape {
 }
 
 // adMedia is the media id an ad's comment is delivered with besides its organic post.
-func adMedia(c *comment) string { return "ad" + c.media }
+func adMedia(c *comment) string { return "1202" + c.media } // digits, as every Meta id
 
 // schedule puts the world's changes on the timeline.
 func (s *sim) schedule() {
@@ -145,7 +145,7 @@ func (s *sim) forget(person string) {
 	ctx := context.Background()
 	now := s.clock.Now()
 	code := fmt.Sprintf("chaos-%s", person)
-	if _, err := s.store.PutDeletion(ctx, reply.Deletion{Code: code, UserID: person, State: reply.DeletionPending, RequestedAt: now, Version: 1}); err != nil {
+	if _, err := s.store.PutDeletion(ctx, reply.Deletion{Code: code, Kind: reply.DeletionPerson, UserID: person, State: reply.DeletionPending, RequestedAt: now, Version: 1}); err != nil {
 		s.violate("deletion request for %s: %v", person, err)
 		return
 	}

@@ -101,17 +101,20 @@ func (h *Handler) Request(ctx context.Context, req events.APIGatewayV2HTTPReques
 		h.logger().WarnContext(ctx, "data deletion: signed request refused", "reason", reason, "err", err)
 		return answer(http.StatusBadRequest, map[string]string{"error": "invalid signed_request"}), nil
 	}
-	code := Code(signed)
-	d := reply.Deletion{Code: code, UserID: p.UserID, State: reply.DeletionPending, RequestedAt: now, Version: 1}
-	if _, err := h.Store.PutDeletion(ctx, d); err != nil {
-		// The same signed request delivered again already holds its deletion: same answer.
-		if !errors.Is(err, reply.ErrConflict) && !errors.Is(err, reply.ErrExists) {
-			h.logger().ErrorContext(ctx, "data deletion: store request", "code", code, "err", err)
-			return answer(http.StatusInternalServerError, map[string]string{"error": "try again later"}), nil
-		}
-	} else if h.Metrics != nil {
+	d := reply.Deletion{Code: Code(reply.DeletionUser, p.UserID, time.Unix(p.IssuedAt, 0)), Kind: reply.DeletionUser,
+		UserID: p.UserID, State: reply.DeletionPending, RequestedAt: now, Version: 1}
+	stored, err := h.Store.OpenDeletion(ctx, d)
+	switch {
+	case errors.Is(err, reply.ErrExists):
+		// The same request delivered or encoded again, or another while the user's first is
+		// pending: the one deletion under way answers for all of them.
+	case err != nil:
+		h.logger().ErrorContext(ctx, "data deletion: store request", "code", d.Code, "err", err)
+		return answer(http.StatusInternalServerError, map[string]string{"error": "try again later"}), nil
+	case h.Metrics != nil:
 		h.Metrics.Count("DeletionRequested", 1)
 	}
+	code := stored.Code
 	h.logger().InfoContext(ctx, "data deletion requested", "code", code)
 	return answer(http.StatusOK, map[string]string{
 		"url":               h.statusURL(req, code),

@@ -66,7 +66,9 @@ func TestRequest(t *testing.T) {
 	h := &Handler{Store: store, Secrets: StaticSecrets(f.Secrets...), Clock: &fixedClock{time.Unix(f.Now, 0)},
 		Log: telemetry.NewLogger(logs, "debug"), Metrics: m}
 
-	accepted := 0
+	// The first valid request of each user opens its deletion; every later one, re-encoded or
+	// new, is answered with that one while it is pending.
+	opened := map[string]string{} // user -> code
 	for _, c := range f.Cases {
 		for _, b64 := range []bool{false, true} {
 			name := c.Name
@@ -94,30 +96,32 @@ func TestRequest(t *testing.T) {
 				if err := json.Unmarshal([]byte(res.Body), &ans); err != nil {
 					t.Fatal(err)
 				}
-				if ans.Code != Code(c.SignedRequest) || ans.URL != "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/data-deletion/"+ans.Code {
-					t.Errorf("answer %+v", ans)
+				want, ok := opened[c.UserID]
+				if !ok {
+					want = f.code(t, c)
+					opened[c.UserID] = want
+				}
+				if ans.Code != want || ans.URL != "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/data-deletion/"+ans.Code {
+					t.Errorf("answer %+v, want code %s", ans, want)
 				}
 				d, err := store.Deletion(ctx, ans.Code)
-				if err != nil || d.UserID != c.UserID || d.State != reply.DeletionPending || !d.RequestedAt.Equal(time.Unix(f.Now, 0)) {
+				if err != nil || d.UserID != c.UserID || d.Kind != reply.DeletionUser || d.State != reply.DeletionPending || !d.RequestedAt.Equal(time.Unix(f.Now, 0)) {
 					t.Errorf("stored %+v, %v", d, err)
-				}
-				if !b64 {
-					accepted++
 				}
 			})
 		}
 	}
-	// Each valid request is one pending deletion, however often Meta delivers it; the refused
-	// ones stored nothing.
+	// One pending deletion per user, however often and however encoded Meta delivers; the
+	// refused requests stored nothing.
 	pending, err := store.PendingDeletions(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pending) != accepted || accepted == 0 {
-		t.Errorf("%d pending deletions, want %d", len(pending), accepted)
+	if len(pending) != len(opened) || len(opened) < 2 {
+		t.Errorf("%d pending deletions, want %d (one per user)", len(pending), len(opened))
 	}
-	if got := m.Get("DeletionRequested"); int(got) != accepted {
-		t.Errorf("DeletionRequested %v, want %d", got, accepted)
+	if got := m.Get("DeletionRequested"); int(got) != len(opened) {
+		t.Errorf("DeletionRequested %v, want %d", got, len(opened))
 	}
 	for _, reason := range []string{"bad_signature", "expired", "unsigned", "malformed"} {
 		if m.Get("DeletionRejected|Reason="+reason) == 0 {
@@ -176,7 +180,7 @@ func TestRequestBaseURL(t *testing.T) {
 	ctx, store := newStore(t)
 	h := &Handler{Store: store, Secrets: StaticSecrets(f.Secrets...), Clock: &fixedClock{time.Unix(f.Now, 0)}, BaseURL: "https://replies.example.com/"}
 	res, _ := h.Request(ctx, post(form(f.Cases[0].SignedRequest), false))
-	if want := "https://replies.example.com/data-deletion/" + Code(f.Cases[0].SignedRequest); !strings.Contains(res.Body, want) {
+	if want := "https://replies.example.com/data-deletion/" + f.code(t, f.Cases[0]); !strings.Contains(res.Body, want) {
 		t.Errorf("body %s lacks %s", res.Body, want)
 	}
 	// The $default stage: no prefix in the path.
@@ -194,7 +198,7 @@ func TestStatus(t *testing.T) {
 	ctx, store := newStore(t)
 	now := time.Unix(f.Now, 0)
 	h := &Handler{Store: store, Secrets: StaticSecrets(f.Secrets...), Clock: &fixedClock{now}}
-	code := Code(f.Cases[0].SignedRequest)
+	code := f.code(t, f.Cases[0])
 	if res, _ := h.Request(ctx, post(form(f.Cases[0].SignedRequest), false)); res.StatusCode != 200 {
 		t.Fatal(res.Body)
 	}
@@ -233,7 +237,7 @@ func TestStatus(t *testing.T) {
 	if s, a := status(code, true); s != 200 || a.Status != reply.DeletionDone || !a.DoneAt.Equal(now) {
 		t.Errorf("done: %d %+v", s, a)
 	}
-	for _, bad := range []string{Code("never sent"), "", "../../etc/passwd", strings.ToUpper(code)} {
+	for _, bad := range []string{Code(reply.DeletionUser, "1", now), "", "../../etc/passwd", strings.ToUpper(code)} {
 		if s, _ := status(bad, true); s != 404 {
 			t.Errorf("code %q: %d, want 404", bad, s)
 		}
@@ -249,7 +253,7 @@ func TestServe(t *testing.T) {
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("POST: %d %v %s", res.StatusCode, err, res.Body)
 	}
-	get := events.APIGatewayV2HTTPRequest{RawPath: "/prod/data-deletion/" + Code(f.Cases[0].SignedRequest)}
+	get := events.APIGatewayV2HTTPRequest{RawPath: "/prod/data-deletion/" + f.code(t, f.Cases[0])}
 	get.RequestContext.HTTP.Method = "GET"
 	if res, err = h.Serve(ctx, get); err != nil || res.StatusCode != 200 || !strings.Contains(res.Body, `"status":"pending"`) {
 		t.Errorf("GET: %d %v %s", res.StatusCode, err, res.Body)

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
 )
 
 // Reasons a signed request is refused; the handler answers 400 for each of them.
@@ -83,7 +85,22 @@ func epoch(n json.Number) (int64, error) {
 	return int64(f), err
 }
 
-var b64 = base64.RawURLEncoding
+// b64 is the only encoding a signed request may use: base64url without padding, and strict
+// (the unused bits of the last character are zero), so one request has one encoding.
+var b64 = base64.RawURLEncoding.Strict()
+
+// canonical decodes s if it is in b64 and nothing else: the decoder itself would skip line
+// breaks, and a padded or re-encoded string is another string with the same bytes.
+func canonical(s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return nil, false
+		}
+	}
+	b, err := b64.DecodeString(s)
+	return b, err == nil
+}
 
 // Sign makes a signed request the way Meta does: base64url(HMAC-SHA256(secret, encoded payload))
 // "." encoded payload, with encoded payload = base64url(JSON). Tests, sample events and the
@@ -110,13 +127,13 @@ const Skew = 5 * time.Minute
 // app, or a rotation) in constant time, then its algorithm and age, and returns its payload.
 // The signature is checked before the payload is trusted for anything.
 func Verify(signed string, secrets []string, now time.Time, maxAge time.Duration) (Payload, error) {
-	encSig, encPayload, ok := strings.Cut(strings.TrimSpace(signed), ".")
+	encSig, encPayload, ok := strings.Cut(signed, ".")
 	if !ok || encSig == "" || encPayload == "" {
 		return Payload{}, ErrUnsigned
 	}
-	sig, err := b64.DecodeString(strings.TrimRight(encSig, "="))
-	if err != nil || len(sig) != sha256.Size {
-		return Payload{}, fmt.Errorf("%w: signature is not a base64url HMAC-SHA256", ErrMalformed)
+	sig, ok := canonical(encSig)
+	if !ok || len(sig) != sha256.Size {
+		return Payload{}, fmt.Errorf("%w: signature is not an HMAC-SHA256 in canonical base64url", ErrMalformed)
 	}
 	matched := false
 	for _, s := range secrets {
@@ -128,9 +145,9 @@ func Verify(signed string, secrets []string, now time.Time, maxAge time.Duration
 	if !matched {
 		return Payload{}, ErrBadSignature
 	}
-	raw, err := b64.DecodeString(strings.TrimRight(encPayload, "="))
-	if err != nil {
-		return Payload{}, fmt.Errorf("%w: payload is not base64url", ErrMalformed)
+	raw, ok := canonical(encPayload)
+	if !ok {
+		return Payload{}, fmt.Errorf("%w: payload is not canonical base64url (no padding, white space or stray bits)", ErrMalformed)
 	}
 	var p Payload
 	if err := json.Unmarshal(raw, &p); err != nil {
@@ -141,6 +158,8 @@ func Verify(signed string, secrets []string, now time.Time, maxAge time.Duration
 		return Payload{}, fmt.Errorf("%w: algorithm %q, want %s", ErrMalformed, p.Algorithm, Algorithm)
 	case p.UserID == "":
 		return Payload{}, fmt.Errorf("%w: no user_id", ErrMalformed)
+	case !reply.ValidID(p.UserID):
+		return Payload{}, fmt.Errorf("%w: user_id %.40q is not a Meta id", ErrMalformed, p.UserID)
 	case p.IssuedAt == 0:
 		return Payload{}, fmt.Errorf("%w: no issued_at", ErrMalformed)
 	}
@@ -157,10 +176,12 @@ func Verify(signed string, secrets []string, now time.Time, maxAge time.Duration
 	return p, nil
 }
 
-// Code is the confirmation code of a signed request: derived from it, so that Meta delivering
-// the same request twice gets the same code and one deletion; unguessable without the signature.
-func Code(signed string) string {
-	sum := sha256.Sum256([]byte(strings.TrimSpace(signed)))
+// Code is the confirmation code of the request of user (its kind, reply.DeletionUser or
+// reply.DeletionPerson) made at issued: derived from these alone, so that every delivery and
+// every encoding of one request comes to one code. It names the request, not the person: the
+// status page it opens shows nothing of whom it was for.
+func Code(kind, user string, issued time.Time) string {
+	sum := sha256.Sum256([]byte("replywindow deletion\x00" + kind + "\x00" + user + "\x00" + strconv.FormatInt(issued.Unix(), 10)))
 	return fmt.Sprintf("%x", sum[:10])
 }
 

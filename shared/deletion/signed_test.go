@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
 )
 
 type signedCase struct {
@@ -14,6 +16,29 @@ type signedCase struct {
 	SignedRequest string `json:"signed_request"`
 	UserID        string `json:"user_id"`
 	Error         string `json:"error"`
+	SameAs        string `json:"same_as"` // the name of a case that is the same request
+}
+
+// code is the confirmation code of a valid case, from what Verify reads of it.
+func (f signedFile) code(t *testing.T, c signedCase) string {
+	t.Helper()
+	p, err := Verify(c.SignedRequest, f.Secrets, time.Unix(f.Now, 0), time.Hour)
+	if err != nil {
+		t.Fatalf("%s: %v", c.Name, err)
+	}
+	return Code(reply.DeletionUser, p.UserID, time.Unix(p.IssuedAt, 0))
+}
+
+// byName is the case called name.
+func (f signedFile) byName(t *testing.T, name string) signedCase {
+	t.Helper()
+	for _, c := range f.Cases {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("testdata has no case %q", name)
+	return signedCase{}
 }
 
 type signedFile struct {
@@ -100,14 +125,33 @@ func TestSignMatchesMeta(t *testing.T) {
 	}
 }
 
+// TestCode: one request (user and issue time) has one code however it is encoded or signed;
+// another request, another user or another kind has another.
 func TestCode(t *testing.T) {
 	f := loadSigned(t)
-	a, b := Code(f.Cases[0].SignedRequest), Code(f.Cases[1].SignedRequest)
-	if a == b {
-		t.Errorf("two requests share code %s", a)
+	checked := 0
+	for _, c := range f.Cases {
+		if c.SameAs == "" {
+			continue
+		}
+		if got, want := f.code(t, c), f.code(t, f.byName(t, c.SameAs)); got != want {
+			t.Errorf("%s: code %s, want %s (%s)", c.Name, got, want, c.SameAs)
+		}
+		checked++
 	}
-	if Code(" "+f.Cases[0].SignedRequest+"\n") != a {
-		t.Error("code depends on surrounding space")
+	if checked == 0 {
+		t.Error("testdata has no re-encoded request")
+	}
+	a := f.code(t, f.byName(t, "valid"))
+	if b := f.code(t, f.byName(t, "valid, the same user asking again later")); a == b {
+		t.Errorf("two requests of one user share code %s", a)
+	}
+	at := time.Unix(1767225540, 0)
+	b := Code(reply.DeletionUser, "17841400000000002", at)
+	for _, other := range []string{b, Code(reply.DeletionPerson, "17841400000000001", at)} {
+		if other == a {
+			t.Errorf("code %s for another subject", a)
+		}
 	}
 	for _, c := range []string{a, b} {
 		if !validCode(c) {

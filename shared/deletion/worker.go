@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
@@ -20,11 +21,14 @@ type Params interface {
 // DefaultPageSize is how many reply records one Scan call reads.
 const DefaultPageSize = 100
 
-// Worker works off pending data deletions: for the person in each request it removes the
-// account's configuration and token when the person owns an account, and every reply record
-// that belongs to that account or holds the person as commenter. Progress (the scan cursor) is
-// stored after every page, so a deletion larger than one run's budget resumes in the next run,
-// and two workers never double-count: the one whose progress write loses stops.
+// Worker works off pending data deletions. A request from Meta (reply.DeletionUser) names the
+// person who connected accounts to the app, by app-scoped id: each account they connected
+// (Account.AppUserIDs) goes, with its configuration, token parameter, rate buckets, reply records
+// and funnel guards. The operator's request for a commenter (reply.DeletionPerson, by IGSID)
+// removes the records and guards that hold the person. Tombstones are written before anything
+// is removed, so no job still queued or redriven brings the data back. Progress (the scan
+// cursor) is stored after every page, so a deletion larger than one run's budget resumes in the
+// next run, and two workers never double-count: the one whose progress write loses stops.
 type Worker struct {
 	Store    reply.Store
 	Params   Params
@@ -81,18 +85,45 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 	log := w.logger().With("code", d.Code)
 	unsaved := 0 // removals not yet in the stored request
 	if d.Cursor == "" {
+		if d.Kind != reply.DeletionPerson && d.Accounts == nil {
+			// Found once and stored before anything goes: the accounts' configuration, which
+			// names who connected them, is removed below.
+			accounts, err := w.connected(ctx, d.UserID)
+			if err != nil {
+				return false, 0, fmt.Errorf("deletion %s: %w", d.Code, err)
+			}
+			if len(accounts) == 0 {
+				log.InfoContext(ctx, "data deletion: the user connected no account here")
+				d.State, d.DoneAt = reply.DeletionDone, w.now()
+			}
+			d.Accounts = accounts
+			d.Version++
+			stored, err := w.Store.PutDeletion(ctx, d)
+			switch {
+			case errors.Is(err, reply.ErrConflict):
+				return stored.State == reply.DeletionDone, 0, nil // another worker has it
+			case err != nil:
+				return false, 0, fmt.Errorf("deletion %s: save its accounts: %w", d.Code, err)
+			case stored.State == reply.DeletionDone:
+				return true, 0, nil
+			}
+			d = stored
+		}
 		// Tombstones first: from here on no job still queued, requeued or redriven can create a
 		// record for the person or account again (reply.Tombstone), so the scan below is final.
 		if err := w.bury(ctx, d); err != nil {
 			return false, 0, fmt.Errorf("deletion %s: %w", d.Code, err)
 		}
-		// The account goes first, so that no reply is sent for it while its records are removed.
-		// Repeating this on a resumed request finds nothing and costs one read.
-		n, err := w.removeAccount(ctx, d.UserID)
-		if err != nil {
-			return false, 0, fmt.Errorf("deletion %s: %w", d.Code, err)
+		// The accounts go next, so that no reply is sent for them while their records are
+		// removed. Repeating this on a resumed request finds nothing and costs a read each.
+		for _, a := range d.Accounts {
+			n, err := w.removeAccount(ctx, a)
+			if err != nil {
+				return false, removed, fmt.Errorf("deletion %s: %w", d.Code, err)
+			}
+			removed += n
+			unsaved += n
 		}
-		removed, unsaved = n, n
 	}
 	size := w.PageSize
 	if size <= 0 {
@@ -104,7 +135,7 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 			return false, removed, fmt.Errorf("deletion %s: scan replies: %w", d.Code, err)
 		}
 		for _, r := range recs {
-			if r.AccountID != d.UserID && r.Job.FromID != d.UserID {
+			if !holds(d, r) {
 				continue
 			}
 			// The funnel guard names the person too; it goes before the record that points at it.
@@ -147,12 +178,43 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 	}
 }
 
-// bury writes the tombstones of the request's user, as a person and as an account, dated now:
-// every comment made before the deletion started is forgotten. Writing them again on a retry is
+// holds reports whether the record is data the request removes: a record of one of the user's
+// accounts, or one of the person's comments.
+func holds(d reply.Deletion, r reply.Record) bool {
+	if d.Kind == reply.DeletionPerson {
+		return r.Job.FromID == d.UserID
+	}
+	return slices.Contains(d.Accounts, r.AccountID)
+}
+
+// connected is the ids of the accounts the app-scoped user connected, in id order.
+func (w *Worker) connected(ctx context.Context, user string) ([]string, error) {
+	accounts, err := w.Store.ListAccounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	var ids []string
+	for _, a := range accounts {
+		if slices.Contains(a.AppUserIDs, user) {
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids, nil
+}
+
+// bury writes the request's tombstones, dated now: the person's, or each account's. Every
+// comment made before the deletion started is forgotten. Writing them again on a retry is
 // harmless.
 func (w *Worker) bury(ctx context.Context, d reply.Deletion) error {
 	now := w.now()
-	for _, t := range []reply.Tombstone{{PersonID: d.UserID, At: now}, {AccountID: d.UserID, At: now}} {
+	graves := []reply.Tombstone{{PersonID: d.UserID, At: now}}
+	if d.Kind != reply.DeletionPerson {
+		graves = graves[:0]
+		for _, a := range d.Accounts {
+			graves = append(graves, reply.Tombstone{AccountID: a, At: now})
+		}
+	}
+	for _, t := range graves {
 		if err := w.Store.PutTombstone(ctx, t); err != nil {
 			return fmt.Errorf("tombstone %s: %w", t.Key(), err)
 		}
@@ -177,24 +239,30 @@ func (w *Worker) addRemoved(ctx context.Context, code string, n int) (reply.Dele
 	return reply.Deletion{}, fmt.Errorf("deletion %s: count removals: %w five times in a row", code, reply.ErrConflict)
 }
 
-// removeAccount deletes the account owned by user and its token parameter; it reports 1 when
-// there was one. The token goes first: should its removal fail, the account still names the
-// parameter for the retry, whereas a token orphaned by the account's removal would outlive it.
-func (w *Worker) removeAccount(ctx context.Context, user string) (int, error) {
-	a, err := w.Store.Account(ctx, user)
+// removeAccount deletes the account, its token parameter and its rate buckets; it reports 1
+// when there was an account. The token goes first: should its removal fail, the account still
+// names the parameter for the retry, whereas a token orphaned by the account's removal would
+// outlive it.
+func (w *Worker) removeAccount(ctx context.Context, id string) (int, error) {
+	a, err := w.Store.Account(ctx, id)
 	if errors.Is(err, reply.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read account %s: %w", user, err)
+		return 0, fmt.Errorf("read account %s: %w", id, err)
 	}
 	if a.TokenParam != "" {
 		if err := w.Params.Delete(ctx, a.TokenParam); err != nil && !errors.Is(err, reply.ErrNotFound) {
-			return 0, fmt.Errorf("delete token parameter of account %s: %w", user, err)
+			return 0, fmt.Errorf("delete token parameter of account %s: %w", id, err)
 		}
 	}
-	if err := w.Store.DeleteAccount(ctx, user); err != nil && !errors.Is(err, reply.ErrNotFound) {
-		return 0, fmt.Errorf("delete account %s: %w", user, err)
+	for _, lane := range reply.Lanes {
+		if err := w.Store.DeleteBucket(ctx, id, lane); err != nil {
+			return 0, fmt.Errorf("delete %s bucket of account %s: %w", lane, id, err)
+		}
+	}
+	if err := w.Store.DeleteAccount(ctx, id); err != nil && !errors.Is(err, reply.ErrNotFound) {
+		return 0, fmt.Errorf("delete account %s: %w", id, err)
 	}
 	return 1, nil
 }

@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"path"
 	"strconv"
 	"sync"
@@ -28,7 +27,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
@@ -197,8 +195,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.QueueURL != "" {
 		api := awssqs.NewFromConfig(*cfg.AWS)
 		if cfg.Create {
-			if err := createQueue(ctx, api, cfg.QueueURL, cfg.MaxReceive); err != nil {
-				return nil, err
+			settings := sqs.Settings
+			settings.MaxReceive = cfg.MaxReceive
+			if _, _, err := sqs.CreateQueues(ctx, api, path.Base(cfg.QueueURL), settings); err != nil {
+				return nil, fmt.Errorf("devstack: %w", err)
 			}
 		}
 		queue = sqs.NewQueue(api, cfg.QueueURL)
@@ -281,7 +281,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			case <-t.C:
 				ctx, cancel := context.WithTimeout(runCtx, cfg.SweepEvery)
 				s.sweeps.Add(1)
-				_ = sw.Handle(ctx, events.EventBridgeEvent{ID: "local", DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now()})
+				_ = sw.Handle(ctx, events.EventBridgeEvent{ID: "local", DetailType: "Scheduled Event", Source: "aws.scheduler", Time: time.Now()})
 				cancel()
 			}
 		}
@@ -300,30 +300,6 @@ func (s *Stack) serve(addr string, h http.Handler) (string, error) {
 	s.servers = append(s.servers, srv)
 	s.wg.Go(func() { _ = srv.Serve(l) })
 	return "http://" + l.Addr().String(), nil
-}
-
-// createQueue creates the queue named by the URL's last segment, with a dead-letter queue.
-func createQueue(ctx context.Context, api *awssqs.Client, queueURL string, maxReceive int) error {
-	u, err := url.Parse(queueURL)
-	if err != nil {
-		return fmt.Errorf("devstack: queue url %q: %w", queueURL, err)
-	}
-	name := path.Base(u.Path)
-	dlq, err := api.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String(name + "-dlq")})
-	if err != nil {
-		return fmt.Errorf("devstack: create queue %s-dlq: %w", name, err)
-	}
-	attrs, err := api.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{QueueUrl: dlq.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return fmt.Errorf("devstack: dlq arn: %w", err)
-	}
-	policy := fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"%d"}`, attrs.Attributes["QueueArn"], maxReceive)
-	_, err = api.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String(name),
-		Attributes: map[string]string{"RedrivePolicy": policy, "VisibilityTimeout": "180"}})
-	if err != nil {
-		return fmt.Errorf("devstack: create queue %s: %w", name, err)
-	}
-	return nil
 }
 
 // Close stops the servers, the mapping and the schedule, and waits for them.

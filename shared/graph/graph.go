@@ -70,7 +70,8 @@ var _ reply.Graph = (*Client)(nil)
 type Option func(*Client)
 
 // WithBaseURL replaces the scheme and host of every call with those of raw (GRAPH_API_URL);
-// a path in raw prefixes every call's path. Empty keeps Meta's hosts.
+// a path in raw prefixes every call's path. Empty keeps Meta's hosts. Calls carry access tokens,
+// so plain http is refused except to a host on this machine (see LocalHost).
 func WithBaseURL(raw string) Option {
 	return func(c *Client) {
 		if raw == "" {
@@ -78,8 +79,12 @@ func WithBaseURL(raw string) Option {
 			return
 		}
 		u, err := url.Parse(raw)
-		if err == nil && (u.Scheme != "http" && u.Scheme != "https" || u.Host == "") {
+		switch {
+		case err != nil:
+		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 			err = errors.New("want http(s)://host[:port]")
+		case u.Scheme == "http" && !LocalHost(u.Hostname()):
+			err = errors.New("want https: tokens would travel in clear text (http is for a sandbox on this machine)")
 		}
 		if err != nil {
 			c.baseErr = fmt.Errorf("graph api base url %q: %w", raw, err)
@@ -87,6 +92,18 @@ func WithBaseURL(raw string) Option {
 		}
 		c.base, c.baseErr = u, nil
 	}
+}
+
+// LocalHost reports whether host names this machine as seen from here or from a local container:
+// a loopback address, localhost, host.docker.internal (the Docker host, for sam local invoke), or
+// a name under .invalid, which never resolves (in-process transports use such names).
+func LocalHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "host.docker.internal" ||
+		host == "invalid" || strings.HasSuffix(host, ".invalid")
 }
 
 // WithVersion sets the API version ("v24.0"; "24.0" is accepted). Empty keeps the default.
@@ -255,12 +272,14 @@ func (c *Client) do(ctx context.Context, rq request) (answer, error) {
 		return answer{}, &reply.GraphError{Err: fmt.Errorf("%s %s: read answer (HTTP %d): %w", rq.method, redact(rq.u), resp.StatusCode, err)}
 	}
 	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return a, parseError(a)
-	}
-	// Graph API occasionally answers an error with 200.
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(`{"error"`)) {
-		return a, parseError(a)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 ||
+		// Graph API occasionally answers an error with 200.
+		bytes.HasPrefix(bytes.TrimSpace(b), []byte(`{"error"`)) {
+		ge := parseError(a)
+		// The body may echo the request (an HTML error page quoting the request line, with the
+		// refresh call's token in the query): nothing of the token may go on into an error.
+		ge.Message = reply.RedactSecrets(ge.Message, rq.token, rq.u.Query().Get("access_token"))
+		return a, ge
 	}
 	return a, nil
 }
@@ -455,9 +474,51 @@ func (c *Client) Subscribe(ctx context.Context, a reply.Account, token string, f
 		Success bool `json:"success"`
 	}
 	if err := json.Unmarshal(ans.body, &out); err != nil || !out.Success {
-		return fmt.Errorf("subscribe account %s: Meta did not confirm: %s", a.ID, snippet(ans.body))
+		return fmt.Errorf("subscribe account %s: Meta did not confirm: %s", a.ID, reply.RedactSecrets(snippet(ans.body), token))
 	}
 	return nil
+}
+
+// Me is who an Instagram Login token belongs to.
+type Me struct {
+	// AppUserID is the app-scoped id of the person who granted the token: the user_id of that
+	// person's data-deletion request.
+	AppUserID string `json:"id"`
+	AccountID string `json:"user_id"` // the Instagram professional account's id
+	Username  string `json:"username"`
+}
+
+// ErrNoAppUser says Meta does not tell who granted a Facebook Login Page token: /me is the Page.
+var ErrNoAppUser = errors.New("a Facebook Login Page token does not name the person who granted it")
+
+// Me asks Meta whose token this is: GET /me?fields=id,user_id,username on graph.instagram.com.
+// Facebook Login accounts hold Page tokens, for which it returns ErrNoAppUser without a call.
+func (c *Client) Me(ctx context.Context, a reply.Account, token string) (Me, error) {
+	if a.Login != reply.LoginInstagram {
+		return Me{}, fmt.Errorf("who granted the token of account %s: %w", a.ID, ErrNoAppUser)
+	}
+	u := c.url(instagramHost, true, "me")
+	u.RawQuery = url.Values{"fields": {"id,user_id,username"}}.Encode()
+	ans, err := c.do(ctx, request{method: http.MethodGet, u: u, token: token})
+	if err != nil {
+		return Me{}, fmt.Errorf("who granted the token of account %s: %w", a.ID, err)
+	}
+	// Meta's examples show the node itself and, in places, a one-element data list.
+	var out struct {
+		Me
+		Data []Me `json:"data"`
+	}
+	if err := json.Unmarshal(ans.body, &out); err != nil {
+		return Me{}, fmt.Errorf("who granted the token of account %s: decode answer: %w", a.ID, err)
+	}
+	me := out.Me
+	if me.AppUserID == "" && len(out.Data) == 1 {
+		me = out.Data[0]
+	}
+	if !reply.ValidID(me.AppUserID) {
+		return Me{}, fmt.Errorf("who granted the token of account %s: Meta's answer holds no app-scoped id: %s", a.ID, reply.RedactSecrets(snippet(ans.body), token))
+	}
+	return me, nil
 }
 
 // RefreshToken exchanges a long-lived Instagram Login token for a new one: GET

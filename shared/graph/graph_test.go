@@ -517,3 +517,95 @@ func TestRefreshTokenNeverInErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestBaseURLIsHTTPSUnlessLocal: calls carry access tokens, so a base URL in clear text is
+// refused (nothing is sent) unless it names this machine.
+func TestBaseURLIsHTTPSUnlessLocal(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"recipient_id":"r","message_id":"m"}`))
+	}))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	tests := []struct {
+		base string
+		ok   bool
+	}{
+		{"http://127.0.0.1:" + port, true},
+		{"http://localhost:" + port + "/graph", true},
+		{"http://graph.facebook.com", false},
+		{"http://10.0.0.8:8089", false},
+		{"http://host.docker.internal.example.com", false},
+		{"ftp://127.0.0.1", false},
+		{"https://", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.base, func(t *testing.T) {
+			_, err := graph.New(graph.WithBaseURL(tt.base)).PrivateReply(context.Background(), igAccount, igToken, "C", "hi")
+			if tt.ok && err != nil {
+				t.Errorf("refused: %v", err)
+			}
+			if !tt.ok && !errors.Is(err, graph.ErrNotSent) {
+				t.Errorf("err %v, want the call refused before anything is sent", err)
+			}
+		})
+	}
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "127.8.9.10": true, "::1": true, "LOCALHOST": true, "api.localhost": true,
+		"host.docker.internal": true, "graph.sandbox.invalid": true, "localhost.": true,
+		"192.168.1.2": false, "graph.instagram.com": false, "invalid.example.com": false, "": false,
+	} {
+		if got := graph.LocalHost(host); got != want {
+			t.Errorf("LocalHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+// TestErrorPagesLoseTheToken: an error page that quotes the request (a proxy's 502 with the
+// request line and headers) brings the token back in its body; the error keeps the page's text
+// but neither the access_token value nor the token itself.
+func TestErrorPagesLoseTheToken(t *testing.T) {
+	e := newEnv(t, time.Second)
+	e.sb.SetFault(func(sandbox.Call) sandbox.Fault { return sandbox.EchoingError(502) })
+	ctx := context.Background()
+	_, _, refreshErr := e.c.RefreshToken(ctx, igToken)
+	_, sendErr := e.c.PrivateReply(ctx, igAccount, igToken, "17900000000000001", "hi")
+	subErr := e.c.Subscribe(ctx, igAccount, igToken, nil)
+	for name, err := range map[string]error{"refresh": refreshErr, "private reply": sendErr, "subscribe": subErr} {
+		if err == nil {
+			t.Fatalf("%s: no error from a 502", name)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, igToken) {
+			t.Errorf("%s: the token is in the error: %s", name, msg)
+		}
+		if !strings.Contains(msg, "502") || !strings.Contains(msg, reply.Redacted) {
+			t.Errorf("%s: %q, want the page's text with the token redacted", name, msg)
+		}
+		if reply.Classify(err) != reply.VerdictUncertain {
+			t.Errorf("%s: verdict %s, want uncertain (a 502)", name, reply.Classify(err))
+		}
+	}
+}
+
+// TestMeShapes: Meta's examples give /me as the node itself and as a one-element data list;
+// an answer without an app-scoped id is an error, not an empty id stored with the account.
+func TestMeShapes(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"id":"26000000000000001","user_id":"17841400000000001","username":"bakery"}`:            "26000000000000001",
+		`{"data":[{"id":"26000000000000002","user_id":"17841400000000001","username":"bakery"}]}`: "26000000000000002",
+		`{"user_id":"17841400000000001"}`: "",
+		`{"id":"me"}`:                     "",
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/v24.0/me" || r.URL.Query().Get("fields") != "id,user_id,username" {
+				t.Errorf("called %s", r.URL)
+			}
+			_, _ = w.Write([]byte(body))
+		}))
+		me, err := graph.New(graph.WithBaseURL(srv.URL)).Me(context.Background(), igAccount, igToken)
+		srv.Close()
+		if me.AppUserID != want || (want == "") != (err != nil) {
+			t.Errorf("%s: Me = %+v, %v; want id %q", body, me, err, want)
+		}
+	}
+}

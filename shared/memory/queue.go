@@ -81,21 +81,30 @@ func NewQueue(o QueueOptions) *Queue {
 }
 
 // Enqueue sends every job as one JSON message, as the SQS adapter's SendMessageBatch calls do. A
-// job that cannot be encoded fails the whole call before anything is sent, so nil still means
-// every job was accepted.
+// job that cannot be encoded is left out and reported in a *reply.RefusedJobsError; the others
+// are sent.
 func (q *Queue) Enqueue(ctx context.Context, jobs []reply.Job) error {
-	bodies := make([]string, 0, len(jobs))
-	for _, j := range jobs {
-		b, err := json.Marshal(j)
-		if err != nil {
-			return fmt.Errorf("enqueue comment %s: %w", j.CommentID, err)
-		}
-		bodies = append(bodies, string(b))
-	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("enqueue %d jobs: %w", len(jobs), err)
 	}
+	bodies := make([]string, 0, len(jobs))
+	var refused *reply.RefusedJobsError
+	for _, j := range jobs {
+		b, err := json.Marshal(j)
+		if err != nil {
+			// As SQS would: the others go, this one never can.
+			if refused == nil {
+				refused = &reply.RefusedJobsError{}
+			}
+			refused.Jobs, refused.Err = append(refused.Jobs, j), fmt.Errorf("encode comment %s: %w", j.CommentID, err)
+			continue
+		}
+		bodies = append(bodies, string(b))
+	}
 	q.Send(bodies...)
+	if refused != nil {
+		return refused
+	}
 	return nil
 }
 

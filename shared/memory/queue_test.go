@@ -245,3 +245,18 @@ func TestQueueConcurrentConsumers(t *testing.T) {
 		}
 	}
 }
+
+// A job that cannot be encoded is refused alone, as the SQS adapter refuses it.
+func TestQueueRefusesWhatCannotBeEncoded(t *testing.T) {
+	q := NewQueue(QueueOptions{Clock: NewClock(qt0)})
+	bad := qjob(2)
+	bad.DeliveredAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := q.Enqueue(context.Background(), []reply.Job{qjob(1), bad, qjob(3)})
+	var refused *reply.RefusedJobsError
+	if !errors.As(err, &refused) || len(refused.Jobs) != 1 || refused.Jobs[0].CommentID != bad.CommentID || !errors.Is(err, reply.ErrInvalidJob) {
+		t.Fatalf("Enqueue = %v, want comment %s refused", err, bad.CommentID)
+	}
+	if got, _ := q.Receive(context.Background(), MaxBatch, 0); len(got) != 2 {
+		t.Errorf("%d messages queued, want the other 2", len(got))
+	}
+}

@@ -477,6 +477,9 @@ func (s *Store) PutDeletion(_ context.Context, d reply.Deletion) (reply.Deletion
 	if err := conflict(ok, old.Version, d.Version, "deletion", d.Code); err != nil {
 		return old, err
 	}
+	if d.State == reply.DeletionDone {
+		d = d.Closed()
+	}
 	s.deletions[d.Code] = d
 	return d, nil
 }

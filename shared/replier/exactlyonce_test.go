@@ -301,7 +301,7 @@ func TestDeletionWinsOverQueuedWork(t *testing.T) {
 				if _, err := e.store.Update(context.Background(), released); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := e.store.PutDeletion(context.Background(), reply.Deletion{Code: "d1", UserID: job.FromID,
+				if _, err := e.store.PutDeletion(context.Background(), reply.Deletion{Code: "d1", Kind: reply.DeletionPerson, UserID: job.FromID,
 					State: reply.DeletionPending, RequestedAt: e.clock.Now(), Version: 1}); err != nil {
 					t.Fatal(err)
 				}

@@ -26,8 +26,11 @@ const (
 
 // Account is an Instagram professional account replywindow answers for.
 type Account struct {
-	ID              string         `json:"id"` // the Instagram account id (entry.id in webhooks)
-	Username        string         `json:"username,omitempty"`
+	ID       string `json:"id"` // the Instagram account id (entry.id in webhooks)
+	Username string `json:"username,omitempty"`
+	// AppUserIDs are the app-scoped ids of the people who connected the account (the user_id of
+	// Meta's data-deletion requests): a request from one of them deletes the account's data.
+	AppUserIDs      []string       `json:"app_user_ids,omitempty"`
 	Login           Login          `json:"login"`
 	PageID          string         `json:"page_id,omitempty"` // Facebook Login only
 	TokenParam      string         `json:"token_param"`       // SSM SecureString name of the access token
@@ -66,12 +69,21 @@ func (a Account) Validate() error {
 	switch {
 	case a.ID == "":
 		return fmt.Errorf("id: required")
+	case !ValidID(a.ID):
+		return fmt.Errorf("id: %w", CheckID("account", a.ID))
 	case a.Login != LoginInstagram && a.Login != LoginFacebook:
 		return fmt.Errorf("login: %q, want %q or %q", a.Login, LoginInstagram, LoginFacebook)
 	case a.Login == LoginFacebook && a.PageID == "":
 		return fmt.Errorf("page_id: required with facebook login")
+	case a.PageID != "" && !ValidID(a.PageID):
+		return fmt.Errorf("page_id: %w", CheckID("page", a.PageID))
 	case a.TokenParam == "":
 		return fmt.Errorf("token_param: required")
+	}
+	for i, m := range a.AppUserIDs {
+		if !ValidID(m) {
+			return fmt.Errorf("app_user_ids[%d]: %w", i, CheckID("app-scoped user", m))
+		}
 	}
 	if !utf8.ValidString(a.Disclosure) {
 		return fmt.Errorf("disclosure: not valid UTF-8")

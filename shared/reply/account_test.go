@@ -6,7 +6,7 @@ import (
 )
 
 func TestMatch(t *testing.T) {
-	acct := Account{ID: "acct", Login: LoginInstagram, TokenParam: "/t", Disclosure: "Sent automatically.", Rules: []Rule{
+	acct := Account{ID: "17841400000000001", Login: LoginInstagram, TokenParam: "/t", Disclosure: "Sent automatically.", Rules: []Rule{
 		{Name: "vip", Match: MatchWord, Keywords: []string{"recipe"}, Media: []string{"m-vip"}, Message: "VIP {username}"},
 		{Name: "recipe", Match: MatchWord, Keywords: []string{"recipe", "receta"}, Exclude: []string{"stop"}, Message: "Here, {username}: https://example.com/r", Disclose: true},
 		{Name: "live", Match: MatchContains, Keywords: []string{"link"}, Kinds: []Kind{KindLive}, Message: "live link"},
@@ -50,7 +50,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	ok := Account{ID: "a", Login: LoginInstagram, TokenParam: "/t"}
+	ok := Account{ID: "17841400000000001", Login: LoginInstagram, TokenParam: "/t"}
 	tests := []struct {
 		name string
 		edit func(*Account)
@@ -58,6 +58,12 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", func(*Account) {}, ""},
 		{"no id", func(a *Account) { a.ID = "" }, "id: required"},
+		{"id not digits", func(a *Account) { a.ID = "bakery" }, `id: account id "bakery": not a Meta id`},
+		{"id with a path", func(a *Account) { a.ID = "1784/../x" }, "not a Meta id"},
+		{"page id not digits", func(a *Account) { a.Login, a.PageID = LoginFacebook, "page-1" }, `page_id: page id "page-1"`},
+		{"facebook with page", func(a *Account) { a.Login, a.PageID = LoginFacebook, "100000000000001" }, ""},
+		{"app user ids", func(a *Account) { a.AppUserIDs = []string{"26000000000000001", "26000000000000002"} }, ""},
+		{"app user id not digits", func(a *Account) { a.AppUserIDs = []string{"26000000000000001", "me"} }, `app_user_ids[1]: app-scoped user id "me"`},
 		{"bad login", func(a *Account) { a.Login = "x" }, "login"},
 		{"facebook without page", func(a *Account) { a.Login = LoginFacebook }, "page_id"},
 		{"no token param", func(a *Account) { a.TokenParam = "" }, "token_param"},

@@ -2,6 +2,7 @@ package reply
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -90,6 +91,8 @@ type Buckets interface {
 	// SaveBucket stores b if the stored version is b.Version-1 (nothing stored for Version 1);
 	// otherwise it returns the stored bucket and an error wrapping ErrConflict.
 	SaveBucket(ctx context.Context, b Bucket) (Bucket, error)
+	// DeleteBucket removes the account's bucket for lane; removing none is not an error.
+	DeleteBucket(ctx context.Context, account string, lane Lane) error
 }
 
 // Accounts stores account configuration.
@@ -105,11 +108,20 @@ type Accounts interface {
 	DeleteAccount(ctx context.Context, id string) error
 }
 
-// Deletion is a data-deletion request from Meta's callback, worked off in pages by the sweeper.
+// Deletion is a data-deletion request, worked off in pages by the sweeper: Meta's callback for
+// a person who used the app (the accounts they connected go), or the operator's for a commenter
+// (`replywindow forget --person`: what the account holds of them goes). Once done it keeps only
+// what its status page shows, and expires DeletionRetention later.
 type Deletion struct {
-	Code        string    `json:"code"`    // the confirmation code Meta shows the person
-	UserID      string    `json:"user_id"` // the app-scoped id from the signed request
-	State       string    `json:"state"`   // DeletionPending or DeletionDone
+	Code string `json:"code"` // the confirmation code shown to the person
+	Kind string `json:"kind"` // DeletionUser or DeletionPerson
+	// UserID is whom the request is for: the app-scoped id of Meta's signed request
+	// (DeletionUser), or a commenter's IGSID (DeletionPerson). Blank once done.
+	UserID string `json:"user_id,omitempty"`
+	// Accounts are the accounts UserID connected (Account.AppUserIDs), found when the work
+	// starts and kept while it lasts: their configuration is gone by the time the records are.
+	Accounts    []string  `json:"accounts,omitempty"`
+	State       string    `json:"state"` // DeletionPending or DeletionDone
 	Cursor      string    `json:"cursor,omitempty"`
 	Removed     int       `json:"removed"`
 	RequestedAt time.Time `json:"requested_at"`
@@ -117,15 +129,43 @@ type Deletion struct {
 	Version     int64     `json:"version"`
 }
 
-// Deletion states.
+// Deletion states and kinds.
 const (
 	DeletionPending = "pending"
 	DeletionDone    = "done"
+
+	DeletionUser   = "user"   // Meta's callback: a person who connected accounts to the app
+	DeletionPerson = "person" // the operator's: a commenter, by IGSID
 )
+
+// DeletionRetention is how long a done request stays to answer its status page.
+const DeletionRetention = 90 * 24 * time.Hour
+
+// Closed is d as a done request is kept: what its status page shows, nothing of whom it was for.
+func (d Deletion) Closed() Deletion {
+	d.UserID, d.Accounts, d.Cursor = "", nil, ""
+	return d
+}
+
+// Subject is whom the request is for, kind and id: a subject has one pending request at most.
+func (d Deletion) Subject() string {
+	kind := d.Kind
+	if kind == "" {
+		kind = DeletionUser // requests stored before kinds were
+	}
+	return kind + ":" + d.UserID
+}
 
 // Deletions stores data-deletion requests with versioned conditional writes.
 type Deletions interface {
-	// PutDeletion stores d if the stored version is d.Version-1 (nothing stored for Version 1).
+	// OpenDeletion stores d, a new pending request (Version 1), unless a request with its code is
+	// stored, or its user (Kind and UserID) has one pending: then it stores nothing and returns
+	// that request with an error wrapping ErrExists. So every encoding of one request, and every
+	// request while one is pending, comes to one deletion.
+	OpenDeletion(ctx context.Context, d Deletion) (Deletion, error)
+	// PutDeletion stores d if the stored version is d.Version-1. A done request is stored as
+	// d.Closed() and returned so; it ends its subject's pending request and expires
+	// DeletionRetention after DoneAt.
 	PutDeletion(ctx context.Context, d Deletion) (Deletion, error)
 	// Deletion is the request with the code, or an error wrapping ErrNotFound.
 	Deletion(ctx context.Context, code string) (Deletion, error)
@@ -144,9 +184,27 @@ type Store interface {
 
 // Queue carries jobs from the webhook (and the sweeper's releases) to the replier.
 type Queue interface {
-	// Enqueue returns nil only when every job was accepted durably.
+	// Enqueue returns nil only when every job was accepted durably. Jobs the queue can never
+	// take (they do not encode, or it refuses their content) are left out; when they are all
+	// that failed, the error is a *RefusedJobsError: sending the same jobs again cannot help.
 	Enqueue(ctx context.Context, jobs []Job) error
 }
+
+// RefusedJobsError reports jobs a queue refused for good; every other job was accepted. It wraps
+// ErrInvalidJob.
+type RefusedJobsError struct {
+	Jobs []Job
+	Err  error // why the last of them was refused
+}
+
+func (e *RefusedJobsError) Error() string {
+	if len(e.Jobs) == 0 {
+		return fmt.Sprintf("jobs refused for good: %v", e.Err)
+	}
+	return fmt.Sprintf("%d jobs refused for good (first: comment %s): %v", len(e.Jobs), e.Jobs[0].CommentID, e.Err)
+}
+
+func (e *RefusedJobsError) Unwrap() []error { return []error{ErrInvalidJob, e.Err} }
 
 // Tokens hands out account access tokens (from SSM in AWS). Tokens are never logged.
 type Tokens interface {

@@ -26,6 +26,10 @@ type Fault struct {
 	Hang       bool          // answer nothing: hold the request until the client gives up, then drop it
 	Drop       bool          // answer nothing: close the connection at once
 	Revoke     bool          // revoke the call's token for good: every later call fails with 190
+	// EchoRequest makes the non-JSON error page (Code 0) quote the request line and its
+	// Authorization header, as proxies' and servers' debug pages do: the token comes back in the
+	// body, in the query of a refresh call and in the header of every other.
+	EchoRequest bool
 }
 
 // None reports whether f injects nothing.
@@ -58,6 +62,9 @@ func TimeoutAfter() Fault { return Fault{Deliver: true, Hang: true} }
 
 // DropAfter delivers the reply, then closes the connection without an answer.
 func DropAfter() Fault { return Fault{Deliver: true, Drop: true} }
+
+// EchoingError is a bare HTTP status whose HTML page quotes the request, token included.
+func EchoingError(status int) Fault { return Fault{Status: status, EchoRequest: true} }
 
 // Throttle is Meta's rate-limit refusal 613/2534040; nothing is delivered.
 func Throttle() Fault {

@@ -109,6 +109,8 @@ func parse(r *http.Request) request {
 	switch {
 	case len(segs) == 1 && segs[0] == "refresh_access_token" && r.Method == http.MethodGet:
 		rq.op, rq.grantType = OpRefresh, param("grant_type")
+	case len(segs) == 1 && segs[0] == "me" && r.Method == http.MethodGet:
+		rq.op, rq.objectID, rq.fields = OpMe, "me", param("fields")
 	case len(segs) == 2 && segs[1] == "messages" && r.Method == http.MethodPost:
 		rq.op, rq.objectID = OpPrivateReply, segs[0]
 		var m struct {
@@ -250,6 +252,8 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 		}
 		a.fields = strings.Split(rq.fields, ",")
 		return result{status: 200, body: map[string]bool{"success": true}}
+	case OpMe:
+		return s.me(a, rq.fields)
 	case OpRefresh:
 		if rq.grantType != "ig_refresh_token" {
 			return errParam("Invalid grant_type")
@@ -265,6 +269,29 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 			"access_token": nt, "token_type": "bearer", "expires_in": int64(TokenLifetime / time.Second)}}
 	}
 	return errParam("unsupported")
+}
+
+// me answers GET /me as Meta does. An Instagram Login token is a person's: id is that person's
+// app-scoped id (the user_id of their data-deletion request), user_id the professional account's
+// id, and only the fields asked for are there beside id. A Facebook Login Page token is the
+// Page's: /me is the Page, and nothing in it names the person who connected it.
+func (s *Sandbox) me(a *account, fields string) result {
+	if a.login == reply.LoginFacebook {
+		return result{status: 200, body: map[string]string{"id": a.pageID, "name": "Page " + a.pageID}}
+	}
+	body := map[string]string{"id": a.appUser}
+	for _, f := range strings.Split(fields, ",") {
+		switch strings.TrimSpace(f) {
+		case "user_id":
+			body["user_id"] = a.id
+		case "username":
+			body["username"] = "sandbox_" + a.id
+		case "", "id":
+		default:
+			return errParam(fmt.Sprintf("Tried accessing nonexisting field (%s) on node type (User)", strings.TrimSpace(f)))
+		}
+	}
+	return result{status: 200, body: body}
 }
 
 func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
@@ -457,7 +484,11 @@ func (s *Sandbox) inject(w http.ResponseWriter, r *http.Request, f Fault, seq in
 	if f.Code == 0 {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(status)
-		_, _ = fmt.Fprintf(w, "<html><body>%d %s</body></html>", status, http.StatusText(status))
+		echo := ""
+		if f.EchoRequest {
+			echo = fmt.Sprintf("<pre>%s %s %s\nAuthorization: %s</pre>", r.Method, r.URL.RequestURI(), r.Proto, r.Header.Get("Authorization"))
+		}
+		_, _ = fmt.Fprintf(w, "<html><body>%d %s%s</body></html>", status, http.StatusText(status), echo)
 		return
 	}
 	typ := f.Type

@@ -25,6 +25,7 @@ const (
 	OpSubscribe    Op = "subscribe"     // GET/POST /{me|id}/subscribed_apps
 	OpRefresh      Op = "refresh"       // GET /refresh_access_token
 	OpComment      Op = "comment"       // GET /{comment-id}?fields=media,from,timestamp
+	OpMe           Op = "me"            // GET /me: who the token belongs to
 	OpUnknown      Op = "unknown"       // any other path
 )
 
@@ -79,7 +80,12 @@ type account struct {
 	id, pageID string
 	login      reply.Login
 	fields     []string
+	appUser    string // the app-scoped id of the person who granted the account's tokens
 }
+
+// DefaultAppUserID is the app-scoped id the sandbox gives the person who connected an account,
+// until SetAppUser names another: a number of its own, as Meta's are.
+func DefaultAppUserID(accountID string) string { return "9" + accountID }
 
 func (a *account) senderID() string {
 	if a.login == reply.LoginFacebook {
@@ -204,13 +210,23 @@ func (s *Sandbox) AddAccount(id, token string, login reply.Login, pageID string)
 	defer s.mu.Unlock()
 	a, ok := s.accounts[id]
 	if !ok {
-		a = &account{id: id}
+		a = &account{id: id, appUser: DefaultAppUserID(id)}
 		s.accounts[id] = a
 	}
 	a.login, a.pageID = login, pageID
 	if token != "" {
 		s.tokens[token] = id
 		delete(s.revoked, token)
+	}
+}
+
+// SetAppUser sets the app-scoped id of the person who connected the account: what GET /me with
+// its Instagram Login token answers as id, and the user_id of that person's data-deletion request.
+func (s *Sandbox) SetAppUser(accountID, appUserID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.accounts[accountID]; ok {
+		a.appUser = appUserID
 	}
 }
 

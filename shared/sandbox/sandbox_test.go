@@ -596,3 +596,47 @@ func TestLedgerEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestMe: GET /me with an Instagram Login token names the person who granted it (their
+// app-scoped id, what their data-deletion request carries) and the account; a Page token is the
+// Page's and names no person, which the client says without asking.
+func TestMe(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	me, err := e.c.Me(ctx, igAccount, igToken)
+	if err != nil || me.AppUserID != sandbox.DefaultAppUserID(igID) || me.AccountID != igID || me.Username == "" {
+		t.Fatalf("Me = %+v, %v", me, err)
+	}
+	e.sb.SetAppUser(igID, "26000000000000042")
+	if me, err = e.c.Me(ctx, igAccount, igToken); err != nil || me.AppUserID != "26000000000000042" {
+		t.Errorf("after SetAppUser: %+v, %v", me, err)
+	}
+	if _, err := e.c.Me(ctx, igAccount, "not-a-token"); outcome(t, err) != "190" {
+		t.Errorf("bad token: %v", err)
+	}
+	calls := e.sb.Stats().Calls[sandbox.OpMe]
+	if _, err := e.c.Me(ctx, fbAccount, fbToken); !errors.Is(err, graph.ErrNoAppUser) {
+		t.Errorf("page token: %v, want ErrNoAppUser", err)
+	}
+	if e.sb.Stats().Calls[sandbox.OpMe] != calls {
+		t.Error("Me called Meta for a Page token")
+	}
+	// On the wire: only the fields asked for; an unknown field is Meta's 100.
+	for q, want := range map[string]string{
+		"fields=id":               `{"id":"26000000000000042"}`,
+		"fields=id,user_id":       `{"id":"26000000000000042","user_id":"` + igID + `"}`,
+		"fields=id,favourite_cat": `"code":100`,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/v24.0/me?"+q, nil)
+		req.Header.Set("Authorization", "Bearer "+igToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Errorf("GET /me?%s = %s, want %s", q, b, want)
+		}
+	}
+}

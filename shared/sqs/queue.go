@@ -85,14 +85,16 @@ func NewQueue(api API, url string, opts ...Option) *Queue {
 	return q
 }
 
-// EnqueueError reports jobs SQS did not accept. Every other job was accepted.
+// EnqueueError reports jobs SQS did not accept, for a reason a retry may overcome. Every other
+// job was accepted, or refused for good (Refused).
 type EnqueueError struct {
 	Failed, Total int
-	Err           error // the last failure seen
+	Refused       []reply.Job // jobs that can never be sent (they do not encode, or SQS refuses their content)
+	Err           error       // the last failure seen
 }
 
 func (e *EnqueueError) Error() string {
-	return fmt.Sprintf("enqueue: %d of %d jobs not accepted by SQS: %v", e.Failed, e.Total, e.Err)
+	return fmt.Sprintf("enqueue: %d of %d jobs not accepted by SQS (%d refused for good): %v", e.Failed, e.Total, len(e.Refused), e.Err)
 }
 
 func (e *EnqueueError) Unwrap() error { return e.Err }
@@ -100,32 +102,38 @@ func (e *EnqueueError) Unwrap() error { return e.Err }
 var _ reply.Queue = (*Queue)(nil)
 
 // Enqueue sends every job as one message whose body is the job's JSON. It returns nil only when
-// SQS accepted all of them; otherwise an *EnqueueError naming how many were not.
+// SQS accepted all of them. Jobs that can never be sent are left out: when they are the only
+// failures the error is a *reply.RefusedJobsError, otherwise an *EnqueueError names how many
+// were not accepted.
 func (q *Queue) Enqueue(ctx context.Context, jobs []reply.Job) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	batches, err := split(jobs)
-	if err != nil {
-		return &EnqueueError{Failed: len(jobs), Total: len(jobs), Err: err}
-	}
+	batches, refused, refusedErr := split(jobs)
 	var (
 		mu      sync.Mutex
 		failed  int
 		lastErr error
 		wg      sync.WaitGroup
-		next    = make(chan []types.SendMessageBatchRequestEntry)
+		next    = make(chan batch)
 	)
 	workers := min(q.concurrency, len(batches))
 	for range workers {
 		wg.Go(func() {
 			for b := range next {
-				if n, err := q.send(ctx, b); n > 0 {
-					mu.Lock()
-					failed += n
-					lastErr = err
-					mu.Unlock()
+				n, bad, err := q.send(ctx, b)
+				if n == 0 && len(bad) == 0 {
+					continue
 				}
+				mu.Lock()
+				failed += n
+				refused = append(refused, bad...)
+				if n > 0 {
+					lastErr = err
+				} else {
+					refusedErr = err
+				}
+				mu.Unlock()
 			}
 		})
 	}
@@ -134,52 +142,69 @@ func (q *Queue) Enqueue(ctx context.Context, jobs []reply.Job) error {
 	}
 	close(next)
 	wg.Wait()
-	if failed > 0 {
-		return &EnqueueError{Failed: failed, Total: len(jobs), Err: lastErr}
+	switch {
+	case failed > 0:
+		return &EnqueueError{Failed: failed, Total: len(jobs), Refused: refused, Err: lastErr}
+	case len(refused) > 0:
+		return &reply.RefusedJobsError{Jobs: refused, Err: refusedErr}
 	}
 	return nil
 }
 
+// batch is one SendMessageBatch call's entries and the jobs they carry (entry id = index).
+type batch struct {
+	entries []types.SendMessageBatchRequestEntry
+	jobs    []*reply.Job
+}
+
 // split marshals the jobs into batches within SQS's entry and byte limits. Entry ids are the
-// job's index in its batch, which is all SQS needs to report failures back.
-func split(jobs []reply.Job) ([][]types.SendMessageBatchRequestEntry, error) {
+// job's index in its batch, which is all SQS needs to report failures back. A job that does not
+// encode, or encodes larger than a message may be, is refused: no retry could send it.
+func split(jobs []reply.Job) ([]batch, []reply.Job, error) {
 	var (
-		batches [][]types.SendMessageBatchRequestEntry
-		cur     []types.SendMessageBatchRequestEntry
+		batches []batch
+		cur     batch
 		size    int
+		refused []reply.Job
+		lastErr error
 	)
 	for i := range jobs {
 		j := &jobs[i]
 		b, err := marshalJob(j)
+		if err == nil && len(b) > MaxBatchBytes {
+			err = fmt.Errorf("%d bytes, over SQS's %d", len(b), MaxBatchBytes)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("marshal job for comment %s: %w", j.CommentID, err)
+			refused = append(refused, *j)
+			lastErr = fmt.Errorf("job for comment %s: %w", j.CommentID, err)
+			continue
 		}
-		if len(b) > MaxBatchBytes {
-			return nil, fmt.Errorf("job for comment %s is %d bytes, over SQS's %d", j.CommentID, len(b), MaxBatchBytes)
-		}
-		if len(cur) == MaxBatchEntries || size+len(b) > MaxBatchBytes {
+		if len(cur.entries) == MaxBatchEntries || size+len(b) > MaxBatchBytes {
 			batches = append(batches, cur)
-			cur, size = nil, 0
+			cur, size = batch{}, 0
 		}
-		if cur == nil {
-			cur = make([]types.SendMessageBatchRequestEntry, 0, MaxBatchEntries)
-		}
-		cur = append(cur, types.SendMessageBatchRequestEntry{
-			Id:          aws.String(strconv.Itoa(len(cur))),
+		cur.entries = append(cur.entries, types.SendMessageBatchRequestEntry{
+			Id:          aws.String(strconv.Itoa(len(cur.entries))),
 			MessageBody: aws.String(string(b)),
 		})
+		cur.jobs = append(cur.jobs, j)
 		size += len(b)
 	}
-	return append(batches, cur), nil
+	if len(cur.entries) > 0 {
+		batches = append(batches, cur)
+	}
+	return batches, refused, lastErr
 }
 
-// send delivers one batch, retrying only the entries not reported successful, and returns how
-// many could not be sent with the last error seen.
-func (q *Queue) send(ctx context.Context, entries []types.SendMessageBatchRequestEntry) (int, error) {
+// send delivers one batch, retrying only the entries not reported successful. It returns how
+// many could not be sent, the jobs SQS refused for their content (retrying cannot help), and
+// the last error seen.
+func (q *Queue) send(ctx context.Context, b batch) (int, []reply.Job, error) {
 	var (
 		lastErr error
-		faults  int // sender faults (a malformed entry): retrying cannot help, so they are counted
+		refused []reply.Job
 	)
+	entries := b.entries
 	for attempt := 0; len(entries) > 0; attempt++ {
 		if attempt > 0 && (attempt >= q.attempts || !q.pause(ctx, attempt-1)) {
 			break
@@ -189,29 +214,40 @@ func (q *Queue) send(ctx context.Context, entries []types.SendMessageBatchReques
 			lastErr = fmt.Errorf("send message batch (attempt %d): %w", attempt+1, err)
 			continue
 		}
-		again, n, err := remaining(entries, out)
+		again, faults, err := remaining(entries, out)
 		if err != nil {
 			lastErr = fmt.Errorf("send message batch (attempt %d): %w", attempt+1, err)
 		}
-		faults += n
+		for _, id := range faults {
+			if n, err := strconv.Atoi(id); err == nil && n >= 0 && n < len(b.jobs) {
+				refused = append(refused, *b.jobs[n])
+			}
+		}
 		entries = again
 	}
-	return faults + len(entries), lastErr
+	return len(entries), refused, lastErr
 }
 
-// remaining is the entries to send again: those SQS reported failed without a sender fault, and
-// those it did not mention at all. permanent counts sender faults.
-func remaining(sent []types.SendMessageBatchRequestEntry, out *awssqs.SendMessageBatchOutput) ([]types.SendMessageBatchRequestEntry, int, error) {
+// contentRefused are the sender faults that are about the message itself: the same body is
+// refused again however often it is sent. Other sender faults (a permission, a queue setting)
+// are the deployment's and are retried like any failure, so that a fix loses nothing.
+var contentRefused = map[string]bool{"InvalidMessageContents": true, "MessageTooLong": true}
+
+// remaining is the entries to send again: those SQS reported failed, except for their content,
+// and those it did not mention at all. faults are the ids of entries refused for their content.
+func remaining(sent []types.SendMessageBatchRequestEntry, out *awssqs.SendMessageBatchOutput) ([]types.SendMessageBatchRequestEntry, []string, error) {
 	ok := make(map[string]bool, len(out.Successful))
 	for _, s := range out.Successful {
 		ok[aws.ToString(s.Id)] = true
 	}
 	fault := map[string]bool{}
+	var faults []string
 	var err error
 	for _, f := range out.Failed {
 		err = fmt.Errorf("entry failed: %s: %s", aws.ToString(f.Code), aws.ToString(f.Message))
-		if f.SenderFault {
+		if f.SenderFault && contentRefused[aws.ToString(f.Code)] {
 			fault[aws.ToString(f.Id)] = true
+			faults = append(faults, aws.ToString(f.Id))
 		}
 	}
 	var again []types.SendMessageBatchRequestEntry
@@ -224,7 +260,7 @@ func remaining(sent []types.SendMessageBatchRequestEntry, out *awssqs.SendMessag
 	if err == nil && len(again) > 0 {
 		err = errors.New("entries missing from the answer")
 	}
-	return again, len(fault), err
+	return again, faults, err
 }
 
 // pause waits before retry number attempt+1 with jittered exponential backoff; false when ctx

@@ -81,7 +81,8 @@ type faulty struct {
 	sqs.API
 	calls atomic.Int64
 	// decide says what to do with an entry sent for the nth time: "" send, "fail" report a
-	// retryable failure, "sender" report a sender fault, "drop" leave it out of the answer.
+	// retryable failure, "sender" refuse its content (a sender fault), "denied" report a sender
+	// fault of the deployment (a permission), "drop" leave it out of the answer.
 	decide func(nth int, body string) string
 	err    error // returned for every call when set
 	mu     sync.Mutex
@@ -110,6 +111,8 @@ func (f *faulty) SendMessageBatch(ctx context.Context, in *awssqs.SendMessageBat
 			failed = append(failed, types.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InternalError"), Message: aws.String("injected")})
 		case "sender":
 			failed = append(failed, types.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InvalidMessageContents"), Message: aws.String("injected"), SenderFault: true})
+		case "denied":
+			failed = append(failed, types.BatchResultErrorEntry{Id: e.Id, Code: aws.String("KMS.AccessDeniedException"), Message: aws.String("injected"), SenderFault: true})
 		case "drop":
 		default:
 			pass.Entries = append(pass.Entries, e)
@@ -137,7 +140,9 @@ func TestEnqueue(t *testing.T) {
 		n          int
 		decide     func(nth int, body string) string
 		wantFailed int // jobs the error must name; 0 = success
-		wantCalls  int64
+		// wantRefused: jobs refused for their content, the only failure (*reply.RefusedJobsError)
+		wantRefused int
+		wantCalls   int64
 	}{
 		{name: "none", n: 0},
 		{name: "one", n: 1, wantCalls: 1},
@@ -163,9 +168,16 @@ func TestEnqueue(t *testing.T) {
 			}
 			return ""
 		}},
-		{name: "sender faults are not retried", n: 10, wantFailed: 5, wantCalls: 1, decide: func(_ int, body string) string {
+		{name: "content refused is not retried", n: 10, wantRefused: 5, wantCalls: 1, decide: func(_ int, body string) string {
 			if odd(body) {
 				return "sender"
+			}
+			return ""
+		}},
+		// A permission is the deployment's fault: retried, and failed (500) until it is fixed.
+		{name: "other sender faults are failures", n: 10, wantFailed: 5, wantCalls: 3, decide: func(_ int, body string) string {
+			if odd(body) {
+				return "denied"
 			}
 			return ""
 		}},
@@ -184,7 +196,12 @@ func TestEnqueue(t *testing.T) {
 				t.Errorf("SendMessageBatch calls = %d, want %d", calls, tt.wantCalls)
 			}
 			var ee *sqs.EnqueueError
+			var refused *reply.RefusedJobsError
+			lost := tt.wantFailed + tt.wantRefused
 			switch {
+			case tt.wantRefused > 0 && (!errors.As(err, &refused) || len(refused.Jobs) != tt.wantRefused || !errors.Is(err, reply.ErrInvalidJob)):
+				t.Fatalf("Enqueue error = %v, want %d jobs refused for good", err, tt.wantRefused)
+			case tt.wantRefused > 0:
 			case tt.wantFailed == 0 && err != nil:
 				t.Fatalf("Enqueue: %v", err)
 			case tt.wantFailed > 0 && !errors.As(err, &ee):
@@ -194,13 +211,13 @@ func TestEnqueue(t *testing.T) {
 			case tt.wantFailed > 0 && !strings.Contains(err.Error(), fmt.Sprintf("%d of %d jobs", tt.wantFailed, tt.n)):
 				t.Errorf("error %q does not name the count", err)
 			}
-			got, seen := drain(t, c, url, tt.n-tt.wantFailed)
-			if len(got) != tt.n-tt.wantFailed {
-				t.Fatalf("received %d distinct jobs, want %d", len(got), tt.n-tt.wantFailed)
+			got, seen := drain(t, c, url, tt.n-lost)
+			if len(got) != tt.n-lost {
+				t.Fatalf("received %d distinct jobs, want %d", len(got), tt.n-lost)
 			}
 			for _, j := range want {
 				g, ok := got[j.CommentID]
-				if tt.wantFailed > 0 && odd(mustJSON(t, j)) {
+				if lost > 0 && odd(mustJSON(t, j)) {
 					if ok {
 						t.Errorf("job %s was reported failed but arrived", j.CommentID)
 					}
@@ -218,6 +235,27 @@ func TestEnqueue(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEnqueueRefusesWhatCannotBeEncoded: a job whose time has no four-digit year cannot be
+// encoded; it is refused alone, the rest of the batch is sent, and the error says which.
+func TestEnqueueRefusesWhatCannotBeEncoded(t *testing.T) {
+	c, url := newQueue(t)
+	q := sqs.NewQueue(c, url)
+	js := jobs(12, "x")
+	js[3].DeliveredAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	js[7].CommentedAt = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := q.Enqueue(awstest.Context(t), js)
+	var refused *reply.RefusedJobsError
+	if !errors.As(err, &refused) || len(refused.Jobs) != 2 || refused.Jobs[0].CommentID != js[3].CommentID || refused.Jobs[1].CommentID != js[7].CommentID {
+		t.Fatalf("Enqueue error = %v, want jobs %s and %s refused", err, js[3].CommentID, js[7].CommentID)
+	}
+	if !strings.Contains(err.Error(), "comment "+js[3].CommentID) {
+		t.Errorf("error %q does not name the first refused comment", err)
+	}
+	if got, _ := drain(t, c, url, 10); len(got) != 10 {
+		t.Errorf("received %d jobs, want the other 10", len(got))
 	}
 }
 

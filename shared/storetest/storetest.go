@@ -44,6 +44,8 @@ func Run(t *testing.T, newStore func(t *testing.T) reply.Store) {
 		{"Accounts", testAccounts},
 		{"AccountCopies", testAccountCopies},
 		{"Deletions", testDeletions},
+		{"OpenDeletion", testOpenDeletion},
+		{"DeleteBucket", testDeleteBucket},
 		{"FunnelGuard", testFunnelGuard},
 		{"HoldFunnel", testHoldFunnel},
 		{"Tombstones", testTombstones},
@@ -840,12 +842,12 @@ func testDeletions(t *testing.T, s reply.Store) {
 	if !errors.Is(err, reply.ErrConflict) {
 		t.Fatalf("stale deletion: err %v, want ErrConflict", err)
 	}
-	Same(t, "deletion handed to the stale put", got, done)
+	Same(t, "deletion handed to the stale put", got, done.Closed())
 	got, err = s.Deletion(ctx(t), "k1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	Same(t, "k1", got, done)
+	Same(t, "k1", got, done.Closed())
 	pending, err = s.PendingDeletions(ctx(t))
 	if err != nil {
 		t.Fatal(err)

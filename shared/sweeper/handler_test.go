@@ -29,8 +29,8 @@ func TestHandleScheduledEvent(t *testing.T) {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatalf("decode the sample event: %v", err)
 	}
-	if ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" || len(ev.Resources) != 1 {
-		t.Fatalf("not a scheduled EventBridge event: %+v", ev)
+	if ev.DetailType != "Scheduled Event" || ev.Source != "aws.scheduler" || len(ev.Resources) != 1 {
+		t.Fatalf("not the Scheduler's input (template.yaml, SweeperSchedule): %+v", ev)
 	}
 
 	// The configuration sam local invoke --env-vars events/env.json gives the function.

@@ -12,18 +12,37 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
 )
 
 // Namespace is the CloudWatch namespace of every metric replywindow emits.
 const Namespace = "ReplyWindow"
 
 // NewLogger is a JSON logger at the level named by LOG_LEVEL-style text ("debug", "info", ...).
+// Whatever it writes has the values of secret-bearing parameters (access_token=...) redacted, a
+// last guard for text that came from elsewhere (an error page quoting a request).
 func NewLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l, ReplaceAttr: redact}))
+}
+
+// redact is NewLogger's ReplaceAttr: strings and errors lose their secret parameters' values.
+func redact(_ []string, a slog.Attr) slog.Attr {
+	switch v := a.Value.Any().(type) {
+	case string:
+		if r := reply.RedactSecrets(v); r != v {
+			a.Value = slog.StringValue(r)
+		}
+	case error:
+		if s := v.Error(); reply.RedactSecrets(s) != s {
+			a.Value = slog.StringValue(reply.RedactSecrets(s))
+		}
+	}
+	return a
 }
 
 // Metrics counts events during an invocation and writes them as EMF lines on Flush. It is safe

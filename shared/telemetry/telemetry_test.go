@@ -3,6 +3,7 @@ package telemetry
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -72,5 +73,22 @@ func TestNewLoggerLevel(t *testing.T) {
 	NewLogger(&buf, "nonsense").Info("info by default")
 	if !strings.Contains(buf.String(), "info by default") {
 		t.Errorf("an unknown level did not fall back to info: %q", buf.String())
+	}
+}
+
+// TestLoggerRedactsSecretParameters: text from elsewhere (an error quoting a request) loses the
+// values of access_token and its kin in messages, attributes and errors alike.
+func TestLoggerRedactsSecretParameters(t *testing.T) {
+	var buf bytes.Buffer
+	log := NewLogger(&buf, "info")
+	const tok = "EAAGm0PX4ZCpsBAKZCZA"
+	log.Info("refresh failed: GET /refresh_access_token?access_token="+tok,
+		"err", errors.New("502: GET /x?access_token="+tok), "page", "<pre>input_token="+tok+"</pre>", "count", 3)
+	out := buf.String()
+	if strings.Contains(out, tok) {
+		t.Fatalf("the token is in the log: %s", out)
+	}
+	if strings.Count(out, "access_token=[redacted]") != 2 || !strings.Contains(out, "input_token=[redacted]") || !strings.Contains(out, `"count":3`) {
+		t.Errorf("log line %s", out)
 	}
 }

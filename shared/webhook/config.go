@@ -73,8 +73,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.VerifyTokenParam == "" {
 		c.VerifyToken = getenv("VERIFY_TOKEN")
-		if c.VerifyToken == "" {
+		switch {
+		case c.VerifyToken == "":
 			errs = append(errs, errors.New("VERIFY_TOKEN_PARAM: required (or VERIFY_TOKEN for local runs)"))
+		case strings.TrimSpace(c.VerifyToken) == "":
+			// Meta's dashboard would take it, and anyone could guess it.
+			errs = append(errs, errors.New("VERIFY_TOKEN: only white space; use a random token (openssl rand -hex 24)"))
 		}
 	}
 	if s := getenv("SECRETS_TTL"); s != "" {

@@ -51,6 +51,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "no queue", env: with("QUEUE_URL", ""), wantErr: "QUEUE_URL"},
 		{name: "no app secrets", env: with("APP_SECRETS_PARAMS", " , "), wantErr: "APP_SECRETS_PARAMS"},
 		{name: "no verify token", env: with("VERIFY_TOKEN_PARAM", ""), wantErr: "VERIFY_TOKEN_PARAM"},
+		{name: "verify token of white space", env: with("VERIFY_TOKEN_PARAM", "", "VERIFY_TOKEN", " \t\n"), wantErr: "VERIFY_TOKEN: only white space"},
+		{name: "verify token of one space", env: with("VERIFY_TOKEN_PARAM", "", "VERIFY_TOKEN", " "), wantErr: "VERIFY_TOKEN: only white space"},
 		{name: "bad ttl", env: with("SECRETS_TTL", "5"), wantErr: "SECRETS_TTL"},
 		{name: "negative ttl", env: with("SECRETS_TTL", "-1m"), wantErr: "SECRETS_TTL"},
 		{name: "tiny body cap", env: with("MAX_BODY_BYTES", "10"), wantErr: "MAX_BODY_BYTES"},

@@ -36,6 +36,8 @@ const (
 	MetricMalformed         = "Malformed"         // 400s and 413s: bodies the webhook cannot take
 	MetricMessagingReceived = "MessagingReceived" // DMs and postbacks (parsed, not enqueued)
 	MetricEnqueueFailed     = "EnqueueFailed"     // deliveries answered 500 because jobs were not enqueued
+	MetricRejected          = "Rejected"          // items with an id or a time Meta never sends, left out
+	MetricJobsRefused       = "JobsRefused"       // jobs the queue can never take (left out; logged)
 )
 
 // Route answers requests for a path the webhook does not own (the data-deletion callback).
@@ -146,21 +148,40 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIG
 	}
 	h.count(MetricOwnCommentDropped, d.OwnDropped)
 	h.count(MetricIgnored, d.Ignored)
+	h.count(MetricRejected, d.Rejected)
 	h.count(MetricMessagingReceived, len(d.Messages))
+	if d.Rejected > 0 {
+		// Signed by Meta's secret, yet holding ids or times Meta never sends: worth a look, never
+		// worth a 400 (the rest of the delivery is good) or a 500 (a retry brings the same bytes).
+		log.WarnContext(ctx, "delivery: items rejected", "rejected", d.Rejected, "bytes", len(body))
+	}
 	if log.Enabled(ctx, slog.LevelDebug) {
 		for _, j := range d.Jobs {
 			log.DebugContext(ctx, "comment", "account", j.AccountID, "comment", j.CommentID, "media", j.MediaID, "kind", j.Kind, "from", j.FromID, "text", j.Text)
 		}
 	}
+	enqueued := len(d.Jobs)
 	if err := h.queue.Enqueue(ctx, d.Jobs); err != nil {
-		h.count(MetricEnqueueFailed, 1)
-		log.ErrorContext(ctx, "delivery: jobs not enqueued; Meta will retry", "err", err, "jobs", len(d.Jobs))
-		return text(http.StatusInternalServerError, "not enqueued")
+		var refused *reply.RefusedJobsError
+		if !errors.As(err, &refused) {
+			h.count(MetricEnqueueFailed, 1)
+			log.ErrorContext(ctx, "delivery: jobs not enqueued; Meta will retry", "err", err, "jobs", len(d.Jobs))
+			return text(http.StatusInternalServerError, "not enqueued")
+		}
+		// Every other job is queued, and the same bytes would be refused again: a 500 would only
+		// make Meta retry for hours, then unsubscribe the app.
+		comments := make([]string, len(refused.Jobs))
+		for i, j := range refused.Jobs {
+			comments[i] = j.CommentID
+		}
+		h.count(MetricJobsRefused, len(refused.Jobs))
+		enqueued -= len(refused.Jobs)
+		log.ErrorContext(ctx, "delivery: jobs the queue can never take were left out", "err", err, "comments", comments)
 	}
-	h.count(MetricEnqueued, len(d.Jobs))
+	h.count(MetricEnqueued, enqueued)
 	h.count(MetricAccepted, 1)
-	log.InfoContext(ctx, "delivery accepted", "object", d.Object, "jobs", len(d.Jobs), "own_dropped", d.OwnDropped,
-		"ignored", d.Ignored, "messaging", len(d.Messages), "bytes", len(body), "ms", time.Since(start).Milliseconds())
+	log.InfoContext(ctx, "delivery accepted", "object", d.Object, "jobs", enqueued, "own_dropped", d.OwnDropped,
+		"ignored", d.Ignored, "rejected", d.Rejected, "messaging", len(d.Messages), "bytes", len(body), "ms", time.Since(start).Milliseconds())
 	return text(http.StatusOK, "EVENT_RECEIVED")
 }
 

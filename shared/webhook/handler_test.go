@@ -172,6 +172,16 @@ func TestHandle(t *testing.T) {
 			metrics: map[string]float64{MetricMessagingReceived: 2, MetricIgnored: 2, MetricEnqueued: 0},
 		},
 		{
+			// What a retry cannot fix never earns a 500: Meta would resend the same bytes for hours.
+			name: `"time":"NaN" and ids that are not digits`, req: signed(t, "bad-values.json"), status: 200, jobs: 2,
+			metrics: map[string]float64{MetricRejected: 9, MetricEnqueued: 2, MetricAccepted: 1},
+		},
+		{
+			name: "queue refuses a job for good", req: post(comment, Sign(comment, testSecret)),
+			queueErr: &reply.RefusedJobsError{Jobs: []reply.Job{{CommentID: "17900000000000001"}}, Err: errors.New("InvalidMessageContents")},
+			status:   200, metrics: map[string]float64{MetricAccepted: 1, MetricEnqueued: 0, MetricJobsRefused: 1, MetricEnqueueFailed: 0},
+		},
+		{
 			name: "queue refuses", req: post(comment, Sign(comment, testSecret)), queueErr: errors.New("enqueue: 1 of 1 jobs not accepted by SQS"),
 			status: 500, metrics: map[string]float64{MetricAccepted: 0, MetricEnqueued: 0, MetricEnqueueFailed: 1},
 		},

@@ -307,3 +307,27 @@ func TestSecretsFromSSM(t *testing.T) {
 		t.Errorf("%d jobs enqueued, want 2", len(q.jobs))
 	}
 }
+
+// TestBlankVerifyTokenInSSM: a verify token parameter of white space is refused like a missing
+// one (500, which names the parameter in the log), never compared: it would take any handshake.
+func TestBlankVerifyTokenInSSM(t *testing.T) {
+	params := ssm.NewParams(awsssm.NewFromConfig(awstest.Config(t)), time.Minute)
+	name := "/" + awstest.Name(t, "rw") + "/verify"
+	ctx := awstest.Context(t)
+	if err := params.Put(ctx, name, "  \n"); err != nil {
+		t.Fatal(err)
+	}
+	secrets, err := NewSecrets(Config{AppSecrets: []string{"s"}, VerifyTokenParam: name}, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secrets.VerifyToken(ctx); err == nil || !strings.Contains(err.Error(), name) {
+		t.Errorf("VerifyToken: %v, want an error naming %s", err, name)
+	}
+	h := New(Config{QueueURL: "unused"}, &recorder{}, secrets, nil, nil)
+	for _, q := range []string{"hub.mode=subscribe&hub.challenge=5&hub.verify_token=%20%20%0A", "hub.mode=subscribe&hub.challenge=5&hub.verify_token="} {
+		if resp, _ := h.Handle(ctx, request("GET", "/webhook", q)); resp.StatusCode != 500 {
+			t.Errorf("handshake %q with a blank token in SSM: %d, want 500", q, resp.StatusCode)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -21,7 +22,13 @@ type Delivery struct {
 	Messages   []Message   // messaging events (not enqueued: nothing consumes them yet)
 	OwnDropped int         // the account's own comments, dropped (replying would loop)
 	Ignored    int         // other objects, fields and events; echoes; duplicates; unusable items
+	// Rejected counts items refused for a value Meta never sends: an id that is not digits, a
+	// time that is not a number a job can hold. Each such item is left out alone.
+	Rejected int
 }
+
+// errBadValue marks an id or a time that no Meta delivery carries.
+var errBadValue = errors.New("value Meta never sends")
 
 // Message is a messaging event (a DM or a postback) to the account.
 type Message struct {
@@ -199,7 +206,7 @@ func parseRaw(body []byte, list bool, now time.Time) (Delivery, error) {
 		for _, raw := range env.Entry {
 			var e rawEntry
 			if err := json.Unmarshal(raw, &e); err != nil {
-				d.Ignored++
+				d.unusable(err)
 				continue
 			}
 			if e.Field != "" || (len(e.Value) > 0 && string(e.Value) != "null") {
@@ -211,7 +218,7 @@ func parseRaw(body []byte, list bool, now time.Time) (Delivery, error) {
 					Value json.RawMessage `json:"value"`
 				}
 				if err := json.Unmarshal(c, &ch); err != nil {
-					d.Ignored++
+					d.unusable(err)
 					continue
 				}
 				d.rawComment(e.ID, e.Time, ch.Field, ch.Value, now)
@@ -219,7 +226,7 @@ func parseRaw(body []byte, list bool, now time.Time) (Delivery, error) {
 			for _, m := range e.Messaging {
 				var v messaging
 				if err := json.Unmarshal(m, &v); err != nil {
-					d.Ignored++
+					d.unusable(err)
 					continue
 				}
 				d.message(e.ID, e.Time, &v, now)
@@ -233,11 +240,21 @@ func (d *Delivery) rawComment(account id, at epoch, field string, raw json.RawMe
 	var v comment
 	if isComments(field) && len(raw) > 0 {
 		if err := json.Unmarshal(raw, &v); err != nil {
-			d.Ignored++
+			d.unusable(err)
 			return
 		}
 	}
 	d.comment(account, at, field, &v, now)
+}
+
+// unusable counts an item that did not decode: Rejected for a value Meta never sends, else
+// Ignored (a shape replywindow does not read).
+func (d *Delivery) unusable(err error) {
+	if errors.Is(err, errBadValue) {
+		d.Rejected++
+		return
+	}
+	d.Ignored++
 }
 
 func isComments(field string) bool { return field == "comments" || field == "live_comments" }
@@ -346,35 +363,44 @@ func capAt(t, now time.Time) time.Time {
 	return t
 }
 
-// id is a Graph id. Meta sends ids as strings; a number is accepted too, so a delivery is never
-// refused over the quoting of an id.
+// id is a Graph id: digits (reply.ValidID), as a string or, so that a delivery is never refused
+// over the quoting of an id, a number. Anything else is errBadValue: it would end up in a Graph
+// URL path and a table key.
 type id string
 
 func (i *id) UnmarshalJSON(b []byte) error {
+	var s string
 	switch {
 	case len(b) == 0 || string(b) == "null":
 		return nil
 	case b[0] == '"':
 		if bytes.IndexByte(b, '\\') < 0 && len(b) >= 2 {
-			*i = id(b[1 : len(b)-1])
-			return nil
-		}
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+			s = string(b[1 : len(b)-1])
+		} else if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		*i = id(s)
-		return nil
+		if s == "" {
+			return nil // absent, as null
+		}
 	case b[0] == '-' || b[0] >= '0' && b[0] <= '9':
-		*i = id(b)
-		return nil
+		s = string(b)
+	default:
+		return fmt.Errorf("id: %s is neither a string nor a number", b)
 	}
-	return fmt.Errorf("id: %s is neither a string nor a number", b)
+	if !reply.ValidID(s) {
+		return fmt.Errorf("%w: id %.40q is not digits", errBadValue, s)
+	}
+	*i = id(s)
+	return nil
 }
 
 // epoch is a Unix time as Meta sends it: seconds for changes, milliseconds for messaging; a
 // number (possibly fractional) or a numeric string.
 type epoch float64
+
+// maxEpoch is the last millisecond of the year 9999: the latest time a job can hold (its JSON
+// times have four-digit years).
+const maxEpoch = 253402300799999
 
 func (e *epoch) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
@@ -384,6 +410,11 @@ func (e *epoch) UnmarshalJSON(b []byte) error {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		return fmt.Errorf("time: %s is not a number", b)
+	}
+	// ParseFloat takes "NaN", "Inf" and huge exponents: none is a time, and a job holding one
+	// could not be encoded, failing the delivery's every retry.
+	if math.IsNaN(f) || f > maxEpoch || f < -maxEpoch {
+		return fmt.Errorf("%w: time %.40s", errBadValue, b)
 	}
 	*e = epoch(f)
 	return nil
@@ -395,7 +426,7 @@ func (e *epoch) UnmarshalJSON(b []byte) error {
 func (e epoch) at(now time.Time) time.Time {
 	v := float64(e)
 	switch {
-	case v <= 0 || v >= 1e15:
+	case !(v > 0 && v <= maxEpoch): // NaN too
 		return now
 	case v >= 1e11:
 		return time.UnixMilli(int64(v)).UTC()

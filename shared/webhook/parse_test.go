@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -34,6 +35,7 @@ func TestParse(t *testing.T) {
 		messages  []Message
 		own       int
 		ignored   int
+		rejected  int
 	}{
 		{file: "comment.json", object: "instagram", jobs: []reply.Job{{
 			AccountID: account, CommentID: "17900000000000001", MediaID: "18000000000000042", ProductType: "FEED",
@@ -84,6 +86,14 @@ func TestParse(t *testing.T) {
 				FromUsername: "millis", Text: "ms", Kind: reply.KindPost, CommentedAt: sent.Add(500 * time.Millisecond), DeliveredAt: sent.Add(500 * time.Millisecond)},
 		}},
 		{file: "no-ids.json", object: "instagram", ignored: 2},
+		// "time":"NaN", ids that are not digits, times past the year 9999: each item alone is
+		// rejected; the good comments, the last representable time among them, go on.
+		{file: "bad-values.json", object: "instagram", rejected: 9, jobs: []reply.Job{
+			{AccountID: account, CommentID: "17900000000000020", MediaID: "18000000000000042", FromID: "17841400000000793",
+				FromUsername: "good", Text: "recipe", Kind: reply.KindPost, CommentedAt: sent, DeliveredAt: sent},
+			{AccountID: account, CommentID: "17900000000000021", MediaID: "18000000000000042", FromID: "17841400000000797",
+				FromUsername: "last", Text: "recipe", Kind: reply.KindPost, CommentedAt: now, DeliveredAt: time.UnixMilli(253402300799999).UTC()},
+		}},
 		{file: "empty.json", object: "instagram"},
 		{file: "truncated.json", malformed: true},
 		{file: "not-object.json", malformed: true},
@@ -101,8 +111,8 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if d.Object != tt.object || d.OwnDropped != tt.own || d.Ignored != tt.ignored {
-				t.Errorf("object %q, own %d, ignored %d; want %q, %d, %d", d.Object, d.OwnDropped, d.Ignored, tt.object, tt.own, tt.ignored)
+			if d.Object != tt.object || d.OwnDropped != tt.own || d.Ignored != tt.ignored || d.Rejected != tt.rejected {
+				t.Errorf("object %q, own %d, ignored %d, rejected %d; want %q, %d, %d, %d", d.Object, d.OwnDropped, d.Ignored, d.Rejected, tt.object, tt.own, tt.ignored, tt.rejected)
 			}
 			if len(d.Jobs) != len(tt.jobs) {
 				t.Fatalf("%d jobs, want %d: %+v", len(d.Jobs), len(tt.jobs), d.Jobs)
@@ -138,11 +148,53 @@ func TestEpoch(t *testing.T) {
 		{1763712000, sent},
 		{1763712000.25, sent.Add(250 * time.Millisecond)},
 		{1763712000123, sent.Add(123 * time.Millisecond)},
-		{1e16, now}, // nonsense: neither unit
+		{maxEpoch, time.UnixMilli(maxEpoch).UTC()},
+		{1e16, now}, // nonsense, and refused by UnmarshalJSON
 	}
 	for _, tt := range tests {
 		if got := tt.in.at(now); !got.Equal(tt.want) {
 			t.Errorf("epoch(%v).at = %v, want %v", float64(tt.in), got, tt.want)
+		}
+	}
+}
+
+// TestEpochJSON: a time Meta could send decodes; one that is no time, or later than a job's
+// four-digit years, is errBadValue (the item is rejected, the delivery goes on).
+func TestEpochJSON(t *testing.T) {
+	tests := []struct {
+		in  string
+		bad bool
+	}{
+		{`1763712000`, false}, {`"1763712000"`, false}, {`1763712000.5`, false}, {`null`, false},
+		{`0`, false}, {`-1`, false}, {`253402300799999`, false},
+		{`"NaN"`, true}, {`"nan"`, true}, {`"Infinity"`, true}, {`"-Inf"`, true}, {`1e300`, true},
+		{`-1e300`, true}, {`253402300800000`, true}, {`"1e16"`, true},
+	}
+	for _, tt := range tests {
+		var e epoch
+		err := json.Unmarshal([]byte(tt.in), &e)
+		if tt.bad != errors.Is(err, errBadValue) || !tt.bad && err != nil {
+			t.Errorf("epoch %s: err %v, want bad = %v", tt.in, err, tt.bad)
+		}
+	}
+	var e epoch
+	if err := json.Unmarshal([]byte(`"soon"`), &e); err == nil || errors.Is(err, errBadValue) {
+		t.Errorf("a word: %v, want a plain decode error (ignored, not rejected)", err)
+	}
+}
+
+// TestIDJSON: ids are digits, as strings or numbers; anything else is errBadValue.
+func TestIDJSON(t *testing.T) {
+	for in, want := range map[string]string{`"17841400000000001"`: "17841400000000001", `17841400000000001`: "17841400000000001", `null`: "", `""`: ""} {
+		var i id
+		if err := json.Unmarshal([]byte(in), &i); err != nil || string(i) != want {
+			t.Errorf("id %s = %q, %v; want %q", in, i, err, want)
+		}
+	}
+	for _, in := range []string{`"abc"`, `"../1"`, `"1/messages"`, `-5`, `1e5`, `1.5`, `"17841400000000001 "`, `"1\u00002"`} {
+		var i id
+		if err := json.Unmarshal([]byte(in), &i); !errors.Is(err, errBadValue) {
+			t.Errorf("id %s: err %v, want errBadValue", in, err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Secrets are the values the webhook checks requests against. Neither is ever logged.
@@ -61,6 +62,10 @@ func (s ParamSecrets) VerifyToken(ctx context.Context) (string, error) {
 	v, err := s.Params.Get(ctx, s.TokenName)
 	if err != nil {
 		return "", fmt.Errorf("verify token: %w", err)
+	}
+	if strings.TrimSpace(v) == "" {
+		// Refused like a missing parameter: a blank token would let any handshake through.
+		return "", fmt.Errorf("verify token: parameter %s is empty or only white space", s.TokenName)
 	}
 	return v, nil
 }
