@@ -86,9 +86,10 @@ fuzz:
 	  done; \
 	done
 
-## soak: the long simulation (make soak SOAKTIME=2h)
+## soak: the long simulation (make soak SOAKTIME=2h); -v so that its summary is printed
 soak:
-	.ci/with-moto.sh $(GO) test -count=1 -tags soak -run Soak -timeout $(SOAKTIME) $(PKGS)
+	set -o pipefail; .ci/with-moto.sh $(GO) test -count=1 -v -tags soak -run Soak -timeout $(SOAKTIME) $(PKGS) \
+	  | grep -v -e "^=== RUN" -e "no test files" -e "no tests to run"
 
 ## events: re-sign events/ with the secret in events/env.json, so they never drift
 events:
