@@ -701,6 +701,21 @@ func TestMakefileBuildsStaticArm64Bootstrap(t *testing.T) {
 	}
 }
 
+// TestWebhookAnswersBeforeItsTimeout: the webhook's answer budget ends well before the function's
+// timeout, so a slow queue gets Meta a 500 and a log line, never a timeout without either.
+func TestWebhookAnswersBeforeItsTimeout(t *testing.T) {
+	tpl := loadTemplate(t)
+	timeout := time.Duration(tpl.number(t, tpl.resource(t, "WebhookFunction", "AWS::Serverless::Function")["Timeout"])) * time.Second
+	vars := tpl.envOf(t, "WebhookFunction", nil)
+	cfg, err := webhook.LoadConfig(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AnswerBudget > timeout/2 {
+		t.Errorf("ANSWER_BUDGET %s is more than half the webhook's Timeout %s", cfg.AnswerBudget, timeout)
+	}
+}
+
 func TestQueueOutlastsTheReplier(t *testing.T) {
 	tpl := loadTemplate(t)
 	queue := tpl.resource(t, "JobsQueue", "AWS::SQS::Queue")

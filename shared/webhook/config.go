@@ -19,6 +19,7 @@ var Env = []string{
 	"SECRETS_TTL",
 	"MAX_BODY_BYTES",
 	"ENQUEUE_CONCURRENCY",
+	"ANSWER_BUDGET",
 	"LOG_LEVEL",
 	// TABLE_NAME is read only for the data-deletion routes mounted in the same function
 	// (shared/deletion); empty leaves them unmounted.
@@ -27,10 +28,17 @@ var Env = []string{
 
 // Defaults of the optional variables.
 const (
-	DefaultSecretsTTL         = 5 * time.Minute
-	DefaultMaxBodyBytes       = 1 << 20
-	DefaultEnqueueConcurrency = 8
-	DefaultLogLevel           = "info"
+	DefaultSecretsTTL   = 5 * time.Minute
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultEnqueueConcurrency is SendMessageBatch calls in flight per delivery: 1000 changes are
+	// 100 batches, seven rounds of 20 ms at 16.
+	DefaultEnqueueConcurrency = 16
+	// DefaultAnswerBudget is how long a delivery may take before it is answered 500: inside
+	// Meta's 5 s, and far inside the function's timeout.
+	DefaultAnswerBudget = 4 * time.Second
+	// MaxAnswerBudget bounds ANSWER_BUDGET: past 5 s Meta may count the delivery as failed anyway.
+	MaxAnswerBudget = 5 * time.Second
+	DefaultLogLevel = "info"
 )
 
 // Config is the webhook's configuration. Secrets come from SSM (the *Params names) in AWS; the
@@ -44,6 +52,7 @@ type Config struct {
 	SecretsTTL         time.Duration
 	MaxBodyBytes       int
 	EnqueueConcurrency int
+	AnswerBudget       time.Duration // a delivery not enqueued by then is answered 500
 	LogLevel           string
 	TableName          string // the data-deletion routes' table; "" leaves them out
 }
@@ -58,6 +67,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SecretsTTL:         DefaultSecretsTTL,
 		MaxBodyBytes:       DefaultMaxBodyBytes,
 		EnqueueConcurrency: DefaultEnqueueConcurrency,
+		AnswerBudget:       DefaultAnswerBudget,
 		LogLevel:           DefaultLogLevel,
 		TableName:          strings.TrimSpace(getenv("TABLE_NAME")),
 	}
@@ -102,6 +112,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.EnqueueConcurrency = n
 	}
+	if s := getenv("ANSWER_BUDGET"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 || d > MaxAnswerBudget {
+			errs = append(errs, fmt.Errorf("ANSWER_BUDGET: %q is not a duration above 0 and at most %s (e.g. 4s)", s, MaxAnswerBudget))
+		}
+		c.AnswerBudget = d
+	}
 	if s := getenv("LOG_LEVEL"); s != "" {
 		var l slog.Level
 		if err := l.UnmarshalText([]byte(s)); err != nil {
@@ -126,6 +143,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("secrets_ttl", c.SecretsTTL),
 		slog.Int("max_body_bytes", c.MaxBodyBytes),
 		slog.Int("enqueue_concurrency", c.EnqueueConcurrency),
+		slog.Duration("answer_budget", c.AnswerBudget),
 		slog.String("log_level", c.LogLevel),
 		slog.String("table_name", c.TableName),
 	)

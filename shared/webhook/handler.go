@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -38,7 +39,13 @@ const (
 	MetricEnqueueFailed     = "EnqueueFailed"     // deliveries answered 500 because jobs were not enqueued
 	MetricRejected          = "Rejected"          // items with an id or a time Meta never sends, left out
 	MetricJobsRefused       = "JobsRefused"       // jobs the queue can never take (left out; logged)
+	MetricNotEnqueued       = "NotEnqueued"       // jobs of deliveries answered 500 (Meta delivers them again)
+	MetricBudgetSpent       = "BudgetSpent"       // deliveries answered 500 because the answer budget ran out
 )
+
+// deadlineMargin is kept between the answer and the Lambda deadline, so a function whose
+// timeout is shorter than the answer budget still answers and logs before it is stopped.
+const deadlineMargin = 500 * time.Millisecond
 
 // Route answers requests for a path the webhook does not own (the data-deletion callback).
 type Route func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
@@ -62,6 +69,9 @@ type Handler struct {
 func New(cfg Config, q reply.Queue, s Secrets, m *telemetry.Metrics, log *slog.Logger) *Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.AnswerBudget <= 0 {
+		cfg.AnswerBudget = DefaultAnswerBudget
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -117,9 +127,11 @@ func (h *Handler) handshake(ctx context.Context, log *slog.Logger, req events.AP
 	return text(http.StatusOK, challenge)
 }
 
-// deliver verifies, parses and enqueues one delivery.
+// deliver verifies, parses and enqueues one delivery, and answers within the answer budget.
 func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	start := time.Now()
+	ctx, cancel := h.budget(ctx, start)
+	defer cancel()
 	body, status := h.body(req)
 	if status != 0 {
 		h.count(MetricMalformed, 1)
@@ -161,11 +173,16 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIG
 		}
 	}
 	enqueued := len(d.Jobs)
-	if err := h.queue.Enqueue(ctx, d.Jobs); err != nil {
+	if err := h.enqueue(ctx, d.Jobs); err != nil {
 		var refused *reply.RefusedJobsError
 		if !errors.As(err, &refused) {
 			h.count(MetricEnqueueFailed, 1)
-			log.ErrorContext(ctx, "delivery: jobs not enqueued; Meta will retry", "err", err, "jobs", len(d.Jobs))
+			h.count(MetricNotEnqueued, len(d.Jobs))
+			if errors.Is(err, errBudgetSpent) {
+				h.count(MetricBudgetSpent, 1)
+			}
+			log.ErrorContext(ctx, "delivery: jobs not enqueued; Meta will retry", "err", err, "jobs", len(d.Jobs),
+				"ms", time.Since(start).Milliseconds())
 			return text(http.StatusInternalServerError, "not enqueued")
 		}
 		// Every other job is queued, and the same bytes would be refused again: a 500 would only
@@ -183,6 +200,35 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIG
 	log.InfoContext(ctx, "delivery accepted", "object", d.Object, "jobs", enqueued, "own_dropped", d.OwnDropped,
 		"ignored", d.Ignored, "rejected", d.Rejected, "messaging", len(d.Messages), "bytes", len(body), "ms", time.Since(start).Milliseconds())
 	return text(http.StatusOK, "EVENT_RECEIVED")
+}
+
+// budget is the context a delivery is answered within: the configured answer budget from start,
+// and never later than deadlineMargin before the invocation's own deadline.
+func (h *Handler) budget(ctx context.Context, start time.Time) (context.Context, context.CancelFunc) {
+	end := start.Add(h.cfg.AnswerBudget)
+	if dl, ok := ctx.Deadline(); ok && dl.Add(-deadlineMargin).Before(end) {
+		end = dl.Add(-deadlineMargin)
+	}
+	return context.WithDeadlineCause(ctx, end, errBudgetSpent)
+}
+
+// errBudgetSpent is why a delivery's context ends when its answer budget runs out.
+var errBudgetSpent = errors.New("answer budget spent")
+
+// enqueue hands the jobs to the queue and returns when it answers or when ctx ends, whichever
+// comes first: a queue that does not heed ctx cannot hold the answer past the budget.
+func (h *Handler) enqueue(ctx context.Context, jobs []reply.Job) error {
+	done := make(chan error, 1)
+	go func() { done <- h.queue.Enqueue(ctx, jobs) }()
+	select {
+	case err := <-done:
+		if err != nil && context.Cause(ctx) == errBudgetSpent {
+			return fmt.Errorf("%w after %s: %w", errBudgetSpent, h.cfg.AnswerBudget, err)
+		}
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("enqueue %d jobs: %w", len(jobs), context.Cause(ctx))
+	}
 }
 
 // body is the raw delivery, or the status to refuse it with.

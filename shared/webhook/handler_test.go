@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -183,7 +184,7 @@ func TestHandle(t *testing.T) {
 		},
 		{
 			name: "queue refuses", req: post(comment, Sign(comment, testSecret)), queueErr: errors.New("enqueue: 1 of 1 jobs not accepted by SQS"),
-			status: 500, metrics: map[string]float64{MetricAccepted: 0, MetricEnqueued: 0, MetricEnqueueFailed: 1},
+			status: 500, metrics: map[string]float64{MetricAccepted: 0, MetricEnqueued: 0, MetricEnqueueFailed: 1, MetricNotEnqueued: 1, MetricBudgetSpent: 0},
 		},
 		{name: "secrets unreachable", req: post(comment, Sign(comment, testSecret)), secrets: failingSecrets{}, status: 500},
 		{name: "no app secret configured", req: post(comment, Sign(comment, "")), secrets: StaticSecrets{Token: testToken}, status: 500},
@@ -324,4 +325,65 @@ func base64Body(req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPReque
 func base64Raw(req events.APIGatewayV2HTTPRequest, body string) events.APIGatewayV2HTTPRequest {
 	req.Body, req.IsBase64Encoded = body, true
 	return req
+}
+
+// stuckQueue never answers by itself: it returns when ctx ends, or (ignoresCtx) only when the
+// test is over, as an SDK call stuck below the context would.
+type stuckQueue struct {
+	ignoresCtx bool
+	release    chan struct{}
+}
+
+func (q stuckQueue) Enqueue(ctx context.Context, _ []reply.Job) error {
+	if q.ignoresCtx {
+		<-q.release
+		return errors.New("released")
+	}
+	<-ctx.Done()
+	return fmt.Errorf("send message batch: %w", ctx.Err())
+}
+
+// TestHandleAnswersWithinBudget: a queue that does not answer gets the delivery a 500 and
+// BudgetSpent once the answer budget or the invocation's deadline (less a margin) comes, never
+// a Lambda timeout without an answer.
+func TestHandleAnswersWithinBudget(t *testing.T) {
+	comment := delivery(t, "comment.json")
+	tests := []struct {
+		name       string
+		budget     time.Duration
+		deadline   time.Duration // the invocation's deadline from now; 0 for none
+		ignoresCtx bool
+	}{
+		{name: "queue heeds the context", budget: 20 * time.Millisecond},
+		{name: "queue ignores the context", budget: 20 * time.Millisecond, ignoresCtx: true},
+		{name: "invocation deadline before the budget", budget: time.Hour, deadline: deadlineMargin + 20*time.Millisecond, ignoresCtx: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs := newHarness(t, slog.LevelInfo)
+			q := stuckQueue{ignoresCtx: tt.ignoresCtx, release: make(chan struct{})}
+			t.Cleanup(func() { close(q.release) })
+			hs.h.queue = q
+			hs.h.cfg.AnswerBudget = tt.budget
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			resp, err := hs.h.Handle(ctx, post(comment, Sign(comment, testSecret)))
+			if err != nil || resp.StatusCode != 500 {
+				t.Fatalf("status %d, err %v; want 500", resp.StatusCode, err)
+			}
+			want := map[string]float64{MetricBudgetSpent: 1, MetricEnqueueFailed: 1, MetricNotEnqueued: 1, MetricAccepted: 0}
+			for name, w := range want {
+				if got := hs.metrics.Get(name); got != w {
+					t.Errorf("metric %s = %v, want %v", name, got, w)
+				}
+			}
+			if !strings.Contains(hs.logs.String(), errBudgetSpent.Error()) {
+				t.Errorf("no log line names the spent budget: %s", hs.logs.String())
+			}
+		})
+	}
 }
