@@ -82,7 +82,8 @@ func (e *GraphError) Verdict() Verdict {
 		e.Code == 10 && e.Subcode == 0, e.Code == 200 && e.Subcode == 0:
 		// 10 and 200 without a subcode are Graph's generic permission errors.
 		return VerdictAccount
-	case e.Code == 4, e.Code == 17, e.Code == 32, e.Code == 613, e.Status == 429:
+	case e.Code == 4, e.Code == 17, e.Code == 32, e.Code == 613, e.Code == 80002, e.Status == 429:
+		// 80002 is the Instagram business-use-case limit: too many calls for the account.
 		return VerdictThrottled
 	case e.Code == 551, e.Subcode == 1545041, e.Code == 100 && e.Subcode == 2534014:
 		return VerdictPermanent

@@ -32,6 +32,7 @@ func TestClassify(t *testing.T) {
 		{400, 32, 0, VerdictThrottled},
 		{400, 613, 0, VerdictThrottled},
 		{400, 613, 2534040, VerdictThrottled},
+		{400, 80002, 0, VerdictThrottled}, // the Instagram business-use-case limit (reads)
 		{429, 0, 0, VerdictThrottled},
 		{500, 1, 0, VerdictUncertain},
 		{503, 2, 0, VerdictUncertain},

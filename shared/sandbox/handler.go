@@ -71,9 +71,15 @@ type request struct {
 	token     string
 	commentID string
 	text      string
-	fields    string
+	fields    string // subscribed_fields
 	grantType string
 	bad       string // why the parameters are unusable
+	// Reads: the fields asked for, Meta's page size and cursor, and the request's URL (for
+	// paging.next).
+	sel   string
+	limit string
+	after string
+	url   url.URL
 }
 
 func parse(r *http.Request) request {
@@ -138,12 +144,26 @@ func parse(r *http.Request) request {
 		rq.op, rq.objectID, rq.commentID, rq.text = OpPublicReply, segs[0], segs[0], param("message")
 	case len(segs) == 2 && segs[1] == "live_media" && r.Method == http.MethodGet:
 		rq.op, rq.objectID = OpLiveMedia, segs[0]
-	case len(segs) == 2 && segs[1] == "subscribed_apps" && (r.Method == http.MethodPost || r.Method == http.MethodGet):
+	case len(segs) == 2 && segs[1] == "subscribed_apps" && r.Method == http.MethodPost:
 		rq.op, rq.objectID, rq.fields = OpSubscribe, segs[0], param("subscribed_fields")
 	case len(segs) == 1 && segs[0] != "" && r.Method == http.MethodGet:
 		rq.op, rq.objectID, rq.commentID, rq.fields = OpComment, segs[0], segs[0], param("fields")
+	case len(segs) == 2 && segs[1] == "subscribed_apps" && r.Method == http.MethodGet:
+		rq.op, rq.objectID = OpSubscribed, segs[0]
+	case len(segs) == 2 && segs[1] == "media" && r.Method == http.MethodGet:
+		rq.op, rq.objectID = OpMedia, segs[0]
+	case len(segs) == 2 && segs[1] == "comments" && r.Method == http.MethodGet:
+		rq.op, rq.objectID = OpComments, segs[0]
 	default:
 		rq.objectID = strings.Join(segs, "/")
+	}
+	if isRead(rq.op) {
+		rq.sel, rq.limit, rq.after = param("fields"), param("limit"), param("after")
+		rq.url = *r.URL
+		rq.url.Host, rq.url.Scheme = r.Host, "http"
+		if r.TLS != nil {
+			rq.url.Scheme = "https"
+		}
 	}
 	return rq
 }
@@ -227,20 +247,14 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 		return errRevoked()
 	}
 	a := s.accounts[id]
+	if isRead(rq.op) {
+		return s.read(a, rq, now)
+	}
 	switch rq.op {
 	case OpPrivateReply:
 		return s.privateReply(a, rq, now)
 	case OpPublicReply:
 		return s.publicReply(a, rq, now)
-	case OpLiveMedia:
-		if rq.objectID != a.id {
-			return errNoObject(rq.objectID)
-		}
-		data := []map[string]string{}
-		for _, id := range s.liveLocked(a.id, now) {
-			data = append(data, map[string]string{"id": id, "media_product_type": "LIVE"})
-		}
-		return result{status: 200, body: map[string]any{"data": data}}
 	case OpComment:
 		return s.readComment(a, rq, now)
 	case OpSubscribe:
@@ -331,7 +345,7 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 		return refuse(400, 10, 2534022, "OAuthException", "(#10) This message is sent outside of allowed window")
 	}
 	ok, used, lim, regain := s.admit(a.id, lane, now)
-	usage := usageHeader(a.id, lane, used, lim, regain)
+	usage := usageOf(a.id, "instagram_private_replies_"+string(lane), used, lim, regain)
 	if !ok {
 		res := refuse(400, 613, 2534040, "OAuthException", "(#613) Calls to this api have exceeded the rate limit.")
 		res.usage = usage
@@ -428,15 +442,6 @@ func (s *Sandbox) publicReply(a *account, rq request, now time.Time) result {
 	p := PublicReply{CommentID: c.ID, AccountID: a.id, Text: rq.text, At: now, ID: fmt.Sprintf("c_sbx_%d", len(s.publics)+1)}
 	s.publics = append(s.publics, p)
 	return result{status: 200, body: map[string]string{"id": p.ID}}
-}
-
-// usageHeader is X-Business-Use-Case-Usage for the lane of the call, the way Meta reports it:
-// percentages of the allowance and minutes until a throttled account may call again.
-func usageHeader(account string, lane reply.Lane, used int, lim reply.Limit, regain time.Duration) string {
-	pct := used * 100 / lim.Count
-	mins := int(math.Ceil(regain.Minutes()))
-	return fmt.Sprintf(`{%q:[{"type":"instagram_private_replies_%s","call_count":%d,"total_cputime":0,"total_time":0,"estimated_time_to_regain_access":%d}]}`,
-		account, lane, pct, mins)
 }
 
 func (s *Sandbox) write(w http.ResponseWriter, res result, seq int) {

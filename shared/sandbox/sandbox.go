@@ -4,6 +4,14 @@
 // keeps a ledger of what it delivered and injects faults deterministically. Tests reach it with
 // httptest, the local stack (`replywindow dev`) serves it, and the real client reaches it
 // through GRAPH_API_URL.
+//
+// It also serves what reconciliation reads (reads.go): an account's media, a media's comments
+// (top-level, newest first, with their replies nested), its live broadcasts and its webhook
+// subscription, with Meta's cursor paging, field selection and usage headers, against a rolling
+// read limit per account (80002 beyond it). And it knows which comments Meta notifies by webhook:
+// only while the account is subscribed to the field, and never a comment kept by the "comment
+// without webhook" fault (Comment.WithoutWebhook) or made while the app was unsubscribed
+// (UnsubscribeApp). Callers that post webhooks ask Notifies.
 package sandbox
 
 import (
@@ -22,7 +30,10 @@ const (
 	OpPrivateReply Op = "private_reply" // POST /{id}/messages
 	OpPublicReply  Op = "public_reply"  // POST /{comment-id}/replies
 	OpLiveMedia    Op = "live_media"    // GET /{ig-id}/live_media
-	OpSubscribe    Op = "subscribe"     // GET/POST /{me|id}/subscribed_apps
+	OpSubscribe    Op = "subscribe"     // POST /{me|id}/subscribed_apps
+	OpSubscribed   Op = "subscribed"    // GET /{me|id}/subscribed_apps
+	OpMedia        Op = "media"         // GET /{ig-id}/media
+	OpComments     Op = "comments"      // GET /{media-id}/comments
 	OpRefresh      Op = "refresh"       // GET /refresh_access_token
 	OpComment      Op = "comment"       // GET /{comment-id}?fields=media,from,timestamp
 	OpMe           Op = "me"            // GET /me: who the token belongs to
@@ -32,6 +43,16 @@ const (
 // TokenLifetime is the expires_in of a refreshed Instagram Login token (60 days).
 const TokenLifetime = 60 * 24 * time.Hour
 
+// DefaultReadLimit is the sandbox's rolling limit on an account's Graph reads. Meta allows
+// 4800 × the account's daily impressions per 24 hours (its business-use-case limit); this is that
+// figure for a very small account (24 impressions a day), so a reconciler that stays within it
+// stays within Meta's for any real one.
+var DefaultReadLimit = reply.Limit{Count: 4800, Period: time.Hour}
+
+// DefaultFields are the webhook fields an account the sandbox is told about is subscribed to,
+// as `replywindow subscribe` leaves it.
+var DefaultFields = []string{"comments", "live_comments", "messages"}
+
 // Comment is a comment the sandbox knows.
 type Comment struct {
 	ID        string    `json:"id"`
@@ -40,10 +61,22 @@ type Comment struct {
 	ParentID  string    `json:"parent,omitempty"` // set for a reply to a comment
 	FromID    string    `json:"from_id,omitempty"`
 	FromName  string    `json:"from_username,omitempty"`
+	Text      string    `json:"text,omitempty"`
 	CreatedAt time.Time `json:"created_at"`     // zero = now
 	Live      bool      `json:"live,omitempty"` // made on the broadcast MediaID
 	Hidden    bool      `json:"hidden,omitempty"`
 	Deleted   bool      `json:"deleted,omitempty"`
+	// WithoutWebhook is the fault "comment without webhook": Meta keeps the comment (it is listed
+	// under its media) but never notifies it, as peers report happens.
+	WithoutWebhook bool `json:"without_webhook,omitempty"`
+}
+
+// Media is a post or reel of an account (a broadcast is started with StartBroadcast).
+type Media struct {
+	ID          string    `json:"id"`
+	AccountID   string    `json:"account"`
+	ProductType string    `json:"media_product_type"` // FEED (when empty), REELS, STORY, AD
+	CreatedAt   time.Time `json:"created_at"`         // zero = now
 }
 
 // Delivery is one private reply the sandbox accepted: a DM the commenter received.
@@ -80,7 +113,8 @@ type account struct {
 	id, pageID string
 	login      reply.Login
 	fields     []string
-	appUser    string // the app-scoped id of the person who granted the account's tokens
+	appUser    string      // the app-scoped id of the person who granted the account's tokens
+	reads      []time.Time // admitted Graph reads, oldest first
 }
 
 // DefaultAppUserID is the app-scoped id the sandbox gives the person who connected an account,
@@ -97,6 +131,7 @@ func (a *account) senderID() string {
 type comment struct {
 	Comment
 	delivered int
+	notified  bool // Meta sends (or sent) its webhook
 }
 
 type broadcast struct {
@@ -116,6 +151,7 @@ func (b *broadcast) onAir(now time.Time) bool {
 type Sandbox struct {
 	now           func() time.Time
 	limits        map[reply.Lane]reply.Limit
+	readLimit     reply.Limit
 	acceptUnknown bool
 	oneReply      bool
 	secondCode    int // Meta's answer to a second private reply: 0 means 100/2534025
@@ -128,7 +164,9 @@ type Sandbox struct {
 	tokens     map[string]string   // token → account id
 	revoked    map[string]bool
 	comments   map[string]*comment
-	attempts   map[string]int // private-reply calls by comment id, known or not
+	media      map[string]*Media     // posts and reels by id
+	byMedia    map[string][]*comment // comments by media (or broadcast) id
+	attempts   map[string]int        // private-reply calls by comment id, known or not
 	broadcasts map[string]*broadcast
 	sent       map[string][]time.Time // accepted private replies by account and lane, oldest first
 	deliveries []Delivery
@@ -153,6 +191,9 @@ func WithClock(now func() time.Time) Option { return func(s *Sandbox) { s.now = 
 func WithLimit(lane reply.Lane, l reply.Limit) Option {
 	return func(s *Sandbox) { s.limits[lane] = l }
 }
+
+// WithReadLimit replaces the rolling limit on each account's Graph reads (DefaultReadLimit).
+func WithReadLimit(l reply.Limit) Option { return func(s *Sandbox) { s.readLimit = l } }
 
 // WithUnknownComments says whether a comment the sandbox was not told about is registered at
 // first sight (true, the default: created then, not Live, on the calling account's media) or
@@ -180,6 +221,7 @@ func New(opts ...Option) *Sandbox {
 	s := &Sandbox{
 		now:           time.Now,
 		limits:        map[reply.Lane]reply.Limit{reply.LanePosts: reply.DefaultPostsLimit, reply.LaneLive: reply.DefaultLiveLimit},
+		readLimit:     DefaultReadLimit,
 		acceptUnknown: true,
 		oneReply:      true,
 		maxHang:       time.Minute,
@@ -187,6 +229,8 @@ func New(opts ...Option) *Sandbox {
 		tokens:        map[string]string{},
 		revoked:       map[string]bool{},
 		comments:      map[string]*comment{},
+		media:         map[string]*Media{},
+		byMedia:       map[string][]*comment{},
 		attempts:      map[string]int{},
 		broadcasts:    map[string]*broadcast{},
 		sent:          map[string][]time.Time{},
@@ -204,13 +248,13 @@ func New(opts ...Option) *Sandbox {
 func (s *Sandbox) Close() { s.closeOnce.Do(func() { close(s.done) }) }
 
 // AddAccount registers an account and a token for it (more tokens: call again). With Facebook
-// Login, private replies are sent from pageID.
+// Login, private replies are sent from pageID. A new account is subscribed to DefaultFields.
 func (s *Sandbox) AddAccount(id, token string, login reply.Login, pageID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.accounts[id]
 	if !ok {
-		a = &account{id: id, appUser: DefaultAppUserID(id)}
+		a = &account{id: id, appUser: DefaultAppUserID(id), fields: append([]string(nil), DefaultFields...)}
 		s.accounts[id] = a
 	}
 	a.login, a.pageID = login, pageID
@@ -238,7 +282,9 @@ func (s *Sandbox) RevokeToken(token string) {
 }
 
 // AddComment registers (or replaces) a comment. A Live comment on a broadcast the sandbox does
-// not know starts that broadcast.
+// not know starts that broadcast; a comment on a media the sandbox does not know adds the media
+// (FEED, made with the comment). Meta notifies the comment by webhook (Notifies) when the account
+// is subscribed to the field now and the comment is not WithoutWebhook.
 func (s *Sandbox) AddComment(c Comment) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -252,12 +298,84 @@ func (s *Sandbox) AddComment(c Comment) {
 		if _, ok := s.broadcasts[c.MediaID]; !ok {
 			s.broadcasts[c.MediaID] = &broadcast{id: c.MediaID, account: c.AccountID, live: true, started: c.CreatedAt}
 		}
+	} else if _, ok := s.media[c.MediaID]; !ok && c.MediaID != "" {
+		s.media[c.MediaID] = &Media{ID: c.MediaID, AccountID: c.AccountID, ProductType: "FEED", CreatedAt: c.CreatedAt}
 	}
-	n := &comment{Comment: c}
+	n := &comment{Comment: c, notified: !c.WithoutWebhook && s.subscribedLocked(c.AccountID, c.Live)}
 	if old := s.comments[c.ID]; old != nil {
 		n.delivered = old.delivered
+		s.unlist(old)
 	}
 	s.comments[c.ID] = n
+	if c.MediaID != "" {
+		s.byMedia[c.MediaID] = append(s.byMedia[c.MediaID], n)
+	}
+}
+
+// unlist takes a replaced comment out of its media's list.
+func (s *Sandbox) unlist(old *comment) {
+	list := s.byMedia[old.MediaID]
+	for i, c := range list {
+		if c == old {
+			s.byMedia[old.MediaID] = append(list[:i:i], list[i+1:]...)
+			return
+		}
+	}
+}
+
+// AddMedia registers (or replaces) a post or reel of an account.
+func (s *Sandbox) AddMedia(m Media) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = s.now()
+	}
+	if m.ProductType == "" {
+		m.ProductType = "FEED"
+	}
+	s.media[m.ID] = &m
+}
+
+// UnsubscribeApp is the fault "app unsubscribed": Meta drops the app's webhook subscription of the
+// account (every account when accountID is ""), as it does after persistent delivery failures.
+// Comments made until the app subscribes again (POST subscribed_apps) are never notified, and
+// GET subscribed_apps lists no app.
+func (s *Sandbox) UnsubscribeApp(accountID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, a := range s.accounts {
+		if accountID == "" || id == accountID {
+			a.fields = nil
+		}
+	}
+}
+
+// Notifies reports whether Meta sends (or sent) the comment's webhook; see AddComment.
+func (s *Sandbox) Notifies(commentID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.comments[commentID]
+	return ok && c.notified
+}
+
+// subscribedLocked reports whether the account is subscribed to the field of its comments
+// (live_comments for Live, else comments). An account the sandbox does not know is: the sandbox
+// then models no subscription at all.
+func (s *Sandbox) subscribedLocked(accountID string, live bool) bool {
+	a, ok := s.accounts[accountID]
+	if !ok {
+		return true
+	}
+	field := "comments"
+	if live {
+		field = "live_comments"
+	}
+	for _, f := range a.fields {
+		if f == field {
+			return true
+		}
+	}
+	return false
 }
 
 // HideComment hides a comment: it can no longer get a private or public reply.

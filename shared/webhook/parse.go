@@ -288,7 +288,7 @@ func (d *Delivery) comment(account id, at epoch, field string, v *comment, now t
 	if field == "live_comments" {
 		job.Kind = reply.KindLive
 	} else {
-		job.Kind = kindOf(v.Media.ProductType, job.AdID)
+		job.Kind = reply.KindOf(v.Media.ProductType, job.AdID)
 	}
 	if job.Own() {
 		d.OwnDropped++
@@ -299,18 +299,6 @@ func (d *Delivery) comment(account id, at epoch, field string, v *comment, now t
 		return
 	}
 	d.Jobs = append(d.Jobs, job)
-}
-
-// kindOf is the kind of a (non-Live) comment. An ad wins over the reel or post it promotes: the
-// ad is what the comment answers, and rules may single ads out.
-func kindOf(productType, adID string) reply.Kind {
-	switch {
-	case adID != "" || productType == "AD":
-		return reply.KindAd
-	case productType == "REELS":
-		return reply.KindReel
-	}
-	return reply.KindPost
 }
 
 func (d *Delivery) message(account id, entryTime epoch, m *messaging, now time.Time) {

@@ -1,0 +1,139 @@
+package graph_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/graph"
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sandbox"
+)
+
+// TestMediaPages pages through an account's media: 25 a page, newest first, the last page
+// without a cursor.
+func TestMediaPages(t *testing.T) {
+	e := newEnv(t, time.Second)
+	start := e.clock.Now().Add(-30 * time.Hour)
+	for i := range 30 {
+		e.sb.AddMedia(sandbox.Media{ID: fmt.Sprintf("m%02d", i), AccountID: igID, ProductType: "REELS", CreatedAt: start.Add(time.Duration(i) * time.Hour)})
+	}
+	e.sb.AddComment(sandbox.Comment{ID: "c", AccountID: igID, MediaID: "m29"})
+	ctx := context.Background()
+	p1, err := e.c.Media(ctx, igAccount, igToken, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p1.Items) != graph.MediaPageSize || p1.After == "" || p1.Items[0].ID != "m29" || p1.Items[0].CommentsCount != 1 ||
+		p1.Items[0].ProductType != "REELS" || !p1.Items[0].CreatedAt.Equal(start.Add(29*time.Hour)) {
+		t.Fatalf("first page: %d items, after %q, first %+v", len(p1.Items), p1.After, p1.Items[0])
+	}
+	p2, err := e.c.Media(ctx, igAccount, igToken, p1.After)
+	if err != nil || len(p2.Items) != 5 || p2.After != "" || p2.Items[4].ID != "m00" {
+		t.Fatalf("second page: %+v, %v", p2, err)
+	}
+	if _, err := e.c.Media(ctx, fbAccount, fbToken, ""); err != nil {
+		t.Errorf("media of a Facebook Login account: %v", err)
+	}
+}
+
+// TestComments reads a media's comments with their replies, through the sandbox and from Meta's
+// documented answer (times with +0000, replies nested, paging.next with a token that must not
+// be followed).
+func TestComments(t *testing.T) {
+	e := newEnv(t, time.Second)
+	t0 := e.clock.Now()
+	e.sb.AddComment(sandbox.Comment{ID: "top", AccountID: igID, MediaID: "M", FromID: "p1", FromName: "ana", Text: "RECIPE", CreatedAt: t0.Add(-time.Hour)})
+	e.sb.AddComment(sandbox.Comment{ID: "re", AccountID: igID, MediaID: "M", FromID: "p2", FromName: "ben", Text: "me too", ParentID: "top", CreatedAt: t0})
+	p, err := e.c.Comments(context.Background(), igAccount, igToken, "M", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := reply.Comment{ID: "top", Text: "RECIPE", FromID: "p1", Username: "ana", CreatedAt: t0.Add(-time.Hour),
+		Replies: []reply.Comment{{ID: "re", Text: "me too", FromID: "p2", Username: "ben", ParentID: "top", CreatedAt: t0}}}
+	if len(p.Items) != 1 || fmt.Sprint(p.Items[0]) != fmt.Sprint(want) || p.After != "" {
+		t.Fatalf("comments %+v, want %+v", p, want)
+	}
+
+	body, err := os.ReadFile(filepath.Join("testdata", "answers", "comments_page.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = r.URL.String()
+		w.Header().Set("X-App-Usage", `{"call_count":91,"total_time":3,"total_cputime":2}`)
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	c := graph.New(graph.WithBaseURL(srv.URL))
+	p, err = c.Comments(context.Background(), igAccount, igToken, "17895695668004550", "QVFIUkJ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(asked, "after=QVFIUkJ") || !strings.Contains(asked, "replies%7B") || strings.Contains(asked, igToken) {
+		t.Errorf("asked %s", asked)
+	}
+	first := p.Items[0]
+	if len(p.Items) != 2 || p.After != "QVFIUmRn" || p.Usage != 91 || first.FromID != "17841405309211844" ||
+		!first.CreatedAt.Equal(time.Date(2026, 3, 1, 18, 10, 30, 0, time.UTC)) || len(first.Replies) != 1 ||
+		first.Replies[0].ParentID != first.ID || first.Replies[0].Username != "ben" || p.Items[1].Username != "cleo" {
+		t.Errorf("decoded %+v", p)
+	}
+}
+
+// TestReadErrors: Meta's read limit is a throttle with the time to regain access; a media of
+// another account is Meta's 100/33; a bad token is 190.
+func TestReadErrors(t *testing.T) {
+	e := newEnv(t, time.Second, sandbox.WithReadLimit(reply.Limit{Count: 2, Period: time.Hour}))
+	e.sb.AddMedia(sandbox.Media{ID: "F", AccountID: fbID})
+	ctx := context.Background()
+	_, err := e.c.Comments(ctx, igAccount, igToken, "F", "")
+	if reply.Classify(err) != reply.VerdictPermanent || !strings.Contains(err.Error(), "100") {
+		t.Errorf("another account's media: %v", err)
+	}
+	p, err := e.c.Media(ctx, igAccount, igToken, "")
+	if err != nil || p.Usage != 100 {
+		t.Fatalf("second read: usage %d, %v", p.Usage, err)
+	}
+	_, err = e.c.Media(ctx, igAccount, igToken, "")
+	var ge *reply.GraphError
+	if reply.Classify(err) != reply.VerdictThrottled || !errors.As(err, &ge) || ge.Code != 80002 || ge.RetryAfter != time.Hour {
+		t.Errorf("over the read limit: %v", err)
+	}
+	if _, err := e.c.SubscribedFields(ctx, fbAccount, "bad"); reply.Classify(err) != reply.VerdictAuth {
+		t.Errorf("bad token: %v", err)
+	}
+}
+
+// TestSubscribedFields reads the app's subscription, on the account with Instagram Login and on
+// the Page with Facebook Login, before and after Meta unsubscribed the app.
+func TestSubscribedFields(t *testing.T) {
+	e := newEnv(t, time.Second)
+	ctx := context.Background()
+	for _, a := range []struct {
+		acct  reply.Account
+		token string
+	}{{igAccount, igToken}, {fbAccount, fbToken}} {
+		got, err := e.c.SubscribedFields(ctx, a.acct, a.token)
+		if err != nil || strings.Join(got, ",") != "comments,live_comments,messages" {
+			t.Errorf("%s: %v, %v", a.acct.ID, got, err)
+		}
+	}
+	e.sb.UnsubscribeApp("")
+	if got, err := e.c.SubscribedFields(ctx, igAccount, igToken); err != nil || len(got) != 0 {
+		t.Errorf("after the unsubscription: %v, %v", got, err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !strings.Contains(strings.Join(e.urls, " "), "/"+pageID+"/subscribed_apps") {
+		t.Errorf("Facebook Login did not ask the Page: %v", e.urls)
+	}
+}
