@@ -7,9 +7,13 @@
 //	C#<comment>                                 reply records (reply.Job.Key): one per comment
 //	F#<account>#<media>#<person>                funnel guards (reply.Job.Funnel): the comment holding it
 //	T#A#<account> / T#P#<person>                tombstones of deleted accounts and people
-//	R#<account>#<lane>                          rate buckets (reply.BucketKey)
+//	R#<account>#<lane>                          rate buckets (reply.BucketKey; lane "reads" is the
+//	                                            reconciler's budget of Graph reads)
 //	A#<account>                                 account configuration
 //	D#<code>                                    data-deletion requests
+//	P#<account>                                 reconcile cursor: the account's media and how far
+//	                                            each was read (reply.CursorKey), TTL 30 days after
+//	                                            its last write
 //
 // Each item holds the domain type's JSON fields plus the index attributes named in table.go.
 package dynamo

@@ -27,3 +27,10 @@ func TestStoreContract(t *testing.T) {
 		return New(api, name)
 	})
 }
+
+func TestCursorsContract(t *testing.T) {
+	storetest.Cursors(t, func(t *testing.T) reply.Cursors {
+		api, name := newTable(t)
+		return New(api, name)
+	})
+}

@@ -19,7 +19,7 @@ const (
 	AttrDue       = "due"        // N, DueAt in Unix milliseconds: range key of IndexDue
 	AttrCommentID = "cid"        // S, hash key of IndexComment, on every reply record
 	AttrList      = "list"       // S, hash key of IndexList: ListAccount or ListDeletionPending
-	AttrExpiresAt = "expires_at" // N, epoch seconds: the table's TTL attribute, on terminal reply records
+	AttrExpiresAt = "expires_at" // N, epoch seconds: the table's TTL attribute, on terminal reply records and cursors
 
 	IndexDue     = "due"
 	IndexComment = "comment"
