@@ -1,0 +1,192 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// BackfillOptions says what a backfill reads.
+type BackfillOptions struct {
+	// Since is how far back comments are read; the window (7 days, the most that can still be
+	// answered) when zero or longer.
+	Since time.Duration
+	// Media reads only this media (it may be older than the window: its recent comments are
+	// answered all the same); "" reads every media of the window and the broadcasts on air.
+	Media  string
+	DryRun bool // read and decide, enqueue nothing
+	// Progress is told after each media, and while the read budget makes the backfill wait.
+	Progress func(Progress)
+}
+
+// Progress is where a backfill stands.
+type Progress struct {
+	Done, Total int       // media read, of the media to read
+	Found       int       // comments met so far
+	Enqueued    int       // of Found: enqueued (dry run: would be sent)
+	Reads       int       // Graph reads so far
+	WaitUntil   time.Time // set while waiting for the read budget
+}
+
+// MediaSummary is what a backfill found on one media.
+type MediaSummary struct {
+	ID          string          `json:"id"`
+	ProductType string          `json:"media_product_type"`
+	CreatedAt   time.Time       `json:"created_at,omitzero"`
+	Count       int             `json:"comments_count"`
+	Outcomes    map[Outcome]int `json:"outcomes"`
+}
+
+// BackfillResult is what a backfill did.
+type BackfillResult struct {
+	Account string         `json:"account"`
+	Since   time.Time      `json:"since"` // comments made after it were read
+	DryRun  bool           `json:"dry_run"`
+	Media   []MediaSummary `json:"media"`
+	// Found lists the comments without a record: enqueued, or (dry run) what would be sent or
+	// skipped.
+	Found  []Found `json:"found"`
+	Report Report  `json:"report"`
+}
+
+// Total is the number of comments met with the outcome, over every media.
+func (b BackfillResult) Total(o Outcome) int {
+	n := 0
+	for _, m := range b.Media {
+		n += m.Outcomes[o]
+	}
+	return n
+}
+
+// ErrNoMedia means the media asked for is not the account's.
+var ErrNoMedia = errors.New("no such media of the account")
+
+// Backfill answers an account's comments made before it was connected, inside their window,
+// through the replier's queue like the webhook's (rate limits, rules, exactly once): every comment
+// without a record is enqueued, or only listed with DryRun. It reads against the account's read
+// budget and waits for it when spent. Cursors are left alone: the reconciler's watch goes on.
+func (r *Reconciler) Backfill(ctx context.Context, accountID string, o BackfillOptions) (BackfillResult, error) {
+	now := r.clock.Now()
+	if o.Since <= 0 || o.Since > reply.Window {
+		o.Since = reply.Window
+	}
+	res := BackfillResult{Account: accountID, Since: now.Add(-o.Since), DryRun: o.DryRun}
+	a, err := r.store.Account(ctx, accountID)
+	if err != nil {
+		return res, fmt.Errorf("backfill: account %s: %w", accountID, err)
+	}
+	if !a.Healthy() {
+		return res, fmt.Errorf("backfill: account %s cannot send (%s): fix it first, or its replies only wait", a.ID, a.Unhealthy)
+	}
+	rd, err := r.reader(ctx, a)
+	if err != nil {
+		return res, fmt.Errorf("backfill: %w", err)
+	}
+	progress := func(p Progress) {
+		if o.Progress != nil {
+			p.Reads = rd.calls
+			o.Progress(p)
+		}
+	}
+	var at Progress
+	rd.wait = func(ctx context.Context, until time.Time) error {
+		p := at
+		p.WaitUntil = until
+		progress(p)
+		return r.sleep(ctx, until.Sub(r.clock.Now()))
+	}
+	media, err := r.backfillMedia(ctx, rd, o.Media, now)
+	if err != nil {
+		return res, fmt.Errorf("backfill account %s: %w", a.ID, err)
+	}
+	var sums []*MediaSummary
+	s := &scan{r: r, rd: rd, acct: a, now: now, dryRun: o.DryRun, rep: &res.Report}
+	at.Total = len(media)
+	progress(at)
+	for _, m := range media {
+		sum := &MediaSummary{ID: m.ID, ProductType: m.ProductType, CreatedAt: m.CreatedAt, Count: m.CommentsCount, Outcomes: map[Outcome]int{}}
+		sums = append(sums, sum)
+		s.found = func(f Found) {
+			sum.Outcomes[f.Outcome]++
+			at.Found++
+			switch f.Outcome {
+			case OutcomeEnqueued, OutcomeWouldSend:
+				at.Enqueued++
+			}
+			switch f.Outcome {
+			case OutcomeEnqueued, OutcomeWouldSend, OutcomeWouldSkip:
+				res.Found = append(res.Found, f)
+			}
+		}
+		res.Report.Media++
+		if _, err := s.look(ctx, m, reply.MediaCursor{CreatedAt: m.CreatedAt}, res.Since); err != nil {
+			res.Report.Calls = rd.calls
+			res.Media = summaries(sums)
+			return res, fmt.Errorf("backfill account %s, media %s: %w", a.ID, m.ID, err)
+		}
+		at.Done++
+		progress(at)
+	}
+	res.Report.Accounts, res.Report.Calls = 1, rd.calls
+	res.Media = summaries(sums)
+	r.m.Count(MetricReconcileCalls, rd.calls)
+	return res, nil
+}
+
+func summaries(ps []*MediaSummary) []MediaSummary {
+	out := make([]MediaSummary, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, *p)
+	}
+	return out
+}
+
+// backfillMedia is what a backfill reads: the broadcasts on air and the media of the window,
+// newest first; or the one media asked for, listed as far back as it takes to find it.
+func (r *Reconciler) backfillMedia(ctx context.Context, rd *reader, only string, now time.Time) ([]reply.Media, error) {
+	var out []reply.Media
+	live, err := rd.live(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("live media: %w", err)
+	}
+	for _, id := range live {
+		if only == "" || only == id {
+			out = append(out, reply.Media{ID: id, ProductType: "LIVE", CreatedAt: now})
+		}
+	}
+	if only != "" && len(out) > 0 {
+		return out, nil
+	}
+	after := ""
+	for {
+		p, err := rd.media(ctx, after)
+		if err != nil {
+			return nil, fmt.Errorf("media: %w", err)
+		}
+		for _, m := range p.Items {
+			if only != "" {
+				if m.ID == only {
+					return []reply.Media{m}, nil
+				}
+				continue
+			}
+			if m.CreatedAt.Before(now.Add(-reply.Window)) {
+				return out, nil
+			}
+			if readable(m) {
+				out = append(out, m)
+			}
+		}
+		if p.After == "" {
+			break
+		}
+		after = p.After
+	}
+	if only != "" {
+		return nil, fmt.Errorf("%w: %s", ErrNoMedia, only)
+	}
+	return out, nil
+}

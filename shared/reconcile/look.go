@@ -1,0 +1,200 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// Outcome is what reading one comment led to.
+type Outcome string
+
+const (
+	OutcomeKnown     Outcome = "answered_before" // a record exists: the webhook (or an earlier read) brought it
+	OutcomeOwn       Outcome = "own_comment"     // the account's own comment: never answered, as in the webhook
+	OutcomeYoung     Outcome = "too_young"       // made moments ago: its webhook may be on its way; looked at again next pass
+	OutcomeEnqueued  Outcome = "enqueued"        // no record: a job on the replier's queue, like a webhook's
+	OutcomeWouldSend Outcome = "would_send"      // dry run: no record, and a rule matches
+	OutcomeWouldSkip Outcome = "would_skip"      // dry run: no record, and no rule matches (the replier records SKIPPED)
+)
+
+// Found is one comment a read met above its floor, and what became of it.
+type Found struct {
+	Job     reply.Job `json:"job"`
+	Outcome Outcome   `json:"outcome"`
+	Rule    string    `json:"rule,omitempty"` // the rule that answers it (dry run)
+}
+
+// scan reads the comments of one account's media and turns every comment without a record into
+// a job on the same queue as the webhook's: the reconciler's passes and backfill both use it.
+type scan struct {
+	r      *Reconciler
+	rd     *reader
+	acct   reply.Account
+	now    time.Time
+	dryRun bool
+	rep    *Report
+	found  func(Found) // every comment met above the floor; nil for none
+}
+
+// window is how far back a comment can still be answered: the floor of every look.
+func (s *scan) window() time.Time { return s.now.Add(-reply.Window) }
+
+// look reads the media's comments newest first, from where mc stands (or from floor when it has
+// never been read), and returns the media's cursor after the look. Its count tells how many
+// comments are new since the last look, so replies made to older comments are looked for even
+// below the floor of top-level ones. A look the budget stops part way returns the cursor of an
+// unfinished look and the error.
+func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, floor time.Time) (reply.MediaCursor, error) {
+	live := m.ProductType == "LIVE"
+	if !mc.Seen.IsZero() {
+		floor = mc.Seen
+	}
+	floor = maxTime(floor, s.window())
+	upper, after, found, count := s.now.Add(-s.r.cfg.Grace), "", 0, m.CommentsCount
+	if mc.Resuming() {
+		upper, after, found, count = mc.Upper, mc.After, mc.Found, mc.StartCount
+	}
+	missing := -1 // unknown: a first look, or a broadcast (Meta counts no Live comments)
+	if !mc.LookedAt.IsZero() && !live {
+		missing = count - mc.Count
+	}
+	young := false
+	for {
+		p, err := s.rd.comments(ctx, m.ID, after)
+		if err != nil {
+			if mc.Resuming() && reply.Classify(err) == reply.VerdictPermanent {
+				// Meta's cursor went stale: the next look starts from the top again.
+				mc.After, mc.Upper, mc.StartCount, mc.Found = "", time.Time{}, 0, 0
+			} else if errors.Is(err, errBudget) || errors.Is(err, errNoTime) {
+				mc.After, mc.Upper, mc.StartCount, mc.Found = after, upper, count, found
+				if after == "" { // nothing read yet: the next look is a whole one
+					mc.Upper, mc.StartCount, mc.Found = time.Time{}, 0, 0
+				}
+			}
+			return mc, err
+		}
+		var jobs []reply.Job
+		for _, top := range p.Items {
+			for _, c := range append([]reply.Comment{top}, top.Replies...) {
+				if !c.CreatedAt.After(floor) {
+					continue
+				}
+				found++
+				if c.CreatedAt.After(upper) {
+					young = true
+					s.report(Found{Job: s.job(m, c), Outcome: OutcomeYoung})
+					continue
+				}
+				job, err := s.check(ctx, m, c)
+				if err != nil {
+					return mc, err
+				}
+				if job != nil {
+					jobs = append(jobs, *job)
+				}
+			}
+		}
+		if err := s.enqueue(ctx, jobs); err != nil {
+			return mc, err
+		}
+		after = p.After
+		// Newest first: once a page ends below the floor, so does everything after it, unless
+		// the count says new comments (replies to older ones) are still unseen further down.
+		below := len(p.Items) == 0 || !p.Items[len(p.Items)-1].CreatedAt.After(floor)
+		if after == "" || below && (missing < 0 || found >= missing) {
+			break
+		}
+	}
+	return reply.MediaCursor{CreatedAt: mc.CreatedAt, Live: live, Count: count, Seen: upper, LookedAt: s.now, Again: young}, nil
+}
+
+// job is the job for comment c of media m, as the webhook would enqueue it, with Meta's timestamp
+// as the comment's creation time (so its deadline is exact). A found comment has no delivery.
+func (s *scan) job(m reply.Media, c reply.Comment) reply.Job {
+	kind := reply.KindOf(m.ProductType, "")
+	if m.ProductType == "LIVE" {
+		kind = reply.KindLive
+	}
+	return reply.Job{
+		V: reply.JobVersion, AccountID: s.acct.ID, CommentID: c.ID, MediaID: m.ID, ProductType: m.ProductType,
+		FromID: c.FromID, FromUsername: c.Username, Text: c.Text, ParentID: c.ParentID, Kind: kind, CommentedAt: c.CreatedAt,
+	}
+}
+
+// own reports whether the account itself commented: Meta names it by id (as in webhooks), and by
+// username in the listings.
+func (s *scan) own(j reply.Job) bool {
+	return j.Own() || s.acct.Username != "" && strings.EqualFold(j.FromUsername, s.acct.Username)
+}
+
+// check decides on one comment old enough to check: the job to enqueue when it has no record.
+func (s *scan) check(ctx context.Context, m reply.Media, c reply.Comment) (*reply.Job, error) {
+	job := s.job(m, c)
+	if s.own(job) {
+		s.rep.Own++
+		s.report(Found{Job: job, Outcome: OutcomeOwn})
+		return nil, nil
+	}
+	if err := job.Validate(); err != nil {
+		s.r.log.Warn("reconcile: comment unusable", "account", s.acct.ID, "media", m.ID, "comment", c.ID, "err", err)
+		return nil, nil
+	}
+	s.rep.Comments++
+	_, err := s.r.store.ByComment(ctx, c.ID)
+	switch {
+	case err == nil:
+		s.rep.Known++
+		s.report(Found{Job: job, Outcome: OutcomeKnown})
+		return nil, nil
+	case !errors.Is(err, reply.ErrNotFound):
+		return nil, fmt.Errorf("record of comment %s: %w", c.ID, err)
+	}
+	if s.dryRun {
+		f := Found{Job: job, Outcome: OutcomeWouldSkip}
+		if rule, ok := s.acct.Match(job); ok {
+			f.Outcome, f.Rule = OutcomeWouldSend, rule.Name
+		}
+		s.report(f)
+		return nil, nil
+	}
+	return &job, nil
+}
+
+// enqueue puts the found jobs on the replier's queue: from there on a found comment is a webhook's
+// comment like any other, and the replier's exactly-once rules decide.
+func (s *scan) enqueue(ctx context.Context, jobs []reply.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if err := s.r.queue.Enqueue(ctx, jobs); err != nil {
+		return fmt.Errorf("enqueue %d found comments of account %s: %w", len(jobs), s.acct.ID, err)
+	}
+	s.rep.Reconciled += len(jobs)
+	for _, j := range jobs {
+		s.r.log.Info("comment found without a webhook", "account", j.AccountID, "media", j.MediaID, "comment", j.CommentID,
+			"kind", j.Kind, "commented_at", j.CommentedAt)
+		s.report(Found{Job: j, Outcome: OutcomeEnqueued})
+	}
+	return nil
+}
+
+func (s *scan) report(f Found) {
+	if f.Outcome == OutcomeYoung {
+		s.rep.Young++
+	}
+	if s.found != nil {
+		s.found(f)
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
