@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -26,6 +27,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/reconcile"
 	"github.com/replywindow/replywindow/shared/replier"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sqs"
@@ -512,9 +514,14 @@ var functions = []function{
 		load:      func(g func(string) string) error { _, err := replier.LoadConfig(g); return err },
 	},
 	{
-		id: "SweeperFunction", dir: "sweeper", env: sweeper.Env,
+		// main wires the reconciler into the sweeper's chores with its own configuration.
+		id: "SweeperFunction", dir: "sweeper", env: slices.Concat(sweeper.Env, reconcile.Env),
 		localOnly: []string{"ACCOUNT_TOKENS"},
-		load:      func(g func(string) string) error { _, err := sweeper.LoadConfig(g); return err },
+		load: func(g func(string) string) error {
+			_, err := sweeper.LoadConfig(g)
+			_, rerr := reconcile.LoadConfig(g)
+			return errors.Join(err, rerr)
+		},
 	},
 }
 
@@ -1012,6 +1019,10 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"sqs:ReceiveMessage", queue, false, ""},
 			{"dynamodb:Query", table + "/index/due", true, ""},
 			{"dynamodb:Query", table + "/index/list", true, ""},
+			{"dynamodb:Query", table + "/index/comment", true, ""}, // reconciliation: ByComment
+			{"dynamodb:GetItem", table, true, reply.CursorKey("17841400000000001")},
+			{"dynamodb:PutItem", table, true, reply.CursorKey("17841400000000001")},
+			{"dynamodb:PutItem", table, true, reply.BucketKey("17841400000000001", reply.LaneReads)},
 			{"dynamodb:Scan", table, true, ""},
 			{"dynamodb:DeleteItem", table, true, account},
 			{"dynamodb:DeleteItem", table, true, reply1},
@@ -1197,6 +1208,8 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		{"AccountUnhealthy > 0", func(a alarm) bool { return own("AccountUnhealthy")(a) && a.threshold == 0 }},
 		{"SignatureRejected spike", own("SignatureRejected")},
 		{"Failed replies", own("Failed")},
+		{"Reconciled above a threshold", func(a alarm) bool { return own(reconcile.MetricReconciled)(a) && a.threshold > 0 }},
+		{"Resubscribed > 0", func(a alarm) bool { return own(reconcile.MetricResubscribed)(a) && a.threshold == 0 }},
 	}
 	for _, r := range required {
 		if !slices.ContainsFunc(alarms, r.match) {
@@ -1222,6 +1235,10 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		webhook.MetricSignatureRejected: {"WebhookLogGroup"},
 		webhook.MetricAccepted:          {"WebhookLogGroup"},
 		webhook.MetricEnqueued:          {"WebhookLogGroup"},
+		// The reconciler runs as one of the sweeper's chores.
+		reconcile.MetricReconciled:     {"SweeperLogGroup"},
+		reconcile.MetricReconcileCalls: {"SweeperLogGroup"},
+		reconcile.MetricResubscribed:   {"SweeperLogGroup"},
 	}
 	if sweeper.MetricAmbiguous != replier.MetricAmbiguous {
 		t.Errorf("replier and sweeper name ambiguous outcomes differently (%q, %q)", replier.MetricAmbiguous, sweeper.MetricAmbiguous)
@@ -1461,7 +1478,7 @@ func TestDashboardRendersAndShowsThePipeline(t *testing.T) {
 	for _, m := range []string{
 		"AWS/ApiGateway Count", "AWS/SQS ApproximateNumberOfMessagesVisible", "AWS/SQS ApproximateAgeOfOldestMessage",
 		ownNamespace + " Sent", ownNamespace + " Skipped", ownNamespace + " Expired", ownNamespace + " Failed",
-		"AWS/Lambda Throttles", ownNamespace + " Backlog",
+		"AWS/Lambda Throttles", ownNamespace + " Backlog", ownNamespace + " Reconciled", ownNamespace + " ReconcileCalls",
 	} {
 		if !shown[m] {
 			t.Errorf("the dashboard does not show %s", m)

@@ -1,6 +1,7 @@
 // Command sweeper is SweeperFunction: on the EventBridge schedule it expires closed windows,
 // releases parked jobs within each account's rate budget and re-drives lost ones; after the sweep
-// it works off data-deletion requests and, hourly, refreshes long-lived Instagram tokens.
+// it works off data-deletion requests, reconciles (answers the comments whose webhook never came)
+// and, hourly, refreshes long-lived Instagram tokens.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/memory"
+	"github.com/replywindow/replywindow/shared/reconcile"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sqs"
 	"github.com/replywindow/replywindow/shared/ssm"
@@ -31,6 +33,11 @@ func main() {
 	log := telemetry.NewLogger(os.Stderr, cfg.LogLevel)
 	if err != nil {
 		log.Error("sweeper config", "err", err)
+		os.Exit(1)
+	}
+	rcfg, err := reconcile.LoadConfig(os.Getenv)
+	if err != nil {
+		log.Error("reconcile config", "err", err)
 		os.Exit(1)
 	}
 	aws, err := config.LoadDefaultConfig(context.Background())
@@ -59,6 +66,11 @@ func main() {
 	deletions := &deletion.Worker{Store: store, Params: params, Log: log, Metrics: metrics}
 	s.AddChore(sweeper.Chore{Name: "data-deletion", Run: func(ctx context.Context) error {
 		_, err := deletions.Run(ctx, 20*time.Second)
+		return err
+	}})
+	reconciler := reconcile.New(rcfg, store, queue, g, toks, reply.SystemClock{}, metrics, log)
+	s.AddChore(sweeper.Chore{Name: "reconcile", Run: func(ctx context.Context) error {
+		_, err := reconciler.Run(ctx)
 		return err
 	}})
 	if cfg.AccountTokens == "" { // static tokens cannot be refreshed
