@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/replywindow/replywindow/shared/reconcile"
+	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sqs"
+	"github.com/replywindow/replywindow/shared/tokens"
+)
+
+func init() {
+	commands["backfill"] = command{summary: "answer the comments made before an account was connected, inside their window", run: runBackfill}
+}
+
+func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := opNew("backfill", "--account ID [--since 72h] [--media ID] [--dry-run] [--json]", `  # what would be sent for the last three days, without sending anything
+  replywindow backfill --account 17841400000000001 --since 72h --dry-run
+
+  # answer every comment of the window (7 days) that has no record yet
+  replywindow backfill --account 17841400000000001
+
+  # one post, also one older than the window (its comments of the last 7 days)
+  replywindow backfill --account 17841400000000001 --media 17900000000000001 --json
+
+Comments go to the jobs queue like the webhook's: the replier answers them under the account's
+rate limits and rules, one reply per comment, so running it twice sends nothing new.
+`, stdout, stderr)
+	account := c.fs.String("account", "", "account `ID` whose comments are read (its token is read from SSM)")
+	since := c.fs.String("since", "7d", "how far back comments are read (`duration`: 72h, 3d; at most the 7-day window)")
+	media := c.fs.String("media", "", "read only this media `ID`")
+	dryRun := c.fs.Bool("dry-run", false, "list what would be sent; enqueue nothing")
+	asJSON := c.fs.Bool("json", false, "print JSON (progress still goes to stderr)")
+	perHour := c.fs.Int("reads-per-hour", reconcile.DefaultReadLimit.Count, "the account's Graph read budget (`n` per hour), shared with the sweeper's reconciliation")
+	queueURL := c.fs.String("queue-url", c.getenv("QUEUE_URL"), "jobs queue `url`; $QUEUE_URL when not given")
+	table := c.tableFlag()
+	graphURL := c.graphFlag()
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	window, err := tokens.ParseDuration(*since)
+	switch {
+	case len(pos) > 0:
+		return c.fail(opUsagef("unexpected argument %q", pos[0]))
+	case *account == "":
+		return c.fail(opUsagef("--account is required"))
+	case err != nil:
+		return c.fail(opUsagef("--since: %v", err))
+	case window > reply.Window:
+		return c.fail(opUsagef("--since %s: comments older than %s can no longer get a private reply", *since, opSpan(reply.Window)))
+	case *perHour < 1:
+		return c.fail(opUsagef("--reads-per-hour must be positive"))
+	case *queueURL == "" && !*dryRun:
+		return c.fail(opUsagef("no jobs queue: set QUEUE_URL or pass --queue-url (or --dry-run)"))
+	}
+	client, err := c.graph(*graphURL)
+	if err != nil {
+		return c.fail(err)
+	}
+	store, cfg, err := c.store(ctx, *table)
+	if err != nil {
+		return c.fail(err)
+	}
+	var queue reply.Queue = refusingQueue{}
+	if !*dryRun {
+		queue = sqs.NewQueue(awssqs.NewFromConfig(cfg), *queueURL)
+	}
+	rcfg := reconcile.Config{ReadLimit: reply.Limit{Count: *perHour, Period: time.Hour}}
+	r := reconcile.New(rcfg, store, queue, client, c.tokens(cfg), reply.SystemClock{}, nil, c.logger())
+	bar := newProgressBar(stderr)
+	res, err := r.Backfill(ctx, *account, reconcile.BackfillOptions{Since: window, Media: *media, DryRun: *dryRun, Progress: bar.show})
+	bar.done()
+	if errors.Is(err, reply.ErrNotFound) {
+		return c.fail(fmt.Errorf("no account %s (add it first: replywindow accounts put --file account.yaml --token-stdin)", *account))
+	}
+	if *asJSON {
+		if jerr := opJSON(stdout, res); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else if len(res.Media) > 0 || err == nil {
+		printBackfill(stdout, res)
+	}
+	if err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+// refusingQueue is the dry run's queue: a dry run that tried to enqueue would be a bug.
+type refusingQueue struct{}
+
+func (refusingQueue) Enqueue(context.Context, []reply.Job) error {
+	return errors.New("dry run: nothing may be enqueued")
+}
+
+func printBackfill(w io.Writer, res reconcile.BackfillResult) {
+	mode := ""
+	if res.DryRun {
+		mode = " (dry run: nothing sent)"
+	}
+	fmt.Fprintf(w, "account %s: comments made since %s%s\n\n", res.Account, res.Since.UTC().Format("2006-01-02 15:04 UTC"), mode)
+	last := []string{"ENQUEUED"}
+	outs := []reconcile.Outcome{reconcile.OutcomeEnqueued}
+	if res.DryRun {
+		last, outs = []string{"WOULD SEND", "WOULD SKIP"}, []reconcile.Outcome{reconcile.OutcomeWouldSend, reconcile.OutcomeWouldSkip}
+	}
+	outs = append([]reconcile.Outcome{reconcile.OutcomeKnown, reconcile.OutcomeOwn, reconcile.OutcomeYoung}, outs...)
+	header := append([]string{"MEDIA", "TYPE", "POSTED", "COMMENTS", "ANSWERED BEFORE", "OWN", "TOO YOUNG"}, last...)
+	var rows [][]string
+	totals := make([]int, len(outs))
+	count := 0
+	now := time.Now()
+	for _, m := range res.Media {
+		row := []string{m.ID, opOr(m.ProductType), opWhen(m.CreatedAt, now), strconv.Itoa(m.Count)}
+		count += m.Count
+		if m.ProductType == "LIVE" {
+			row[2], row[3] = "on air", "-" // Meta counts no comments on a broadcast
+		}
+		for i, o := range outs {
+			row = append(row, strconv.Itoa(m.Outcomes[o]))
+			totals[i] += m.Outcomes[o]
+		}
+		rows = append(rows, row)
+	}
+	total := []string{"TOTAL", "", "", strconv.Itoa(count)}
+	for _, n := range totals {
+		total = append(total, strconv.Itoa(n))
+	}
+	_ = opTable(w, header, append(rows, total))
+	if res.DryRun && len(res.Found) > 0 {
+		fmt.Fprintln(w, "\nWithout a record:")
+		var list [][]string
+		for _, f := range res.Found {
+			j := f.Job
+			list = append(list, []string{j.CommentID, j.MediaID, opWhen(j.CommentedAt, now), opOr(j.FromUsername), string(f.Outcome), opOr(f.Rule), strconv.Quote(j.Text)})
+		}
+		_ = opTable(w, []string{"COMMENT", "MEDIA", "MADE", "FROM", "OUTCOME", "RULE", "TEXT"}, list)
+	}
+	rep := res.Report
+	perFound := ""
+	if n := len(res.Found); n > 0 {
+		perFound = fmt.Sprintf(", %.1f per comment without a record", float64(rep.Calls)/float64(n))
+	}
+	fmt.Fprintf(w, "\n%d Graph read(s)%s.\n", rep.Calls, perFound)
+	switch {
+	case res.DryRun:
+		fmt.Fprintf(w, "Nothing was sent. Without --dry-run, %d comment(s) go to the replier (%d would get a private reply).\n",
+			len(res.Found), res.Total(reconcile.OutcomeWouldSend))
+	default:
+		fmt.Fprintf(w, "%d comment(s) enqueued: the replier answers each once, under the account's rules and rate limits.\n", rep.Reconciled)
+	}
+}
+
+// progressBar draws a backfill's progress on a terminal, one line redrawn in place; elsewhere
+// (a pipe, a log) it draws nothing.
+type progressBar struct {
+	w     io.Writer
+	drawn bool
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			return &progressBar{w: w}
+		}
+	}
+	return &progressBar{}
+}
+
+func (b *progressBar) show(p reconcile.Progress) {
+	if b.w == nil {
+		return
+	}
+	fmt.Fprintf(b.w, "\r\033[K%s", progressLine(p, time.Now()))
+	b.drawn = true
+}
+
+func (b *progressBar) done() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
+	}
+}
+
+// progressLine is the bar's text: media read of media to read, what was found, the reads spent.
+func progressLine(p reconcile.Progress, now time.Time) string {
+	const width = 24
+	filled := 0
+	if p.Total > 0 {
+		filled = p.Done * width / p.Total
+	}
+	s := fmt.Sprintf("backfill [%s%s] %d/%d media · %d comments · %d to answer · %d reads",
+		strings.Repeat("#", filled), strings.Repeat("-", width-filled), p.Done, p.Total, p.Found, p.Enqueued, p.Reads)
+	if !p.WaitUntil.IsZero() {
+		s += fmt.Sprintf(" · waiting for the read budget (%s)", opSpan(p.WaitUntil.Sub(now)))
+	}
+	return s
+}
