@@ -285,6 +285,7 @@ func TestEndToEnd(t *testing.T) {
 	webhookEnv := e2eEnv(t, tpl, "WebhookFunction", map[string]string{
 		"QUEUE_URL": queueURL, "TABLE_NAME": table, "AWS_ENDPOINT_URL": endpoint, "LOG_LEVEL": "info"})
 	acct := devstack.DemoAccounts()[0]
+	acct.UpdatedAt = time.Now().Add(-time.Hour) // connected an hour ago: the reconciler watches from then
 	const appSecret, verifyToken, accountToken = "e2e-app-secret-7f3a", "replywindow-local-verify-token", "sbx-e2e-token-91c2"
 	params := ssm.NewParams(sm, 0)
 	for name, value := range map[string]string{
@@ -379,6 +380,19 @@ func TestEndToEnd(t *testing.T) {
 					t.Fatalf("webhook answered %d %q, want %d", resp.StatusCode, resp.Body, c.Status)
 				}
 			}
+			if c.NoWebhook {
+				// Only Meta has it, older than the reconciler's grace: the sweeper's reconcile
+				// chore must find it and enqueue it.
+				known := c.Known()
+				known.CreatedAt = time.Now().Add(-5 * time.Minute)
+				sbx.AddMedia(sandbox.Media{ID: c.MediaID, AccountID: acct.ID, ProductType: c.Product, CreatedAt: time.Now().Add(-time.Hour)})
+				sbx.AddComment(known)
+				var ev events.EventBridgeEvent
+				e2eReadEvent(t, "sweeper-scheduled.json", &ev)
+				if _, err := sweep.rt.invoke(ctx, ev); err != nil {
+					t.Fatal(err)
+				}
+			}
 			drain(t)
 			rec, err := store.ByComment(ctx, c.CommentID)
 			switch {
@@ -429,8 +443,11 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("ledger, dead letters and logs", func(t *testing.T) {
-		if got := len(sbx.Deliveries()); got != 4 || sbx.Stats().Duplicates != 0 {
-			t.Errorf("sandbox ledger: %d DMs, %d second replies; want 4 and 0: %+v", got, sbx.Stats().Duplicates, sbx.Deliveries())
+		if got := len(sbx.Deliveries()); got != 5 || sbx.Stats().Duplicates != 0 {
+			t.Errorf("sandbox ledger: %d DMs, %d second replies; want 5 and 0: %+v", got, sbx.Stats().Duplicates, sbx.Deliveries())
+		}
+		if out := sweep.output.String(); !strings.Contains(out, `"Reconciled":1`) || !strings.Contains(out, "comment found without a webhook") {
+			t.Errorf("the sweeper neither logged nor counted the comment it reconciled:\n%s", out)
 		}
 		if v, f, err := sqs.NewPoller(sq, dlqURL).Depth(ctx); err != nil || v+f != 0 {
 			t.Errorf("dead-letter queue holds %d (%v)", v+f, err)

@@ -29,8 +29,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 Starts the local stack (webhook, queue, replier, sweeper, memory store, Graph API sandbox) on
 free loopback ports, posts signed sample deliveries (a matching comment, one no rule matches, the
 same comment twice, the account's own comment, a second comment by the same person on the same
-post, a Live comment during a broadcast, a forged signature), waits until each comment is
-terminal and prints what became of it and what the sandbox delivered.
+post, a Live comment during a broadcast, a forged signature, a comment whose webhook never
+comes and which reconciliation finds), waits until each comment is terminal and prints what
+became of it and what the sandbox delivered.
 
 Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 		fs.PrintDefaults()

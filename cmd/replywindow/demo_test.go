@@ -13,8 +13,8 @@ func TestDemoCommand(t *testing.T) {
 		code int
 		want []string // in stdout
 	}{
-		{[]string{"demo"}, exitOK, []string{"→ sent", "SKIPPED duplicate_person", "no record (dropped)", "Sandbox ledger: 3 DM(s) delivered", "0 expectation(s) missed"}},
-		{[]string{"demo", "-q"}, exitOK, []string{"SENT", "8 sample(s), 3 DM(s)"}},
+		{[]string{"demo"}, exitOK, []string{"→ sent", "SKIPPED duplicate_person", "no record (dropped)", "never (found by reconciliation)", "Sandbox ledger: 4 DM(s) delivered", "0 expectation(s) missed"}},
+		{[]string{"demo", "-q"}, exitOK, []string{"SENT", "9 sample(s), 4 DM(s)"}},
 		{[]string{"demo", "extra"}, exitUsage, nil},
 		{[]string{"demo", "-nope"}, exitUsage, nil},
 	}

@@ -30,6 +30,7 @@ type Case struct {
 	NoMedia   bool   // delivered without its media, as Meta sometimes does
 	Times     int    // how often Meta delivers it
 	Forged    bool   // signed with the wrong secret
+	NoWebhook bool   // Meta keeps the comment but never delivers its webhook: reconciliation finds it
 	// What must happen: Status is the webhook's answer; State "" means no record at all (the
 	// webhook drops the comment); DMs is how many private replies the sandbox delivers.
 	Status int
@@ -57,6 +58,8 @@ func DemoCases() []Case {
 			MediaID: DemoLiveMedia, Product: "LIVE", Live: true, Times: 1, Status: 200, State: reply.StateSent, DMs: 1},
 		{Name: "forged signature", CommentID: "18000000000000007", FromID: "900000007", Username: "mallory", Text: "RECIPE",
 			MediaID: "17800000000000001", Product: "REELS", Times: 1, Forged: true, Status: 401},
+		{Name: "comment whose webhook never comes", CommentID: "18000000000000009", FromID: "900000008", Username: "eva", Text: "recipe pls",
+			MediaID: "17800000000000001", Product: "REELS", NoWebhook: true, State: reply.StateSent, DMs: 1},
 	}
 }
 
@@ -64,7 +67,7 @@ func DemoCases() []Case {
 // the Graph API (the sandbox) for the media and the person.
 func (c Case) Known() sandbox.Comment {
 	return sandbox.Comment{ID: c.CommentID, AccountID: DemoAccountID, MediaID: c.MediaID,
-		FromID: c.FromID, FromName: c.Username, Live: c.Live}
+		FromID: c.FromID, FromName: c.Username, Text: c.Text, Live: c.Live, WithoutWebhook: c.NoWebhook}
 }
 
 // Body is the delivery Meta would post for c, sent at `at`.
@@ -119,23 +122,27 @@ func (r DemoResult) Failed() int {
 }
 
 // Demo posts every case to the running stack, signed as Meta signs, waits until each comment is
-// terminal and compares with the expectations. It fails only when the stack cannot be reached;
-// missed expectations are in the result.
+// terminal and compares with the expectations. The embedded sandbox learns each real comment first,
+// as Meta has it before it notifies; a NoWebhook comment is never posted, so only reconciliation
+// can find it. It fails only when the stack cannot be reached; missed expectations are in the
+// result.
 func (s *Stack) Demo(ctx context.Context, cases []Case, wait time.Duration) (DemoResult, error) {
 	start := time.Now()
 	var res DemoResult
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, c := range cases {
 		o := Outcome{Case: c}
-		if s.Sandbox != nil && !c.Forged {
-			s.Sandbox.AddComment(c.Known())
-		}
+		s.learn(c)
 		body := c.Body(time.Now())
 		secret := s.AppSecret
 		if c.Forged {
 			secret = "not-the-app-secret"
 		}
-		for range max(c.Times, 1) {
+		times := max(c.Times, 1)
+		if c.NoWebhook {
+			times = 0
+		}
+		for range times {
 			status, err := post(ctx, client, s.WebhookURL, body, webhook.Sign(body, secret))
 			if err != nil {
 				return res, fmt.Errorf("demo %q: %w", c.Name, err)
@@ -147,6 +154,18 @@ func (s *Stack) Demo(ctx context.Context, cases []Case, wait time.Duration) (Dem
 	}
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// learn tells the embedded sandbox about the case's comment, on its media, as Meta has it before
+// it notifies (a forged delivery names a comment Meta never had).
+func (s *Stack) learn(c Case) {
+	if s.Sandbox == nil || c.Forged {
+		return
+	}
+	if !c.Live {
+		s.Sandbox.AddMedia(sandbox.Media{ID: c.MediaID, AccountID: DemoAccountID, ProductType: c.Product, CreatedAt: s.started})
+	}
+	s.Sandbox.AddComment(c.Known())
 }
 
 // settle waits for the case's comment to end and records what happened.
@@ -222,8 +241,11 @@ func (r DemoResult) Print(w io.Writer, s *Stack) {
 		if o.Problem != "" {
 			ok = "NO: " + o.Problem
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%q\t%s\t%s\t%d\t%s\n", i+1, o.Case.Name, o.Case.CommentID, o.Case.Text,
-			strings.Trim(strings.ReplaceAll(fmt.Sprint(o.Status), " ", ","), "[]"), outcome, o.DMs, ok)
+		webhook := strings.Trim(strings.ReplaceAll(fmt.Sprint(o.Status), " ", ","), "[]")
+		if o.Case.NoWebhook {
+			webhook = "never (found by reconciliation)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%q\t%s\t%s\t%d\t%s\n", i+1, o.Case.Name, o.Case.CommentID, o.Case.Text, webhook, outcome, o.DMs, ok)
 	}
 	tw.Flush()
 	if s.Sandbox == nil {

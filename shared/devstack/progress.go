@@ -114,6 +114,10 @@ func describe(msg string, a map[string]string) string {
 			return ""
 		}
 		return fmt.Sprintf("sweeper  expired %s, released %s, re-driven %s, backlog %s", a["expired"], a["released"], a["redriven"], a["backlog"])
+	case "comment found without a webhook":
+		return fmt.Sprintf("reconcile comment %s (%s) found without a webhook → enqueued", a["comment"], a["kind"])
+	case "app was unsubscribed from the account; subscribed again":
+		return fmt.Sprintf("reconcile the app was unsubscribed from account %s: subscribed again", a["account"])
 	case "graph call":
 		if a["op"] != "private_reply" {
 			return ""

@@ -1,8 +1,9 @@
 // Package devstack runs the whole replywindow pipeline in one process on 127.0.0.1, as
 // `replywindow dev` and `replywindow demo` do: the real webhook handler behind net/http (through
 // an API Gateway v2 adapter), a queue feeding the real replier handler the way Lambda's event
-// source mapping does, the real sweeper on a ticker, a store, and the Graph API sandbox on its own
-// loopback port reached through the Graph client's base URL. By default everything is embedded
+// source mapping does, the real sweeper on a ticker with its chores (reconciliation on every
+// sweep), a store, and the Graph API sandbox on its own loopback port reached through the Graph
+// client's base URL. By default everything is embedded
 // (memory store and queue, sandbox, a demo account) so it runs with nothing but Go; Config
 // switches the store to DynamoDB, the queue to SQS (moto or AWS) and Graph to another URL.
 package devstack
@@ -31,6 +32,7 @@ import (
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/memory"
+	"github.com/replywindow/replywindow/shared/reconcile"
 	"github.com/replywindow/replywindow/shared/replier"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sandbox"
@@ -166,7 +168,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 	}()
 
-	// The store.
+	// The store, and the reconciler's view of it (the cursors are in the same table).
+	var recStore reconcile.Store
 	if cfg.TableName != "" {
 		api := dynamodb.NewFromConfig(*cfg.AWS)
 		if cfg.Create {
@@ -174,11 +177,19 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 				return nil, err
 			}
 		}
-		s.Store = dynamo.New(api, cfg.TableName)
+		ds := dynamo.New(api, cfg.TableName)
+		s.Store, recStore = ds, ds
 	} else {
-		s.Store = memory.NewStore()
+		ms := memory.NewStore()
+		s.Store, recStore = ms, struct {
+			*memory.Store
+			*memory.Cursors
+		}{ms, &memory.Cursors{}}
 	}
 	for _, a := range cfg.Accounts {
+		if a.UpdatedAt.IsZero() {
+			a.UpdatedAt = s.started // connected now: the reconciler watches from here on
+		}
 		if _, err := s.Store.Account(ctx, a.ID); err == nil {
 			continue
 		} else if !errors.Is(err, reply.ErrNotFound) {
@@ -235,6 +246,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.Store, g, tokens, reply.SystemClock{}, s.metrics.replier, log.With("fn", "replier"))
 	sw := sweeper.New(sweeper.Config{TableName: cfg.TableName, QueueURL: cfg.QueueURL, Interval: cfg.SweepEvery},
 		s.Store, queue, g, tokens, reply.SystemClock{}, s.metrics.sweeper, log.With("fn", "sweeper"))
+	// Reconciliation on every sweep, with a short grace: webhooks here take milliseconds.
+	rec := reconcile.New(reconcile.Config{Every: cfg.SweepEvery, LiveEvery: cfg.SweepEvery, Grace: time.Second, MinLeft: 100 * time.Millisecond},
+		recStore, queue, g, tokens, reply.SystemClock{}, s.metrics.sweeper, log.With("fn", "reconcile"))
+	sw.AddChore(sweeper.Chore{Name: "reconcile", Run: func(ctx context.Context) error {
+		_, err := rec.Run(ctx)
+		return err
+	}})
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_status", func(w http.ResponseWriter, r *http.Request) {
@@ -279,7 +297,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			case <-runCtx.Done():
 				return
 			case <-t.C:
-				ctx, cancel := context.WithTimeout(runCtx, cfg.SweepEvery)
+				// Lambda's 50 s, not the period: on a slow local AWS (moto) a sweep and its chores
+				// may outlast a short period; the ticker then skips the runs they overlap.
+				ctx, cancel := context.WithTimeout(runCtx, max(cfg.SweepEvery, 50*time.Second))
 				s.sweeps.Add(1)
 				_ = sw.Handle(ctx, events.EventBridgeEvent{ID: "local", DetailType: "Scheduled Event", Source: "aws.scheduler", Time: time.Now()})
 				cancel()
@@ -329,6 +349,7 @@ type Status struct {
 	Enqueued   int                 `json:"enqueued"`    // jobs the webhook enqueued
 	OwnDropped int                 `json:"own_dropped"` // the account's own comments, dropped
 	Rejected   int                 `json:"rejected"`    // deliveries refused for their signature
+	Reconciled int                 `json:"reconciled"`  // comments found without a webhook
 	Records    map[reply.State]int `json:"records"`     // reply records by state
 	Visible    int                 `json:"queue_visible"`
 	InFlight   int                 `json:"queue_in_flight"`
@@ -346,6 +367,7 @@ func (s *Stack) Status(ctx context.Context) (Status, error) {
 		Enqueued:   int(s.metrics.webhook.Get(webhook.MetricEnqueued)),
 		OwnDropped: int(s.metrics.webhook.Get(webhook.MetricOwnCommentDropped)),
 		Rejected:   int(s.metrics.webhook.Get(webhook.MetricSignatureRejected)),
+		Reconciled: int(s.metrics.sweeper.Get(reconcile.MetricReconciled)),
 		Records:    map[reply.State]int{},
 		Delivered:  -1,
 		Batches:    int(s.batches.Load()),
@@ -386,8 +408,8 @@ func (s *Stack) Status(ctx context.Context) (Status, error) {
 func (st Status) String() string {
 	r := st.Records
 	pending := r[reply.StateQueued] + r[reply.StateLeased]
-	s := fmt.Sprintf("status   arrived %d (deliveries %d, own dropped %d, rejected %d) · sent %d · skipped %d · expired %d · failed %d · ambiguous %d · parked %d · pending %d · queue %d+%d in flight",
-		st.Enqueued, st.Deliveries, st.OwnDropped, st.Rejected, r[reply.StateSent], r[reply.StateSkipped], r[reply.StateExpired],
+	s := fmt.Sprintf("status   arrived %d (deliveries %d, own dropped %d, rejected %d, found without a webhook %d) · sent %d · skipped %d · expired %d · failed %d · ambiguous %d · parked %d · pending %d · queue %d+%d in flight",
+		st.Enqueued, st.Deliveries, st.OwnDropped, st.Rejected, st.Reconciled, r[reply.StateSent], r[reply.StateSkipped], r[reply.StateExpired],
 		r[reply.StateFailed], r[reply.StateAmbiguous], r[reply.StateParked], pending, st.Visible, st.InFlight)
 	if st.Dead > 0 {
 		s += fmt.Sprintf(" · dead letters %d", st.Dead)

@@ -51,11 +51,14 @@ func (s *scan) window() time.Time { return s.now.Add(-reply.Window) }
 // unfinished look and the error.
 func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, floor time.Time) (reply.MediaCursor, error) {
 	live := m.ProductType == "LIVE"
+	// Meta's timestamps are whole seconds, so are the bounds they meet: a first look takes in the
+	// whole second its floor falls in; a later one starts after the second the last one ended at.
+	floor = floor.Truncate(time.Second).Add(-time.Second)
 	if !mc.Seen.IsZero() {
 		floor = mc.Seen
 	}
 	floor = maxTime(floor, s.window())
-	upper, after, found, count := s.now.Add(-s.r.cfg.Grace), "", 0, m.CommentsCount
+	upper, after, found, count := s.now.Add(-s.r.cfg.Grace).Truncate(time.Second), "", 0, m.CommentsCount
 	if mc.Resuming() {
 		upper, after, found, count = mc.Upper, mc.After, mc.Found, mc.StartCount
 	}

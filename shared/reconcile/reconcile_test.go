@@ -43,8 +43,8 @@ func TestPasses(t *testing.T) {
 						t.Errorf("cursor %+v, report %+v", mc, rep)
 					}
 				}},
-				{at: time.Minute, reads: 0},         // nothing due
-				{at: 5 * time.Minute, reads: 2},     // listed; the count did not move
+				{at: time.Minute, reads: 0},     // nothing due
+				{at: 5 * time.Minute, reads: 2}, // listed; the count did not move
 				{at: 10 * time.Minute, reads: 3, enq: "n1", // one page: the boundary is on it
 					do: func(h *harness) { h.comment("n1", "M", at(6*time.Minute)) }},
 			},
@@ -56,9 +56,10 @@ func TestPasses(t *testing.T) {
 				h.comment("o1", "OLD", at(-time.Hour))
 				h.media("M", at(-4*24*time.Hour))
 				h.comment("before", "M", at(-80*time.Hour)) // before the account was connected: backfill's
+				h.comment("edge", "M", at(-72*time.Hour))   // in the very second it was connected
 				h.comment("after", "M", at(-48*time.Hour))
 			},
-			steps: []step{{at: 0, reads: 4, enq: "after"}},
+			steps: []step{{at: 0, reads: 4, enq: "after,edge"}},
 		},
 		{
 			name: "own comments dropped, replies found, also under older comments",
@@ -248,7 +249,7 @@ func TestFoundJob(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("jobs\n%+v\nwant\n%+v", got, want)
 	}
-	if d := got[0].Deadline(); !d.Equal(at(-30*time.Minute).Add(reply.Window)) {
+	if d := got[0].Deadline(); !d.Equal(at(-30 * time.Minute).Add(reply.Window)) {
 		t.Errorf("deadline %s", d)
 	}
 }
