@@ -389,38 +389,23 @@ func (c *Client) PublicReply(ctx context.Context, a reply.Account, token, commen
 func (c *Client) LiveMedia(ctx context.Context, a reply.Account, token string) ([]string, error) {
 	var ids []string
 	after := ""
-	for page := 0; page < maxPages; page++ {
-		u := c.url(host(a), true, a.ID, "live_media")
+	for range maxPages {
+		var p page[struct {
+			ID string `json:"id"`
+		}]
 		q := url.Values{"fields": {"id"}}
 		if after != "" {
 			q.Set("after", after)
 		}
-		u.RawQuery = q.Encode()
-		ans, err := c.do(ctx, request{method: http.MethodGet, u: u, token: token})
-		if err != nil {
+		if _, _, err := c.get(ctx, a, token, q, &p, a.ID, "live_media"); err != nil {
 			return nil, fmt.Errorf("live media of account %s: %w", a.ID, err)
 		}
-		var out struct {
-			Data []struct {
-				ID string `json:"id"`
-			} `json:"data"`
-			Paging struct {
-				Cursors struct {
-					After string `json:"after"`
-				} `json:"cursors"`
-				Next string `json:"next"`
-			} `json:"paging"`
-		}
-		if err := json.Unmarshal(ans.body, &out); err != nil {
-			return nil, fmt.Errorf("live media of account %s: decode answer: %w", a.ID, err)
-		}
-		for _, d := range out.Data {
+		for _, d := range p.Data {
 			ids = append(ids, d.ID)
 		}
-		if out.Paging.Next == "" || out.Paging.Cursors.After == "" {
+		if after = p.after(); after == "" {
 			break
 		}
-		after = out.Paging.Cursors.After
 	}
 	return ids, nil
 }
