@@ -264,7 +264,7 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 		if rq.fields == "" {
 			return refuse(400, 100, 0, "OAuthException", "(#100) The parameter subscribed_fields is required")
 		}
-		a.fields = strings.Split(rq.fields, ",")
+		a.subscribe(strings.Split(rq.fields, ","), now)
 		return result{status: 200, body: map[string]bool{"success": true}}
 	case OpMe:
 		return s.me(a, rq.fields)

@@ -17,7 +17,8 @@ import (
 //   - GET /{ig-id}/media lists the account's posts and reels (not its broadcasts), newest first;
 //     GET /{ig-id}/live_media its broadcasts on air.
 //   - GET /{media-id}/comments lists a media's (or a broadcast's) top-level comments, newest
-//     first; hidden and deleted ones are left out. A top-level comment's replies come nested
+//     first; hidden and deleted ones are left out, and so are comments on the ads that promote
+//     it (Meta: non-organic comments are not supported). A top-level comment's replies come nested
 //     when `replies{...}` is among the fields: the newest maxNestedReplies of them, newest first.
 //     A reply whose parent is not a top-level comment of the media is listed as a top-level one.
 //     A broadcast's comments stay readable after it ends. comments_count counts every comment
@@ -182,7 +183,7 @@ func (s *Sandbox) listComments(a *account, rq request, asked fieldSet, limit int
 		}
 		delete(nested, "replies")
 	}
-	visible := func(c *comment) bool { return !c.Deleted && !c.Hidden }
+	visible := func(c *comment) bool { return !c.Deleted && !c.Hidden && !c.Ad }
 	list := s.byMedia[rq.objectID]
 	top := map[string]bool{}
 	for _, c := range list {
@@ -229,11 +230,12 @@ func commentJSON(c *comment, sel fieldSet) map[string]any {
 	return sel.pick(v)
 }
 
-// countLocked is Meta's comments_count of a media: every comment not deleted, replies included.
+// countLocked is Meta's comments_count of a media: every organic comment not deleted, replies
+// included.
 func (s *Sandbox) countLocked(mediaID string) int {
 	n := 0
 	for _, c := range s.byMedia[mediaID] {
-		if !c.Deleted {
+		if !c.Deleted && !c.Ad {
 			n++
 		}
 	}

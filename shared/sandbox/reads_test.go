@@ -228,30 +228,48 @@ func TestBroadcastComments(t *testing.T) {
 	}
 }
 
-// TestWebhookFaults: which comments Meta notifies by webhook.
+// TestWebhookFaults: Meta notifies a comment when the account was subscribed to its field when
+// it was made, unless the comment is kept without webhook; the comments edge lists them all but
+// the ad's.
 func TestWebhookFaults(t *testing.T) {
 	e := newEnv(t)
-	e.sb.AddComment(sandbox.Comment{ID: "a", AccountID: igID, MediaID: "M"})
-	e.sb.AddComment(sandbox.Comment{ID: "b", AccountID: igID, MediaID: "M", WithoutWebhook: true})
+	add := func(id string, mods ...func(*sandbox.Comment)) {
+		c := sandbox.Comment{ID: id, AccountID: igID, MediaID: "M", CreatedAt: e.clock.Now()}
+		for _, m := range mods {
+			m(&c)
+		}
+		e.sb.AddComment(c)
+	}
+	add("a")
+	add("b", func(c *sandbox.Comment) { c.WithoutWebhook = true })
+	add("ad", func(c *sandbox.Comment) { c.Ad = true })
+	e.clock.Add(time.Minute)
 	e.sb.UnsubscribeApp(igID)
-	e.sb.AddComment(sandbox.Comment{ID: "c", AccountID: igID, MediaID: "M"})
-	e.sb.AddComment(sandbox.Comment{ID: "f", AccountID: fbID, MediaID: "F"})
+	e.clock.Add(time.Minute)
+	add("c")
+	add("f", func(c *sandbox.Comment) { c.AccountID, c.MediaID = fbID, "F" })
+	add("early", func(c *sandbox.Comment) { c.CreatedAt = t0.Add(-time.Hour) }) // learnt late, made before
 	if _, l, _ := e.get(t, igID+"/subscribed_apps", nil); len(l.Data) != 0 {
 		t.Errorf("apps after the unsubscription %v", l.Data)
 	}
+	e.clock.Add(time.Minute)
 	if err := e.c.Subscribe(t.Context(), igAccount, igToken, []string{"comments"}); err != nil {
 		t.Fatal(err)
 	}
-	e.sb.AddComment(sandbox.Comment{ID: "d", AccountID: igID, MediaID: "M"})
-	e.sb.AddComment(sandbox.Comment{ID: "l", AccountID: igID, MediaID: "L", Live: true}) // no live_comments now
-	want := map[string]bool{"a": true, "b": false, "c": false, "f": true, "d": true, "l": false, "unknown": false}
+	e.clock.Add(time.Minute)
+	add("d")
+	add("l", func(c *sandbox.Comment) { c.MediaID, c.Live = "L", true }) // no live_comments now
+	want := map[string]bool{"a": true, "b": false, "ad": true, "c": false, "f": true, "early": true, "d": true, "l": false, "unknown": false}
 	for id, w := range want {
 		if got := e.sb.Notifies(id); got != w {
 			t.Errorf("Notifies(%s) = %v, want %v", id, got, w)
 		}
 	}
-	// Every comment is still there to be read.
-	if _, l, _ := e.get(t, "M/comments", nil); ids(l) != "d,c,b,a" {
+	// Every organic comment is there to be read, notified or not.
+	if _, l, _ := e.get(t, "M/comments", nil); ids(l) != "d,c,b,a,early" {
 		t.Errorf("comments %s", ids(l))
+	}
+	if _, l, _ := e.get(t, igID+"/media", url.Values{"fields": {"id,comments_count"}}); len(l.Data) != 1 || l.Data[0]["comments_count"] != float64(5) {
+		t.Errorf("media %v", l.Data)
 	}
 }

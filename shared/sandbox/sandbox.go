@@ -9,13 +9,14 @@
 // (top-level, newest first, with their replies nested), its live broadcasts and its webhook
 // subscription, with Meta's cursor paging, field selection and usage headers, against a rolling
 // read limit per account (80002 beyond it). And it knows which comments Meta notifies by webhook:
-// only while the account is subscribed to the field, and never a comment kept by the "comment
+// those made while the account was subscribed to the field, never one kept by the "comment
 // without webhook" fault (Comment.WithoutWebhook) or made while the app was unsubscribed
 // (UnsubscribeApp). Callers that post webhooks ask Notifies.
 package sandbox
 
 import (
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -69,6 +70,9 @@ type Comment struct {
 	// WithoutWebhook is the fault "comment without webhook": Meta keeps the comment (it is listed
 	// under its media) but never notifies it, as peers report happens.
 	WithoutWebhook bool `json:"without_webhook,omitempty"`
+	// Ad says the comment was made on the ad that promotes MediaID: Meta notifies it, but the
+	// comments edge lists no such non-organic comment.
+	Ad bool `json:"ad,omitempty"`
 }
 
 // Media is a post or reel of an account (a broadcast is started with StartBroadcast).
@@ -113,8 +117,35 @@ type account struct {
 	id, pageID string
 	login      reply.Login
 	fields     []string
-	appUser    string      // the app-scoped id of the person who granted the account's tokens
-	reads      []time.Time // admitted Graph reads, oldest first
+	appUser    string // the app-scoped id of the person who granted the account's tokens
+	// initial is what the account was subscribed to before its first change; changes are the
+	// subscriptions since, oldest first, so Notifies can tell what held when a comment was made.
+	initial []string
+	changes []subscription
+	reads   []time.Time // admitted Graph reads, oldest first
+}
+
+type subscription struct {
+	at     time.Time
+	fields []string
+}
+
+// subscribe sets the account's webhook fields from now on.
+func (a *account) subscribe(fields []string, now time.Time) {
+	a.fields = fields
+	a.changes = append(a.changes, subscription{at: now, fields: fields})
+}
+
+// fieldsAt is what the account was subscribed to at t.
+func (a *account) fieldsAt(t time.Time) []string {
+	fields := a.initial
+	for _, c := range a.changes {
+		if c.at.After(t) {
+			break
+		}
+		fields = c.fields
+	}
+	return fields
 }
 
 // DefaultAppUserID is the app-scoped id the sandbox gives the person who connected an account,
@@ -131,7 +162,6 @@ func (a *account) senderID() string {
 type comment struct {
 	Comment
 	delivered int
-	notified  bool // Meta sends (or sent) its webhook
 }
 
 type broadcast struct {
@@ -254,7 +284,7 @@ func (s *Sandbox) AddAccount(id, token string, login reply.Login, pageID string)
 	defer s.mu.Unlock()
 	a, ok := s.accounts[id]
 	if !ok {
-		a = &account{id: id, appUser: DefaultAppUserID(id), fields: append([]string(nil), DefaultFields...)}
+		a = &account{id: id, appUser: DefaultAppUserID(id), fields: DefaultFields, initial: DefaultFields}
 		s.accounts[id] = a
 	}
 	a.login, a.pageID = login, pageID
@@ -283,8 +313,7 @@ func (s *Sandbox) RevokeToken(token string) {
 
 // AddComment registers (or replaces) a comment. A Live comment on a broadcast the sandbox does
 // not know starts that broadcast; a comment on a media the sandbox does not know adds the media
-// (FEED, made with the comment). Meta notifies the comment by webhook (Notifies) when the account
-// is subscribed to the field now and the comment is not WithoutWebhook.
+// (FEED, made with the comment).
 func (s *Sandbox) AddComment(c Comment) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -301,7 +330,7 @@ func (s *Sandbox) AddComment(c Comment) {
 	} else if _, ok := s.media[c.MediaID]; !ok && c.MediaID != "" {
 		s.media[c.MediaID] = &Media{ID: c.MediaID, AccountID: c.AccountID, ProductType: "FEED", CreatedAt: c.CreatedAt}
 	}
-	n := &comment{Comment: c, notified: !c.WithoutWebhook && s.subscribedLocked(c.AccountID, c.Live)}
+	n := &comment{Comment: c}
 	if old := s.comments[c.ID]; old != nil {
 		n.delivered = old.delivered
 		s.unlist(old)
@@ -343,39 +372,34 @@ func (s *Sandbox) AddMedia(m Media) {
 func (s *Sandbox) UnsubscribeApp(accountID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	for id, a := range s.accounts {
 		if accountID == "" || id == accountID {
-			a.fields = nil
+			a.subscribe(nil, now)
 		}
 	}
 }
 
-// Notifies reports whether Meta sends (or sent) the comment's webhook; see AddComment.
+// Notifies reports whether Meta sends (or sent) the comment's webhook: the account was subscribed
+// to the comment's field (live_comments for Live, else comments) when it was made, and the
+// comment is not WithoutWebhook. A comment of an account the sandbox does not know is notified:
+// the sandbox then models no subscription at all.
 func (s *Sandbox) Notifies(commentID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.comments[commentID]
-	return ok && c.notified
-}
-
-// subscribedLocked reports whether the account is subscribed to the field of its comments
-// (live_comments for Live, else comments). An account the sandbox does not know is: the sandbox
-// then models no subscription at all.
-func (s *Sandbox) subscribedLocked(accountID string, live bool) bool {
-	a, ok := s.accounts[accountID]
+	if !ok || c.WithoutWebhook {
+		return false
+	}
+	a, ok := s.accounts[c.AccountID]
 	if !ok {
 		return true
 	}
 	field := "comments"
-	if live {
+	if c.Live {
 		field = "live_comments"
 	}
-	for _, f := range a.fields {
-		if f == field {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(a.fieldsAt(c.CreatedAt), field)
 }
 
 // HideComment hides a comment: it can no longer get a private or public reply.
