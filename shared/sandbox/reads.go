@@ -14,13 +14,16 @@ import (
 
 // The rules of Meta's reads, as the sandbox serves them:
 //
+//   - Nothing made after the sandbox's now is listed or counted (a simulation adds its comments
+//     ahead of time).
 //   - GET /{ig-id}/media lists the account's posts and reels (not its broadcasts), newest first;
 //     GET /{ig-id}/live_media its broadcasts on air.
 //   - GET /{media-id}/comments lists a media's (or a broadcast's) top-level comments, newest
 //     first; hidden and deleted ones are left out, and so are comments on the ads that promote
 //     it (Meta: non-organic comments are not supported). A top-level comment's replies come nested
 //     when `replies{...}` is among the fields: the newest maxNestedReplies of them, newest first.
-//     A reply whose parent is not a top-level comment of the media is listed as a top-level one.
+//     A reply whose parent is not a listed top-level comment of the media is listed as a
+//     top-level one.
 //     A broadcast's comments stay readable after it ends. comments_count counts every comment
 //     not deleted, replies included.
 //   - Only the fields asked for are answered (Meta's defaults otherwise: id for media, id, text
@@ -75,9 +78,9 @@ func (s *Sandbox) read(a *account, rq request, now time.Time) result {
 	var res result
 	switch rq.op {
 	case OpMedia:
-		res = s.listMedia(a, rq, asked, limit)
+		res = s.listMedia(a, rq, asked, limit, now)
 	case OpComments:
-		res = s.listComments(a, rq, asked, limit)
+		res = s.listComments(a, rq, asked, limit, now)
 	case OpLiveMedia:
 		res = s.listLive(a, rq, asked, limit, now)
 	case OpSubscribed:
@@ -103,7 +106,7 @@ func (s *Sandbox) admitRead(a *account, now time.Time) (ok bool, used int, regai
 	return true, len(a.reads), 0
 }
 
-func (s *Sandbox) listMedia(a *account, rq request, asked fieldSet, limit int) result {
+func (s *Sandbox) listMedia(a *account, rq request, asked fieldSet, limit int, now time.Time) result {
 	if rq.objectID != a.id && rq.objectID != "me" {
 		return errNoObject(rq.objectID)
 	}
@@ -113,12 +116,12 @@ func (s *Sandbox) listMedia(a *account, rq request, asked fieldSet, limit int) r
 	}
 	var items []item
 	for _, m := range s.media {
-		if m.AccountID != a.id {
+		if m.AccountID != a.id || m.CreatedAt.After(now) {
 			continue
 		}
 		items = append(items, item{at: m.CreatedAt, id: m.ID, v: sel.pick(map[string]any{
 			"id": m.ID, "timestamp": m.CreatedAt.UTC().Format(metaTime), "media_product_type": m.ProductType,
-			"comments_count": s.countLocked(m.ID),
+			"comments_count": s.countLocked(m.ID, now),
 		})})
 	}
 	return pageOf(items, rq, limit)
@@ -159,7 +162,7 @@ func (s *Sandbox) listApps(a *account, rq request, asked fieldSet) result {
 	return result{status: 200, body: map[string]any{"data": data}}
 }
 
-func (s *Sandbox) listComments(a *account, rq request, asked fieldSet, limit int) result {
+func (s *Sandbox) listComments(a *account, rq request, asked fieldSet, limit int, now time.Time) result {
 	owner := ""
 	if m, ok := s.media[rq.objectID]; ok {
 		owner = m.AccountID
@@ -183,11 +186,11 @@ func (s *Sandbox) listComments(a *account, rq request, asked fieldSet, limit int
 		}
 		delete(nested, "replies")
 	}
-	visible := func(c *comment) bool { return !c.Deleted && !c.Hidden && !c.Ad }
+	visible := func(c *comment) bool { return !c.Deleted && !c.Hidden && !c.Ad && !c.CreatedAt.After(now) }
 	list := s.byMedia[rq.objectID]
 	top := map[string]bool{}
 	for _, c := range list {
-		if c.ParentID == "" {
+		if c.ParentID == "" && visible(c) {
 			top[c.ID] = true
 		}
 	}
@@ -230,12 +233,12 @@ func commentJSON(c *comment, sel fieldSet) map[string]any {
 	return sel.pick(v)
 }
 
-// countLocked is Meta's comments_count of a media: every organic comment not deleted, replies
-// included.
-func (s *Sandbox) countLocked(mediaID string) int {
+// countLocked is Meta's comments_count of a media at now: every organic comment made and not
+// deleted, replies included.
+func (s *Sandbox) countLocked(mediaID string, now time.Time) int {
 	n := 0
 	for _, c := range s.byMedia[mediaID] {
-		if !c.Deleted && !c.Ad {
+		if !c.Deleted && !c.Ad && !c.CreatedAt.After(now) {
 			n++
 		}
 	}

@@ -58,7 +58,7 @@ func reads(e *env) {
 	e.sb.AddMedia(sandbox.Media{ID: "M1", AccountID: igID, ProductType: "REELS", CreatedAt: t0.Add(-2 * time.Hour)})
 	e.sb.AddMedia(sandbox.Media{ID: "M2", AccountID: igID, CreatedAt: t0.Add(-time.Hour)})
 	e.sb.AddMedia(sandbox.Media{ID: "F1", AccountID: fbID, CreatedAt: t0})
-	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	at := func(m int) time.Time { return t0.Add(time.Duration(m-10) * time.Minute) }
 	for _, c := range []sandbox.Comment{
 		{ID: "c1", MediaID: "M1", Text: "first", FromID: "p1", FromName: "ana", CreatedAt: at(1)},
 		{ID: "c2", MediaID: "M1", Text: "second", FromID: "p2", FromName: "ben", CreatedAt: at(2)},
@@ -101,7 +101,7 @@ func TestReads(t *testing.T) {
 		{name: "unknown media field", path: igID + "/media", q: url.Values{"fields": {"id,caption"}}, status: 400, code: 100},
 		{name: "comments, default fields", path: "M1/comments", status: 200, ids: "r2,c3,c2,c1",
 			check: func(t *testing.T, l listing) {
-				if got := l.Data[3]; len(got) != 3 || got["text"] != "first" || got["timestamp"] != "2025-09-01T12:01:00+0000" {
+				if got := l.Data[3]; len(got) != 3 || got["text"] != "first" || got["timestamp"] != "2025-09-01T11:51:00+0000" {
 					t.Errorf("c1 %v", got)
 				}
 			}},
@@ -160,7 +160,7 @@ func TestReads(t *testing.T) {
 func TestReadPaging(t *testing.T) {
 	e := newEnv(t)
 	for i := range 7 {
-		e.sb.AddComment(sandbox.Comment{ID: fmt.Sprintf("c%d", i), AccountID: igID, MediaID: "M", CreatedAt: t0.Add(time.Duration(i) * time.Second)})
+		e.sb.AddComment(sandbox.Comment{ID: fmt.Sprintf("c%d", i), AccountID: igID, MediaID: "M", CreatedAt: t0.Add(time.Duration(i-10) * time.Second)})
 	}
 	var got []string
 	q := url.Values{"limit": {"3"}}
@@ -168,7 +168,7 @@ func TestReadPaging(t *testing.T) {
 		_, l, _ := e.get(t, "M/comments", q)
 		got = append(got, ids(l))
 		if page == 0 {
-			e.sb.AddComment(sandbox.Comment{ID: "new", AccountID: igID, MediaID: "M", CreatedAt: t0.Add(time.Minute)})
+			e.sb.AddComment(sandbox.Comment{ID: "new", AccountID: igID, MediaID: "M", CreatedAt: t0})
 		}
 		if l.Paging.Next == "" {
 			break
@@ -258,8 +258,9 @@ func TestWebhookFaults(t *testing.T) {
 	}
 	e.clock.Add(time.Minute)
 	add("d")
-	add("l", func(c *sandbox.Comment) { c.MediaID, c.Live = "L", true }) // no live_comments now
-	want := map[string]bool{"a": true, "b": false, "ad": true, "c": false, "f": true, "early": true, "d": true, "l": false, "unknown": false}
+	add("l", func(c *sandbox.Comment) { c.MediaID, c.Live = "L", true })                  // no live_comments now
+	add("later", func(c *sandbox.Comment) { c.CreatedAt = e.clock.Now().Add(time.Hour) }) // not made yet: not listed
+	want := map[string]bool{"a": true, "b": false, "ad": true, "c": false, "f": true, "early": true, "d": true, "l": false, "later": true, "unknown": false}
 	for id, w := range want {
 		if got := e.sb.Notifies(id); got != w {
 			t.Errorf("Notifies(%s) = %v, want %v", id, got, w)
