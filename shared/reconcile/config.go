@@ -28,8 +28,9 @@ const (
 	// DefaultGrace leaves comments younger than this for their webhook, which Meta sends within
 	// seconds: reading them would count as "found without a webhook" what is still on its way.
 	DefaultGrace = 2 * time.Minute
-	// DefaultRevisit reads a media whose count has not moved anyway after this long: a comment
-	// made and another deleted leave the count where it was.
+	// DefaultRevisit reads each media whole this often: a count net of deletions can hide a reply
+	// under an older comment, and Meta may list a comment late. Six hours keeps a comment so found
+	// well inside its 7-day window for a page of reads per 50 comments a quarter of a day.
 	DefaultRevisit = 6 * time.Hour
 	// DefaultSubscriptionEvery checks the app's subscription daily; DefaultSubscriptionSoon at
 	// most hourly once comments turned up without a webhook (the first sign of an unsubscription).

@@ -44,18 +44,25 @@ type scan struct {
 // window is how far back a comment can still be answered: the floor of every look.
 func (s *scan) window() time.Time { return s.now.Add(-reply.Window) }
 
-// look reads the media's comments newest first, from where mc stands (or from floor when it has
-// never been read), and returns the media's cursor after the look. Its count tells how many
-// comments are new since the last look, so replies made to older comments are looked for even
-// below the floor of top-level ones. A look the budget stops part way returns the cursor of an
-// unfinished look and the error.
-func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, floor time.Time) (reply.MediaCursor, error) {
+// look reads the media's comments newest first, down to what the last look saw (or to `from`
+// when it has never been read), and returns the media's cursor after the look. Meta lists
+// top-level comments with their replies nested, so a reply to an older comment sits below the
+// floor of the top-level ones: the move of the count since the last look says how many comments
+// are new, and the look goes on until it met them. A count is net of deletions, though, and Meta
+// may list a comment late; so every Config.Revisit the media is read whole, and every comment made
+// since the last whole read is checked again. A look the budget stops part way returns the cursor
+// of an unfinished look and the error.
+func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, from time.Time) (reply.MediaCursor, error) {
 	live := m.ProductType == "LIVE"
 	// Meta's timestamps are whole seconds, so are the bounds they meet: a first look takes in the
 	// whole second its floor falls in; a later one starts after the second the last one ended at.
-	floor = floor.Truncate(time.Second).Add(-time.Second)
+	floor := from.Truncate(time.Second).Add(-time.Second)
 	if !mc.Seen.IsZero() {
 		floor = mc.Seen
+	}
+	whole := mc.Sweeping || !live && !mc.Swept.IsZero() && !s.now.Before(mc.Swept.Add(s.r.cfg.Revisit))
+	if whole {
+		floor = mc.Swept
 	}
 	floor = maxTime(floor, s.window())
 	upper, after, found, count := s.now.Add(-s.r.cfg.Grace).Truncate(time.Second), "", 0, m.CommentsCount
@@ -72,12 +79,9 @@ func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, fl
 		if err != nil {
 			if mc.Resuming() && reply.Classify(err) == reply.VerdictPermanent {
 				// Meta's cursor went stale: the next look starts from the top again.
-				mc.After, mc.Upper, mc.StartCount, mc.Found = "", time.Time{}, 0, 0
-			} else if errors.Is(err, errBudget) || errors.Is(err, errNoTime) {
-				mc.After, mc.Upper, mc.StartCount, mc.Found = after, upper, count, found
-				if after == "" { // nothing read yet: the next look is a whole one
-					mc.Upper, mc.StartCount, mc.Found = time.Time{}, 0, 0
-				}
+				mc.After, mc.Upper, mc.StartCount, mc.Found, mc.Sweeping = "", time.Time{}, 0, 0, false
+			} else if (errors.Is(err, errBudget) || errors.Is(err, errNoTime)) && after != "" {
+				mc.After, mc.Upper, mc.StartCount, mc.Found, mc.Sweeping = after, upper, count, found, whole
 			}
 			return mc, err
 		}
@@ -109,11 +113,17 @@ func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, fl
 		// Newest first: once a page ends below the floor, so does everything after it, unless
 		// the count says new comments (replies to older ones) are still unseen further down.
 		below := len(p.Items) == 0 || !p.Items[len(p.Items)-1].CreatedAt.After(floor)
-		if after == "" || below && (missing < 0 || found >= missing) {
+		if after == "" || !whole && below && (missing < 0 || found >= missing) {
 			break
 		}
 	}
-	return reply.MediaCursor{CreatedAt: mc.CreatedAt, Live: live, Count: count, Seen: upper, LookedAt: s.now, Again: young}, nil
+	n := reply.MediaCursor{CreatedAt: mc.CreatedAt, Live: live, Count: count, Seen: upper, Swept: mc.Swept, LookedAt: s.now, Again: young}
+	if whole || n.Swept.IsZero() {
+		// A first look starts the whole reads: replies it could not see under older comments
+		// wait for the count.
+		n.Swept = upper
+	}
+	return n, nil
 }
 
 // job is the job for comment c of media m, as the webhook would enqueue it, with Meta's timestamp

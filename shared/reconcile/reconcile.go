@@ -282,13 +282,15 @@ func (p *pass) run(ctx context.Context, full bool) error {
 	return nil
 }
 
-// broadcasts reads the comments of every broadcast on air, and once more those of a broadcast
-// that just ended (the comments made in its last moments; the replier expires them).
+// broadcasts reads the comments of every broadcast on air, and again those of a broadcast that
+// ended until a read leaves no comment too young to check (the comments made in its last moments;
+// the replier expires them).
 func (p *pass) broadcasts(ctx context.Context) error {
 	ids, err := p.rd.live(ctx)
 	if err != nil {
 		return fmt.Errorf("live media: %w", err)
 	}
+	polled := ids
 	for _, id := range slices.Concat(ids, p.cur.Live) {
 		mc, seen := p.cur.Media[id]
 		if seen && mc.LookedAt.Equal(p.now) {
@@ -300,11 +302,15 @@ func (p *pass) broadcasts(ctx context.Context) error {
 		if err := p.lookAt(ctx, reply.Media{ID: id, ProductType: "LIVE"}, mc); err != nil {
 			return err
 		}
-		if !slices.Contains(ids, id) {
+		switch {
+		case slices.Contains(ids, id):
+		case p.cur.Media[id].Again:
+			polled = append(polled, id)
+		default:
 			delete(p.cur.Media, id)
 		}
 	}
-	p.cur.Live = ids
+	p.cur.Live = polled
 	p.cur.NextLive = p.now.Add(p.r.cfg.LiveEvery)
 	return nil
 }

@@ -23,11 +23,12 @@ type step struct {
 
 func TestPasses(t *testing.T) {
 	tests := []struct {
-		name  string
-		cfg   Config
-		opts  []sandbox.Option
-		setup func(h *harness)
-		steps []step
+		name   string
+		cfg    Config
+		opts   []sandbox.Option
+		answer bool // the enqueued jobs get their records after each pass, as the replier gives them
+		setup  func(h *harness)
+		steps  []step
 	}{
 		{
 			name: "paging, then the cursor keeps passes incremental",
@@ -124,17 +125,20 @@ func TestPasses(t *testing.T) {
 					do: func(h *harness) {
 						h.comment("l2", "L", at(30*time.Second), func(c *sandbox.Comment) { c.Live = true })
 					}},
+				// The broadcast ends; l4, made in its last seconds, is too young for the first read
+				// after the end, so the broadcast is read once more.
 				{at: 2 * time.Minute, reads: 2, enq: "l3",
 					do: func(h *harness) {
 						h.comment("l3", "L", at(80*time.Second), func(c *sandbox.Comment) { c.Live = true })
+						h.comment("l4", "L", at(115*time.Second), func(c *sandbox.Comment) { c.Live = true })
 						h.sb.EndBroadcast("L")
-					},
-					check: func(t *testing.T, h *harness, rep Report) {
-						if c := h.cursor(); len(c.Live) != 0 || len(c.Media) != 0 {
-							t.Errorf("the ended broadcast is still polled: %+v", c)
-						}
 					}},
-				{at: 3 * time.Minute, reads: 0},
+				{at: 3 * time.Minute, reads: 2, enq: "l4", check: func(t *testing.T, h *harness, rep Report) {
+					if c := h.cursor(); len(c.Live) != 0 || len(c.Media) != 0 {
+						t.Errorf("the ended broadcast is still polled: %+v", c)
+					}
+				}},
+				{at: 4 * time.Minute, reads: 0},
 			},
 		},
 		{
@@ -181,7 +185,33 @@ func TestPasses(t *testing.T) {
 			},
 		},
 		{
-			name: "an unsubscribed app is subscribed again, daily, or sooner after comments without webhook",
+			name:   "a reply the count hides (another comment was deleted) is found by the whole read",
+			answer: true,
+			setup: func(h *harness) {
+				h.media("M", at(-48*time.Hour))
+				h.comment("c1", "M", at(-2*time.Hour))
+				h.many("n", "M", 50, at(-time.Hour))
+			},
+			steps: []step{
+				{at: 0, reads: 5, enq: "c1," + names("n", 0, 50)},
+				{at: 5 * time.Minute, reads: 2, // the count did not move
+					do: func(h *harness) {
+						h.comment("r1", "M", at(2*time.Minute), func(c *sandbox.Comment) { c.ParentID = "c1" })
+						h.sb.DeleteComment("n010")
+					}},
+				// Six hours after the first look the media is read whole (two pages), and what was
+				// made since that look is checked.
+				{at: 6*time.Hour + time.Minute, reads: 4, enq: "r1", check: func(t *testing.T, h *harness, rep Report) {
+					if mc := h.cursor().Media["M"]; !mc.Swept.Equal(at(6*time.Hour)) || rep.Comments != 1 {
+						t.Errorf("cursor %+v, report %+v", mc, rep)
+					}
+				}},
+				{at: 6*time.Hour + 6*time.Minute, reads: 2},
+			},
+		},
+		{
+			name:   "an unsubscribed app is subscribed again, daily, or sooner after comments without webhook",
+			answer: true,
 			setup: func(h *harness) {
 				h.sb.UnsubscribeApp(igID)
 				h.media("M", at(-time.Hour))
@@ -197,7 +227,12 @@ func TestPasses(t *testing.T) {
 					do: func(h *harness) { h.comment("x1", "M", at(55*time.Minute)) }},
 				{at: 66 * time.Minute, reads: 3, enq: "x2", // not again within the hour
 					do: func(h *harness) { h.comment("x2", "M", at(62*time.Minute)) }},
-				{at: 24*time.Hour + time.Minute, reads: 3}, // the daily check
+				{at: 24*time.Hour + time.Minute, reads: 3}, // a whole read of M
+				{at: 25*time.Hour + 2*time.Minute, reads: 3, check: func(t *testing.T, h *harness, rep Report) { // the daily check
+					if c := h.cursor(); !c.SubscriptionCheckedAt.Equal(at(25*time.Hour + 2*time.Minute)) {
+						t.Errorf("subscription checked at %s", c.SubscriptionCheckedAt)
+					}
+				}},
 			},
 		},
 	}
@@ -211,6 +246,9 @@ func TestPasses(t *testing.T) {
 					s.do(h)
 				}
 				rep := h.pass()
+				if tt.answer {
+					h.answer()
+				}
 				if got := h.ids(); rep.Calls != s.reads || got != s.enq {
 					t.Fatalf("step %d (t0+%s): %d reads, enqueued %q; want %d, %q\nreport %+v", i, s.at, rep.Calls, got, s.reads, s.enq, rep)
 				}

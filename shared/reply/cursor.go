@@ -35,17 +35,22 @@ type MediaCursor struct {
 	// when it moved.
 	Count int `json:"count"`
 	// Seen is the floor of the next look: every comment created at or before it was checked.
-	Seen     time.Time `json:"seen"`
+	Seen time.Time `json:"seen"`
+	// Swept is where the last whole read of the media ended: the replies made since (under older
+	// comments, which a count net of deletions can hide) are checked by the next one.
+	Swept    time.Time `json:"swept,omitzero"`
 	LookedAt time.Time `json:"looked_at,omitzero"`
 	// Again says the last look left comments too young to check (their webhook may still be on
 	// its way): look again on the next pass even if the count did not move.
 	Again bool `json:"again,omitempty"`
 	// An unfinished look (the read budget ran out part way): Meta's cursor of the next page,
-	// the look's upper bound and count, and how many comments above the floor it already met.
+	// the look's upper bound and count, how many comments above the floor it already met, and
+	// whether it is a whole read.
 	After      string    `json:"after,omitempty"`
 	Upper      time.Time `json:"upper,omitzero"`
 	StartCount int       `json:"start_count,omitempty"`
 	Found      int       `json:"found,omitempty"`
+	Sweeping   bool      `json:"sweeping,omitempty"`
 }
 
 // CursorKey is the stored key of an account's reconcile cursor.
@@ -56,7 +61,7 @@ func (m MediaCursor) Resuming() bool { return m.After != "" }
 
 // NeedsLook reports whether the media, now counting count comments, must be read at now: a
 // broadcast always (while polled), otherwise when its count moved since the last complete look,
-// a look is unfinished or left young comments, or the last look is older than revisit (a
+// a look is unfinished or left young comments, or its last whole read is older than revisit (a
 // comment made and another deleted leave the count where it was).
 func (m MediaCursor) NeedsLook(count int, now time.Time, revisit time.Duration) bool {
 	switch {
@@ -67,7 +72,7 @@ func (m MediaCursor) NeedsLook(count int, now time.Time, revisit time.Duration) 
 	case count != m.Count:
 		return true
 	}
-	return count > 0 && revisit > 0 && !now.Before(m.LookedAt.Add(revisit))
+	return count > 0 && revisit > 0 && !m.Swept.IsZero() && !now.Before(m.Swept.Add(revisit))
 }
 
 // Cursors stores reconcile cursors with versioned conditional writes.

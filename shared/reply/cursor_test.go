@@ -7,7 +7,7 @@ import (
 
 func TestMediaCursorNeedsLook(t *testing.T) {
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	looked := MediaCursor{Count: 5, Seen: now.Add(-time.Hour), LookedAt: now.Add(-time.Hour)}
+	looked := MediaCursor{Count: 5, Seen: now.Add(-time.Hour), Swept: now.Add(-2 * time.Hour), LookedAt: now.Add(-time.Hour)}
 	tests := []struct {
 		name  string
 		mc    MediaCursor
@@ -22,8 +22,8 @@ func TestMediaCursorNeedsLook(t *testing.T) {
 		{"young comments left", func() MediaCursor { m := looked; m.Again = true; return m }(), 5, true},
 		{"unfinished look", func() MediaCursor { m := looked; m.After = "QVFI"; return m }(), 5, true},
 		{"a broadcast is always read", func() MediaCursor { m := looked; m.Live = true; return m }(), 0, true},
-		{"revisit due", func() MediaCursor { m := looked; m.LookedAt = now.Add(-7 * time.Hour); return m }(), 5, true},
-		{"revisit due, no comments", func() MediaCursor { m := looked; m.Count, m.LookedAt = 0, now.Add(-7*time.Hour); return m }(), 0, false},
+		{"whole read due", func() MediaCursor { m := looked; m.Swept = now.Add(-7 * time.Hour); return m }(), 5, true},
+		{"whole read due, no comments", func() MediaCursor { m := looked; m.Count, m.Swept = 0, now.Add(-7*time.Hour); return m }(), 0, false},
 	}
 	for _, tt := range tests {
 		if got := tt.mc.NeedsLook(tt.count, now, 6*time.Hour); got != tt.want {

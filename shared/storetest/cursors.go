@@ -93,8 +93,8 @@ func FullCursor() reply.Cursor {
 		AccountID: account, From: T0.Add(-time.Hour), NextPass: T0.Add(5 * time.Minute), NextLive: T0.Add(time.Minute),
 		Live: []string{"17900000000000099"}, SubscriptionCheckedAt: T0.Add(-2 * time.Hour),
 		Media: map[string]reply.MediaCursor{
-			"18000000000000001": {CreatedAt: T0.Add(-24 * time.Hour), Live: true, Count: 42, Seen: T0.Add(-time.Minute),
-				LookedAt: T0, Again: true, After: "QVFIUmRn", Upper: T0.Add(-30 * time.Second), StartCount: 44, Found: 3},
+			"18000000000000001": {CreatedAt: T0.Add(-24 * time.Hour), Live: true, Count: 42, Seen: T0.Add(-time.Minute), Swept: T0.Add(-time.Hour),
+				LookedAt: T0, Again: true, After: "QVFIUmRn", Upper: T0.Add(-30 * time.Second), StartCount: 44, Found: 3, Sweeping: true},
 			"18000000000000002": {CreatedAt: T0.Add(-48 * time.Hour), Count: 1, Seen: T0.Add(-time.Hour), LookedAt: T0},
 		},
 		Version: 1, UpdatedAt: T0,
