@@ -104,6 +104,9 @@ func runSeed(t *testing.T, test string, cfg Config) Result {
 	if res.Accepted == 0 || res.Deliveries == 0 || res.Outcomes["SENT"] == 0 {
 		t.Errorf("seed %d did nothing: %+v", cfg.Seed, res)
 	}
+	if cfg.Rates.DroppedWebhooks > 0 && (res.Dropped == 0 || res.Found == 0) {
+		t.Errorf("seed %d dropped %d webhooks and found %d comments: the missed-webhook path went untried", cfg.Seed, res.Dropped, res.Found)
+	}
 	if testing.Verbose() {
 		t.Log(summary([]Result{res}, 0))
 	}
@@ -128,6 +131,14 @@ func summary(rs []Result, took time.Duration) string {
 		tot.Batches += r.Batches
 		tot.Sweeps += r.Sweeps
 		tot.DeadLetter += r.DeadLetter
+		tot.Dropped += r.Dropped
+		tot.Found += r.Found
+		tot.Unfindable += r.Unfindable
+		tot.Reconciled += r.Reconciled
+		tot.Reads += r.Reads
+		tot.Resubscribed += r.Resubscribed
+		tot.ToFind = append(tot.ToFind, r.ToFind...)
+		tot.ToReply = append(tot.ToReply, r.ToReply...)
 		for k, v := range r.Outcomes {
 			tot.Outcomes[k] += v
 		}
@@ -145,6 +156,16 @@ func summary(rs []Result, took time.Duration) string {
 		"second DMs after an unanswered first %d, comments of forgotten people %d\n",
 		tot.Outcomes["SENT"], tot.Outcomes["SKIPPED"], tot.Outcomes["EXPIRED"], tot.Outcomes["FAILED"], tot.Outcomes["AMBIGUOUS"],
 		tot.Ambiguous, tot.Repeats, tot.Forgotten)
+	perFound := 0.0
+	if tot.Found > 0 {
+		perFound = float64(tot.Reads) / float64(tot.Found)
+	}
+	fmt.Fprintf(&b, "webhooks never sent: %d comments (app unsubscribed in %d seed(s)); found by reconciliation %d, not listed by Meta %d; "+
+		"reconciler enqueued %d, Graph reads %d (%.1f per comment found), resubscribed %d\n",
+		tot.Dropped, tot.Faults[FaultAppUnsubscribed], tot.Found, tot.Unfindable, tot.Reconciled, tot.Reads, perFound, tot.Resubscribed)
+	fmt.Fprintf(&b, "found comments: comment to record median %s, p95 %s, max %s; comment to DM median %s, p95 %s, max %s (%d DMs)\n",
+		tot.ToFind.at(0.5), tot.ToFind.at(0.95), tot.ToFind.at(1),
+		tot.ToReply.at(0.5), tot.ToReply.at(0.95), tot.ToReply.at(1), len(tot.ToReply))
 	fmt.Fprintf(&b, "replier invocations %d, sweeps %d, dead letters %d, longest simulated run %s", tot.Batches, tot.Sweeps, tot.DeadLetter, sim)
 	if took > 0 {
 		fmt.Fprintf(&b, ", wall time %s", took.Round(time.Millisecond))
@@ -197,6 +218,7 @@ func TestChaosCatchesBrokenPromises(t *testing.T) {
 		// Duplicates counts only calls after a SENT record, whatever else the violations list.
 		{"the table loses SENT records", Sabotage{LoseRecords: 0.2}, "", func(r Result) int { return r.Duplicates }},
 		{"SQS loses messages", Sabotage{LoseMessages: 0.02}, "records, want 1", func(r Result) int { return r.Lost }},
+		{"the sweeper never reconciles", Sabotage{NoReconcile: true}, "0 records, want 1", func(r Result) int { return r.Lost }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,13 +31,14 @@ func (s *sim) violate(format string, args ...any) {
 //     retry of a send whose outcome never reached the record, counted in Repeats);
 //   - (b) at most one DM per person and media (funnel dedup; not for accounts allowing repeats);
 //   - (c) every accepted comment has exactly one record, terminal, and it turned terminal by its
-//     deadline; SENT if and only if the sandbox delivered the DM (but see Result.Ambiguous);
+//     deadline; SENT if and only if the sandbox delivered the DM (but see Result.Ambiguous); and
+//     so has every comment whose webhook never came, unless Meta does not list it (Unfindable);
 //   - (d) after a person's data deletion finished, no record names them for a comment made
 //     before it, and no DM goes out for such a comment;
 //   - (e) no DM after the comment's real window (7 days, or the broadcast's end);
 //   - no dead letter for a comment that is not done;
 //   - no DM for the account's own comments or comments no rule matches;
-//   - the counts reconcile: accepted = sent + skipped + expired + failed + ambiguous.
+//   - the counts reconcile: accepted + found = sent + skipped + expired + failed + ambiguous.
 func (s *sim) check(ctx context.Context) error {
 	records := map[string][]reply.Record{}
 	cursor := ""
@@ -96,14 +97,26 @@ func (s *sim) check(ctx context.Context) error {
 			s.violate("own comment %s has a record (%s): the webhook should have dropped it", c.id, recs[0].State)
 		}
 		// A tombstone covers what Meta may still deliver of comments made before it.
-		if gone, ok := s.forgotten[c.person]; ok && !c.created.After(gone.Add(reply.DeliveryHorizon)) && !c.own {
+		if gone, ok := s.forgets(c); ok {
 			s.checkForgotten(c, gone, got, recs)
 			continue
 		}
-		if !c.accepted {
+		dropped := !c.own && !s.sandbox.Notifies(c.id)
+		switch {
+		case dropped && len(recs) == 0 && (c.kind == reply.KindAd || !c.deleted.IsZero()):
+			s.res.Dropped++
+			s.res.Unfindable++ // Meta lists no ad comment, nor one deleted before a pass read it
 			continue
+		case dropped:
+			s.res.Dropped++
+			if len(recs) > 0 {
+				s.res.Found++
+			}
+		case !c.accepted:
+			continue
+		default:
+			s.res.Accepted++
 		}
-		s.res.Accepted++
 		if len(recs) != 1 {
 			s.res.Lost++
 			s.violate("comment %s: %d records, want 1", c.id, len(recs))
@@ -124,6 +137,12 @@ func (s *sim) check(ctx context.Context) error {
 		if r.UpdatedAt.After(r.Deadline.Add(settleGrace)) && !lateNotice {
 			s.violate("comment %s: became %s at %s, deadline %s", c.id, r.State, r.UpdatedAt.Format(time.RFC3339), r.Deadline.Format(time.RFC3339))
 		}
+		if dropped {
+			s.res.ToFind = append(s.res.ToFind, r.CreatedAt.Sub(c.created))
+			if r.State == reply.StateSent && len(got) > 0 {
+				s.res.ToReply = append(s.res.ToReply, got[0].At.Sub(c.created))
+			}
+		}
 		switch {
 		case r.State == reply.StateAmbiguous:
 			s.res.Ambiguous++ // delivered or not, the record says it cannot tell
@@ -139,8 +158,8 @@ func (s *sim) check(ctx context.Context) error {
 	for _, st := range reply.TerminalStates {
 		sum += s.res.Outcomes[string(st)]
 	}
-	if sum != s.res.Accepted || terminal != s.res.Accepted {
-		s.violate("counts do not reconcile: accepted %d, terminal records %d", s.res.Accepted, sum)
+	if want := s.res.Accepted + s.res.Found; sum != want || terminal != want {
+		s.violate("counts do not reconcile: accepted %d + found %d, terminal records %d", s.res.Accepted, s.res.Found, sum)
 	}
 	for id := range records {
 		if s.byID[id] == nil {
@@ -149,6 +168,13 @@ func (s *sim) check(ctx context.Context) error {
 	}
 	sort.Strings(s.res.Violations)
 	return nil
+}
+
+// forgets reports whether a data deletion covers the comment (one made before it, not the
+// account's own), and when the deletion finished.
+func (s *sim) forgets(c *comment) (time.Time, bool) {
+	gone, ok := s.forgotten[c.person]
+	return gone, ok && !c.created.After(gone.Add(reply.DeliveryHorizon)) && !c.own
 }
 
 // checkDMs holds one comment's DMs to the promises (a) and (e) and the rules.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -25,6 +26,12 @@ func newWebhook(q reply.Queue, log *slog.Logger) *webhook.Handler {
 // deliver posts one signed delivery to the real webhook handler. A delivery not answered 200 is
 // retried later, as Meta does; Meta also sends some deliveries twice.
 func (s *sim) deliver(ctx context.Context, d delivery) {
+	// Meta posts only what it notifies: a comment kept without webhook, or made while the app
+	// was unsubscribed, never comes.
+	d.comments = slices.DeleteFunc(slices.Clone(d.comments), func(c *comment) bool { return !s.sandbox.Notifies(c.id) })
+	if len(d.comments) == 0 {
+		return
+	}
 	body := s.payloadOf(d.comments, s.clock.Now())
 	req := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "$default", RawPath: webhook.Path,

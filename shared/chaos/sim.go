@@ -3,8 +3,10 @@
 // in-process queue, a store (memory, or DynamoDB on moto) and the Graph sandbox, with faults at
 // every step: invocations dying after the claim and after the send, Graph 5xx, timeouts after a
 // delivery, throttling, revoked tokens, DynamoDB throttling and lost answers, duplicate webhook
-// deliveries, SQS duplicates and redeliveries, concurrent consumers and sweeps. After the run it
-// checks the product's promises (Check) on what the sandbox delivered and the store recorded.
+// deliveries, webhooks Meta never sends (dropped, or the app unsubscribed for a while), SQS
+// duplicates and redeliveries, concurrent consumers and sweeps. The sweeper reconciles after each
+// sweep, as its chore does in AWS. After the run it checks the product's promises (Check) on
+// what the sandbox delivered and the store recorded.
 //
 // A seed replays exactly: one seeded source of chance decides every fault, the simulation is
 // one goroutine stepping the fake clock, and the services run with a concurrency of one.
@@ -54,12 +56,15 @@ type Rates struct {
 	Deletions        int     // people who ask for their data to be deleted while their comments are on their way
 	TokenOutages     int     // spans of minutes in which SSM answers no token read
 	SlowCall         float64 // per Graph call: it takes longer than the replier's lease
+	DroppedWebhooks  float64 // per organic comment made after the account was connected: Meta never sends its webhook
+	Unsubscribed     float64 // per seed: Meta unsubscribes the app for a while
 }
 
 // Sabotage breaks what the product relies on, to prove Check notices; tests only.
 type Sabotage struct {
 	LoseMessages float64 // per received message: SQS loses it for good (SQS never does)
 	LoseRecords  float64 // per SENT record written: the table loses it (DynamoDB never does)
+	NoReconcile  bool    // the sweeper never reconciles: comments without a webhook stay unanswered
 }
 
 // DefaultRates are the rates of the default test: every fault happens many times per seed, and
@@ -71,6 +76,7 @@ var DefaultRates = Rates{
 	WebhookDuplicate: 0.05, EnqueueFailed: 0.01, SQSDuplicate: 0.02, SQSDeleteLost: 0.02,
 	ConcurrentSweep: 0.1, ConcurrentClaim: 0.02, RevokedAccounts: 1,
 	Deletions: 3, TokenOutages: 1, SlowCall: 0.003,
+	DroppedWebhooks: 0.1, Unsubscribed: 0.5,
 }
 
 // Config is one simulation run.
@@ -120,6 +126,17 @@ type Result struct {
 	Simulated  time.Duration // simulated time from the first comment to the last terminal record
 	DeadLetter int           // messages the queue moved to the dead-letter queue
 	Violations []string      // broken promises; empty on success
+
+	// Dropped counts the comments (not the account's own) Meta never notified: webhooks dropped
+	// for good, or made while the app was unsubscribed. Found is those reconciliation found (held
+	// to every promise of an accepted comment); Unfindable those Meta does not list (ads, and
+	// comments deleted before a pass read them).
+	Dropped, Found, Unfindable int
+	// Reconciled is what the reconciler enqueued, Reads its Graph calls, Resubscribed how often it
+	// subscribed the app again; ToFind is how long after the comment each found one got its
+	// record, ToReply how long until its DM (rate limits included).
+	Reconciled, Reads, Resubscribed int
+	ToFind, ToReply                 latencies
 }
 
 // Sweep interval and queue settings, as the template sets them.
@@ -140,6 +157,8 @@ type sim struct {
 	queue   *memory.Queue
 	sandbox *sandbox.Sandbox
 	graph   reply.Graph
+	client  *graph.Client // the same, for the reconciler's reads
+	cursors reply.Cursors
 	tokens  memory.Tokens
 	log     *slog.Logger
 	start   time.Time
@@ -170,6 +189,7 @@ type sim struct {
 	repeating   map[string]bool      // accounts that allow repeats for a while: no funnel promise
 	outages     []window             // SSM answers no token read
 	sentAt      map[string]time.Time // comment -> when a SENT record was first written
+	found       map[string]bool      // comments without a webhook that have a record by now
 }
 
 type comment struct {
@@ -239,6 +259,7 @@ func newSim(cfg Config) (*sim, error) {
 		start: cfg.Start, byID: map[string]*comment{}, tokens: memory.Tokens{},
 		troubled: map[string]bool{}, repeats: map[string]int{}, unavailable: map[string]bool{},
 		forgotten: map[string]time.Time{}, fromless: map[string]bool{}, repeating: map[string]bool{}, sentAt: map[string]time.Time{},
+		found: map[string]bool{}, cursors: cursorsOf(cfg.Store),
 		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}},
 	}
 	s.queue = memory.NewQueue(memory.QueueOptions{Clock: s.clock, Visibility: visibility, MaxReceive: maxReceive})
@@ -251,8 +272,9 @@ func newSim(cfg Config) (*sim, error) {
 	}
 	s.sandbox = sandbox.New(opts...)
 	s.sandbox.SetFault(s.metaFault)
-	s.graph = graph.New(graph.WithBaseURL("http://graph.sandbox.invalid"),
+	s.client = graph.New(graph.WithBaseURL("http://graph.sandbox.invalid"),
 		graph.WithHTTPClient(&http.Client{Transport: inProcess{s.sandbox}}))
+	s.graph = s.client
 	if err := s.setup(context.Background()); err != nil {
 		return nil, err
 	}
@@ -298,6 +320,9 @@ func (s *sim) newSweeper(inv *invocation) *sweeper.Sweeper {
 
 // metaFault is the sandbox's fault hook: Meta's own trouble, decided per private-reply call.
 func (s *sim) metaFault(c sandbox.Call) sandbox.Fault {
+	if f := s.readFault(c); !f.None() {
+		return f
+	}
 	if c.Op == sandbox.OpComment && s.dice.roll(s.cfg.Rates.Graph5xx) {
 		s.fault(FaultGraph5xx, c.CommentID)
 		return sandbox.ServerError(500)
@@ -349,7 +374,7 @@ func (s *sim) setup(ctx context.Context) error {
 				{Name: "live", Match: reply.MatchWord, Keywords: []string{"link"}, Kinds: []reply.Kind{reply.KindLive},
 					Message: "Thanks for watching, {username}: https://example.com/live"},
 			},
-			Version: 1,
+			Version: 1, UpdatedAt: s.start, // connected at the start: the reconciler watches from then
 		}
 		if i == 1 {
 			// Tighter than Meta: a backlog builds, jobs park and the sweeper releases them.
@@ -366,12 +391,18 @@ func (s *sim) setup(ctx context.Context) error {
 		s.sandbox.AddAccount(a.ID, tok, a.Login, a.PageID)
 		s.accounts = append(s.accounts, a)
 	}
+	for i, a := range s.accounts {
+		for m := range 3 {
+			s.sandbox.AddMedia(sandbox.Media{ID: mediaID(i, m), AccountID: a.ID, ProductType: mediaProduct(m), CreatedAt: s.start.Add(-24 * time.Hour)})
+		}
+	}
 	s.comments = s.makeComments()
 	byDelivery := map[time.Time][]*comment{}
 	for _, c := range s.comments {
 		s.byID[c.id] = c
 		s.sandbox.AddComment(sandbox.Comment{ID: c.id, AccountID: c.account, MediaID: c.media, ParentID: c.parent,
-			FromID: c.person, FromName: c.username, CreatedAt: c.created, Live: c.kind == reply.KindLive})
+			FromID: c.person, FromName: c.username, Text: c.text, CreatedAt: c.created, Live: c.kind == reply.KindLive,
+			Ad: c.kind == reply.KindAd, WithoutWebhook: s.withoutWebhook(c)})
 		if s.dice.roll(s.cfg.Rates.DeletedComments) {
 			c.deleted = c.created.Add(s.dice.duration(time.Second, 10*time.Minute))
 			id := c.id
@@ -411,11 +442,22 @@ func (s *sim) setup(ctx context.Context) error {
 		)
 	}
 	s.schedule()
+	s.unsubscribe()
 	sort.SliceStable(s.timeline, func(i, j int) bool { return s.timeline[i].at.Before(s.timeline[j].at) })
 	return nil
 }
 
 func liveMedia(account int) string { return fmt.Sprintf("1799%011d", account) } // Meta ids are digits
+
+// mediaID is the account's m-th post or reel; mediaProduct what it is.
+func mediaID(account, m int) string { return fmt.Sprintf("17%d%04d", account, m) }
+
+func mediaProduct(m int) string {
+	if m == 2 {
+		return "FEED"
+	}
+	return "REELS"
+}
 
 // restore is the operator's fix after a revoked token: a new authorization (the sandbox takes
 // the token again) and the account marked healthy.
@@ -470,15 +512,13 @@ func (s *sim) makeComments() []*comment {
 			c.text = liveText[s.dice.intN(len(liveText))]
 			c.matches = c.text != "hello from Berlin"
 		default:
-			switch {
-			case roll < 70:
-				c.kind, c.product = reply.KindReel, "REELS"
-			case roll < 90:
-				c.kind, c.product = reply.KindPost, "FEED"
-			default:
+			// A post or reel, or an ad that promotes one of them.
+			m := s.dice.intN(3)
+			c.media, c.product = mediaID(ai, m), mediaProduct(m)
+			c.kind = reply.KindOf(c.product, "")
+			if roll >= 90 {
 				c.kind, c.product = reply.KindAd, "AD"
 			}
-			c.media = fmt.Sprintf("17%d%04d", ai, s.dice.intN(3))
 			if s.dice.roll(0.75) {
 				c.text, c.matches = matching[s.dice.intN(len(matching))], true
 			} else {
@@ -512,7 +552,7 @@ func (s *sim) loop(ctx context.Context) error {
 	for {
 		now := s.clock.Now()
 		if now.After(limit) {
-			return fmt.Errorf("seed %d: the simulation did not settle by %s", s.cfg.Seed, limit)
+			return fmt.Errorf("seed %d: the simulation did not settle by %s%s", s.cfg.Seed, limit, s.unfoundReport(ctx))
 		}
 		for len(s.timeline) > 0 && !s.timeline[0].at.After(now) {
 			s.timeline[0].do()
@@ -576,7 +616,15 @@ func (s *sim) next(ctx context.Context) (time.Time, bool, error) {
 		}
 		cands = append(cands, at)
 	}
-	busy := len(due) > 0 || qc.Visible+qc.InFlight > 0 || len(s.inbox) > 0
+	// Reconciliation matters while a comment without a webhook is still to be found.
+	unfound, err := s.unfound(ctx)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("comments to find: %w", err)
+	}
+	if unfound {
+		cands = append(cands, s.nextSweep)
+	}
+	busy := len(due) > 0 || qc.Visible+qc.InFlight > 0 || len(s.inbox) > 0 || unfound
 	if len(cands) == 0 {
 		return time.Time{}, busy, nil
 	}
@@ -603,6 +651,7 @@ func (s *sim) sweep(ctx context.Context) {
 	s.sweeperInv.reset()
 	s.res.Sweeps++
 	_, _ = s.sweeper.Run(ctx)
+	s.reconcile(ctx, s.sweeperInv)
 	if s.sweeperInv.dead() {
 		// A crashed sweeper is a cold start next time.
 		s.sweeperInv = &invocation{}
