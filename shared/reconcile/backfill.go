@@ -103,7 +103,9 @@ func (r *Reconciler) Backfill(ctx context.Context, accountID string, o BackfillO
 		return res, fmt.Errorf("backfill account %s: %w", a.ID, err)
 	}
 	var sums []*MediaSummary
-	s := &scan{r: r, rd: rd, acct: a, now: now, dryRun: o.DryRun, rep: &res.Report}
+	// Each media is read whole: a reply made since `since` under an older comment counts too, and
+	// there is no earlier count to say how many there are.
+	s := &scan{r: r, rd: rd, acct: a, now: now, dryRun: o.DryRun, whole: true, rep: &res.Report}
 	at.Total = len(media)
 	progress(at)
 	for _, m := range media {

@@ -130,6 +130,23 @@ func TestBackfillWaitsForBudget(t *testing.T) {
 	}
 }
 
+// TestBackfillReadsWhole: a reply made since --since under an older comment is found even when
+// that comment is pages below the floor.
+func TestBackfillReadsWhole(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.media("R", at(-6*24*time.Hour))
+	h.comment("old", "R", at(-5*24*time.Hour))
+	h.many("n", "R", 60, at(-4*24*time.Hour)) // older than --since: the thread is on the second page
+	h.comment("reply", "R", at(-3*time.Hour), func(c *sandbox.Comment) { c.ParentID = "old" })
+	res, err := h.rec.Backfill(context.Background(), igID, BackfillOptions{Since: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.ids(); got != "reply" || res.Report.Calls != 4 { // live_media, media, two pages
+		t.Errorf("enqueued %q with %d reads", got, res.Report.Calls)
+	}
+}
+
 func TestBackfillRefuses(t *testing.T) {
 	h := newHarness(t, Config{})
 	ctx := context.Background()

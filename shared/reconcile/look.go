@@ -37,6 +37,7 @@ type scan struct {
 	acct   reply.Account
 	now    time.Time
 	dryRun bool
+	whole  bool // every look reads its media whole, down to its floor (backfill)
 	rep    *Report
 	found  func(Found) // every comment met above the floor; nil for none
 }
@@ -64,6 +65,7 @@ func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, fr
 	if whole {
 		floor = mc.Swept
 	}
+	whole = whole || s.whole
 	floor = maxTime(floor, s.window())
 	upper, after, found, count := s.now.Add(-s.r.cfg.Grace).Truncate(time.Second), "", 0, m.CommentsCount
 	if mc.Resuming() {
