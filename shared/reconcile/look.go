@@ -190,6 +190,7 @@ func (s *scan) enqueue(ctx context.Context, jobs []reply.Job) error {
 		return fmt.Errorf("enqueue %d found comments of account %s: %w", len(jobs), s.acct.ID, err)
 	}
 	s.rep.Reconciled += len(jobs)
+	s.r.m.Count(MetricReconciled, len(jobs)) // now, not at the end of the run: they are being answered
 	for _, j := range jobs {
 		s.r.log.Info("comment found without a webhook", "account", j.AccountID, "media", j.MediaID, "comment", j.CommentID,
 			"kind", j.Kind, "commented_at", j.CommentedAt)

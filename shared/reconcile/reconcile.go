@@ -161,7 +161,6 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 			errs = append(errs, err)
 		}
 	}
-	r.m.Count(MetricReconciled, rep.Reconciled)
 	r.m.Count(MetricReconcileCalls, rep.Calls)
 	r.m.Count(MetricResubscribed, rep.Resubscribed)
 	if rep.Accounts > 0 {
