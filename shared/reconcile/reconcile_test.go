@@ -290,6 +290,9 @@ func TestFoundJob(t *testing.T) {
 	if d := got[0].Deadline(); !d.Equal(at(-30 * time.Minute).Add(reply.Window)) {
 		t.Errorf("deadline %s", d)
 	}
+	if n, reads := h.metrics.Get(MetricReconciled), h.metrics.Get(MetricReconcileCalls); n != 2 || reads != 4 {
+		t.Errorf("metrics: Reconciled %v, ReconcileCalls %v", n, reads)
+	}
 }
 
 // TestEnqueueFailure: jobs the queue refused are found again by the next pass; the cursor moves
