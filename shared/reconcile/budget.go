@@ -149,48 +149,47 @@ func (rd *reader) take(ctx context.Context) error {
 	}
 }
 
-func (rd *reader) media(ctx context.Context, after string) (reply.Page[reply.Media], error) {
-	var p reply.Page[reply.Media]
+// paged makes one paged read, whose usage figures come with the page.
+func paged[T any](ctx context.Context, rd *reader, get func() (reply.Page[T], error)) (reply.Page[T], error) {
+	var p reply.Page[T]
 	err := rd.call(ctx, func() (int, time.Duration, error) {
 		var err error
-		p, err = rd.r.graph.Media(ctx, rd.acct, rd.token, after)
+		p, err = get()
 		return p.Usage, p.RegainAfter, err
 	})
 	return p, err
+}
+
+// plain makes one read whose answer reports no usage figures.
+func plain[T any](ctx context.Context, rd *reader, get func() (T, error)) (T, error) {
+	var v T
+	err := rd.call(ctx, func() (int, time.Duration, error) {
+		var err error
+		v, err = get()
+		return 0, 0, err
+	})
+	return v, err
+}
+
+func (rd *reader) media(ctx context.Context, after string) (reply.Page[reply.Media], error) {
+	return paged(ctx, rd, func() (reply.Page[reply.Media], error) { return rd.r.graph.Media(ctx, rd.acct, rd.token, after) })
 }
 
 func (rd *reader) comments(ctx context.Context, mediaID, after string) (reply.Page[reply.Comment], error) {
-	var p reply.Page[reply.Comment]
-	err := rd.call(ctx, func() (int, time.Duration, error) {
-		var err error
-		p, err = rd.r.graph.Comments(ctx, rd.acct, rd.token, mediaID, after)
-		return p.Usage, p.RegainAfter, err
+	return paged(ctx, rd, func() (reply.Page[reply.Comment], error) {
+		return rd.r.graph.Comments(ctx, rd.acct, rd.token, mediaID, after)
 	})
-	return p, err
 }
 
 func (rd *reader) live(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := rd.call(ctx, func() (int, time.Duration, error) {
-		var err error
-		ids, err = rd.r.graph.LiveMedia(ctx, rd.acct, rd.token)
-		return 0, 0, err
-	})
-	return ids, err
+	return plain(ctx, rd, func() ([]string, error) { return rd.r.graph.LiveMedia(ctx, rd.acct, rd.token) })
 }
 
 func (rd *reader) subscribed(ctx context.Context) ([]string, error) {
-	var fields []string
-	err := rd.call(ctx, func() (int, time.Duration, error) {
-		var err error
-		fields, err = rd.r.graph.SubscribedFields(ctx, rd.acct, rd.token)
-		return 0, 0, err
-	})
-	return fields, err
+	return plain(ctx, rd, func() ([]string, error) { return rd.r.graph.SubscribedFields(ctx, rd.acct, rd.token) })
 }
 
 func (rd *reader) subscribe(ctx context.Context, fields []string) error {
-	return rd.call(ctx, func() (int, time.Duration, error) {
-		return 0, 0, rd.r.graph.Subscribe(ctx, rd.acct, rd.token, fields)
-	})
+	_, err := plain(ctx, rd, func() (struct{}, error) { return struct{}{}, rd.r.graph.Subscribe(ctx, rd.acct, rd.token, fields) })
+	return err
 }
