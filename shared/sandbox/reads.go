@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -58,7 +59,7 @@ var (
 func (s *Sandbox) read(a *account, rq request, now time.Time) result {
 	asked, err := parseFields(rq.sel)
 	if err != nil {
-		return errParam(err.Error())
+		return errParam("Syntax error in fields: " + err.Error())
 	}
 	limit := defaultPageSize
 	if rq.limit != "" {
@@ -321,7 +322,7 @@ type fieldSet map[string]fieldSet
 func parseFields(s string) (fieldSet, error) {
 	fs, rest, err := parseFieldList(s)
 	if err == nil && rest != "" {
-		err = fmt.Errorf("Syntax error in fields: unexpected %q", rest)
+		err = fmt.Errorf("unexpected %q", rest)
 	}
 	return fs, err
 }
@@ -342,7 +343,7 @@ func parseFieldList(s string) (fieldSet, string, error) {
 				return nil, "", err
 			}
 			if !strings.HasPrefix(s, "}") {
-				return nil, "", fmt.Errorf("Syntax error in fields: missing }")
+				return nil, "", errors.New("missing }")
 			}
 			s = s[1:]
 			if sub == nil {
