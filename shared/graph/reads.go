@@ -136,11 +136,15 @@ func (m comment) domain() reply.Comment {
 }
 
 // Comments is one page of a media's (or a broadcast's) top-level comments, newest first, each
-// with the replies made to it: GET /{media-id}/comments with replies{...} expanded.
-func (c *Client) Comments(ctx context.Context, a reply.Account, token, mediaID, after string) (reply.Page[reply.Comment], error) {
+// with the replies made to it: GET /{media-id}/comments with replies{...} expanded. A page holds
+// up to limit of them (CommentPageSize when 0 or more).
+func (c *Client) Comments(ctx context.Context, a reply.Account, token, mediaID, after string, limit int) (reply.Page[reply.Comment], error) {
 	var p page[comment]
 	fields := commentFields + ",replies{" + commentFields + "}"
-	usage, regain, err := c.get(ctx, a, token, pageQuery(fields, CommentPageSize, after), &p, mediaID, "comments")
+	if limit <= 0 || limit > CommentPageSize {
+		limit = CommentPageSize
+	}
+	usage, regain, err := c.get(ctx, a, token, pageQuery(fields, limit, after), &p, mediaID, "comments")
 	out := reply.Page[reply.Comment]{Usage: usage, RegainAfter: regain}
 	if err != nil {
 		return out, fmt.Errorf("comments of media %s: %w", mediaID, err)

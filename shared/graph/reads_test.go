@@ -52,7 +52,7 @@ func TestComments(t *testing.T) {
 	t0 := e.clock.Now()
 	e.sb.AddComment(sandbox.Comment{ID: "top", AccountID: igID, MediaID: "M", FromID: "p1", FromName: "ana", Text: "RECIPE", CreatedAt: t0.Add(-time.Hour)})
 	e.sb.AddComment(sandbox.Comment{ID: "re", AccountID: igID, MediaID: "M", FromID: "p2", FromName: "ben", Text: "me too", ParentID: "top", CreatedAt: t0})
-	p, err := e.c.Comments(context.Background(), igAccount, igToken, "M", "")
+	p, err := e.c.Comments(context.Background(), igAccount, igToken, "M", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +74,11 @@ func TestComments(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := graph.New(graph.WithBaseURL(srv.URL))
-	p, err = c.Comments(context.Background(), igAccount, igToken, "17895695668004550", "QVFIUkJ")
+	p, err = c.Comments(context.Background(), igAccount, igToken, "17895695668004550", "QVFIUkJ", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(asked, "after=QVFIUkJ") || !strings.Contains(asked, "replies%7B") || strings.Contains(asked, igToken) {
+	if !strings.Contains(asked, "after=QVFIUkJ") || !strings.Contains(asked, "limit=10") || !strings.Contains(asked, "replies%7B") || strings.Contains(asked, igToken) {
 		t.Errorf("asked %s", asked)
 	}
 	first := p.Items[0]
@@ -95,7 +95,7 @@ func TestReadErrors(t *testing.T) {
 	e := newEnv(t, time.Second, sandbox.WithReadLimit(reply.Limit{Count: 2, Period: time.Hour}))
 	e.sb.AddMedia(sandbox.Media{ID: "F", AccountID: fbID})
 	ctx := context.Background()
-	_, err := e.c.Comments(ctx, igAccount, igToken, "F", "")
+	_, err := e.c.Comments(ctx, igAccount, igToken, "F", "", 0)
 	if reply.Classify(err) != reply.VerdictPermanent || !strings.Contains(err.Error(), "100") {
 		t.Errorf("another account's media: %v", err)
 	}

@@ -175,9 +175,9 @@ func (rd *reader) media(ctx context.Context, after string) (reply.Page[reply.Med
 	return paged(ctx, rd, func() (reply.Page[reply.Media], error) { return rd.r.graph.Media(ctx, rd.acct, rd.token, after) })
 }
 
-func (rd *reader) comments(ctx context.Context, mediaID, after string) (reply.Page[reply.Comment], error) {
+func (rd *reader) comments(ctx context.Context, mediaID, after string, limit int) (reply.Page[reply.Comment], error) {
 	return paged(ctx, rd, func() (reply.Page[reply.Comment], error) {
-		return rd.r.graph.Comments(ctx, rd.acct, rd.token, mediaID, after)
+		return rd.r.graph.Comments(ctx, rd.acct, rd.token, mediaID, after, limit)
 	})
 }
 

@@ -42,6 +42,10 @@ type scan struct {
 	found  func(Found) // every comment met above the floor; nil for none
 }
 
+// minPage is the least a sized page asks for beyond the new comments the count announces: room for
+// comments deleted meanwhile and for the boundary.
+const minPage = 10
+
 // window is how far back a comment can still be answered: the floor of every look.
 func (s *scan) window() time.Time { return s.now.Add(-reply.Window) }
 
@@ -75,9 +79,16 @@ func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, fr
 	if !mc.LookedAt.IsZero() && !live {
 		missing = count - mc.Count
 	}
+	// A look that knows how many comments are new asks for a page about that size: Meta counts
+	// calls, not comments, but every comment read is sent, decoded and checked.
+	limit := 0
+	if missing >= 0 && !whole && !mc.Resuming() {
+		limit = missing + minPage
+	}
 	young := false
 	for {
-		p, err := s.rd.comments(ctx, m.ID, after)
+		p, err := s.rd.comments(ctx, m.ID, after, limit)
+		limit = 0 // further pages: full ones
 		if err != nil {
 			if mc.Resuming() && reply.Classify(err) == reply.VerdictPermanent {
 				// Meta's cursor went stale: the next look starts from the top again.
