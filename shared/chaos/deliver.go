@@ -27,8 +27,14 @@ func newWebhook(q reply.Queue, log *slog.Logger) *webhook.Handler {
 // retried later, as Meta does; Meta also sends some deliveries twice.
 func (s *sim) deliver(ctx context.Context, d delivery) {
 	// Meta posts only what it notifies: a comment kept without webhook, or made while the app
-	// was unsubscribed, never comes.
-	d.comments = slices.DeleteFunc(slices.Clone(d.comments), func(c *comment) bool { return !s.sandbox.Notifies(c.id) })
+	// was unsubscribed, never comes; reconciliation must find it.
+	d.comments = slices.DeleteFunc(slices.Clone(d.comments), func(c *comment) bool {
+		if s.sandbox.Notifies(c.id) {
+			return false
+		}
+		s.miss(c)
+		return true
+	})
 	if len(d.comments) == 0 {
 		return
 	}

@@ -56,6 +56,20 @@ func (s *sim) reconcile(ctx context.Context, inv *invocation) {
 	s.res.Reads += rep.Calls
 	s.res.Reconciled += rep.Reconciled
 	s.res.Resubscribed += rep.Resubscribed
+	s.reconcileDue = time.Time{}
+	for _, a := range s.accounts {
+		c, err := s.cursors.Cursor(ctx, a.ID)
+		if err != nil || c.Version == 0 {
+			return // unknown: the next sweep runs it
+		}
+		due := c.NextPass
+		if len(c.Live) > 0 && c.NextLive.Before(due) {
+			due = c.NextLive
+		}
+		if s.reconcileDue.IsZero() || due.Before(s.reconcileDue) {
+			s.reconcileDue = due
+		}
+	}
 }
 
 // withoutWebhook decides, as comments are made, which ones Meta never notifies: a share of the
@@ -132,26 +146,41 @@ func (s *sim) findBy(c *comment) time.Time {
 	return c.created.Add(2*reconcile.DefaultRevisit + time.Hour)
 }
 
-// unfound reports whether some comment without a webhook is still to be found, now or later: the
-// sweeper (and its reconcile chore) must keep running until none is.
+// miss notes that Meta never notified c, a comment the webhook would have brought now.
+func (s *sim) miss(c *comment) {
+	if !s.watched[c.id] {
+		s.watched[c.id] = true
+		s.watch = append(s.watch, c)
+	}
+}
+
+// unfound reports whether some comment without a webhook is still to be found: the sweeper (and
+// its reconcile chore) must keep running until none is. Comments found, or past finding, leave
+// the watch list.
 func (s *sim) unfound(ctx context.Context) (bool, error) {
 	if s.cfg.Sabotage.NoReconcile {
 		return false, nil
 	}
-	for _, c := range s.comments {
-		ok, err := s.findable(ctx, c)
+	kept := s.watch[:0]
+	var err error
+	for _, c := range s.watch {
+		ok := true
+		if err == nil {
+			ok, err = s.findable(ctx, c)
+		}
 		if ok || err != nil {
-			return ok, err
+			kept = append(kept, c)
 		}
 	}
-	return false, nil
+	s.watch = kept
+	return len(kept) > 0, err
 }
 
-// unfoundReport names the comments without a webhook that are still to be found, for a run that
-// did not settle.
+// unfoundReport names the comments without a webhook still to be found, for a run that did not
+// settle.
 func (s *sim) unfoundReport(ctx context.Context) string {
 	var out []string
-	for _, c := range s.comments {
+	for _, c := range s.watch {
 		if ok, _ := s.findable(ctx, c); ok {
 			out = append(out, fmt.Sprintf("%s (%s on %s, made %s, parent %q)", c.id, c.kind, c.media, c.created.Format(time.RFC3339), c.parent))
 		}

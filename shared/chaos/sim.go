@@ -190,6 +190,11 @@ type sim struct {
 	outages     []window             // SSM answers no token read
 	sentAt      map[string]time.Time // comment -> when a SENT record was first written
 	found       map[string]bool      // comments without a webhook that have a record by now
+	watch       []*comment           // comments without a webhook, not known to be found yet
+	watched     map[string]bool
+	// reconcileDue is when the reconciler has a pass due next: the sweeps in between (idle ones
+	// the run skips) would have found nothing to do.
+	reconcileDue time.Time
 }
 
 type comment struct {
@@ -259,7 +264,7 @@ func newSim(cfg Config) (*sim, error) {
 		start: cfg.Start, byID: map[string]*comment{}, tokens: memory.Tokens{},
 		troubled: map[string]bool{}, repeats: map[string]int{}, unavailable: map[string]bool{},
 		forgotten: map[string]time.Time{}, fromless: map[string]bool{}, repeating: map[string]bool{}, sentAt: map[string]time.Time{},
-		found: map[string]bool{}, cursors: cursorsOf(cfg.Store),
+		found: map[string]bool{}, watched: map[string]bool{}, cursors: cursorsOf(cfg.Store),
 		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}},
 	}
 	s.queue = memory.NewQueue(memory.QueueOptions{Clock: s.clock, Visibility: visibility, MaxReceive: maxReceive})
@@ -622,7 +627,11 @@ func (s *sim) next(ctx context.Context) (time.Time, bool, error) {
 		return time.Time{}, false, fmt.Errorf("comments to find: %w", err)
 	}
 	if unfound {
-		cands = append(cands, s.nextSweep)
+		at := s.nextSweep
+		for at.Before(s.reconcileDue) {
+			at = at.Add(sweepEvery)
+		}
+		cands = append(cands, at)
 	}
 	busy := len(due) > 0 || qc.Visible+qc.InFlight > 0 || len(s.inbox) > 0 || unfound
 	if len(cands) == 0 {
