@@ -44,14 +44,16 @@ build-SweeperFunction:
 
 ## test: everything CI runs — lint, then unit and integration tests with -race against one moto
 ## server started and stopped here (the template checks are tests in ./functions). Missing Python
-## tools are installed into .venv first; without a C compiler the tests run without -race.
+## tools are installed into .venv first; without a C compiler the tests run without -race. A
+## package may take 30 minutes, not go test's 10: the chaos runs under -race on a busy shared
+## machine need more.
 test: lint
 	@$(PYTOOLS); race=-race; \
 	if [ "$$($(GO) env CGO_ENABLED)" != 1 ]; then \
 	  echo "make test: cgo is off (no C compiler $$($(GO) env CC), or CGO_ENABLED=0) and the race detector needs it: running the tests without -race (install gcc to have it)"; race=; \
 	fi; \
-	echo ".ci/with-moto.sh $(GO) test -count=1 $$race $(PKGS)"; \
-	.ci/with-moto.sh $(GO) test -count=1 $$race $(PKGS)
+	echo ".ci/with-moto.sh $(GO) test -count=1 $$race -timeout 30m $(PKGS)"; \
+	.ci/with-moto.sh $(GO) test -count=1 $$race -timeout 30m $(PKGS)
 
 ## unit: the tests without -race or the lint steps (each test binary starts moto itself if needed)
 unit:
