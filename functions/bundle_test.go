@@ -1022,6 +1022,7 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:Query", table + "/index/comment", true, ""}, // reconciliation: ByComment
 			{"dynamodb:GetItem", table, true, reply.CursorKey("17841400000000001")},
 			{"dynamodb:PutItem", table, true, reply.CursorKey("17841400000000001")},
+			{"dynamodb:DeleteItem", table, true, reply.CursorKey("17841400000000001")}, // the account's data deletion
 			{"dynamodb:PutItem", table, true, reply.BucketKey("17841400000000001", reply.LaneReads)},
 			{"dynamodb:Scan", table, true, ""},
 			{"dynamodb:DeleteItem", table, true, account},

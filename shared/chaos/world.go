@@ -149,7 +149,7 @@ func (s *sim) forget(person string) {
 		s.violate("deletion request for %s: %v", person, err)
 		return
 	}
-	w := &deletion.Worker{Store: s.store, Params: noParams{}, Clock: s.clock, PageSize: 500}
+	w := &deletion.Worker{Store: s.store, Params: noParams{}, Cursors: s.cursors, Clock: s.clock, PageSize: 500}
 	for range 100 {
 		if _, err := w.Run(ctx, time.Hour); err != nil {
 			s.violate("deletion of %s: %v", person, err)

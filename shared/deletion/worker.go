@@ -30,8 +30,10 @@ const DefaultPageSize = 100
 // cursor) is stored after every page, so a deletion larger than one run's budget resumes in the
 // next run, and two workers never double-count: the one whose progress write loses stops.
 type Worker struct {
-	Store    reply.Store
-	Params   Params
+	Store  reply.Store
+	Params Params
+	// Cursors, when set, holds the reconciler's cursors: an account's goes with it.
+	Cursors  reply.Cursors
 	PageSize int          // 0 means DefaultPageSize
 	Clock    reply.Clock  // nil means the system clock
 	Log      *slog.Logger // nil means no logs
@@ -239,7 +241,8 @@ func (w *Worker) addRemoved(ctx context.Context, code string, n int) (reply.Dele
 	return reply.Deletion{}, fmt.Errorf("deletion %s: count removals: %w five times in a row", code, reply.ErrConflict)
 }
 
-// removeAccount deletes the account, its token parameter and its rate buckets; it reports 1
+// removeAccount deletes the account, its token parameter, its rate buckets (replies' and reads')
+// and its reconcile cursor; it reports 1
 // when there was an account. The token goes first: should its removal fail, the account still
 // names the parameter for the retry, whereas a token orphaned by the account's removal would
 // outlive it.
@@ -256,9 +259,14 @@ func (w *Worker) removeAccount(ctx context.Context, id string) (int, error) {
 			return 0, fmt.Errorf("delete token parameter of account %s: %w", id, err)
 		}
 	}
-	for _, lane := range reply.Lanes {
+	for _, lane := range append(slices.Clone(reply.Lanes), reply.LaneReads) {
 		if err := w.Store.DeleteBucket(ctx, id, lane); err != nil {
 			return 0, fmt.Errorf("delete %s bucket of account %s: %w", lane, id, err)
+		}
+	}
+	if w.Cursors != nil {
+		if err := w.Cursors.DeleteCursor(ctx, id); err != nil {
+			return 0, fmt.Errorf("delete reconcile cursor of account %s: %w", id, err)
 		}
 	}
 	if err := w.Store.DeleteAccount(ctx, id); err != nil && !errors.Is(err, reply.ErrNotFound) {

@@ -63,10 +63,13 @@ func TestWorker(t *testing.T) {
 		if err := params.Put(ctx, a.TokenParam, "IGTOKEN-"+a.ID); err != nil {
 			t.Fatal(err)
 		}
-		for _, lane := range reply.Lanes {
+		for _, lane := range slices.Concat(reply.Lanes, []reply.Lane{reply.LaneReads}) {
 			if _, err := store.SaveBucket(ctx, reply.Bucket{AccountID: a.ID, Lane: lane, TAT: now, Version: 1}); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if _, err := store.SaveCursor(ctx, reply.Cursor{AccountID: a.ID, From: now, Version: 1}); err != nil {
+			t.Fatal(err)
 		}
 	}
 	// Records, some holding funnel guards: the owner's accounts' (every state), the commenter's
@@ -117,7 +120,7 @@ func TestWorker(t *testing.T) {
 	// Pages of 3 and a clock that ticks a second per reading with a 4-second budget: no run can
 	// finish every request, so the work must resume from the stored cursors.
 	m := telemetry.NewMetrics("sweeper")
-	w := &Worker{Store: store, Params: params, PageSize: 3, Clock: &tickingClock{t: now, step: time.Second}, Metrics: m}
+	w := &Worker{Store: store, Params: params, Cursors: store, PageSize: 3, Clock: &tickingClock{t: now, step: time.Second}, Metrics: m}
 	removed, runs := 0, 0
 	for ; runs < 50; runs++ {
 		res, err := w.Run(ctx, 4*time.Second)
@@ -151,11 +154,17 @@ func TestWorker(t *testing.T) {
 		if _, err := params.Get(ctx, "/replywindow/tokens/"+a); err == nil {
 			t.Errorf("the token parameter of %s is still there", a)
 		}
-		for _, lane := range reply.Lanes {
+		for _, lane := range slices.Concat(reply.Lanes, []reply.Lane{reply.LaneReads}) {
 			if b, _ := store.Bucket(ctx, a, lane); b.Version != 0 {
 				t.Errorf("the %s bucket of %s is still there", lane, a)
 			}
 		}
+		if c, _ := store.Cursor(ctx, a); c.Version != 0 {
+			t.Errorf("the reconcile cursor of %s is still there", a)
+		}
+	}
+	if c, _ := store.Cursor(ctx, other); c.Version != 1 {
+		t.Errorf("the other account's reconcile cursor went")
 	}
 	if _, err := store.Account(ctx, other); err != nil {
 		t.Errorf("the other account went: %v", err)

@@ -23,6 +23,14 @@ func (s *Store) Cursor(ctx context.Context, account string) (reply.Cursor, error
 	return c, nil
 }
 
+// DeleteCursor removes the account's cursor (its data deletion); removing none is not an error.
+func (s *Store) DeleteCursor(ctx context.Context, account string) error {
+	if err := s.delete(ctx, reply.CursorKey(account)); err != nil {
+		return fmt.Errorf("delete cursor %s: %w", reply.CursorKey(account), err)
+	}
+	return nil
+}
+
 // SaveCursor stores c if the stored version is c.Version-1.
 func (s *Store) SaveCursor(ctx context.Context, c reply.Cursor) (reply.Cursor, error) {
 	key := reply.CursorKey(c.AccountID)

@@ -35,6 +35,14 @@ func (c *Cursors) get(account string) (reply.Cursor, error) {
 	return cur, nil
 }
 
+// DeleteCursor removes the account's cursor; removing none is not an error.
+func (c *Cursors) DeleteCursor(_ context.Context, account string) error {
+	c.mu.Lock()
+	delete(c.m, account)
+	c.mu.Unlock()
+	return nil
+}
+
 // SaveCursor stores cur if the stored version is cur.Version-1.
 func (c *Cursors) SaveCursor(_ context.Context, cur reply.Cursor) (reply.Cursor, error) {
 	key := reply.CursorKey(cur.AccountID)

@@ -82,4 +82,6 @@ type Cursors interface {
 	// SaveCursor stores c if the stored version is c.Version-1 (nothing stored for Version 1);
 	// otherwise it returns the stored cursor and an error wrapping ErrConflict.
 	SaveCursor(ctx context.Context, c Cursor) (Cursor, error)
+	// DeleteCursor removes the account's cursor; removing none is not an error.
+	DeleteCursor(ctx context.Context, account string) error
 }

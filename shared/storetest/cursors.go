@@ -55,6 +55,14 @@ func Cursors(t *testing.T, newCursors func(t *testing.T) reply.Cursors) {
 		if _, err := s.SaveCursor(c, reply.Cursor{Version: 1}); err == nil {
 			t.Error("a cursor without an account was stored")
 		}
+		for range 2 { // the second removes nothing, which is no error
+			if err := s.DeleteCursor(c, account); err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+		}
+		if gone, err := s.Cursor(c, account); err != nil || gone.Version != 0 {
+			t.Errorf("after the delete: %+v, %v", gone, err)
+		}
 		other, err := s.Cursor(c, "17841400000000002")
 		if err != nil || other.Version != 0 {
 			t.Errorf("another account's cursor: %+v, %v", other, err)
