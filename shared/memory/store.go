@@ -186,14 +186,6 @@ func (s *Store) PutTombstone(_ context.Context, t reply.Tombstone) error {
 	return nil
 }
 
-// Guard is the comment holding the funnel guard under key; tests and audits only.
-func (s *Store) Guard(key string) (string, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	owner, ok := s.guards[key]
-	return owner, ok
-}
-
 // Update stores rec if the stored version is rec.Version-1.
 func (s *Store) Update(_ context.Context, rec reply.Record) (reply.Record, error) {
 	if err := checkRecord(rec); err != nil {
