@@ -249,12 +249,12 @@ type faultyGraph struct {
 	inv *invocation
 }
 
-func (g *faultyGraph) PrivateReply(ctx context.Context, a reply.Account, token, commentID, text string) (reply.SendResult, error) {
+func (g *faultyGraph) PrivateReply(ctx context.Context, a reply.Account, token, commentID string, m reply.Message) (reply.SendResult, error) {
 	if g.inv.dead() {
 		return reply.SendResult{}, errCrashed
 	}
 	g.s.latency(commentID)
-	res, err := g.Graph.PrivateReply(ctx, a, token, commentID, text)
+	res, err := g.Graph.PrivateReply(ctx, a, token, commentID, m)
 	if err == nil && g.s.dice.roll(g.s.cfg.Rates.CrashAfterSend) {
 		g.s.fault(FaultCrashAfterSend, commentID)
 		g.inv.crash()

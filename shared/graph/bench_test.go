@@ -31,7 +31,7 @@ func BenchmarkPrivateReply(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		if _, err := c.PrivateReply(ctx, igAccount, igToken, strconv.Itoa(i), "Here is the recipe: https://example.com/r"); err != nil {
+		if _, err := c.PrivateReply(ctx, igAccount, igToken, strconv.Itoa(i), reply.Message{Text: "Here is the recipe: https://example.com/r"}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -48,7 +48,7 @@ func BenchmarkPrivateReplyParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := c.PrivateReply(ctx, igAccount, igToken, strconv.FormatInt(n.Add(1), 10), "hi"); err != nil {
+			if _, err := c.PrivateReply(ctx, igAccount, igToken, strconv.FormatInt(n.Add(1), 10), reply.Message{Text: "hi"}); err != nil {
 				b.Error(err)
 				return
 			}
@@ -60,12 +60,12 @@ func BenchmarkPrivateReplyParallel(b *testing.B) {
 func BenchmarkRefused(b *testing.B) {
 	c, _ := benchEnv(b)
 	ctx := context.Background()
-	if _, err := c.PrivateReply(ctx, igAccount, igToken, "C", "hi"); err != nil {
+	if _, err := c.PrivateReply(ctx, igAccount, igToken, "C", reply.Message{Text: "hi"}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.PrivateReply(ctx, igAccount, igToken, "C", "hi"); reply.Classify(err) != reply.VerdictAlreadyReplied {
+		if _, err := c.PrivateReply(ctx, igAccount, igToken, "C", reply.Message{Text: "hi"}); reply.Classify(err) != reply.VerdictAlreadyReplied {
 			b.Fatal(err)
 		}
 	}

@@ -337,19 +337,27 @@ func retryAfter(v string, now time.Time) time.Duration {
 
 // PrivateReply sends the comment's one private reply: POST /{sender-id}/messages on the
 // account's host. On error the result still carries the usage headers of Meta's answer.
-func (c *Client) PrivateReply(ctx context.Context, a reply.Account, token, commentID, text string) (reply.SendResult, error) {
-	var body struct {
-		Recipient struct {
-			CommentID string `json:"comment_id"`
-		} `json:"recipient"`
-		Message struct {
-			Text string `json:"text"`
-		} `json:"message"`
-	}
-	body.Recipient.CommentID, body.Message.Text = commentID, text
-	b, err := json.Marshal(body)
+func (c *Client) PrivateReply(ctx context.Context, a reply.Account, token, commentID string, m reply.Message) (reply.SendResult, error) {
+	res, err := c.send(ctx, a, token, recipient{CommentID: commentID}, wireMessage(m))
 	if err != nil {
-		return reply.SendResult{}, fmt.Errorf("private reply to comment %s: %w", commentID, err)
+		return res, fmt.Errorf("private reply to comment %s: %w", commentID, err)
+	}
+	return res, nil
+}
+
+// recipient is the Send API's recipient: a comment (private reply) or a person (IGSID).
+type recipient struct {
+	CommentID string `json:"comment_id,omitempty"`
+	ID        string `json:"id,omitempty"`
+}
+
+// send is POST /{sender-id}/messages with body fields besides the recipient (message, or
+// sender_action and payload for reactions).
+func (c *Client) send(ctx context.Context, a reply.Account, token string, to recipient, fields map[string]any) (reply.SendResult, error) {
+	fields["recipient"] = to
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return reply.SendResult{}, err
 	}
 	u := c.url(host(a), true, a.SenderID(), "messages")
 	if a.SenderID() == "" {
@@ -361,7 +369,7 @@ func (c *Client) PrivateReply(ctx context.Context, a reply.Account, token, comme
 		res.Usage, res.RegainAfter = Usage(ans.header)
 	}
 	if err != nil {
-		return res, fmt.Errorf("private reply to comment %s: %w", commentID, err)
+		return res, err
 	}
 	var out struct {
 		RecipientID string `json:"recipient_id"`
@@ -371,6 +379,36 @@ func (c *Client) PrivateReply(ctx context.Context, a reply.Account, token, comme
 	_ = json.Unmarshal(ans.body, &out)
 	res.MessageID, res.RecipientID = out.MessageID, out.RecipientID
 	return res, nil
+}
+
+// wireMessage is a text message as the Send API takes it: plain text, text with quick replies,
+// or a button template.
+func wireMessage(m reply.Message) map[string]any {
+	msg := map[string]any{}
+	switch {
+	case len(m.Buttons) > 0:
+		buttons := make([]map[string]string, len(m.Buttons))
+		for i, b := range m.Buttons {
+			buttons[i] = map[string]string{"type": string(b.Type), "title": b.Title}
+			if b.Type == reply.ButtonURL {
+				buttons[i]["url"] = b.URL
+			} else {
+				buttons[i]["payload"] = b.Payload
+			}
+		}
+		msg["attachment"] = map[string]any{"type": "template", "payload": map[string]any{
+			"template_type": "button", "text": m.Text, "buttons": buttons}}
+	default:
+		msg["text"] = m.Text
+	}
+	if len(m.QuickReplies) > 0 {
+		qs := make([]map[string]string, len(m.QuickReplies))
+		for i, q := range m.QuickReplies {
+			qs[i] = map[string]string{"content_type": "text", "title": q.Title, "payload": q.Payload}
+		}
+		msg["quick_replies"] = qs
+	}
+	return map[string]any{"message": msg}
 }
 
 // PublicReply answers the comment publicly: POST /{comment-id}/replies with message=text.

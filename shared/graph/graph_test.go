@@ -167,12 +167,12 @@ func TestPrivateReplyVerdicts(t *testing.T) {
 			e := newEnv(t, 300*time.Millisecond)
 			ctx := context.Background()
 			for i := range tt.fill {
-				if _, err := e.c.PrivateReply(ctx, tt.account, tt.token, "F"+itoa(i), "hi"); err != nil {
+				if _, err := e.c.PrivateReply(ctx, tt.account, tt.token, "F"+itoa(i), reply.Message{Text: "hi"}); err != nil {
 					t.Fatalf("filling the allowance, reply %d: %v", i, err)
 				}
 			}
 			for range tt.before {
-				if _, err := e.c.PrivateReply(ctx, tt.account, tt.token, "C", "hello"); err != nil {
+				if _, err := e.c.PrivateReply(ctx, tt.account, tt.token, "C", reply.Message{Text: "hello"}); err != nil {
 					t.Fatalf("first reply: %v", err)
 				}
 			}
@@ -183,7 +183,7 @@ func TestPrivateReplyVerdicts(t *testing.T) {
 			if text == "" {
 				text = "Here is the recipe: https://example.com/r"
 			}
-			res, err := e.c.PrivateReply(ctx, tt.account, tt.token, "C", text)
+			res, err := e.c.PrivateReply(ctx, tt.account, tt.token, "C", reply.Message{Text: text})
 			if got := reply.Classify(err); got != tt.want {
 				t.Fatalf("verdict %s, want %s (err %v)", got, tt.want, err)
 			}
@@ -234,7 +234,7 @@ func TestUsageAndRetryAfter(t *testing.T) {
 	e := newEnv(t, time.Second, sandbox.WithLimit(reply.LanePosts, reply.Limit{Count: 4, Period: time.Hour}))
 	ctx := context.Background()
 	for i, want := range []int{25, 50, 75, 100} {
-		res, err := e.c.PrivateReply(ctx, igAccount, igToken, "U"+itoa(i), "hi")
+		res, err := e.c.PrivateReply(ctx, igAccount, igToken, "U"+itoa(i), reply.Message{Text: "hi"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +243,7 @@ func TestUsageAndRetryAfter(t *testing.T) {
 		}
 	}
 	e.clock.Add(20 * time.Minute)
-	res, err := e.c.PrivateReply(ctx, igAccount, igToken, "U9", "hi")
+	res, err := e.c.PrivateReply(ctx, igAccount, igToken, "U9", reply.Message{Text: "hi"})
 	var ge *reply.GraphError
 	if !errors.As(err, &ge) || ge.CodeString() != "613/2534040" {
 		t.Fatalf("fifth reply: %v, want 613/2534040", err)
@@ -254,7 +254,7 @@ func TestUsageAndRetryAfter(t *testing.T) {
 	}
 
 	e.sb.QueueFault("R", sandbox.TooManyRequests(90*time.Second))
-	_, err = e.c.PrivateReply(ctx, igAccount, igToken, "R", "hi")
+	_, err = e.c.PrivateReply(ctx, igAccount, igToken, "R", reply.Message{Text: "hi"})
 	if !errors.As(err, &ge) || ge.RetryAfter != 90*time.Second {
 		t.Errorf("429: %v, retry after %v; want 90s", err, ge)
 	}
@@ -330,7 +330,7 @@ func TestAnswers(t *testing.T) {
 			}))
 			defer srv.Close()
 			c := graph.New(graph.WithBaseURL(srv.URL))
-			res, err := c.PrivateReply(context.Background(), igAccount, igToken, "C", "hi")
+			res, err := c.PrivateReply(context.Background(), igAccount, igToken, "C", reply.Message{Text: "hi"})
 			if got := reply.Classify(err); got != tt.want {
 				t.Fatalf("verdict %s, want %s (%v)", got, tt.want, err)
 			}
@@ -378,7 +378,7 @@ func TestNotSent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := tt.ctx()
 			defer cancel()
-			_, err := tt.c.PrivateReply(ctx, igAccount, igToken, "C", "hi")
+			_, err := tt.c.PrivateReply(ctx, igAccount, igToken, "C", reply.Message{Text: "hi"})
 			var ge *reply.GraphError
 			if !errors.As(err, &ge) || ge.Status != 0 || !errors.Is(err, graph.ErrNotSent) {
 				t.Fatalf("err %v, want a *reply.GraphError with Status 0 wrapping ErrNotSent", err)
@@ -397,7 +397,7 @@ func TestDeadline(t *testing.T) {
 	e.sb.QueueFault("C", sandbox.TimeoutAfter())
 	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
 	defer cancel()
-	_, err := c.PrivateReply(ctx, igAccount, igToken, "C", "hi")
+	_, err := c.PrivateReply(ctx, igAccount, igToken, "C", reply.Message{Text: "hi"})
 	if reply.Classify(err) != reply.VerdictUncertain || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err %v, want an uncertain deadline error", err)
 	}
@@ -431,7 +431,7 @@ func TestPaths(t *testing.T) {
 				base += "/graph/"
 			}
 			c := graph.New(append([]graph.Option{graph.WithBaseURL(base)}, tt.opts...)...)
-			if _, err := c.PrivateReply(context.Background(), tt.account, igToken, "C", "hi"); err != nil {
+			if _, err := c.PrivateReply(context.Background(), tt.account, igToken, "C", reply.Message{Text: "hi"}); err != nil {
 				t.Fatal(err)
 			}
 			if got != tt.want {
@@ -487,7 +487,7 @@ func TestPublicReplyLiveSubscribeRefresh(t *testing.T) {
 	if err != nil || nt == "" || nt == igToken || exp != sandbox.TokenLifetime {
 		t.Fatalf("refresh: %q %s %v", nt, exp, err)
 	}
-	if _, err := e.c.PrivateReply(ctx, igAccount, nt, "after-refresh", "hi"); err != nil {
+	if _, err := e.c.PrivateReply(ctx, igAccount, nt, "after-refresh", reply.Message{Text: "hi"}); err != nil {
 		t.Errorf("reply with the refreshed token: %v", err)
 	}
 	_, _, err = e.c.RefreshToken(ctx, otherTok)
@@ -540,7 +540,7 @@ func TestBaseURLIsHTTPSUnlessLocal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.base, func(t *testing.T) {
-			_, err := graph.New(graph.WithBaseURL(tt.base)).PrivateReply(context.Background(), igAccount, igToken, "C", "hi")
+			_, err := graph.New(graph.WithBaseURL(tt.base)).PrivateReply(context.Background(), igAccount, igToken, "C", reply.Message{Text: "hi"})
 			if tt.ok && err != nil {
 				t.Errorf("refused: %v", err)
 			}
@@ -568,7 +568,7 @@ func TestErrorPagesLoseTheToken(t *testing.T) {
 	e.sb.SetFault(func(sandbox.Call) sandbox.Fault { return sandbox.EchoingError(502) })
 	ctx := context.Background()
 	_, _, refreshErr := e.c.RefreshToken(ctx, igToken)
-	_, sendErr := e.c.PrivateReply(ctx, igAccount, igToken, "17900000000000001", "hi")
+	_, sendErr := e.c.PrivateReply(ctx, igAccount, igToken, "17900000000000001", reply.Message{Text: "hi"})
 	subErr := e.c.Subscribe(ctx, igAccount, igToken, nil)
 	for name, err := range map[string]error{"refresh": refreshErr, "private reply": sendErr, "subscribe": subErr} {
 		if err == nil {

@@ -57,7 +57,7 @@ func TestLeaseTakeover(t *testing.T) {
 				job := sampleJob(t, 1)
 				deadClaim(t, e, job)
 				// The crashed worker's send reached Meta; it never recorded it.
-				if _, err := e.graph.PrivateReply(context.Background(), e.acct, token, job.CommentID, "hi"); err != nil {
+				if _, err := e.graph.PrivateReply(context.Background(), e.acct, token, job.CommentID, reply.Message{Text: "hi"}); err != nil {
 					t.Fatalf("the crashed worker's send: %v", err)
 				}
 				e.clock.Add(31 * time.Second)

@@ -65,7 +65,7 @@ func (w *work) run(ctx context.Context) (Decision, error) {
 func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Record, error) {
 	r, job := w.r, w.job
 	now := r.clock.Now()
-	lane := job.Kind.Lane()
+	lane := job.Lane()
 	if rec.Version > 0 {
 		// The domain's own claim rules say whether this record is ours to move at all.
 		if _, err := rec.Claim(job, w.owner, now, now.Add(minLease)); err != nil {
@@ -394,10 +394,10 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 	}
 	// The call must not outlive the lease: after it, another worker may take over.
 	sendCtx, cancel := context.WithTimeout(ctx, claimed.LeaseUntil.Sub(r.clock.Now()))
-	res, err := r.graph.PrivateReply(sendCtx, w.acct, w.token, job.CommentID, w.text)
+	res, err := r.graph.PrivateReply(sendCtx, w.acct, w.token, job.CommentID, w.rule.Opening(w.text))
 	cancel()
 	now := r.clock.Now()
-	lane := job.Kind.Lane()
+	lane := job.Lane()
 	code, detail := codeOf(err), detailOf(err)
 	v := reply.Classify(err)
 	if v != reply.VerdictThrottled { // a throttle holds the lane longer anyway

@@ -3,6 +3,7 @@ package reply
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -38,11 +39,18 @@ type Account struct {
 	Disclosure      string         `json:"disclosure,omitempty"`        // automated-experience line appended when a rule asks
 	RepeatPerPerson bool           `json:"repeat_per_person,omitempty"` // allow more than one DM per person per media
 	Limits          map[Lane]Limit `json:"limits,omitempty"`            // overrides of Meta's defaults
-	Unhealthy       string         `json:"unhealthy,omitempty"`         // why the account cannot send; "" when healthy
-	UnhealthySince  time.Time      `json:"unhealthy_since,omitzero"`
-	TokenExpiresAt  time.Time      `json:"token_expires_at,omitzero"`
-	Version         int64          `json:"version"`
-	UpdatedAt       time.Time      `json:"updated_at,omitzero"`
+	DMRules         []DMRule       `json:"dm_rules,omitempty"`          // flows for conversations the person starts
+	// HumanPause is how long automation leaves a conversation alone after a person on the account
+	// answered in it from Instagram (DefaultHumanPause when zero).
+	HumanPause time.Duration `json:"human_pause,omitempty"`
+	// DisclosureLapse is how long without an automated message before the next discloses again
+	// (DefaultDisclosureLapse when zero).
+	DisclosureLapse time.Duration `json:"disclosure_lapse,omitempty"`
+	Unhealthy       string        `json:"unhealthy,omitempty"` // why the account cannot send; "" when healthy
+	UnhealthySince  time.Time     `json:"unhealthy_since,omitzero"`
+	TokenExpiresAt  time.Time     `json:"token_expires_at,omitzero"`
+	Version         int64         `json:"version"`
+	UpdatedAt       time.Time     `json:"updated_at,omitzero"`
 }
 
 // Limit is the account's rate limit for lane.
@@ -51,6 +59,22 @@ func (a Account) Limit(l Lane) Limit {
 		return lim
 	}
 	return DefaultLimit(l)
+}
+
+// Pause is how long a human's answer pauses automation in a conversation.
+func (a Account) Pause() time.Duration {
+	if a.HumanPause > 0 {
+		return a.HumanPause
+	}
+	return DefaultHumanPause
+}
+
+// Lapse is how long without an automated message before the next discloses again.
+func (a Account) Lapse() time.Duration {
+	if a.DisclosureLapse > 0 {
+		return a.DisclosureLapse
+	}
+	return DefaultDisclosureLapse
 }
 
 // SenderID is the id messages are sent from: the page for Facebook Login, else the account.
@@ -89,7 +113,7 @@ func (a Account) Validate() error {
 		return fmt.Errorf("disclosure: not valid UTF-8")
 	}
 	for lane, lim := range a.Limits {
-		if lane != LanePosts && lane != LaneLive {
+		if !slices.Contains(Lanes, lane) {
 			return fmt.Errorf("limits: unknown lane %q", lane)
 		}
 		if err := lim.Validate(); err != nil {
@@ -101,7 +125,7 @@ func (a Account) Validate() error {
 			return fmt.Errorf("rules[%d] %q: %w", i, r.Name, err)
 		}
 	}
-	return nil
+	return a.validateConversations()
 }
 
 // MatchMode is how a rule's keywords are compared with the comment.
@@ -125,6 +149,17 @@ type Rule struct {
 	Message       string    `json:"message"`           // may use {username}
 	Disclose      bool      `json:"disclose,omitempty"`
 	PublicReplies []string  `json:"public_replies,omitempty"` // public comment reply variants
+	// Buttons (up to 3) or QuickReplies (up to 13) go on the private reply. Quick replies do not
+	// show in the Requests folder, where people who do not follow the account see the DM:
+	// buttons reach everyone.
+	Buttons      []Button     `json:"buttons,omitempty"`
+	QuickReplies []QuickReply `json:"quick_replies,omitempty"`
+	Flow         []Step       `json:"flow,omitempty"` // what follows the private reply
+}
+
+// Opening is the private reply's message with the text given (Render's).
+func (r Rule) Opening(text string) Message {
+	return Message{Text: text, Buttons: r.Buttons, QuickReplies: r.QuickReplies}
 }
 
 // MediaRules reports whether any rule is limited to some media: matching then needs the media.
@@ -287,6 +322,13 @@ func (r Rule) validate(disclosure string) error {
 	}
 	if err := checkLinks(r.Message); err != nil {
 		return fmt.Errorf("message: %w", err)
+	}
+	long, _ := r.Render(strings.Repeat("x", maxUsername), disclosure)
+	if err := r.Opening(long).Validate(true); err != nil {
+		return err
+	}
+	if err := validateFlow(r.Flow, disclosure); err != nil {
+		return err
 	}
 	for i, p := range r.PublicReplies {
 		if strings.TrimSpace(p) == "" || len(p) > MaxTextBytes || !utf8.ValidString(p) {

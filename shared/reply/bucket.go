@@ -17,10 +17,21 @@ var (
 	DefaultLiveLimit  = Limit{Count: 100, Period: time.Second}
 )
 
+// Send API lanes per account (Meta: 300/s text, links, reactions, stickers; 10/s audio, video).
+var (
+	DefaultTextLimit  = Limit{Count: 300, Period: time.Second}
+	DefaultMediaLimit = Limit{Count: 10, Period: time.Second}
+)
+
 // DefaultLimit is Meta's limit for lane.
 func DefaultLimit(l Lane) Limit {
-	if l == LaneLive {
+	switch l {
+	case LaneLive:
 		return DefaultLiveLimit
+	case LaneText:
+		return DefaultTextLimit
+	case LaneMedia:
+		return DefaultMediaLimit
 	}
 	return DefaultPostsLimit
 }

@@ -47,8 +47,8 @@ const (
 	LaneLive  Lane = "live"
 )
 
-// Lanes lists every lane, in a stable order.
-var Lanes = []Lane{LanePosts, LaneLive}
+// Lanes lists every sending lane, in a stable order.
+var Lanes = []Lane{LanePosts, LaneLive, LaneText, LaneMedia}
 
 // Lane is the rate-limit lane replies to comments of this kind use.
 func (k Kind) Lane() Lane {
@@ -80,6 +80,19 @@ type Job struct {
 	// Requeued marks a job the sweeper put back on the queue: its record exists, so the replier
 	// reads it first instead of a create that must fail (a read costs a fraction of a write).
 	Requeued bool `json:"requeued,omitempty"`
+	// Event is set on a messaging event's job (a DM, a tap, an echo): no comment is involved.
+	Event *Event `json:"event,omitempty"`
+	// FollowUp is set on the job of one automated message of a conversation (parked and
+	// released by the sweeper like a private reply).
+	FollowUp *FollowUp `json:"follow_up,omitempty"`
+}
+
+// Lane is the rate lane the job's send uses.
+func (j Job) Lane() Lane {
+	if j.FollowUp != nil {
+		return j.FollowUp.Lane
+	}
+	return j.Kind.Lane()
 }
 
 // ErrInvalidJob marks a job that can never be processed; it is not retried.
@@ -92,6 +105,12 @@ func (j Job) Validate() error {
 		return fmt.Errorf("%w: version %d, want %d", ErrInvalidJob, j.V, JobVersion)
 	case j.AccountID == "":
 		return fmt.Errorf("%w: no account id", ErrInvalidJob)
+	case j.Event != nil && j.FollowUp != nil:
+		return fmt.Errorf("%w: an event and a follow-up in one job", ErrInvalidJob)
+	case j.Event != nil:
+		return j.Event.validate()
+	case j.FollowUp != nil:
+		return j.FollowUp.validate()
 	case j.CommentID == "":
 		return fmt.Errorf("%w: no comment id", ErrInvalidJob)
 	case !j.Kind.Valid():
@@ -111,6 +130,9 @@ func (j Job) Own() bool { return j.FromID != "" && j.FromID == j.AccountID }
 // Deadline is the last moment a private reply may be sent. The webhook carries no creation time,
 // so CommentedAt is the earliest time we know of; Meta's 10/2534022 is the final word.
 func (j Job) Deadline() time.Time {
+	if j.FollowUp != nil {
+		return j.FollowUp.Deadline
+	}
 	if j.Kind == KindLive {
 		return j.CommentedAt.Add(LiveWindow)
 	}
@@ -120,7 +142,12 @@ func (j Job) Deadline() time.Time {
 // Key is the key of the comment's one reply record. It depends on the comment id alone, so every
 // shape a delivery may take (with or without media or person, an ad's other media id, comment_id
 // for id) and every change of the account's settings meet the same record.
-func (j Job) Key() string { return CommentKey(j.CommentID) }
+func (j Job) Key() string {
+	if j.FollowUp != nil {
+		return FollowUpKey(j.AccountID, *j.FollowUp)
+	}
+	return CommentKey(j.CommentID)
+}
 
 // FunnelMedia is the media the one-DM-per-person rule counts: an ad's original post when known.
 func (j Job) FunnelMedia() string {

@@ -223,8 +223,8 @@ type SendResult struct {
 
 // Graph is what replywindow asks of Meta's Graph API. Errors are *GraphError where Meta answered.
 type Graph interface {
-	// PrivateReply sends the comment's one private reply.
-	PrivateReply(ctx context.Context, a Account, token, commentID, text string) (SendResult, error)
+	// PrivateReply sends the comment's one private reply: text, with buttons or quick replies.
+	PrivateReply(ctx context.Context, a Account, token, commentID string, m Message) (SendResult, error)
 	// PublicReply answers the comment publicly (POST /{comment-id}/replies).
 	PublicReply(ctx context.Context, a Account, token, commentID, text string) error
 	// LiveMedia is the ids of the account's broadcasts that are live now.
@@ -232,6 +232,25 @@ type Graph interface {
 	// Comment is what Meta knows of a comment (GET /{comment-id}?fields=media,from,timestamp):
 	// the funnel's media and person when a webhook left them out, and the true creation time.
 	Comment(ctx context.Context, a Account, token, commentID string) (CommentInfo, error)
+}
+
+// Messenger is what a conversation asks of Meta: the Send API inside the person's 24-hour
+// window, and the user profile API for the follow gate. Errors are *GraphError where Meta
+// answered.
+type Messenger interface {
+	// SendMessage sends m to the person (recipient {"id": IGSID}). replyTo is the person's message
+	// a reaction is for.
+	SendMessage(ctx context.Context, a Account, token, personID string, m Message, replyTo string) (SendResult, error)
+	// Profile is GET /{IGSID}?fields=name,username,is_user_follow_business. Meta answers it only
+	// once the person has messaged the account or tapped one of its buttons (consent).
+	Profile(ctx context.Context, a Account, token, personID string) (Profile, error)
+}
+
+// Profile is what the user profile API says of a person.
+type Profile struct {
+	Name      string
+	Username  string
+	Following bool // is_user_follow_business: the person follows the account
 }
 
 // CommentInfo is Meta's view of one comment.

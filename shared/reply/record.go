@@ -107,7 +107,7 @@ func NewRecord(job Job, now time.Time) Record {
 		Key:       job.Key(),
 		CommentID: job.CommentID,
 		AccountID: job.AccountID,
-		Lane:      job.Kind.Lane(),
+		Lane:      job.Lane(),
 		Deadline:  job.Deadline(),
 		Job:       job,
 		CreatedAt: now,

@@ -43,7 +43,7 @@ func TestSecondReplyCode(t *testing.T) {
 	if got := e.send(t, igAccount, igToken, comment); got != "ok" {
 		t.Fatalf("first reply: %s", got)
 	}
-	_, err := e.c.PrivateReply(context.Background(), igAccount, igToken, comment, "again")
+	_, err := e.c.PrivateReply(context.Background(), igAccount, igToken, comment, reply.Message{Text: "again"})
 	if code := outcome(t, err); code != "2" {
 		t.Fatalf("second reply: %s, want 2", code)
 	}

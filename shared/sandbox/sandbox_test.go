@@ -66,7 +66,7 @@ func newEnv(t testing.TB, opts ...sandbox.Option) *env {
 // send is a private reply from the Instagram Login account; it returns "ok" or Meta's code.
 func (e *env) send(t testing.TB, a reply.Account, token, commentID string) string {
 	t.Helper()
-	_, err := e.c.PrivateReply(context.Background(), a, token, commentID, "hello")
+	_, err := e.c.PrivateReply(context.Background(), a, token, commentID, reply.Message{Text: "hello"})
 	return outcome(t, err)
 }
 
@@ -362,7 +362,7 @@ func TestCommentRules(t *testing.T) {
 			if tt.text != "" {
 				text = tt.text
 			}
-			_, err := e.c.PrivateReply(context.Background(), a, tok, comment, text)
+			_, err := e.c.PrivateReply(context.Background(), a, tok, comment, reply.Message{Text: text})
 			if got := outcome(t, err); got != tt.want {
 				t.Fatalf("got %s, want %s", got, tt.want)
 			}
@@ -514,7 +514,7 @@ func TestHangReleasedByClose(t *testing.T) {
 	e.sb.QueueFault(comment, sandbox.TimeoutAfter())
 	done := make(chan string)
 	go func() {
-		_, err := e.c.PrivateReply(context.Background(), igAccount, igToken, comment, "hi")
+		_, err := e.c.PrivateReply(context.Background(), igAccount, igToken, comment, reply.Message{Text: "hi"})
 		done <- outcome(t, err)
 	}()
 	for e.sb.Delivered(comment) == 0 {
@@ -549,7 +549,7 @@ func TestConcurrentCalls(t *testing.T) {
 					if !tt.same {
 						id = fmt.Sprint("other-", i)
 					}
-					_, err := e.c.PrivateReply(context.Background(), igAccount, igToken, id, "hi")
+					_, err := e.c.PrivateReply(context.Background(), igAccount, igToken, id, reply.Message{Text: "hi"})
 					results <- outcome(t, err)
 				})
 			}

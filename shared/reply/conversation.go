@@ -1,0 +1,523 @@
+package reply
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ConversationWindow is how long after the person's latest message or tap the account may send
+// them messages (Meta's 24-hour standard messaging window). A private reply alone opens none.
+const ConversationWindow = 24 * time.Hour
+
+// Defaults of an account's conversation settings.
+const (
+	DefaultHumanPause      = 24 * time.Hour // a person on the account answered: automation waits
+	DefaultDisclosureLapse = 24 * time.Hour // no automated message for this long: disclose again
+)
+
+// Send API rate lanes (per account): text, links, reactions and stickers; audio and video.
+const (
+	LaneText  Lane = "text"
+	LaneMedia Lane = "media"
+)
+
+// Trigger says which inbound event runs a step. Exactly one of Payload, Keywords and Any is set.
+type Trigger struct {
+	Payload  string    `json:"payload,omitempty"`  // a postback's or a quick reply's payload
+	Keywords []string  `json:"keywords,omitempty"` // words in the person's answer
+	Match    MatchMode `json:"match,omitempty"`    // how Keywords compare; word when empty
+	Any      bool      `json:"any,omitempty"`      // any answer no other step's trigger took
+}
+
+// Gate fallbacks: what a follow-gated step does when Meta cannot say whether the person follows.
+const (
+	GateSend = "send" // send the step anyway
+	GateAsk  = "ask"  // send the gate's message, as if they did not follow
+)
+
+// Gate holds a step back until the person follows the account (is_user_follow_business).
+type Gate struct {
+	Message     Message `json:"message"`     // "Follow us, then tap again"
+	Unavailable string  `json:"unavailable"` // GateSend or GateAsk
+}
+
+// Step is one part of a flow: the messages sent when its trigger arrives inside the window.
+type Step struct {
+	Name     string    `json:"name"`
+	On       Trigger   `json:"on"`
+	Messages []Message `json:"messages"`
+	Gate     *Gate     `json:"follow_gate,omitempty"`
+	// Resend sends the step again on a later trigger, at most once per Cooldown; by default a
+	// step goes out once per conversation.
+	Resend   bool          `json:"resend,omitempty"`
+	Cooldown time.Duration `json:"cooldown,omitempty"`
+}
+
+// DMRule answers a conversation the person starts (a DM or a story reply) with a flow: the
+// person opened the window, so no private reply is involved.
+type DMRule struct {
+	Name     string    `json:"name"`
+	Match    MatchMode `json:"match"`
+	Keywords []string  `json:"keywords,omitempty"`
+	Stories  bool      `json:"story_replies,omitempty"` // also story replies
+	Messages []Message `json:"messages"`                // the answer to the matching DM
+	Flow     []Step    `json:"flow,omitempty"`          // what follows it
+}
+
+// Conversation is what replywindow keeps of one person's conversation with an account: the
+// 24-hour window, where the person is in the funnel, and the human pause. Stores keep it under
+// ConversationKey and let it expire a while after its window closed.
+type Conversation struct {
+	AccountID string `json:"account"`
+	PersonID  string `json:"person"`
+	Username  string `json:"username,omitempty"`
+	// Rule is the rule (a comment rule, or a DM rule) whose flow the person is in.
+	Rule string `json:"rule,omitempty"`
+	// WindowEnd is ConversationWindow after the latest inbound message or tap, by Meta's time.
+	WindowEnd     time.Time `json:"window_end,omitzero"`
+	LastInbound   time.Time `json:"last_inbound,omitzero"`
+	LastAutomated time.Time `json:"last_automated,omitzero"` // the latest automated message claimed
+	PausedUntil   time.Time `json:"paused_until,omitzero"`   // a human on the account is answering
+	// Steps is when each step (by name) last went out: cooldowns and the once-per-conversation
+	// rule read it, and the claim that sends a step moves it.
+	Steps     map[string]time.Time `json:"steps,omitempty"`
+	UpdatedAt time.Time            `json:"updated_at,omitzero"`
+}
+
+// ConversationKey is the key of the conversation of person with account.
+func ConversationKey(account, person string) string { return "V#" + account + "#" + person }
+
+// ConversationRetention is how long a conversation is kept after its window closed: long enough
+// for `replywindow conversation` to show it, and for a late tap to find the flow it belongs to.
+const ConversationRetention = 30 * 24 * time.Hour
+
+// Open reports whether the window is open at t.
+func (c Conversation) Open(t time.Time) bool { return t.Before(c.WindowEnd) }
+
+// Paused reports whether a human on the account is answering the person at t.
+func (c Conversation) Paused(t time.Time) bool { return t.Before(c.PausedUntil) }
+
+// Disclose reports whether the next automated message at t must carry the automated-experience
+// line: the first of the conversation, after lapse without one, and after a human pause ended.
+func (c Conversation) Disclose(t time.Time, lapse time.Duration) bool {
+	return c.LastAutomated.IsZero() || t.Sub(c.LastAutomated) >= lapse ||
+		(!c.PausedUntil.IsZero() && c.PausedUntil.After(c.LastAutomated) && !c.Paused(t))
+}
+
+// Due reports whether step may go out at t: never sent, or a resend past its cooldown.
+func (c Conversation) Due(s Step, t time.Time) bool {
+	last, sent := c.Steps[s.Name]
+	if !sent {
+		return true
+	}
+	return s.Resend && !t.Before(last.Add(s.Cooldown))
+}
+
+// Touch is what an inbound event changes in a conversation: the window moves to at+24h when
+// that is later, and a conversation not yet in a flow joins rule (when given).
+type Touch struct {
+	AccountID string
+	PersonID  string
+	At        time.Time // Meta's time of the message or tap
+	Rule      string    // a flow to join; "" keeps the conversation's
+	Username  string    // when known
+	Pause     time.Duration
+	// Pause > 0: the event is a human's message from the account; automation waits that long.
+}
+
+// StepClaim is what claiming a step's first message writes to the conversation, atomically with
+// the message's record: the step's send time (refused if the step is not Due any more) and the
+// latest automated message.
+type StepClaim struct {
+	AccountID, PersonID string
+	Step                Step
+	At                  time.Time
+}
+
+// Conversations stores conversation records. Touch is the only write an inbound event needs, and
+// it answers with the conversation as stored after it, so deciding costs no read.
+type Conversations interface {
+	// Touch applies t and returns the conversation as stored after it (created when absent).
+	Touch(ctx context.Context, t Touch) (Conversation, error)
+	// Conversation is the stored conversation, or an error wrapping ErrNotFound.
+	Conversation(ctx context.Context, account, person string) (Conversation, error)
+	// ClaimStep creates rec (a follow-up's record, Version 1) and moves the step in the
+	// conversation in one atomic write. A record already stored is returned with ErrExists; a
+	// step no longer due (another tap claimed it first) is ErrConflict with nothing written;
+	// a tombstone covering the person is ErrForgotten.
+	ClaimStep(ctx context.Context, rec Record, c StepClaim) (Record, error)
+	// DeleteConversation removes the conversation; removing none is not an error.
+	DeleteConversation(ctx context.Context, account, person string) error
+}
+
+// EventKind is what an inbound messaging event is.
+type EventKind string
+
+const (
+	EventMessage    EventKind = "message"     // the person wrote (text or attachments)
+	EventQuickReply EventKind = "quick_reply" // the person tapped a quick reply
+	EventStoryReply EventKind = "story_reply" // the person answered one of the account's stories
+	EventPostback   EventKind = "postback"    // the person tapped a postback button
+	EventReaction   EventKind = "reaction"    // the person reacted to a message
+	EventEcho       EventKind = "echo"        // the account sent a message (us, or a person in the app)
+)
+
+// Event is one messaging event to or from the account, as the webhook enqueues it.
+type Event struct {
+	Kind     EventKind `json:"kind"`
+	PersonID string    `json:"person"` // the person's IGSID (the sender; for echoes the recipient)
+	MID      string    `json:"mid"`
+	Text     string    `json:"text,omitempty"`
+	Payload  string    `json:"payload,omitempty"` // postback or quick-reply payload
+	AppID    string    `json:"app_id,omitempty"`  // echoes: the app that sent the message
+	At       time.Time `json:"at"`                // Meta's timestamp
+}
+
+// Opens reports whether the event opens (or extends) the person's 24-hour window: anything the
+// person sent or tapped. Reactions are not messages, and echoes are the account's own.
+func (e Event) Opens() bool {
+	switch e.Kind {
+	case EventMessage, EventQuickReply, EventStoryReply, EventPostback:
+		return true
+	}
+	return false
+}
+
+func (e Event) validate() error {
+	switch {
+	case !ValidID(e.PersonID):
+		return fmt.Errorf("%w: event person %q", ErrInvalidJob, e.PersonID)
+	case e.MID == "":
+		return fmt.Errorf("%w: event without a message id", ErrInvalidJob)
+	case e.At.IsZero():
+		return fmt.Errorf("%w: event without a time", ErrInvalidJob)
+	}
+	switch e.Kind {
+	case EventMessage, EventQuickReply, EventStoryReply, EventPostback, EventReaction, EventEcho:
+		return nil
+	}
+	return fmt.Errorf("%w: event kind %q", ErrInvalidJob, e.Kind)
+}
+
+// FollowUp is one automated message of a step, to one person: the job the sweeper releases when
+// its record was parked, and what its record is keyed by.
+type FollowUp struct {
+	PersonID string `json:"person"`
+	Rule     string `json:"rule"` // the comment rule or DM rule whose flow holds the step
+	Step     string `json:"step"` // the step's name; GateStep for its follow gate's message
+	Index    int    `json:"index"`
+	Gate     bool   `json:"gate,omitempty"` // the follow gate's message instead of the step's
+	// Trigger is the inbound message id that ran the step: a reaction targets it, and a resend
+	// or a gate message is keyed by it (one per tap).
+	Trigger  string    `json:"trigger"`
+	Once     bool      `json:"once,omitempty"` // keyed per conversation, not per trigger
+	Disclose bool      `json:"disclose,omitempty"`
+	Username string    `json:"username,omitempty"`
+	Lane     Lane      `json:"lane"`
+	Deadline time.Time `json:"deadline"` // the window's end when the step was triggered
+}
+
+// FollowUpKey is the key of one automated message's record: per conversation for a step sent
+// once, per trigger for resends and gate messages.
+func FollowUpKey(account string, f FollowUp) string {
+	var b strings.Builder
+	b.WriteString("S#" + account + "#" + f.PersonID + "#" + keyPart(f.Rule) + "#" + keyPart(f.Step) + "#")
+	if f.Gate {
+		b.WriteString("gate#")
+	}
+	b.WriteString(strconv.Itoa(f.Index))
+	if !f.Once {
+		b.WriteString("#" + f.Trigger)
+	}
+	return b.String()
+}
+
+// keyPart keeps a user-chosen name from forging key structure.
+func keyPart(s string) string { return strings.ReplaceAll(s, "#", "%23") }
+
+// validateFlow checks a flow's steps; errors name the step and the message.
+func validateFlow(flow []Step, disclosure string) error {
+	seen := map[string]bool{}
+	for i, s := range flow {
+		if err := s.validate(disclosure); err != nil {
+			return fmt.Errorf("flow[%d] %q: %w", i, s.Name, err)
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("flow[%d] %q: name: used twice", i, s.Name)
+		}
+		seen[s.Name] = true
+	}
+	return nil
+}
+
+func (s Step) validate(disclosure string) error {
+	if strings.TrimSpace(s.Name) == "" || !utf8.ValidString(s.Name) || len(s.Name) > 64 {
+		return fmt.Errorf("name: required, UTF-8, at most 64 bytes")
+	}
+	if err := s.On.validate(); err != nil {
+		return fmt.Errorf("on: %w", err)
+	}
+	if len(s.Messages) == 0 {
+		return fmt.Errorf("messages: at least one")
+	}
+	if err := validateMessages(s.Messages, disclosure); err != nil {
+		return err
+	}
+	if s.Gate != nil {
+		if err := s.Gate.Message.Validate(false); err != nil {
+			return fmt.Errorf("follow_gate.message: %w", err)
+		}
+		if s.Gate.Unavailable != GateSend && s.Gate.Unavailable != GateAsk {
+			return fmt.Errorf("follow_gate.unavailable: %q, want %q or %q", s.Gate.Unavailable, GateSend, GateAsk)
+		}
+	}
+	if s.Cooldown < 0 || (!s.Resend && s.Cooldown != 0) {
+		return fmt.Errorf("cooldown: only with resend, and not negative")
+	}
+	return nil
+}
+
+func validateMessages(ms []Message, disclosure string) error {
+	for j, m := range ms {
+		if err := m.Validate(false); err != nil {
+			return fmt.Errorf("messages[%d]: %w", j, err)
+		}
+		// The first message may carry the disclosure line: it must still fit.
+		if _, err := m.Render(strings.Repeat("x", maxUsername), disclosure, true); err != nil {
+			return fmt.Errorf("messages[%d] with the disclosure line: %w", j, err)
+		}
+	}
+	return nil
+}
+
+func (t Trigger) validate() error {
+	set := 0
+	if t.Payload != "" {
+		set++
+		if err := checkPayload(t.Payload); err != nil {
+			return err
+		}
+	}
+	if len(t.Keywords) > 0 {
+		set++
+		switch t.Match {
+		case "", MatchWord, MatchContains, MatchExact:
+		default:
+			return fmt.Errorf("match: %q, want word, contains or exact", t.Match)
+		}
+	}
+	if t.Any {
+		set++
+	}
+	if set != 1 {
+		return fmt.Errorf("set exactly one of payload, keywords and any")
+	}
+	return nil
+}
+
+// matches reports whether an answer's folded text (no payload) fires t's keywords.
+func (t Trigger) matchesText(folded string) bool {
+	mode := t.Match
+	if mode == "" {
+		mode = MatchWord
+	}
+	return Rule{Match: mode, Keywords: t.Keywords}.matches(Job{}, folded)
+}
+
+// Flow is a flow found for an inbound event: the rule's name, its steps, and the step to run.
+type Flow struct {
+	Rule  string
+	Steps []Step
+	Step  Step
+	// Opening is set when a DM rule matched the person's message: its Messages answer it.
+	Opening *DMRule
+}
+
+// Route finds what an inbound event runs. A payload finds its step in any flow (payloads are
+// unique in an account); an answer runs a keyword or any-answer step of the conversation's flow,
+// or else opens a DM rule. ok is false when nothing matches.
+func (a Account) Route(c Conversation, e Event) (Flow, bool) {
+	if e.Payload != "" {
+		for _, f := range a.flows() {
+			for _, s := range f.Steps {
+				if s.On.Payload == e.Payload {
+					return Flow{Rule: f.Rule, Steps: f.Steps, Step: s}, true
+				}
+			}
+		}
+		return Flow{}, false
+	}
+	if e.Kind != EventMessage && e.Kind != EventStoryReply {
+		return Flow{}, false
+	}
+	folded := Fold(e.Text)
+	if c.Rule != "" {
+		for _, f := range a.flows() {
+			if f.Rule != c.Rule {
+				continue
+			}
+			var anyStep *Step
+			for i, s := range f.Steps {
+				if len(s.On.Keywords) > 0 && s.On.matchesText(folded) {
+					return Flow{Rule: f.Rule, Steps: f.Steps, Step: s}, true
+				}
+				if s.On.Any && anyStep == nil {
+					anyStep = &f.Steps[i]
+				}
+			}
+			if anyStep != nil {
+				return Flow{Rule: f.Rule, Steps: f.Steps, Step: *anyStep}, true
+			}
+		}
+	}
+	for i, d := range a.DMRules {
+		if e.Kind == EventStoryReply && !d.Stories {
+			continue
+		}
+		if (Rule{Match: d.Match, Keywords: d.Keywords}).matches(Job{}, folded) {
+			dm := a.DMRules[i]
+			return Flow{Rule: d.Name, Steps: d.Flow, Step: Step{Name: OpeningStep, Messages: d.Messages}, Opening: &dm}, true
+		}
+	}
+	return Flow{}, false
+}
+
+// OpeningStep names a DM rule's answer to the message that matched it.
+const OpeningStep = "opening"
+
+type namedFlow struct {
+	Rule  string
+	Steps []Step
+}
+
+func (a Account) flows() []namedFlow {
+	var out []namedFlow
+	for _, r := range a.Rules {
+		if len(r.Flow) > 0 {
+			out = append(out, namedFlow{r.Name, r.Flow})
+		}
+	}
+	for _, d := range a.DMRules {
+		if len(d.Flow) > 0 {
+			out = append(out, namedFlow{d.Name, d.Flow})
+		}
+	}
+	return out
+}
+
+// StepMessage is the message a follow-up job sends, from the account's configuration as it is
+// now; ok is false when the rule, step or message is gone (the flow was edited).
+func (a Account) StepMessage(f FollowUp) (Message, bool) {
+	for _, r := range a.Rules {
+		if r.Name == f.Rule {
+			return stepMessage(r.Flow, nil, f)
+		}
+	}
+	for i, d := range a.DMRules {
+		if d.Name == f.Rule {
+			return stepMessage(d.Flow, &a.DMRules[i], f)
+		}
+	}
+	return Message{}, false
+}
+
+func stepMessage(flow []Step, dm *DMRule, f FollowUp) (Message, bool) {
+	if dm != nil && f.Step == OpeningStep && !f.Gate {
+		if f.Index < len(dm.Messages) {
+			return dm.Messages[f.Index], true
+		}
+		return Message{}, false
+	}
+	for _, s := range flow {
+		if s.Name != f.Step {
+			continue
+		}
+		if f.Gate {
+			if s.Gate == nil || f.Index != 0 {
+				return Message{}, false
+			}
+			return s.Gate.Message, true
+		}
+		if f.Index < len(s.Messages) {
+			return s.Messages[f.Index], true
+		}
+	}
+	return Message{}, false
+}
+
+// validateConversations checks the account's flows as a whole: DM rules, and payloads unique
+// across every flow (a tap must find one step).
+func (a Account) validateConversations() error {
+	if a.HumanPause < 0 || a.DisclosureLapse < 0 {
+		return fmt.Errorf("human_pause and disclosure_lapse: not negative")
+	}
+	for i, d := range a.DMRules {
+		if err := d.validate(a.Disclosure); err != nil {
+			return fmt.Errorf("dm_rules[%d] %q: %w", i, d.Name, err)
+		}
+	}
+	names := map[string]string{}
+	for _, r := range a.Rules {
+		names[r.Name] = "rules"
+	}
+	for i, d := range a.DMRules {
+		if _, dup := names[d.Name]; dup {
+			return fmt.Errorf("dm_rules[%d] %q: name: a rule has it already", i, d.Name)
+		}
+		names[d.Name] = "dm_rules"
+	}
+	payloads := map[string]string{}
+	for _, f := range a.flows() {
+		for _, s := range f.Steps {
+			if p := s.On.Payload; p != "" {
+				if other, dup := payloads[p]; dup {
+					return fmt.Errorf("%s %q step %q: payload %q is also %s's: a tap must find one step", names[f.Rule], f.Rule, s.Name, p, other)
+				}
+				payloads[p] = fmt.Sprintf("%q step %q", f.Rule, s.Name)
+			}
+		}
+	}
+	return nil
+}
+
+func (d DMRule) validate(disclosure string) error {
+	if strings.TrimSpace(d.Name) == "" {
+		return fmt.Errorf("name: required")
+	}
+	switch d.Match {
+	case MatchWord, MatchContains, MatchExact:
+		if len(d.Keywords) == 0 {
+			return fmt.Errorf("keywords: required with match %q", d.Match)
+		}
+	case MatchAny:
+	default:
+		return fmt.Errorf("match: %q, want word, contains, exact or any", d.Match)
+	}
+	if len(d.Messages) == 0 {
+		return fmt.Errorf("messages: at least one")
+	}
+	if err := validateMessages(d.Messages, disclosure); err != nil {
+		return err
+	}
+	return validateFlow(d.Flow, disclosure)
+}
+
+func (f FollowUp) validate() error {
+	switch {
+	case !ValidID(f.PersonID):
+		return fmt.Errorf("%w: follow-up person %q", ErrInvalidJob, f.PersonID)
+	case f.Rule == "" || f.Step == "" || f.Index < 0:
+		return fmt.Errorf("%w: follow-up without its rule, step or message", ErrInvalidJob)
+	case f.Trigger == "":
+		return fmt.Errorf("%w: follow-up without its trigger", ErrInvalidJob)
+	case f.Lane != LaneText && f.Lane != LaneMedia:
+		return fmt.Errorf("%w: follow-up lane %q", ErrInvalidJob, f.Lane)
+	case f.Deadline.IsZero():
+		return fmt.Errorf("%w: follow-up without its window", ErrInvalidJob)
+	}
+	return nil
+}
