@@ -35,7 +35,8 @@ const (
 	MetricSignatureRejected = "SignatureRejected" // 401s
 	MetricIgnored           = "Ignored"           // items that are not comments to answer
 	MetricMalformed         = "Malformed"         // 400s and 413s: bodies the webhook cannot take
-	MetricMessagingReceived = "MessagingReceived" // DMs and postbacks (parsed, not enqueued)
+	MetricMessagingReceived = "MessagingReceived" // messages, taps, reactions and echoes enqueued for the replier
+	MetricSeen              = "MessagingSeen"     // messaging_seen (read) events, counted and dropped
 	MetricEnqueueFailed     = "EnqueueFailed"     // deliveries answered 500 because jobs were not enqueued
 	MetricRejected          = "Rejected"          // items with an id or a time Meta never sends, left out
 	MetricJobsRefused       = "JobsRefused"       // jobs the queue can never take (left out; logged)
@@ -161,7 +162,8 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIG
 	h.count(MetricOwnCommentDropped, d.OwnDropped)
 	h.count(MetricIgnored, d.Ignored)
 	h.count(MetricRejected, d.Rejected)
-	h.count(MetricMessagingReceived, len(d.Messages))
+	h.count(MetricMessagingReceived, d.Messaging)
+	h.count(MetricSeen, d.Seen)
 	if d.Rejected > 0 {
 		// Signed by Meta's secret, yet holding ids or times Meta never sends: worth a look, never
 		// worth a 400 (the rest of the delivery is good) or a 500 (a retry brings the same bytes).
@@ -198,7 +200,7 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIG
 	h.count(MetricEnqueued, enqueued)
 	h.count(MetricAccepted, 1)
 	log.InfoContext(ctx, "delivery accepted", "object", d.Object, "jobs", enqueued, "own_dropped", d.OwnDropped,
-		"ignored", d.Ignored, "rejected", d.Rejected, "messaging", len(d.Messages), "bytes", len(body), "ms", time.Since(start).Milliseconds())
+		"ignored", d.Ignored, "rejected", d.Rejected, "messaging", d.Messaging, "bytes", len(body), "ms", time.Since(start).Milliseconds())
 	return text(http.StatusOK, "EVENT_RECEIVED")
 }
 

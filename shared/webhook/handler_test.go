@@ -169,8 +169,12 @@ func TestHandle(t *testing.T) {
 			metrics: map[string]float64{MetricOwnCommentDropped: 1, MetricEnqueued: 0, MetricAccepted: 1},
 		},
 		{
-			name: "messaging events are counted, not enqueued", req: signed(t, "messaging.json"), status: 200,
-			metrics: map[string]float64{MetricMessagingReceived: 2, MetricIgnored: 2, MetricEnqueued: 0},
+			name: "messaging events are enqueued; reads counted and dropped", req: signed(t, "messaging.json"), status: 200, jobs: 8,
+			metrics: map[string]float64{MetricMessagingReceived: 8, MetricSeen: 1, MetricIgnored: 3, MetricEnqueued: 8},
+		},
+		{
+			name: "a malformed messaging event is counted, never a 500", req: signed(t, "messaging-odd.json"), status: 200, jobs: 2,
+			metrics: map[string]float64{MetricMessagingReceived: 2, MetricIgnored: 2, MetricRejected: 1, MetricEnqueued: 2},
 		},
 		{
 			// What a retry cannot fix never earns a 500: Meta would resend the same bytes for hours.

@@ -18,8 +18,9 @@ var ErrMalformed = errors.New("malformed delivery")
 // Delivery is what one webhook request carried.
 type Delivery struct {
 	Object     string      // "instagram", or what else Meta sent
-	Jobs       []reply.Job // one per comment to answer
-	Messages   []Message   // messaging events (not enqueued: nothing consumes them yet)
+	Jobs       []reply.Job // one per comment to answer and per messaging event (Job.Event)
+	Messaging  int         // messaging events among Jobs
+	Seen       int         // messaging_seen (read) events: counted, nothing to do
 	OwnDropped int         // the account's own comments, dropped (replying would loop)
 	Ignored    int         // other objects, fields and events; echoes; duplicates; unusable items
 	// Rejected counts items refused for a value Meta never sends: an id that is not digits, a
@@ -29,17 +30,6 @@ type Delivery struct {
 
 // errBadValue marks an id or a time that no Meta delivery carries.
 var errBadValue = errors.New("value Meta never sends")
-
-// Message is a messaging event (a DM or a postback) to the account.
-type Message struct {
-	AccountID   string // entry.id
-	SenderID    string
-	RecipientID string
-	MID         string
-	Text        string
-	Postback    string // the postback payload, for postbacks
-	At          time.Time
-}
 
 // The shapes below decode only what replywindow uses. Parse decodes a delivery in one pass into
 // the typed shapes; when anything inside does not fit them (an unknown field whose value has
@@ -88,14 +78,32 @@ type (
 		} `json:"recipient"`
 		Timestamp epoch `json:"timestamp"`
 		Message   *struct {
-			MID    string `json:"mid"`
-			Text   string `json:"text"`
-			IsEcho bool   `json:"is_echo"`
+			MID        string `json:"mid"`
+			Text       string `json:"text"`
+			IsEcho     bool   `json:"is_echo"`
+			AppID      id     `json:"app_id"`
+			QuickReply *struct {
+				Payload string `json:"payload"`
+			} `json:"quick_reply"`
+			ReplyTo *struct {
+				Story *struct {
+					ID string `json:"id"`
+				} `json:"story"`
+			} `json:"reply_to"`
+			IsDeleted bool `json:"is_deleted"`
 		} `json:"message"`
 		Postback *struct {
 			MID     string `json:"mid"`
+			Title   string `json:"title"`
 			Payload string `json:"payload"`
 		} `json:"postback"`
+		Reaction *struct {
+			MID    string `json:"mid"`
+			Action string `json:"action"`
+		} `json:"reaction"`
+		Read *struct {
+			MID string `json:"mid"`
+		} `json:"read"`
 	}
 
 	// The same shapes with every item kept raw, for the item-by-item pass.
@@ -301,39 +309,55 @@ func (d *Delivery) comment(account id, at epoch, field string, v *comment, now t
 	d.Jobs = append(d.Jobs, job)
 }
 
+// message adds a messaging event's job. The person is the sender, or for the account's own
+// messages (echoes) the recipient.
 func (d *Delivery) message(account id, entryTime epoch, m *messaging, now time.Time) {
 	at := m.Timestamp
 	if at == 0 {
 		at = entryTime
 	}
-	msg := Message{
-		AccountID:   string(account),
-		SenderID:    string(m.Sender.ID),
-		RecipientID: string(m.Recipient.ID),
-		At:          capAt(at.at(now), now),
-	}
-	switch {
-	case m.Message != nil && !m.Message.IsEcho:
-		msg.MID, msg.Text = m.Message.MID, m.Message.Text
+	ev := reply.Event{PersonID: string(m.Sender.ID), At: capAt(at.at(now), now)}
+	switch msg := m.Message; {
+	case msg != nil && msg.IsEcho:
+		ev.Kind, ev.PersonID, ev.MID, ev.Text, ev.AppID = reply.EventEcho, string(m.Recipient.ID), msg.MID, msg.Text, string(msg.AppID)
+	case msg != nil && msg.IsDeleted:
+		d.Ignored++ // the person unsent a message: nothing to answer
+		return
+	case msg != nil:
+		ev.Kind, ev.MID, ev.Text = reply.EventMessage, msg.MID, msg.Text
+		if msg.QuickReply != nil && msg.QuickReply.Payload != "" {
+			ev.Kind, ev.Payload = reply.EventQuickReply, msg.QuickReply.Payload
+		} else if msg.ReplyTo != nil && msg.ReplyTo.Story != nil {
+			ev.Kind = reply.EventStoryReply
+		}
 	case m.Postback != nil:
-		msg.MID, msg.Postback = m.Postback.MID, m.Postback.Payload
+		ev.Kind, ev.MID, ev.Text, ev.Payload = reply.EventPostback, m.Postback.MID, m.Postback.Title, m.Postback.Payload
+	case m.Reaction != nil:
+		ev.Kind, ev.MID, ev.Text = reply.EventReaction, m.Reaction.MID, m.Reaction.Action
+	case m.Read != nil:
+		d.Seen++
+		return
 	default:
-		// Echoes of the account's own messages, reads, reactions, edits: nothing to do.
+		d.Ignored++ // edits and what else Meta may add: nothing replywindow does with them
+		return
+	}
+	job := reply.Job{V: reply.JobVersion, AccountID: string(account), Event: &ev, DeliveredAt: capAt(entryTime.at(now), now)}
+	if job.Validate() != nil {
 		d.Ignored++
 		return
 	}
-	d.Messages = append(d.Messages, msg)
+	d.Jobs = append(d.Jobs, job)
 }
 
 // dedupe drops repeated comments: Meta may notify an ad's comment more than once.
 func (d *Delivery) dedupe() {
-	if len(d.Jobs) < 2 {
-		return
-	}
 	seen := make(map[string]struct{}, len(d.Jobs))
 	out := d.Jobs[:0]
 	for _, j := range d.Jobs {
 		k := j.AccountID + "\x00" + j.CommentID
+		if j.Event != nil {
+			k = j.AccountID + "\x00" + string(j.Event.Kind) + "\x00" + j.Event.MID + "\x00" + j.Event.Text
+		}
 		if _, dup := seen[k]; dup {
 			d.Ignored++
 			continue
@@ -342,6 +366,12 @@ func (d *Delivery) dedupe() {
 		out = append(out, j)
 	}
 	d.Jobs = out
+	d.Messaging = 0
+	for _, j := range d.Jobs {
+		if j.Event != nil {
+			d.Messaging++
+		}
+	}
 }
 
 func capAt(t, now time.Time) time.Time {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -32,7 +33,8 @@ func TestParse(t *testing.T) {
 		malformed bool
 		object    string
 		jobs      []reply.Job // compared field by field (V is always checked)
-		messages  []Message
+		events    []reply.Job // messaging events' jobs, compared whole
+		seen      int
 		own       int
 		ignored   int
 		rejected  int
@@ -71,9 +73,22 @@ func TestParse(t *testing.T) {
 				FromID: "17841400000000783", FromUsername: "fred", Text: "RECIPE", Kind: reply.KindPost,
 				CommentedAt: sent.Add(time.Second), DeliveredAt: sent.Add(time.Second)},
 		}},
-		{file: "messaging.json", object: "instagram", ignored: 2, messages: []Message{
-			{AccountID: account, SenderID: "17841400000000790", RecipientID: account, MID: "aWdfZAG1faXRlbTox", Text: "Hallo ä", At: time.UnixMilli(1763711999000).UTC()},
-			{AccountID: account, SenderID: "17841400000000791", RecipientID: account, MID: "aWdfZAG1faXRlbToz", Postback: "RECIPE", At: time.UnixMilli(1763712000050).UTC()},
+		// every shape of messaging event; the duplicate, the read, the unsent message and the
+		// one without a mid are counted, not enqueued
+		{file: "messaging.json", object: "instagram", ignored: 3, seen: 1, events: []reply.Job{
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventMessage, PersonID: "17841400000000790", MID: "aWdfZAG1faXRlbTox", At: time.UnixMilli(1763711999000).UTC(), Text: "Hallo ä"}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventEcho, PersonID: "17841400000000790", MID: "aWdfZAG1faXRlbToy", At: time.UnixMilli(1763712000000).UTC(), Text: "echo", AppID: "1517776481860111"}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventPostback, PersonID: "17841400000000791", MID: "aWdfZAG1faXRlbToz", At: time.UnixMilli(1763712000050).UTC(), Text: "Get the recipe", Payload: "RECIPE"}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventQuickReply, PersonID: "17841400000000793", MID: "aWdfZAG1faXRlbTo0", At: time.UnixMilli(1763712000070).UTC(), Text: "Yes please", Payload: "YES"}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventStoryReply, PersonID: "17841400000000794", MID: "aWdfZAG1faXRlbTo1", At: time.UnixMilli(1763712000080).UTC(), Text: "love it"}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventMessage, PersonID: "17841400000000795", MID: "aWdfZAG1faXRlbTo2", At: time.UnixMilli(1763712000090).UTC()}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventReaction, PersonID: "17841400000000796", MID: "aWdfZAG1faXRlbTo3", At: time.UnixMilli(1763712000100).UTC(), Text: "react"}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventEcho, PersonID: "17841400000000797", MID: "aWdfZAG1faXRlbTo4", At: time.UnixMilli(1763712000110).UTC(), Text: "typed in the app"}},
+		}},
+		// items that do not fit are left out alone; the good events around them go on
+		{file: "messaging-odd.json", object: "instagram", ignored: 2, rejected: 1, events: []reply.Job{
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventMessage, PersonID: "17841400000000790", MID: "aWdfZAG1faXRlbTox", At: time.UnixMilli(1763711999000).UTC(), Text: "fine"}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventPostback, PersonID: "17841400000000792", MID: "m3", At: time.UnixMilli(1763711999500).UTC(), Text: "Go", Payload: "GO"}},
 		}},
 		{file: "other-object.json", object: "page", ignored: 1},
 		{file: "times.json", object: "instagram", jobs: []reply.Job{
@@ -114,6 +129,15 @@ func TestParse(t *testing.T) {
 			if d.Object != tt.object || d.OwnDropped != tt.own || d.Ignored != tt.ignored || d.Rejected != tt.rejected {
 				t.Errorf("object %q, own %d, ignored %d, rejected %d; want %q, %d, %d, %d", d.Object, d.OwnDropped, d.Ignored, d.Rejected, tt.object, tt.own, tt.ignored, tt.rejected)
 			}
+			var comments, events []reply.Job
+			for _, j := range d.Jobs {
+				if j.Event != nil {
+					events = append(events, j)
+				} else {
+					comments = append(comments, j)
+				}
+			}
+			d.Jobs = comments
 			if len(d.Jobs) != len(tt.jobs) {
 				t.Fatalf("%d jobs, want %d: %+v", len(d.Jobs), len(tt.jobs), d.Jobs)
 			}
@@ -126,12 +150,15 @@ func TestParse(t *testing.T) {
 					t.Errorf("job %d invalid: %v", i, err)
 				}
 			}
-			if len(d.Messages) != len(tt.messages) {
-				t.Fatalf("%d messages, want %d: %+v", len(d.Messages), len(tt.messages), d.Messages)
+			if d.Messaging != len(tt.events) || d.Seen != tt.seen {
+				t.Errorf("messaging %d, seen %d; want %d, %d", d.Messaging, d.Seen, len(tt.events), tt.seen)
 			}
-			for i, want := range tt.messages {
-				if got := d.Messages[i]; got != want {
-					t.Errorf("message %d:\n got %+v\nwant %+v", i, got, want)
+			for i, want := range tt.events {
+				if i >= len(events) {
+					t.Fatalf("%d events, want %d", len(events), len(tt.events))
+				}
+				if got := events[i]; !reflect.DeepEqual(got, want) {
+					t.Errorf("event %d:\n got %+v %+v\nwant %+v %+v", i, got, got.Event, want, want.Event)
 				}
 			}
 		})
