@@ -21,7 +21,7 @@ func Count(api API) *Counter { return &Counter{api: api, ops: map[string]int{}} 
 
 var (
 	readOps  = []string{"GetItem", "Query", "Scan"}
-	writeOps = []string{"PutItem", "DeleteItem", "TransactWriteItems"}
+	writeOps = []string{"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"}
 )
 
 func (c *Counter) sum(ops []string) int {
@@ -58,6 +58,12 @@ func (c *Counter) add(op string) {
 	c.mu.Lock()
 	c.ops[op]++
 	c.mu.Unlock()
+}
+
+// UpdateItem counts and calls the wrapped API.
+func (c *Counter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.add("UpdateItem")
+	return c.api.UpdateItem(ctx, in, o...)
 }
 
 // GetItem counts and calls the wrapped API.

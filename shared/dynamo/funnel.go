@@ -140,8 +140,12 @@ func (s *Store) guardPut(rec reply.Record) types.TransactWriteItem {
 // (reply.Tombstone.Covers: a tombstone forbids comments made at or before it).
 func graveChecks(table *string, job reply.Job) []types.TransactWriteItem {
 	graves := []string{reply.AccountTombstoneKey(job.AccountID)}
-	if job.FromID != "" {
-		graves = append(graves, reply.PersonTombstoneKey(job.FromID))
+	if p := job.Person(); p != "" {
+		graves = append(graves, reply.PersonTombstoneKey(p))
+	}
+	at := job.CommentedAt
+	if job.FollowUp != nil {
+		at = job.FollowUp.Deadline.Add(-reply.ConversationWindow) // as reply.Tombstone.Covers
 	}
 	var out []types.TransactWriteItem
 	for _, k := range graves {
@@ -149,7 +153,7 @@ func graveChecks(table *string, job reply.Job) []types.TransactWriteItem {
 			TableName: table, Key: pkey(k),
 			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #at < :t"),
 			ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#at": attrAt},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":t": num(job.CommentedAt.UnixMilli())},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": num(at.UnixMilli())},
 		}})
 	}
 	return out

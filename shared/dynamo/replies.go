@@ -25,15 +25,18 @@ var ErrCursor = errors.New("bad cursor")
 
 // replyKey reports a reply record's key. F# items were reply records before funnel guards
 // became items of their own; such records are still read (Get, ByComment) until their TTL.
-func replyKey(k string) bool { return strings.HasPrefix(k, "C#") || strings.HasPrefix(k, "F#") }
+// S# are follow-ups' records: one automated message of a conversation.
+func replyKey(k string) bool {
+	return strings.HasPrefix(k, "C#") || strings.HasPrefix(k, "F#") || strings.HasPrefix(k, "S#")
+}
 
 func checkRecord(r reply.Record) error {
 	switch {
-	case !strings.HasPrefix(r.Key, "C#"):
-		return fmt.Errorf("key %q is not a reply record key (C#...)", r.Key)
+	case !strings.HasPrefix(r.Key, "C#") && !strings.HasPrefix(r.Key, "S#"):
+		return fmt.Errorf("key %q is not a reply record key (C#... or S#...)", r.Key)
 	case r.Funnel != "" && !strings.HasPrefix(r.Funnel, "F#"):
 		return fmt.Errorf("record %s: funnel %q is not a funnel key (F#...)", r.Key, r.Funnel)
-	case r.CommentID == "":
+	case r.CommentID == "" && strings.HasPrefix(r.Key, "C#"):
 		return fmt.Errorf("record %s has no comment id", r.Key)
 	}
 	return nil
@@ -53,7 +56,9 @@ func (s *Store) encodeRecord(r reply.Record) (map[string]types.AttributeValue, e
 		return nil, fmt.Errorf("encode record %s: %w", r.Key, err)
 	}
 	item[AttrPK] = str(r.Key)
-	item[AttrCommentID] = str(r.CommentID)
+	if r.CommentID != "" {
+		item[AttrCommentID] = str(r.CommentID)
+	}
 	if r.State.Terminal() {
 		// Terminal records leave the sweeper's index (no due attributes) and expire a while
 		// after their window closed.

@@ -37,6 +37,7 @@ type Store struct {
 	deletions map[string]reply.Deletion
 	guards    map[string]string // funnel key -> the comment holding it
 	graves    map[string]reply.Tombstone
+	convs     map[string]reply.Conversation
 }
 
 // NewStore is an empty store.
@@ -55,6 +56,7 @@ func (s *Store) init() {
 		s.deletions = map[string]reply.Deletion{}
 		s.guards = map[string]string{}
 		s.graves = map[string]reply.Tombstone{}
+		s.convs = map[string]reply.Conversation{}
 	}
 }
 
@@ -63,15 +65,16 @@ func (s *Store) lock() {
 	s.init()
 }
 
-func replyKey(k string) bool { return strings.HasPrefix(k, "C#") }
+// replyKey: a comment's reply record (C#) or a follow-up's (S#).
+func replyKey(k string) bool { return strings.HasPrefix(k, "C#") || strings.HasPrefix(k, "S#") }
 
 func checkRecord(r reply.Record) error {
 	switch {
 	case !replyKey(r.Key):
-		return fmt.Errorf("key %q is not a reply record key (C#...)", r.Key)
+		return fmt.Errorf("key %q is not a reply record key (C#... or S#...)", r.Key)
 	case r.Funnel != "" && !strings.HasPrefix(r.Funnel, "F#"):
 		return fmt.Errorf("record %s: funnel %q is not a funnel key (F#...)", r.Key, r.Funnel)
-	case r.CommentID == "":
+	case r.CommentID == "" && strings.HasPrefix(r.Key, "C#"):
 		return fmt.Errorf("record %s has no comment id", r.Key)
 	}
 	return nil
@@ -101,7 +104,7 @@ func (s *Store) put(old reply.Record, had bool, r reply.Record) {
 	if !r.State.Terminal() {
 		s.due.insert(dueEntry(r))
 	}
-	if !had || old.CommentID != r.CommentID {
+	if r.CommentID != "" && (!had || old.CommentID != r.CommentID) {
 		s.comments[r.CommentID] = append(s.comments[r.CommentID], r.Key)
 	}
 }
@@ -150,7 +153,7 @@ func (s *Store) Create(_ context.Context, rec reply.Record) (reply.Record, error
 
 // buried is the tombstone covering job, if any; s.mu is held.
 func (s *Store) buried(job reply.Job) (string, bool) {
-	for _, k := range []string{reply.AccountTombstoneKey(job.AccountID), reply.PersonTombstoneKey(job.FromID)} {
+	for _, k := range []string{reply.AccountTombstoneKey(job.AccountID), reply.PersonTombstoneKey(job.Person())} {
 		if t, ok := s.graves[k]; ok && t.Covers(job) {
 			return k, true
 		}

@@ -117,39 +117,92 @@ func (c Conversation) Due(s Step, t time.Time) bool {
 	return s.Resend && !t.Before(last.Add(s.Cooldown))
 }
 
-// Touch is what an inbound event changes in a conversation: the window moves to at+24h when
-// that is later, and a conversation not yet in a flow joins rule (when given).
+// Touch is what an event changes in a conversation: the person's message or tap at At moves the
+// window to At+24h when that is later; a private reply sets the flow the person is in (Rule) and
+// their Username; a human's answer from the account (Pause > 0) pauses automation until At+Pause.
 type Touch struct {
 	AccountID string
 	PersonID  string
-	At        time.Time // Meta's time of the message or tap
-	Rule      string    // a flow to join; "" keeps the conversation's
+	At        time.Time // Meta's time of the event; zero for a private reply
+	Rule      string    // the flow the person is now in; "" keeps the conversation's
 	Username  string    // when known
 	Pause     time.Duration
-	// Pause > 0: the event is a human's message from the account; automation waits that long.
+	Now       time.Time // when the touch is written
 }
 
-// StepClaim is what claiming a step's first message writes to the conversation, atomically with
-// the message's record: the step's send time (refused if the step is not Due any more) and the
-// latest automated message.
+// Touched is c after t, as stores apply it: times only ever move later.
+func (c Conversation) Touched(t Touch) Conversation {
+	c.AccountID, c.PersonID = t.AccountID, t.PersonID
+	switch {
+	case t.Pause > 0:
+		c.PausedUntil = later(c.PausedUntil, t.At.Add(t.Pause))
+	case !t.At.IsZero():
+		c.LastInbound = later(c.LastInbound, t.At)
+		c.WindowEnd = later(c.WindowEnd, t.At.Add(ConversationWindow))
+	}
+	if t.Rule != "" {
+		c.Rule = t.Rule
+	}
+	if t.Username != "" {
+		c.Username = t.Username
+	}
+	c.UpdatedAt = later(c.UpdatedAt, t.Now)
+	return c
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// ExpiresAt is when a store may drop the conversation (its TTL).
+func (c Conversation) ExpiresAt() time.Time {
+	return later(later(c.WindowEnd, c.PausedUntil), c.UpdatedAt).Add(ConversationRetention)
+}
+
+// StepClaim is what claiming a step writes to the conversation, atomically with its messages'
+// records: the step's send time (refused when the step is not Due any more), the latest
+// automated message, and the flow the person is now in.
 type StepClaim struct {
 	AccountID, PersonID string
+	Rule                string
 	Step                Step
 	At                  time.Time
 }
 
+// Claimed is c after claim, as stores apply it.
+func (c Conversation) Claimed(claim StepClaim) Conversation {
+	c.AccountID, c.PersonID = claim.AccountID, claim.PersonID
+	steps := make(map[string]time.Time, len(c.Steps)+1)
+	for k, v := range c.Steps {
+		steps[k] = v
+	}
+	steps[claim.Step.Name] = claim.At
+	c.Steps = steps
+	c.LastAutomated = later(c.LastAutomated, claim.At)
+	if claim.Rule != "" {
+		c.Rule = claim.Rule
+	}
+	c.UpdatedAt = later(c.UpdatedAt, claim.At)
+	return c
+}
+
 // Conversations stores conversation records. Touch is the only write an inbound event needs, and
-// it answers with the conversation as stored after it, so deciding costs no read.
+// it answers with the conversation as it was, so deciding costs no read (Touched gives after).
 type Conversations interface {
-	// Touch applies t and returns the conversation as stored after it (created when absent).
+	// Touch applies t (Conversation.Touched) and returns the conversation as it was before
+	// (zero when there was none).
 	Touch(ctx context.Context, t Touch) (Conversation, error)
 	// Conversation is the stored conversation, or an error wrapping ErrNotFound.
 	Conversation(ctx context.Context, account, person string) (Conversation, error)
-	// ClaimStep creates rec (a follow-up's record, Version 1) and moves the step in the
-	// conversation in one atomic write. A record already stored is returned with ErrExists; a
-	// step no longer due (another tap claimed it first) is ErrConflict with nothing written;
-	// a tombstone covering the person is ErrForgotten.
-	ClaimStep(ctx context.Context, rec Record, c StepClaim) (Record, error)
+	// ClaimStep creates recs (a step's messages' records, Version 1) and applies claim to the
+	// conversation (Conversation.Claimed) in one atomic write, if the step is still Due at
+	// claim.At and none of the records exists. Otherwise nothing is written: a record already
+	// stored is returned with an error wrapping ErrExists (a duplicate of the same trigger), a
+	// step no longer due with ErrConflict (another trigger claimed it first).
+	ClaimStep(ctx context.Context, recs []Record, claim StepClaim) (Record, error)
 	// DeleteConversation removes the conversation; removing none is not an error.
 	DeleteConversation(ctx context.Context, account, person string) error
 }

@@ -87,6 +87,17 @@ type Job struct {
 	FollowUp *FollowUp `json:"follow_up,omitempty"`
 }
 
+// Person is the person the job is about: the commenter, or the conversation's person.
+func (j Job) Person() string {
+	switch {
+	case j.FollowUp != nil:
+		return j.FollowUp.PersonID
+	case j.Event != nil:
+		return j.Event.PersonID
+	}
+	return j.FromID
+}
+
 // Lane is the rate lane the job's send uses.
 func (j Job) Lane() Lane {
 	if j.FollowUp != nil {

@@ -72,10 +72,14 @@ func (t Tombstone) Covers(job Job) bool {
 		if t.AccountID != job.AccountID {
 			return false
 		}
-	} else if t.PersonID == "" || t.PersonID != job.FromID {
+	} else if t.PersonID == "" || t.PersonID != job.Person() {
 		return false
 	}
-	return !job.CommentedAt.After(t.At.Add(DeliveryHorizon))
+	at := job.CommentedAt
+	if job.FollowUp != nil {
+		at = job.FollowUp.Deadline.Add(-ConversationWindow) // the trigger's time, at the latest
+	}
+	return !at.After(t.At.Add(DeliveryHorizon))
 }
 
 // Tombstones stores tombstones.
@@ -180,6 +184,7 @@ type Store interface {
 	Accounts
 	Deletions
 	Tombstones
+	Conversations
 }
 
 // Queue carries jobs from the webhook (and the sweeper's releases) to the replier.

@@ -71,7 +71,8 @@ func (e *GraphError) CodeString() string {
 // Verdict classifies the answer by Meta's error table.
 func (e *GraphError) Verdict() Verdict {
 	switch {
-	case e.Code == 10 && e.Subcode == 2534022:
+	case e.Code == 10 && (e.Subcode == 2534022 || e.Subcode == 2018278):
+		// 2534022: the private reply's window; 2018278: the conversation's 24 hours.
 		return VerdictExpired
 	case e.Code == 100 && e.Subcode == 2534025:
 		return VerdictAlreadyReplied

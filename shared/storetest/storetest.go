@@ -51,6 +51,9 @@ func Run(t *testing.T, newStore func(t *testing.T) reply.Store) {
 		{"Tombstones", testTombstones},
 		{"ConcurrentFunnel", testConcurrentFunnel},
 		{"InvalidInput", testInvalidInput},
+		{"Touch", testTouch},
+		{"ClaimStep", testClaimStep},
+		{"ClaimStepForgotten", testClaimStepForgotten},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -348,15 +351,20 @@ func Full() reply.Record {
 }
 
 // ZeroFields names the fields of v (recursing into structs other than time.Time) that are zero.
+// Nil pointers are a job's optional parts (Event, FollowUp): round trips check them apart.
 func ZeroFields(v any) []string {
 	var zero []string
 	var walk func(prefix string, rv reflect.Value)
 	walk = func(prefix string, rv reflect.Value) {
 		for i := range rv.NumField() {
 			f, name := rv.Field(i), prefix+rv.Type().Field(i).Name
-			if f.Kind() == reflect.Struct && f.Type() != timeType {
+			switch {
+			case f.Kind() == reflect.Pointer && f.IsNil():
+			case f.Kind() == reflect.Pointer && f.Elem().Kind() == reflect.Struct:
+				walk(name+".", f.Elem())
+			case f.Kind() == reflect.Struct && f.Type() != timeType:
 				walk(name+".", f)
-			} else if f.IsZero() {
+			case f.IsZero():
 				zero = append(zero, name)
 			}
 		}
@@ -365,13 +373,35 @@ func ZeroFields(v any) []string {
 	return zero
 }
 
+// FullFollowUp is a follow-up's record with every field of its FollowUp set.
+func FullFollowUp() reply.Record {
+	step := reply.Step{Name: "link#1", Resend: true}
+	r := FollowUp(step, 2, "aWdfZAG1faXRlbTox")
+	f := r.Job.FollowUp
+	f.Gate, f.Disclose, f.Username, f.Lane = true, true, "ana", reply.LaneMedia
+	r.Key = r.Job.Key()
+	r.Lane = reply.LaneMedia
+	return r
+}
+
 func testRecordRoundTrip(t *testing.T, s reply.Store) {
+	fu := FullFollowUp()
+	if z := ZeroFields(*fu.Job.FollowUp); len(z) > 1 || (len(z) == 1 && z[0] != "Once") {
+		t.Fatalf("FullFollowUp leaves fields zero: %v", z)
+	}
+	create(t, s, fu)
+	got, err := s.Get(ctx(t), fu.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Same(t, "follow-up round trip", got, fu)
+
 	full := Full()
 	if z := ZeroFields(full); len(z) > 0 {
 		t.Fatalf("Full leaves fields zero, so the round trip would not cover them: %v", z)
 	}
 	create(t, s, full)
-	got, err := s.Get(ctx(t), full.Key)
+	got, err = s.Get(ctx(t), full.Key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,264 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// A conversation (V#<account>#<person>) is stored flat, times as Unix milliseconds, so that one
+// UpdateItem can move a time only later (a condition on the attribute) and answer with the item
+// as it was: an inbound event costs one write and no read. Each step's last send is an attribute
+// of its own (stepPrefix + name), so that claiming a step conditions on it alone.
+const (
+	convAccount       = "account"
+	convPerson        = "person"
+	convRule          = "rule"
+	convUsername      = "username"
+	convWindowEnd     = "window_end"
+	convLastInbound   = "last_inbound"
+	convLastAutomated = "last_automated"
+	convPausedUntil   = "paused_until"
+	convUpdatedAt     = "updated_at"
+	stepPrefix        = "step:"
+)
+
+// Touch applies t and returns the conversation as it was.
+func (s *Store) Touch(ctx context.Context, t reply.Touch) (reply.Conversation, error) {
+	if t.AccountID == "" || t.PersonID == "" {
+		return reply.Conversation{}, fmt.Errorf("touch conversation: account and person required")
+	}
+	key := reply.ConversationKey(t.AccountID, t.PersonID)
+	u := newUpdate()
+	u.set(convAccount, str(t.AccountID))
+	u.set(convPerson, str(t.PersonID))
+	u.set(convUpdatedAt, ms(t.Now))
+	after := reply.Conversation{}.Touched(t)
+	var moved string // the time attribute the touch moves, only ever later
+	switch {
+	case t.Pause > 0:
+		moved = convPausedUntil
+		u.set(convPausedUntil, ms(after.PausedUntil))
+	case !t.At.IsZero():
+		moved = convWindowEnd
+		u.set(convWindowEnd, ms(after.WindowEnd))
+		u.set(convLastInbound, ms(after.LastInbound))
+	}
+	if t.Rule != "" {
+		u.set(convRule, str(t.Rule))
+	}
+	if t.Username != "" {
+		u.set(convUsername, str(t.Username))
+	}
+	u.set(AttrExpiresAt, num(after.ExpiresAt().Unix()))
+	in := &dynamodb.UpdateItemInput{
+		TableName: s.table, Key: pkey(key),
+		UpdateExpression:                    aws.String(u.expr()),
+		ExpressionAttributeNames:            u.names,
+		ExpressionAttributeValues:           u.values,
+		ReturnValues:                        types.ReturnValueAllOld,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	if moved != "" {
+		in.ConditionExpression = aws.String(fmt.Sprintf("attribute_not_exists(%s) OR %s < %s", u.name(moved), u.name(moved), u.value(moved)))
+	}
+	out, err := s.api.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		// An older or repeated event: the window (or pause) already reaches further; nothing to
+		// write. What was there is the answer.
+		if ccf.Item == nil {
+			return s.Conversation(ctx, t.AccountID, t.PersonID)
+		}
+		return decodeConversation(ccf.Item)
+	case err != nil:
+		return reply.Conversation{}, fmt.Errorf("touch %s: %w", key, err)
+	}
+	if len(out.Attributes) == 0 {
+		return reply.Conversation{}, nil
+	}
+	return decodeConversation(out.Attributes)
+}
+
+// Conversation is the stored conversation.
+func (s *Store) Conversation(ctx context.Context, account, person string) (reply.Conversation, error) {
+	key := reply.ConversationKey(account, person)
+	item, err := s.get(ctx, key)
+	switch {
+	case err != nil:
+		return reply.Conversation{}, fmt.Errorf("get %s: %w", key, err)
+	case item == nil:
+		return reply.Conversation{}, fmt.Errorf("conversation %s: %w", key, reply.ErrNotFound)
+	}
+	return decodeConversation(item)
+}
+
+// ClaimStep creates recs and moves the step in one TransactWriteItems.
+func (s *Store) ClaimStep(ctx context.Context, recs []reply.Record, claim reply.StepClaim) (reply.Record, error) {
+	if len(recs) == 0 || len(recs) > 90 {
+		return reply.Record{}, fmt.Errorf("claim step %q: %d records, want 1 to 90", claim.Step.Name, len(recs))
+	}
+	var tx []types.TransactWriteItem
+	for _, rec := range recs {
+		if err := checkRecord(rec); err != nil {
+			return reply.Record{}, fmt.Errorf("claim step: %w", err)
+		}
+		if rec.Version != 1 {
+			return reply.Record{}, fmt.Errorf("claim step %s: version %d, want 1", rec.Key, rec.Version)
+		}
+		item, err := s.encodeRecord(rec)
+		if err != nil {
+			return reply.Record{}, err
+		}
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{
+			TableName: s.table, Item: item,
+			ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}})
+	}
+	conv := len(tx)
+	tx = append(tx, s.stepUpdate(claim))
+	tx = append(tx, graveChecks(s.table, recs[0].Job)...)
+	canceled, err := s.transact(ctx, tx)
+	switch {
+	case err != nil:
+		return reply.Record{}, fmt.Errorf("claim step %q for %s: %w", claim.Step.Name, recs[0].Key, err)
+	case canceled == nil:
+		return recs[0], nil
+	}
+	for i := range conv {
+		if !canceled.failed(i) {
+			continue
+		}
+		key := recs[i].Key
+		stored := canceled.item(i)
+		if len(stored) == 0 {
+			if stored, err = s.get(ctx, key); err != nil || stored == nil {
+				return reply.Record{}, fmt.Errorf("claim step %s: %w (unreadable since: %v)", key, reply.ErrExists, err)
+			}
+		}
+		old, err := decodeRecord(stored)
+		if err != nil {
+			return reply.Record{}, fmt.Errorf("claim step %s: %w", key, err)
+		}
+		return old, fmt.Errorf("claim step %s: %w (version %d, %s)", key, reply.ErrExists, old.Version, old.State)
+	}
+	if canceled.failed(conv) {
+		return reply.Record{}, fmt.Errorf("claim step %q of %s: %w (sent since)", claim.Step.Name, reply.ConversationKey(claim.AccountID, claim.PersonID), reply.ErrConflict)
+	}
+	return reply.Record{}, canceled.verdict("claim step "+recs[0].Key, "")
+}
+
+// stepUpdate moves the step's send time, if the step is still due (reply.Conversation.Due).
+func (s *Store) stepUpdate(claim reply.StepClaim) types.TransactWriteItem {
+	after := reply.Conversation{}.Claimed(claim)
+	u := newUpdate()
+	u.set(convAccount, str(claim.AccountID))
+	u.set(convPerson, str(claim.PersonID))
+	u.set(stepPrefix+claim.Step.Name, ms(claim.At))
+	u.set(convLastAutomated, ms(claim.At))
+	u.set(convUpdatedAt, ms(claim.At))
+	if claim.Rule != "" {
+		u.set(convRule, str(claim.Rule))
+	}
+	u.set(AttrExpiresAt, num(after.ExpiresAt().Unix()))
+	step := u.name(stepPrefix + claim.Step.Name)
+	cond := "attribute_not_exists(" + step + ")"
+	if claim.Step.Resend {
+		u.values[":due"] = ms(claim.At.Add(-claim.Step.Cooldown))
+		cond += " OR " + step + " <= :due"
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: s.table, Key: pkey(reply.ConversationKey(claim.AccountID, claim.PersonID)),
+		UpdateExpression: aws.String(u.expr()), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: u.names, ExpressionAttributeValues: u.values,
+	}}
+}
+
+// DeleteConversation removes the conversation.
+func (s *Store) DeleteConversation(ctx context.Context, account, person string) error {
+	return s.delete(ctx, reply.ConversationKey(account, person))
+}
+
+func decodeConversation(item map[string]types.AttributeValue) (reply.Conversation, error) {
+	var c reply.Conversation
+	for k, av := range item {
+		switch v := av.(type) {
+		case *types.AttributeValueMemberS:
+			switch k {
+			case convAccount:
+				c.AccountID = v.Value
+			case convPerson:
+				c.PersonID = v.Value
+			case convRule:
+				c.Rule = v.Value
+			case convUsername:
+				c.Username = v.Value
+			}
+		case *types.AttributeValueMemberN:
+			n, err := strconv.ParseInt(v.Value, 10, 64)
+			if err != nil {
+				return reply.Conversation{}, fmt.Errorf("decode conversation: %s: %w", k, err)
+			}
+			t := time.UnixMilli(n).UTC()
+			switch {
+			case k == convWindowEnd:
+				c.WindowEnd = t
+			case k == convLastInbound:
+				c.LastInbound = t
+			case k == convLastAutomated:
+				c.LastAutomated = t
+			case k == convPausedUntil:
+				c.PausedUntil = t
+			case k == convUpdatedAt:
+				c.UpdatedAt = t
+			case strings.HasPrefix(k, stepPrefix):
+				if c.Steps == nil {
+					c.Steps = map[string]time.Time{}
+				}
+				c.Steps[strings.TrimPrefix(k, stepPrefix)] = t
+			}
+		}
+	}
+	return c, nil
+}
+
+func ms(t time.Time) types.AttributeValue { return num(t.UnixMilli()) }
+
+// update builds a SET expression with placeholders for every attribute (step names are the
+// user's, so they are never spliced into the expression).
+type update struct {
+	sets   []string
+	names  map[string]string
+	values map[string]types.AttributeValue
+	idx    map[string]int
+}
+
+func newUpdate() *update {
+	return &update{names: map[string]string{}, values: map[string]types.AttributeValue{}, idx: map[string]int{}}
+}
+
+func (u *update) set(attr string, v types.AttributeValue) {
+	i, ok := u.idx[attr]
+	if !ok {
+		i = len(u.idx)
+		u.idx[attr] = i
+		u.names[fmt.Sprintf("#a%d", i)] = attr
+		u.sets = append(u.sets, fmt.Sprintf("#a%d = :v%d", i, i))
+	}
+	u.values[fmt.Sprintf(":v%d", i)] = v
+}
+
+func (u *update) name(attr string) string  { return fmt.Sprintf("#a%d", u.idx[attr]) }
+func (u *update) value(attr string) string { return fmt.Sprintf(":v%d", u.idx[attr]) }
+func (u *update) expr() string             { return "SET " + strings.Join(u.sets, ", ") }

@@ -1,0 +1,93 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// Touch applies t to the person's conversation and returns it as it was.
+func (s *Store) Touch(_ context.Context, t reply.Touch) (reply.Conversation, error) {
+	if t.AccountID == "" || t.PersonID == "" {
+		return reply.Conversation{}, fmt.Errorf("touch conversation: account and person required")
+	}
+	s.lock()
+	defer s.mu.Unlock()
+	k := reply.ConversationKey(t.AccountID, t.PersonID)
+	before := s.convs[k]
+	// As in DynamoDB: a touch that would not move its time later writes nothing.
+	stale := (t.Pause > 0 && !t.At.Add(t.Pause).After(before.PausedUntil)) ||
+		(t.Pause <= 0 && !t.At.IsZero() && !t.At.Add(reply.ConversationWindow).After(before.WindowEnd))
+	if !stale {
+		s.convs[k] = copyConversation(before).Touched(t)
+	}
+	return copyConversation(before), nil
+}
+
+// Conversation is the stored conversation.
+func (s *Store) Conversation(_ context.Context, account, person string) (reply.Conversation, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, ok := s.convs[reply.ConversationKey(account, person)]
+	if !ok {
+		return reply.Conversation{}, fmt.Errorf("conversation %s: %w", reply.ConversationKey(account, person), reply.ErrNotFound)
+	}
+	return copyConversation(c), nil
+}
+
+// ClaimStep creates recs and moves the step, all or nothing.
+func (s *Store) ClaimStep(_ context.Context, recs []reply.Record, claim reply.StepClaim) (reply.Record, error) {
+	if len(recs) == 0 {
+		return reply.Record{}, fmt.Errorf("claim step %q: no records", claim.Step.Name)
+	}
+	for _, rec := range recs {
+		if err := checkRecord(rec); err != nil {
+			return reply.Record{}, fmt.Errorf("claim step: %w", err)
+		}
+		if rec.Version != 1 {
+			return reply.Record{}, fmt.Errorf("claim step %s: version %d, want 1", rec.Key, rec.Version)
+		}
+	}
+	s.lock()
+	defer s.mu.Unlock()
+	for _, rec := range recs {
+		if old, ok := s.replies[rec.Key]; ok {
+			return old, fmt.Errorf("claim step %s: %w (version %d, %s)", rec.Key, reply.ErrExists, old.Version, old.State)
+		}
+		if k, ok := s.buried(rec.Job); ok {
+			return reply.Record{}, fmt.Errorf("claim step %s: %w (%s)", rec.Key, reply.ErrForgotten, k)
+		}
+	}
+	k := reply.ConversationKey(claim.AccountID, claim.PersonID)
+	c := s.convs[k]
+	if !c.Due(claim.Step, claim.At) {
+		return reply.Record{}, fmt.Errorf("claim step %q of %s: %w (last sent %s)", claim.Step.Name, k, reply.ErrConflict, c.Steps[claim.Step.Name])
+	}
+	for _, rec := range recs {
+		s.put(reply.Record{}, false, rec)
+	}
+	s.convs[k] = copyConversation(c).Claimed(claim)
+	return recs[0], nil
+}
+
+// DeleteConversation removes the conversation.
+func (s *Store) DeleteConversation(_ context.Context, account, person string) error {
+	s.lock()
+	defer s.mu.Unlock()
+	delete(s.convs, reply.ConversationKey(account, person))
+	return nil
+}
+
+func copyConversation(c reply.Conversation) reply.Conversation {
+	if c.Steps != nil {
+		steps := make(map[string]time.Time, len(c.Steps))
+		for k, v := range c.Steps {
+			steps[k] = v
+		}
+		c.Steps = steps
+	}
+	return c
+}
