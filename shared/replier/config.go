@@ -21,6 +21,7 @@ var Env = []string{
 	"RETENTION_DAYS",
 	"UNCERTAIN_ATTEMPTS",
 	"UNCERTAIN_PERIOD",
+	"META_APP_IDS",
 }
 
 // Config is the replier's configuration. LoadConfig fills the environment's part; the tuning
@@ -43,6 +44,10 @@ type Config struct {
 	// attempts are spread over the period; past either bound the record ends AMBIGUOUS.
 	UncertainAttempts int
 	UncertainPeriod   time.Duration
+	// AppIDs are the Meta app ids replywindow sends as (META_APP_IDS, comma-separated): an
+	// echo from another app, or from none, is a person on the account answering, and pauses
+	// automation in that conversation.
+	AppIDs []string
 
 	LeaseMargin      time.Duration // lease ends this long before the Lambda deadline
 	DefaultLease     time.Duration // lease length when the context has no deadline
@@ -97,6 +102,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("RETENTION_DAYS: %q is not a positive number of days", s)
 		}
 		c.RetentionDays = n
+	}
+	if s := getenv("META_APP_IDS"); s != "" {
+		for _, id := range strings.Split(s, ",") {
+			id = strings.TrimSpace(id)
+			if !reply.ValidID(id) {
+				return c, fmt.Errorf("META_APP_IDS: %q is not a comma-separated list of app ids (digits)", s)
+			}
+			c.AppIDs = append(c.AppIDs, id)
+		}
 	}
 	if s := getenv("UNCERTAIN_ATTEMPTS"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/replywindow/replywindow/shared/conversation"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -113,6 +114,8 @@ type Replier struct {
 	id     string
 	seq    atomic.Uint64
 
+	conv *conversation.Service // nil until Converse
+
 	mu       sync.Mutex
 	accounts map[string]cachedAccount
 	live     map[string]cachedLive
@@ -153,10 +156,50 @@ func New(cfg Config, store reply.Store, graph reply.Graph, tokens reply.Tokens, 
 	}
 }
 
+// Converse has the replier carry conversations on (messaging events and follow-ups) through m,
+// the Send API and the user profile API; without it such jobs are retried until the queue's
+// dead-letter queue holds them.
+func (r *Replier) Converse(m reply.Messenger) {
+	r.conv = conversation.New(r.store, m, r.tokens, lanes{r}, r.account, r.cfg.AppIDs, r.clock, r.m, r.log)
+}
+
+// lanes is the replier's rate buckets as the conversation's Send API lanes.
+type lanes struct{ r *Replier }
+
+func (l lanes) Take(ctx context.Context, a reply.Account, lane reply.Lane) (bool, time.Time, error) {
+	return l.r.take(ctx, a, lane)
+}
+
+// converse hands a messaging event or a follow-up to the conversation service.
+func (r *Replier) converse(ctx context.Context, job reply.Job) (Decision, error) {
+	if err := job.Validate(); err != nil {
+		return Decision{Action: ActionInvalid}, err
+	}
+	if r.conv == nil {
+		return Decision{}, errors.New("conversations are not wired (Replier.Converse)")
+	}
+	until, err := r.leaseUntil(ctx)
+	if err != nil {
+		return Decision{}, err
+	}
+	res, err := r.conv.Handle(ctx, job, conversation.Lease{Owner: r.owner(ctx), Until: until})
+	if err != nil {
+		return Decision{}, fmt.Errorf("conversation %s: %w", job.Key(), err)
+	}
+	return Decision{Action: Action(res.Action), Reason: res.Reason}, nil
+}
+
 // Process decides and carries out one job. An error wrapping reply.ErrInvalidJob means the job
 // can never succeed; any other error means it should be retried (the store or a token was
 // unavailable, or ErrNoTime).
 func (r *Replier) Process(ctx context.Context, job reply.Job) (Decision, error) {
+	if job.Event != nil || job.FollowUp != nil {
+		d, err := r.converse(ctx, job)
+		if err == nil {
+			r.log.Info("conversation job decided", "account", job.AccountID, "key", job.Key(), "action", d.Action, "reason", d.Reason)
+		}
+		return d, err
+	}
 	d, err := r.process(ctx, job)
 	if err != nil {
 		return d, fmt.Errorf("comment %s: %w", job.CommentID, err)

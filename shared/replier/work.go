@@ -407,6 +407,7 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 	case reply.VerdictSent:
 		d, err := w.finish(ctx, claimed, reply.Sent(res.MessageID, res.RecipientID), true, Decision{Action: ActionSent})
 		if err == nil && d.Action == ActionSent {
+			w.joinFlow(ctx)
 			w.publicReply(ctx)
 		}
 		return d, err
@@ -418,6 +419,7 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 			d, err := w.finish(ctx, claimed, reply.Outcome{State: reply.StateSent, Reason: ReasonDeliveredBefore, Detail: detail}, true,
 				Decision{Action: ActionSent, Reason: ReasonDeliveredBefore})
 			if err == nil && d.Action == ActionSent {
+				w.joinFlow(ctx)
 				w.publicReply(ctx) // the earlier holder never reached it: it comes after recording
 			}
 			return d, err
@@ -458,6 +460,19 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 		}
 		wait := uncertainWait(lane, claimed.Attempts, r.cfg.UncertainAttempts, r.cfg.UncertainPeriod)
 		return w.parkClaimed(ctx, claimed, now.Add(wait), ParkUncertain, attempted)
+	}
+}
+
+// joinFlow puts the person into the rule's flow, so that their answer finds the steps that
+// follow this private reply (taps find theirs by payload anyway). It opens no window: only the
+// person's answer does. A failure costs keyword and any-answer steps only, so it is logged.
+func (w *work) joinFlow(ctx context.Context) {
+	if len(w.rule.Flow) == 0 || w.job.FromID == "" {
+		return
+	}
+	t := reply.Touch{AccountID: w.job.AccountID, PersonID: w.job.FromID, Rule: w.rule.Name, Username: w.job.FromUsername, Now: w.r.clock.Now()}
+	if _, err := w.r.store.Touch(ctx, t); err != nil {
+		w.r.log.Error("join flow", "account", w.job.AccountID, "comment", w.job.CommentID, "rule", w.rule.Name, "err", err)
 	}
 }
 

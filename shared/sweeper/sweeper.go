@@ -22,19 +22,22 @@ import (
 
 // Metric names the sweeper emits (namespace telemetry.Namespace, dimension Function=sweeper).
 const (
-	MetricExpired        = "Expired"             // windows closed, Live broadcasts ended included
-	MetricBroadcastEnded = "BroadcastEnded"      // of Expired: Live comments whose broadcast ended
-	MetricAmbiguous      = "Ambiguous"           // closed after a send that may have been delivered (never Expired)
-	MetricReleased       = "Released"            // parked jobs sent back to the queue
-	MetricRedriven       = "Redriven"            // orphaned jobs sent back to the queue
-	MetricDeferred       = "Deferred"            // parked jobs whose next look moved to their estimated turn
-	MetricBacklog        = "Backlog"             // due records left waiting after the run (dimension Lane)
-	MetricOldestDueAge   = "OldestDueAgeSeconds" // how long the oldest due record has waited
-	MetricUnhealthyHeld  = "UnhealthyHeld"       // parked jobs held because their account cannot send
-	MetricConflicts      = "SweepConflicts"      // writes that lost to another worker
-	MetricEnqueueFailed  = "EnqueueFailed"       // released or re-driven jobs the queue refused (re-driven later)
-	MetricPartial        = "SweepPartial"        // 1 when the time budget ran out before the due records did
-	MetricErrors         = "SweepErrors"         // store, queue or Graph failures
+	MetricExpired = "Expired" // windows closed, Live broadcasts ended included
+	// MetricFollowUpsExpired counts follow-ups whose 24-hour window closed while they waited
+	// (included in Expired too): the conversation's alarm.
+	MetricFollowUpsExpired = "FollowUpsExpired"
+	MetricBroadcastEnded   = "BroadcastEnded"      // of Expired: Live comments whose broadcast ended
+	MetricAmbiguous        = "Ambiguous"           // closed after a send that may have been delivered (never Expired)
+	MetricReleased         = "Released"            // parked jobs sent back to the queue
+	MetricRedriven         = "Redriven"            // orphaned jobs sent back to the queue
+	MetricDeferred         = "Deferred"            // parked jobs whose next look moved to their estimated turn
+	MetricBacklog          = "Backlog"             // due records left waiting after the run (dimension Lane)
+	MetricOldestDueAge     = "OldestDueAgeSeconds" // how long the oldest due record has waited
+	MetricUnhealthyHeld    = "UnhealthyHeld"       // parked jobs held because their account cannot send
+	MetricConflicts        = "SweepConflicts"      // writes that lost to another worker
+	MetricEnqueueFailed    = "EnqueueFailed"       // released or re-driven jobs the queue refused (re-driven later)
+	MetricPartial          = "SweepPartial"        // 1 when the time budget ran out before the due records did
+	MetricErrors           = "SweepErrors"         // store, queue or Graph failures
 )
 
 // Sweeper runs sweeps. It is safe for concurrent use.
@@ -80,6 +83,7 @@ type Report struct {
 	Expired       int // records moved to EXPIRED (window closed or broadcast ended)
 	Ended         int // of Expired: Live comments whose broadcast ended
 	Ambiguous     int // closed as AMBIGUOUS: the window or broadcast ended after an uncertain send
+	FollowUps     int // of Expired: conversation messages whose 24-hour window closed
 	Released      int // parked records sent back to the queue
 	Granted       int // of Released: with a rate token reserved for them
 	Redriven      int // orphaned records sent back to the queue
@@ -437,6 +441,7 @@ func (r *run) emit() {
 		r.rep.OldestDue = r.now.Sub(r.oldest)
 	}
 	m.Count(MetricExpired, p.Expired)
+	m.Count(MetricFollowUpsExpired, p.FollowUps)
 	m.Count(MetricBroadcastEnded, p.Ended)
 	m.Count(MetricAmbiguous, p.Ambiguous)
 	m.Count(MetricReleased, p.Released)
@@ -466,6 +471,9 @@ func (p *Report) closed(n reply.Record) {
 		p.Ended++
 	default:
 		p.Expired++
+		if n.Job.FollowUp != nil {
+			p.FollowUps++
+		}
 	}
 }
 
