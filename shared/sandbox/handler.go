@@ -400,6 +400,11 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 		d.RecipientID = "igsid_" + c.ID
 	}
 	s.deliveries = append(s.deliveries, d)
+	// The private reply is the first message of the thread, so Meta echoes it like any send.
+	if reply.ValidID(d.RecipientID) {
+		s.echoes = append(s.echoes, s.echoBody(SentMessage{AccountID: a.id, PersonID: d.RecipientID,
+			Kind: reply.MessageText, Text: d.Text, At: now, MessageID: d.MessageID}))
+	}
 	return result{status: 200, usage: usage, delivery: len(s.deliveries),
 		body: map[string]string{"recipient_id": d.RecipientID, "message_id": d.MessageID}}
 }
@@ -553,7 +558,7 @@ func (s *Sandbox) logCall(c Call, f Fault, res result) {
 		outcome = res.code()
 	}
 	s.log.Info("graph call", "op", c.Op, "account", c.AccountID, "object", c.ObjectID,
-		"comment", c.CommentID, "attempt", c.Attempt, "outcome", outcome, "delivered", res.delivery > 0)
+		"comment", c.CommentID, "person", c.PersonID, "attempt", c.Attempt, "outcome", outcome, "delivered", res.delivery > 0)
 }
 
 // Ledger is what GET /_sandbox/ledger answers.

@@ -3,6 +3,8 @@ package sandbox_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +222,43 @@ func TestEchoes(t *testing.T) {
 	}
 	if e.sb.AppID() != "2000000000000002" {
 		t.Errorf("app id %s", e.sb.AppID())
+	}
+
+	// A private reply starts the thread: it is echoed too, when Meta knows the commenter.
+	e.sb.AddComment(sandbox.Comment{ID: comment, AccountID: igID, FromID: person})
+	e.sb.AddComment(sandbox.Comment{ID: "17900000000000002", AccountID: igID})
+	for _, c := range []string{comment, "17900000000000002"} {
+		if got := e.send(t, igAccount, igToken, c); got != "ok" {
+			t.Fatal(got)
+		}
+	}
+	echoes = e.sb.TakeEchoes()
+	if len(echoes) != 1 {
+		t.Fatalf("%d echoes of two private replies, one to a commenter without an IGSID", len(echoes))
+	}
+	if ev := decodeEvent(t, echoes[0]); ev.Recipient.ID != person || !ev.Message.IsEcho || ev.Message.Text != "hello" ||
+		ev.Message.MID != e.sb.Deliveries()[0].MessageID || ev.Message.AppID != e.sb.AppID() {
+		t.Errorf("private reply's echo %s", echoes[0])
+	}
+}
+
+// TestLedgerMessages: the served ledger holds the Send API messages.
+func TestLedgerMessages(t *testing.T) {
+	e := newEnv(t)
+	e.sb.Message(igID, person, "hi")
+	if got := e.dm(t, hello, ""); got != "ok" {
+		t.Fatal(got)
+	}
+	resp, err := http.Get(e.srv.URL + "/_sandbox/ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l sandbox.Ledger
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Messages) != 1 || !reflect.DeepEqual(l.Messages, e.sb.Messages()) || l.Stats.Messages != 1 || l.Stats.Calls[sandbox.OpSend] != 1 {
+		t.Errorf("ledger %+v", l)
 	}
 }

@@ -148,8 +148,9 @@ func (s *Sandbox) HumanReply(accountID, personID, text string) (mid string, body
 		Message: &hookMessage{MID: mid, Text: text, IsEcho: true}})
 }
 
-// TakeEchoes hands over the echoes of the Send API messages accepted since the last call, oldest
-// first: each the body Meta would POST (is_echo, the sandbox's app id), signed by Sign.
+// TakeEchoes hands over the echoes of the private replies (to a commenter with an IGSID) and Send
+// API messages accepted since the last call, oldest first: each the body Meta would POST
+// (is_echo, the sandbox's app id), signed by Sign. Reactions are sender actions: no echo.
 func (s *Sandbox) TakeEchoes() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
