@@ -196,8 +196,12 @@ func parseSend(body []byte, isJSON bool, param func(string) string) (*wireSend, 
 }
 
 // ServeHTTP answers a Graph API call (with or without the version prefix, for either host) or,
-// under /_sandbox/, the ledger.
+// under /_sandbox/, the ledger and the people's actions (people.go).
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sandbox/people/") || r.URL.Path == "/_sandbox/echoes" {
+		s.servePeople(w, r)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/_sandbox/") {
 		s.serveLedger(w, r)
 		return
