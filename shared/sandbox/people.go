@@ -10,17 +10,19 @@ import (
 // endpoints do it over HTTP, answering the signed webhook for the caller to post as it is.
 
 // Action is what POST /_sandbox/people/{action} takes: message, quick_reply, postback,
-// story_reply, attachment, reaction or human_reply, with the fields that action uses.
+// story_reply, attachment, reaction, seen, human_reply or other_app_reply, with the fields that
+// action uses.
 type Action struct {
 	AccountID string `json:"account"`
 	PersonID  string `json:"person"`
-	Text      string `json:"text,omitempty"`       // message, story_reply, human_reply; a quick reply's title
+	Text      string `json:"text,omitempty"`       // message, story_reply, the replies; a quick reply's title
 	Payload   string `json:"payload,omitempty"`    // quick_reply, postback
 	Title     string `json:"title,omitempty"`      // postback
 	StoryID   string `json:"story,omitempty"`      // story_reply
 	Type      string `json:"type,omitempty"`       // attachment
 	URL       string `json:"url,omitempty"`        // attachment
-	MessageID string `json:"message_id,omitempty"` // reaction
+	MessageID string `json:"message_id,omitempty"` // reaction, seen
+	AppID     string `json:"app_id,omitempty"`     // other_app_reply
 	Reaction  string `json:"reaction,omitempty"`   // reaction; "" removes it
 }
 
@@ -49,8 +51,12 @@ func (s *Sandbox) act(name string, a Action) (h Hook, ok bool) {
 		mid, body = s.Attachment(a.AccountID, a.PersonID, a.Type, a.URL)
 	case "reaction":
 		mid, body = a.MessageID, s.Reaction(a.AccountID, a.PersonID, a.MessageID, a.Reaction)
+	case "seen":
+		mid, body = a.MessageID, s.Seen(a.AccountID, a.PersonID, a.MessageID)
 	case "human_reply":
 		mid, body = s.HumanReply(a.AccountID, a.PersonID, a.Text)
+	case "other_app_reply":
+		mid, body = s.OtherAppReply(a.AccountID, a.PersonID, a.AppID, a.Text)
 	default:
 		return Hook{}, false
 	}

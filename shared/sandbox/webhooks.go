@@ -36,6 +36,10 @@ type (
 		Message   *hookMessage  `json:"message,omitempty"`
 		Postback  *hookPostback `json:"postback,omitempty"`
 		Reaction  *hookReaction `json:"reaction,omitempty"`
+		Read      *hookRead     `json:"read,omitempty"`
+	}
+	hookRead struct {
+		MID string `json:"mid"`
 	}
 	hookID struct {
 		ID string `json:"id"`
@@ -140,12 +144,40 @@ func (s *Sandbox) Reaction(accountID, personID, messageID, reaction string) []by
 // HumanReply is someone on the account answering the person from the Instagram app: an echo that
 // no app sent (no app_id). It opens no window.
 func (s *Sandbox) HumanReply(accountID, personID, text string) (mid string, body []byte) {
+	return s.OtherAppReply(accountID, personID, "", text)
+}
+
+// OtherAppReply is the echo of a message the account sent through another app (appID; "" for
+// the Instagram app itself). It opens no window.
+func (s *Sandbox) OtherAppReply(accountID, personID, appID, text string) (mid string, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mids++
 	mid = fmt.Sprintf("m_sbx_app_%d", s.mids)
 	return mid, s.hookBody(accountID, s.now(), hookEvent{Sender: hookID{accountID}, Recipient: hookID{personID},
-		Message: &hookMessage{MID: mid, Text: text, IsEcho: true}})
+		Message: &hookMessage{MID: mid, Text: text, IsEcho: true, AppID: appID}})
+}
+
+// Seen is the person reading the account's message messageID (messaging_seen). It opens no window.
+func (s *Sandbox) Seen(accountID, personID, messageID string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hookBody(accountID, s.now(), hookEvent{Sender: hookID{personID}, Recipient: hookID{accountID},
+		Read: &hookRead{MID: messageID}})
+}
+
+// Batch is one delivery of the entries of several webhook bodies, in order, as Meta batches
+// events (up to 1000 per request).
+func Batch(bodies ...[]byte) ([]byte, error) {
+	out := hookEnvelope{Object: "instagram"}
+	for i, b := range bodies {
+		var env hookEnvelope
+		if err := json.Unmarshal(b, &env); err != nil {
+			return nil, fmt.Errorf("batch: body %d: %w", i, err)
+		}
+		out.Entry = append(out.Entry, env.Entry...)
+	}
+	return encodeHook(out), nil
 }
 
 // TakeEchoes hands over the echoes of the private replies (to a commenter with an IGSID) and Send
@@ -199,8 +231,12 @@ func (s *Sandbox) echoBody(m SentMessage) []byte {
 // is not ASCII escaped (\u00e4), "/" as "\/", so a verifier that re-encodes the JSON fails.
 func (s *Sandbox) hookBody(accountID string, at time.Time, ev hookEvent) []byte {
 	ev.Timestamp = at.UnixMilli()
-	b, err := json.Marshal(hookEnvelope{Object: "instagram",
+	return encodeHook(hookEnvelope{Object: "instagram",
 		Entry: []hookEntry{{ID: accountID, Time: at.UnixMilli(), Messaging: []hookEvent{ev}}}})
+}
+
+func encodeHook(env hookEnvelope) []byte {
+	b, err := json.Marshal(env)
 	if err != nil {
 		panic(fmt.Sprintf("sandbox: webhook body: %v", err)) // plain structs of strings always encode
 	}

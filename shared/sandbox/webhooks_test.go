@@ -36,6 +36,7 @@ type event struct {
 	} `json:"message"`
 	Postback *struct{ MID, Title, Payload string } `json:"postback"`
 	Reaction *struct{ MID, Action, Reaction, Emoji string }
+	Read     *struct{ MID string }
 }
 
 // decodeEvent is the one event of a webhook body, which must be an instagram delivery of one
@@ -111,6 +112,15 @@ func TestWebhookShapes(t *testing.T) {
 	check("human reply", ev.Sender.ID == igID && ev.Recipient.ID == person && ev.Message != nil && ev.Message.IsEcho &&
 		ev.Message.AppID == "" && ev.Message.MID == mid && ev.Message.Text == "a human here", b)
 
+	mid, b = e.sb.OtherAppReply(igID, person, "3000000000000003", "from another tool")
+	ev = decodeEvent(t, b)
+	check("another app's echo", ev.Sender.ID == igID && ev.Message != nil && ev.Message.IsEcho &&
+		ev.Message.AppID == "3000000000000003" && ev.Message.MID == mid, b)
+
+	b = e.sb.Seen(igID, person, "m_sbx_1")
+	ev = decodeEvent(t, b)
+	check("seen", ev.Sender.ID == person && ev.Read != nil && ev.Read.MID == "m_sbx_1" && ev.Message == nil, b)
+
 	e.clock.Add(1500 * time.Millisecond)
 	_, b = e.sb.Message(igID, person, "later")
 	if ev := decodeEvent(t, b); ev.Timestamp != ms+1500 {
@@ -150,5 +160,27 @@ func TestWebhookSigning(t *testing.T) {
 			!d.Messages[0].At.Equal(t0) {
 			t.Errorf("webhook.Parse: %+v, %v", d, err)
 		}
+	}
+}
+
+// TestBatch: several events in one delivery, in order, as Meta batches them.
+func TestBatch(t *testing.T) {
+	e := newEnv(t)
+	_, b1 := e.sb.Message(igID, person, "first ✓")
+	_, b2 := e.sb.Postback(fbID, person, "LINK", "Link")
+	b, err := sandbox.Batch(b1, b2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := webhook.Parse(b, t0.Add(time.Minute))
+	if err != nil || len(d.Messages) != 2 || d.Messages[0].AccountID != igID || d.Messages[0].Text != "first ✓" ||
+		d.Messages[1].AccountID != fbID || d.Messages[1].Postback != "LINK" {
+		t.Errorf("batch %s: %+v, %v", b, d, err)
+	}
+	if !bytes.Contains(b, []byte(`first \u2713`)) {
+		t.Errorf("batch not escaped as Meta does: %s", b)
+	}
+	if _, err := sandbox.Batch(b1, []byte("{")); err == nil {
+		t.Error("a broken body batched")
 	}
 }
