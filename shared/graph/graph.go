@@ -401,14 +401,22 @@ func wireMessage(m reply.Message) map[string]any {
 	default:
 		msg["text"] = m.Text
 	}
-	if len(m.QuickReplies) > 0 {
-		qs := make([]map[string]string, len(m.QuickReplies))
-		for i, q := range m.QuickReplies {
-			qs[i] = map[string]string{"content_type": "text", "title": q.Title, "payload": q.Payload}
-		}
+	if qs := quickReplies(m.QuickReplies); qs != nil {
 		msg["quick_replies"] = qs
 	}
 	return map[string]any{"message": msg}
+}
+
+// quickReplies is the Send API's quick_replies, nil for none.
+func quickReplies(qr []reply.QuickReply) []map[string]string {
+	if len(qr) == 0 {
+		return nil
+	}
+	qs := make([]map[string]string, len(qr))
+	for i, q := range qr {
+		qs[i] = map[string]string{"content_type": "text", "title": q.Title, "payload": q.Payload}
+	}
+	return qs
 }
 
 // PublicReply answers the comment publicly: POST /{comment-id}/replies with message=text.

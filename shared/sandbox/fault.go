@@ -9,7 +9,8 @@ type Call struct {
 	AccountID string    // the account the token belongs to; "" for a bad token
 	ObjectID  string    // the id in the path (sender, comment or account; "me")
 	CommentID string    // the comment a private or public reply is for
-	Text      string    // the reply's text
+	PersonID  string    // the person a Send API message or a profile read is about
+	Text      string    // the reply's or message's text
 	Attempt   int       // private replies: the comment's private-reply calls so far, this one included
 	At        time.Time // the sandbox's clock
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/replywindow/replywindow/shared/reply"
 )
@@ -34,6 +35,7 @@ type result struct {
 	err      *apiError
 	usage    string // X-Business-Use-Case-Usage
 	delivery int    // 1 + index in the ledger of the delivery this call made; 0 for none
+	message  int    // 1 + index in the ledger of the Send API message this call made; 0 for none
 }
 
 func refuse(status, code, subcode int, typ, msg string) result {
@@ -70,6 +72,8 @@ type request struct {
 	objectID  string
 	token     string
 	commentID string
+	personID  string    // the Send API's recipient
+	send      *wireSend // a POST /{id}/messages body
 	text      string
 	fields    string // subscribed_fields
 	grantType string
@@ -118,34 +122,26 @@ func parse(r *http.Request) request {
 	case len(segs) == 1 && segs[0] == "me" && r.Method == http.MethodGet:
 		rq.op, rq.objectID, rq.fields = OpMe, "me", param("fields")
 	case len(segs) == 2 && segs[1] == "messages" && r.Method == http.MethodPost:
-		rq.op, rq.objectID = OpPrivateReply, segs[0]
-		var m struct {
-			Recipient struct {
-				CommentID string `json:"comment_id"`
-			} `json:"recipient"`
-			Message struct {
-				Text string `json:"text"`
-			} `json:"message"`
+		rq.objectID = segs[0]
+		rq.send, rq.bad = parseSend(body, isJSON, param)
+		rq.op, rq.commentID, rq.personID = OpPrivateReply, rq.send.Recipient.CommentID, rq.send.Recipient.ID
+		if rq.commentID == "" && rq.personID != "" {
+			rq.op = OpSend
 		}
-		var err error
-		if isJSON {
-			err = json.Unmarshal(body, &m)
-		} else {
-			// Form posts carry recipient and message as JSON strings.
-			if err = json.Unmarshal([]byte(param("recipient")), &m.Recipient); err == nil {
-				err = json.Unmarshal([]byte(param("message")), &m.Message)
+		if m := rq.send.Message; m != nil {
+			rq.text = m.Text
+			if m.Attachment != nil && m.Attachment.Payload.Text != "" {
+				rq.text = m.Attachment.Payload.Text
 			}
 		}
-		if err != nil {
-			rq.bad = "Invalid parameter: recipient and message must be JSON objects"
-		}
-		rq.commentID, rq.text = m.Recipient.CommentID, m.Message.Text
 	case len(segs) == 2 && segs[1] == "replies" && r.Method == http.MethodPost:
 		rq.op, rq.objectID, rq.commentID, rq.text = OpPublicReply, segs[0], segs[0], param("message")
 	case len(segs) == 2 && segs[1] == "live_media" && r.Method == http.MethodGet:
 		rq.op, rq.objectID = OpLiveMedia, segs[0]
 	case len(segs) == 2 && segs[1] == "subscribed_apps" && r.Method == http.MethodPost:
 		rq.op, rq.objectID, rq.fields = OpSubscribe, segs[0], param("subscribed_fields")
+	case len(segs) == 1 && segs[0] != "" && r.Method == http.MethodGet && isProfileRead(param("fields")):
+		rq.op, rq.objectID, rq.personID, rq.fields = OpProfile, segs[0], segs[0], param("fields")
 	case len(segs) == 1 && segs[0] != "" && r.Method == http.MethodGet:
 		rq.op, rq.objectID, rq.commentID, rq.fields = OpComment, segs[0], segs[0], param("fields")
 	case len(segs) == 2 && segs[1] == "subscribed_apps" && r.Method == http.MethodGet:
@@ -168,9 +164,44 @@ func parse(r *http.Request) request {
 	return rq
 }
 
+// parseSend reads a POST /{id}/messages body: JSON, or a form whose recipient, message and
+// payload are JSON strings. The text is checked for UTF-8 before decoding, which would replace
+// what is not.
+func parseSend(body []byte, isJSON bool, param func(string) string) (*wireSend, string) {
+	var w wireSend
+	const bad = "Invalid parameter: recipient, message and payload must be JSON objects"
+	if isJSON {
+		if !utf8.Valid(body) {
+			return &w, "Invalid parameter: the body is not valid UTF-8"
+		}
+		if json.Unmarshal(body, &w) != nil {
+			return &wireSend{}, bad
+		}
+		return &w, ""
+	}
+	for k, dst := range map[string]any{"recipient": &w.Recipient, "message": &w.Message, "payload": &w.Payload} {
+		v := param(k)
+		if v == "" {
+			continue
+		}
+		if !utf8.ValidString(v) {
+			return &wireSend{}, "Invalid parameter: " + k + " is not valid UTF-8"
+		}
+		if json.Unmarshal([]byte(v), dst) != nil {
+			return &wireSend{}, bad
+		}
+	}
+	w.SenderAction = param("sender_action")
+	return &w, ""
+}
+
 // ServeHTTP answers a Graph API call (with or without the version prefix, for either host) or,
-// under /_sandbox/, the ledger.
+// under /_sandbox/, the ledger and the people's actions (people.go).
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sandbox/people/") || r.URL.Path == "/_sandbox/echoes" {
+		s.servePeople(w, r)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/_sandbox/") {
 		s.serveLedger(w, r)
 		return
@@ -178,9 +209,13 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := parse(r)
 
 	s.mu.Lock()
+	// GET /{id} asking for no field only a profile has is a profile read when the id is a person.
+	if _, isComment := s.comments[rq.objectID]; rq.op == OpComment && !isComment && s.persons[rq.objectID] != nil {
+		rq.op, rq.commentID, rq.personID = OpProfile, "", rq.objectID
+	}
 	s.seq++
 	now := s.now()
-	call := Call{Seq: s.seq, Op: rq.op, ObjectID: rq.objectID, CommentID: rq.commentID, Text: rq.text, At: now}
+	call := Call{Seq: s.seq, Op: rq.op, ObjectID: rq.objectID, CommentID: rq.commentID, PersonID: rq.personID, Text: rq.text, At: now}
 	if id, ok := s.tokens[rq.token]; ok && !s.revoked[rq.token] {
 		call.AccountID = id
 	}
@@ -190,6 +225,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.attempts[rq.commentID]++
 		call.Attempt = s.attempts[rq.commentID]
 		fault = s.popFault(rq.commentID)
+	}
+	if rq.op == OpSend || rq.op == OpProfile {
+		fault = s.popCallFault(rq.op, rq.personID)
 	}
 	hook := s.hook
 	s.mu.Unlock()
@@ -212,6 +250,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.stats.Faults++
 		if res.delivery > 0 {
 			s.deliveries[res.delivery-1].Answered = false
+		}
+		if res.message > 0 {
+			s.messages[res.message-1].Answered = false
 		}
 	}
 	s.mu.Unlock()
@@ -253,6 +294,10 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 	switch rq.op {
 	case OpPrivateReply:
 		return s.privateReply(a, rq, now)
+	case OpSend:
+		return s.sendMessage(a, rq, now)
+	case OpProfile:
+		return s.profile(a, rq)
 	case OpPublicReply:
 		return s.publicReply(a, rq, now)
 	case OpComment:
@@ -316,10 +361,10 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 		return errParam(rq.bad)
 	case rq.commentID == "":
 		return errParam("The parameter recipient is required")
-	case rq.text == "":
-		return errParam("The parameter message is required")
-	case len(rq.text) > reply.MaxTextBytes:
-		return errParam(fmt.Sprintf("Length of param message[text] must be less than or equal to %d", reply.MaxTextBytes))
+	}
+	msg, why := checkMessage(rq.send.Message, true)
+	if why != "" {
+		return errParam(why)
 	}
 	c, res := s.comment(a, rq.commentID, now)
 	if c == nil {
@@ -344,24 +389,26 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 	} else if now.After(c.CreatedAt.Add(reply.Window)) {
 		return refuse(400, 10, 2534022, "OAuthException", "(#10) This message is sent outside of allowed window")
 	}
-	ok, used, lim, regain := s.admit(a.id, lane, now)
-	usage := usageOf(a.id, "instagram_private_replies_"+string(lane), used, lim, regain)
-	if !ok {
-		res := refuse(400, 613, 2534040, "OAuthException", "(#613) Calls to this api have exceeded the rate limit.")
-		res.usage = usage
-		return res
+	usage, refused := s.take(a.id, lane, "instagram_private_replies_", 2534040, now)
+	if refused != nil {
+		return *refused
 	}
-	s.record(a.id, lane, now)
 	c.delivered++
 	s.stats.Delivered++
 	d := Delivery{
-		CommentID: c.ID, AccountID: a.id, Text: rq.text, At: now, Answered: true,
+		CommentID: c.ID, AccountID: a.id, Text: msg.Text, At: now, Answered: true,
 		MessageID: fmt.Sprintf("m_sbx_%d", len(s.deliveries)+1), RecipientID: c.FromID,
+		Buttons: msg.Buttons, QuickReplies: msg.QuickReplies,
 	}
 	if d.RecipientID == "" {
 		d.RecipientID = "igsid_" + c.ID
 	}
 	s.deliveries = append(s.deliveries, d)
+	// The private reply is the first message of the thread, so Meta echoes it like any send.
+	if reply.ValidID(d.RecipientID) {
+		s.echoes = append(s.echoes, s.echoBody(SentMessage{AccountID: a.id, PersonID: d.RecipientID,
+			Kind: reply.MessageText, Text: d.Text, At: now, MessageID: d.MessageID}))
+	}
 	return result{status: 200, usage: usage, delivery: len(s.deliveries),
 		body: map[string]string{"recipient_id": d.RecipientID, "message_id": d.MessageID}}
 }
@@ -515,13 +562,14 @@ func (s *Sandbox) logCall(c Call, f Fault, res result) {
 		outcome = res.code()
 	}
 	s.log.Info("graph call", "op", c.Op, "account", c.AccountID, "object", c.ObjectID,
-		"comment", c.CommentID, "attempt", c.Attempt, "outcome", outcome, "delivered", res.delivery > 0)
+		"comment", c.CommentID, "person", c.PersonID, "attempt", c.Attempt, "outcome", outcome, "delivered", res.delivery > 0)
 }
 
 // Ledger is what GET /_sandbox/ledger answers.
 type Ledger struct {
 	Deliveries    []Delivery    `json:"deliveries"`
 	PublicReplies []PublicReply `json:"public_replies"`
+	Messages      []SentMessage `json:"messages"` // Send API calls
 	Stats         Stats         `json:"stats"`
 }
 
@@ -538,6 +586,7 @@ func (s *Sandbox) serveLedger(w http.ResponseWriter, r *http.Request) {
 		body = Ledger{
 			Deliveries:    append([]Delivery{}, s.deliveries...),
 			PublicReplies: append([]PublicReply{}, s.publics...),
+			Messages:      append([]SentMessage{}, s.messages...),
 			Stats:         s.statsLocked(),
 		}
 	case "/_sandbox/stats":

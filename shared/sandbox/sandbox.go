@@ -12,6 +12,12 @@
 // those made while the account was subscribed to the field, never one kept by the "comment
 // without webhook" fault (Comment.WithoutWebhook) or made while the app was unsubscribed
 // (UnsubscribeApp). Callers that post webhooks ask Notifies.
+//
+// And it plays the conversation after the private reply (messaging.go, webhooks.go): what a
+// private reply may hold, each person's 24-hour window opened by their message or tap (which
+// tests make with Message, Postback, QuickReply, ... and post as the signed webhook those return),
+// the Send API inside it with every kind's limits and its two rate lanes, and the user profile API
+// with its consent rule. Accepted sends are kept in Messages, and their echoes in TakeEchoes.
 package sandbox
 
 import (
@@ -28,7 +34,9 @@ import (
 type Op string
 
 const (
-	OpPrivateReply Op = "private_reply" // POST /{id}/messages
+	OpPrivateReply Op = "private_reply" // POST /{id}/messages to a comment_id
+	OpSend         Op = "send"          // POST /{id}/messages to a person (the Send API)
+	OpProfile      Op = "profile"       // GET /{igsid}?fields=name,username,is_user_follow_business
 	OpPublicReply  Op = "public_reply"  // POST /{comment-id}/replies
 	OpLiveMedia    Op = "live_media"    // GET /{ig-id}/live_media
 	OpSubscribe    Op = "subscribe"     // POST /{me|id}/subscribed_apps
@@ -92,6 +100,9 @@ type Delivery struct {
 	MessageID   string    `json:"message_id"`
 	RecipientID string    `json:"recipient_id"`
 	Answered    bool      `json:"answered"` // false when a fault kept the answer from the client
+	// What the opening message carried besides its text (Text is a button template's text).
+	Buttons      []reply.Button     `json:"buttons,omitempty"`
+	QuickReplies []reply.QuickReply `json:"quick_replies,omitempty"`
 }
 
 // PublicReply is one public comment reply the sandbox accepted.
@@ -111,6 +122,8 @@ type Stats struct {
 	Refused    map[string]int `json:"refused"`    // Meta errors answered by the rules, by "code/subcode"
 	Faults     int            `json:"faults"`     // calls answered by an injected fault
 	Duplicates int            `json:"duplicates"` // second private replies refused with 100/2534025
+	Messages   int            `json:"messages"`   // Send API messages and reactions accepted
+	Profiles   int            `json:"profiles"`   // user profiles answered
 }
 
 type account struct {
@@ -198,12 +211,21 @@ type Sandbox struct {
 	byMedia    map[string][]*comment // comments by media (or broadcast) id
 	attempts   map[string]int        // private-reply calls by comment id, known or not
 	broadcasts map[string]*broadcast
-	sent       map[string][]time.Time // accepted private replies by account and lane, oldest first
+	sent       map[string][]time.Time // accepted sends by account and lane, oldest first
 	deliveries []Delivery
+	messages   []SentMessage
+	persons    map[string]*person        // by IGSID
+	convs      map[convKey]*conversation // by account and person
+	inbound    map[string]convKey        // who sent each message or tap people made, by mid
+	echoes     [][]byte                  // webhook bodies of our sends' echoes, not yet taken
+	mids       int                       // people's and the app users' message ids handed out
+	appID      string
+	appSecret  string
 	publics    []PublicReply
 	stats      Stats
 	hook       func(Call) Fault
 	queued     map[string][]Fault // by comment id; "" = the next private reply to any comment
+	opQueued   map[string][]Fault // Send API and profile calls, by op and person (see QueueCallFault)
 	refreshes  int
 
 	done      chan struct{}
@@ -217,7 +239,8 @@ type Option func(*Sandbox)
 // limits and the ledger use it; a hanging fault waits in real time.
 func WithClock(now func() time.Time) Option { return func(s *Sandbox) { s.now = now } }
 
-// WithLimit replaces Meta's rate limit of a lane (750/hour posts, 100/second Live).
+// WithLimit replaces Meta's rate limit of a lane (750/hour posts, 100/second Live; Send API 300/s
+// text, 10/s media).
 func WithLimit(lane reply.Lane, l reply.Limit) Option {
 	return func(s *Sandbox) { s.limits[lane] = l }
 }
@@ -250,7 +273,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Sandbox) { s.log = l } }
 func New(opts ...Option) *Sandbox {
 	s := &Sandbox{
 		now:           time.Now,
-		limits:        map[reply.Lane]reply.Limit{reply.LanePosts: reply.DefaultPostsLimit, reply.LaneLive: reply.DefaultLiveLimit},
+		limits:        map[reply.Lane]reply.Limit{},
 		readLimit:     DefaultReadLimit,
 		acceptUnknown: true,
 		oneReply:      true,
@@ -265,8 +288,17 @@ func New(opts ...Option) *Sandbox {
 		broadcasts:    map[string]*broadcast{},
 		sent:          map[string][]time.Time{},
 		queued:        map[string][]Fault{},
+		opQueued:      map[string][]Fault{},
+		persons:       map[string]*person{},
+		convs:         map[convKey]*conversation{},
+		inbound:       map[string]convKey{},
+		appID:         DefaultAppID,
+		appSecret:     DefaultAppSecret,
 		stats:         Stats{Calls: map[Op]int{}, Refused: map[string]int{}},
 		done:          make(chan struct{}),
+	}
+	for _, l := range reply.Lanes {
+		s.limits[l] = reply.DefaultLimit(l)
 	}
 	for _, o := range opts {
 		o(s)
@@ -329,6 +361,9 @@ func (s *Sandbox) AddComment(c Comment) {
 		}
 	} else if _, ok := s.media[c.MediaID]; !ok && c.MediaID != "" {
 		s.media[c.MediaID] = &Media{ID: c.MediaID, AccountID: c.AccountID, ProductType: "FEED", CreatedAt: c.CreatedAt}
+	}
+	if c.FromID != "" && c.FromName != "" {
+		s.personLocked(c.FromID).username = c.FromName
 	}
 	n := &comment{Comment: c}
 	if old := s.comments[c.ID]; old != nil {
@@ -544,7 +579,7 @@ func (s *Sandbox) liveLocked(accountID string, now time.Time) []string {
 }
 
 // admit applies the lane's rolling limit at now: a call is admitted when fewer than Count
-// accepted calls fall in (now-Period, now]. Only accepted private replies are recorded (by
+// accepted calls fall in (now-Period, now]. Only accepted sends are recorded (by take and
 // record), so refused and faulted calls never use the allowance. used is the count in the window
 // including this call when admitted; regain is how long until the oldest leaves the window.
 func (s *Sandbox) admit(accountID string, lane reply.Lane, now time.Time) (ok bool, used int, lim reply.Limit, regain time.Duration) {
@@ -562,6 +597,20 @@ func (s *Sandbox) admit(accountID string, lane reply.Lane, now time.Time) (ok bo
 		return false, len(times), lim, times[0].Add(lim.Period).Sub(now)
 	}
 	return true, len(times) + 1, lim, 0
+}
+
+// take admits and records one send of the lane, or answers Meta's 613 (with subcode, 0 for
+// none); usage is the X-Business-Use-Case-Usage header either way, of Meta's type prefix+lane.
+func (s *Sandbox) take(accountID string, lane reply.Lane, prefix string, subcode int, now time.Time) (usage string, refused *result) {
+	ok, used, lim, regain := s.admit(accountID, lane, now)
+	usage = usageOf(accountID, prefix+string(lane), used, lim, regain)
+	if !ok {
+		res := refuse(400, 613, subcode, "OAuthException", "(#613) Calls to this api have exceeded the rate limit.")
+		res.usage = usage
+		return usage, &res
+	}
+	s.record(accountID, lane, now)
+	return usage, nil
 }
 
 func (s *Sandbox) record(accountID string, lane reply.Lane, now time.Time) {

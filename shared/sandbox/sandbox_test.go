@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -105,8 +106,8 @@ func TestWire(t *testing.T) {
 			auth: "Bearer " + fbToken, file: "private_reply.json", status: 400, code: 100, subcode: 33},
 		{name: "truncated JSON", method: "POST", path: "/v24.0/" + igID + "/messages", ctype: "application/json",
 			auth: "Bearer " + igToken, file: "private_reply_truncated.json", status: 400, code: 100},
-		{name: "a Send API message is not a private reply", method: "POST", path: "/v24.0/" + igID + "/messages", ctype: "application/json",
-			auth: "Bearer " + igToken, file: "send_api_message.json", status: 400, code: 100},
+		{name: "a Send API message to a person who never wrote is outside the window", method: "POST", path: "/v24.0/" + igID + "/messages", ctype: "application/json",
+			auth: "Bearer " + igToken, file: "send_api_message.json", status: 400, code: 10, subcode: 2018278},
 		{name: "public reply, form", method: "POST", path: "/v24.0/" + comment + "/replies", ctype: "application/x-www-form-urlencoded",
 			auth: "Bearer " + igToken, file: "public_reply.form", status: 200},
 		{name: "GET messages is no route", method: "GET", path: "/v24.0/" + igID + "/messages", auth: "Bearer " + igToken,
@@ -581,7 +582,7 @@ func TestLedgerEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := e.sb.Deliveries()
-	if len(l.Deliveries) != 1 || l.Deliveries[0] != want[0] || len(l.PublicReplies) != 1 ||
+	if len(l.Deliveries) != 1 || !reflect.DeepEqual(l.Deliveries[0], want[0]) || len(l.PublicReplies) != 1 ||
 		l.Stats.Calls[sandbox.OpPrivateReply] != 2 || l.Stats.Refused["100/2534025"] != 1 {
 		t.Errorf("ledger %+v", l)
 	}
