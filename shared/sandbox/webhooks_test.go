@@ -156,8 +156,8 @@ func TestWebhookSigning(t *testing.T) {
 	_, pb := e.sb.Postback(igID, person, "LINK", "Send me the link")
 	for _, b := range [][]byte{body, pb} {
 		d, err := webhook.Parse(b, t0.Add(time.Minute))
-		if err != nil || len(d.Messages) != 1 || d.Messages[0].SenderID != person || d.Messages[0].AccountID != igID ||
-			!d.Messages[0].At.Equal(t0) {
+		if err != nil || len(d.Jobs) != 1 || d.Jobs[0].Event == nil || d.Jobs[0].Event.PersonID != person || d.Jobs[0].AccountID != igID ||
+			!d.Jobs[0].Event.At.Equal(t0) {
 			t.Errorf("webhook.Parse: %+v, %v", d, err)
 		}
 	}
@@ -173,8 +173,8 @@ func TestBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, err := webhook.Parse(b, t0.Add(time.Minute))
-	if err != nil || len(d.Messages) != 2 || d.Messages[0].AccountID != igID || d.Messages[0].Text != "first ✓" ||
-		d.Messages[1].AccountID != fbID || d.Messages[1].Postback != "LINK" {
+	if err != nil || len(d.Jobs) != 2 || d.Jobs[0].AccountID != igID || d.Jobs[0].Event.Text != "first ✓" ||
+		d.Jobs[1].AccountID != fbID || d.Jobs[1].Event.Payload != "LINK" {
 		t.Errorf("batch %s: %+v, %v", b, d, err)
 	}
 	if !bytes.Contains(b, []byte(`first \u2713`)) {
