@@ -1,4 +1,5 @@
-// Command replier is ReplierFunction: it answers each queued comment with its one private reply.
+// Command replier is ReplierFunction: it answers each queued comment with its one private reply
+// and carries the conversation on (messaging events, follow-ups).
 package main
 
 import (
@@ -38,5 +39,6 @@ func main() {
 	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
 	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))
 	r := replier.New(cfg, store, g, tokens, reply.SystemClock{}, telemetry.NewMetrics("replier"), log)
+	r.Converse(g)
 	lambda.Start(r.Handle)
 }

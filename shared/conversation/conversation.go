@@ -202,12 +202,12 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 	return s.sendAll(ctx, acct, token, recs, msgs)
 }
 
-// claim writes the records: a step's with its send time in the conversation, a gate's message
-// alone (the step stays due for the next tap).
+// claim writes the records with the step's send time in the conversation. A gate's message is
+// claimed as a step of its own that every tap may send again, so the step itself stays due for
+// the tap after the person followed.
 func (s *Service) claim(ctx context.Context, recs []reply.Record, gated bool, c reply.StepClaim) error {
 	if gated {
-		_, err := s.store.Create(ctx, recs[0])
-		return err
+		c.Step = reply.Step{Name: c.Step.Name + "#gate", Resend: true}
 	}
 	_, err := s.store.ClaimStep(ctx, recs, c)
 	return err

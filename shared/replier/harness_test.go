@@ -137,7 +137,9 @@ func newEnv(t testing.TB, kind storeKind, sbxOpts ...sandbox.Option) *env {
 // replier is another replier instance (another Lambda environment) on the same parts.
 func (e *env) replier() *Replier {
 	log := slog.New(slog.NewJSONHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return New(Config{TableName: "test"}, e.store, e.graph, e.tokens, e.clock, e.m, log)
+	r := New(Config{TableName: "test", AppIDs: []string{sandbox.DefaultAppID}}, e.store, e.graph, e.tokens, e.clock, e.m, log)
+	r.Converse(e.graph)
+	return r
 }
 
 // put stores the account (changed by edit) and returns it.
