@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sandbox"
 	"github.com/replywindow/replywindow/shared/webhook"
 )
@@ -153,14 +154,65 @@ func TestWebhookSigning(t *testing.T) {
 	if err := webhook.Verify(body, sandbox.New().Sign(body), []string{secret}); err == nil {
 		t.Errorf("the default secret's signature passed")
 	}
-	_, pb := e.sb.Postback(igID, person, "LINK", "Send me the link")
-	for _, b := range [][]byte{body, pb} {
-		d, err := webhook.Parse(b, t0.Add(time.Minute))
-		if err != nil || len(d.Jobs) != 1 || d.Jobs[0].Event == nil || d.Jobs[0].Event.PersonID != person || d.Jobs[0].AccountID != igID ||
-			!d.Jobs[0].Event.At.Equal(t0) {
-			t.Errorf("webhook.Parse: %+v, %v", d, err)
-		}
+}
+
+// TestWebhookParsed: replywindow's webhook reads every body the sandbox makes as the event it is.
+func TestWebhookParsed(t *testing.T) {
+	e := newEnv(t)
+	mid := func(m string, _ []byte) string { return m }
+	body := func(_ string, b []byte) []byte { return b }
+	// want holds Kind, Text, Payload, AppID and MID when the body's own is not it; PersonID is
+	// person and At is t0.
+	type parsed struct {
+		name string
+		body []byte
+		want reply.Event
 	}
+	tests := []parsed{
+		{"message", body(e.sb.Message(igID, person, "hi")), reply.Event{Kind: reply.EventMessage, Text: "hi"}},
+		{"quick reply", body(e.sb.QuickReply(igID, person, "Yes", "Y")), reply.Event{Kind: reply.EventQuickReply, Text: "Yes", Payload: "Y"}},
+		{"story reply", body(e.sb.StoryReply(igID, person, "18000000000000001", "wow")), reply.Event{Kind: reply.EventStoryReply, Text: "wow"}},
+		{"attachment", body(e.sb.Attachment(igID, person, "image", "https://cdn.example.com/p.jpg")), reply.Event{Kind: reply.EventMessage}},
+		{"postback", body(e.sb.Postback(igID, person, "LINK", "Send me the link")), reply.Event{Kind: reply.EventPostback, Text: "Send me the link", Payload: "LINK"}},
+		{"reaction", e.sb.Reaction(igID, person, "m_sbx_1", "love"), reply.Event{Kind: reply.EventReaction, MID: "m_sbx_1", Text: "react"}},
+		{"human reply", body(e.sb.HumanReply(igID, person, "a human")), reply.Event{Kind: reply.EventEcho, Text: "a human"}},
+		{"another app", body(e.sb.OtherAppReply(igID, person, "3000000000000003", "a tool")), reply.Event{Kind: reply.EventEcho, Text: "a tool", AppID: "3000000000000003"}},
+	}
+	e.sb.Message(igID, person, "hi")
+	if got := e.dm(t, hello, ""); got != "ok" {
+		t.Fatal(got)
+	}
+	echo := e.sb.TakeEchoes()[0]
+	tests = append(tests, parsed{"our echo", echo, reply.Event{Kind: reply.EventEcho, MID: e.sb.Messages()[0].MessageID, Text: "hello", AppID: sandbox.DefaultAppID}})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := webhook.Parse(tt.body, t0.Add(time.Minute))
+			if err != nil || len(d.Jobs) != 1 || d.Jobs[0].Event == nil || d.Jobs[0].AccountID != igID {
+				t.Fatalf("webhook.Parse %s: %+v, %v", tt.body, d, err)
+			}
+			got := *d.Jobs[0].Event
+			want := tt.want
+			want.PersonID, want.At = person, t0
+			if want.MID == "" {
+				want.MID = decodedMID(t, tt.body)
+			}
+			if got != want {
+				t.Errorf("event %+v, want %+v", got, want)
+			}
+		})
+	}
+	if d, err := webhook.Parse(e.sb.Seen(igID, person, mid(e.sb.Message(igID, person, "x"))), t0); err != nil || d.Seen != 1 || len(d.Jobs) != 0 {
+		t.Errorf("seen: %+v, %v", d, err)
+	}
+}
+
+// decodedMID is the mid of the body's message or postback.
+func decodedMID(t *testing.T, body []byte) string {
+	ev := decodeEvent(t, body)
+	if ev.Postback != nil {
+		return ev.Postback.MID
+	}
+	return ev.Message.MID
 }
 
 // TestBatch: several events in one delivery, in order, as Meta batches them.
