@@ -49,7 +49,7 @@ const (
 )
 
 // DefaultFields are the webhook fields Subscribe asks for when given none.
-var DefaultFields = []string{"comments", "live_comments", "messages"}
+var DefaultFields = []string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_reactions"}
 
 // ErrNotSent is reply.ErrNotSent: the call never reached Meta.
 var ErrNotSent = reply.ErrNotSent
@@ -275,10 +275,12 @@ func (c *Client) do(ctx context.Context, rq request) (answer, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 ||
 		// Graph API occasionally answers an error with 200.
 		bytes.HasPrefix(bytes.TrimSpace(b), []byte(`{"error"`)) {
-		ge := parseError(a)
 		// The body may echo the request (an HTML error page quoting the request line, with the
-		// refresh call's token in the query): nothing of the token may go on into an error.
-		ge.Message = reply.RedactSecrets(ge.Message, rq.token, rq.u.Query().Get("access_token"))
+		// refresh call's token in the query): nothing of the token may go on into an error. It
+		// is redacted before the message is cut to size, or a cut could leave part of it.
+		redacted := a
+		redacted.body = []byte(reply.RedactSecrets(string(b), rq.token, rq.u.Query().Get("access_token")))
+		ge := parseError(redacted)
 		return a, ge
 	}
 	return a, nil
@@ -315,8 +317,8 @@ func parseError(a answer) *reply.GraphError {
 // snippet is the start of a body that is not Meta's JSON (a proxy's error page), for people.
 func snippet(b []byte) string {
 	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
+	if len(s) > 300 {
+		s = s[:300] + "…"
 	}
 	return s
 }

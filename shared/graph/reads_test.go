@@ -123,7 +123,7 @@ func TestSubscribedFields(t *testing.T) {
 		token string
 	}{{igAccount, igToken}, {fbAccount, fbToken}} {
 		got, err := e.c.SubscribedFields(ctx, a.acct, a.token)
-		if err != nil || strings.Join(got, ",") != "comments,live_comments,messages" {
+		if err != nil || strings.Join(got, ",") != "comments,live_comments,messages,messaging_postbacks,messaging_reactions" {
 			t.Errorf("%s: %v, %v", a.acct.ID, got, err)
 		}
 	}

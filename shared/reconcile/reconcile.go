@@ -59,7 +59,7 @@ type Store interface {
 }
 
 // Fields is what the app is subscribed to again when Meta dropped it.
-var Fields = []string{"comments", "live_comments", "messages"}
+var Fields = []string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_reactions"}
 
 // Reconciler runs reconcile passes and backfills. It is safe for concurrent use; two passes over
 // one account (overlapping sweeps) waste reads but never answer a comment twice.

@@ -60,7 +60,7 @@ var DefaultReadLimit = reply.Limit{Count: 4800, Period: time.Hour}
 
 // DefaultFields are the webhook fields an account the sandbox is told about is subscribed to,
 // as `replywindow subscribe` leaves it.
-var DefaultFields = []string{"comments", "live_comments", "messages"}
+var DefaultFields = []string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_reactions"}
 
 // Comment is a comment the sandbox knows.
 type Comment struct {
