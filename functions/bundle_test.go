@@ -26,6 +26,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"gopkg.in/yaml.v3"
 
+	"github.com/replywindow/replywindow/shared/conversation"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/reconcile"
 	"github.com/replywindow/replywindow/shared/replier"
@@ -1236,6 +1237,12 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		webhook.MetricSignatureRejected: {"WebhookLogGroup"},
 		webhook.MetricAccepted:          {"WebhookLogGroup"},
 		webhook.MetricEnqueued:          {"WebhookLogGroup"},
+		webhook.MetricMessagingReceived: {"WebhookLogGroup"},
+		conversation.MetricOpened:       {"ReplierLogGroup"},
+		conversation.MetricSent:         {"ReplierLogGroup"},
+		conversation.MetricGateBlocked:  {"ReplierLogGroup"},
+		conversation.MetricExpired:      {"ReplierLogGroup", "SweeperLogGroup"}, // sweeper.MetricFollowUpsExpired too
+		conversation.MetricHumanPaused:  {"ReplierLogGroup"},
 		// The reconciler runs as one of the sweeper's chores.
 		reconcile.MetricReconciled:     {"SweeperLogGroup"},
 		reconcile.MetricReconcileCalls: {"SweeperLogGroup"},
@@ -1243,6 +1250,9 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 	}
 	if sweeper.MetricAmbiguous != replier.MetricAmbiguous {
 		t.Errorf("replier and sweeper name ambiguous outcomes differently (%q, %q)", replier.MetricAmbiguous, sweeper.MetricAmbiguous)
+	}
+	if sweeper.MetricFollowUpsExpired != conversation.MetricExpired {
+		t.Errorf("conversation and sweeper name follow-up expiries differently (%q, %q)", conversation.MetricExpired, sweeper.MetricFollowUpsExpired)
 	}
 	if sweeper.MetricExpired != replier.MetricExpired {
 		t.Errorf("replier and sweeper name expiries differently (%q, %q): one alarm cannot see both", replier.MetricExpired, sweeper.MetricExpired)

@@ -30,8 +30,10 @@ Starts the local stack (webhook, queue, replier, sweeper, memory store, Graph AP
 free loopback ports, posts signed sample deliveries (a matching comment, one no rule matches, the
 same comment twice, the account's own comment, a second comment by the same person on the same
 post, a Live comment during a broadcast, a forged signature, a comment whose webhook never
-comes and which reconciliation finds), waits until each comment is terminal and prints what
-became of it and what the sandbox delivered.
+comes and which reconciliation finds), waits until each comment is terminal, then carries one
+conversation on (a tap on the private reply's button that meets the follow gate, a follow and a
+second tap that get the link, a third tap, a DM that arrives after its window, a DM keyword)
+and prints what became of each and what the sandbox delivered.
 
 Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 		fs.PrintDefaults()
@@ -59,6 +61,10 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	}
 	fmt.Fprintf(stdout, "local stack: webhook %s, Graph API sandbox %s\n\n", s.WebhookURL, s.SandboxURL)
 	res, err := s.Demo(ctx, devstack.DemoCases(), *wait)
+	var turns []devstack.TurnOutcome
+	if err == nil {
+		turns, err = s.Funnel(ctx, devstack.DemoFunnel(), *wait)
+	}
 	// The stack stops before the tables: its services may still be logging progress (the replier
 	// finishing a duplicate, the sweeper's next run) into the same output. A slow shutdown is no
 	// outcome of the demo.
@@ -69,10 +75,13 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	}
 	fmt.Fprintln(stdout)
 	res.Print(stdout, s)
+	fmt.Fprintln(stdout, "\nThe conversation after the private reply (24-hour window, follow gate, DM rule):")
+	devstack.PrintFunnel(stdout, turns)
 	dms := len(s.Sandbox.Deliveries())
-	fmt.Fprintf(stdout, "\n%d sample(s), %d DM(s), %d second send(s) refused by Meta's one-reply rule, %d expectation(s) missed; %s (stack up %s)\n",
-		len(res.Outcomes), dms, s.Sandbox.Stats().Duplicates, res.Failed(), res.Took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	if res.Failed() > 0 {
+	missed := res.Failed() + devstack.FunnelFailed(turns)
+	fmt.Fprintf(stdout, "\n%d sample(s) and %d turn(s) of conversation, %d private repl(ies), %d follow-up(s), %d second send(s) refused by Meta's one-reply rule, %d expectation(s) missed; %s (stack up %s)\n",
+		len(res.Outcomes), len(turns), dms, len(s.Sandbox.Messages()), s.Sandbox.Stats().Duplicates, missed, res.Took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	if missed > 0 {
 		fmt.Fprintln(stderr, "demo: FAILED: some samples did not end as they must (see the OK column)")
 		return exitFail
 	}

@@ -60,15 +60,31 @@ func DemoAccounts() []reply.Account {
 		ID: DemoAccountID, Username: DemoUsername, Login: reply.LoginInstagram,
 		TokenParam: "/replywindow/tokens/" + DemoAccountID, // the template's TokenPathPrefix
 		Rules: []reply.Rule{
+			// The funnel of cmd/replywindow/account.example.yaml: a button on the private reply,
+			// a follow gate before the link, a heart after it.
 			{Name: "recipe", Match: reply.MatchWord, Keywords: []string{"recipe", "rezept"},
 				Kinds:   []reply.Kind{reply.KindPost, reply.KindReel, reply.KindAd},
-				Message: "Hi {username}! Here is the recipe: https://example.com/recipe"},
+				Message: "Hi {username}! Tap the button and the recipe is yours.",
+				Buttons: []reply.Button{{Type: reply.ButtonPostback, Title: "Send me the link", Payload: DemoPayload}},
+				Flow: []reply.Step{{Name: "link", On: reply.Trigger{Payload: DemoPayload},
+					Gate: &reply.Gate{Message: reply.Message{Text: DemoGateText}, Unavailable: reply.GateAsk},
+					Messages: []reply.Message{{Text: DemoLinkText}, {Kind: reply.MessageHeart}}}}},
 			{Name: "live", Match: reply.MatchWord, Keywords: []string{"link"}, Kinds: []reply.Kind{reply.KindLive},
 				Message: "Thanks for watching, {username}! The link: https://example.com/live"},
 		},
+		DMRules: []reply.DMRule{{Name: "price", Match: reply.MatchWord, Keywords: []string{"price", "preis"}, Stories: true,
+			Messages: []reply.Message{{Text: DemoPriceText}}}},
 		Version: 1,
 	}}
 }
+
+// The demo funnel's payload and texts.
+const (
+	DemoPayload   = "RECIPE_LINK"
+	DemoGateText  = "Follow us, then tap the button again 💛"
+	DemoLinkText  = "Here is the recipe, {username}: https://example.com/recipe"
+	DemoPriceText = "Our recipe book is 12 €: https://example.com/book"
+)
 
 // Config says which parts are embedded and which are real.
 type Config struct {
@@ -242,8 +258,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	// The three functions, as their main.go wires them, with the local adapters.
 	hook := webhook.New(webhook.Config{QueueURL: cfg.QueueURL, AppSecrets: []string{cfg.AppSecret}, VerifyToken: cfg.VerifyToken},
 		queue, webhook.StaticSecrets{Apps: []string{cfg.AppSecret}, Token: cfg.VerifyToken}, s.metrics.webhook, log.With("fn", "webhook"))
-	rep := replier.New(replier.Config{TableName: cfg.TableName, AccountCacheTTL: 2 * time.Second},
+	rep := replier.New(replier.Config{TableName: cfg.TableName, AccountCacheTTL: 2 * time.Second, AppIDs: []string{sandbox.DefaultAppID}},
 		s.Store, g, tokens, reply.SystemClock{}, s.metrics.replier, log.With("fn", "replier"))
+	rep.Converse(g)
 	sw := sweeper.New(sweeper.Config{TableName: cfg.TableName, QueueURL: cfg.QueueURL, Interval: cfg.SweepEvery},
 		s.Store, queue, g, tokens, reply.SystemClock{}, s.metrics.sweeper, log.With("fn", "sweeper"))
 	// Reconciliation on every sweep, with a short grace: webhooks here take milliseconds.
