@@ -67,7 +67,7 @@ func DemoAccounts() []reply.Account {
 				Message: "Hi {username}! Tap the button and the recipe is yours.",
 				Buttons: []reply.Button{{Type: reply.ButtonPostback, Title: "Send me the link", Payload: DemoPayload}},
 				Flow: []reply.Step{{Name: "link", On: reply.Trigger{Payload: DemoPayload},
-					Gate: &reply.Gate{Message: reply.Message{Text: DemoGateText}, Unavailable: reply.GateAsk},
+					Gate:     &reply.Gate{Message: reply.Message{Text: DemoGateText}, Unavailable: reply.GateAsk},
 					Messages: []reply.Message{{Text: DemoLinkText}, {Kind: reply.MessageHeart}}}}},
 			{Name: "live", Match: reply.MatchWord, Keywords: []string{"link"}, Kinds: []reply.Kind{reply.KindLive},
 				Message: "Thanks for watching, {username}! The link: https://example.com/live"},
