@@ -316,7 +316,7 @@ func TestEndToEnd(t *testing.T) {
 	b := bb.bins
 	hook := e2eStart(t, "webhook", b["webhook"], 10*time.Second, webhookEnv)
 	rep := e2eStart(t, "replier", b["replier"], 30*time.Second, e2eEnv(t, tpl, "ReplierFunction", map[string]string{
-		"TABLE_NAME": table, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint}))
+		"TABLE_NAME": table, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint, "META_APP_IDS": sandbox.DefaultAppID}))
 	sweep := e2eStart(t, "sweeper", b["sweeper"], 50*time.Second, e2eEnv(t, tpl, "SweeperFunction", map[string]string{
 		"TABLE_NAME": table, "QUEUE_URL": queueURL, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint}))
 
@@ -442,6 +442,50 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	// The conversation after a private reply, through the real bootstraps: the funnel's taps,
+	// posted to the webhook as Meta signs them, and the replier's follow-ups to the sandbox.
+	t.Run("conversation after the private reply", func(t *testing.T) {
+		post := func(body []byte) {
+			t.Helper()
+			req := events.APIGatewayV2HTTPRequest{
+				Version: "2.0", RouteKey: "POST /webhook", RawPath: webhook.Path, Body: string(body),
+				Headers: map[string]string{"content-type": "application/json", "x-hub-signature-256": webhook.Sign(body, appSecret)},
+				RequestContext: events.APIGatewayV2HTTPRequestContext{Stage: "$default", RouteKey: "POST /webhook",
+					HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: http.MethodPost, Path: webhook.Path}},
+			}
+			if resp := e2eCall(t, ctx, hook, req); resp.StatusCode != 200 {
+				t.Fatalf("webhook answered %d %q", resp.StatusCode, resp.Body)
+			}
+			drain(t)
+		}
+		for _, turn := range devstack.DemoFunnel() {
+			if turn.Late > 0 {
+				continue // the demo's backdating is the local stack's; TestFunnel covers late events
+			}
+			if turn.Follow {
+				sbx.SetFollows(acct.ID, turn.Person, true)
+			}
+			before := len(e2eReceived(sbx, turn.Person))
+			if turn.Payload != "" {
+				_, body := sbx.Postback(acct.ID, turn.Person, turn.Payload, "Send me the link")
+				post(body)
+			} else {
+				_, body := sbx.Message(acct.ID, turn.Person, turn.Text)
+				post(body)
+			}
+			if got := e2eReceived(sbx, turn.Person)[before:]; strings.Join(got, "|") != strings.Join(turn.Want, "|") {
+				t.Errorf("%s: got %q, want %q", turn.Name, got, turn.Want)
+			}
+		}
+		// Our own sends come back as echoes: they must not pause the conversation.
+		for _, echo := range sbx.TakeEchoes() {
+			post(echo)
+		}
+		if c, err := store.Conversation(ctx, acct.ID, "900000001"); err != nil || c.Paused(time.Now()) || c.Rule != "recipe" {
+			t.Errorf("conversation after our echoes: %+v (%v), want in the recipe flow and not paused", c, err)
+		}
+	})
+
 	t.Run("ledger, dead letters and logs", func(t *testing.T) {
 		if got := len(sbx.Deliveries()); got != 5 || sbx.Stats().Duplicates != 0 {
 			t.Errorf("sandbox ledger: %d DMs, %d second replies; want 5 and 0: %+v", got, sbx.Stats().Duplicates, sbx.Deliveries())
@@ -508,6 +552,21 @@ func e2eCall(t *testing.T, ctx context.Context, p *e2eProcess, req events.APIGat
 		t.Fatalf("webhook response %s: %v", out, err)
 	}
 	return resp
+}
+
+// e2eReceived is what the person got through the Send API, the disclosure line left off.
+func e2eReceived(sbx *sandbox.Sandbox, person string) []string {
+	var out []string
+	for _, m := range sbx.Messages() {
+		if m.PersonID == person {
+			text, _, _ := strings.Cut(m.Text, "\n\n")
+			if m.Kind == reply.MessageHeart {
+				text = "♥"
+			}
+			out = append(out, text)
+		}
+	}
+	return out
 }
 
 func e2eJob(account, comment, person string, at time.Time) reply.Job {

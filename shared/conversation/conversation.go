@@ -33,6 +33,7 @@ const (
 const (
 	ReasonNoAccount     = "no_account"
 	ReasonOwnEcho       = "own_echo"     // the echo of a message replywindow sent
+	ReasonPauseOff      = "pause_off"    // an echo, and no app ids to tell ours from a human's
 	ReasonReaction      = "reaction"     // reactions open no window and trigger nothing
 	ReasonNoTrigger     = "no_trigger"   // an answer no step or DM rule takes
 	ReasonUnknownTap    = "unknown_tap"  // a payload no step has (an old button, an edited flow)
@@ -129,6 +130,11 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 	case reply.EventEcho:
 		if s.appIDs[ev.AppID] {
 			return Result{Action: "ignored", Reason: ReasonOwnEcho}, nil
+		}
+		if len(s.appIDs) == 0 {
+			// Without our app ids our own echoes look like a human's: pausing on them would stop
+			// every funnel after its first message. The pause is off until META_APP_IDS is set.
+			return s.ignore(ReasonPauseOff), nil
 		}
 		touch.Pause = acct.Pause()
 		if _, err := s.store.Touch(ctx, touch); err != nil {

@@ -17,6 +17,11 @@ func marshalJob(j *reply.Job) ([]byte, error) {
 	if !encodable(j.CommentedAt) || !encodable(j.DeliveredAt) {
 		return json.Marshal(j) // let encoding/json report the error
 	}
+	if j.Event != nil || j.FollowUp != nil {
+		// Conversation jobs are fewer than comments and nested: the general encoder's speed is
+		// plenty for them.
+		return json.Marshal(j)
+	}
 	b := make([]byte, 0, 256+len(j.Text)+len(j.FromUsername))
 	b = append(b, `{"v":`...)
 	b = strconv.AppendInt(b, int64(j.V), 10)

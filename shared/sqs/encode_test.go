@@ -25,6 +25,10 @@ func TestMarshalJobMatchesEncodingJSON(t *testing.T) {
 		{name: "year out of range", job: reply.Job{CommentedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, wantErr: true},
 		{name: "every field", job: everyField()},
 		{name: "requeued", job: reply.Job{V: 1, CommentID: "c", CommentedAt: at, DeliveredAt: at, Requeued: true}},
+		{name: "messaging event", job: reply.Job{V: 1, AccountID: "1784", DeliveredAt: at,
+			Event: &reply.Event{Kind: reply.EventPostback, PersonID: "99", MID: "m1", Payload: "LINK", At: at}}},
+		{name: "follow-up", job: reply.Job{V: 1, AccountID: "1784",
+			FollowUp: &reply.FollowUp{PersonID: "99", Rule: "r", Step: "s", Trigger: "m1", Lane: reply.LaneText, Deadline: at}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +58,8 @@ func everyField() reply.Job {
 			f.SetInt(int64(i + 1))
 		case reflect.Bool:
 			f.SetBool(true)
+		case reflect.Pointer:
+			// A conversation's parts: such jobs take encoding/json's path (cases below).
 		case reflect.Struct:
 			if f.Type() == reflect.TypeOf(time.Time{}) {
 				f.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, i, time.UTC)))
