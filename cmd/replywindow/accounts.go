@@ -487,6 +487,9 @@ type opAccountFile struct {
 	RepeatPerPerson bool                       `yaml:"repeat_per_person"`
 	Limits          map[reply.Lane]opLimitFile `yaml:"limits"`
 	Rules           []opRuleFile               `yaml:"rules"`
+	DMRules         []opDMRuleFile             `yaml:"dm_rules"`
+	HumanPause      string                     `yaml:"human_pause"`      // "24h"; Meta's time without automation after a human answered
+	DisclosureLapse string                     `yaml:"disclosure_lapse"` // "24h"
 }
 
 type opLimitFile struct {
@@ -504,6 +507,9 @@ type opRuleFile struct {
 	Message       string          `yaml:"message"`
 	Disclose      bool            `yaml:"disclose"`
 	PublicReplies []string        `yaml:"public_replies"`
+	Buttons       []opButtonFile  `yaml:"buttons"`
+	QuickReplies  []opQuickReply  `yaml:"quick_replies"`
+	Flow          []opStepFile    `yaml:"flow"`
 }
 
 // opLoadAccount reads and validates an account file; a token_param it leaves out is tokenPath
@@ -561,17 +567,44 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 		}
 		a.Limits[lane] = reply.Limit{Count: l.Count, Period: per}
 	}
-	for _, r := range f.Rules {
+	// Errors of the conversion and of Validate alike start with the path of what they are
+	// about, which finds the line.
+	located := func(err error) error {
+		if line := opErrorLine(doc, err.Error()); line > 0 {
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	for i, r := range f.Rules {
+		flow, err := opFlow(fmt.Sprintf("rules[%d] %q", i, r.Name), r.Flow)
+		if err != nil {
+			return reply.Account{}, located(err)
+		}
 		a.Rules = append(a.Rules, reply.Rule{
 			Name: r.Name, Match: r.Match, Keywords: r.Keywords, Exclude: r.Exclude, Media: r.Media,
 			Kinds: r.Kinds, Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
+			Buttons: opButtons(r.Buttons), QuickReplies: opQuickReplies(r.QuickReplies), Flow: flow,
 		})
 	}
-	if err := a.Validate(); err != nil {
-		if line := opErrorLine(doc, err.Error()); line > 0 {
-			return reply.Account{}, fmt.Errorf("%s:%d: %w", name, line, err)
+	for i, d := range f.DMRules {
+		flow, err := opFlow(fmt.Sprintf("dm_rules[%d] %q", i, d.Name), d.Flow)
+		if err != nil {
+			return reply.Account{}, located(err)
 		}
-		return reply.Account{}, fmt.Errorf("%s: %w", name, err)
+		a.DMRules = append(a.DMRules, reply.DMRule{
+			Name: d.Name, Match: d.Match, Keywords: d.Keywords, Stories: d.StoryReplies,
+			Messages: opMessages(d.Messages), Flow: flow,
+		})
+	}
+	var err error
+	if a.HumanPause, err = opDuration("human_pause", f.HumanPause); err != nil {
+		return reply.Account{}, located(err)
+	}
+	if a.DisclosureLapse, err = opDuration("disclosure_lapse", f.DisclosureLapse); err != nil {
+		return reply.Account{}, located(err)
+	}
+	if err := a.Validate(); err != nil {
+		return reply.Account{}, located(err)
 	}
 	return a, nil
 }
@@ -606,40 +639,38 @@ func opUnknownField(m string) string {
 	return m
 }
 
-var opRulePath = regexp.MustCompile(`^rules\[(\d+)\] "[^"]*": ([a-z_]+)(?:\[(\d+)\])?:`)
-var opLimitPath = regexp.MustCompile(`^limits(?:\.([a-z]+))?:`)
+// opPathPart is one step of an error's path: "rules[1]", "follow_gate", "quick_replies[0]".
+var opPathPart = regexp.MustCompile(`^([a-z_]+)(?:\[(\d+)\])?$`)
 
-// opErrorLine finds the line a reply.Account.Validate error is about, from the paths it names:
-// "rules[1] "x": keywords: ...", "limits.posts: ...", "page_id: ...".
+// opErrorLine finds the line a reply.Account.Validate error is about, from the path its message
+// starts with: "rules[1] "x": flow[0] "link": messages[2]: text: ...", "limits.posts: ...",
+// "page_id: ...". Each ": "-separated part is a dotted path (a name in quotes may follow); the
+// walk goes down the YAML as far as the file has what the path names, and the deepest line
+// found is the answer (0: none).
 func opErrorLine(doc *yaml.Node, msg string) int {
-	if m := opRulePath.FindStringSubmatch(msg); m != nil {
-		i, _ := strconv.Atoi(m[1])
-		rule := opItem(opValue(doc, "rules"), i)
-		if rule == nil {
-			return 0
-		}
-		if v := opValue(rule, m[2]); v != nil {
-			if m[3] != "" {
-				j, _ := strconv.Atoi(m[3])
-				if it := opItem(v, j); it != nil {
-					return it.Line
-				}
+	line, n := 0, doc
+	for _, seg := range strings.Split(msg, ": ") {
+		head, _, _ := strings.Cut(seg, " ")
+		for _, part := range strings.Split(head, ".") {
+			m := opPathPart.FindStringSubmatch(part)
+			if m == nil {
+				return line
 			}
-			return opKeyLine(rule, m[2])
+			v := opValue(n, m[1])
+			if v == nil {
+				return line
+			}
+			line, n = opKeyLine(n, m[1]), v
+			if m[2] != "" {
+				i, _ := strconv.Atoi(m[2])
+				if n = opItem(v, i); n == nil {
+					return line
+				}
+				line = n.Line
+			}
 		}
-		return rule.Line
 	}
-	if m := opLimitPath.FindStringSubmatch(msg); m != nil {
-		if m[1] != "" {
-			return opLine(doc, "limits", m[1])
-		}
-		return opLine(doc, "limits")
-	}
-	field, _, ok := strings.Cut(msg, ":")
-	if !ok {
-		return 0
-	}
-	return opLine(doc, field)
+	return line
 }
 
 // opLine is the line of the key at path in the mapping n, or of its deepest existing ancestor.

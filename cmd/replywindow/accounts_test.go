@@ -41,6 +41,37 @@ func TestAccountFileErrors(t *testing.T) {
 		{"empty.yaml", []string{"empty.yaml: empty file"}},
 		{"not_mapping.yaml", []string{"not_mapping.yaml:1:", "want a mapping"}},
 		{"bad_bool.yaml", []string{"bad_bool.yaml:7:", "maybe"}},
+		// The opening message: buttons or quick replies, within Meta's limits.
+		{"too_many_buttons.yaml", []string{"too_many_buttons.yaml:7:", `rules[0] "recipe": buttons: 4, Meta allows 3`}},
+		{"button_title_too_long.yaml", []string{"button_title_too_long.yaml:9:", `rules[0] "recipe": buttons[1]: title: 27 characters, Meta allows 20`}},
+		{"button_bad_url.yaml", []string{"button_bad_url.yaml:8:", `buttons[0]: url: "bakery.example/recipe" is not a well-formed`}},
+		{"button_no_action.yaml", []string{"button_no_action.yaml:8:", `buttons[0]: type: ""`}},
+		{"too_many_quick_replies.yaml", []string{"too_many_quick_replies.yaml:7:", "quick_replies: 14, Meta allows 13"}},
+		{"quick_reply_no_payload.yaml", []string{"quick_reply_no_payload.yaml:9:", `quick_replies[1]: payload: required`}},
+		{"buttons_and_quick_replies.yaml", []string{"buttons_and_quick_replies.yaml:7:", "one or the other"}},
+		// Flows: the rule, the step and the message named, at the line.
+		{"flow_text_too_long.yaml", []string{`flow_text_too_long.yaml:18: rules[0] "recipe": flow[1] "link": messages[0]: text: 1043 bytes, Meta allows 1000`}},
+		{"bad_message_kind.yaml", []string{"bad_message_kind.yaml:12:", `flow[0] "link": messages[1]: kind: "sticker"`}},
+		{"image_bad_url.yaml", []string{"image_bad_url.yaml:12:", `messages[0]: url: "cake.png" is not a well-formed`}},
+		{"url_on_text.yaml", []string{"url_on_text.yaml:12:", "messages[0]: url: only on an image, audio or video message"}},
+		{"step_no_trigger.yaml", []string{"step_no_trigger.yaml:8:", `flow[0] "link": on: set exactly one of payload, keywords and any`}},
+		{"step_two_triggers.yaml", []string{"step_two_triggers.yaml:9:", "on: set exactly one"}},
+		{"step_unknown_field.yaml", []string{"step_unknown_field.yaml:10:", `unknown field "keyword"`}},
+		{"duplicate_step.yaml", []string{"duplicate_step.yaml:11:", `flow[1] "link": name: used twice`}},
+		{"duplicate_payload.yaml", []string{"duplicate_payload.yaml:19:", `dm_rules[0] "price": flow[0] "order": on.payload: "LINK" is also the trigger of rules[0] "recipe": flow[0] "link"`}},
+		{"flow_without_rule_name.yaml", []string{"flow_without_rule_name.yaml:4:", "name: required with a flow"}},
+		{"gate_bad_fallback.yaml", []string{"gate_bad_fallback.yaml:13:", `follow_gate.unavailable: "skip", want "send" or "ask"`}},
+		{"gate_no_message.yaml", []string{"gate_no_message.yaml:10:", "follow_gate.message: text: required"}},
+		{"gate_too_long_with_disclosure.yaml", []string{"gate_too_long_with_disclosure.yaml:14:", "follow_gate.message with the disclosure line: text: 1019 bytes"}},
+		{"cooldown_without_resend.yaml", []string{"cooldown_without_resend.yaml:12:", "cooldown: only with resend"}},
+		{"bad_cooldown.yaml", []string{"bad_cooldown.yaml:13:", `flow[0] "link": cooldown: "10 minutes" is not a positive duration`}},
+		// DM rules and the conversation settings.
+		{"dm_rule_no_keywords.yaml", []string{"dm_rule_no_keywords.yaml:4:", `dm_rules[0] "price": keywords: required`}},
+		{"dm_rule_no_messages.yaml", []string{"dm_rule_no_messages.yaml:4:", `dm_rules[0] "price": messages: at least one`}},
+		{"dm_rule_bad_step.yaml", []string{"dm_rule_bad_step.yaml:10:", `dm_rules[0] "price": flow[0] "order": on: match: "regex"`}},
+		{"bad_human_pause.yaml", []string{"bad_human_pause.yaml:3:", `human_pause: "a day" is not a positive duration`}},
+		{"bad_disclosure_lapse.yaml", []string{"bad_disclosure_lapse.yaml:3:", `disclosure_lapse: "-1h"`}},
+		{"zero_text_limit.yaml", []string{"zero_text_limit.yaml:5:", "limits.text:", "must be positive"}},
 	}
 	seen := map[string]bool{}
 	for _, c := range cases {
