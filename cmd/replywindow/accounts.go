@@ -144,7 +144,7 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 	}
 	if *dryRun {
-		fmt.Fprintf(stdout, "%s: valid: account %s (%s login), %d rules; nothing stored\n", *file, a.ID, a.Login, len(a.Rules))
+		fmt.Fprintf(stdout, "%s: valid: account %s (%s login), %d rules, %d DM rules, %d flow steps; nothing stored\n", *file, a.ID, a.Login, len(a.Rules), len(a.DMRules), opSteps(a))
 		return exitOK
 	}
 	store, cfg, err := c.store(ctx, *table)
@@ -416,6 +416,8 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		[2]string{"health", opHealth(a)},
 		[2]string{"unhealthy since", opWhen(a.UnhealthySince, now)},
 		[2]string{"one DM per person per post", strconv.FormatBool(!a.RepeatPerPerson)},
+		[2]string{"human pause", a.Pause().String()},
+		[2]string{"disclosure lapse", a.Lapse().String()},
 		[2]string{"version", fmt.Sprintf("%d (updated %s)", a.Version, opWhen(a.UpdatedAt, now))},
 	)
 	fmt.Fprintln(stdout, "\nLimits:")
@@ -447,9 +449,21 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 			scope = append(scope, strings.Join(k, ","))
 		}
-		rows = append(rows, []string{fmt.Sprintf("  %d", i+1), opOr(r.Name), string(r.Match), opShort(words, 40), opOr(strings.Join(scope, "; ")), fmt.Sprintf("%d B", len(r.Message))})
+		rows = append(rows, []string{fmt.Sprintf("  %d", i+1), opOr(r.Name), string(r.Match), opShort(words, 40), opOr(strings.Join(scope, "; ")), fmt.Sprintf("%d B", len(r.Message)), opFlowSummary(r.Opening(r.Message), r.Flow)})
 	}
-	opTable(stdout, []string{"  #", "NAME", "MATCH", "KEYWORDS", "SCOPE", "MESSAGE"}, rows)
+	opTable(stdout, []string{"  #", "NAME", "MATCH", "KEYWORDS", "SCOPE", "MESSAGE", "FLOW"}, rows)
+	if len(a.DMRules) > 0 {
+		fmt.Fprintln(stdout, "\nDM rules (conversations the person starts; first match wins):")
+		rows = rows[:0]
+		for i, d := range a.DMRules {
+			words := strings.Join(d.Keywords, ", ")
+			if d.Match == reply.MatchAny {
+				words = "(every message)"
+			}
+			rows = append(rows, []string{fmt.Sprintf("  %d", i+1), d.Name, string(d.Match), opShort(words, 40), strconv.FormatBool(d.Stories), fmt.Sprintf("%d messages", len(d.Messages)), opFlowSummary(reply.Message{}, d.Flow)})
+		}
+		opTable(stdout, []string{"  #", "NAME", "MATCH", "KEYWORDS", "STORY REPLIES", "ANSWER", "FLOW"}, rows)
+	}
 	fmt.Fprintln(stdout, "\nBacklog (unfinished replies):")
 	rows = rows[:0]
 	for _, b := range backlog {
@@ -466,6 +480,43 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "  (counted the first %d unfinished records of the table; the figures are lower bounds)\n", opBacklogScanCap)
 	}
 	return exitOK
+}
+
+// opSteps counts the steps of every flow of the account.
+func opSteps(a reply.Account) int {
+	n := 0
+	for _, r := range a.Rules {
+		n += len(r.Flow)
+	}
+	for _, d := range a.DMRules {
+		n += len(d.Flow)
+	}
+	return n
+}
+
+// opFlowSummary is what a rule's private reply carries and how many steps follow: "1 button, 2 steps".
+func opFlowSummary(opening reply.Message, flow []reply.Step) string {
+	var parts []string
+	if n := len(opening.Buttons); n > 0 {
+		parts = append(parts, opPlural(n, "button"))
+	}
+	if n := len(opening.QuickReplies); n > 0 {
+		parts = append(parts, opPlural(n, "quick reply"))
+	}
+	if len(flow) > 0 {
+		parts = append(parts, opPlural(len(flow), "step"))
+	}
+	return opOr(strings.Join(parts, ", "))
+}
+
+func opPlural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	if strings.HasSuffix(what, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(what, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func opShort(s string, n int) string {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -114,7 +117,72 @@ func TestExampleAccountFile(t *testing.T) {
 	}
 	r, ok := a.Match(reply.Job{Text: "Recette stp", Kind: reply.KindReel})
 	if !ok || r.Name != "recipe" {
-		t.Errorf("'Recette stp' on a reel matched %q, %v", r.Name, ok)
+		t.Fatalf("'Recette stp' on a reel matched %q, %v", r.Name, ok)
+	}
+	// The funnel the demo and the tests rely on: a postback button on the private reply, whose
+	// tap runs the follow-gated step "link" (the link, then a heart); a DM rule on "price".
+	if len(r.Buttons) != 1 || r.Buttons[0] != (reply.Button{Type: reply.ButtonPostback, Title: "Send me the link", Payload: "RECIPE_LINK"}) {
+		t.Errorf("recipe buttons %+v", r.Buttons)
+	}
+	conv := reply.Conversation{AccountID: a.ID, PersonID: "1234567890123456", Rule: r.Name}
+	tap := reply.Event{Kind: reply.EventPostback, PersonID: conv.PersonID, MID: "m1", Payload: "RECIPE_LINK", At: time.Now()}
+	f, ok := a.Route(conv, tap)
+	if !ok || f.Rule != "recipe" || f.Step.Name != "link" {
+		t.Fatalf("the tap runs %q %q, %v", f.Rule, f.Step.Name, ok)
+	}
+	if g := f.Step.Gate; g == nil || g.Message.Text != "Follow us, then tap the button again 💛" || g.Unavailable != reply.GateAsk {
+		t.Errorf("gate %+v", g)
+	}
+	if m := f.Step.Messages; len(m) != 2 || !strings.Contains(m[0].Text, "https://bakery.example/recipe") || m[1].Type() != reply.MessageHeart || f.Step.Resend {
+		t.Errorf("step messages %+v (resend %v)", m, f.Step.Resend)
+	}
+	dm := reply.Event{Kind: reply.EventMessage, PersonID: conv.PersonID, MID: "m2", Text: "What's the price?", At: time.Now()}
+	if f, ok := a.Route(reply.Conversation{}, dm); !ok || f.Opening == nil || f.Rule != "price" || len(f.Step.Messages) != 1 {
+		t.Errorf("a DM about the price runs %+v, %v", f, ok)
+	}
+	if a.HumanPause != 24*time.Hour || a.DisclosureLapse != 24*time.Hour {
+		t.Errorf("human pause %s, disclosure lapse %s", a.HumanPause, a.DisclosureLapse)
+	}
+	raw, _ := os.ReadFile("account.example.yaml")
+	if !strings.Contains(string(raw), "Quick replies do not show in the Requests folder") {
+		t.Error("the example does not say that quick replies do not reach non-followers")
+	}
+}
+
+// A flow in the file arrives in the account as written: triggers, gate, resend and cooldown,
+// buttons whose type follows from what they hold, quick replies, every message kind.
+func TestAccountFileFlow(t *testing.T) {
+	a, err := opLoadAccount("testdata/accounts/flow.yaml", opDefaultTokenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []reply.Step{
+		{Name: "link", On: reply.Trigger{Payload: "LINK"}, Messages: []reply.Message{
+			{Text: "Here: https://bakery.example/r", Buttons: []reply.Button{{Type: reply.ButtonURL, Title: "Open", URL: "https://bakery.example/r"}}},
+			{Kind: reply.MessageImage, URL: "https://bakery.example/cake.png"},
+			{Kind: reply.MessageVideo, URL: "https://bakery.example/how.mp4"},
+			{Kind: reply.MessageAudio, URL: "https://bakery.example/hi.mp3"},
+			{Kind: reply.MessageHeart},
+			{Kind: reply.MessageReaction, Reaction: "love"},
+			{Kind: reply.MessageMediaShare, MediaID: "18000000000000001"},
+		}, Gate: &reply.Gate{Message: reply.Message{Text: "Follow us, then tap again"}, Unavailable: reply.GateSend}},
+		{Name: "more", On: reply.Trigger{Keywords: []string{"more", "encore"}, Match: reply.MatchContains}, Resend: true, Cooldown: 10 * time.Minute,
+			Messages: []reply.Message{{Text: "Which one?", QuickReplies: []reply.QuickReply{{Title: "Cake", Payload: "CAKE"}, {Title: "Bread", Payload: "BREAD"}}}}},
+		{Name: "thanks", On: reply.Trigger{Any: true}, Messages: []reply.Message{{Text: "Thanks!"}}},
+	}
+	r := a.Rules[0]
+	if !reflect.DeepEqual(r.Flow, want) {
+		t.Errorf("flow\n got %+v\nwant %+v", r.Flow, want)
+	}
+	if !reflect.DeepEqual(r.QuickReplies, []reply.QuickReply{{Title: "Yes please", Payload: "LINK"}}) || r.Buttons != nil {
+		t.Errorf("opening: buttons %+v, quick replies %+v", r.Buttons, r.QuickReplies)
+	}
+	d := a.DMRules
+	if len(d) != 1 || d[0].Name != "hello" || d[0].Match != reply.MatchAny || d[0].Stories || len(d[0].Flow) != 1 || d[0].Flow[0].On.Payload != "MENU" {
+		t.Errorf("dm rules %+v", d)
+	}
+	if a.HumanPause != 2*24*time.Hour || a.DisclosureLapse != 12*time.Hour || a.Limit(reply.LaneText) != (reply.Limit{Count: 100, Period: time.Second}) || a.Limit(reply.LaneMedia) != (reply.Limit{Count: 5, Period: time.Second}) {
+		t.Errorf("pause %s, lapse %s, text %+v, media %+v", a.HumanPause, a.DisclosureLapse, a.Limit(reply.LaneText), a.Limit(reply.LaneMedia))
 	}
 }
 
@@ -213,13 +281,13 @@ func TestAccountsPutListShow(t *testing.T) {
 	if err := json.Unmarshal([]byte(h.must("accounts", "show", id, "--json")), &shown); err != nil {
 		t.Fatal(err)
 	}
-	want := map[reply.Lane][2]int{reply.LanePosts: {2, 1}, reply.LaneLive: {1, 0}} // total, due now
+	want := map[reply.Lane][2]int{reply.LanePosts: {2, 1}, reply.LaneLive: {1, 0}} // total, due now; the Send API lanes have none
 	for _, b := range shown.Backlog {
 		if w := want[b.Lane]; b.Total != w[0] || b.DueNow != w[1] || b.ByState[reply.StateParked] != w[0] {
 			t.Errorf("backlog %s: %+v, want total %d due %d", b.Lane, b, w[0], w[1])
 		}
 	}
-	if len(shown.Backlog) != 2 || !shown.Healthy || shown.Account.ID != id {
+	if len(shown.Backlog) != len(reply.Lanes) || !shown.Healthy || shown.Account.ID != id {
 		t.Errorf("show --json: %+v", shown)
 	}
 	out = h.must("accounts", "show", id)
@@ -362,5 +430,40 @@ func TestAccountsTableFlag(t *testing.T) {
 	}
 	if out := h.must("accounts", "list", "--table", other); !strings.Contains(out, id) {
 		t.Errorf("list --table: %s", out)
+	}
+}
+
+// An account with flows and DM rules is stored whole, and show summarises them.
+func TestAccountsPutShowFlow(t *testing.T) {
+	h := opSetup(t)
+	id := opID(t)
+	b, err := os.ReadFile("testdata/accounts/flow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "flow.yaml")
+	if err := os.WriteFile(file, bytes.ReplaceAll(b, []byte("17841400000000001"), []byte(id)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := h.must("accounts", "put", "--file", file, "--dry-run"); !strings.Contains(out, "1 rules, 1 DM rules, 4 flow steps; nothing stored") {
+		t.Errorf("dry run: %s", out)
+	}
+	h.must("accounts", "put", "--file", file)
+	parsed, err := opLoadAccount(file, opDefaultTokenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := h.store.Account(h.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(stored.Rules, parsed.Rules) || !reflect.DeepEqual(stored.DMRules, parsed.DMRules) || stored.HumanPause != parsed.HumanPause || stored.DisclosureLapse != parsed.DisclosureLapse {
+		t.Errorf("stored\n%+v\n%+v\nparsed\n%+v\n%+v", stored.Rules, stored.DMRules, parsed.Rules, parsed.DMRules)
+	}
+	out := h.must("accounts", "show", id)
+	for _, w := range []string{"human pause:", "48h0m0s", "disclosure lapse:", "12h0m0s", "100 per 1s", "5 per 1s", "1 quick reply, 3 steps", "DM rules", "(every message)", "1 step"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("show lacks %q:\n%s", w, out)
+		}
 	}
 }
