@@ -437,14 +437,7 @@ func TestAccountsTableFlag(t *testing.T) {
 func TestAccountsPutShowFlow(t *testing.T) {
 	h := opSetup(t)
 	id := opID(t)
-	b, err := os.ReadFile("testdata/accounts/flow.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "flow.yaml")
-	if err := os.WriteFile(file, bytes.ReplaceAll(b, []byte("17841400000000001"), []byte(id)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := opWithID(t, "testdata/accounts/flow.yaml", id)
 	if out := h.must("accounts", "put", "--file", file, "--dry-run"); !strings.Contains(out, "1 rules, 1 DM rules, 4 flow steps; nothing stored") {
 		t.Errorf("dry run: %s", out)
 	}
@@ -466,4 +459,19 @@ func TestAccountsPutShowFlow(t *testing.T) {
 			t.Errorf("show lacks %q:\n%s", w, out)
 		}
 	}
+}
+
+// opWithID is a copy of the account file at path (whose id is 17841400000000001, so that it
+// loads as it is) with the account id id, for tests that store it.
+func opWithID(t *testing.T, path, id string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(file, bytes.ReplaceAll(b, []byte("17841400000000001"), []byte(id)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
