@@ -143,6 +143,10 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return c.fail(opUsagef("--token-env: %s is empty or unset", *tokenEnv))
 		}
 	}
+	// Valid, but most likely a typo: a tap that would send nothing.
+	for _, n := range opInertPayloads(a) {
+		fmt.Fprintf(stderr, "note: %s: no step of any flow runs on it, so the tap sends nothing\n", n)
+	}
 	if *dryRun {
 		fmt.Fprintf(stdout, "%s: valid: account %s (%s login), %d rules, %d DM rules, %d flow steps; nothing stored\n", *file, a.ID, a.Login, len(a.Rules), len(a.DMRules), opSteps(a))
 		return exitOK

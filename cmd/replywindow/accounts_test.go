@@ -143,6 +143,9 @@ func TestExampleAccountFile(t *testing.T) {
 	if a.HumanPause != 24*time.Hour || a.DisclosureLapse != 24*time.Hour {
 		t.Errorf("human pause %s, disclosure lapse %s", a.HumanPause, a.DisclosureLapse)
 	}
+	if n := opInertPayloads(a); len(n) > 0 {
+		t.Errorf("taps that run nothing: %v", n)
+	}
 	raw, _ := os.ReadFile("account.example.yaml")
 	if !strings.Contains(string(raw), "Quick replies do not show in the Requests folder") {
 		t.Error("the example does not say that quick replies do not reach non-followers")
@@ -438,8 +441,21 @@ func TestAccountsPutShowFlow(t *testing.T) {
 	h := opSetup(t)
 	id := opID(t)
 	file := opWithID(t, "testdata/accounts/flow.yaml", id)
-	if out := h.must("accounts", "put", "--file", file, "--dry-run"); !strings.Contains(out, "1 rules, 1 DM rules, 4 flow steps; nothing stored") {
-		t.Errorf("dry run: %s", out)
+	code, out, errs := h.run("accounts", "put", "--file", file, "--dry-run")
+	if code != exitOK || !strings.Contains(out, "1 rules, 1 DM rules, 4 flow steps; nothing stored") {
+		t.Errorf("dry run: exit %d\n%s%s", code, out, errs)
+	}
+	// Quick replies whose payload no step runs are allowed, and pointed out.
+	for _, w := range []string{
+		`note: rules[0] "recipe": flow[1] "more": messages[0]: quick_replies[0] payload "CAKE": no step of any flow runs on it`,
+		`note: rules[0] "recipe": flow[1] "more": messages[0]: quick_replies[1] payload "BREAD"`,
+	} {
+		if !strings.Contains(errs, w) {
+			t.Errorf("dry run stderr lacks %q:\n%s", w, errs)
+		}
+	}
+	if strings.Count(errs, "note: ") != 2 {
+		t.Errorf("notes beyond the two inert quick replies:\n%s", errs)
 	}
 	h.must("accounts", "put", "--file", file)
 	parsed, err := opLoadAccount(file, opDefaultTokenPath)
@@ -453,7 +469,7 @@ func TestAccountsPutShowFlow(t *testing.T) {
 	if !reflect.DeepEqual(stored.Rules, parsed.Rules) || !reflect.DeepEqual(stored.DMRules, parsed.DMRules) || stored.HumanPause != parsed.HumanPause || stored.DisclosureLapse != parsed.DisclosureLapse {
 		t.Errorf("stored\n%+v\n%+v\nparsed\n%+v\n%+v", stored.Rules, stored.DMRules, parsed.Rules, parsed.DMRules)
 	}
-	out := h.must("accounts", "show", id)
+	out = h.must("accounts", "show", id)
 	for _, w := range []string{"human pause:", "48h0m0s", "disclosure lapse:", "12h0m0s", "100 per 1s", "5 per 1s", "1 quick reply, 3 steps", "DM rules", "(every message)", "1 step"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("show lacks %q:\n%s", w, out)

@@ -270,3 +270,49 @@ func opRunsText(runs string) string {
 	}
 	return runs
 }
+
+// opInertPayloads names the buttons and quick replies of the account's messages whose payload
+// no step runs on: `rules[0] "recipe": quick_replies[1] payload "NO"`.
+func opInertPayloads(a reply.Account) []string {
+	var out []string
+	check := func(path string, m reply.Message) {
+		for i, b := range m.Buttons {
+			if b.Type == reply.ButtonPostback && !opRunsStep(a, b.Payload) {
+				out = append(out, fmt.Sprintf("%s: buttons[%d] payload %q", path, i, b.Payload))
+			}
+		}
+		for i, q := range m.QuickReplies {
+			if !opRunsStep(a, q.Payload) {
+				out = append(out, fmt.Sprintf("%s: quick_replies[%d] payload %q", path, i, q.Payload))
+			}
+		}
+	}
+	steps := func(path string, flow []reply.Step) {
+		for i, s := range flow {
+			for j, m := range s.Messages {
+				check(fmt.Sprintf("%s: flow[%d] %q: messages[%d]", path, i, s.Name, j), m)
+			}
+			if s.Gate != nil {
+				check(fmt.Sprintf("%s: flow[%d] %q: follow_gate.message", path, i, s.Name), s.Gate.Message)
+			}
+		}
+	}
+	for i, r := range a.Rules {
+		path := fmt.Sprintf("rules[%d] %q", i, r.Name)
+		check(path, r.Opening(r.Message))
+		steps(path, r.Flow)
+	}
+	for i, d := range a.DMRules {
+		path := fmt.Sprintf("dm_rules[%d] %q", i, d.Name)
+		for j, m := range d.Messages {
+			check(fmt.Sprintf("%s: messages[%d]", path, j), m)
+		}
+		steps(path, d.Flow)
+	}
+	return out
+}
+
+func opRunsStep(a reply.Account, payload string) bool {
+	_, ok := a.Route(reply.Conversation{}, reply.Event{Kind: reply.EventPostback, Payload: payload})
+	return ok
+}
