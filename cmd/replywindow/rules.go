@@ -143,10 +143,10 @@ matches (the comment would be skipped; or the answer runs nothing) or an error, 
 	var res opRuleTest
 	matched := false
 	if len(pos) == 1 {
-		res, matched = opTestComment(a, pos[0], *media, reply.Kind(*kind), *username, from)
+		var r reply.Rule
+		res, r, matched = opTestComment(a, pos[0], *media, reply.Kind(*kind), *username, from)
 		if matched {
-			view.conv.Rule = res.Rule
-			r, _ := a.Match(reply.Job{Text: pos[0], MediaID: *media, Kind: reply.Kind(*kind)})
+			view.conv.Rule = r.Name
 			res.Choices = view.choices(r.Buttons, r.QuickReplies)
 			res.Flow = view.steps(r.Flow)
 		}
@@ -176,7 +176,7 @@ matches (the comment would be skipped; or the answer runs nothing) or an error, 
 }
 
 // opTestComment is which rule answers comment and the private reply it would send.
-func opTestComment(a reply.Account, comment, media string, kind reply.Kind, username, from string) (opRuleTest, bool) {
+func opTestComment(a reply.Account, comment, media string, kind reply.Kind, username, from string) (opRuleTest, reply.Rule, bool) {
 	job := reply.Job{
 		V: reply.JobVersion, AccountID: a.ID, CommentID: "rules-test", MediaID: media,
 		FromUsername: username, Text: comment, Kind: kind, CommentedAt: time.Now(),
@@ -207,7 +207,7 @@ func opTestComment(a reply.Account, comment, media string, kind reply.Kind, user
 	} else {
 		res.Outcome = "skip: " + reply.SkipNoRule
 	}
-	return res, matched
+	return res, r, matched
 }
 
 func opPrintRuleTest(w io.Writer, r opRuleTest, comment bool) {
