@@ -542,6 +542,11 @@ func (d DMRule) validate(disclosure string) error {
 		if len(d.Keywords) == 0 {
 			return fmt.Errorf("keywords: required with match %q", d.Match)
 		}
+		for i, k := range d.Keywords {
+			if Fold(k) == "" {
+				return fmt.Errorf("keywords[%d]: empty, it would match nothing", i)
+			}
+		}
 	case MatchAny:
 	default:
 		return fmt.Errorf("match: %q, want word, contains, exact or any", d.Match)

@@ -96,6 +96,7 @@ func TestConversationValidate(t *testing.T) {
 		{"DM rule bad match", func(a *Account) { a.DMRules[0].Match = "regex" }, `dm_rules[0] "price": match: "regex"`},
 		{"DM rule no match", func(a *Account) { a.DMRules[0].Match = "" }, `dm_rules[0] "price": match: ""`},
 		{"DM rule without keywords", func(a *Account) { a.DMRules[0].Keywords = nil }, `dm_rules[0] "price": keywords: required with match "word"`},
+		{"DM rule empty keyword", func(a *Account) { a.DMRules[0].Keywords = []string{"price", ""} }, `dm_rules[0] "price": keywords[1]: empty`},
 		{"DM rule any", func(a *Account) { a.DMRules[0].Match, a.DMRules[0].Keywords = MatchAny, nil }, ""},
 		{"DM rule without messages", func(a *Account) { a.DMRules[0].Messages = nil }, `dm_rules[0] "price": messages: at least one`},
 		{"DM rule bad message", func(a *Account) { a.DMRules[0].Messages[0] = Message{Kind: "sticker"} }, `dm_rules[0] "price": messages[0]: kind: "sticker"`},
