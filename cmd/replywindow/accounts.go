@@ -599,6 +599,9 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 			return reply.Account{}, fmt.Errorf("%s:%d: %s: the token does not belong in the file; pass it with --token-stdin or --token-env", name, k.Line, k.Value)
 		}
 	}
+	if err := opNoMediaOnPrivateReply(name, doc); err != nil {
+		return reply.Account{}, err
+	}
 	var f opAccountFile
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -662,6 +665,27 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 		return reply.Account{}, located(err)
 	}
 	return a, nil
+}
+
+// opNoMediaOnPrivateReply says why a rule cannot have a step message's media fields, which an
+// operator copying a message into a rule would otherwise learn as a bare "unknown field".
+func opNoMediaOnPrivateReply(name string, doc *yaml.Node) error {
+	rules := opValue(doc, "rules")
+	if rules == nil || rules.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for i, r := range rules.Content {
+		for _, k := range []string{"kind", "url", "media_id", "attachment"} {
+			if line := opKeyLine(r, k); line > 0 {
+				rule := ""
+				if n := opValue(r, "name"); n != nil {
+					rule = n.Value
+				}
+				return fmt.Errorf("%s:%d: rules[%d] %q: %s: a private reply may hold only text, buttons and quick replies, no media (send media in a step of the flow)", name, line, i, rule, k)
+			}
+		}
+	}
+	return nil
 }
 
 // opYAMLError restates yaml.v3's errors as "file:line: message".

@@ -51,6 +51,7 @@ func TestAccountFileErrors(t *testing.T) {
 		{"button_no_action.yaml", []string{"button_no_action.yaml:8:", `buttons[0]: type: ""`}},
 		{"too_many_quick_replies.yaml", []string{"too_many_quick_replies.yaml:7:", "quick_replies: 14, Meta allows 13"}},
 		{"quick_reply_no_payload.yaml", []string{"quick_reply_no_payload.yaml:9:", `quick_replies[1]: payload: required`}},
+		{"private_reply_media.yaml", []string{"private_reply_media.yaml:7:", `rules[0] "recipe": kind: a private reply may hold only text, buttons and quick replies, no media`}},
 		{"buttons_and_quick_replies.yaml", []string{"buttons_and_quick_replies.yaml:7:", "one or the other"}},
 		// Flows: the rule, the step and the message named, at the line.
 		{"flow_text_too_long.yaml", []string{`flow_text_too_long.yaml:18: rules[0] "recipe": flow[1] "link": messages[0]: text: 1043 bytes, Meta allows 1000`}},
