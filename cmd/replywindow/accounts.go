@@ -143,8 +143,12 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return c.fail(opUsagef("--token-env: %s is empty or unset", *tokenEnv))
 		}
 	}
+	// Valid, but most likely a typo: a tap that would send nothing.
+	for _, n := range opInertPayloads(a) {
+		fmt.Fprintf(stderr, "note: %s: no step of any flow runs on it, so the tap sends nothing\n", n)
+	}
 	if *dryRun {
-		fmt.Fprintf(stdout, "%s: valid: account %s (%s login), %d rules; nothing stored\n", *file, a.ID, a.Login, len(a.Rules))
+		fmt.Fprintf(stdout, "%s: valid: account %s (%s login), %d rules, %d DM rules, %d flow steps; nothing stored\n", *file, a.ID, a.Login, len(a.Rules), len(a.DMRules), opSteps(a))
 		return exitOK
 	}
 	store, cfg, err := c.store(ctx, *table)
@@ -416,6 +420,8 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		[2]string{"health", opHealth(a)},
 		[2]string{"unhealthy since", opWhen(a.UnhealthySince, now)},
 		[2]string{"one DM per person per post", strconv.FormatBool(!a.RepeatPerPerson)},
+		[2]string{"human pause", a.Pause().String()},
+		[2]string{"disclosure lapse", a.Lapse().String()},
 		[2]string{"version", fmt.Sprintf("%d (updated %s)", a.Version, opWhen(a.UpdatedAt, now))},
 	)
 	fmt.Fprintln(stdout, "\nLimits:")
@@ -447,9 +453,21 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 			scope = append(scope, strings.Join(k, ","))
 		}
-		rows = append(rows, []string{fmt.Sprintf("  %d", i+1), opOr(r.Name), string(r.Match), opShort(words, 40), opOr(strings.Join(scope, "; ")), fmt.Sprintf("%d B", len(r.Message))})
+		rows = append(rows, []string{fmt.Sprintf("  %d", i+1), opOr(r.Name), string(r.Match), opShort(words, 40), opOr(strings.Join(scope, "; ")), fmt.Sprintf("%d B", len(r.Message)), opFlowSummary(r.Opening(r.Message), r.Flow)})
 	}
-	opTable(stdout, []string{"  #", "NAME", "MATCH", "KEYWORDS", "SCOPE", "MESSAGE"}, rows)
+	opTable(stdout, []string{"  #", "NAME", "MATCH", "KEYWORDS", "SCOPE", "MESSAGE", "FLOW"}, rows)
+	if len(a.DMRules) > 0 {
+		fmt.Fprintln(stdout, "\nDM rules (conversations the person starts; first match wins):")
+		rows = rows[:0]
+		for i, d := range a.DMRules {
+			words := strings.Join(d.Keywords, ", ")
+			if d.Match == reply.MatchAny {
+				words = "(every message)"
+			}
+			rows = append(rows, []string{fmt.Sprintf("  %d", i+1), d.Name, string(d.Match), opShort(words, 40), strconv.FormatBool(d.Stories), fmt.Sprintf("%d messages", len(d.Messages)), opFlowSummary(reply.Message{}, d.Flow)})
+		}
+		opTable(stdout, []string{"  #", "NAME", "MATCH", "KEYWORDS", "STORY REPLIES", "ANSWER", "FLOW"}, rows)
+	}
 	fmt.Fprintln(stdout, "\nBacklog (unfinished replies):")
 	rows = rows[:0]
 	for _, b := range backlog {
@@ -466,6 +484,43 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "  (counted the first %d unfinished records of the table; the figures are lower bounds)\n", opBacklogScanCap)
 	}
 	return exitOK
+}
+
+// opSteps counts the steps of every flow of the account.
+func opSteps(a reply.Account) int {
+	n := 0
+	for _, r := range a.Rules {
+		n += len(r.Flow)
+	}
+	for _, d := range a.DMRules {
+		n += len(d.Flow)
+	}
+	return n
+}
+
+// opFlowSummary is what a rule's private reply carries and how many steps follow: "1 button, 2 steps".
+func opFlowSummary(opening reply.Message, flow []reply.Step) string {
+	var parts []string
+	if n := len(opening.Buttons); n > 0 {
+		parts = append(parts, opPlural(n, "button"))
+	}
+	if n := len(opening.QuickReplies); n > 0 {
+		parts = append(parts, opPlural(n, "quick reply"))
+	}
+	if len(flow) > 0 {
+		parts = append(parts, opPlural(len(flow), "step"))
+	}
+	return opOr(strings.Join(parts, ", "))
+}
+
+func opPlural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	if strings.HasSuffix(what, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(what, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func opShort(s string, n int) string {
@@ -487,6 +542,9 @@ type opAccountFile struct {
 	RepeatPerPerson bool                       `yaml:"repeat_per_person"`
 	Limits          map[reply.Lane]opLimitFile `yaml:"limits"`
 	Rules           []opRuleFile               `yaml:"rules"`
+	DMRules         []opDMRuleFile             `yaml:"dm_rules"`
+	HumanPause      string                     `yaml:"human_pause"`      // "24h"; Meta's time without automation after a human answered
+	DisclosureLapse string                     `yaml:"disclosure_lapse"` // "24h"
 }
 
 type opLimitFile struct {
@@ -504,6 +562,9 @@ type opRuleFile struct {
 	Message       string          `yaml:"message"`
 	Disclose      bool            `yaml:"disclose"`
 	PublicReplies []string        `yaml:"public_replies"`
+	Buttons       []opButtonFile  `yaml:"buttons"`
+	QuickReplies  []opQuickReply  `yaml:"quick_replies"`
+	Flow          []opStepFile    `yaml:"flow"`
 }
 
 // opLoadAccount reads and validates an account file; a token_param it leaves out is tokenPath
@@ -538,6 +599,9 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 			return reply.Account{}, fmt.Errorf("%s:%d: %s: the token does not belong in the file; pass it with --token-stdin or --token-env", name, k.Line, k.Value)
 		}
 	}
+	if err := opNoMediaOnPrivateReply(name, doc); err != nil {
+		return reply.Account{}, err
+	}
 	var f opAccountFile
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -561,19 +625,67 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 		}
 		a.Limits[lane] = reply.Limit{Count: l.Count, Period: per}
 	}
-	for _, r := range f.Rules {
+	// Errors of the conversion and of Validate alike start with the path of what they are
+	// about, which finds the line.
+	located := func(err error) error {
+		if line := opErrorLine(doc, err.Error()); line > 0 {
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	for i, r := range f.Rules {
+		flow, err := opFlow(fmt.Sprintf("rules[%d] %q", i, r.Name), r.Flow)
+		if err != nil {
+			return reply.Account{}, located(err)
+		}
 		a.Rules = append(a.Rules, reply.Rule{
 			Name: r.Name, Match: r.Match, Keywords: r.Keywords, Exclude: r.Exclude, Media: r.Media,
 			Kinds: r.Kinds, Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
+			Buttons: opButtons(r.Buttons), QuickReplies: opQuickReplies(r.QuickReplies), Flow: flow,
 		})
 	}
-	if err := a.Validate(); err != nil {
-		if line := opErrorLine(doc, err.Error()); line > 0 {
-			return reply.Account{}, fmt.Errorf("%s:%d: %w", name, line, err)
+	for i, d := range f.DMRules {
+		flow, err := opFlow(fmt.Sprintf("dm_rules[%d] %q", i, d.Name), d.Flow)
+		if err != nil {
+			return reply.Account{}, located(err)
 		}
-		return reply.Account{}, fmt.Errorf("%s: %w", name, err)
+		a.DMRules = append(a.DMRules, reply.DMRule{
+			Name: d.Name, Match: d.Match, Keywords: d.Keywords, Stories: d.StoryReplies,
+			Messages: opMessages(d.Messages), Flow: flow,
+		})
+	}
+	var err error
+	if a.HumanPause, err = opDuration("human_pause", f.HumanPause); err != nil {
+		return reply.Account{}, located(err)
+	}
+	if a.DisclosureLapse, err = opDuration("disclosure_lapse", f.DisclosureLapse); err != nil {
+		return reply.Account{}, located(err)
+	}
+	if err := a.Validate(); err != nil {
+		return reply.Account{}, located(err)
 	}
 	return a, nil
+}
+
+// opNoMediaOnPrivateReply says why a rule cannot have a step message's media fields, which an
+// operator copying a message into a rule would otherwise learn as a bare "unknown field".
+func opNoMediaOnPrivateReply(name string, doc *yaml.Node) error {
+	rules := opValue(doc, "rules")
+	if rules == nil || rules.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for i, r := range rules.Content {
+		for _, k := range []string{"kind", "url", "media_id", "attachment"} {
+			if line := opKeyLine(r, k); line > 0 {
+				rule := ""
+				if n := opValue(r, "name"); n != nil {
+					rule = n.Value
+				}
+				return fmt.Errorf("%s:%d: rules[%d] %q: %s: a private reply may hold only text, buttons and quick replies, no media (send media in a step of the flow)", name, line, i, rule, k)
+			}
+		}
+	}
+	return nil
 }
 
 // opYAMLError restates yaml.v3's errors as "file:line: message".
@@ -606,40 +718,38 @@ func opUnknownField(m string) string {
 	return m
 }
 
-var opRulePath = regexp.MustCompile(`^rules\[(\d+)\] "[^"]*": ([a-z_]+)(?:\[(\d+)\])?:`)
-var opLimitPath = regexp.MustCompile(`^limits(?:\.([a-z]+))?:`)
+// opPathPart is one step of an error's path: "rules[1]", "follow_gate", "quick_replies[0]".
+var opPathPart = regexp.MustCompile(`^([a-z_]+)(?:\[(\d+)\])?$`)
 
-// opErrorLine finds the line a reply.Account.Validate error is about, from the paths it names:
-// "rules[1] "x": keywords: ...", "limits.posts: ...", "page_id: ...".
+// opErrorLine finds the line a reply.Account.Validate error is about, from the path its message
+// starts with: "rules[1] "x": flow[0] "link": messages[2]: text: ...", "limits.posts: ...",
+// "page_id: ...". Each ": "-separated part is a dotted path (a name in quotes may follow); the
+// walk goes down the YAML as far as the file has what the path names, and the deepest line
+// found is the answer (0: none).
 func opErrorLine(doc *yaml.Node, msg string) int {
-	if m := opRulePath.FindStringSubmatch(msg); m != nil {
-		i, _ := strconv.Atoi(m[1])
-		rule := opItem(opValue(doc, "rules"), i)
-		if rule == nil {
-			return 0
-		}
-		if v := opValue(rule, m[2]); v != nil {
-			if m[3] != "" {
-				j, _ := strconv.Atoi(m[3])
-				if it := opItem(v, j); it != nil {
-					return it.Line
-				}
+	line, n := 0, doc
+	for _, seg := range strings.Split(msg, ": ") {
+		head, _, _ := strings.Cut(seg, " ")
+		for _, part := range strings.Split(head, ".") {
+			m := opPathPart.FindStringSubmatch(part)
+			if m == nil {
+				return line
 			}
-			return opKeyLine(rule, m[2])
+			v := opValue(n, m[1])
+			if v == nil {
+				return line
+			}
+			line, n = opKeyLine(n, m[1]), v
+			if m[2] != "" {
+				i, _ := strconv.Atoi(m[2])
+				if n = opItem(v, i); n == nil {
+					return line
+				}
+				line = n.Line
+			}
 		}
-		return rule.Line
 	}
-	if m := opLimitPath.FindStringSubmatch(msg); m != nil {
-		if m[1] != "" {
-			return opLine(doc, "limits", m[1])
-		}
-		return opLine(doc, "limits")
-	}
-	field, _, ok := strings.Cut(msg, ":")
-	if !ok {
-		return 0
-	}
-	return opLine(doc, field)
+	return line
 }
 
 // opLine is the line of the key at path in the mapping n, or of its deepest existing ancestor.

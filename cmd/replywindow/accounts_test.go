@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -41,6 +44,38 @@ func TestAccountFileErrors(t *testing.T) {
 		{"empty.yaml", []string{"empty.yaml: empty file"}},
 		{"not_mapping.yaml", []string{"not_mapping.yaml:1:", "want a mapping"}},
 		{"bad_bool.yaml", []string{"bad_bool.yaml:7:", "maybe"}},
+		// The opening message: buttons or quick replies, within Meta's limits.
+		{"too_many_buttons.yaml", []string{"too_many_buttons.yaml:7:", `rules[0] "recipe": buttons: 4, Meta allows 3`}},
+		{"button_title_too_long.yaml", []string{"button_title_too_long.yaml:9:", `rules[0] "recipe": buttons[1]: title: 27 characters, Meta allows 20`}},
+		{"button_bad_url.yaml", []string{"button_bad_url.yaml:8:", `buttons[0]: url: "bakery.example/recipe" is not a well-formed`}},
+		{"button_no_action.yaml", []string{"button_no_action.yaml:8:", `buttons[0]: type: ""`}},
+		{"too_many_quick_replies.yaml", []string{"too_many_quick_replies.yaml:7:", "quick_replies: 14, Meta allows 13"}},
+		{"quick_reply_no_payload.yaml", []string{"quick_reply_no_payload.yaml:9:", `quick_replies[1]: payload: required`}},
+		{"private_reply_media.yaml", []string{"private_reply_media.yaml:7:", `rules[0] "recipe": kind: a private reply may hold only text, buttons and quick replies, no media`}},
+		{"buttons_and_quick_replies.yaml", []string{"buttons_and_quick_replies.yaml:7:", "one or the other"}},
+		// Flows: the rule, the step and the message named, at the line.
+		{"flow_text_too_long.yaml", []string{`flow_text_too_long.yaml:18: rules[0] "recipe": flow[1] "link": messages[0]: text: 1043 bytes, Meta allows 1000`}},
+		{"bad_message_kind.yaml", []string{"bad_message_kind.yaml:12:", `flow[0] "link": messages[1]: kind: "sticker"`}},
+		{"image_bad_url.yaml", []string{"image_bad_url.yaml:12:", `messages[0]: url: "cake.png" is not a well-formed`}},
+		{"url_on_text.yaml", []string{"url_on_text.yaml:12:", "messages[0]: url: only on an image, audio or video message"}},
+		{"step_no_trigger.yaml", []string{"step_no_trigger.yaml:8:", `flow[0] "link": on: set exactly one of payload, keywords and any`}},
+		{"step_two_triggers.yaml", []string{"step_two_triggers.yaml:9:", "on: set exactly one"}},
+		{"step_unknown_field.yaml", []string{"step_unknown_field.yaml:10:", `unknown field "keyword"`}},
+		{"duplicate_step.yaml", []string{"duplicate_step.yaml:11:", `flow[1] "link": name: used twice`}},
+		{"duplicate_payload.yaml", []string{"duplicate_payload.yaml:19:", `dm_rules[0] "price": flow[0] "order": on.payload: "LINK" is also the trigger of rules[0] "recipe": flow[0] "link"`}},
+		{"flow_without_rule_name.yaml", []string{"flow_without_rule_name.yaml:4:", "name: required with a flow"}},
+		{"gate_bad_fallback.yaml", []string{"gate_bad_fallback.yaml:13:", `follow_gate.unavailable: "skip", want "send" or "ask"`}},
+		{"gate_no_message.yaml", []string{"gate_no_message.yaml:10:", "follow_gate.message: text: required"}},
+		{"gate_too_long_with_disclosure.yaml", []string{"gate_too_long_with_disclosure.yaml:14:", "follow_gate.message with the disclosure line: text: 1019 bytes"}},
+		{"cooldown_without_resend.yaml", []string{"cooldown_without_resend.yaml:12:", "cooldown: only with resend"}},
+		{"bad_cooldown.yaml", []string{"bad_cooldown.yaml:13:", `flow[0] "link": cooldown: "10 minutes" is not a positive duration`}},
+		// DM rules and the conversation settings.
+		{"dm_rule_no_keywords.yaml", []string{"dm_rule_no_keywords.yaml:4:", `dm_rules[0] "price": keywords: required`}},
+		{"dm_rule_no_messages.yaml", []string{"dm_rule_no_messages.yaml:4:", `dm_rules[0] "price": messages: at least one`}},
+		{"dm_rule_bad_step.yaml", []string{"dm_rule_bad_step.yaml:10:", `dm_rules[0] "price": flow[0] "order": on: match: "regex"`}},
+		{"bad_human_pause.yaml", []string{"bad_human_pause.yaml:3:", `human_pause: "a day" is not a positive duration`}},
+		{"bad_disclosure_lapse.yaml", []string{"bad_disclosure_lapse.yaml:3:", `disclosure_lapse: "-1h"`}},
+		{"zero_text_limit.yaml", []string{"zero_text_limit.yaml:5:", "limits.text:", "must be positive"}},
 	}
 	seen := map[string]bool{}
 	for _, c := range cases {
@@ -83,7 +118,75 @@ func TestExampleAccountFile(t *testing.T) {
 	}
 	r, ok := a.Match(reply.Job{Text: "Recette stp", Kind: reply.KindReel})
 	if !ok || r.Name != "recipe" {
-		t.Errorf("'Recette stp' on a reel matched %q, %v", r.Name, ok)
+		t.Fatalf("'Recette stp' on a reel matched %q, %v", r.Name, ok)
+	}
+	// The funnel the demo and the tests rely on: a postback button on the private reply, whose
+	// tap runs the follow-gated step "link" (the link, then a heart); a DM rule on "price".
+	if len(r.Buttons) != 1 || r.Buttons[0] != (reply.Button{Type: reply.ButtonPostback, Title: "Send me the link", Payload: "RECIPE_LINK"}) {
+		t.Errorf("recipe buttons %+v", r.Buttons)
+	}
+	conv := reply.Conversation{AccountID: a.ID, PersonID: "1234567890123456", Rule: r.Name}
+	tap := reply.Event{Kind: reply.EventPostback, PersonID: conv.PersonID, MID: "m1", Payload: "RECIPE_LINK", At: time.Now()}
+	f, ok := a.Route(conv, tap)
+	if !ok || f.Rule != "recipe" || f.Step.Name != "link" {
+		t.Fatalf("the tap runs %q %q, %v", f.Rule, f.Step.Name, ok)
+	}
+	if g := f.Step.Gate; g == nil || g.Message.Text != "Follow us, then tap the button again 💛" || g.Unavailable != reply.GateAsk {
+		t.Errorf("gate %+v", g)
+	}
+	if m := f.Step.Messages; len(m) != 2 || !strings.Contains(m[0].Text, "https://bakery.example/recipe") || m[1].Type() != reply.MessageHeart || f.Step.Resend {
+		t.Errorf("step messages %+v (resend %v)", m, f.Step.Resend)
+	}
+	dm := reply.Event{Kind: reply.EventMessage, PersonID: conv.PersonID, MID: "m2", Text: "What's the price?", At: time.Now()}
+	if f, ok := a.Route(reply.Conversation{}, dm); !ok || f.Opening == nil || f.Rule != "price" || len(f.Step.Messages) != 1 {
+		t.Errorf("a DM about the price runs %+v, %v", f, ok)
+	}
+	if a.HumanPause != 24*time.Hour || a.DisclosureLapse != 24*time.Hour {
+		t.Errorf("human pause %s, disclosure lapse %s", a.HumanPause, a.DisclosureLapse)
+	}
+	if n := opInertPayloads(a); len(n) > 0 {
+		t.Errorf("taps that run nothing: %v", n)
+	}
+	raw, _ := os.ReadFile("account.example.yaml")
+	if !strings.Contains(string(raw), "Quick replies do not show in the Requests folder") {
+		t.Error("the example does not say that quick replies do not reach non-followers")
+	}
+}
+
+// A flow in the file arrives in the account as written: triggers, gate, resend and cooldown,
+// buttons whose type follows from what they hold, quick replies, every message kind.
+func TestAccountFileFlow(t *testing.T) {
+	a, err := opLoadAccount("testdata/accounts/flow.yaml", opDefaultTokenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []reply.Step{
+		{Name: "link", On: reply.Trigger{Payload: "LINK"}, Messages: []reply.Message{
+			{Text: "Here: https://bakery.example/r", Buttons: []reply.Button{{Type: reply.ButtonURL, Title: "Open", URL: "https://bakery.example/r"}}},
+			{Kind: reply.MessageImage, URL: "https://bakery.example/cake.png"},
+			{Kind: reply.MessageVideo, URL: "https://bakery.example/how.mp4"},
+			{Kind: reply.MessageAudio, URL: "https://bakery.example/hi.mp3"},
+			{Kind: reply.MessageHeart},
+			{Kind: reply.MessageReaction, Reaction: "love"},
+			{Kind: reply.MessageMediaShare, MediaID: "18000000000000001"},
+		}, Gate: &reply.Gate{Message: reply.Message{Text: "Follow us, then tap again"}, Unavailable: reply.GateSend}},
+		{Name: "more", On: reply.Trigger{Keywords: []string{"more", "encore"}, Match: reply.MatchContains}, Resend: true, Cooldown: 10 * time.Minute,
+			Messages: []reply.Message{{Text: "Which one?", QuickReplies: []reply.QuickReply{{Title: "Cake", Payload: "CAKE"}, {Title: "Bread", Payload: "BREAD"}}}}},
+		{Name: "thanks", On: reply.Trigger{Any: true}, Messages: []reply.Message{{Text: "Thanks!"}}},
+	}
+	r := a.Rules[0]
+	if !reflect.DeepEqual(r.Flow, want) {
+		t.Errorf("flow\n got %+v\nwant %+v", r.Flow, want)
+	}
+	if !reflect.DeepEqual(r.QuickReplies, []reply.QuickReply{{Title: "Yes please", Payload: "LINK"}}) || r.Buttons != nil {
+		t.Errorf("opening: buttons %+v, quick replies %+v", r.Buttons, r.QuickReplies)
+	}
+	d := a.DMRules
+	if len(d) != 1 || d[0].Name != "hello" || d[0].Match != reply.MatchAny || d[0].Stories || len(d[0].Flow) != 1 || d[0].Flow[0].On.Payload != "MENU" {
+		t.Errorf("dm rules %+v", d)
+	}
+	if a.HumanPause != 2*24*time.Hour || a.DisclosureLapse != 12*time.Hour || a.Limit(reply.LaneText) != (reply.Limit{Count: 100, Period: time.Second}) || a.Limit(reply.LaneMedia) != (reply.Limit{Count: 5, Period: time.Second}) {
+		t.Errorf("pause %s, lapse %s, text %+v, media %+v", a.HumanPause, a.DisclosureLapse, a.Limit(reply.LaneText), a.Limit(reply.LaneMedia))
 	}
 }
 
@@ -182,7 +285,7 @@ func TestAccountsPutListShow(t *testing.T) {
 	if err := json.Unmarshal([]byte(h.must("accounts", "show", id, "--json")), &shown); err != nil {
 		t.Fatal(err)
 	}
-	want := map[reply.Lane][2]int{reply.LanePosts: {2, 1}, reply.LaneLive: {1, 0}} // total, due now; none on text, media
+	want := map[reply.Lane][2]int{reply.LanePosts: {2, 1}, reply.LaneLive: {1, 0}} // total, due now; the Send API lanes have none
 	for _, b := range shown.Backlog {
 		if w := want[b.Lane]; b.Total != w[0] || b.DueNow != w[1] || b.ByState[reply.StateParked] != w[0] {
 			t.Errorf("backlog %s: %+v, want total %d due %d", b.Lane, b, w[0], w[1])
@@ -332,4 +435,60 @@ func TestAccountsTableFlag(t *testing.T) {
 	if out := h.must("accounts", "list", "--table", other); !strings.Contains(out, id) {
 		t.Errorf("list --table: %s", out)
 	}
+}
+
+// An account with flows and DM rules is stored whole, and show summarises them.
+func TestAccountsPutShowFlow(t *testing.T) {
+	h := opSetup(t)
+	id := opID(t)
+	file := opWithID(t, "testdata/accounts/flow.yaml", id)
+	code, out, errs := h.run("accounts", "put", "--file", file, "--dry-run")
+	if code != exitOK || !strings.Contains(out, "1 rules, 1 DM rules, 4 flow steps; nothing stored") {
+		t.Errorf("dry run: exit %d\n%s%s", code, out, errs)
+	}
+	// Quick replies whose payload no step runs are allowed, and pointed out.
+	for _, w := range []string{
+		`note: rules[0] "recipe": flow[1] "more": messages[0]: quick_replies[0] payload "CAKE": no step of any flow runs on it`,
+		`note: rules[0] "recipe": flow[1] "more": messages[0]: quick_replies[1] payload "BREAD"`,
+	} {
+		if !strings.Contains(errs, w) {
+			t.Errorf("dry run stderr lacks %q:\n%s", w, errs)
+		}
+	}
+	if strings.Count(errs, "note: ") != 2 {
+		t.Errorf("notes beyond the two inert quick replies:\n%s", errs)
+	}
+	h.must("accounts", "put", "--file", file)
+	parsed, err := opLoadAccount(file, opDefaultTokenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := h.store.Account(h.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(stored.Rules, parsed.Rules) || !reflect.DeepEqual(stored.DMRules, parsed.DMRules) || stored.HumanPause != parsed.HumanPause || stored.DisclosureLapse != parsed.DisclosureLapse {
+		t.Errorf("stored\n%+v\n%+v\nparsed\n%+v\n%+v", stored.Rules, stored.DMRules, parsed.Rules, parsed.DMRules)
+	}
+	out = h.must("accounts", "show", id)
+	for _, w := range []string{"human pause:", "48h0m0s", "disclosure lapse:", "12h0m0s", "100 per 1s", "5 per 1s", "1 quick reply, 3 steps", "DM rules", "(every message)", "1 step"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("show lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+// opWithID is a copy of the account file at path (whose id is 17841400000000001, so that it
+// loads as it is) with the account id id, for tests that store it.
+func opWithID(t *testing.T, path, id string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(file, bytes.ReplaceAll(b, []byte("17841400000000001"), []byte(id)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }

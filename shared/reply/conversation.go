@@ -289,8 +289,11 @@ func FollowUpKey(account string, f FollowUp) string {
 	return b.String()
 }
 
-// keyPart keeps a user-chosen name from forging key structure.
-func keyPart(s string) string { return strings.ReplaceAll(s, "#", "%23") }
+// keyPart keeps a user-chosen name from forging key structure: '%' is escaped too, or the
+// names "a#b" and "a%23b" would meet in one key.
+var keyEscaper = strings.NewReplacer("%", "%25", "#", "%23")
+
+func keyPart(s string) string { return keyEscaper.Replace(s) }
 
 // validateFlow checks a flow's steps; errors name the step and the message.
 func validateFlow(flow []Step, disclosure string) error {
@@ -320,9 +323,13 @@ func (s Step) validate(disclosure string) error {
 	if err := validateMessages(s.Messages, disclosure); err != nil {
 		return err
 	}
+	if s.Name == OpeningStep {
+		return fmt.Errorf("name: %q is reserved for a DM rule's answer", OpeningStep)
+	}
 	if s.Gate != nil {
-		if err := s.Gate.Message.Validate(false); err != nil {
-			return fmt.Errorf("follow_gate.message: %w", err)
+		// The gate's message may be the conversation's first automated one, which discloses.
+		if err := validateMessage(s.Gate.Message, disclosure); err != nil {
+			return fmt.Errorf("follow_gate.message%w", err)
 		}
 		if s.Gate.Unavailable != GateSend && s.Gate.Unavailable != GateAsk {
 			return fmt.Errorf("follow_gate.unavailable: %q, want %q or %q", s.Gate.Unavailable, GateSend, GateAsk)
@@ -336,13 +343,23 @@ func (s Step) validate(disclosure string) error {
 
 func validateMessages(ms []Message, disclosure string) error {
 	for j, m := range ms {
-		if err := m.Validate(false); err != nil {
-			return fmt.Errorf("messages[%d]: %w", j, err)
+		if err := validateMessage(m, disclosure); err != nil {
+			return fmt.Errorf("messages[%d]%w", j, err)
 		}
-		// The first message may carry the disclosure line: it must still fit.
-		if _, err := m.Render(strings.Repeat("x", maxUsername), disclosure, true); err != nil {
-			return fmt.Errorf("messages[%d] with the disclosure line: %w", j, err)
-		}
+	}
+	return nil
+}
+
+// validateMessage checks one message of a flow; its error starts with ": " or " with the
+// disclosure line: " so that the caller can put the message's path before it.
+func validateMessage(m Message, disclosure string) error {
+	if err := m.Validate(false); err != nil {
+		return fmt.Errorf(": %w", err)
+	}
+	// Any message may be the first automated one of a conversation and carry the disclosure
+	// line: it must still fit.
+	if _, err := m.Render(strings.Repeat("x", maxUsername), disclosure, true); err != nil {
+		return fmt.Errorf(" with the disclosure line: %w", err)
 	}
 	return nil
 }
@@ -362,6 +379,13 @@ func (t Trigger) validate() error {
 		default:
 			return fmt.Errorf("match: %q, want word, contains or exact", t.Match)
 		}
+		for i, k := range t.Keywords {
+			if Fold(k) == "" {
+				return fmt.Errorf("keywords[%d]: empty, it would match nothing", i)
+			}
+		}
+	} else if t.Match != "" {
+		return fmt.Errorf("match: only with keywords")
 	}
 	if t.Any {
 		set++
@@ -394,7 +418,11 @@ type Flow struct {
 // unique in an account); an answer runs a keyword or any-answer step of the conversation's flow,
 // or else opens a DM rule. ok is false when nothing matches.
 func (a Account) Route(c Conversation, e Event) (Flow, bool) {
-	if e.Payload != "" {
+	switch e.Kind {
+	case EventPostback, EventQuickReply:
+		if e.Payload == "" {
+			return Flow{}, false
+		}
 		for _, f := range a.flows() {
 			for _, s := range f.Steps {
 				if s.On.Payload == e.Payload {
@@ -402,9 +430,11 @@ func (a Account) Route(c Conversation, e Event) (Flow, bool) {
 				}
 			}
 		}
+		// A tap whose payload no step has runs nothing (not its title as an answer): the
+		// flow it belonged to was edited, and guessing would send what nobody asked for.
 		return Flow{}, false
-	}
-	if e.Kind != EventMessage && e.Kind != EventStoryReply {
+	case EventMessage, EventStoryReply:
+	default: // reactions and echoes are no answers
 		return Flow{}, false
 	}
 	folded := Fold(e.Text)
@@ -445,18 +475,19 @@ const OpeningStep = "opening"
 type namedFlow struct {
 	Rule  string
 	Steps []Step
+	Path  string // where the flow is in the account, for errors: rules[0] "recipe"
 }
 
 func (a Account) flows() []namedFlow {
 	var out []namedFlow
-	for _, r := range a.Rules {
+	for i, r := range a.Rules {
 		if len(r.Flow) > 0 {
-			out = append(out, namedFlow{r.Name, r.Flow})
+			out = append(out, namedFlow{r.Name, r.Flow, fmt.Sprintf("rules[%d] %q", i, r.Name)})
 		}
 	}
-	for _, d := range a.DMRules {
+	for i, d := range a.DMRules {
 		if len(d.Flow) > 0 {
-			out = append(out, namedFlow{d.Name, d.Flow})
+			out = append(out, namedFlow{d.Name, d.Flow, fmt.Sprintf("dm_rules[%d] %q", i, d.Name)})
 		}
 	}
 	return out
@@ -513,25 +544,43 @@ func (a Account) validateConversations() error {
 			return fmt.Errorf("dm_rules[%d] %q: %w", i, d.Name, err)
 		}
 	}
+	// A conversation finds its flow by the rule's name, so a rule with a flow needs a name no
+	// other rule or DM rule has.
 	names := map[string]string{}
-	for _, r := range a.Rules {
-		names[r.Name] = "rules"
+	for i, r := range a.Rules {
+		if r.Name != "" {
+			if _, dup := names[r.Name]; !dup {
+				names[r.Name] = fmt.Sprintf("rules[%d]", i)
+			}
+		}
+	}
+	for i, r := range a.Rules {
+		switch other := names[r.Name]; {
+		case len(r.Flow) == 0:
+		case strings.TrimSpace(r.Name) == "":
+			return fmt.Errorf("rules[%d] %q: name: required with a flow (a conversation finds its flow by it)", i, r.Name)
+		case other != fmt.Sprintf("rules[%d]", i):
+			return fmt.Errorf("rules[%d] %q: name: %s has it already; a conversation finds its flow by it", i, r.Name, other)
+		}
 	}
 	for i, d := range a.DMRules {
-		if _, dup := names[d.Name]; dup {
-			return fmt.Errorf("dm_rules[%d] %q: name: a rule has it already", i, d.Name)
+		if other, dup := names[d.Name]; dup {
+			return fmt.Errorf("dm_rules[%d] %q: name: %s has it already", i, d.Name, other)
 		}
-		names[d.Name] = "dm_rules"
+		names[d.Name] = fmt.Sprintf("dm_rules[%d]", i)
 	}
 	payloads := map[string]string{}
 	for _, f := range a.flows() {
-		for _, s := range f.Steps {
-			if p := s.On.Payload; p != "" {
-				if other, dup := payloads[p]; dup {
-					return fmt.Errorf("%s %q step %q: payload %q is also %s's: a tap must find one step", names[f.Rule], f.Rule, s.Name, p, other)
-				}
-				payloads[p] = fmt.Sprintf("%q step %q", f.Rule, s.Name)
+		for j, s := range f.Steps {
+			p := s.On.Payload
+			if p == "" {
+				continue
 			}
+			here := fmt.Sprintf("%s: flow[%d] %q", f.Path, j, s.Name)
+			if other, dup := payloads[p]; dup {
+				return fmt.Errorf("%s: on.payload: %q is also the trigger of %s: a tap must find one step", here, p, other)
+			}
+			payloads[p] = here
 		}
 	}
 	return nil
@@ -545,6 +594,11 @@ func (d DMRule) validate(disclosure string) error {
 	case MatchWord, MatchContains, MatchExact:
 		if len(d.Keywords) == 0 {
 			return fmt.Errorf("keywords: required with match %q", d.Match)
+		}
+		for i, k := range d.Keywords {
+			if Fold(k) == "" {
+				return fmt.Errorf("keywords[%d]: empty, it would match nothing", i)
+			}
 		}
 	case MatchAny:
 	default:

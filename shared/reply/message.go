@@ -106,6 +106,14 @@ func (m Message) Validate(privateReply bool) error {
 		return fmt.Errorf("kind: %q: a private reply may hold only text, buttons and quick replies", m.Kind)
 	}
 	switch m.Type() {
+	case MessageText, MessageImage, MessageAudio, MessageVideo, MessageHeart, MessageReaction, MessageMediaShare:
+	default:
+		return fmt.Errorf("kind: %q, want text, image, audio, video, like_heart, reaction or media_share", m.Kind)
+	}
+	if err := m.checkFields(); err != nil {
+		return err
+	}
+	switch m.Type() {
 	case MessageText:
 		if strings.TrimSpace(m.Text) == "" {
 			return fmt.Errorf("text: required")
@@ -123,9 +131,6 @@ func (m Message) Validate(privateReply bool) error {
 		if err := checkButtons(m.Buttons); err != nil {
 			return err
 		}
-		if len(m.Buttons) > 0 && utf8.RuneCountInString(long.Text) > MaxButtonText {
-			return fmt.Errorf("text: %d characters, a button template allows %d", utf8.RuneCountInString(long.Text), MaxButtonText)
-		}
 		return checkQuickReplies(m.QuickReplies)
 	case MessageImage, MessageAudio, MessageVideo:
 		if err := checkURL(m.URL); err != nil {
@@ -136,8 +141,6 @@ func (m Message) Validate(privateReply bool) error {
 		if !ValidID(m.MediaID) {
 			return fmt.Errorf("media_id: %w", CheckID("media", m.MediaID))
 		}
-	default:
-		return fmt.Errorf("kind: %q, want text, image, audio, video, like_heart, reaction or media_share", m.Kind)
 	}
 	if m.Text != "" || len(m.Buttons) > 0 || (len(m.QuickReplies) > 0 && m.Type() != MessageImage) {
 		return fmt.Errorf("kind %s: text, buttons and quick replies belong on a text message", m.Type())
@@ -154,6 +157,25 @@ func (m Message) checkText() error {
 	}
 	if len(m.Text) > MaxTextBytes {
 		return fmt.Errorf("text: %d bytes, Meta allows %d", len(m.Text), MaxTextBytes)
+	}
+	// With buttons the text is a button template's, which Meta holds to fewer characters.
+	if n := utf8.RuneCountInString(m.Text); len(m.Buttons) > 0 && n > MaxButtonText {
+		return fmt.Errorf("text: %d characters, a button template allows %d", n, MaxButtonText)
+	}
+	return nil
+}
+
+// checkFields refuses a field the message's kind does not send: it would be dropped silently,
+// and is most likely a kind left out ("url" on what was meant to be an image).
+func (m Message) checkFields() error {
+	k := m.Type()
+	switch {
+	case m.URL != "" && k != MessageImage && k != MessageAudio && k != MessageVideo:
+		return fmt.Errorf("url: only on an image, audio or video message (kind %s)", k)
+	case m.MediaID != "" && k != MessageMediaShare:
+		return fmt.Errorf("media_id: only on a media_share message (kind %s)", k)
+	case m.Reaction != "" && k != MessageReaction:
+		return fmt.Errorf("reaction: only on a reaction message (kind %s)", k)
 	}
 	return nil
 }
