@@ -90,6 +90,12 @@ type Service struct {
 // ours, any other echo is a person on the account answering.
 func New(store reply.Store, msgr reply.Messenger, tokens reply.Tokens, pacer Pacer, accounts Accounts,
 	appIDs []string, clock reply.Clock, m *telemetry.Metrics, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if m == nil {
+		m = telemetry.NewMetrics("replier")
+	}
 	ids := map[string]bool{}
 	for _, id := range appIDs {
 		ids[id] = true
