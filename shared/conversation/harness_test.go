@@ -68,7 +68,7 @@ func newEnv(t *testing.T, edit func(*reply.Account)) *env {
 	e.acct = reply.Account{ID: account, Login: reply.LoginInstagram, TokenParam: "/t/" + account, Disclosure: "Automated.",
 		Rules: []reply.Rule{{Name: "recipe", Match: reply.MatchAny, Message: "Tap below",
 			Buttons: []reply.Button{{Type: reply.ButtonPostback, Title: "Link", Payload: payload}},
-			Flow: []reply.Step{{Name: "link", On: reply.Trigger{Payload: payload}, Messages: []reply.Message{{Text: "https://example.com/r"}}}}}},
+			Flow:    []reply.Step{{Name: "link", On: reply.Trigger{Payload: payload}, Messages: []reply.Message{{Text: "https://example.com/r"}}}}}},
 		Version: 1}
 	if edit != nil {
 		edit(&e.acct)
