@@ -2,6 +2,7 @@ package replier
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -160,5 +161,59 @@ func TestFunnel(t *testing.T) {
 				t.Fatalf("late answer got %q", s)
 			}
 		})
+	}
+}
+
+// TestRequestsPerFollowUp counts what one tap that sends one follow-up costs, with warm caches:
+// DynamoDB write requests and reads, and Graph calls (a gated step adds the profile call).
+func TestRequestsPerFollowUp(t *testing.T) {
+	for _, kind := range bothStores {
+		for _, gated := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/gated=%v", kind.name, gated), func(t *testing.T) {
+				e := newEnv(t, kind)
+				e.funnel()
+				if !gated {
+					e.put(func(a *reply.Account) { a.Rules[0].Flow[0].Gate, a.Rules[0].Flow[0].Messages = nil, a.Rules[0].Flow[0].Messages[:1] })
+				} else {
+					e.put(func(a *reply.Account) { a.Rules[0].Flow[0].Messages = a.Rules[0].Flow[0].Messages[:1] })
+				}
+				const n = 10
+				people := make([]string, n+1)
+				for i := range people {
+					job := sampleJob(t, i)
+					job.Text = "recipe"
+					if d := e.process(job); d.Action != ActionSent {
+						t.Fatalf("private reply %d: %+v", i, d)
+					}
+					people[i] = job.FromID
+					e.sb.SetFollows(e.acct.ID, job.FromID, true)
+				}
+				_, b := e.sb.Postback(e.acct.ID, people[0], "RECIPE_LINK", "Send me the link")
+				e.deliver(b) // warms the caches
+				r0, w0 := e.counts()
+				c0, m0 := e.sb.Stats().Calls, len(e.sb.Messages())
+				for _, p := range people[1:] {
+					_, b := e.sb.Postback(e.acct.ID, p, "RECIPE_LINK", "Send me the link")
+					e.deliver(b)
+				}
+				r1, w1 := e.counts()
+				calls := 0
+				for op, c := range e.sb.Stats().Calls {
+					calls += c - c0[op]
+				}
+				if sent := len(e.sb.Messages()) - m0; sent != n {
+					t.Fatalf("%d follow-ups sent, want %d", sent, n)
+				}
+				t.Logf("%s gated=%v: per follow-up sent: %.2f writes (Touch, claim, bucket, outcome), %.2f reads, %.2f Graph calls",
+					kind.name, gated, float64(w1-w0)/n, float64(r1-r0)/n, float64(calls)/n)
+				wantCalls := n
+				if gated {
+					wantCalls = 2 * n
+				}
+				if w1-w0 != 4*n || r1-r0 != 0 || calls != wantCalls {
+					t.Fatalf("%d writes, %d reads, %d Graph calls for %d follow-ups; want %d, 0, %d", w1-w0, r1-r0, calls, n, 4*n, wantCalls)
+				}
+			})
+		}
 	}
 }

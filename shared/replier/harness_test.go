@@ -62,6 +62,21 @@ func (c *countingStore) SaveBucket(ctx context.Context, b reply.Bucket) (reply.B
 	return c.Store.SaveBucket(ctx, b)
 }
 
+func (c *countingStore) Touch(ctx context.Context, t reply.Touch) (reply.Conversation, error) {
+	c.writes.Add(1)
+	return c.Store.Touch(ctx, t)
+}
+
+func (c *countingStore) ClaimStep(ctx context.Context, recs []reply.Record, claim reply.StepClaim) (reply.Record, error) {
+	c.writes.Add(1)
+	return c.Store.ClaimStep(ctx, recs, claim)
+}
+
+func (c *countingStore) Conversation(ctx context.Context, account, person string) (reply.Conversation, error) {
+	c.reads.Add(1)
+	return c.Store.Conversation(ctx, account, person)
+}
+
 func (c *countingStore) Account(ctx context.Context, id string) (reply.Account, error) {
 	c.reads.Add(1)
 	return c.Store.Account(ctx, id)
