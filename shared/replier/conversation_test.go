@@ -173,7 +173,9 @@ func TestRequestsPerFollowUp(t *testing.T) {
 				e := newEnv(t, kind)
 				e.funnel()
 				if !gated {
-					e.put(func(a *reply.Account) { a.Rules[0].Flow[0].Gate, a.Rules[0].Flow[0].Messages = nil, a.Rules[0].Flow[0].Messages[:1] })
+					e.put(func(a *reply.Account) {
+						a.Rules[0].Flow[0].Gate, a.Rules[0].Flow[0].Messages = nil, a.Rules[0].Flow[0].Messages[:1]
+					})
 				} else {
 					e.put(func(a *reply.Account) { a.Rules[0].Flow[0].Messages = a.Rules[0].Flow[0].Messages[:1] })
 				}
