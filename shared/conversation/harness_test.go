@@ -48,7 +48,7 @@ func (p *bucketPacer) Take(_ context.Context, a reply.Account, lane reply.Lane) 
 // env is a conversation service on real parts: the memory store, the Graph client over HTTP to
 // the sandbox, one fake clock.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	clock *memory.Clock
 	store *memory.Store
 	sb    *sandbox.Sandbox
@@ -57,7 +57,7 @@ type env struct {
 	acct  reply.Account
 }
 
-func newEnv(t *testing.T, edit func(*reply.Account)) *env {
+func newEnv(t testing.TB, edit func(*reply.Account)) *env {
 	t.Helper()
 	e := &env{t: t, clock: memory.NewClock(start), store: memory.NewStore(), m: telemetry.NewMetrics("replier")}
 	e.sb = sandbox.New(sandbox.WithClock(e.clock.Now))
@@ -85,15 +85,20 @@ func newEnv(t *testing.T, edit func(*reply.Account)) *env {
 	return e
 }
 
+func parse(t testing.TB, body []byte, now time.Time) []reply.Job {
+	t.Helper()
+	d, err := webhook.Parse(body, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Jobs
+}
+
 // handle runs a sandbox webhook body's jobs through the service, as the replier would.
 func (e *env) handle(body []byte) []Result {
 	e.t.Helper()
-	d, err := webhook.Parse(body, e.clock.Now())
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	var out []Result
-	for _, j := range d.Jobs {
+	for _, j := range parse(e.t, body, e.clock.Now()) {
 		r, err := e.s.Handle(context.Background(), j, Lease{Owner: "test", Until: e.clock.Now().Add(time.Minute)})
 		if err != nil {
 			e.t.Fatalf("handle %s: %v", j.Key(), err)
