@@ -32,6 +32,7 @@ type Config struct {
 	Batch         int           // SQS batch size of the replier's event source (default 10)
 	Visibility    time.Duration // the queue's visibility timeout (default 3m)
 	Horizon       time.Duration // give up after this much simulated time (default 8 days)
+	Taps          *Taps         // people tapping the private reply's button; none when nil
 	Log           *slog.Logger  // nil: no logs
 }
 
@@ -57,6 +58,7 @@ type Result struct {
 	LastSend       time.Time
 	Drained        time.Duration // from the first comment to the last reply
 	MaxWait        time.Duration // longest time from a comment to its reply
+	Taps           TapResult     // the conversation half, when Config.Taps is set
 }
 
 // DeliveriesPerComment is replier deliveries over comments.
@@ -107,12 +109,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		Limits: map[reply.Lane]reply.Limit{reply.LanePosts: cfg.Limit},
 		Rules:  []reply.Rule{{Name: "recipe", Match: reply.MatchWord, Keywords: []string{"recipe"}, Message: "Here it is, {username}: https://example.com/recipe"}},
 	}
+	cfg.Taps.funnel(&acct)
 	if _, err := store.PutAccount(ctx, acct); err != nil {
 		return Result{}, fmt.Errorf("put account: %w", err)
 	}
 	tokens := memory.Tokens{Account: token}
 	g := graph.New(graph.WithBaseURL(srv.URL))
-	rp := replier.New(replier.Config{}, store, g, tokens, clock, telemetry.NewMetrics("replier"), cfg.Log)
+	rp := replier.New(replier.Config{AppIDs: []string{sandbox.DefaultAppID}}, store, g, tokens, clock, telemetry.NewMetrics("replier"), cfg.Log)
+	rp.Converse(g)
 	sw := sweeper.New(sweeper.Config{Interval: cfg.SweepInterval}, store, queue, g, tokens, clock, telemetry.NewMetrics("sweeper"), cfg.Log)
 
 	jobs := make([]reply.Job, cfg.Comments)
@@ -120,12 +124,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		at := cfg.Start.Add(time.Duration(i) * cfg.Arrival / time.Duration(cfg.Comments))
 		jobs[i] = reply.Job{
 			V: reply.JobVersion, AccountID: Account, CommentID: fmt.Sprintf("1790%011d", i), MediaID: "reel-1",
-			ProductType: "REELS", FromID: fmt.Sprintf("igsid-%d", i), FromUsername: fmt.Sprintf("fan%d", i),
+			ProductType: "REELS", FromID: fmt.Sprintf("1784150%010d", i), FromUsername: fmt.Sprintf("fan%d", i),
 			Text: "RECIPE please!", Kind: reply.KindReel, CommentedAt: at, DeliveredAt: at,
 		}
 		sb.AddComment(sandbox.Comment{ID: jobs[i].CommentID, AccountID: Account, MediaID: "reel-1", FromID: jobs[i].FromID, CreatedAt: at})
 	}
 
+	byComment := make(map[string]reply.Job, len(jobs))
+	for _, j := range jobs {
+		byComment[j.CommentID] = j
+	}
+	taps := newTapper(cfg.Taps, sb)
 	res := Result{Comments: cfg.Comments}
 	next := 0 // next comment to arrive
 	nextSweep := cfg.Start.Add(cfg.SweepInterval)
@@ -143,9 +152,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				return res, fmt.Errorf("webhook enqueue: %w", err)
 			}
 		}
+		if _, err := taps.due(ctx, now, queue); err != nil {
+			return res, err
+		}
 		if err := drain(ctx, queue, rp, cfg.Batch, &res); err != nil {
 			return res, err
 		}
+		taps.learn(byComment)
 		if !now.Before(nextSweep) {
 			rep, err := sw.Run(ctx)
 			if err != nil {
@@ -161,8 +174,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			if err := drain(ctx, queue, rp, cfg.Batch, &res); err != nil {
 				return res, err
 			}
+			taps.learn(byComment)
 		}
-		if next == len(jobs) && queue.Len() == 0 {
+		if next == len(jobs) && queue.Len() == 0 && taps.next().IsZero() {
 			pending, _, err := store.Due(ctx, end.Add(reply.Window), "", 1)
 			if err != nil {
 				return res, fmt.Errorf("due: %w", err)
@@ -180,9 +194,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if nv := queue.Counts().NextVisible; !nv.IsZero() {
 			step = minTime(step, nv)
 		}
+		if nt := taps.next(); !nt.IsZero() {
+			step = minTime(step, maxTime(nt, now.Add(time.Millisecond)))
+		}
 		now = step
 	}
 	res.DeadLetters = queue.Counts().Dead
+	res.Taps = taps.result()
 	return res, ledger(ctx, store, sb, jobs, cfg, &res)
 }
 
@@ -228,7 +246,9 @@ func ledger(ctx context.Context, store *memory.Store, sb *sandbox.Sandbox, jobs 
 			return fmt.Errorf("scan: %w", err)
 		}
 		for _, r := range recs {
-			res.States[r.State]++
+			if r.Job.FollowUp == nil { // the comments' records; follow-ups are Taps'
+				res.States[r.State]++
+			}
 		}
 		if next == "" {
 			break
