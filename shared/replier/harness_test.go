@@ -123,6 +123,7 @@ type env struct {
 	ops    func() map[string]int // DynamoDB requests by operation (nil for the memory store)
 	sb     *sandbox.Sandbox
 	graph  *graph.Client
+	sbURL  string
 	tokens memory.Tokens
 	m      *telemetry.Metrics
 	r      *Replier
@@ -140,6 +141,7 @@ func newEnv(t testing.TB, kind storeKind, sbxOpts ...sandbox.Option) *env {
 	srv := httptest.NewServer(e.sb)
 	t.Cleanup(func() { e.sb.Close(); srv.Close() })
 	// A short client timeout keeps hanging faults quick; the lease is far longer.
+	e.sbURL = srv.URL
 	e.graph = graph.New(graph.WithBaseURL(srv.URL), graph.WithTimeout(300*time.Millisecond), graph.WithReserve(0))
 	e.acct = loadAccount(t)
 	e.tokens = memory.Tokens{e.acct.ID: token}
