@@ -111,6 +111,7 @@ invoke-webhook:
 	$(SAM_INVOKE) WebhookFunction -e events/webhook-handshake.json --env-vars events/env.json
 	$(SAM_INVOKE) WebhookFunction -e events/webhook-comment.json --env-vars events/env.json
 	$(SAM_INVOKE) WebhookFunction -e events/webhook-live-comment.json --env-vars events/env.json
+	$(SAM_INVOKE) WebhookFunction -e events/webhook-postback.json --env-vars events/env.json
 	$(SAM_INVOKE) WebhookFunction -e events/webhook-bad-signature.json --env-vars events/env.json
 invoke-replier:
 	sam build

@@ -39,6 +39,7 @@ var samples = []sample{
 	{file: "webhook-comment.json", method: "POST", sign: "good"},
 	{file: "webhook-live-comment.json", method: "POST", sign: "good"},
 	{file: "webhook-bad-signature.json", method: "POST", sign: "bad"},
+	{file: "webhook-postback.json", method: "POST", sign: "good"}, // a tap on the private reply's button, and a DM
 }
 
 // handshakeChallenge is the challenge in the handshake sample (Meta's documentation uses it).

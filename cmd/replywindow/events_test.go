@@ -34,7 +34,7 @@ func TestEventsAreRegenerated(t *testing.T) {
 
 func TestEventsCommand(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"env.json", "webhook-comment.json", "webhook-live-comment.json", "webhook-bad-signature.json"} {
+	for _, name := range []string{"env.json", "webhook-comment.json", "webhook-live-comment.json", "webhook-bad-signature.json", "webhook-postback.json"} {
 		b, err := os.ReadFile(filepath.Join("../../events", name))
 		if err != nil {
 			t.Fatal(err)

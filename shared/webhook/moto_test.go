@@ -34,7 +34,7 @@ func motoQueue(t testing.TB) (*awssqs.Client, string) {
 	return c, awstest.Queue(t, c, "webhook")
 }
 
-// receiveAll takes up to want messages off the queue (deleting them, which keeps moto fast) and
+// receiveAll (keyed by comment, or by message id for messaging events) takes up to want messages off the queue (deleting them, which keeps moto fast) and
 // returns the jobs by comment id with how often each arrived.
 func receiveAll(t testing.TB, c *awssqs.Client, url string, want int) (map[string]reply.Job, map[string]int) {
 	t.Helper()
@@ -55,8 +55,12 @@ func receiveAll(t testing.TB, c *awssqs.Client, url string, want int) (map[strin
 			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &j); err != nil {
 				t.Fatalf("message %q: %v", aws.ToString(m.Body), err)
 			}
-			jobs[j.CommentID] = j
-			seen[j.CommentID]++
+			k := j.CommentID
+			if j.Event != nil {
+				k = j.Event.MID
+			}
+			jobs[k] = j
+			seen[k]++
 			total++
 			del.Entries = append(del.Entries, types.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
 		}
@@ -125,6 +129,7 @@ func TestSampleEvents(t *testing.T) {
 		{"webhook-handshake.json", 200, "1158201444"},
 		{"webhook-comment.json", 200, "EVENT_RECEIVED"},
 		{"webhook-live-comment.json", 200, "EVENT_RECEIVED"},
+		{"webhook-postback.json", 200, "EVENT_RECEIVED"},
 		{"webhook-bad-signature.json", 401, ""},
 	}
 	for _, tt := range tests {
@@ -133,9 +138,12 @@ func TestSampleEvents(t *testing.T) {
 			t.Errorf("%s: %d %q, %v; want %d %q", tt.file, resp.StatusCode, resp.Body, err, tt.status, tt.body)
 		}
 	}
-	jobs, _ := receiveAll(t, client, url, 3)
-	if len(jobs) != 2 {
-		t.Fatalf("%d jobs on the queue, want 2 (the bad signature's must not be): %v", len(jobs), jobs)
+	jobs, _ := receiveAll(t, client, url, 5)
+	if len(jobs) != 4 {
+		t.Fatalf("%d jobs on the queue, want 4 (two comments, a tap and a DM; the bad signature's must not be): %v", len(jobs), jobs)
+	}
+	if p := jobs["aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAx"]; p.Event == nil || p.Event.Kind != reply.EventPostback || p.Event.Payload != "RECIPE_LINK" {
+		t.Errorf("postback job %+v", p)
 	}
 	c := jobs["17900000000000001"]
 	if c.Text != "RECIPE bitte! Sieht köstlich aus 😍 https://example.com/r" || c.FromUsername != "jürgen.köche" || c.Kind != reply.KindReel {
