@@ -955,6 +955,7 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 	reply1, funnel, bucket := reply.CommentKey("17900000000000001"), reply.FunnelKey("17841400000000001", "18000000000000001", "17841400000000777"), reply.BucketKey("17841400000000001", reply.LanePosts)
 	account, request := dynamo.AccountKey("17841400000000001"), dynamo.DeletionKey("0123456789abcdef0123")
 	grave := reply.PersonTombstoneKey("17841400000000777")
+	followUp := reply.FollowUpKey("17841400000000001", reply.FollowUp{PersonID: "17841400000000777", Rule: "recipe", Step: "link", Once: true})
 	tests := []struct {
 		role   string
 		params map[string]string
@@ -1009,6 +1010,10 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:ConditionCheckItem", table, true, reply.AccountTombstoneKey("17841400000000001")},
 			{"dynamodb:PutItem", table, false, grave},
 			{"dynamodb:ConditionCheckItem", table, false, account},
+			// Conversations: the window's touch, a step's claim, its follow-ups' outcomes.
+			{"dynamodb:UpdateItem", table, true, reply.ConversationKey("17841400000000001", "17841400000000777")},
+			{"dynamodb:PutItem", table, true, followUp},
+			{"dynamodb:UpdateItem", table, false, request},
 		}},
 		{"ReplierRole", map[string]string{"SecretsKmsKeyArn": key}, []grant{
 			{"kms:Decrypt", key, true, ""},
@@ -1031,6 +1036,8 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:DeleteItem", table, true, bucket},
 			{"dynamodb:PutItem", table, true, request},
 			{"dynamodb:DeleteItem", table, false, "X#unknown"},
+			{"dynamodb:PutItem", table, true, followUp}, // released and expired like reply records
+			{"dynamodb:DeleteItem", table, true, reply.ConversationKey("17841400000000001", "17841400000000777")},
 			{"dynamodb:PutItem", table, true, grave},
 			{"dynamodb:ConditionCheckItem", table, false, grave}, // the sweeper creates no records
 			{"ssm:PutParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
