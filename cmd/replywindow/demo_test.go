@@ -14,7 +14,7 @@ func TestDemoCommand(t *testing.T) {
 		want []string // in stdout
 	}{
 		{[]string{"demo"}, exitOK, []string{"→ sent", "SKIPPED duplicate_person", "no record (dropped)", "never (found by reconciliation)", "Sandbox ledger: 4 DM(s) delivered", "0 expectation(s) missed"}},
-		{[]string{"demo", "-q"}, exitOK, []string{"SENT", "9 sample(s), 4 DM(s)"}},
+		{[]string{"demo", "-q"}, exitOK, []string{"SENT", "9 sample(s) and 5 turn(s) of conversation, 4 private repl(ies), 4 follow-up(s)"}},
 		{[]string{"demo", "extra"}, exitUsage, nil},
 		{[]string{"demo", "-nope"}, exitUsage, nil},
 	}
