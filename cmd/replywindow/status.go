@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	commands["status"] = command{summary: "what happened to a comment: state, attempts, Meta's answer, deadlines", run: runStatus}
+	commands["status"] = command{summary: "what happened to a comment: state, attempts, Meta's answer, deadlines, the conversation after it", run: runStatus}
 }
 
 // opStatus is status's JSON answer: the reply record as stored, plus what it means now.
@@ -23,6 +23,9 @@ type opStatus struct {
 	// on the same media: this comment was (or will be) skipped as a duplicate.
 	Shared        bool    `json:"shared,omitempty"`
 	WindowLeftSec float64 `json:"window_left_seconds"`
+	// Conversation is what followed a SENT private reply, when the person has a conversation
+	// with the account: their window, the flow's steps and every follow-up.
+	Conversation *opConversation `json:"conversation,omitempty"`
 }
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -59,6 +62,15 @@ Exit status: 0 the comment has a reply record, 1 it has none (or an error), 2 ba
 	st := opStatus{Record: r, Terminal: r.State.Terminal(), Shared: r.CommentID != id}
 	if left := r.Deadline.Sub(now); left > 0 && !st.Terminal {
 		st.WindowLeftSec = left.Seconds()
+	}
+	if person := r.Job.Person(); r.State == reply.StateSent && person != "" {
+		cv, err := opLoadConversation(ctx, store, r.AccountID, person, now)
+		if err != nil {
+			return c.fail(err)
+		}
+		if cv.Conversation != nil {
+			st.Conversation = &cv
+		}
 	}
 	if *asJSON {
 		if err := opJSON(stdout, st); err != nil {
@@ -106,6 +118,12 @@ Exit status: 0 the comment has a reply record, 1 it has none (or an error), 2 ba
 	)
 	if err := opFields(stdout, pairs...); err != nil {
 		return c.fail(err)
+	}
+	if cv := st.Conversation; cv != nil {
+		fmt.Fprintf(stdout, "\nconversation after the private reply (replywindow conversation --account %s --person %s):\n", cv.AccountID, cv.PersonID)
+		if err := opPrintConversation(stdout, *cv, now); err != nil {
+			return c.fail(err)
+		}
 	}
 	return exitOK
 }

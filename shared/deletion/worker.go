@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
@@ -24,8 +25,9 @@ const DefaultPageSize = 100
 // Worker works off pending data deletions. A request from Meta (reply.DeletionUser) names the
 // person who connected accounts to the app, by app-scoped id: each account they connected
 // (Account.AppUserIDs) goes, with its configuration, token parameter, rate buckets, reply records
-// and funnel guards. The operator's request for a commenter (reply.DeletionPerson, by IGSID)
-// removes the records and guards that hold the person. Tombstones are written before anything
+// (comments' and follow-ups'), funnel guards and conversations. The operator's request for a
+// commenter (reply.DeletionPerson, by IGSID) removes the records, guards and conversations that
+// hold the person. Tombstones are written before anything
 // is removed, so no job still queued or redriven brings the data back. Progress (the scan
 // cursor) is stored after every page, so a deletion larger than one run's budget resumes in the
 // next run, and two workers never double-count: the one whose progress write loses stops.
@@ -44,7 +46,7 @@ type Worker struct {
 type Result struct {
 	Done    int // requests finished in this run
 	Pending int // requests left for a later run
-	Removed int // accounts and reply records removed in this run
+	Removed int // accounts, reply records and conversations removed in this run
 }
 
 // Run works until every pending deletion is done or budget has passed; it starts no new page
@@ -132,25 +134,25 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 		size = DefaultPageSize
 	}
 	for {
-		recs, next, err := w.Store.Scan(ctx, d.Cursor, size)
-		if err != nil {
-			return false, removed, fmt.Errorf("deletion %s: scan replies: %w", d.Code, err)
+		// Reply records first, then conversations: d.Cursor holds the phase as well as where
+		// its listing stopped, so a resumed request carries on where the last run left.
+		var n int
+		var next string
+		if conv, ok := strings.CutPrefix(d.Cursor, convPhase); ok {
+			n, next, err = w.conversationsPage(ctx, d, conv, size)
+			if next != "" {
+				next = convPhase + next
+			}
+		} else {
+			n, next, err = w.recordsPage(ctx, d, d.Cursor, size)
+			if next == "" {
+				next = convPhase
+			}
 		}
-		for _, r := range recs {
-			if !holds(d, r) {
-				continue
-			}
-			// The funnel guard names the person too; it goes before the record that points at it.
-			for _, k := range []string{r.Funnel, r.Key} {
-				if k == "" {
-					continue
-				}
-				if err := w.Store.Delete(ctx, k); err != nil && !errors.Is(err, reply.ErrNotFound) {
-					return false, removed, fmt.Errorf("deletion %s: delete %s: %w", d.Code, k, err)
-				}
-			}
-			removed++
-			unsaved++
+		removed += n
+		unsaved += n
+		if err != nil {
+			return false, removed, fmt.Errorf("deletion %s: %w", d.Code, err)
 		}
 		d.Cursor = next
 		d.Removed += unsaved
@@ -180,13 +182,70 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 	}
 }
 
+// convPhase starts the cursor of a request whose reply records are gone and whose
+// conversations are being removed. Stores' cursors are base64, which has no ':'.
+const convPhase = "V:"
+
+// recordsPage removes the request's reply records (comments' and follow-ups') on one page of
+// the store's Scan from cursor; it returns how many went and where the next page starts.
+func (w *Worker) recordsPage(ctx context.Context, d reply.Deletion, cursor string, size int) (int, string, error) {
+	recs, next, err := w.Store.Scan(ctx, cursor, size)
+	if err != nil {
+		return 0, "", fmt.Errorf("scan replies: %w", err)
+	}
+	n := 0
+	for _, r := range recs {
+		if !holds(d, r) {
+			continue
+		}
+		// The funnel guard names the person too; it goes before the record that points at it.
+		for _, k := range []string{r.Funnel, r.Key} {
+			if k == "" {
+				continue
+			}
+			if err := w.Store.Delete(ctx, k); err != nil && !errors.Is(err, reply.ErrNotFound) {
+				return n, "", fmt.Errorf("delete %s: %w", k, err)
+			}
+		}
+		n++
+	}
+	return n, next, nil
+}
+
+// conversationsPage removes the request's conversations on one page from cursor.
+func (w *Worker) conversationsPage(ctx context.Context, d reply.Deletion, cursor string, size int) (int, string, error) {
+	convs, next, err := w.Store.Conversations(ctx, cursor, size)
+	if err != nil {
+		return 0, "", fmt.Errorf("list conversations: %w", err)
+	}
+	n := 0
+	for _, c := range convs {
+		if !holdsConversation(d, c) {
+			continue
+		}
+		if err := w.Store.DeleteConversation(ctx, c.AccountID, c.PersonID); err != nil {
+			return n, "", fmt.Errorf("delete %s: %w", reply.ConversationKey(c.AccountID, c.PersonID), err)
+		}
+		n++
+	}
+	return n, next, nil
+}
+
 // holds reports whether the record is data the request removes: a record of one of the user's
-// accounts, or one of the person's comments.
+// accounts, or one about the person (their comment, or a message of their conversation).
 func holds(d reply.Deletion, r reply.Record) bool {
 	if d.Kind == reply.DeletionPerson {
-		return r.Job.FromID == d.UserID
+		return r.Job.Person() == d.UserID
 	}
 	return slices.Contains(d.Accounts, r.AccountID)
+}
+
+// holdsConversation reports whether the conversation is one the request removes.
+func holdsConversation(d reply.Deletion, c reply.Conversation) bool {
+	if d.Kind == reply.DeletionPerson {
+		return c.PersonID == d.UserID
+	}
+	return slices.Contains(d.Accounts, c.AccountID)
 }
 
 // connected is the ids of the accounts the app-scoped user connected, in id order.

@@ -113,6 +113,28 @@ func TestWorker(t *testing.T) {
 	for i := range 6 {
 		add(guarded(job(other, fmt.Sprintf("8%09d", i))), false)
 	}
+	// Conversations, each with a follow-up record parked in it: the owner's accounts' and the
+	// commenter's go, others' on the other account stay.
+	var convGone, convKept []string
+	converse := func(acct, person string, remove bool) {
+		t.Helper()
+		if _, err := store.Touch(ctx, reply.Touch{AccountID: acct, PersonID: person, Rule: "recipe", At: now, Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		f := reply.FollowUp{PersonID: person, Rule: "recipe", Step: "link", Trigger: "mid-" + person, Once: true,
+			Lane: reply.LaneText, Deadline: now.Add(reply.ConversationWindow)}
+		add(reply.NewParked(reply.Job{V: reply.JobVersion, AccountID: acct, FollowUp: &f}, now.Add(time.Minute), "rate_limited", now), remove)
+		if k := reply.ConversationKey(acct, person); remove {
+			convGone = append(convGone, k)
+		} else {
+			convKept = append(convKept, k)
+		}
+	}
+	converse(mine, "9000000100", true)
+	converse(mine2, "9000000101", true)
+	converse(other, commenter, true)
+	converse(other, "8000000100", false)
+	converse(other, "8000000101", false)
 	users := open(t, ctx, store, reply.DeletionUser, owner, now)
 	person := open(t, ctx, store, reply.DeletionPerson, commenter, now)
 	nobody := open(t, ctx, store, reply.DeletionUser, "26000000000000097", now) // connected nothing here
@@ -135,8 +157,8 @@ func TestWorker(t *testing.T) {
 	if runs < 2 {
 		t.Errorf("finished in %d runs; the budget was meant to split the work", runs+1)
 	}
-	// The owner's two accounts and every matching record, each counted once.
-	if want := 2 + len(gone); removed != want || int(m.Get("DeletionRemoved")) != want {
+	// The owner's two accounts and every matching record and conversation, each counted once.
+	if want := 2 + len(gone) + len(convGone); removed != want || int(m.Get("DeletionRemoved")) != want {
 		t.Errorf("removed %d (metric %v), want %d", removed, m.Get("DeletionRemoved"), want)
 	}
 	if m.Get("DeletionDone") != 3 {
@@ -146,6 +168,10 @@ func TestWorker(t *testing.T) {
 	sort.Strings(kept)
 	if fmt.Sprint(left) != fmt.Sprint(kept) {
 		t.Errorf("records left %v\nwant %v", left, kept)
+	}
+	sort.Strings(convKept)
+	if convs := conversationKeys(t, ctx, store); fmt.Sprint(convs) != fmt.Sprint(convKept) {
+		t.Errorf("conversations left %v\nwant %v", convs, convKept)
 	}
 	for _, a := range []string{mine, mine2} {
 		if _, err := store.Account(ctx, a); !errors.Is(err, reply.ErrNotFound) {
@@ -191,7 +217,7 @@ func TestWorker(t *testing.T) {
 	for _, c := range []struct {
 		d reply.Deletion
 		n int
-	}{{users, 2 + 7}, {person, 4}, {nobody, 0}} {
+	}{{users, 2 + 7 + 2*2}, {person, 4 + 2}, {nobody, 0}} {
 		d, err := store.Deletion(ctx, c.d.Code)
 		if err != nil || d.State != reply.DeletionDone || d.Removed != c.n || d.DoneAt.IsZero() || d.UserID != "" || d.Accounts != nil || d.Cursor != "" {
 			t.Errorf("deletion %s: %+v %v, want done and closed with %d removed", c.d.Code, d, err, c.n)
@@ -221,6 +247,25 @@ func scanKeys(t *testing.T, ctx context.Context, s reply.Store) []string {
 	}
 }
 
+func conversationKeys(t *testing.T, ctx context.Context, s reply.Store) []string {
+	t.Helper()
+	var keys []string
+	cursor := ""
+	for {
+		convs, next, err := s.Conversations(ctx, cursor, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range convs {
+			keys = append(keys, reply.ConversationKey(c.AccountID, c.PersonID))
+		}
+		if cursor = next; cursor == "" {
+			sort.Strings(keys)
+			return keys
+		}
+	}
+}
+
 // order records the store's writes, to see what comes first.
 type order struct {
 	reply.Store
@@ -234,6 +279,10 @@ func (o *order) PutTombstone(ctx context.Context, t reply.Tombstone) error {
 func (o *order) Delete(ctx context.Context, key string) error {
 	o.ops = append(o.ops, "delete "+key)
 	return o.Store.Delete(ctx, key)
+}
+func (o *order) DeleteConversation(ctx context.Context, account, person string) error {
+	o.ops = append(o.ops, "delete conversation "+reply.ConversationKey(account, person))
+	return o.Store.DeleteConversation(ctx, account, person)
 }
 func (o *order) DeleteAccount(ctx context.Context, id string) error {
 	o.ops = append(o.ops, "delete account "+id)
@@ -264,6 +313,9 @@ func TestTombstonesComeFirst(t *testing.T) {
 			if _, err := o.Create(ctx, reply.NewSkipped(j, reply.SkipNoRule, now)); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := o.Touch(ctx, reply.Touch{AccountID: acct, PersonID: person, At: now, Now: now}); err != nil {
+				t.Fatal(err)
+			}
 			subject := map[string]string{reply.DeletionUser: user, reply.DeletionPerson: person}[kind]
 			open(t, ctx, o, kind, subject, now)
 			w := &Worker{Store: o, Params: noParams{}, Clock: memory.NewClock(now)}
@@ -279,6 +331,9 @@ func TestTombstonesComeFirst(t *testing.T) {
 			}
 			if last < 0 || first < 0 || last > first {
 				t.Errorf("writes in order %q: want every tombstone before the first delete", o.ops)
+			}
+			if !slices.Contains(o.ops, "delete conversation "+reply.ConversationKey(acct, person)) {
+				t.Errorf("writes %q lack the conversation's removal", o.ops)
 			}
 			want := map[string]string{reply.DeletionUser: reply.AccountTombstoneKey(acct), reply.DeletionPerson: reply.PersonTombstoneKey(person)}[kind]
 			if !slices.Contains(o.ops, "tombstone "+want) {

@@ -190,6 +190,15 @@ func (s *Store) DeleteConversation(ctx context.Context, account, person string) 
 	return s.delete(ctx, reply.ConversationKey(account, person))
 }
 
+// Conversations pages through every conversation, in table order.
+func (s *Store) Conversations(ctx context.Context, cursor string, limit int) ([]reply.Conversation, string, error) {
+	return scanPages(ctx, s, "conversations", cursor, limit, &dynamodb.ScanInput{
+		FilterExpression:          aws.String("begins_with(#pk, :v)"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": str("V#")},
+	}, decodeConversation)
+}
+
 func decodeConversation(item map[string]types.AttributeValue) (reply.Conversation, error) {
 	var c reply.Conversation
 	for k, av := range item {

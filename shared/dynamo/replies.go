@@ -203,50 +203,60 @@ type scanCursor struct {
 
 // Scan pages through every reply record, in table order.
 func (s *Store) Scan(ctx context.Context, cursor string, limit int) ([]reply.Record, string, error) {
+	// Follow-ups' records (S#) are reply records too: data deletion finds them here. Legacy F#
+	// records carry a comment id; funnel guards do not.
+	return scanPages(ctx, s, "scan", cursor, limit, &dynamodb.ScanInput{
+		FilterExpression:         aws.String("begins_with(#pk, :c) OR begins_with(#pk, :s) OR (begins_with(#pk, :f) AND attribute_exists(#cid))"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#cid": AttrCommentID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":c": str("C#"), ":s": str("S#"), ":f": str("F#"),
+		},
+	}, decodeRecord)
+}
+
+// scanPages pages through the items the filter of in keeps, in table order, decoded by decode;
+// what starts its errors.
+func scanPages[T any](ctx context.Context, s *Store, what, cursor string, limit int, in *dynamodb.ScanInput,
+	decode func(map[string]types.AttributeValue) (T, error)) ([]T, string, error) {
 	if limit < 1 {
-		return nil, "", fmt.Errorf("scan: limit %d, want 1 or more", limit)
+		return nil, "", fmt.Errorf("%s: limit %d, want 1 or more", what, limit)
 	}
 	var start map[string]types.AttributeValue
 	if cursor != "" {
 		var c scanCursor
 		if err := decodeCursor(cursor, &c); err != nil || c.PK == "" {
-			return nil, "", fmt.Errorf("scan: %w", ErrCursor)
+			return nil, "", fmt.Errorf("%s: %w", what, ErrCursor)
 		}
 		start = pkey(c.PK)
 	}
-	var recs []reply.Record
-	for len(recs) < limit {
-		// Limit counts items read before the filter, so every record returned fits the page and
+	var page []T
+	for len(page) < limit {
+		// Limit counts items read before the filter, so every item returned fits the page and
 		// LastEvaluatedKey is exactly where the next page starts.
-		out, err := s.api.Scan(ctx, &dynamodb.ScanInput{
-			TableName:         s.table,
-			Limit:             aws.Int32(int32(min(limit-len(recs), 1000))),
-			ExclusiveStartKey: start,
-			// Legacy F# records carry a comment id; funnel guards do not.
-			FilterExpression:          aws.String("begins_with(#pk, :c) OR (begins_with(#pk, :f) AND attribute_exists(#cid))"),
-			ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#cid": AttrCommentID},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":c": str("C#"), ":f": str("F#")},
-		})
+		q := *in
+		q.TableName, q.ExclusiveStartKey = s.table, start
+		q.Limit = aws.Int32(int32(min(limit-len(page), 1000)))
+		out, err := s.api.Scan(ctx, &q)
 		if err != nil {
-			return nil, "", fmt.Errorf("scan: %w", err)
+			return nil, "", fmt.Errorf("%s: %w", what, err)
 		}
 		for _, it := range out.Items {
-			r, err := decodeRecord(it)
+			v, err := decode(it)
 			if err != nil {
-				return nil, "", fmt.Errorf("scan: %w", err)
+				return nil, "", fmt.Errorf("%s: %w", what, err)
 			}
-			recs = append(recs, r)
+			page = append(page, v)
 		}
 		start = out.LastEvaluatedKey
 		if len(start) == 0 {
-			return recs, "", nil
+			return page, "", nil
 		}
 	}
 	pk, ok := start[AttrPK].(*types.AttributeValueMemberS)
 	if !ok {
-		return nil, "", fmt.Errorf("scan: last evaluated key without %s", AttrPK)
+		return nil, "", fmt.Errorf("%s: last evaluated key without %s", what, AttrPK)
 	}
-	return recs, encodeCursor(scanCursor{PK: pk.Value}), nil
+	return page, encodeCursor(scanCursor{PK: pk.Value}), nil
 }
 
 // dueCursor holds each shard's position in IndexDue: the last item handed out (or skipped).

@@ -2,8 +2,9 @@ package memory
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
-
+	"slices"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
@@ -79,6 +80,41 @@ func (s *Store) DeleteConversation(_ context.Context, account, person string) er
 	defer s.mu.Unlock()
 	delete(s.convs, reply.ConversationKey(account, person))
 	return nil
+}
+
+// Conversations pages through every conversation, ordered by key; the cursor is the last key
+// handed out, so conversations written or removed between pages never shift the next one.
+func (s *Store) Conversations(_ context.Context, cursor string, limit int) ([]reply.Conversation, string, error) {
+	if limit < 1 {
+		return nil, "", fmt.Errorf("conversations: limit %d, want 1 or more", limit)
+	}
+	after := ""
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || len(b) == 0 {
+			return nil, "", fmt.Errorf("conversations: %w", ErrCursor)
+		}
+		after = string(b)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	keys := make([]string, 0, len(s.convs))
+	for k := range s.convs {
+		if k > after {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	next := ""
+	if len(keys) > limit {
+		keys = keys[:limit]
+		next = base64.RawURLEncoding.EncodeToString([]byte(keys[limit-1]))
+	}
+	out := make([]reply.Conversation, len(keys))
+	for i, k := range keys {
+		out[i] = copyConversation(s.convs[k])
+	}
+	return out, next, nil
 }
 
 func copyConversation(c reply.Conversation) reply.Conversation {

@@ -205,6 +205,9 @@ type Conversations interface {
 	ClaimStep(ctx context.Context, recs []Record, claim StepClaim) (Record, error)
 	// DeleteConversation removes the conversation; removing none is not an error.
 	DeleteConversation(ctx context.Context, account, person string) error
+	// Conversations pages through every conversation in no particular order: data deletion
+	// finds an account's or a person's by it. An empty returned cursor means there is no more.
+	Conversations(ctx context.Context, cursor string, limit int) ([]Conversation, string, error)
 }
 
 // EventKind is what an inbound messaging event is.

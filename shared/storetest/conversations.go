@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -149,5 +151,41 @@ func testClaimStepForgotten(t *testing.T, s reply.Store) {
 	_, err := s.ClaimStep(ctx(t), []reply.Record{FollowUp(step, 0, "m1")}, reply.StepClaim{AccountID: account, PersonID: person, Step: step, At: T0})
 	if !errors.Is(err, reply.ErrForgotten) {
 		t.Fatalf("claim for a forgotten person: %v, want ErrForgotten", err)
+	}
+}
+
+// testConversations pages through conversations of several accounts and people, and only them.
+func testConversations(t *testing.T, s reply.Store) {
+	var want []string
+	for i := range 7 {
+		tc := reply.Touch{AccountID: fmt.Sprintf("1784140000000%04d", i%3), PersonID: fmt.Sprintf("1784140000001%04d", i),
+			Rule: "recipe", At: T0.Add(time.Duration(i) * time.Minute), Now: T0}
+		if _, err := s.Touch(ctx(t), tc); err != nil {
+			t.Fatalf("Touch %d: %v", i, err)
+		}
+		want = append(want, reply.ConversationKey(tc.AccountID, tc.PersonID))
+	}
+	slices.Sort(want)
+	// Reply records and accounts are not conversations.
+	create(t, s, Parked(1, T0))
+	if _, err := s.PutAccount(ctx(t), reply.Account{ID: account, Login: reply.LoginInstagram, TokenParam: "/t", Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int{1, 3, 50} {
+		got := Pages(t, limit, len(want), func(cursor string) ([]string, string, error) {
+			convs, next, err := s.Conversations(ctx(t), cursor, limit)
+			var ks []string
+			for _, c := range convs {
+				if c.Rule != "recipe" || c.WindowEnd.IsZero() {
+					t.Fatalf("limit %d: conversation %+v, want it as touched", limit, c)
+				}
+				ks = append(ks, reply.ConversationKey(c.AccountID, c.PersonID))
+			}
+			return ks, next, err
+		})
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("limit %d: conversations\n got %v\nwant %v", limit, got, want)
+		}
 	}
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) reply.Store) {
 		{"Touch", testTouch},
 		{"ClaimStep", testClaimStep},
 		{"ClaimStepForgotten", testClaimStepForgotten},
+		{"Conversations", testConversations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -627,6 +628,13 @@ func testScan(t *testing.T, s reply.Store) {
 		create(t, s, r)
 		want = append(want, r.Key)
 	}
+	// A follow-up's record is a reply record; the conversation it belongs to is not.
+	link := reply.Step{Name: "link", Messages: []reply.Message{{Text: "a"}}}
+	fu := FollowUp(link, 0, "m1")
+	if _, err := s.ClaimStep(ctx(t), []reply.Record{fu}, reply.StepClaim{AccountID: account, PersonID: person, Step: link, At: T0}); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, fu.Key)
 	// Other kinds of items are not reply records.
 	if _, err := s.PutAccount(ctx(t), reply.Account{ID: account, Login: reply.LoginInstagram, TokenParam: "/t", Version: 1}); err != nil {
 		t.Fatal(err)
@@ -638,30 +646,41 @@ func testScan(t *testing.T, s reply.Store) {
 		t.Fatal(err)
 	}
 	for _, limit := range []int{1, 4, 50} {
-		var got []string
-		cursor := ""
-		for page := 0; ; page++ {
+		got := Pages(t, limit, len(want), func(cursor string) ([]string, string, error) {
 			recs, next, err := s.Scan(ctx(t), cursor, limit)
-			if err != nil {
-				t.Fatalf("limit %d page %d: %v", limit, page, err)
-			}
-			if len(recs) > limit {
-				t.Fatalf("limit %d page %d: %d records", limit, page, len(recs))
-			}
-			got = append(got, keys(recs)...)
-			if next == "" {
-				break
-			}
-			if page > 2*len(want)+2 {
-				t.Fatalf("limit %d: the cursor does not advance", limit)
-			}
-			cursor = next
-		}
+			return keys(recs), next, err
+		})
 		slices.Sort(got)
 		w := slices.Sorted(slices.Values(want))
 		if !slices.Equal(got, w) {
 			t.Fatalf("limit %d: scan\n got %v\nwant %v", limit, got, w)
 		}
+	}
+}
+
+// Pages pages through a store's listing with page (cursor in, a page of keys and the next
+// cursor out) until its cursor runs out, checking that no page exceeds limit and that the
+// cursor advances (at most about 2*n pages for n items). It returns every key handed out.
+func Pages(t *testing.T, limit, n int, page func(cursor string) ([]string, string, error)) []string {
+	t.Helper()
+	var got []string
+	cursor := ""
+	for i := 0; ; i++ {
+		ks, next, err := page(cursor)
+		if err != nil {
+			t.Fatalf("limit %d page %d: %v", limit, i, err)
+		}
+		if len(ks) > limit {
+			t.Fatalf("limit %d page %d: %d items", limit, i, len(ks))
+		}
+		got = append(got, ks...)
+		if next == "" {
+			return got
+		}
+		if i > 2*n+2 {
+			t.Fatalf("limit %d: the cursor does not advance", limit)
+		}
+		cursor = next
 	}
 }
 
@@ -907,6 +926,8 @@ func testInvalidInput(t *testing.T, s reply.Store) {
 		{"due with limit 0", func() error { _, _, err := s.Due(ctx(t), T0, "", 0); return err }},
 		{"due with a foreign cursor", func() error { _, _, err := s.Due(ctx(t), T0, "not a cursor!", 5); return err }},
 		{"scan with a foreign cursor", func() error { _, _, err := s.Scan(ctx(t), "not a cursor!", 5); return err }},
+		{"conversations with a foreign cursor", func() error { _, _, err := s.Conversations(ctx(t), "not a cursor!", 5); return err }},
+		{"conversations with limit 0", func() error { _, _, err := s.Conversations(ctx(t), "", 0); return err }},
 		{"bucket at version 0", func() error {
 			_, err := s.SaveBucket(ctx(t), reply.Bucket{AccountID: account, Lane: reply.LanePosts})
 			return err
