@@ -209,6 +209,13 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		recs[i] = rec
 	}
 	if err := s.claim(ctx, recs, gated, reply.StepClaim{AccountID: acct.ID, PersonID: ev.PersonID, Rule: flow.Rule, Step: flow.Step, At: now}); err != nil {
+		if errors.Is(err, reply.ErrForgotten) {
+			// The person asked for deletion and this event was already on its way: the touch
+			// above must not leave their conversation behind.
+			if derr := s.store.DeleteConversation(ctx, acct.ID, ev.PersonID); derr != nil {
+				return Result{}, fmt.Errorf("delete a forgotten person's conversation: %w", derr)
+			}
+		}
 		return s.claimLost(err)
 	}
 	return s.sendAll(ctx, acct, token, recs, msgs)

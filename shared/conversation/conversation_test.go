@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -228,5 +229,23 @@ func TestReleasedFollowUp(t *testing.T) {
 		if err != nil || r.Action != want {
 			t.Fatalf("edited=%v: released follow-up: %+v, %v; want %s", edited, r, err, want)
 		}
+	}
+}
+
+// TestForgottenPerson: a tap already on its way when the person's data was deleted sends
+// nothing and leaves no conversation behind.
+func TestForgottenPerson(t *testing.T) {
+	e := newEnv(t, nil)
+	if err := e.store.PutTombstone(context.Background(), reply.Tombstone{PersonID: person, At: e.clock.Now().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.tap(); r.Reason != ReasonForgotten {
+		t.Fatalf("tap of a forgotten person: %+v", r)
+	}
+	if _, err := e.store.Conversation(context.Background(), account, person); !errors.Is(err, reply.ErrNotFound) {
+		t.Errorf("conversation left behind: %v", err)
+	}
+	if n := len(e.sb.Messages()); n != 0 {
+		t.Errorf("%d messages sent", n)
 	}
 }
