@@ -17,6 +17,15 @@ import (
 type bucketSlot struct {
 	mu sync.Mutex // held across the conditional write, so this instance never races itself
 	b  reply.Bucket
+	// held is the end of the last hold this instance put on the lane (Meta's usage or throttle):
+	// a token the sweeper granted before it is not spent while it lasts.
+	held time.Time
+	// sent is when this instance's private replies of the lane were accepted, oldest first,
+	// within the last period: Meta's usage header less these is what the other apps used.
+	sent []time.Time
+	// flying counts this instance's calls of the lane still waiting for Meta's answer: Meta may
+	// have counted them in a header already, so they are not taken for other apps' calls.
+	flying int
 }
 
 func (r *Replier) slot(account string, lane reply.Lane) *bucketSlot {
@@ -38,6 +47,14 @@ func (r *Replier) peek(a reply.Account, lane reply.Lane, now time.Time) (bool, t
 	defer s.mu.Unlock()
 	g, _, retryAt := a.Limit(lane).Take(s.b, now, 1)
 	return g > 0, retryAt
+}
+
+// heldAt reports whether this instance holds the account's lane at now.
+func (r *Replier) heldAt(account string, lane reply.Lane, now time.Time) bool {
+	s := r.slot(account, lane)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held.After(now)
 }
 
 // take takes one send from the account's lane with a conditional write. When none is left it
@@ -72,6 +89,9 @@ func (r *Replier) hold(ctx context.Context, a reply.Account, lane reply.Lane, un
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	lim := a.Limit(lane)
+	if until.After(s.held) {
+		s.held = until
+	}
 	for range maxRounds {
 		next, moved := lim.Hold(s.b, until)
 		if !moved {
@@ -91,9 +111,71 @@ func (r *Replier) hold(ctx context.Context, a reply.Account, lane reply.Lane, un
 	return fmt.Errorf("hold bucket %s: %w %d times", reply.BucketKey(a.ID, lane), reply.ErrConflict, maxRounds)
 }
 
-// usageHigh is the share of Meta's budget (from the usage headers) at which we slow down
-// ourselves rather than wait for Meta to refuse.
-const usageHigh = 90
+// flying adds d to the lane's calls on their way to Meta.
+func (r *Replier) flying(account string, lane reply.Lane, d int) {
+	s := r.slot(account, lane)
+	s.mu.Lock()
+	s.flying += d
+	s.mu.Unlock()
+}
+
+// accepted records one of this instance's sends that Meta accepted at now.
+func (r *Replier) accepted(account string, lane reply.Lane, lim reply.Limit, now time.Time) {
+	s := r.slot(account, lane)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trim(lim, now)
+	if len(s.sent) >= lim.Count { // more than the limit cannot be in the window: keep the newest
+		s.sent = s.sent[1:]
+	}
+	s.sent = append(s.sent, now)
+}
+
+func (s *bucketSlot) trim(lim reply.Limit, now time.Time) {
+	from := now.Add(-lim.Period)
+	i := 0
+	for i < len(s.sent) && !s.sent[i].After(from) {
+		i++
+	}
+	s.sent = s.sent[i:]
+}
+
+// brake reads Meta's usage header (percent of the account's allowance used in the rolling
+// period, by every app) after one of our sends. Our own bucket alone keeps our sends within the
+// limit, so while the header shows no more than ours, nothing holds the lane. When it shows
+// other apps too and leaves less room than our sends already on their way can take (a sweep's
+// grant or a burst sent at once: headroom), the lane waits until enough of our own sends have
+// left the window to make that room, the least it can be sure of. With several instances each
+// knows only its own sends, so it sees more of "other apps" than there are and waits longer:
+// safe, never a 613 more.
+func (r *Replier) brake(account string, lane reply.Lane, lim reply.Limit, usage int, now time.Time) (time.Duration, bool) {
+	s := r.slot(account, lane)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trim(lim, now)
+	own := len(s.sent) + s.flying
+	// Meta floors the percentage: usage% covers used in [lo, hi].
+	lo := (usage*lim.Count + 99) / 100
+	hi := min(((usage+1)*lim.Count-1)/100, lim.Count)
+	if lo-own <= 0 {
+		return 0, false // ours alone, as far as the header can tell
+	}
+	need := headroom(lim) - (lim.Count - hi)
+	if need <= 0 {
+		return 0, false
+	}
+	if need > own {
+		// Our own sends cannot make the room: wait as long as that many calls take to age out
+		// of a full window on average.
+		return time.Duration(need) * lim.Period / time.Duration(lim.Count), true
+	}
+	return s.sent[need-1].Add(lim.Period).Sub(now), true
+}
+
+// headroom is how many calls of the window the other apps must leave us: twice what our bucket
+// grants at one instant (the sweeper's release of a run, sent at once), so one burst can go out
+// before the answers say more, and the other apps may still send meanwhile.
+func headroom(lim reply.Limit) int { return 2 * lim.Burst() }
 
 // throttleWait is how long a lane waits after Meta throttled it without saying how long.
 func throttleWait(lane reply.Lane, retryAfter time.Duration) time.Duration {
