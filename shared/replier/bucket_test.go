@@ -33,9 +33,12 @@ func TestBrake(t *testing.T) {
 			for i := range tt.own {
 				// Our sends spread evenly over the 50 minutes before now-10min, oldest first.
 				at := now.Add(-time.Hour + 10*time.Minute + time.Duration(i)*50*time.Minute/time.Duration(tt.own))
-				r.accepted("A", reply.LanePosts, lim, at)
+				r.flying("A", reply.LanePosts)
+				r.answered("A", reply.LanePosts, lim, true, at)
 			}
-			r.flying("A", reply.LanePosts, tt.flying)
+			for range tt.flying {
+				r.flying("A", reply.LanePosts)
+			}
 			wait, hold := r.brake("A", reply.LanePosts, lim, tt.usage, now)
 			if hold != tt.hold {
 				t.Fatalf("hold %v (wait %s), want %v", hold, wait, tt.hold)

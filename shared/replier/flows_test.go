@@ -442,3 +442,41 @@ func TestLandedWriteRetried(t *testing.T) {
 		t.Fatalf("%d calls", n)
 	}
 }
+
+// TestLiveWaitsForItsToken: past the burst, a Live job waits in the invocation for the lane's
+// next token (10 ms on the clock) and is sent; a posts job, whose next token is seconds away,
+// is parked at once for the sweeper to release.
+func TestLiveWaitsForItsToken(t *testing.T) {
+	tests := []struct {
+		name string
+		lane reply.Lane
+		live bool
+		want Action
+	}{
+		{name: "live", lane: reply.LaneLive, live: true, want: ActionSent},
+		{name: "posts", lane: reply.LanePosts, want: ActionParked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, memoryStore)
+			e.put(func(a *reply.Account) { a.Rules[0].PublicReplies = nil })
+			lim := e.acct.Limit(tt.lane)
+			var d Decision
+			for i := range lim.BurstSize() + 1 {
+				j := sampleJob(t, i)
+				if tt.live {
+					j.Kind, j.MediaID, j.ProductType = reply.KindLive, "live-1", "LIVE"
+					e.sb.StartBroadcast(j.AccountID, j.MediaID)
+					e.sb.AddComment(sandbox.Comment{ID: j.CommentID, AccountID: j.AccountID, MediaID: j.MediaID, FromID: j.FromID, Live: true})
+				}
+				d = e.process(j)
+			}
+			if d.Action != tt.want {
+				t.Fatalf("past the burst: %s(%s), want %s", d.Action, d.Reason, tt.want)
+			}
+			if waited := e.clock.Now().Sub(start); tt.live && (waited <= 0 || waited > tokenWait) {
+				t.Errorf("waited %s on the clock, want a token's spacing", waited)
+			}
+		})
+	}
+}

@@ -116,7 +116,7 @@ func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Re
 	granted := (w.haveToken || rec.Granted(w.acct.Limit(lane), now)) && !r.heldAt(w.acct.ID, lane, now)
 	if !granted && rec.Version == 0 {
 		// A new comment in a backlog: park it in one write, without claiming first.
-		if ok, retryAt := r.peek(w.acct, lane, now); !ok {
+		if ok, retryAt := r.peek(w.acct, lane, now); !ok && !waits(w.acct.Limit(lane), now, retryAt) {
 			return w.park(ctx, rec, retryAt, ParkRateLimited)
 		}
 	}
@@ -396,17 +396,14 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 	}
 	// The call must not outlive the lease: after it, another worker may take over.
 	sendCtx, cancel := context.WithTimeout(ctx, claimed.LeaseUntil.Sub(r.clock.Now()))
-	r.flying(w.acct.ID, job.Kind.Lane(), 1)
+	lane := job.Kind.Lane()
+	r.flying(w.acct.ID, lane)
 	res, err := r.graph.PrivateReply(sendCtx, w.acct, w.token, job.CommentID, w.text)
-	r.flying(w.acct.ID, job.Kind.Lane(), -1)
 	cancel()
 	now := r.clock.Now()
-	lane := job.Kind.Lane()
 	code, detail := codeOf(err), detailOf(err)
 	v := reply.Classify(err)
-	if v == reply.VerdictSent {
-		r.accepted(w.acct.ID, lane, w.acct.Limit(lane), now)
-	}
+	r.answered(w.acct.ID, lane, w.acct.Limit(lane), v == reply.VerdictSent, now)
 	if v != reply.VerdictThrottled { // a throttle holds the lane longer anyway
 		w.pace(ctx, lane, res, now)
 	}

@@ -9,6 +9,9 @@ import (
 type Limit struct {
 	Count  int           `json:"count"`
 	Period time.Duration `json:"period"`
+	// Burst is how many may go back to back; 0 is a fiftieth of Count (burst). A budget whose
+	// calls are spent the moment they are taken (Graph reads) may set a larger one.
+	Burst int `json:"burst,omitempty"`
 }
 
 // Default limits per account (Meta's private-reply limits).
@@ -30,6 +33,9 @@ func (l Limit) Validate() error {
 	if l.Count < 1 || l.Period <= 0 {
 		return fmt.Errorf("limit %d per %s: count and period must be positive", l.Count, l.Period)
 	}
+	if l.Burst < 0 || l.Burst > l.Count {
+		return fmt.Errorf("limit %d per %s: burst %d must be between 0 and the count", l.Count, l.Period, l.Burst)
+	}
 	return nil
 }
 
@@ -38,6 +44,9 @@ func (l Limit) Validate() error {
 // 69 s at 750/hour) must cover the sweeper's period, or a backlog released once a period is held
 // below the steady rate: a limit of 100/hour with a one-minute sweep loses about 9%.
 func (l Limit) burst() int {
+	if l.Burst > 0 {
+		return l.Burst
+	}
 	b := l.Count / 50
 	if b < 1 {
 		b = 1
@@ -45,8 +54,8 @@ func (l Limit) burst() int {
 	return b
 }
 
-// Burst is how many sends the bucket grants at one instant at most.
-func (l Limit) Burst() int { return l.burst() }
+// BurstSize is how many sends the bucket grants at one instant at most.
+func (l Limit) BurstSize() int { return l.burst() }
 
 // TokenLife is how long a granted send stays valid: a send may reach Meta up to this long after
 // the moment its token conformed, and a token not spent by then is void (the sweeper's grants

@@ -89,4 +89,12 @@ func TestLimitTakeMany(t *testing.T) {
 	if err := (Limit{Count: 0, Period: time.Hour}).Validate(); err == nil {
 		t.Error("zero limit validated")
 	}
+	// A budget may set its burst (Graph reads: a fifteenth).
+	reads := Limit{Count: 200, Period: time.Hour, Burst: 13}
+	if g, _, _ := reads.Take(Bucket{}, t0, 100); g != 13 || reads.Validate() != nil {
+		t.Errorf("a burst of 13: granted %d at once (%v)", g, reads.Validate())
+	}
+	if err := (Limit{Count: 10, Period: time.Hour, Burst: 11}).Validate(); err == nil {
+		t.Error("a burst above the count validated")
+	}
 }

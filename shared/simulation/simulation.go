@@ -39,8 +39,10 @@ type Config struct {
 	// OtherAppPerHour is private replies another app on the account sends each hour, evenly
 	// from Start: Meta counts them in the account's allowance and in its usage header.
 	OtherAppPerHour int
-	NoUsageHeaders  bool         // the sandbox leaves out X-Business-Use-Case-Usage: our brake is off
-	Log             *slog.Logger // nil: no logs
+	NoUsageHeaders  bool // the sandbox leaves out X-Business-Use-Case-Usage: our brake is off
+	// Live makes the comments a Live broadcast's (on air throughout), Limit the Live lane's.
+	Live bool
+	Log  *slog.Logger // nil: no logs
 }
 
 // Result is what the run did and what Meta (the sandbox) saw.
@@ -139,7 +141,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	clock := memory.NewClock(cfg.Start)
 	store := memory.NewStore()
 	queue := memory.NewQueue(memory.QueueOptions{Clock: clock, Visibility: cfg.Visibility, MaxReceive: 5})
-	opts := []sandbox.Option{sandbox.WithClock(clock.Now), sandbox.WithLimit(reply.LanePosts, cfg.Limit)}
+	lane, kind, media, product := reply.LanePosts, reply.KindReel, "reel-1", "REELS"
+	if cfg.Live {
+		lane, kind, media, product = reply.LaneLive, reply.KindLive, "live-1", "LIVE"
+	}
+	opts := []sandbox.Option{sandbox.WithClock(clock.Now), sandbox.WithLimit(lane, cfg.Limit)}
 	if cfg.NoUsageHeaders {
 		opts = append(opts, sandbox.WithoutUsageHeaders())
 	}
@@ -151,7 +157,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	sb.AddAccount(Account, token, reply.LoginInstagram, "")
 	acct := reply.Account{
 		ID: Account, Login: reply.LoginInstagram, TokenParam: "/replywindow/tokens/sim", Version: 1,
-		Limits: map[reply.Lane]reply.Limit{reply.LanePosts: cfg.Limit},
+		Limits: map[reply.Lane]reply.Limit{lane: cfg.Limit},
 		Rules:  []reply.Rule{{Name: "recipe", Match: reply.MatchWord, Keywords: []string{"recipe"}, Message: "Here it is, {username}: https://example.com/recipe"}},
 	}
 	if _, err := store.PutAccount(ctx, acct); err != nil {
@@ -159,7 +165,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	tokens := memory.Tokens{Account: token}
 	g := graph.New(graph.WithBaseURL(srv.URL))
-	rp := replier.New(replier.Config{}, store, g, tokens, clock, telemetry.NewMetrics("replier"), cfg.Log)
+	rcfg := replier.Config{}
+	if cfg.Live {
+		// The sandbox answers at once and a wait on the simulated clock takes no real time, so
+		// concurrent workers would reach Meta at times shifted by each other's waits for the next
+		// token (10 ms apart): one worker, which alone reaches 100/s here.
+		rcfg.Concurrency = 1
+	}
+	rp := replier.New(rcfg, store, g, tokens, clock, telemetry.NewMetrics("replier"), cfg.Log)
 	swStore := &counted{Store: store}
 	held := &delayed{q: queue, max: cfg.QueueDelay, now: clock.Now}
 	sw := sweeper.New(sweeper.Config{Interval: cfg.SweepInterval}, swStore, held, g, tokens, clock, telemetry.NewMetrics("sweeper"), cfg.Log)
@@ -173,15 +186,18 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	nextOther := 0
 	var sent []time.Time // the other app's replies Meta accepted
 
+	if cfg.Live {
+		sb.StartBroadcast(Account, media)
+	}
 	jobs := make([]reply.Job, cfg.Comments)
 	for i := range jobs {
 		at := cfg.Start.Add(time.Duration(i) * cfg.Arrival / time.Duration(cfg.Comments))
 		jobs[i] = reply.Job{
-			V: reply.JobVersion, AccountID: Account, CommentID: fmt.Sprintf("1790%011d", i), MediaID: "reel-1",
-			ProductType: "REELS", FromID: fmt.Sprintf("igsid-%d", i), FromUsername: fmt.Sprintf("fan%d", i),
-			Text: "RECIPE please!", Kind: reply.KindReel, CommentedAt: at, DeliveredAt: at,
+			V: reply.JobVersion, AccountID: Account, CommentID: fmt.Sprintf("1790%011d", i), MediaID: media,
+			ProductType: product, FromID: fmt.Sprintf("igsid-%d", i), FromUsername: fmt.Sprintf("fan%d", i),
+			Text: "RECIPE please!", Kind: kind, CommentedAt: at, DeliveredAt: at,
 		}
-		sb.AddComment(sandbox.Comment{ID: jobs[i].CommentID, AccountID: Account, MediaID: "reel-1", FromID: jobs[i].FromID, CreatedAt: at})
+		sb.AddComment(sandbox.Comment{ID: jobs[i].CommentID, AccountID: Account, MediaID: media, FromID: jobs[i].FromID, CreatedAt: at, Live: cfg.Live})
 	}
 
 	res := Result{Comments: cfg.Comments}
@@ -190,8 +206,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	end := cfg.Start.Add(cfg.Horizon)
 	for now := cfg.Start; !now.After(end); {
 		clock.Set(now)
+		now = clock.Now() // a replier that waited for a token moved the clock on
 		for nextOther < len(others) && !others[nextOther].After(now) {
-			if sb.OtherApp(Account, reply.LanePosts, others[nextOther]) {
+			if sb.OtherApp(Account, lane, others[nextOther]) {
 				sent = append(sent, others[nextOther])
 			}
 			nextOther++
