@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -273,7 +275,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		now = step
 	}
 	res.DeadLetters = queue.Counts().Dead
-	res.SweeperWrites = swStore.writes
+	res.SweeperWrites = int(swStore.writes.Load())
 	res.OtherApp = len(sent)
 	return res, ledger(ctx, store, sb, jobs, sent, cfg, &res)
 }
@@ -392,35 +394,36 @@ func busiest(others []time.Time, ds []sandbox.Delivery, period time.Duration) in
 	return most
 }
 
-// counted is the sweeper's store, counting its writes.
+// counted is the sweeper's store, counting its writes (from its workers at once).
 type counted struct {
 	*memory.Store
-	writes int
+	writes atomic.Int64
 }
 
 func (c *counted) Create(ctx context.Context, rec reply.Record) (reply.Record, error) {
-	c.writes++
+	c.writes.Add(1)
 	return c.Store.Create(ctx, rec)
 }
 
 func (c *counted) Update(ctx context.Context, rec reply.Record) (reply.Record, error) {
-	c.writes++
+	c.writes.Add(1)
 	return c.Store.Update(ctx, rec)
 }
 
 func (c *counted) Delete(ctx context.Context, key string) error {
-	c.writes++
+	c.writes.Add(1)
 	return c.Store.Delete(ctx, key)
 }
 
 func (c *counted) SaveBucket(ctx context.Context, b reply.Bucket) (reply.Bucket, error) {
-	c.writes++
+	c.writes.Add(1)
 	return c.Store.SaveBucket(ctx, b)
 }
 
 // delayed holds each job for up to max (the same delay for the same comment and hand-over,
 // spread evenly) before it reaches the queue, as an SQS poller that is late would.
 type delayed struct {
+	mu      sync.Mutex // the sweeper enqueues from its workers at once
 	q       *memory.Queue
 	max     time.Duration
 	now     func() time.Time
@@ -437,6 +440,8 @@ func (d *delayed) Enqueue(ctx context.Context, jobs []reply.Job) error {
 	if d.max <= 0 {
 		return d.q.Enqueue(ctx, jobs)
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	now := d.now()
 	for _, j := range jobs {
 		d.seq++
@@ -450,6 +455,8 @@ func (d *delayed) Enqueue(ctx context.Context, jobs []reply.Job) error {
 
 // release hands the jobs whose delay is over to the queue.
 func (d *delayed) release(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	now := d.now()
 	n := 0
 	for n < len(d.pending) && !d.pending[n].at.After(now) {
@@ -469,9 +476,15 @@ func (d *delayed) release(ctx context.Context) error {
 	return nil
 }
 
-func (d *delayed) len() int { return len(d.pending) }
+func (d *delayed) len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.pending)
+}
 
 func (d *delayed) next() (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if len(d.pending) == 0 {
 		return time.Time{}, false
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/replywindow/replywindow/shared/reply"
 )
@@ -46,46 +47,81 @@ func (r *run) group(ctx context.Context, rec reply.Record) *candidates {
 	}
 	c := &candidates{}
 	r.groups[g] = c
-	a := r.account(ctx, rec.AccountID)
+	r.fill(ctx, g, r.account(ctx, rec.AccountID), c)
+	return c
+}
+
+// fill sizes a lane's candidates from its account and bucket.
+func (r *run) fill(ctx context.Context, g group, a *account, c *candidates) {
 	switch {
 	case errors.Is(a.err, reply.ErrNotFound):
 		c.held, c.why = true, "account not configured"
-		return c
+		return
 	case a.err != nil:
 		c.held, c.why = true, "account unreadable"
-		return c
+		return
 	case !a.acct.Healthy():
 		c.held, c.why = true, a.acct.Unhealthy
-		return c
+		return
 	}
-	c.limit = a.acct.Limit(rec.Lane)
-	b, err := r.s.store.Bucket(ctx, rec.AccountID, rec.Lane)
+	c.limit = a.acct.Limit(g.lane)
+	b, err := r.s.store.Bucket(ctx, g.account, g.lane)
 	if err != nil {
-		r.fail(fmt.Errorf("read bucket of account %s lane %s: %w", rec.AccountID, rec.Lane, err))
+		r.fail(fmt.Errorf("read bucket of account %s lane %s: %w", g.account, g.lane, err))
 		c.held, c.why = true, "bucket unreadable"
-		return c
+		return
 	}
 	c.keep = c.limit.Capacity(b, r.now, r.s.cfg.Interval) + spares
 	c.now = c.limit.Available(b, r.now)
-	return c
 }
 
 // lanes makes sure every account lane is released this run, not only those the due index
 // named: a lane's line of waiting jobs is read from its head at release, never from the index.
+// The buckets are read Workers at a time: a thousand accounts are two thousand reads.
 func (r *run) lanes(ctx context.Context) {
 	accts, err := r.s.store.ListAccounts(ctx)
 	if err != nil {
 		r.fail(fmt.Errorf("list accounts for their lanes: %w", err))
 		return
 	}
+	type fresh struct {
+		g group
+		a *account
+		c *candidates
+	}
+	var todo []fresh
 	for _, a := range accts {
 		if _, ok := r.accounts[a.ID]; !ok {
 			r.accounts[a.ID] = &account{acct: a}
 		}
 		for _, l := range reply.Lanes {
-			r.group(ctx, reply.Record{AccountID: a.ID, Lane: l})
+			g := group{a.ID, l}
+			if _, ok := r.groups[g]; !ok {
+				c := &candidates{}
+				r.groups[g] = c
+				todo = append(todo, fresh{g, r.accounts[a.ID], c})
+			}
 		}
 	}
+	r.parallel(len(todo), func(i int) { r.fill(ctx, todo[i].g, todo[i].a, todo[i].c) })
+}
+
+// parallel calls fn(0..n-1), Workers at a time, and returns when all are done.
+func (r *run) parallel(n int, fn func(i int)) {
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(r.s.cfg.Workers, n) {
+		wg.Go(func() {
+			for i := range work {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 }
 
 // offer adds a due parked record to its lane's candidates, keeping the oldest deadlines.
@@ -106,7 +142,9 @@ func (r *run) offer(rec reply.Record) {
 	heap.Push(&c.heap, &rec)
 }
 
-// releaseAll releases each lane's candidates, accounts in a stable order.
+// releaseAll releases each lane's candidates, Workers lanes at a time: each costs its line's
+// read, a bucket write and its records' writes, and the lanes of different accounts share
+// nothing.
 func (r *run) releaseAll(ctx context.Context) {
 	r.lanes(ctx)
 	gs := make([]group, 0, len(r.groups))
@@ -119,12 +157,11 @@ func (r *run) releaseAll(ctx context.Context) {
 		}
 		return gs[i].lane < gs[j].lane
 	})
-	for _, g := range gs {
-		if ctx.Err() != nil {
-			return
+	r.parallel(len(gs), func(i int) {
+		if ctx.Err() == nil {
+			r.release(ctx, gs[i], r.groups[gs[i]])
 		}
-		r.release(ctx, g, r.groups[g])
-	}
+	})
 }
 
 // release sends back to the queue as many of the lane's candidates, oldest deadline first, as
@@ -135,8 +172,7 @@ func (r *run) releaseAll(ctx context.Context) {
 func (r *run) release(ctx context.Context, g group, c *candidates) {
 	if c.held {
 		if c.seen > 0 {
-			r.rep.Held += c.seen
-			r.rep.Backlog[g.lane] += c.seen
+			r.count(func(p *Report) { p.Held += c.seen; p.Backlog[g.lane] += c.seen })
 			r.s.log.Warn("parked jobs held", "account", g.account, "lane", g.lane, "jobs", c.seen, "why", c.why)
 		}
 		return
@@ -156,14 +192,29 @@ func (r *run) release(ctx context.Context, g group, c *candidates) {
 		if err != nil {
 			r.fail(fmt.Errorf("read the line of account %s lane %s: %w", g.account, g.lane, err))
 		}
-		r.rep.Scanned += len(head)
-		r.rep.Lined += len(head)
 		lined = len(head)
-		if len(head) > 0 && (r.oldest.IsZero() || head[0].DueAt.Before(r.oldest)) {
-			r.oldest = head[0].DueAt // how long the line's head has waited
+		if len(head) > 0 {
+			r.mu.Lock()
+			if r.oldest.IsZero() || head[0].DueAt.Before(r.oldest) {
+				r.oldest = head[0].DueAt // how long the line's head has waited
+			}
+			r.mu.Unlock()
 		}
 		cands = merge(cands, head)
 	}
+	var jobs []reply.Job
+	granted := 0
+	defer func() {
+		// What was read and stays: a line is read only as far as the bucket reaches, so a long
+		// one shows here by its read part (and by OldestDueAgeSeconds, its head's wait).
+		r.count(func(p *Report) {
+			p.Scanned += lined
+			p.Lined += lined
+			p.Released += len(jobs)
+			p.Granted += min(granted, len(jobs))
+			p.Backlog[g.lane] += max(0, c.seen+lined-len(jobs))
+		})
+	}()
 	if len(cands) == 0 {
 		return
 	}
@@ -178,7 +229,6 @@ func (r *run) release(ctx context.Context, g group, c *candidates) {
 	if g.lane == reply.LaneLive {
 		r.liveMedia(ctx, g.account)
 	}
-	var jobs []reply.Job
 	for _, rec := range cands {
 		if len(jobs) >= granted+extra || ctx.Err() != nil {
 			break
@@ -189,21 +239,14 @@ func (r *run) release(ctx context.Context, g group, c *candidates) {
 		}
 		n, err := rec.Release(len(jobs) < granted, r.now)
 		if err != nil {
-			r.rep.Lost++
+			r.count(func(p *Report) { p.Lost++ })
 			continue
 		}
 		if !r.write(ctx, n) {
 			continue // counted as lost (or failed) by write
 		}
 		jobs = append(jobs, requeued(n.Job))
-		if !n.GrantedAt.IsZero() {
-			r.rep.Granted++
-		}
 	}
-	r.rep.Released += len(jobs)
-	// What was read and stays: a line is read only as far as the bucket reaches, so a long one
-	// shows here by its read part (and by OldestDueAgeSeconds, its head's wait).
-	r.rep.Backlog[g.lane] += max(0, c.seen+lined-len(jobs))
 	r.enqueue(ctx, jobs)
 }
 
@@ -246,7 +289,7 @@ func (r *run) take(ctx context.Context, g group, c *candidates, want int) (int, 
 		if !errors.Is(err, reply.ErrConflict) {
 			return 0, fmt.Errorf("take %d sends of account %s lane %s: %w", n, g.account, g.lane, err)
 		}
-		r.rep.Lost++ // a replier or another sweep took from the bucket meanwhile: read it again
+		r.count(func(p *Report) { p.Lost++ }) // a replier or another sweep took from the bucket meanwhile: read it again
 	}
 	return 0, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -357,5 +358,41 @@ func TestLoadConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLanesOfManyAccounts: every account's lane is released in one run, each from its own line's
+// head and by its own bucket, the lanes worked on at once; the lines are read no further.
+func TestLanesOfManyAccounts(t *testing.T) {
+	e := newEnv(t, backends[0])
+	const accounts, each = 20, 30
+	for a := range accounts {
+		id := fmt.Sprintf("A%02d", a)
+		e.account(t, id, nil)
+		for i := range each {
+			at := t0.Add(-time.Duration(each-i) * time.Minute)
+			seed(t, e.store, parked(job(id, fmt.Sprintf("c%02d-%02d", a, i), reply.KindReel, "m1", at), at, t0.Add(time.Hour)))
+		}
+	}
+	rep, err := e.sweeper(Config{}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	burst := reply.DefaultPostsLimit.BurstSize()
+	if rep.Released != accounts*burst || rep.Granted != rep.Released || rep.Lined > accounts*(burst+lineSpares) {
+		t.Errorf("released %d (granted %d), read %d of the lines; want %d each of %d accounts, reading at most %d more",
+			rep.Released, rep.Granted, rep.Lined, burst, accounts, lineSpares)
+	}
+	per := map[string]int{}
+	for _, j := range e.drain(t) {
+		per[j.AccountID]++
+		if n, _ := strconv.Atoi(j.CommentID[len(j.CommentID)-2:]); n >= burst {
+			t.Errorf("%s released before older comments of its account", j.CommentID)
+		}
+	}
+	for a := range accounts {
+		if id := fmt.Sprintf("A%02d", a); per[id] != burst {
+			t.Errorf("%s: %d released, want %d", id, per[id], burst)
+		}
 	}
 }
