@@ -15,7 +15,7 @@ func TestBrake(t *testing.T) {
 	now := start
 	tests := []struct {
 		name   string
-		own    int // our accepted sends, one a minute back from now-10min (oldest first)
+		own    int // our accepted sends, spread over the 50 minutes before now-10min
 		flying int
 		usage  int
 		hold   bool
