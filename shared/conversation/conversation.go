@@ -43,8 +43,8 @@ const (
 	ReasonFlowChanged   = "flow_changed" // the step or message is gone from the account's flows
 	ReasonForgotten     = "forgotten"
 	ReasonInvalid       = "invalid_message"
-	ReasonUncertainSend = "uncertain_follow_up" // Meta may have delivered it; no second try
-	ParkRateLimited     = "rate_limited"
+	ReasonUncertainSend = "uncertain_follow_up"   // Meta may have delivered it; no second try
+	ParkRateLimited     = reply.ReasonRateLimited // waits in its account lane's line for the sweeper
 	ParkThrottled       = "throttled"
 	ParkNotSent         = "not_sent"
 	ParkToken           = "token_unavailable"

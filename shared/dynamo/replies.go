@@ -69,7 +69,11 @@ func (s *Store) encodeRecord(r reply.Record) (map[string]types.AttributeValue, e
 		item[AttrExpiresAt] = num(base.Add(s.retention).Unix())
 	} else {
 		item[AttrDueShard] = str(strconv.Itoa(shard(r.Key)))
-		item[AttrDue] = num(r.DueAt.UnixMilli())
+		item[AttrDue] = num(r.SweepAt().UnixMilli())
+	}
+	if r.Waiting() {
+		item[AttrWaitLane] = str(reply.BucketKey(r.AccountID, r.Lane))
+		item[AttrWaitAt] = num(r.Deadline.UnixMilli())
 	}
 	return item, nil
 }
@@ -400,7 +404,7 @@ func (s *Store) Due(ctx context.Context, before time.Time, cursor string, limit 
 		best.buf = best.buf[1:]
 		best.pos = shardPos{PK: it.rec.Key, Due: it.due}
 		// The index holds milliseconds; the record knows better.
-		if !it.rec.DueAt.After(before) {
+		if !it.rec.SweepAt().After(before) {
 			recs = append(recs, it.rec)
 		}
 	}
@@ -419,6 +423,52 @@ func (s *Store) Due(ctx context.Context, before time.Time, cursor string, limit 
 		return recs, "", nil
 	}
 	return recs, encodeCursor(c), nil
+}
+
+// Waiting is the head of the account lane's line, read from IndexLane, earliest deadline
+// first (to the millisecond; ties in key order). The index lags the table a little: a record
+// just released may still be listed, and its release then loses its conditional write.
+func (s *Store) Waiting(ctx context.Context, account string, lane reply.Lane, limit int) ([]reply.Record, error) {
+	k := reply.BucketKey(account, lane)
+	if limit < 1 {
+		return nil, fmt.Errorf("waiting in %s: limit %d, want 1 or more", k, limit)
+	}
+	var recs []reply.Record
+	var start map[string]types.AttributeValue
+	for len(recs) < limit {
+		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 s.table,
+			IndexName:                 aws.String(IndexLane),
+			KeyConditionExpression:    aws.String("#l = :l"),
+			ExpressionAttributeNames:  map[string]string{"#l": AttrWaitLane},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":l": str(k)},
+			ExclusiveStartKey:         start,
+			Limit:                     aws.Int32(int32(min(limit-len(recs), 1000))),
+			ScanIndexForward:          aws.Bool(true),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("waiting in %s: %w", k, err)
+		}
+		for _, it := range out.Items {
+			r, err := decodeRecord(it)
+			if err != nil {
+				return nil, fmt.Errorf("waiting in %s: %w", k, err)
+			}
+			recs = append(recs, r)
+		}
+		start = out.LastEvaluatedKey
+		if len(start) == 0 {
+			break
+		}
+	}
+	// Within one millisecond the index has no order: the key decides, as in the memory store.
+	slices.SortStableFunc(recs, func(a, b reply.Record) int {
+		if c := a.Deadline.Truncate(time.Millisecond).Compare(b.Deadline.Truncate(time.Millisecond)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return recs, nil
 }
 
 func encodeCursor(v any) string {

@@ -20,10 +20,13 @@ const (
 	AttrCommentID = "cid"        // S, hash key of IndexComment, on every reply record
 	AttrList      = "list"       // S, hash key of IndexList: ListAccount or ListDeletionPending
 	AttrExpiresAt = "expires_at" // N, epoch seconds: the table's TTL attribute, on terminal reply records and cursors
+	AttrWaitLane  = "wait_lane"  // S, the account lane (reply.BucketKey): hash key of IndexLane, only on records waiting for a token
+	AttrWaitAt    = "wait_at"    // N, Deadline in Unix milliseconds: range key of IndexLane
 
 	IndexDue     = "due"
 	IndexComment = "comment"
 	IndexList    = "list"
+	IndexLane    = "lane"
 
 	ListAccount         = "ACCOUNT"
 	ListDeletionPending = "DELETION_PENDING"
@@ -36,7 +39,7 @@ const (
 const DueShards = 8
 
 // TableInput is the table's one schema: the tests, the local stack and template.yaml all follow it.
-// On-demand billing; hash key pk only; three sparse GSIs.
+// On-demand billing; hash key pk only; four sparse GSIs.
 func TableInput(name string) *dynamodb.CreateTableInput {
 	attr := func(n string, t types.ScalarAttributeType) types.AttributeDefinition {
 		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: t}
@@ -53,6 +56,8 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 			attr(AttrDue, types.ScalarAttributeTypeN),
 			attr(AttrCommentID, types.ScalarAttributeTypeS),
 			attr(AttrList, types.ScalarAttributeTypeS),
+			attr(AttrWaitLane, types.ScalarAttributeTypeS),
+			attr(AttrWaitAt, types.ScalarAttributeTypeN),
 		},
 		KeySchema: []types.KeySchemaElement{key(AttrPK, types.KeyTypeHash)},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
@@ -72,6 +77,14 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 			{
 				IndexName:  aws.String(IndexList),
 				KeySchema:  []types.KeySchemaElement{key(AttrList, types.KeyTypeHash), key(AttrPK, types.KeyTypeRange)},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			},
+			{
+				// Each account lane's line of records waiting for a token, earliest deadline
+				// first: the sweeper reads its head, as many as it may release. One partition
+				// per lane: a viral account parks tens a second, far below a partition's limit.
+				IndexName:  aws.String(IndexLane),
+				KeySchema:  []types.KeySchemaElement{key(AttrWaitLane, types.KeyTypeHash), key(AttrWaitAt, types.KeyTypeRange)},
 				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 			},
 		},

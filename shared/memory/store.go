@@ -30,7 +30,8 @@ type Store struct {
 	mu        sync.RWMutex
 	replies   map[string]reply.Record
 	comments  map[string][]string // comment id -> keys of records holding it
-	due       index               // non-terminal records by (DueAt, key)
+	due       index               // non-terminal records by (SweepAt, key)
+	lanes     map[string]*index   // records waiting in each account lane (BucketKey), by (Deadline, key)
 	keys      index               // every record by key, for Scan
 	buckets   map[string]reply.Bucket
 	accounts  map[string]reply.Account
@@ -51,6 +52,7 @@ func (s *Store) init() {
 	if s.replies == nil {
 		s.replies = map[string]reply.Record{}
 		s.comments = map[string][]string{}
+		s.lanes = map[string]*index{}
 		s.buckets = map[string]reply.Bucket{}
 		s.accounts = map[string]reply.Account{}
 		s.deletions = map[string]reply.Deletion{}
@@ -91,7 +93,9 @@ func nanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func dueEntry(r reply.Record) entry { return entry{at: nanos(r.DueAt), key: r.Key} }
+func dueEntry(r reply.Record) entry { return entry{at: nanos(r.SweepAt()), key: r.Key} }
+
+func laneEntry(r reply.Record) entry { return entry{at: nanos(r.Deadline), key: r.Key} }
 
 // put replaces the stored record (old, when had) with r and keeps the indexes in step.
 func (s *Store) put(old reply.Record, had bool, r reply.Record) {
@@ -104,15 +108,31 @@ func (s *Store) put(old reply.Record, had bool, r reply.Record) {
 	if !r.State.Terminal() {
 		s.due.insert(dueEntry(r))
 	}
+	if r.Waiting() {
+		k := reply.BucketKey(r.AccountID, r.Lane)
+		if s.lanes[k] == nil {
+			s.lanes[k] = &index{}
+		}
+		s.lanes[k].insert(laneEntry(r))
+	}
 	if r.CommentID != "" && (!had || old.CommentID != r.CommentID) {
 		s.comments[r.CommentID] = append(s.comments[r.CommentID], r.Key)
 	}
 }
 
-// unindex takes old out of the due index.
+// unindex takes old out of the due and lane indexes.
 func (s *Store) unindex(old reply.Record) {
 	if !old.State.Terminal() {
 		s.due.remove(dueEntry(old))
+	}
+	if old.Waiting() {
+		k := reply.BucketKey(old.AccountID, old.Lane)
+		if x := s.lanes[k]; x != nil {
+			x.remove(laneEntry(old))
+			if len(x.chunks) == 0 {
+				delete(s.lanes, k)
+			}
+		}
 	}
 }
 
@@ -264,7 +284,7 @@ func (s *Store) Delete(_ context.Context, key string) error {
 	return nil
 }
 
-// Due pages through non-terminal records due at or before `before`, ordered by (DueAt, key).
+// Due pages through non-terminal records due at or before `before`, ordered by (SweepAt, key).
 // The index is kept sorted on every write, so a page costs O(log n + limit).
 func (s *Store) Due(_ context.Context, before time.Time, cursor string, limit int) ([]reply.Record, string, error) {
 	if limit < 1 {
@@ -281,7 +301,7 @@ func (s *Store) Due(_ context.Context, before time.Time, cursor string, limit in
 	more := false
 	s.due.ascend(from, cursor != "", func(e entry) bool {
 		r := s.replies[e.key]
-		if r.DueAt.After(before) {
+		if r.SweepAt().After(before) {
 			return false
 		}
 		if len(recs) == limit {
@@ -296,6 +316,25 @@ func (s *Store) Due(_ context.Context, before time.Time, cursor string, limit in
 		return recs, "", nil
 	}
 	return recs, encodeEntry(last), nil
+}
+
+// Waiting is the head of the account lane's line, ordered by (Deadline, key).
+func (s *Store) Waiting(_ context.Context, account string, lane reply.Lane, limit int) ([]reply.Record, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("waiting in %s: limit %d, want 1 or more", reply.BucketKey(account, lane), limit)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	x := s.lanes[reply.BucketKey(account, lane)]
+	if x == nil {
+		return nil, nil
+	}
+	var recs []reply.Record
+	x.ascend(entry{}, false, func(e entry) bool {
+		recs = append(recs, s.replies[e.key])
+		return len(recs) < limit
+	})
+	return recs, nil
 }
 
 // Scan pages through every reply record, ordered by key.

@@ -112,7 +112,7 @@ func TestBackfillTwice(t *testing.T) {
 // TestBackfillWaitsForBudget: a backfill larger than the budget's burst waits for each next read
 // instead of stopping, and says so.
 func TestBackfillWaitsForBudget(t *testing.T) {
-	h := newHarness(t, Config{ReadLimit: reply.Limit{Count: 30, Period: time.Hour}}) // burst 2
+	h := newHarness(t, Config{ReadLimit: reply.Limit{Count: 30, Period: time.Hour, Burst: 2}})
 	h.media("R", at(-time.Hour))
 	h.many("c", "R", 120, at(-50*time.Minute))
 	var waits []time.Time

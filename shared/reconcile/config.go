@@ -48,7 +48,7 @@ const (
 // DefaultReadLimit bounds each account's Graph reads: 200 an hour is a twenty-fourth of the
 // sandbox's model of Meta's smallest allowance (4800 an hour), and four times what a quiet account
 // needs (media every 5 minutes, live_media, a page per moved media), leaving room for a viral post.
-var DefaultReadLimit = reply.Limit{Count: 200, Period: time.Hour}
+var DefaultReadLimit = reply.Limit{Count: 200, Period: time.Hour, Burst: 200 / 15}
 
 // Config tunes reconciliation. LoadConfig fills Every and ReadLimit; the rest keep their defaults
 // in AWS and exist so tests and simulations can tighten them.
@@ -80,7 +80,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if err != nil || n < 1 {
 			return c, fmt.Errorf("%s: %q is not a positive number", EnvReadsPerHour, s)
 		}
-		c.ReadLimit = reply.Limit{Count: n, Period: time.Hour}
+		c.ReadLimit = reply.Limit{Count: n, Period: time.Hour, Burst: max(1, n/15)}
 	}
 	return c.withDefaults(), nil
 }

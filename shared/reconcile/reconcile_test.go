@@ -144,7 +144,7 @@ func TestPasses(t *testing.T) {
 		{
 			name: "the read budget stops a pass, and the next goes on where it stopped",
 			// 45 an hour: a burst of 3, then one read every 86 s.
-			cfg: Config{ReadLimit: reply.Limit{Count: 45, Period: time.Hour}},
+			cfg: Config{ReadLimit: reply.Limit{Count: 45, Period: time.Hour, Burst: 3}},
 			setup: func(h *harness) {
 				h.media("M", at(-48*time.Hour))
 				h.many("m", "M", 150, at(-47*time.Hour))

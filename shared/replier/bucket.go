@@ -17,6 +17,15 @@ import (
 type bucketSlot struct {
 	mu sync.Mutex // held across the conditional write, so this instance never races itself
 	b  reply.Bucket
+	// held is the end of the last hold this instance put on the lane (Meta's usage or throttle):
+	// a token the sweeper granted before it is not spent while it lasts.
+	held time.Time
+	// sent is when this instance's private replies of the lane were accepted, oldest first,
+	// within the last period: Meta's usage header less these is what the other apps used.
+	sent []time.Time
+	// flying counts this instance's calls of the lane still waiting for Meta's answer: Meta may
+	// have counted them in a header already, so they are not taken for other apps' calls.
+	flying int
 }
 
 func (r *Replier) slot(account string, lane reply.Lane) *bucketSlot {
@@ -40,21 +49,50 @@ func (r *Replier) peek(a reply.Account, lane reply.Lane, now time.Time) (bool, t
 	return g > 0, retryAt
 }
 
-// take takes one send from the account's lane with a conditional write. When none is left it
-// reports the earliest time one will be.
-func (r *Replier) take(ctx context.Context, a reply.Account, lane reply.Lane) (bool, time.Time, error) {
-	s := r.slot(a.ID, lane)
+// heldAt reports whether this instance holds the account's lane at now.
+func (r *Replier) heldAt(account string, lane reply.Lane, now time.Time) bool {
+	s := r.slot(account, lane)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.held.After(now)
+}
+
+// tokenWait is the longest the replier waits for the lane's next token instead of parking the
+// job, in a lane whose tokens come faster than that (Live: one each 10 ms): a short wait in the
+// invocation costs less than a park, a sweep and a second delivery, and only it reaches 100/s.
+// Slower lanes (posts: one each 4.9 s) never wait; their backlog waits in the lane's line.
+const tokenWait = time.Second
+
+// waits reports whether a job of a lane limited by lim waits for the token at retryAt (from
+// now), rather than being parked.
+func waits(lim reply.Limit, now, retryAt time.Time) bool {
+	return lim.Spacing() < tokenWait && retryAt.Sub(now) <= tokenWait
+}
+
+// take takes one send from the account's lane with a conditional write, waiting for it in a fast
+// lane (waits). When none is left it reports the earliest time one will be.
+func (r *Replier) take(ctx context.Context, a reply.Account, lane reply.Lane) (bool, time.Time, error) {
+	s := r.slot(a.ID, lane)
+	s.mu.Lock() // held while waiting too: this instance's takers line up for the tokens
+	defer s.mu.Unlock()
 	lim := a.Limit(lane)
-	for range maxRounds {
-		g, next, retryAt := lim.Take(s.b, r.clock.Now(), 1)
+	began := r.clock.Now()
+	for conflicts := 0; conflicts < maxRounds; {
+		now := r.clock.Now()
+		g, next, retryAt := lim.Take(s.b, now, 1)
 		if g == 0 {
-			return false, retryAt, nil
+			if !waits(lim, began, retryAt) {
+				return false, retryAt, nil
+			}
+			if err := r.sleep(ctx, retryAt.Sub(now)); err != nil {
+				return false, retryAt, nil // the invocation is ending: park instead
+			}
+			continue
 		}
 		stored, err := r.store.SaveBucket(ctx, next)
 		if errors.Is(err, reply.ErrConflict) {
 			s.b = stored
+			conflicts++
 			continue
 		}
 		if err != nil {
@@ -66,12 +104,32 @@ func (r *Replier) take(ctx context.Context, a reply.Account, lane reply.Lane) (b
 	return false, time.Time{}, fmt.Errorf("take from bucket %s: %w %d times", reply.BucketKey(a.ID, lane), reply.ErrConflict, maxRounds)
 }
 
+// sleep waits d on the replier's clock: a simulated clock that can sleep moves itself forward.
+func (r *Replier) sleep(ctx context.Context, d time.Duration) error {
+	if c, ok := r.clock.(interface {
+		Sleep(context.Context, time.Duration) error
+	}); ok {
+		return c.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a token: %w", ctx.Err())
+	}
+}
+
 // hold makes the account's lane grant nothing before until, for every instance.
 func (r *Replier) hold(ctx context.Context, a reply.Account, lane reply.Lane, until time.Time) error {
 	s := r.slot(a.ID, lane)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	lim := a.Limit(lane)
+	if until.After(s.held) {
+		s.held = until
+	}
 	for range maxRounds {
 		next, moved := lim.Hold(s.b, until)
 		if !moved {
@@ -91,9 +149,76 @@ func (r *Replier) hold(ctx context.Context, a reply.Account, lane reply.Lane, un
 	return fmt.Errorf("hold bucket %s: %w %d times", reply.BucketKey(a.ID, lane), reply.ErrConflict, maxRounds)
 }
 
-// usageHigh is the share of Meta's budget (from the usage headers) at which we slow down
-// ourselves rather than wait for Meta to refuse.
-const usageHigh = 90
+// flying counts one more call of the lane on its way to Meta.
+func (r *Replier) flying(account string, lane reply.Lane) {
+	s := r.slot(account, lane)
+	s.mu.Lock()
+	s.flying++
+	s.mu.Unlock()
+}
+
+// answered takes a call off the lane's flying ones and, when Meta accepted it (sent), records it
+// at now among this instance's sends: in one step, so a header read meanwhile never misses it.
+func (r *Replier) answered(account string, lane reply.Lane, lim reply.Limit, sent bool, now time.Time) {
+	s := r.slot(account, lane)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.flying--
+	if !sent {
+		return
+	}
+	s.trim(lim, now)
+	if len(s.sent) >= lim.Count { // more than the limit cannot be in the window: keep the newest
+		s.sent = s.sent[1:]
+	}
+	s.sent = append(s.sent, now)
+}
+
+func (s *bucketSlot) trim(lim reply.Limit, now time.Time) {
+	from := now.Add(-lim.Period)
+	i := 0
+	for i < len(s.sent) && !s.sent[i].After(from) {
+		i++
+	}
+	s.sent = s.sent[i:]
+}
+
+// brake reads Meta's usage header (percent of the account's allowance used in the rolling
+// period, by every app) after one of our sends. Our own bucket alone keeps our sends within the
+// limit, so while the header shows no more than ours, nothing holds the lane. When it shows
+// other apps too and leaves less room than our sends already on their way can take (a sweep's
+// grant or a burst sent at once: headroom), the lane waits until enough of our own sends have
+// left the window to make that room, the least it can be sure of. With several instances each
+// knows only its own sends, so it sees more of "other apps" than there are and waits longer:
+// safe, never a 613 more.
+func (r *Replier) brake(account string, lane reply.Lane, lim reply.Limit, usage int, now time.Time) (time.Duration, bool) {
+	s := r.slot(account, lane)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trim(lim, now)
+	own := len(s.sent) + s.flying
+	// Meta floors the percentage: usage% covers used in [lo, hi].
+	lo := (usage*lim.Count + 99) / 100
+	hi := min(((usage+1)*lim.Count-1)/100, lim.Count)
+	if lo-own <= 0 {
+		return 0, false // ours alone, as far as the header can tell
+	}
+	need := headroom(lim) - (lim.Count - hi)
+	if need <= 0 {
+		return 0, false
+	}
+	if need > own {
+		// Our own sends cannot make the room: wait as long as that many calls take to age out
+		// of a full window on average.
+		return time.Duration(need) * lim.Period / time.Duration(lim.Count), true
+	}
+	return s.sent[need-1].Add(lim.Period).Sub(now), true
+}
+
+// headroom is how many calls of the window the other apps must leave us: twice what our bucket
+// grants at one instant (the sweeper's release of a run, sent at once), so one burst can go out
+// before the answers say more, and the other apps may still send meanwhile.
+func headroom(lim reply.Limit) int { return 2 * lim.BurstSize() }
 
 // throttleWait is how long a lane waits after Meta throttled it without saying how long.
 func throttleWait(lane reply.Lane, retryAfter time.Duration) time.Duration {

@@ -276,20 +276,28 @@ func TestThrottleHoldsTheLane(t *testing.T) {
 	}
 }
 
-// TestHighUsageSlowsDown: at 90% of Meta's allowance the lane pauses before Meta refuses.
-func TestHighUsageSlowsDown(t *testing.T) {
+// TestOtherAppsSlowUsDown: when Meta's usage header reports the account's allowance used up by
+// another app's sends and ours, the lane pauses before Meta refuses, although our own bucket
+// still has tokens; while room is left nothing holds the lane. (The sandbox's limit is 10 an
+// hour, the account's 750: our sends alone cannot make the room, so the wait is the average time
+// in which the headroom's calls age out of a full window.)
+func TestOtherAppsSlowUsDown(t *testing.T) {
 	e := newEnv(t, memoryStore, sandbox.WithLimit(reply.LanePosts, reply.Limit{Count: 10, Period: time.Hour}))
 	e.put(nil)
-	for i := range 9 { // the 9th answer reports 90%
+	for i := range 5 {
+		e.sb.OtherApp(e.acct.ID, reply.LanePosts, start.Add(time.Duration(i-10)*time.Minute))
+	}
+	for i := range 5 { // 60%, ... 100%: the 5th answer reports the window full
 		if d := e.process(sampleJob(t, i)); d.Action != ActionSent {
 			t.Fatalf("job %d: %s(%s)", i, d.Action, d.Reason)
 		}
 	}
-	d := e.process(sampleJob(t, 9))
-	if want := start.Add(reply.DefaultPostsLimit.Period / 20); d.Action != ActionParked || d.Reason != ParkRateLimited || !d.RetryAt.Equal(want) {
-		t.Fatalf("after 90%%: %s(%s) until %s, want parked(%s) until %s", d.Action, d.Reason, d.RetryAt, ParkRateLimited, want)
+	lim := reply.DefaultPostsLimit
+	d := e.process(sampleJob(t, 5))
+	if want := start.Add(time.Duration(headroom(lim)) * lim.Period / time.Duration(lim.Count)); d.Action != ActionParked || d.Reason != ParkRateLimited || !d.RetryAt.Equal(want) {
+		t.Fatalf("after 100%%: %s(%s) until %s, want parked(%s) until %s", d.Action, d.Reason, d.RetryAt, ParkRateLimited, want)
 	}
-	if st := e.sb.Stats(); st.Calls[sandbox.OpPrivateReply] != 9 || len(st.Refused) != 0 {
+	if st := e.sb.Stats(); st.Calls[sandbox.OpPrivateReply] != 5 || len(st.Refused) != 0 {
 		t.Fatalf("calls %d, refused %v", st.Calls[sandbox.OpPrivateReply], st.Refused)
 	}
 }
@@ -302,7 +310,7 @@ func TestRequestsPerSent(t *testing.T) {
 			e := newEnv(t, kind)
 			e.put(func(a *reply.Account) { a.Rules[0].PublicReplies = nil })
 			e.process(sampleJob(t, 0)) // warms the account and bucket caches
-			const n = 20
+			const n = 10               // within the burst of the default limit
 			r0, w0 := e.counts()
 			var ops0 map[string]int
 			if e.ops != nil {
@@ -437,5 +445,43 @@ func TestLandedWriteRetried(t *testing.T) {
 	}
 	if n := e.sb.Attempts(job.CommentID); n != 1 {
 		t.Fatalf("%d calls", n)
+	}
+}
+
+// TestLiveWaitsForItsToken: past the burst, a Live job waits in the invocation for the lane's
+// next token (10 ms on the clock) and is sent; a posts job, whose next token is seconds away,
+// is parked at once for the sweeper to release.
+func TestLiveWaitsForItsToken(t *testing.T) {
+	tests := []struct {
+		name string
+		lane reply.Lane
+		live bool
+		want Action
+	}{
+		{name: "live", lane: reply.LaneLive, live: true, want: ActionSent},
+		{name: "posts", lane: reply.LanePosts, want: ActionParked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, memoryStore)
+			e.put(func(a *reply.Account) { a.Rules[0].PublicReplies = nil })
+			lim := e.acct.Limit(tt.lane)
+			var d Decision
+			for i := range lim.BurstSize() + 1 {
+				j := sampleJob(t, i)
+				if tt.live {
+					j.Kind, j.MediaID, j.ProductType = reply.KindLive, "live-1", "LIVE"
+					e.sb.StartBroadcast(j.AccountID, j.MediaID)
+					e.sb.AddComment(sandbox.Comment{ID: j.CommentID, AccountID: j.AccountID, MediaID: j.MediaID, FromID: j.FromID, Live: true})
+				}
+				d = e.process(j)
+			}
+			if d.Action != tt.want {
+				t.Fatalf("past the burst: %s(%s), want %s", d.Action, d.Reason, tt.want)
+			}
+			if waited := e.clock.Now().Sub(start); tt.live && (waited <= 0 || waited > tokenWait) {
+				t.Errorf("waited %s on the clock, want a token's spacing", waited)
+			}
+		})
 	}
 }

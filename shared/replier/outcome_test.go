@@ -119,7 +119,7 @@ func TestOutcomes(t *testing.T) {
 			metrics: map[string]float64{"Parked|Reason=account_unhealthy": 1}},
 		{name: "our bucket is empty: park without a call", account: limitOne,
 			setup:  func(e *env, _ reply.Job) { e.process(sampleJob(e.t, 99)) },
-			action: ActionParked, reason: ParkRateLimited, state: reply.StateParked, retryIn: time.Hour, delivered: 1, public: 1,
+			action: ActionParked, reason: ParkRateLimited, state: reply.StateParked, retryIn: time.Hour + time.Hour/240, delivered: 1, public: 1, // room for a token's life
 			metrics: map[string]float64{"Sent": 1, "Parked|Reason=rate_limited": 1}},
 		{name: "released with a granted token: no token taken", account: limitOne,
 			setup: func(e *env, j reply.Job) {
@@ -138,6 +138,24 @@ func TestOutcomes(t *testing.T) {
 				}
 			},
 			action: ActionSent, state: reply.StateSent, calls: 1, delivered: 2, public: 2, attempts: 1, metrics: map[string]float64{"Sent": 2}},
+		{name: "released with a granted token that went void on the queue: parked for a fresh one", account: limitOne,
+			setup: func(e *env, j reply.Job) {
+				e.process(sampleJob(e.t, 99)) // empties the bucket
+				ctx := context.Background()
+				p, err := e.store.Create(ctx, reply.NewParked(j, start, ParkRateLimited, start.Add(-time.Hour)))
+				if err != nil {
+					e.t.Fatal(err)
+				}
+				q, err := p.Release(true, start.Add(-reply.DefaultPostsLimit.TokenLife())) // a token's life ago
+				if err == nil {
+					_, err = e.store.Update(ctx, q)
+				}
+				if err != nil {
+					e.t.Fatal(err)
+				}
+			},
+			action: ActionParked, reason: ParkRateLimited, state: reply.StateParked, retryIn: time.Hour + time.Hour/240, delivered: 1, public: 1,
+			metrics: map[string]float64{"Sent": 1, "Parked|Reason=rate_limited": 1}},
 		{name: "Live while the broadcast is on: no public reply", job: live, setup: liveComment,
 			action: ActionSent, state: reply.StateSent, calls: 1, delivered: 1, attempts: 1, metrics: map[string]float64{"Sent": 1}},
 		{name: "Live after the broadcast ended: no call", job: live,

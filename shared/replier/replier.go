@@ -40,10 +40,10 @@ const (
 
 // Park reasons recorded on PARKED records (and the Parked metric's Reason dimension).
 const (
-	ParkRateLimited = "rate_limited"      // our own bucket had no token
-	ParkThrottled   = "throttled"         // Meta said to slow down
-	ParkUncertain   = "uncertain"         // the send may have happened; retry later
-	ParkUnhealthy   = "account_unhealthy" // the account cannot send until an operator fixes it
+	ParkRateLimited = reply.ReasonRateLimited // our own bucket had no token: the job waits in its lane
+	ParkThrottled   = "throttled"             // Meta said to slow down
+	ParkUncertain   = "uncertain"             // the send may have happened; retry later
+	ParkUnhealthy   = "account_unhealthy"     // the account cannot send until an operator fixes it
 	// Failures before anything was decided: the record is written PARKED so the sweeper owns the
 	// comment, instead of an SQS message on its way to the dead-letter queue.
 	ParkAccountUnavailable = "account_unavailable" // the account's configuration could not be read

@@ -111,10 +111,12 @@ func (w *work) decide(ctx context.Context, rec reply.Record) (Decision, reply.Re
 			return w.save(ctx, rec, n, closedDecision(n))
 		}
 	}
-	granted := w.haveToken || rec.Granted // Granted: the sweeper took the token when it released
+	// The sweeper took a token when it released the record, and it still lives; but not while
+	// Meta's usage or a throttle holds the lane: a token granted before the hold is given up.
+	granted := (w.haveToken || rec.Granted(w.acct.Limit(lane), now)) && !r.heldAt(w.acct.ID, lane, now)
 	if !granted && rec.Version == 0 {
 		// A new comment in a backlog: park it in one write, without claiming first.
-		if ok, retryAt := r.peek(w.acct, lane, now); !ok {
+		if ok, retryAt := r.peek(w.acct, lane, now); !ok && !waits(w.acct.Limit(lane), now, retryAt) {
 			return w.park(ctx, rec, retryAt, ParkRateLimited)
 		}
 	}
@@ -394,12 +396,14 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 	}
 	// The call must not outlive the lease: after it, another worker may take over.
 	sendCtx, cancel := context.WithTimeout(ctx, claimed.LeaseUntil.Sub(r.clock.Now()))
+	lane := job.Lane()
+	r.flying(w.acct.ID, lane)
 	res, err := r.graph.PrivateReply(sendCtx, w.acct, w.token, job.CommentID, w.rule.Opening(w.text))
 	cancel()
 	now := r.clock.Now()
-	lane := job.Lane()
 	code, detail := codeOf(err), detailOf(err)
 	v := reply.Classify(err)
+	r.answered(w.acct.ID, lane, w.acct.Limit(lane), v == reply.VerdictSent, now)
 	if v != reply.VerdictThrottled { // a throttle holds the lane longer anyway
 		w.pace(ctx, lane, res, now)
 	}
@@ -503,15 +507,17 @@ func (w *work) exhausted(claimed reply.Record, now time.Time) bool {
 		(!claimed.UncertainSince.IsZero() && now.Sub(claimed.UncertainSince) >= cfg.UncertainPeriod)
 }
 
-// pace slows the lane down when Meta reports its usage near the limit, before Meta must refuse.
+// pace holds the lane when Meta's usage header shows the account's allowance shared with other
+// apps and too little of it left (brake), before Meta must refuse; Meta's own estimate of when
+// access is regained, when it gives one, is waited out too.
 func (w *work) pace(ctx context.Context, lane reply.Lane, res reply.SendResult, now time.Time) {
-	if res.Usage < usageHigh {
+	lim := w.acct.Limit(lane)
+	wait, ok := w.r.brake(w.acct.ID, lane, lim, res.Usage, now)
+	if !ok {
 		return
 	}
-	wait := res.RegainAfter
-	if wait <= 0 {
-		wait = w.acct.Limit(lane).Period / 20
-	}
+	wait = max(wait, res.RegainAfter)
+	w.r.log.Info("lane held: other apps share the allowance", "account", w.job.AccountID, "lane", lane, "usage", res.Usage, "wait", wait)
 	if err := w.r.hold(ctx, w.acct, lane, now.Add(wait)); err != nil {
 		w.r.log.Error("hold bucket at high usage", "account", w.job.AccountID, "usage", res.Usage, "err", err)
 	}

@@ -9,6 +9,9 @@ import (
 type Limit struct {
 	Count  int           `json:"count"`
 	Period time.Duration `json:"period"`
+	// Burst is how many may go back to back; 0 is a fiftieth of Count (burst). A budget whose
+	// calls are spent the moment they are taken (Graph reads) may set a larger one.
+	Burst int `json:"burst,omitempty"`
 }
 
 // Default limits per account (Meta's private-reply limits).
@@ -41,27 +44,47 @@ func (l Limit) Validate() error {
 	if l.Count < 1 || l.Period <= 0 {
 		return fmt.Errorf("limit %d per %s: count and period must be positive", l.Count, l.Period)
 	}
+	if l.Burst < 0 || l.Burst > l.Count {
+		return fmt.Errorf("limit %d per %s: burst %d must be between 0 and the count", l.Count, l.Period, l.Burst)
+	}
 	return nil
 }
 
-// burst is how many sends may go back to back. The GCRA below admits at most
-// burst + (Count-burst) = Count sends in any rolling Period, so Meta's rolling limit holds.
+// burst is how many sends may go back to back: a fiftieth of the limit, so the steady rate stays
+// near Meta's (750/hour: 15, the steady rate 97.6% of it). The burst's span (burst-1 spacings,
+// 69 s at 750/hour) must cover the sweeper's period, or a backlog released once a period is held
+// below the steady rate: a limit of 100/hour with a one-minute sweep loses about 9%.
 func (l Limit) burst() int {
-	b := l.Count / 15
+	if l.Burst > 0 {
+		return l.Burst
+	}
+	b := l.Count / 50
 	if b < 1 {
 		b = 1
 	}
 	return b
 }
 
-// interval is the steady spacing between sends.
+// BurstSize is how many sends the bucket grants at one instant at most.
+func (l Limit) BurstSize() int { return l.burst() }
+
+// TokenLife is how long a granted send stays valid: a send may reach Meta up to this long after
+// the moment its token conformed, and a token not spent by then is void (the sweeper's grants
+// wait on the queue). The spacing leaves room for it, so sends made within their tokens' life
+// still hold Meta's count in every rolling Period.
+func (l Limit) TokenLife() time.Duration { return l.Period / 240 }
+
+// interval is the steady spacing between sends. The GCRA admits at most burst + (Period+d)/interval
+// sends in any span of Period+d; with d = TokenLife, sends made at any time within their tokens'
+// life hold at most Count in a rolling Period.
 func (l Limit) interval() time.Duration {
 	steady := l.Count - l.burst()
 	if steady < 1 {
 		steady = 1
 	}
-	iv := l.Period / time.Duration(steady)
-	if iv*time.Duration(steady) < l.Period {
+	span := l.Period + l.TokenLife()
+	iv := span / time.Duration(steady)
+	if iv*time.Duration(steady) < span {
 		iv++ // round up: a shorter spacing would let one send too many into a Period
 	}
 	return iv
@@ -119,13 +142,6 @@ func (l Limit) Available(b Bucket, now time.Time) int {
 
 // Spacing is the steady time between two sends.
 func (l Limit) Spacing() time.Duration { return l.interval() }
-
-// Turn is the earliest time the send `ahead` places back in line can conform: at best the burst
-// goes at once and the rest at the steady spacing. The sweeper defers a long backlog by it.
-func (l Limit) Turn(now time.Time, ahead int) time.Time {
-	n := max(0, ahead-l.burst())
-	return now.Add(time.Duration(n) * l.interval())
-}
 
 // Capacity is how many sends may be granted within d from now at most: the burst plus the steady
 // rate over d. The sweeper uses it to release no more than the budget can send before its next run.

@@ -1,6 +1,7 @@
 package reply
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -25,18 +26,35 @@ func TestLimitRollingWindow(t *testing.T) {
 			}
 			now = retry
 		}
-		// Every window [s, s+Period) starting at a send holds at most Count sends.
-		j := 0
-		for i := range sends {
-			for j < len(sends) && sends[j].Sub(sends[i]) < lim.Period {
-				j++
-			}
-			if n := j - i; n > lim.Count {
-				t.Fatalf("%v: %d sends in the period from %v", lim, n, sends[i])
+		// Every window [s, s+Period) starting at a send holds at most Count sends, also when
+		// sends reach Meta late within their tokens' life: here alternate runs of a third of the
+		// limit arrive as late as allowed, so a late run crowds the prompt one after it.
+		late := make([]time.Time, len(sends))
+		for i, s := range sends {
+			late[i] = s
+			if (i/(lim.Count/3+1))%2 == 0 {
+				late[i] = s.Add(lim.TokenLife() - time.Nanosecond)
 			}
 		}
-		// And the limit is used: over three periods, at least 90% of 3×Count go out.
-		if min := lim.Count * 3 * 90 / 100; len(sends) < min {
+		slices.SortFunc(late, time.Time.Compare)
+		for _, at := range [][]time.Time{sends, late} {
+			j := 0
+			for i := range at {
+				for j < len(at) && at[j].Sub(at[i]) < lim.Period {
+					j++
+				}
+				if n := j - i; n > lim.Count {
+					t.Fatalf("%v: %d sends in the period from %v", lim, n, at[i])
+				}
+			}
+		}
+		// And the limit is used: over three periods, at least 90% of 3×Count go out (for Meta's
+		// limits, 97%: the steady rate is 98% of the limit less the tokens' life).
+		share := 90
+		if lim == DefaultPostsLimit || lim == DefaultLiveLimit {
+			share = 97
+		}
+		if min := lim.Count * 3 * share / 100; len(sends) < min {
 			t.Errorf("%v: only %d sends in 3 periods, want ≥ %d", lim, len(sends), min)
 		}
 	}
@@ -68,14 +86,15 @@ func TestLimitTakeMany(t *testing.T) {
 	if got := lim.Capacity(b, t0, 0); got != 0 {
 		t.Errorf("capacity of a drained bucket now = %d", got)
 	}
-	// Turn is never later than the greedy sender above reaches the same place in line.
-	if got := lim.Turn(t0, lim.burst()); !got.Equal(t0) {
-		t.Errorf("turn within the burst = %v", got)
-	}
-	if got, want := lim.Turn(t0, lim.burst()+10), t0.Add(10*lim.interval()); !got.Equal(want) {
-		t.Errorf("turn 10 past the burst = %v, want %v", got, want)
-	}
 	if err := (Limit{Count: 0, Period: time.Hour}).Validate(); err == nil {
 		t.Error("zero limit validated")
+	}
+	// A budget may set its burst (Graph reads: a fifteenth).
+	reads := Limit{Count: 200, Period: time.Hour, Burst: 13}
+	if g, _, _ := reads.Take(Bucket{}, t0, 100); g != 13 || reads.Validate() != nil {
+		t.Errorf("a burst of 13: granted %d at once (%v)", g, reads.Validate())
+	}
+	if err := (Limit{Count: 10, Period: time.Hour, Burst: 11}).Validate(); err == nil {
+		t.Error("a burst above the count validated")
 	}
 }

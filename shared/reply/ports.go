@@ -27,9 +27,14 @@ type Replies interface {
 	Get(ctx context.Context, key string) (Record, error)
 	// ByComment is the record that holds the comment's outcome, or an error wrapping ErrNotFound.
 	ByComment(ctx context.Context, commentID string) (Record, error)
-	// Due pages through non-terminal records with DueAt at or before `before`, oldest DueAt first.
-	// An empty returned cursor means there is nothing more.
+	// Due pages through non-terminal records with SweepAt at or before `before`, oldest first
+	// (a record waiting in its lane comes only at its deadline). An empty returned cursor means
+	// there is nothing more.
 	Due(ctx context.Context, before time.Time, cursor string, limit int) ([]Record, string, error)
+	// Waiting is the head of an account lane's line: the records that wait there for a rate
+	// token (Record.Waiting), earliest deadline first (then key), at most limit. The sweeper reads
+	// only as many as it may release, however long the line.
+	Waiting(ctx context.Context, account string, lane Lane, limit int) ([]Record, error)
 	// Scan pages through every reply record in no particular order (data deletion, audits).
 	Scan(ctx context.Context, cursor string, limit int) ([]Record, string, error)
 	// Delete removes the record or funnel guard under key, whatever its state.

@@ -80,13 +80,34 @@ type Record struct {
 	// UncertainSince is when the first send that may have been delivered was made: the bounded
 	// retries count from it.
 	UncertainSince time.Time `json:"uncertain_since,omitzero"`
-	Granted        bool      `json:"granted,omitempty"`    // the sweeper reserved a rate token for this release
-	MessageID      string    `json:"message_id,omitempty"` // Meta's answer to a SENT reply
-	RecipientID    string    `json:"recipient_id,omitempty"`
-	Job            Job       `json:"job"`
-	Version        int64     `json:"version"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	// GrantedAt is when the sweeper's release took a rate token for this record; the token is
+	// spent by the replier within Limit.TokenLife of it, or void (Granted).
+	GrantedAt   time.Time `json:"granted_at,omitzero"`
+	MessageID   string    `json:"message_id,omitempty"` // Meta's answer to a SENT reply
+	RecipientID string    `json:"recipient_id,omitempty"`
+	Job         Job       `json:"job"`
+	Version     int64     `json:"version"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// ReasonRateLimited is the park reason of a record waiting for a token of its account's own
+// bucket: such a record waits in its lane (Waiting).
+const ReasonRateLimited = "rate_limited"
+
+// Waiting reports whether r waits in its account lane's line for a rate token. The sweeper
+// releases a lane from its head (earliest deadline first) as the bucket grants, so a waiting
+// record is not in the due index before its deadline (SweepAt): a long backlog is not read by
+// every run.
+func (r Record) Waiting() bool { return r.State == StateParked && r.Reason == ReasonRateLimited }
+
+// SweepAt is when the due index must hand r to the sweeper: its deadline while it waits in its
+// lane (the lane's head is read instead), else DueAt.
+func (r Record) SweepAt() time.Time {
+	if r.Waiting() {
+		return r.Deadline
+	}
+	return r.DueAt
 }
 
 // Errors of the record's transitions; callers decide on them with errors.Is.
@@ -190,7 +211,7 @@ func (r Record) Finish(o Outcome, attempted bool, now time.Time) (Record, error)
 	}
 	n.State, n.Reason, n.Detail = o.State, o.Reason, o.Detail
 	n.MessageID, n.RecipientID = o.MessageID, o.RecipientID
-	n.Owner, n.LeaseUntil, n.DueAt, n.Granted = "", time.Time{}, time.Time{}, false
+	n.Owner, n.LeaseUntil, n.DueAt, n.GrantedAt = "", time.Time{}, time.Time{}, time.Time{}
 	return n, nil
 }
 
@@ -209,7 +230,7 @@ func (r Record) Park(until time.Time, reason string, attempted bool, now time.Ti
 		n.UncertainSince = now
 	}
 	n.State, n.Reason = StateParked, reason
-	n.Owner, n.LeaseUntil, n.Granted = "", time.Time{}, false
+	n.Owner, n.LeaseUntil, n.GrantedAt = "", time.Time{}, time.Time{}
 	n.DueAt = n.dueAt(until)
 	return n, nil
 }
@@ -231,29 +252,29 @@ func NewSkipped(job Job, reason string, now time.Time) Record {
 }
 
 // Release sends a parked record back to the queue; granted says the sweeper reserved its rate
-// token, so the replier must not take another.
+// token now, so the replier must not take another while the token lives. A record waiting in its
+// lane may go whenever the sweeper reaches it; any other must be due.
 func (r Record) Release(granted bool, now time.Time) (Record, error) {
 	if r.State != StateParked {
 		return r, fmt.Errorf("release comment %s: %w (state %s)", r.CommentID, ErrConflict, r.State)
 	}
-	if r.DueAt.After(now) {
+	if r.DueAt.After(now) && !r.Waiting() {
 		return r, fmt.Errorf("release comment %s: %w", r.CommentID, ErrNotDue)
 	}
 	n := r.next(now)
-	n.State, n.Granted = StateQueued, granted
+	n.State, n.GrantedAt = StateQueued, time.Time{}
+	if granted {
+		n.GrantedAt = now
+	}
 	n.DueAt = n.dueAt(now.Add(OrphanGrace))
 	return n, nil
 }
 
-// Defer moves a parked record's next look to until (never past its deadline): the sweeper's
-// estimate of its turn in a long backlog, so that it is not read again on every run before then.
-func (r Record) Defer(until, now time.Time) (Record, error) {
-	if r.State != StateParked {
-		return r, fmt.Errorf("defer comment %s: %w (state %s)", r.CommentID, ErrConflict, r.State)
-	}
-	n := r.next(now)
-	n.DueAt = n.dueAt(until)
-	return n, nil
+// Granted reports whether the record holds a rate token of lim that is still valid at now: taken
+// by the sweeper's release no more than lim.TokenLife ago. A token older than that is void, so a
+// job that waited on the queue cannot spend a send the bucket booked minutes before.
+func (r Record) Granted(lim Limit, now time.Time) bool {
+	return !r.GrantedAt.IsZero() && !now.Before(r.GrantedAt) && now.Sub(r.GrantedAt) < lim.TokenLife()
 }
 
 // Learn takes a comment's earlier creation time, learned from Meta after the record was written,
@@ -336,6 +357,6 @@ func (r Record) EndBroadcast(now time.Time) (Record, error) {
 func (r Record) close(s State, reason string, now time.Time) Record {
 	n := r.next(now)
 	n.State, n.Reason = s, reason
-	n.Owner, n.LeaseUntil, n.DueAt, n.Granted = "", time.Time{}, time.Time{}, false
+	n.Owner, n.LeaseUntil, n.DueAt, n.GrantedAt = "", time.Time{}, time.Time{}, time.Time{}
 	return n
 }

@@ -136,7 +136,7 @@ func TestFinishParkReleaseRedriveExpire(t *testing.T) {
 		t.Errorf("early release: %v", err)
 	}
 	released := must(parked.Release(true, now.Add(time.Hour)))
-	if released.State != StateQueued || !released.Granted || !released.DueAt.Equal(now.Add(time.Hour+OrphanGrace)) {
+	if released.State != StateQueued || released.GrantedAt.IsZero() || !released.DueAt.Equal(now.Add(time.Hour+OrphanGrace)) {
 		t.Errorf("released = %+v", released)
 	}
 	if released.Orphaned(now.Add(time.Hour)) || !released.Orphaned(now.Add(time.Hour+OrphanGrace)) {
@@ -207,19 +207,51 @@ func TestExpireAfterUncertainSend(t *testing.T) {
 	}
 }
 
-func TestDefer(t *testing.T) {
+// TestWaitingInTheLane: a record parked for its own bucket's token waits in its lane, out of the
+// due index until its deadline, and is released whenever the sweeper reaches it; a grant lives
+// for the limit's token life.
+func TestWaitingInTheLane(t *testing.T) {
 	now := t0.Add(time.Minute)
-	parked := NewParked(job("c1"), now, "rate", now)
-	d := must(parked.Defer(now.Add(time.Hour), now))
-	if !d.DueAt.Equal(now.Add(time.Hour)) || d.State != StateParked || d.Version != parked.Version+1 {
-		t.Errorf("deferred = %+v", d)
+	lim := DefaultPostsLimit
+	tests := []struct {
+		name      string
+		rec       Record
+		waiting   bool
+		sweepAt   time.Time
+		releaseAt time.Time // released at this time
+		releaseOK bool
+	}{
+		{name: "rate limited: in the lane", rec: NewParked(job("c1"), now.Add(time.Hour), ReasonRateLimited, now),
+			waiting: true, sweepAt: job("c1").Deadline(), releaseAt: now, releaseOK: true},
+		{name: "throttled: in the due index", rec: NewParked(job("c2"), now.Add(time.Hour), "throttled", now),
+			sweepAt: now.Add(time.Hour), releaseAt: now},
+		{name: "throttled and due", rec: NewParked(job("c3"), now, "throttled", now),
+			sweepAt: now, releaseAt: now, releaseOK: true},
+		{name: "queued", rec: must(NewParked(job("c4"), now, ReasonRateLimited, now).Release(false, now)),
+			sweepAt: now.Add(OrphanGrace), releaseAt: now},
 	}
-	if d := must(parked.Defer(parked.Deadline.Add(time.Hour), now)); !d.DueAt.Equal(parked.Deadline) {
-		t.Errorf("deferred past the deadline: due %v", d.DueAt)
-	}
-	leased := must(Record{Key: "C#c2"}.Claim(job("c2"), "w", now, now.Add(time.Minute)))
-	if _, err := leased.Defer(now.Add(time.Hour), now); !errors.Is(err, ErrConflict) {
-		t.Errorf("deferring a leased record: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.rec.Waiting(); got != tt.waiting {
+				t.Errorf("waiting = %v, want %v", got, tt.waiting)
+			}
+			if got := tt.rec.SweepAt(); !got.Equal(tt.sweepAt) {
+				t.Errorf("sweep at %v, want %v", got, tt.sweepAt)
+			}
+			n, err := tt.rec.Release(true, tt.releaseAt)
+			if (err == nil) != tt.releaseOK {
+				t.Fatalf("release: %v, want ok %v", err, tt.releaseOK)
+			}
+			if err != nil {
+				return
+			}
+			if n.Waiting() || !n.Granted(lim, tt.releaseAt) || !n.Granted(lim, tt.releaseAt.Add(lim.TokenLife()-1)) {
+				t.Errorf("released %+v: want queued with a live grant", n)
+			}
+			if n.Granted(lim, tt.releaseAt.Add(lim.TokenLife())) || n.Granted(lim, tt.releaseAt.Add(-time.Second)) {
+				t.Error("a grant outside its token's life counted")
+			}
+		})
 	}
 }
 

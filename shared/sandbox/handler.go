@@ -494,7 +494,7 @@ func (s *Sandbox) publicReply(a *account, rq request, now time.Time) result {
 func (s *Sandbox) write(w http.ResponseWriter, res result, seq int) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=UTF-8")
-	if res.usage != "" {
+	if res.usage != "" && !s.noUsage {
 		h.Set("X-Business-Use-Case-Usage", res.usage)
 	}
 	body := res.body

@@ -199,6 +199,7 @@ type Sandbox struct {
 	oneReply      bool
 	secondCode    int // Meta's answer to a second private reply: 0 means 100/2534025
 	maxHang       time.Duration
+	noUsage       bool // X-Business-Use-Case-Usage left out of every answer
 	log           *slog.Logger
 
 	mu         sync.Mutex
@@ -211,7 +212,7 @@ type Sandbox struct {
 	byMedia    map[string][]*comment // comments by media (or broadcast) id
 	attempts   map[string]int        // private-reply calls by comment id, known or not
 	broadcasts map[string]*broadcast
-	sent       map[string][]time.Time // accepted sends by account and lane, oldest first
+	sent       map[string][]time.Time // accepted sends by account and lane, oldest first (every app's)
 	deliveries []Delivery
 	messages   []SentMessage
 	persons    map[string]*person        // by IGSID
@@ -265,6 +266,10 @@ func WithSecondReplyCode(code int) Option { return func(s *Sandbox) { s.secondCo
 // WithMaxHang bounds how long a hanging fault holds a request whose client never gives up
 // (default one minute).
 func WithMaxHang(d time.Duration) Option { return func(s *Sandbox) { s.maxHang = d } }
+
+// WithoutUsageHeaders leaves X-Business-Use-Case-Usage out of every answer, as a proxy that
+// drops headers would: a client then has only its own bucket to keep Meta's limit.
+func WithoutUsageHeaders() Option { return func(s *Sandbox) { s.noUsage = true } }
 
 // WithLogger logs one line per call (kind, account, comment, outcome; never tokens or text).
 func WithLogger(l *slog.Logger) Option { return func(s *Sandbox) { s.log = l } }
@@ -488,6 +493,22 @@ func (s *Sandbox) SetFault(f func(Call) Fault) {
 	s.mu.Lock()
 	s.hook = f
 	s.mu.Unlock()
+}
+
+// OtherApp is another app's private reply for the account in lane at the given time (no earlier
+// than any call before it), and reports whether Meta accepted it. Meta's rule: the private-reply
+// allowance belongs to the professional account, shared by every app it authorised, so another
+// app's replies are refused with 613 when the account's window is full, and count toward the
+// rolling limit and the call_count of X-Business-Use-Case-Usage, which is how an app learns of
+// them. They are not in the ledger: no app of ours sent them.
+func (s *Sandbox) OtherApp(accountID string, lane reply.Lane, at time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok, _, _, _ := s.admit(accountID, lane, at); !ok {
+		return false
+	}
+	s.record(accountID, lane, at)
+	return true
 }
 
 // QueueFault queues faults for the next private replies to commentID, in order, one per call;

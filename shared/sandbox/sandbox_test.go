@@ -641,3 +641,45 @@ func TestMe(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherAppsShareTheAllowance: another app's private replies for the account count toward its
+// rolling limit and show in X-Business-Use-Case-Usage, which is how our client learns of them.
+func TestOtherAppsShareTheAllowance(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      []sandbox.Option
+		wantUsage []int // call_count of each ok answer
+	}{
+		{name: "usage reported", wantUsage: []int{75, 100}},
+		{name: "usage headers dropped", opts: []sandbox.Option{sandbox.WithoutUsageHeaders()}, wantUsage: []int{0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, append(tt.opts, sandbox.WithLimit(reply.LanePosts, reply.Limit{Count: 4, Period: time.Hour}))...)
+			for _, at := range []time.Time{t0.Add(-30 * time.Minute), t0.Add(-10 * time.Minute)} {
+				if !e.sb.OtherApp(igID, reply.LanePosts, at) {
+					t.Fatalf("the other app's reply at %s refused", at)
+				}
+			}
+			for i, want := range tt.wantUsage {
+				res, err := e.c.PrivateReply(context.Background(), igAccount, igToken, fmt.Sprintf("c%d", i), reply.Message{Text: "hello"})
+				if err != nil || res.Usage != want {
+					t.Fatalf("reply %d: usage %d, err %v; want %d%%", i, res.Usage, err, want)
+				}
+			}
+			if got := e.send(t, igAccount, igToken, "c2"); got != "613/2534040" {
+				t.Fatalf("with the other app's 2 and our 2 of 4: %s, want 613", got)
+			}
+			if e.sb.OtherApp(igID, reply.LanePosts, t0) {
+				t.Fatal("the other app's reply into a full window accepted")
+			}
+			e.clock.Add(30 * time.Minute) // the other app's first reply leaves the window
+			if got := e.send(t, igAccount, igToken, "c3"); got != "ok" {
+				t.Fatalf("after the other app's reply aged out: %s", got)
+			}
+			if st := e.sb.Stats(); st.Delivered != 3 || len(e.sb.Deliveries()) != 3 {
+				t.Errorf("delivered %d, ledger %d; want 3 of ours only", st.Delivered, len(e.sb.Deliveries()))
+			}
+		})
+	}
+}

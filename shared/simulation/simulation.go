@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -32,8 +35,17 @@ type Config struct {
 	Batch         int           // SQS batch size of the replier's event source (default 10)
 	Visibility    time.Duration // the queue's visibility timeout (default 3m)
 	Horizon       time.Duration // give up after this much simulated time (default 8 days)
-	Taps          *Taps         // people tapping the private reply's button; none when nil
-	Log           *slog.Logger  // nil: no logs
+	// QueueDelay holds every job handed to the queue (by the webhook or a sweeper release) up to
+	// this long before the replier may see it, as a slow SQS poller would.
+	QueueDelay time.Duration
+	// OtherAppPerHour is private replies another app on the account sends each hour, evenly
+	// from Start: Meta counts them in the account's allowance and in its usage header.
+	OtherAppPerHour int
+	NoUsageHeaders  bool // the sandbox leaves out X-Business-Use-Case-Usage: our brake is off
+	// Live makes the comments a Live broadcast's (on air throughout), Limit the Live lane's.
+	Live bool
+	Taps *Taps        // people tapping the private reply's button; none when nil
+	Log  *slog.Logger // nil: no logs
 }
 
 // Result is what the run did and what Meta (the sandbox) saw.
@@ -45,13 +57,16 @@ type Result struct {
 	Late           int                 // private replies sent after the comment's window
 	Refused        map[string]int      // Meta errors the sandbox answered, by code
 	MaxRollingHour int                 // most private replies in any rolling hour (the ledger)
+	OtherApp       int                 // the other app's private replies Meta accepted meanwhile
+	MaxAccountHour int                 // most private replies of every app in any rolling hour
 	Deliveries     int                 // jobs handed to the replier (SQS receives)
 	Invocations    int                 // replier invocations (batches)
 	SweeperRuns    int
 	Released       int
 	Redriven       int
 	Scanned        int // due records the sweeper read, over all runs
-	Deferred       int // parked records the sweeper moved to their turn
+	SweeperWrites  int // the sweeper's conditional writes (records and buckets)
+	Lined          int // of Scanned: read from the head of the lane's line
 	Expired        int // by the sweeper
 	DeadLetters    int
 	FirstSend      time.Time
@@ -63,6 +78,38 @@ type Result struct {
 
 // DeliveriesPerComment is replier deliveries over comments.
 func (r Result) DeliveriesPerComment() float64 { return float64(r.Deliveries) / float64(r.Comments) }
+
+// IdealHours is how long the comments take at exactly the limit.
+func (r Result) IdealHours(lim reply.Limit) float64 {
+	return float64(r.Comments) / float64(lim.Count) * lim.Period.Hours()
+}
+
+// Refused613 is how many calls Meta refused for the rate limit.
+func (r Result) Refused613() int {
+	n := 0
+	for code, k := range r.Refused {
+		if code == "613" || strings.HasPrefix(code, "613/") {
+			n += k
+		}
+	}
+	return n
+}
+
+// SweeperReadsPerComment and SweeperWritesPerComment are the sweeper's records read (due and
+// from the lanes' lines) and its writes (records and buckets) over comments.
+func (r Result) SweeperReadsPerComment() float64 { return float64(r.Scanned) / float64(r.Comments) }
+
+func (r Result) SweeperWritesPerComment() float64 {
+	return float64(r.SweeperWrites) / float64(r.Comments)
+}
+
+// Summary is the run's one line: name, then key=value fields.
+func (r Result) Summary(name string, lim reply.Limit) string {
+	return fmt.Sprintf("%s: sent=%d busiest_hour=%d drain_hours=%.3f ideal_hours=%.3f drain_ratio=%.4f refused_613=%d "+
+		"sweeper_reads_per_comment=%.2f sweeper_writes_per_comment=%.2f deliveries_per_comment=%.3f other_app=%d busiest_account_hour=%d",
+		name, r.States[reply.StateSent], r.MaxRollingHour, r.Drained.Hours(), r.IdealHours(lim), r.Drained.Hours()/r.IdealHours(lim), r.Refused613(),
+		r.SweeperReadsPerComment(), r.SweeperWritesPerComment(), r.DeliveriesPerComment(), r.OtherApp, r.MaxAccountHour)
+}
 
 // Account is the simulated account's id.
 const Account = "17841400000000042"
@@ -98,7 +145,15 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	clock := memory.NewClock(cfg.Start)
 	store := memory.NewStore()
 	queue := memory.NewQueue(memory.QueueOptions{Clock: clock, Visibility: cfg.Visibility, MaxReceive: 5})
-	sb := sandbox.New(sandbox.WithClock(clock.Now), sandbox.WithLimit(reply.LanePosts, cfg.Limit))
+	lane, kind, media, product := reply.LanePosts, reply.KindReel, "reel-1", "REELS"
+	if cfg.Live {
+		lane, kind, media, product = reply.LaneLive, reply.KindLive, "live-1", "LIVE"
+	}
+	opts := []sandbox.Option{sandbox.WithClock(clock.Now), sandbox.WithLimit(lane, cfg.Limit)}
+	if cfg.NoUsageHeaders {
+		opts = append(opts, sandbox.WithoutUsageHeaders())
+	}
+	sb := sandbox.New(opts...)
 	defer sb.Close()
 	srv := httptest.NewServer(sb)
 	defer srv.Close()
@@ -106,7 +161,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	sb.AddAccount(Account, token, reply.LoginInstagram, "")
 	acct := reply.Account{
 		ID: Account, Login: reply.LoginInstagram, TokenParam: "/replywindow/tokens/sim", Version: 1,
-		Limits: map[reply.Lane]reply.Limit{reply.LanePosts: cfg.Limit},
+		Limits: map[reply.Lane]reply.Limit{lane: cfg.Limit},
 		Rules:  []reply.Rule{{Name: "recipe", Match: reply.MatchWord, Keywords: []string{"recipe"}, Message: "Here it is, {username}: https://example.com/recipe"}},
 	}
 	cfg.Taps.funnel(&acct)
@@ -115,19 +170,40 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	tokens := memory.Tokens{Account: token}
 	g := graph.New(graph.WithBaseURL(srv.URL))
-	rp := replier.New(replier.Config{AppIDs: []string{sandbox.DefaultAppID}}, store, g, tokens, clock, telemetry.NewMetrics("replier"), cfg.Log)
+	rcfg := replier.Config{AppIDs: []string{sandbox.DefaultAppID}}
+	if cfg.Live {
+		// The sandbox answers at once and a wait on the simulated clock takes no real time, so
+		// concurrent workers would reach Meta at times shifted by each other's waits for the next
+		// token (10 ms apart): one worker, which alone reaches 100/s here.
+		rcfg.Concurrency = 1
+	}
+	rp := replier.New(rcfg, store, g, tokens, clock, telemetry.NewMetrics("replier"), cfg.Log)
 	rp.Converse(g)
-	sw := sweeper.New(sweeper.Config{Interval: cfg.SweepInterval}, store, queue, g, tokens, clock, telemetry.NewMetrics("sweeper"), cfg.Log)
+	swStore := &counted{Store: store}
+	held := &delayed{q: queue, max: cfg.QueueDelay, now: clock.Now}
+	sw := sweeper.New(sweeper.Config{Interval: cfg.SweepInterval}, swStore, held, g, tokens, clock, telemetry.NewMetrics("sweeper"), cfg.Log)
+	var others []time.Time // the other app's sends, in order
+	if cfg.OtherAppPerHour > 0 {
+		every := time.Hour / time.Duration(cfg.OtherAppPerHour)
+		for at := cfg.Start; at.Before(cfg.Start.Add(cfg.Horizon)); at = at.Add(every) {
+			others = append(others, at)
+		}
+	}
+	nextOther := 0
+	var sent []time.Time // the other app's replies Meta accepted
 
+	if cfg.Live {
+		sb.StartBroadcast(Account, media)
+	}
 	jobs := make([]reply.Job, cfg.Comments)
 	for i := range jobs {
 		at := cfg.Start.Add(time.Duration(i) * cfg.Arrival / time.Duration(cfg.Comments))
 		jobs[i] = reply.Job{
-			V: reply.JobVersion, AccountID: Account, CommentID: fmt.Sprintf("1790%011d", i), MediaID: "reel-1",
-			ProductType: "REELS", FromID: fmt.Sprintf("1784150%010d", i), FromUsername: fmt.Sprintf("fan%d", i),
-			Text: "RECIPE please!", Kind: reply.KindReel, CommentedAt: at, DeliveredAt: at,
+			V: reply.JobVersion, AccountID: Account, CommentID: fmt.Sprintf("1790%011d", i), MediaID: media,
+			ProductType: product, FromID: fmt.Sprintf("1784150%010d", i), FromUsername: fmt.Sprintf("fan%d", i),
+			Text: "RECIPE please!", Kind: kind, CommentedAt: at, DeliveredAt: at,
 		}
-		sb.AddComment(sandbox.Comment{ID: jobs[i].CommentID, AccountID: Account, MediaID: "reel-1", FromID: jobs[i].FromID, CreatedAt: at})
+		sb.AddComment(sandbox.Comment{ID: jobs[i].CommentID, AccountID: Account, MediaID: media, FromID: jobs[i].FromID, CreatedAt: at, Live: cfg.Live})
 	}
 
 	byComment := make(map[string]reply.Job, len(jobs))
@@ -141,6 +217,16 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	end := cfg.Start.Add(cfg.Horizon)
 	for now := cfg.Start; !now.After(end); {
 		clock.Set(now)
+		now = clock.Now() // a replier that waited for a token moved the clock on
+		for nextOther < len(others) && !others[nextOther].After(now) {
+			if sb.OtherApp(Account, lane, others[nextOther]) {
+				sent = append(sent, others[nextOther])
+			}
+			nextOther++
+		}
+		if err := held.release(ctx); err != nil {
+			return res, err
+		}
 		// The webhook: every comment made by now is on the queue.
 		var batch []reply.Job
 		for next < len(jobs) && !jobs[next].CommentedAt.After(now) {
@@ -148,7 +234,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			next++
 		}
 		if len(batch) > 0 {
-			if err := queue.Enqueue(ctx, batch); err != nil {
+			if err := held.Enqueue(ctx, batch); err != nil {
 				return res, fmt.Errorf("webhook enqueue: %w", err)
 			}
 		}
@@ -167,7 +253,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			res.SweeperRuns++
 			res.Released += rep.Released
 			res.Scanned += rep.Scanned
-			res.Deferred += rep.Deferred
+			res.Lined += rep.Lined
 			res.Redriven += rep.Redriven
 			res.Expired += rep.Expired
 			nextSweep = nextSweep.Add(cfg.SweepInterval)
@@ -176,7 +262,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			}
 			taps.learn(byComment)
 		}
-		if next == len(jobs) && queue.Len() == 0 && taps.next().IsZero() {
+		if next == len(jobs) && queue.Len() == 0 && held.len() == 0 && taps.next().IsZero() {
 			pending, _, err := store.Due(ctx, end.Add(reply.Window), "", 1)
 			if err != nil {
 				return res, fmt.Errorf("due: %w", err)
@@ -197,11 +283,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if nt := taps.next(); !nt.IsZero() {
 			step = minTime(step, maxTime(nt, now.Add(time.Millisecond)))
 		}
+		if at, ok := held.next(); ok {
+			step = minTime(step, maxTime(at, now.Add(time.Millisecond)))
+		}
+		if nextOther < len(others) && next == len(jobs) {
+			step = minTime(step, maxTime(others[nextOther], now.Add(time.Millisecond)))
+		}
 		now = step
 	}
 	res.DeadLetters = queue.Counts().Dead
 	res.Taps = taps.result()
-	return res, ledger(ctx, store, sb, jobs, cfg, &res)
+	res.SweeperWrites = int(swStore.writes.Load())
+	res.OtherApp = len(sent)
+	return res, ledger(ctx, store, sb, jobs, sent, cfg, &res)
 }
 
 // drain hands every visible message to the replier in batches, as the SQS event source does,
@@ -238,7 +332,7 @@ func drain(ctx context.Context, q *memory.Queue, rp *replier.Replier, batch int,
 }
 
 // ledger reads the outcome: the records' states and what the sandbox delivered.
-func ledger(ctx context.Context, store *memory.Store, sb *sandbox.Sandbox, jobs []reply.Job, cfg Config, res *Result) error {
+func ledger(ctx context.Context, store *memory.Store, sb *sandbox.Sandbox, jobs []reply.Job, others []time.Time, cfg Config, res *Result) error {
 	res.States = map[reply.State]int{}
 	for cursor := ""; ; {
 		recs, next, err := store.Scan(ctx, cursor, 1000)
@@ -279,6 +373,7 @@ func ledger(ctx context.Context, store *memory.Store, sb *sandbox.Sandbox, jobs 
 		}
 		res.MaxRollingHour = max(res.MaxRollingHour, last-from+1)
 	}
+	res.MaxAccountHour = busiest(others, ds, cfg.Limit.Period)
 	res.Delivered = len(ds)
 	if len(ds) > 0 {
 		res.FirstSend, res.LastSend = ds[0].At, ds[len(ds)-1].At
@@ -300,4 +395,118 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// busiest is the most sends of every app in any rolling period (t-period, t].
+func busiest(others []time.Time, ds []sandbox.Delivery, period time.Duration) int {
+	at := append([]time.Time(nil), others...)
+	for _, d := range ds {
+		at = append(at, d.At)
+	}
+	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+	most, from := 0, 0
+	for i := range at {
+		for !at[from].After(at[i].Add(-period)) {
+			from++
+		}
+		most = max(most, i-from+1)
+	}
+	return most
+}
+
+// counted is the sweeper's store, counting its writes (from its workers at once).
+type counted struct {
+	*memory.Store
+	writes atomic.Int64
+}
+
+func (c *counted) Create(ctx context.Context, rec reply.Record) (reply.Record, error) {
+	c.writes.Add(1)
+	return c.Store.Create(ctx, rec)
+}
+
+func (c *counted) Update(ctx context.Context, rec reply.Record) (reply.Record, error) {
+	c.writes.Add(1)
+	return c.Store.Update(ctx, rec)
+}
+
+func (c *counted) Delete(ctx context.Context, key string) error {
+	c.writes.Add(1)
+	return c.Store.Delete(ctx, key)
+}
+
+func (c *counted) SaveBucket(ctx context.Context, b reply.Bucket) (reply.Bucket, error) {
+	c.writes.Add(1)
+	return c.Store.SaveBucket(ctx, b)
+}
+
+// delayed holds each job for up to max (the same delay for the same comment and hand-over,
+// spread evenly) before it reaches the queue, as an SQS poller that is late would.
+type delayed struct {
+	mu      sync.Mutex // the sweeper enqueues from its workers at once
+	q       *memory.Queue
+	max     time.Duration
+	now     func() time.Time
+	pending []heldJob // in order of release
+	seq     int
+}
+
+type heldJob struct {
+	at  time.Time
+	job reply.Job
+}
+
+func (d *delayed) Enqueue(ctx context.Context, jobs []reply.Job) error {
+	if d.max <= 0 {
+		return d.q.Enqueue(ctx, jobs)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	for _, j := range jobs {
+		d.seq++
+		// A fixed permutation of the delays: deterministic, and every delay up to max occurs.
+		frac := float64((d.seq*7919)%1000) / 999
+		d.pending = append(d.pending, heldJob{at: now.Add(time.Duration(frac * float64(d.max))), job: j})
+	}
+	sort.SliceStable(d.pending, func(a, b int) bool { return d.pending[a].at.Before(d.pending[b].at) })
+	return nil
+}
+
+// release hands the jobs whose delay is over to the queue.
+func (d *delayed) release(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	n := 0
+	for n < len(d.pending) && !d.pending[n].at.After(now) {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	jobs := make([]reply.Job, n)
+	for i := range n {
+		jobs[i] = d.pending[i].job
+	}
+	d.pending = d.pending[n:]
+	if err := d.q.Enqueue(ctx, jobs); err != nil {
+		return fmt.Errorf("delayed enqueue: %w", err)
+	}
+	return nil
+}
+
+func (d *delayed) len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.pending)
+}
+
+func (d *delayed) next() (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.pending) == 0 {
+		return time.Time{}, false
+	}
+	return d.pending[0].at, true
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) reply.Store) {
 		{"DueBoundary", testDueBoundary},
 		{"DueLeavesOnTerminal", testDueLeavesOnTerminal},
 		{"DueWhileSweeping", testDueWhileSweeping},
+		{"WaitingLanes", testWaitingLanes},
 		{"Scan", testScan},
 		{"Delete", testDelete},
 		{"Buckets", testBuckets},
@@ -341,7 +342,7 @@ func Full() reply.Record {
 		Attempts:       2,
 		Uncertain:      true,
 		UncertainSince: time.Date(2026, 3, 1, 12, 1, 0, 3, time.UTC),
-		Granted:        true,
+		GrantedAt:      time.Date(2026, 3, 1, 12, 4, 0, 7, time.UTC),
 		MessageID:      "aWdfZAG1faW",
 		RecipientID:    "6200000000000777",
 		Job:            j,
@@ -611,6 +612,91 @@ func testDueWhileSweeping(t *testing.T, s reply.Store) {
 	}
 	if left := DrainDue(t, s, now, 10); len(left) != 0 {
 		t.Fatalf("still due after the sweep: %v", keys(left))
+	}
+}
+
+// testWaitingLanes: records parked for their own bucket's token wait in their account lane,
+// read from its head (earliest deadline first), and reach the due index only at their deadline.
+func testWaitingLanes(t *testing.T, s reply.Store) {
+	const other = "17841400000000002"
+	waiting := func(i int, account string, kind reply.Kind, ago time.Duration) reply.Record {
+		j := Job(i)
+		j.AccountID, j.Kind, j.CommentedAt = account, kind, T0.Add(-ago)
+		return reply.NewParked(j, T0.Add(time.Minute), reply.ReasonRateLimited, T0)
+	}
+	// In the posts lane of account, deadlines in the order 3, 1, 4, 2 (the oldest comment first).
+	a1, a2, a3, a4 := waiting(1, account, reply.KindReel, 2*time.Hour), waiting(2, account, reply.KindReel, 0),
+		waiting(3, account, reply.KindReel, 3*time.Hour), waiting(4, account, reply.KindReel, time.Hour)
+	live := waiting(5, account, reply.KindLive, 0)
+	elsewhere := waiting(6, other, reply.KindReel, 4*time.Hour)
+	throttled := reply.NewParked(Job(7), T0.Add(time.Minute), "throttled", T0) // due soon, not in a lane
+	create(t, s, a1, a2, a3, a4, live, elsewhere, throttled)
+
+	tests := []struct {
+		account string
+		lane    reply.Lane
+		limit   int
+		want    []string
+	}{
+		{account, reply.LanePosts, 10, []string{a3.Key, a1.Key, a4.Key, a2.Key}},
+		{account, reply.LanePosts, 2, []string{a3.Key, a1.Key}},
+		{account, reply.LaneLive, 10, []string{live.Key}},
+		{other, reply.LanePosts, 10, []string{elsewhere.Key}},
+		{other, reply.LaneLive, 10, nil},
+	}
+	for _, tt := range tests {
+		got, err := s.Waiting(ctx(t), tt.account, tt.lane, tt.limit)
+		if err != nil {
+			t.Fatalf("waiting %s %s: %v", tt.account, tt.lane, err)
+		}
+		if !slices.Equal(keys(got), tt.want) {
+			t.Errorf("waiting %s %s limit %d:\n got %v\nwant %v", tt.account, tt.lane, tt.limit, keys(got), tt.want)
+		}
+	}
+	if got, _ := s.Waiting(ctx(t), account, reply.LanePosts, 1); len(got) == 1 {
+		Same(t, "the lane's head", got[0], a3)
+	}
+	// Only the throttled record is due before the deadlines; the lane is read instead.
+	if got := keys(DrainDue(t, s, T0.Add(time.Hour), 10)); !slices.Equal(got, []string{throttled.Key}) {
+		t.Errorf("due within the hour: %v, want only %s", got, throttled.Key)
+	}
+	// Live's window is shorter: its record comes first.
+	if got := keys(DrainDue(t, s, a3.Deadline, 10)); !slices.Equal(got, []string{throttled.Key, live.Key, elsewhere.Key, a3.Key}) {
+		t.Errorf("due at the oldest deadline: %v", got)
+	}
+	// Released, the head leaves the line; parked again for a token, it is back in it.
+	r3, err := a3.Release(true, T0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, r3)
+	if got, _ := s.Waiting(ctx(t), account, reply.LanePosts, 10); !slices.Equal(keys(got), []string{a1.Key, a4.Key, a2.Key}) {
+		t.Errorf("after the head's release: %v", keys(got))
+	}
+	l3 := update(t, s, mustRecord(t)(r3.Claim(r3.Job, "w", T0, T0.Add(time.Minute))))
+	update(t, s, mustRecord(t)(l3.Park(T0.Add(time.Minute), reply.ReasonRateLimited, false, T0)))
+	if got, _ := s.Waiting(ctx(t), account, reply.LanePosts, 10); !slices.Equal(keys(got), []string{a3.Key, a1.Key, a4.Key, a2.Key}) {
+		t.Errorf("parked again: %v", keys(got))
+	}
+	if err := s.Delete(ctx(t), a1.Key); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Waiting(ctx(t), account, reply.LanePosts, 10); !slices.Equal(keys(got), []string{a3.Key, a4.Key, a2.Key}) {
+		t.Errorf("after a delete: %v", keys(got))
+	}
+	if _, err := s.Waiting(ctx(t), account, reply.LanePosts, 0); err == nil {
+		t.Error("limit 0 accepted")
+	}
+}
+
+// mustRecord fails t on a transition's error.
+func mustRecord(t *testing.T) func(reply.Record, error) reply.Record {
+	return func(r reply.Record, err error) reply.Record {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
 }
 

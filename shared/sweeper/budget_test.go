@@ -21,21 +21,22 @@ type tickWall struct {
 
 func (w *tickWall) now() time.Time { return w.start.Add(time.Duration(w.n.Add(1)) * w.step) }
 
-// backlog stores a viral post's backlog: `parkedN` parked jobs of one account, due for an hour
-// and more (only the bucket's few tokens can go), and behind them in the index `closedN` jobs
-// whose windows closed in the last half hour.
+// backlog stores a backlog in the due index: `parkedN` jobs of one account Meta throttled, due
+// for an hour and more (only the bucket's few tokens can go), and behind them in the index
+// `closedN` jobs whose windows closed in the last half hour. (Jobs waiting for our own bucket's
+// tokens wait in their lane instead, out of the index.)
 func backlog(t testing.TB, s reply.Store, parkedN, closedN int) {
 	ctx := context.Background()
 	for i := range parkedN {
 		j := job("A1", fmt.Sprintf("p%06d", i), reply.KindReel, "m1", t0.Add(-3*time.Hour))
-		if _, err := s.Create(ctx, parked(j, j.CommentedAt, t0.Add(-2*time.Hour+time.Duration(i)*time.Millisecond))); err != nil {
+		if _, err := s.Create(ctx, parkedFor(j, j.CommentedAt, t0.Add(-2*time.Hour+time.Duration(i)*time.Millisecond), "throttled")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range closedN {
 		at := t0.Add(-reply.Window - time.Duration(i+1)*time.Second)
 		j := job("A1", fmt.Sprintf("x%06d", i), reply.KindReel, "m1", at)
-		if _, err := s.Create(ctx, parked(j, at, t0.Add(time.Hour))); err != nil {
+		if _, err := s.Create(ctx, parkedFor(j, at, t0.Add(time.Hour), "throttled")); err != nil {
 			t.Fatal(err)
 		}
 	}

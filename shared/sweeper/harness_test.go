@@ -201,8 +201,15 @@ func must(t *testing.T) func(reply.Record, error) reply.Record {
 	}
 }
 
+// parked is j's record waiting in its lane for a token of the account's bucket (the replier's
+// most common park): the sweeper releases it from the lane's head, due or not.
 func parked(j reply.Job, at, until time.Time) reply.Record {
-	return reply.NewParked(j, until, "rate_limited", at)
+	return reply.NewParked(j, until, reply.ReasonRateLimited, at)
+}
+
+// parkedFor is j's record parked until `until` for reason: in the due index, released once due.
+func parkedFor(j reply.Job, at, until time.Time, reason string) reply.Record {
+	return reply.NewParked(j, until, reason, at)
 }
 
 func leased(t *testing.T, j reply.Job, at, leaseUntil time.Time) reply.Record {

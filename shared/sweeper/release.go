@@ -5,9 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
-	"time"
+	"sync"
 
 	"github.com/replywindow/replywindow/shared/reply"
 )
@@ -18,30 +17,26 @@ type group struct {
 	lane    reply.Lane
 }
 
-// candidates are a lane's parked jobs that are due, the oldest deadlines kept.
+// candidates are a lane's parked jobs that may go now: those the due index handed over (parked
+// for a reason other than our own bucket, or written before lanes), the oldest deadlines kept,
+// and the head of the lane's line of jobs waiting for a token, read at release.
 type candidates struct {
 	held  bool        // the account cannot send (unhealthy or unknown): nothing is released
 	why   string      // why it is held, for the log
 	limit reply.Limit // the account's limit for the lane
 	keep  int         // how many to keep: the lane's capacity until the next run, and spares
+	now   int         // sends the bucket grants now (at most the burst)
 	seen  int         // every due parked record of the lane this run
 	heap  byDeadline
-	rest  farthest    // due parked records not kept, the latest deadlines: deferral candidates
-	lines []time.Time // the deadline of every due parked record seen: places in line
 }
 
-// A parked record far back in a long backlog would otherwise be read by every run until its turn.
-// Deferring it costs one write (and the due index's delete and insert), about as much as 120
-// reads of a 1 KB item from the index at on-demand prices, so only records whose turn is more
-// than deferAfter runs away are deferred, to one run before it. maxDeferrals bounds a run's writes.
-const (
-	deferAfter   = 120
-	maxDeferrals = 5000
-)
-
 // spares are extra candidates kept beyond the capacity, to stand in for releases that lose to
-// another sweep or to a replier.
-const spares = 16
+// another sweep or to a replier; lineSpares, the same for the head of a lane's line, which is
+// read at release, right before the bucket is taken from.
+const (
+	spares     = 16
+	lineSpares = 2
+)
 
 // group returns the candidates of rec's lane, creating them on first sight: the account and the
 // bucket are read once per run, and the capacity bounds how many candidates are kept in memory.
@@ -52,27 +47,81 @@ func (r *run) group(ctx context.Context, rec reply.Record) *candidates {
 	}
 	c := &candidates{}
 	r.groups[g] = c
-	a := r.account(ctx, rec.AccountID)
+	r.fill(ctx, g, r.account(ctx, rec.AccountID), c)
+	return c
+}
+
+// fill sizes a lane's candidates from its account and bucket.
+func (r *run) fill(ctx context.Context, g group, a *account, c *candidates) {
 	switch {
 	case errors.Is(a.err, reply.ErrNotFound):
 		c.held, c.why = true, "account not configured"
-		return c
+		return
 	case a.err != nil:
 		c.held, c.why = true, "account unreadable"
-		return c
+		return
 	case !a.acct.Healthy():
 		c.held, c.why = true, a.acct.Unhealthy
-		return c
+		return
 	}
-	c.limit = a.acct.Limit(rec.Lane)
-	b, err := r.s.store.Bucket(ctx, rec.AccountID, rec.Lane)
+	c.limit = a.acct.Limit(g.lane)
+	b, err := r.s.store.Bucket(ctx, g.account, g.lane)
 	if err != nil {
-		r.fail(fmt.Errorf("read bucket of account %s lane %s: %w", rec.AccountID, rec.Lane, err))
+		r.fail(fmt.Errorf("read bucket of account %s lane %s: %w", g.account, g.lane, err))
 		c.held, c.why = true, "bucket unreadable"
-		return c
+		return
 	}
 	c.keep = c.limit.Capacity(b, r.now, r.s.cfg.Interval) + spares
-	return c
+	c.now = c.limit.Available(b, r.now)
+}
+
+// lanes makes sure every account lane is released this run, not only those the due index
+// named: a lane's line of waiting jobs is read from its head at release, never from the index.
+// The buckets are read Workers at a time: a thousand accounts are two thousand reads.
+func (r *run) lanes(ctx context.Context) {
+	accts, err := r.s.store.ListAccounts(ctx)
+	if err != nil {
+		r.fail(fmt.Errorf("list accounts for their lanes: %w", err))
+		return
+	}
+	type fresh struct {
+		g group
+		a *account
+		c *candidates
+	}
+	var todo []fresh
+	for _, a := range accts {
+		if _, ok := r.accounts[a.ID]; !ok {
+			r.accounts[a.ID] = &account{acct: a}
+		}
+		for _, l := range reply.Lanes {
+			g := group{a.ID, l}
+			if _, ok := r.groups[g]; !ok {
+				c := &candidates{}
+				r.groups[g] = c
+				todo = append(todo, fresh{g, r.accounts[a.ID], c})
+			}
+		}
+	}
+	r.parallel(len(todo), func(i int) { r.fill(ctx, todo[i].g, todo[i].a, todo[i].c) })
+}
+
+// parallel calls fn(0..n-1), Workers at a time, and returns when all are done.
+func (r *run) parallel(n int, fn func(i int)) {
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(r.s.cfg.Workers, n) {
+		wg.Go(func() {
+			for i := range work {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 }
 
 // offer adds a due parked record to its lane's candidates, keeping the oldest deadlines.
@@ -84,87 +133,20 @@ func (r *run) offer(rec reply.Record) {
 	if c.held {
 		return
 	}
-	c.lines = append(c.lines, rec.Deadline)
 	if c.heap.Len() >= c.keep {
 		if c.keep == 0 || !c.heap.less(&rec, c.heap[0]) {
-			c.spare(&rec) // no earlier than every kept candidate (the usual case: backlogs arrive in order)
-			return
+			return // no earlier than every kept candidate: a later run takes it
 		}
-		c.spare(heap.Pop(&c.heap).(*reply.Record)) // the latest deadline
+		heap.Pop(&c.heap) // the latest deadline
 	}
 	heap.Push(&c.heap, &rec)
 }
 
-// spare keeps rec as a deferral candidate if it is among the maxDeferrals latest deadlines seen:
-// those are the records farthest from their turn, which a deferral saves the most reads of.
-func (c *candidates) spare(rec *reply.Record) {
-	if c.rest.Len() < maxDeferrals {
-		heap.Push(&c.rest, rec)
-		return
-	}
-	if byDeadline.less(nil, c.rest[0], rec) {
-		c.rest[0] = rec
-		heap.Fix(&c.rest, 0)
-	}
-}
-
-// deferRest moves the due index entries of the records far back in the lane's backlog to one run
-// before the earliest time their turn can come. A record's place in line is the number of due
-// records seen with an earlier deadline, less those released now (reply.Limit.Turn); records
-// deferred by earlier runs are not seen, so a record later than the last one deferred also
-// waits behind it (the lane's tail, kept while the function is warm). Estimates err early, never
-// late, and deadlines keep their order.
-func (r *run) deferRest(ctx context.Context, g group, c *candidates, released int) {
-	if len(c.rest) == 0 {
-		return
-	}
-	horizon := r.now.Add(deferAfter * r.s.cfg.Interval)
-	slices.SortFunc(c.lines, time.Time.Compare)
-	slices.SortFunc(c.rest, func(a, b *reply.Record) int { return a.Deadline.Compare(b.Deadline) })
-	tail := r.s.tail(g)
-	for _, rec := range c.rest {
-		place, _ := slices.BinarySearchFunc(c.lines, rec.Deadline, time.Time.Compare)
-		turn := c.limit.Turn(r.now, place-released)
-		if rec.Deadline.After(tail.deadline) && tail.turn.Add(c.limit.Spacing()).After(turn) {
-			turn = tail.turn.Add(c.limit.Spacing())
-		}
-		if !turn.After(horizon) {
-			continue
-		}
-		if ctx.Err() != nil || r.spentIn(0) {
-			break
-		}
-		n, err := rec.Defer(turn.Add(-r.s.cfg.Interval), r.now)
-		if err == nil && r.write(ctx, n) {
-			r.rep.Deferred++
-			tail = deferral{deadline: rec.Deadline, turn: turn}
-		}
-	}
-	r.s.setTail(g, tail)
-}
-
-// deferral is the last record a lane deferred: its deadline and the turn it was given.
-type deferral struct{ deadline, turn time.Time }
-
-func (s *Sweeper) tail(g group) deferral {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tails[g]
-}
-
-func (s *Sweeper) setTail(g group, d deferral) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tails == nil {
-		s.tails = map[group]deferral{}
-	}
-	if d.deadline.After(s.tails[g].deadline) {
-		s.tails[g] = d
-	}
-}
-
-// releaseAll releases each lane's candidates, accounts in a stable order.
+// releaseAll releases each lane's candidates, Workers lanes at a time: each costs its line's
+// read, a bucket write and its records' writes, and the lanes of different accounts share
+// nothing.
 func (r *run) releaseAll(ctx context.Context) {
+	r.lanes(ctx)
 	gs := make([]group, 0, len(r.groups))
 	for g := range r.groups {
 		gs = append(gs, g)
@@ -175,63 +157,115 @@ func (r *run) releaseAll(ctx context.Context) {
 		}
 		return gs[i].lane < gs[j].lane
 	})
-	for _, g := range gs {
-		if ctx.Err() != nil {
-			return
+	r.parallel(len(gs), func(i int) {
+		if ctx.Err() == nil {
+			r.release(ctx, gs[i], r.groups[gs[i]])
 		}
-		r.release(ctx, g, r.groups[g])
-	}
+	})
 }
 
 // release sends back to the queue as many of the lane's candidates, oldest deadline first, as
-// the account's bucket grants now. The tokens are taken first (a conditional bucket write), so
-// two sweeps cannot both spend the same budget, and each record is released with a conditional
-// write, so no record goes back twice; a token whose record was lost is spent on the next
-// candidate.
+// the account's bucket grants now: the due ones and the head of the lane's line, read only as
+// far as it can go. The tokens are taken first (a conditional bucket write), so two sweeps cannot
+// both spend the same budget, and each record is released with a conditional write, so no
+// record goes back twice; a token whose record was lost is spent on the next candidate.
 func (r *run) release(ctx context.Context, g group, c *candidates) {
-	if c.seen == 0 {
-		return
-	}
 	if c.held {
-		r.rep.Held += c.seen
-		r.rep.Backlog[g.lane] += c.seen
-		r.s.log.Warn("parked jobs held", "account", g.account, "lane", g.lane, "jobs", c.seen, "why", c.why)
+		if c.seen > 0 {
+			r.count(func(p *Report) { p.Held += c.seen; p.Backlog[g.lane] += c.seen })
+			r.s.log.Warn("parked jobs held", "account", g.account, "lane", g.lane, "jobs", c.seen, "why", c.why)
+		}
 		return
-	}
-	cands := c.heap.sorted()
-	granted, err := r.take(ctx, g, c, len(cands))
-	if err != nil {
-		r.fail(err)
 	}
 	// A lane whose period is shorter than the schedule (Live: 100/s) cannot be budgeted a
 	// minute ahead without a burst Meta would refuse; the rest of its capacity goes back
 	// without a token and the replier paces it with the bucket.
-	extra := 0
-	if c.limit.Period < r.s.cfg.Interval {
-		extra = max(0, min(len(cands), c.keep-spares)-granted)
+	short := c.limit.Period < r.s.cfg.Interval
+	room := c.now
+	if short {
+		room = c.keep - spares
+	}
+	cands := c.heap.sorted()
+	lined := 0
+	if line := room - len(cands); line > 0 {
+		head, err := r.s.store.Waiting(ctx, g.account, g.lane, line+lineSpares)
+		if err != nil {
+			r.fail(fmt.Errorf("read the line of account %s lane %s: %w", g.account, g.lane, err))
+		}
+		lined = len(head)
+		if len(head) > 0 {
+			r.mu.Lock()
+			if r.oldest.IsZero() || head[0].DueAt.Before(r.oldest) {
+				r.oldest = head[0].DueAt // how long the line's head has waited
+			}
+			r.mu.Unlock()
+		}
+		cands = merge(cands, head)
 	}
 	var jobs []reply.Job
+	granted := 0
+	defer func() {
+		// What was read and stays: a line is read only as far as the bucket reaches, so a long
+		// one shows here by its read part (and by OldestDueAgeSeconds, its head's wait).
+		r.count(func(p *Report) {
+			p.Scanned += lined
+			p.Lined += lined
+			p.Released += len(jobs)
+			p.Granted += min(granted, len(jobs))
+			p.Backlog[g.lane] += max(0, c.seen+lined-len(jobs))
+		})
+	}()
+	if len(cands) == 0 {
+		return
+	}
+	granted, err := r.take(ctx, g, c, len(cands))
+	if err != nil {
+		r.fail(err)
+	}
+	extra := 0
+	if short {
+		extra = max(0, min(len(cands), room)-granted)
+	}
+	if g.lane == reply.LaneLive {
+		r.liveMedia(ctx, g.account)
+	}
 	for _, rec := range cands {
 		if len(jobs) >= granted+extra || ctx.Err() != nil {
 			break
 		}
+		if r.ended(rec) {
+			r.visit(ctx, rec) // a line's Live comment whose broadcast is over: closed, not sent
+			continue
+		}
 		n, err := rec.Release(len(jobs) < granted, r.now)
 		if err != nil {
-			r.rep.Lost++
+			r.count(func(p *Report) { p.Lost++ })
 			continue
 		}
 		if !r.write(ctx, n) {
 			continue // counted as lost (or failed) by write
 		}
 		jobs = append(jobs, requeued(n.Job))
-		if n.Granted {
-			r.rep.Granted++
+	}
+	r.enqueue(ctx, jobs)
+}
+
+// merge is a and b (each oldest deadline first) in one list, oldest deadline first; a record in
+// both (the index lags) appears once.
+func merge(a, b []reply.Record) []reply.Record {
+	out := make([]reply.Record, 0, len(a)+len(b))
+	seen := make(map[string]bool, len(a))
+	for _, r := range a {
+		seen[r.Key] = true
+	}
+	out = append(out, a...)
+	for _, r := range b {
+		if !seen[r.Key] {
+			out = append(out, r)
 		}
 	}
-	r.rep.Released += len(jobs)
-	r.rep.Backlog[g.lane] += c.seen - len(jobs)
-	r.enqueue(ctx, jobs)
-	r.deferRest(ctx, g, c, len(jobs))
+	sort.SliceStable(out, func(i, j int) bool { return byDeadline.less(nil, &out[i], &out[j]) })
+	return out
 }
 
 // take reserves up to want sends of the lane's bucket that conform now. Only sends that conform
@@ -255,7 +289,7 @@ func (r *run) take(ctx context.Context, g group, c *candidates, want int) (int, 
 		if !errors.Is(err, reply.ErrConflict) {
 			return 0, fmt.Errorf("take %d sends of account %s lane %s: %w", n, g.account, g.lane, err)
 		}
-		r.rep.Lost++ // a replier or another sweep took from the bucket meanwhile: read it again
+		r.count(func(p *Report) { p.Lost++ }) // a replier or another sweep took from the bucket meanwhile: read it again
 	}
 	return 0, nil
 }
@@ -291,18 +325,4 @@ func (h byDeadline) sorted() []reply.Record {
 	}
 	sort.Slice(out, func(i, j int) bool { return h.less(&out[i], &out[j]) })
 	return out
-}
-
-// farthest is a min-heap on deadline: its root is the earliest of the latest deadlines kept.
-type farthest []*reply.Record
-
-func (h farthest) Len() int           { return len(h) }
-func (h farthest) Less(i, j int) bool { return byDeadline.less(nil, h[i], h[j]) }
-func (h farthest) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *farthest) Push(x any)        { *h = append(*h, x.(*reply.Record)) }
-func (h *farthest) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }

@@ -30,7 +30,6 @@ const (
 	MetricAmbiguous        = "Ambiguous"           // closed after a send that may have been delivered (never Expired)
 	MetricReleased         = "Released"            // parked jobs sent back to the queue
 	MetricRedriven         = "Redriven"            // orphaned jobs sent back to the queue
-	MetricDeferred         = "Deferred"            // parked jobs whose next look moved to their estimated turn
 	MetricBacklog          = "Backlog"             // due records left waiting after the run (dimension Lane)
 	MetricOldestDueAge     = "OldestDueAgeSeconds" // how long the oldest due record has waited
 	MetricUnhealthyHeld    = "UnhealthyHeld"       // parked jobs held because their account cannot send
@@ -56,7 +55,6 @@ type Sweeper struct {
 	mu     sync.Mutex
 	resume string   // where a run that ran out of time stopped; the next run continues there
 	chores []*chore // run after each sweep when due (AddChore)
-	tails  map[group]deferral
 }
 
 // New is a Sweeper. Zero tuning fields of cfg take their defaults.
@@ -79,7 +77,8 @@ func New(cfg Config, store reply.Store, queue reply.Queue, graph reply.Graph, to
 // Report counts what one run did.
 type Report struct {
 	Pages         int
-	Scanned       int // due records read
+	Scanned       int // records read: due ones, and those of the lanes' lines (Lined)
+	Lined         int // of Scanned: read from the head of a lane's line of jobs waiting for a token
 	Expired       int // records moved to EXPIRED (window closed or broadcast ended)
 	Ended         int // of Expired: Live comments whose broadcast ended
 	Ambiguous     int // closed as AMBIGUOUS: the window or broadcast ended after an uncertain send
@@ -87,7 +86,6 @@ type Report struct {
 	Released      int // parked records sent back to the queue
 	Granted       int // of Released: with a rate token reserved for them
 	Redriven      int // orphaned records sent back to the queue
-	Deferred      int // parked records far back in a backlog whose next look moved to their turn
 	Held          int // parked records of unhealthy or unknown accounts left waiting
 	Busy          int // records past their deadline whose live lease lets the holder finish
 	Lost          int // conditional writes that lost to another worker
@@ -116,7 +114,7 @@ func (s *Sweeper) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 	attrs := []any{
 		"event", ev.ID, "scheduled", ev.Time,
 		"scanned", rep.Scanned, "expired", rep.Expired, "ambiguous", rep.Ambiguous, "released", rep.Released,
-		"redriven", rep.Redriven, "deferred", rep.Deferred, "held", rep.Held, "lost", rep.Lost,
+		"redriven", rep.Redriven, "lined", rep.Lined, "held", rep.Held, "lost", rep.Lost,
 		"backlog", rep.BacklogTotal(), "oldest_due_s", int64(rep.OldestDue.Seconds()), "partial", rep.Partial,
 	}
 	if err != nil {
@@ -446,7 +444,6 @@ func (r *run) emit() {
 	m.Count(MetricAmbiguous, p.Ambiguous)
 	m.Count(MetricReleased, p.Released)
 	m.Count(MetricRedriven, p.Redriven)
-	m.Count(MetricDeferred, p.Deferred)
 	m.Count(MetricUnhealthyHeld, p.Held)
 	m.Count(MetricConflicts, p.Lost)
 	m.Count(MetricEnqueueFailed, p.EnqueueFailed)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,8 +46,11 @@ func TestSweep(t *testing.T) {
 					return []reply.Record{parked(job("A1", "c02", reply.KindReel, "m1", open), open, t0.Add(-time.Minute))}
 				}, want{state: reply.StateQueued, enqueued: true, granted: true}},
 				{"parked, not due", func(t *testing.T) []reply.Record {
-					return []reply.Record{parked(job("A1", "c03", reply.KindReel, "m1", open), open, t0.Add(time.Minute))}
-				}, want{state: reply.StateParked, reason: "rate_limited"}},
+					return []reply.Record{parkedFor(job("A1", "c03", reply.KindReel, "m1", open), open, t0.Add(time.Minute), "throttled")}
+				}, want{state: reply.StateParked, reason: "throttled"}},
+				{"waiting in the lane, not due: the bucket grants it", func(t *testing.T) []reply.Record {
+					return []reply.Record{parked(job("A1", "c15", reply.KindReel, "m1", open), open, t0.Add(time.Minute))}
+				}, want{state: reply.StateQueued, enqueued: true, granted: true}},
 				{"leased past the deadline, lease live", func(t *testing.T) []reply.Record {
 					j := job("A1", "c04", reply.KindPost, "m1", closed.Add(-time.Minute))
 					return []reply.Record{leased(t, j, t0.Add(-2*time.Minute), t0.Add(time.Minute))}
@@ -68,10 +72,13 @@ func TestSweep(t *testing.T) {
 					return []reply.Record{p, must(t)(p.Release(false, t0.Add(-time.Minute)))}
 				}, want{state: reply.StateQueued}},
 				{"parked, account unhealthy", func(t *testing.T) []reply.Record {
-					return []reply.Record{parked(job("A2", "c09", reply.KindReel, "m2", open), open, t0.Add(-time.Minute))}
-				}, want{state: reply.StateParked, reason: "rate_limited"}},
+					return []reply.Record{parkedFor(job("A2", "c09", reply.KindReel, "m2", open), open, t0.Add(-time.Minute), "account_unhealthy")}
+				}, want{state: reply.StateParked, reason: "account_unhealthy"}},
 				{"parked, account unknown", func(t *testing.T) []reply.Record {
-					return []reply.Record{parked(job("A9", "c10", reply.KindReel, "m9", open), open, t0.Add(-time.Minute))}
+					return []reply.Record{parkedFor(job("A9", "c10", reply.KindReel, "m9", open), open, t0.Add(-time.Minute), "account_unavailable")}
+				}, want{state: reply.StateParked, reason: "account_unavailable"}},
+				{"waiting in the lane, account unhealthy", func(t *testing.T) []reply.Record {
+					return []reply.Record{parked(job("A2", "c16", reply.KindReel, "m2", open), open, t0.Add(-time.Minute))}
 				}, want{state: reply.StateParked, reason: "rate_limited"}},
 				{"live, broadcast ended", func(t *testing.T) []reply.Record {
 					j := job("A3", "c11", reply.KindLive, "live-off", t0.Add(-time.Hour))
@@ -113,15 +120,16 @@ func TestSweep(t *testing.T) {
 			got := states(t, e.store, comments)
 			for i, c := range cases {
 				r := got[comments[i]]
-				if r.State != c.want.state || (c.want.reason != "" && r.Reason != c.want.reason) || r.Granted != c.want.granted {
+				if r.State != c.want.state || (c.want.reason != "" && r.Reason != c.want.reason) || r.GrantedAt.IsZero() == c.want.granted {
 					t.Errorf("%s: state %s reason %q granted %v, want %s %q granted %v",
-						c.name, r.State, r.Reason, r.Granted, c.want.state, c.want.reason, c.want.granted)
+						c.name, r.State, r.Reason, !r.GrantedAt.IsZero(), c.want.state, c.want.reason, c.want.granted)
 				}
 				if c.want.state == reply.StateQueued && c.want.enqueued && !r.DueAt.Equal(t0.Add(reply.OrphanGrace)) {
 					t.Errorf("%s: due at %s, want now + orphan grace", c.name, r.DueAt)
 				}
 				counts[c.want.state]++
 			}
+			slices.Sort(wantQueued)
 			if q := ids(e.drain(t)); !slices.Equal(q, wantQueued) {
 				t.Errorf("enqueued %v, want %v", q, wantQueued)
 			}
@@ -134,7 +142,7 @@ func TestSweep(t *testing.T) {
 				"Expired":   {rep.Expired, counts[reply.StateExpired]},
 				"Ambiguous": {rep.Ambiguous, counts[reply.StateAmbiguous]},
 				"Ended":     {rep.Ended, 2},
-				"Released":  {rep.Released, 2},
+				"Released":  {rep.Released, 3}, // c02, c12 and c15 from its lane
 				"Redriven":  {rep.Redriven, 2},
 				"Held":      {rep.Held, 2},
 				"Busy":      {rep.Busy, 1},
@@ -175,7 +183,7 @@ func TestSweep(t *testing.T) {
 
 // TestReleaseOldestDeadlineFirst parks a backlog on one account and checks that each run
 // releases exactly what the bucket grants at that moment, oldest deadline first, whatever the
-// parked records' due times say.
+// parked records' due times say, reading the lane's line no further.
 func TestReleaseOldestDeadlineFirst(t *testing.T) {
 	e := newEnv(t, backends[0])
 	acct := e.account(t, "A1", nil)
@@ -211,8 +219,9 @@ func TestReleaseOldestDeadlineFirst(t *testing.T) {
 			t.Fatalf("run %d: released %d (granted %d) %v, want the %d oldest deadlines %v", run, rep.Released, rep.Granted, got, want, wantIDs)
 		}
 		released += want
-		if rep.Backlog[reply.LanePosts] != n-released {
-			t.Errorf("run %d: backlog %d, want %d", run, rep.Backlog[reply.LanePosts], n-released)
+		// The line is read only as far as the bucket reaches: what can go, and spares.
+		if rep.Lined > want+lineSpares || rep.Backlog[reply.LanePosts] != rep.Lined-want || rep.OldestDue <= 0 {
+			t.Errorf("run %d: read %d of the line for %d releases, backlog %d, oldest %s", run, rep.Lined, want, rep.Backlog[reply.LanePosts], rep.OldestDue)
 		}
 		e.clock.Add(time.Minute)
 	}
@@ -285,7 +294,7 @@ func TestEnqueueFailure(t *testing.T) {
 	}
 	for _, j := range e.drain(t) {
 		r, _ := e.store.Get(context.Background(), reply.CommentKey(j.CommentID))
-		if !r.Granted {
+		if r.GrantedAt.IsZero() {
 			t.Errorf("%s lost its reserved token on the re-drive", j.CommentID)
 		}
 	}
@@ -349,5 +358,41 @@ func TestLoadConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLanesOfManyAccounts: every account's lane is released in one run, each from its own line's
+// head and by its own bucket, the lanes worked on at once; the lines are read no further.
+func TestLanesOfManyAccounts(t *testing.T) {
+	e := newEnv(t, backends[0])
+	const accounts, each = 20, 30
+	for a := range accounts {
+		id := fmt.Sprintf("A%02d", a)
+		e.account(t, id, nil)
+		for i := range each {
+			at := t0.Add(-time.Duration(each-i) * time.Minute)
+			seed(t, e.store, parked(job(id, fmt.Sprintf("c%02d-%02d", a, i), reply.KindReel, "m1", at), at, t0.Add(time.Hour)))
+		}
+	}
+	rep, err := e.sweeper(Config{}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	burst := reply.DefaultPostsLimit.BurstSize()
+	if rep.Released != accounts*burst || rep.Granted != rep.Released || rep.Lined > accounts*(burst+lineSpares) {
+		t.Errorf("released %d (granted %d), read %d of the lines; want %d each of %d accounts, reading at most %d more",
+			rep.Released, rep.Granted, rep.Lined, burst, accounts, lineSpares)
+	}
+	per := map[string]int{}
+	for _, j := range e.drain(t) {
+		per[j.AccountID]++
+		if n, _ := strconv.Atoi(j.CommentID[len(j.CommentID)-2:]); n >= burst {
+			t.Errorf("%s released before older comments of its account", j.CommentID)
+		}
+	}
+	for a := range accounts {
+		if id := fmt.Sprintf("A%02d", a); per[id] != burst {
+			t.Errorf("%s: %d released, want %d", id, per[id], burst)
+		}
 	}
 }
