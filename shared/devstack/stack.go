@@ -346,7 +346,8 @@ func (s *Stack) Close() error {
 	}
 	var errs []error
 	for _, srv := range s.servers {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		// Long enough for a call in flight to finish on a busy machine (the race detector, CI).
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := srv.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}

@@ -2,7 +2,6 @@ package sandbox_test
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -75,18 +74,12 @@ func TestSendLanes(t *testing.T) {
 func TestSendLaneDefault(t *testing.T) {
 	e := newEnv(t)
 	e.sb.Message(igID, person, "hi")
-	var wg sync.WaitGroup
-	var mu sync.Mutex
+	// One after the other at one instant of the sandbox's clock: the lane counts by that clock,
+	// and 301 racing requests only time out on a busy machine.
 	got := map[string]int{}
 	for range 301 {
-		wg.Go(func() {
-			r := e.dm(t, heart, "")
-			mu.Lock()
-			got[r]++
-			mu.Unlock()
-		})
+		got[e.dm(t, heart, "")]++
 	}
-	wg.Wait()
 	if got["ok"] != 300 || got["613"] != 1 {
 		t.Fatalf("answers %v", got)
 	}
