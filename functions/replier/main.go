@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
@@ -32,7 +31,7 @@ func main() {
 		log.Error("aws config", "err", err)
 		os.Exit(1)
 	}
-	var tokens reply.Tokens = ssm.Tokens{Params: ssm.NewParams(awsssm.NewFromConfig(aws), 0)}
+	var tokens reply.Tokens = ssm.Tokens{Params: ssm.NewParams(ssm.NewClient(aws), 0)}
 	if cfg.AccountTokens != nil { // sam local invoke and the local stack: no SSM
 		tokens = memory.Tokens(cfg.AccountTokens)
 	}

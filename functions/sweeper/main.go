@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/replywindow/replywindow/shared/deletion"
 	"github.com/replywindow/replywindow/shared/dynamo"
@@ -45,7 +44,7 @@ func main() {
 		log.Error("aws config", "err", err)
 		os.Exit(1)
 	}
-	params := ssm.NewParams(awsssm.NewFromConfig(aws), 0)
+	params := ssm.NewParams(ssm.NewClient(aws), 0)
 	params.KeyID = cfg.TokenKeyID
 	var toks reply.Tokens = ssm.Tokens{Params: params}
 	if cfg.AccountTokens != "" { // sam local invoke and the local stack: no SSM

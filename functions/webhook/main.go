@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/replywindow/replywindow/shared/deletion"
 	"github.com/replywindow/replywindow/shared/dynamo"
@@ -32,7 +31,7 @@ func main() {
 		log.Error("aws config", "err", err)
 		os.Exit(1)
 	}
-	secrets, err := webhook.NewSecrets(cfg, ssm.NewParams(awsssm.NewFromConfig(aws), cfg.SecretsTTL))
+	secrets, err := webhook.NewSecrets(cfg, ssm.NewParams(ssm.NewClient(aws), cfg.SecretsTTL))
 	if err != nil {
 		log.Error("webhook secrets", "err", err)
 		os.Exit(1)
