@@ -3,13 +3,12 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/replywindow/replywindow/shared/awsenv"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/memory"
@@ -26,7 +25,7 @@ func main() {
 		log.Error("replier config", "err", err)
 		os.Exit(1)
 	}
-	aws, err := config.LoadDefaultConfig(context.Background())
+	aws, err := awsenv.Config(os.Getenv) // what Lambda sets, without the SDK's other credential providers
 	if err != nil {
 		log.Error("aws config", "err", err)
 		os.Exit(1)
