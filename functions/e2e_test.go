@@ -29,7 +29,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/devstack"
@@ -274,7 +273,7 @@ func TestEndToEnd(t *testing.T) {
 	// AWS on moto: the table, the jobs queue with its dead-letter queue, the secrets in SSM.
 	cfg := awstest.Config(t)
 	endpoint := awstest.Endpoint(t)
-	ddb, sq, sm := dynamodb.NewFromConfig(cfg), awssqs.NewFromConfig(cfg), awsssm.NewFromConfig(cfg)
+	ddb, sq, sm := dynamodb.NewFromConfig(cfg), awssqs.NewFromConfig(cfg), ssm.NewClient(cfg)
 	table := awstest.Name(t, "table")
 	if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
 		t.Fatal(err)

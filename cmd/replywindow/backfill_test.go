@@ -128,7 +128,7 @@ func drain(t *testing.T, h *opHarness, sqsc *awssqs.Client, url string) {
 	old := telemetry.Stdout
 	telemetry.Stdout = io.Discard // the replier's EMF lines
 	defer func() { telemetry.Stdout = old }()
-	toks := ssm.Tokens{Params: ssm.NewParams(h.ssm, 0)}
+	toks := ssm.Tokens{Params: ssm.NewParams(ssm.NewClient(h.cfg), 0)}
 	g := graph.New(graph.WithBaseURL(os.Getenv(graph.EnvURL)))
 	rep := replier.New(replier.Config{TableName: h.table}, h.store, g, toks, nil, nil, nil)
 	m := sqs.Mapping{Source: sqs.NewPoller(sqsc, url), Handler: rep.Handle}

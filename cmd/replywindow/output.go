@@ -22,7 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
@@ -274,7 +273,7 @@ func opTokenPath(p string) error {
 // KMS key in $TOKEN_KMS_KEY_ID when set (the stack's SecretsKmsKeyArn). The CLI runs once, so
 // the cache (one minute) only saves repeated reads within a command.
 func (c *opCmd) params(cfg aws.Config) *ssm.Params {
-	p := ssm.NewParams(awsssm.NewFromConfig(cfg), time.Minute)
+	p := ssm.NewParams(ssm.NewClient(cfg), time.Minute)
 	p.KeyID = c.getenv("TOKEN_KMS_KEY_ID")
 	return p
 }

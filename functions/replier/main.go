@@ -3,14 +3,12 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/replywindow/replywindow/shared/awsenv"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/memory"
@@ -27,12 +25,12 @@ func main() {
 		log.Error("replier config", "err", err)
 		os.Exit(1)
 	}
-	aws, err := config.LoadDefaultConfig(context.Background())
+	aws, err := awsenv.Config(os.Getenv) // what Lambda sets, without the SDK's other credential providers
 	if err != nil {
 		log.Error("aws config", "err", err)
 		os.Exit(1)
 	}
-	var tokens reply.Tokens = ssm.Tokens{Params: ssm.NewParams(awsssm.NewFromConfig(aws), 0)}
+	var tokens reply.Tokens = ssm.Tokens{Params: ssm.NewParams(ssm.NewClient(aws), 0)}
 	if cfg.AccountTokens != nil { // sam local invoke and the local stack: no SSM
 		tokens = memory.Tokens(cfg.AccountTokens)
 	}

@@ -10,11 +10,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/replywindow/replywindow/shared/awsenv"
 	"github.com/replywindow/replywindow/shared/deletion"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
@@ -40,12 +39,12 @@ func main() {
 		log.Error("reconcile config", "err", err)
 		os.Exit(1)
 	}
-	aws, err := config.LoadDefaultConfig(context.Background())
+	aws, err := awsenv.Config(os.Getenv) // what Lambda sets, without the SDK's other credential providers
 	if err != nil {
 		log.Error("aws config", "err", err)
 		os.Exit(1)
 	}
-	params := ssm.NewParams(awsssm.NewFromConfig(aws), 0)
+	params := ssm.NewParams(ssm.NewClient(aws), 0)
 	params.KeyID = cfg.TokenKeyID
 	var toks reply.Tokens = ssm.Tokens{Params: params}
 	if cfg.AccountTokens != "" { // sam local invoke and the local stack: no SSM

@@ -3,15 +3,13 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/replywindow/replywindow/shared/awsenv"
 	"github.com/replywindow/replywindow/shared/deletion"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/sqs"
@@ -27,12 +25,12 @@ func main() {
 		log.Error("webhook config", "err", err)
 		os.Exit(1)
 	}
-	aws, err := config.LoadDefaultConfig(context.Background())
+	aws, err := awsenv.Config(os.Getenv) // what Lambda sets, without the SDK's other credential providers
 	if err != nil {
 		log.Error("aws config", "err", err)
 		os.Exit(1)
 	}
-	secrets, err := webhook.NewSecrets(cfg, ssm.NewParams(awsssm.NewFromConfig(aws), cfg.SecretsTTL))
+	secrets, err := webhook.NewSecrets(cfg, ssm.NewParams(ssm.NewClient(aws), cfg.SecretsTTL))
 	if err != nil {
 		log.Error("webhook secrets", "err", err)
 		os.Exit(1)

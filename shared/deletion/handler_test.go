@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/dynamo"
@@ -26,7 +25,7 @@ type fixedClock struct{ t time.Time }
 func (c *fixedClock) Now() time.Time { return c.t }
 
 func newParams(t *testing.T) *ssm.Params {
-	return ssm.NewParams(awsssm.NewFromConfig(awstest.Config(t)), time.Minute)
+	return ssm.NewParams(ssm.NewClient(awstest.Config(t)), time.Minute)
 }
 
 func newStore(t *testing.T) (context.Context, *dynamo.Store) {

@@ -18,6 +18,8 @@ func TestRedactSecrets(t *testing.T) {
 		{"the token itself", "Bearer " + tok + " was refused", []string{tok}, "Bearer [redacted] was refused"},
 		{"short secrets are not words", "the token is bad", []string{"the", ""}, "the token is bad"},
 		{"nothing to hide", "(#100) Invalid parameter", []string{tok}, "(#100) Invalid parameter"},
+		{"no underscore, no parameter", "token=abc&secret=def&appsecretproof=x", nil, "token=abc&secret=def&appsecretproof=x"},
+		{"Unicode folds of the letters still match", "access_to\u212aen=abc", nil, "access_to\u212aen=[redacted]"},
 		{"other parameters stay", "access_tokens_count=3&fields=id", nil, "access_tokens_count=3&fields=id"},
 	}
 	for _, tt := range tests {

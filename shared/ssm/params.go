@@ -10,18 +10,17 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
-// API is the part of *awsssm.Client Params uses.
+// API is what Params asks of Parameter Store; *Client implements it. A missing parameter is an
+// error matching reply.ErrNotFound.
 type API interface {
-	GetParameter(ctx context.Context, in *awsssm.GetParameterInput, optFns ...func(*awsssm.Options)) (*awsssm.GetParameterOutput, error)
-	PutParameter(ctx context.Context, in *awsssm.PutParameterInput, optFns ...func(*awsssm.Options)) (*awsssm.PutParameterOutput, error)
-	DeleteParameter(ctx context.Context, in *awsssm.DeleteParameterInput, optFns ...func(*awsssm.Options)) (*awsssm.DeleteParameterOutput, error)
+	// GetParameter is the value, decrypted.
+	GetParameter(ctx context.Context, name string) (string, error)
+	// PutParameter stores a SecureString, overwriting, under KMS key keyID (empty: aws/ssm).
+	PutParameter(ctx context.Context, name, value, keyID string) error
+	DeleteParameter(ctx context.Context, name string) error
 }
 
 // DefaultTTL is how long a value is used before SSM is asked again.
@@ -124,52 +123,33 @@ func (p *Params) Get(ctx context.Context, name string) (string, error) {
 }
 
 func (p *Params) fetch(ctx context.Context, name string) (string, error) {
-	out, err := p.api.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+	v, err := p.api.GetParameter(ctx, name)
 	if err != nil {
-		var nf *types.ParameterNotFound
-		if errors.As(err, &nf) {
+		if errors.Is(err, reply.ErrNotFound) {
 			return "", fmt.Errorf("ssm parameter %s: %w", name, reply.ErrNotFound)
 		}
 		return "", fmt.Errorf("get ssm parameter %s: %w", name, err)
 	}
-	if out.Parameter == nil || out.Parameter.Value == nil {
-		return "", fmt.Errorf("get ssm parameter %s: no value in the answer", name)
-	}
-	return *out.Parameter.Value, nil
+	return v, nil
 }
 
 // Put stores value under name as a SecureString, replacing any value, and forgets the cached one
 // so this process reads the new value next.
 func (p *Params) Put(ctx context.Context, name, value string) error {
-	_, err := p.api.PutParameter(ctx, &awsssm.PutParameterInput{
-		Name:      aws.String(name),
-		Value:     aws.String(value),
-		Type:      types.ParameterTypeSecureString,
-		Overwrite: aws.Bool(true),
-		KeyId:     keyID(p.KeyID),
-	})
-	if err != nil {
+	if err := p.api.PutParameter(ctx, name, value, p.KeyID); err != nil {
 		return fmt.Errorf("put ssm parameter %s: %w", name, err)
 	}
 	p.forget(name)
 	return nil
 }
 
-func keyID(id string) *string {
-	if id == "" {
-		return nil
-	}
-	return aws.String(id)
-}
-
 // Delete removes the parameter. A parameter that does not exist is an error wrapping
 // reply.ErrNotFound.
 func (p *Params) Delete(ctx context.Context, name string) error {
-	_, err := p.api.DeleteParameter(ctx, &awsssm.DeleteParameterInput{Name: aws.String(name)})
+	err := p.api.DeleteParameter(ctx, name)
 	p.forget(name)
 	if err != nil {
-		var nf *types.ParameterNotFound
-		if errors.As(err, &nf) {
+		if errors.Is(err, reply.ErrNotFound) {
 			return fmt.Errorf("delete ssm parameter %s: %w", name, reply.ErrNotFound)
 		}
 		return fmt.Errorf("delete ssm parameter %s: %w", name, err)

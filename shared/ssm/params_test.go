@@ -18,7 +18,7 @@ import (
 	"github.com/replywindow/replywindow/shared/ssm"
 )
 
-// counting wraps the real moto client, counting GetParameter calls and failing them on demand.
+// counting wraps our client of moto, counting GetParameter calls and failing them on demand.
 type counting struct {
 	ssm.API
 	gets  atomic.Int64
@@ -26,13 +26,13 @@ type counting struct {
 	delay time.Duration
 }
 
-func (c *counting) GetParameter(ctx context.Context, in *awsssm.GetParameterInput, opts ...func(*awsssm.Options)) (*awsssm.GetParameterOutput, error) {
+func (c *counting) GetParameter(ctx context.Context, name string) (string, error) {
 	c.gets.Add(1)
 	if c.fail.Load() {
-		return nil, errors.New("injected: SSM unavailable")
+		return "", errors.New("injected: SSM unavailable")
 	}
 	time.Sleep(c.delay) // widen the window in which concurrent callers meet
-	return c.API.GetParameter(ctx, in, opts...)
+	return c.API.GetParameter(ctx, name)
 }
 
 type clock struct {
@@ -45,8 +45,10 @@ func (c *clock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 func setup(t *testing.T) (*awsssm.Client, *counting, *ssm.Params, *clock, string) {
 	t.Helper()
+	// The SDK's client sets up and checks what our client reads and writes, so the two
+	// implementations of SSM's protocol check each other.
 	client := awsssm.NewFromConfig(awstest.Config(t))
-	api := &counting{API: client}
+	api := &counting{API: ssm.NewClient(awstest.Config(t))}
 	p := ssm.NewParams(api, time.Minute)
 	c := &clock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
 	p.SetClock(c.now)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/dynamo"
@@ -46,7 +45,7 @@ func setup(t *testing.T) *env {
 	if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{ctx: ctx, store: dynamo.New(ddb, table), params: ssm.NewParams(awsssm.NewFromConfig(cfg), time.Minute),
+	e := &env{ctx: ctx, store: dynamo.New(ddb, table), params: ssm.NewParams(ssm.NewClient(cfg), time.Minute),
 		sb: sandbox.New(), logs: &bytes.Buffer{}, metrics: telemetry.NewMetrics("sweeper"), prefix: "/" + table + "/"}
 	srv := httptest.NewServer(e.sb)
 	t.Cleanup(func() { e.sb.Close(); srv.Close() })

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/reply"
@@ -274,7 +273,7 @@ func TestDeliveryThroughSQS(t *testing.T) {
 
 // TestSecretsFromSSM: the function's wiring, with the secrets in SSM SecureStrings on moto.
 func TestSecretsFromSSM(t *testing.T) {
-	params := ssm.NewParams(awsssm.NewFromConfig(awstest.Config(t)), time.Minute)
+	params := ssm.NewParams(ssm.NewClient(awstest.Config(t)), time.Minute)
 	prefix := "/" + awstest.Name(t, "rw")
 	ctx := awstest.Context(t)
 	for name, v := range map[string]string{"/ig": "ig-app-secret", "/fb": "fb-app-secret", "/verify": "verify-me"} {
@@ -319,7 +318,7 @@ func TestSecretsFromSSM(t *testing.T) {
 // TestBlankVerifyTokenInSSM: a verify token parameter of white space is refused like a missing
 // one (500, which names the parameter in the log), never compared: it would take any handshake.
 func TestBlankVerifyTokenInSSM(t *testing.T) {
-	params := ssm.NewParams(awsssm.NewFromConfig(awstest.Config(t)), time.Minute)
+	params := ssm.NewParams(ssm.NewClient(awstest.Config(t)), time.Minute)
 	name := "/" + awstest.Name(t, "rw") + "/verify"
 	ctx := awstest.Context(t)
 	if err := params.Put(ctx, name, "  \n"); err != nil {
