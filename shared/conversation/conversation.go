@@ -291,6 +291,13 @@ func (s *Service) followUp(ctx context.Context, job reply.Job, l Lease) (Result,
 		}
 		return Result{}, err
 	}
+	if claimed.Uncertain {
+		// An earlier holder's lease ran out without an outcome: it may have died after Meta
+		// accepted the message. The Send API has no one-message rule to stop a second copy.
+		r, _, err := s.finish(ctx, claimed, reply.Outcome{State: reply.StateAmbiguous, Reason: ReasonUncertainSend,
+			Detail: "an earlier holder's lease ran out without an outcome"}, false)
+		return r, err
+	}
 	acct, err := s.accounts(ctx, job.AccountID)
 	if errors.Is(err, reply.ErrNotFound) {
 		r, _, err := s.finish(ctx, claimed, reply.Skipped(ReasonNoAccount), false)

@@ -230,3 +230,32 @@ func TestReleasedFollowUp(t *testing.T) {
 		}
 	}
 }
+
+// TestOrphanedFollowUp: a holder claimed a follow-up and died (after its send reached Meta, or
+// not: nobody can tell). When the sweeper re-drives the record after the lease, nothing is sent
+// again: the Send API has no one-message rule, so at most once means AMBIGUOUS.
+func TestOrphanedFollowUp(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sb.QueueCallFault(sandbox.OpSend, person, sandbox.Throttle())
+	e.tap()
+	rec := e.followUps()[0]
+	e.clock.Add(2 * time.Second)
+	claimed, err := rec.Claim(rec.Job, "dead", e.clock.Now(), e.clock.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Update(context.Background(), claimed); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Minute) // the lease ran out; the sweeper re-drives the record
+	r, err := e.s.Handle(context.Background(), rec.Job, Lease{Owner: "w2", Until: e.clock.Now().Add(time.Minute)})
+	if err != nil || r.Action != "ambiguous" || r.Reason != ReasonUncertainSend {
+		t.Fatalf("orphaned follow-up: %+v, %v; want ambiguous (%s)", r, err, ReasonUncertainSend)
+	}
+	if got := e.texts(); len(got) != 0 {
+		t.Fatalf("sent %q after a holder died with the claim", got)
+	}
+	if got := e.followUps()[0]; got.State != reply.StateAmbiguous {
+		t.Fatalf("record %s, want AMBIGUOUS", got.State)
+	}
+}
