@@ -259,3 +259,31 @@ func TestOrphanedFollowUp(t *testing.T) {
 		t.Fatalf("record %s, want AMBIGUOUS", got.State)
 	}
 }
+
+// TestTapWithoutToken: a tap while SSM cannot give the account's token is claimed and parked,
+// not failed back to the queue (whose redeliveries a long outage would use up, losing the
+// tap); the sweeper's release sends it once the token reads again.
+func TestTapWithoutToken(t *testing.T) {
+	e := newEnv(t, nil)
+	e.tokens.ssmDown = true
+	if r := e.tap(); r.Action != "parked" || r.Reason != ParkToken {
+		t.Fatalf("tap without a token: %+v, want parked (%s)", r, ParkToken)
+	}
+	rec := e.followUps()[0]
+	if rec.State != reply.StateParked || len(e.texts()) != 0 {
+		t.Fatalf("record %s, sent %q; want PARKED and nothing sent", rec.State, e.texts())
+	}
+	e.tokens.ssmDown = false
+	e.clock.Add(tokenWait)
+	rel, err := rec.Release(false, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Update(context.Background(), rel); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.s.Handle(context.Background(), rel.Job, Lease{Owner: "w2", Until: e.clock.Now().Add(time.Minute)})
+	if err != nil || r.Action != "sent" || len(e.texts()) != 1 {
+		t.Fatalf("released: %+v, %v, sent %q; want the step sent once", r, err, e.texts())
+	}
+}
