@@ -162,7 +162,7 @@ func (s *sim) act(c *comment, step string) {
 // must pause nothing, and each costs a webhook call and a replier job.
 func (s *sim) echoes() {
 	for _, b := range s.sandbox.TakeEchoes() {
-		if s.dice.roll(0.25) {
+		if s.dice.roll(0.1) {
 			s.inbox = append(s.inbox, delivery{at: s.clock.Now().Add(s.dice.duration(0, 20*time.Second)).Truncate(time.Second), body: b})
 		}
 	}

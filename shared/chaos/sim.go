@@ -86,7 +86,7 @@ var DefaultRates = Rates{
 	ConcurrentSweep: 0.1, ConcurrentClaim: 0.02, RevokedAccounts: 1,
 	Deletions: 3, TokenOutages: 1, SlowCall: 0.003,
 	DroppedWebhooks: 0.1, Unsubscribed: 0.5,
-	Taps: 0.4, HumanReplies: 0.05, LateTaps: 0.02, ProfileUnavailable: 0.05,
+	Taps: 0.25, HumanReplies: 0.05, LateTaps: 0.02, ProfileUnavailable: 0.05,
 }
 
 // Config is one simulation run.
