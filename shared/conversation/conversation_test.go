@@ -213,14 +213,7 @@ func TestReleasedFollowUp(t *testing.T) {
 			}
 		}
 		e.clock.Add(2 * time.Second)
-		rel, err := rec.Release(false, e.clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.store.Update(context.Background(), rel); err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.s.Handle(context.Background(), rel.Job, Lease{Owner: "w2", Until: e.clock.Now().Add(time.Minute)})
+		r, err := e.release(rec)
 		want := "sent"
 		if edited {
 			want = "skipped"
@@ -275,14 +268,7 @@ func TestTapWithoutToken(t *testing.T) {
 	}
 	e.tokens.ssmDown = false
 	e.clock.Add(tokenWait)
-	rel, err := rec.Release(false, e.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.store.Update(context.Background(), rel); err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.s.Handle(context.Background(), rel.Job, Lease{Owner: "w2", Until: e.clock.Now().Add(time.Minute)})
+	r, err := e.release(rec)
 	if err != nil || r.Action != "sent" || len(e.texts()) != 1 {
 		t.Fatalf("released: %+v, %v, sent %q; want the step sent once", r, err, e.texts())
 	}

@@ -151,3 +151,16 @@ func (e *env) followUps() []reply.Record {
 	}
 	return out
 }
+
+// release is the sweeper releasing a parked follow-up and the replier working the job.
+func (e *env) release(rec reply.Record) (Result, error) {
+	e.t.Helper()
+	rel, err := rec.Release(false, e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.store.Update(context.Background(), rel); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.s.Handle(context.Background(), rel.Job, Lease{Owner: "w2", Until: e.clock.Now().Add(time.Minute)})
+}
