@@ -119,7 +119,7 @@ type Result struct {
 	Deliveries int            // DMs in the sandbox ledger
 	Duplicates int            // comments with more than one DM (must be 0)
 	Lost       int            // accepted comments without exactly one terminal record (must be 0)
-	Late       int            // DMs delivered after their window (must be 0)
+	Late       int            // DMs and follow-ups delivered after their window (must be 0)
 	// Ambiguous counts comments whose outcome Meta's answers cannot tell: recorded AMBIGUOUS
 	// (uncertain sends, then the window closed or the bounded retries ran out), or SENT on Meta's
 	// 2534025 after an uncertain attempt that in truth never arrived because the person deleted
