@@ -104,6 +104,9 @@ func runSeed(t *testing.T, test string, cfg Config) Result {
 	if res.Accepted == 0 || res.Deliveries == 0 || res.Outcomes["SENT"] == 0 {
 		t.Errorf("seed %d did nothing: %+v", cfg.Seed, res)
 	}
+	if cfg.Rates.Taps > 0 && (res.Taps == 0 || res.FollowUpsSent == 0) {
+		t.Errorf("seed %d: %d taps, %d follow-ups sent: the conversations went untried", cfg.Seed, res.Taps, res.FollowUpsSent)
+	}
 	if cfg.Rates.DroppedWebhooks > 0 && (res.Dropped == 0 || res.Found == 0) {
 		t.Errorf("seed %d dropped %d webhooks and found %d comments: the missed-webhook path went untried", cfg.Seed, res.Dropped, res.Found)
 	}
@@ -137,6 +140,16 @@ func summary(rs []Result, took time.Duration) string {
 		tot.Reconciled += r.Reconciled
 		tot.Reads += r.Reads
 		tot.Resubscribed += r.Resubscribed
+		tot.Taps += r.Taps
+		tot.LateTaps += r.LateTaps
+		tot.HumanReplies += r.HumanReplies
+		tot.Paused += r.Paused
+		tot.FollowUpsSent += r.FollowUpsSent
+		tot.GateMessages += r.GateMessages
+		tot.FollowUpsAmbiguous += r.FollowUpsAmbiguous
+		tot.FollowUpsExpired += r.FollowUpsExpired
+		tot.FollowUpsRefused += r.FollowUpsRefused
+		tot.FollowUpDuplicates += r.FollowUpDuplicates
 		tot.ToFind = append(tot.ToFind, r.ToFind...)
 		tot.ToReply = append(tot.ToReply, r.ToReply...)
 		for k, v := range r.Outcomes {
@@ -166,6 +179,10 @@ func summary(rs []Result, took time.Duration) string {
 	fmt.Fprintf(&b, "found comments: comment to record median %s, p95 %s, max %s; comment to DM median %s, p95 %s, max %s (%d DMs)\n",
 		tot.ToFind.at(0.5), tot.ToFind.at(0.95), tot.ToFind.at(1),
 		tot.ToReply.at(0.5), tot.ToReply.at(0.95), tot.ToReply.at(1), len(tot.ToReply))
+	fmt.Fprintf(&b, "conversations: taps and answers %d (%d delivered after their window), human replies %d (taps they took over %d); "+
+		"follow-ups sent %d (gate messages %d), duplicates %d, ambiguous %d, expired %d (Meta refused 10/2018278: %d)\n",
+		tot.Taps, tot.LateTaps, tot.HumanReplies, tot.Paused, tot.FollowUpsSent, tot.GateMessages, tot.FollowUpDuplicates,
+		tot.FollowUpsAmbiguous, tot.FollowUpsExpired, tot.FollowUpsRefused)
 	fmt.Fprintf(&b, "replier invocations %d, sweeps %d, dead letters %d, longest simulated run %s", tot.Batches, tot.Sweeps, tot.DeadLetter, sim)
 	if took > 0 {
 		fmt.Fprintf(&b, ", wall time %s", took.Round(time.Millisecond))
@@ -219,6 +236,8 @@ func TestChaosCatchesBrokenPromises(t *testing.T) {
 		{"the table loses SENT records", Sabotage{LoseRecords: 0.2}, "", func(r Result) int { return r.Duplicates }},
 		{"SQS loses messages", Sabotage{LoseMessages: 0.02}, "records, want 1", func(r Result) int { return r.Lost }},
 		{"the sweeper never reconciles", Sabotage{NoReconcile: true}, "0 records, want 1", func(r Result) int { return r.Lost }},
+		// The Send API has no one-message rule: only replywindow's claims keep a step to one send.
+		{"the messenger sends follow-ups twice", Sabotage{SendTwice: 0.05}, " times to ", func(r Result) int { return r.FollowUpDuplicates }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

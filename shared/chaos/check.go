@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -38,7 +39,8 @@ func (s *sim) violate(format string, args ...any) {
 //   - (e) no DM after the comment's real window (7 days, or the broadcast's end);
 //   - no dead letter for a comment that is not done;
 //   - no DM for the account's own comments or comments no rule matches;
-//   - the counts reconcile: accepted + found = sent + skipped + expired + failed + ambiguous.
+//   - the counts reconcile: accepted + found = sent + skipped + expired + failed + ambiguous;
+//   - and the conversations' promises (f) to (i), checkConversations.
 func (s *sim) check(ctx context.Context) error {
 	records := map[string][]reply.Record{}
 	cursor := ""
@@ -48,6 +50,9 @@ func (s *sim) check(ctx context.Context) error {
 			return fmt.Errorf("scan records: %w", err)
 		}
 		for _, r := range page {
+			if r.Job.FollowUp != nil {
+				continue // read by key below
+			}
 			records[r.CommentID] = append(records[r.CommentID], r)
 		}
 		if next == "" {
@@ -71,6 +76,7 @@ func (s *sim) check(ctx context.Context) error {
 	s.res.Deliveries = len(s.sandbox.Deliveries())
 	dead := s.queue.DeadLetters()
 	s.res.DeadLetter = len(dead)
+	deadEvents := map[string]bool{}
 	for _, m := range dead {
 		// Whatever fails is parked for the sweeper, so a dead letter may only be a copy of a job
 		// whose comment is done (a duplicate that kept landing in crashed invocations); one whose
@@ -79,6 +85,14 @@ func (s *sim) check(ctx context.Context) error {
 		if err := json.Unmarshal([]byte(m.Body), &j); err != nil {
 			s.violate("dead letter %s: %v", m.MessageId, err)
 			continue
+		}
+		switch {
+		case j.Event != nil:
+			// A messaging event given up: checkConversations holds its tap to its promise.
+			deadEvents[j.Event.MID] = true
+			continue
+		case j.FollowUp != nil:
+			continue // its record is held to be terminal with the others
 		}
 		if recs := records[j.CommentID]; len(recs) == 0 || !recs[0].State.Terminal() {
 			s.violate("dead letter %s: comment %s has no terminal record", m.MessageId, j.CommentID)
@@ -165,6 +179,25 @@ func (s *sim) check(ctx context.Context) error {
 		if s.byID[id] == nil {
 			s.violate("a record for comment %s nobody made", id)
 		}
+	}
+	keys := make([]string, 0, len(s.followUpKeys))
+	for k := range s.followUpKeys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var followUps []reply.Record
+	for _, k := range keys {
+		r, err := s.store.Get(ctx, k)
+		switch {
+		case errors.Is(err, reply.ErrNotFound):
+			continue // the claim never landed
+		case err != nil:
+			return fmt.Errorf("follow-up %s: %w", k, err)
+		}
+		followUps = append(followUps, r)
+	}
+	if err := s.checkConversations(ctx, followUps, deadEvents); err != nil {
+		return err
 	}
 	sort.Strings(s.res.Violations)
 	return nil

@@ -75,6 +75,14 @@ const (
 	FaultSQSDeleteLost     = "sqs_delete_lost"
 	FaultConcurrentSweep   = "concurrent_sweep"
 	FaultConcurrentReplier = "concurrent_replier"
+	// Conversations.
+	FaultCrashAfterFollowUp = "replier_crash_after_follow_up_sent"
+	FaultSend5xx            = "send_api_5xx"
+	FaultSendTimeout        = "send_api_timeout_delivered"
+	FaultSendNotSent        = "send_api_timeout_not_delivered"
+	FaultSendThrottle       = "send_api_throttle"
+	FaultProfileUnavailable = "profile_api_unavailable"
+	FaultLateTap            = "messaging_webhook_after_window"
 )
 
 // errCrashed is what every call of an invocation gets after it died: nothing it does afterwards
@@ -241,12 +249,69 @@ func (f *faultyStore) PutAccount(ctx context.Context, a reply.Account) (reply.Ac
 	return f.Store.PutAccount(ctx, a)
 }
 
+func (f *faultyStore) Touch(ctx context.Context, t reply.Touch) (reply.Conversation, error) {
+	if err := f.pre("UpdateItem", ""); err != nil {
+		return reply.Conversation{}, err
+	}
+	before, err := f.Store.Touch(ctx, t)
+	return before, f.post("UpdateItem", reply.Record{}, err)
+}
+
+// ClaimStep is the claim of a follow-up: the crash after a claim applies to it as to a comment's.
+func (f *faultyStore) ClaimStep(ctx context.Context, recs []reply.Record, c reply.StepClaim) (reply.Record, error) {
+	if err := f.pre("TransactWriteItems", ""); err != nil {
+		return reply.Record{}, err
+	}
+	for _, r := range recs {
+		// Check reads follow-ups by key: a DynamoDB Scan lists only comments' records.
+		f.s.followUpKeys[r.Key] = true
+	}
+	rec, err := f.Store.ClaimStep(ctx, recs, c)
+	if err != nil || len(recs) == 0 {
+		return rec, err
+	}
+	return rec, f.post("TransactWriteItems", recs[0], nil)
+}
+
+func (f *faultyStore) Conversation(ctx context.Context, account, person string) (reply.Conversation, error) {
+	if err := f.pre("GetItem", ""); err != nil {
+		return reply.Conversation{}, err
+	}
+	return f.Store.Conversation(ctx, account, person)
+}
+
 // faultyGraph is the Graph API as the replier sees it: the crash point between a delivered send
 // and its record. Meta's own faults come from the sandbox's hook.
 type faultyGraph struct {
 	reply.Graph
-	s   *sim
-	inv *invocation
+	msgr reply.Messenger // the Send API and the user profile API
+	s    *sim
+	inv  *invocation
+}
+
+func (g *faultyGraph) SendMessage(ctx context.Context, a reply.Account, token, personID string, m reply.Message, replyTo string) (reply.SendResult, error) {
+	if g.inv.dead() {
+		return reply.SendResult{}, errCrashed
+	}
+	g.s.latency("")
+	res, err := g.msgr.SendMessage(ctx, a, token, personID, m, replyTo)
+	if err == nil && g.s.dice.roll(g.s.cfg.Sabotage.SendTwice) {
+		_, _ = g.msgr.SendMessage(ctx, a, token, personID, m, replyTo)
+	}
+	if err == nil && g.s.dice.roll(g.s.cfg.Rates.CrashAfterSend) {
+		g.s.fault(FaultCrashAfterFollowUp, "")
+		g.inv.crash()
+		return reply.SendResult{}, errCrashed
+	}
+	return res, err
+}
+
+func (g *faultyGraph) Profile(ctx context.Context, a reply.Account, token, personID string) (reply.Profile, error) {
+	if g.inv.dead() {
+		return reply.Profile{}, errCrashed
+	}
+	g.s.latency("")
+	return g.msgr.Profile(ctx, a, token, personID)
 }
 
 func (g *faultyGraph) PrivateReply(ctx context.Context, a reply.Account, token, commentID string, m reply.Message) (reply.SendResult, error) {
@@ -255,6 +320,7 @@ func (g *faultyGraph) PrivateReply(ctx context.Context, a reply.Account, token, 
 	}
 	g.s.latency(commentID)
 	res, err := g.Graph.PrivateReply(ctx, a, token, commentID, m)
+	g.s.delivered(commentID)
 	if err == nil && g.s.dice.roll(g.s.cfg.Rates.CrashAfterSend) {
 		g.s.fault(FaultCrashAfterSend, commentID)
 		g.inv.crash()

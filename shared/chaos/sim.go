@@ -5,8 +5,11 @@
 // delivery, throttling, revoked tokens, DynamoDB throttling and lost answers, duplicate webhook
 // deliveries, webhooks Meta never sends (dropped, or the app unsubscribed for a while), SQS
 // duplicates and redeliveries, concurrent consumers and sweeps. The sweeper reconciles after each
-// sweep, as its chore does in AWS. After the run it checks the product's promises (Check) on
-// what the sandbox delivered and the store recorded.
+// sweep, as its chore does in AWS. People carry the conversation on after their private reply
+// (converse.go): taps on its button, follows, keyword answers, a human on the account answering,
+// all through the signed messaging webhook, with Send API and profile API faults on the way.
+// After the run it checks the product's promises (Check) on what the sandbox delivered and the
+// store recorded.
 //
 // A seed replays exactly: one seeded source of chance decides every fault, the simulation is
 // one goroutine stepping the fake clock, and the services run with a concurrency of one.
@@ -58,6 +61,11 @@ type Rates struct {
 	SlowCall         float64 // per Graph call: it takes longer than the replier's lease
 	DroppedWebhooks  float64 // per organic comment made after the account was connected: Meta never sends its webhook
 	Unsubscribed     float64 // per seed: Meta unsubscribes the app for a while
+	// Conversations: what people do after their private reply, and Meta's trouble on the way.
+	Taps               float64 // per person's first private reply: they go on in the funnel
+	HumanReplies       float64 // per person in the funnel: a human on the account answers them
+	LateTaps           float64 // per tap or answer: Meta delivers it after the window it opened closed
+	ProfileUnavailable float64 // per profile call: Meta answers 5xx
 }
 
 // Sabotage breaks what the product relies on, to prove Check notices; tests only.
@@ -65,6 +73,7 @@ type Sabotage struct {
 	LoseMessages float64 // per received message: SQS loses it for good (SQS never does)
 	LoseRecords  float64 // per SENT record written: the table loses it (DynamoDB never does)
 	NoReconcile  bool    // the sweeper never reconciles: comments without a webhook stay unanswered
+	SendTwice    float64 // per follow-up Meta accepted: the messenger sends it again
 }
 
 // DefaultRates are the rates of the default test: every fault happens many times per seed, and
@@ -77,6 +86,7 @@ var DefaultRates = Rates{
 	ConcurrentSweep: 0.1, ConcurrentClaim: 0.02, RevokedAccounts: 1,
 	Deletions: 3, TokenOutages: 1, SlowCall: 0.003,
 	DroppedWebhooks: 0.1, Unsubscribed: 0.5,
+	Taps: 0.25, HumanReplies: 0.05, LateTaps: 0.02, ProfileUnavailable: 0.05,
 }
 
 // Config is one simulation run.
@@ -109,7 +119,7 @@ type Result struct {
 	Deliveries int            // DMs in the sandbox ledger
 	Duplicates int            // comments with more than one DM (must be 0)
 	Lost       int            // accepted comments without exactly one terminal record (must be 0)
-	Late       int            // DMs delivered after their window (must be 0)
+	Late       int            // DMs and follow-ups delivered after their window (must be 0)
 	// Ambiguous counts comments whose outcome Meta's answers cannot tell: recorded AMBIGUOUS
 	// (uncertain sends, then the window closed or the bounded retries ran out), or SENT on Meta's
 	// 2534025 after an uncertain attempt that in truth never arrived because the person deleted
@@ -137,6 +147,15 @@ type Result struct {
 	// record, ToReply how long until its DM (rate limits included).
 	Reconciled, Reads, Resubscribed int
 	ToFind, ToReply                 latencies
+
+	// Conversations. Taps is what people did after a private reply (taps and answers), Late
+	// those Meta delivered after their window. FollowUps* are Send API messages: sent (the
+	// ledger), recorded AMBIGUOUS or EXPIRED, refused by Meta with 10/2018278 (window closed;
+	// recorded, never a violation), and sent more often than a step allows (must be 0).
+	Taps, LateTaps, HumanReplies                        int
+	FollowUpsSent, FollowUpsAmbiguous, FollowUpsExpired int
+	FollowUpsRefused, FollowUpDuplicates                int
+	GateMessages, Paused                                int // gate messages sent; taps a human pause answered
 }
 
 // Sweep interval and queue settings, as the template sets them.
@@ -195,6 +214,12 @@ type sim struct {
 	// reconcileDue is when the reconciler has a pass due next: the sweeps in between (idle ones
 	// the run skips) would have found nothing to do.
 	reconcileDue time.Time
+
+	planned map[string]bool // comments whose person's funnel is decided
+	follows map[string]bool // account#person -> follows the account
+	taps    []*tap
+	// followUpKeys are the keys of every follow-up record a claim may have written.
+	followUpKeys map[string]bool
 }
 
 type comment struct {
@@ -214,6 +239,8 @@ type delivery struct {
 	at       time.Time
 	comments []*comment
 	attempt  int
+	body     []byte // a messaging webhook instead of comments
+	tap      *tap   // what the body tells of, when a person did it
 }
 
 type event struct {
@@ -265,6 +292,7 @@ func newSim(cfg Config) (*sim, error) {
 		troubled: map[string]bool{}, repeats: map[string]int{}, unavailable: map[string]bool{},
 		forgotten: map[string]time.Time{}, fromless: map[string]bool{}, repeating: map[string]bool{}, sentAt: map[string]time.Time{},
 		found: map[string]bool{}, watched: map[string]bool{}, cursors: cursorsOf(cfg.Store),
+		planned: map[string]bool{}, follows: map[string]bool{}, followUpKeys: map[string]bool{},
 		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}},
 	}
 	s.queue = memory.NewQueue(memory.QueueOptions{Clock: s.clock, Visibility: visibility, MaxReceive: maxReceive})
@@ -313,8 +341,12 @@ func (s *sim) newReplier(inv *invocation, main bool) *replier.Replier {
 			_, _ = s.newReplier(other, false).Process(ctx, rec.Job)
 		}
 	}
-	cfg := replier.Config{TableName: "chaos", AccountCacheTTL: time.Minute, DefaultLease: lease, Concurrency: 1}
-	return replier.New(cfg, st, &faultyGraph{Graph: s.graph, s: s, inv: inv}, outageTokens{s.tokens, s}, s.clock, nil, s.log)
+	cfg := replier.Config{TableName: "chaos", AccountCacheTTL: time.Minute, DefaultLease: lease, Concurrency: 1,
+		AppIDs: []string{sandbox.DefaultAppID}}
+	g := &faultyGraph{Graph: s.graph, msgr: s.client, s: s, inv: inv}
+	r := replier.New(cfg, st, g, outageTokens{s.tokens, s}, s.clock, nil, s.log)
+	r.Converse(g)
+	return r
 }
 
 func (s *sim) newSweeper(inv *invocation) *sweeper.Sweeper {
@@ -331,6 +363,9 @@ func (s *sim) metaFault(c sandbox.Call) sandbox.Fault {
 	if c.Op == sandbox.OpComment && s.dice.roll(s.cfg.Rates.Graph5xx) {
 		s.fault(FaultGraph5xx, c.CommentID)
 		return sandbox.ServerError(500)
+	}
+	if c.Op == sandbox.OpSend || c.Op == sandbox.OpProfile {
+		return s.sendFault(c)
 	}
 	if c.Op != sandbox.OpPrivateReply {
 		return sandbox.Fault{}
@@ -370,12 +405,13 @@ func (s *sim) metaFault(c sandbox.Call) sandbox.Fault {
 // setup makes the accounts, the comments, their deliveries and the timeline of outside events.
 func (s *sim) setup(ctx context.Context) error {
 	for i := range s.cfg.Accounts {
+		buttons, flow := funnelOf(i)
 		a := reply.Account{
 			ID: fmt.Sprintf("178414000000%05d", i), Username: fmt.Sprintf("creator%d", i),
 			Login: reply.LoginInstagram, TokenParam: fmt.Sprintf("/replywindow/tokens/%d", i),
 			Rules: []reply.Rule{
 				{Name: "recipe", Match: reply.MatchWord, Keywords: []string{"recipe", "rezept"}, Kinds: []reply.Kind{reply.KindPost, reply.KindReel, reply.KindAd},
-					Message: "Hi {username}! Here is the recipe: https://example.com/r/" + strconv.Itoa(i)},
+					Message: "Hi {username}! Here is the recipe: https://example.com/r/" + strconv.Itoa(i), Buttons: buttons, Flow: flow},
 				{Name: "live", Match: reply.MatchWord, Keywords: []string{"link"}, Kinds: []reply.Kind{reply.KindLive},
 					Message: "Thanks for watching, {username}: https://example.com/live"},
 			},
@@ -566,7 +602,11 @@ func (s *sim) loop(ctx context.Context) error {
 		for len(s.inbox) > 0 && !s.inbox[0].at.After(now) {
 			d := s.inbox[0]
 			s.inbox = s.inbox[1:]
-			s.deliver(ctx, d)
+			if d.body != nil {
+				s.deliverMessaging(ctx, d)
+			} else {
+				s.deliver(ctx, d)
+			}
 		}
 		if !now.Before(s.nextSweep) {
 			s.sweep(ctx)
@@ -577,6 +617,7 @@ func (s *sim) loop(ctx context.Context) error {
 		if err := s.pump(ctx); err != nil {
 			return err
 		}
+		s.echoes()
 		next, busy, err := s.next(ctx)
 		if err != nil {
 			return err

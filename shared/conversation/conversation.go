@@ -173,13 +173,18 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		s.m.Count(MetricExpired, 1)
 		return Result{Action: "expired", Reason: ReasonWindowClosed}, nil
 	}
-	token, err := s.tokens.Token(ctx, acct)
-	if err != nil {
-		return Result{}, fmt.Errorf("token of account %s: %w", acct.ID, err)
+	// Without a token (SSM failing) the event is still claimed and its messages parked: retried
+	// by the queue instead, a tap would be lost to the dead-letter queue in a long outage.
+	token, tokenErr := s.tokens.Token(ctx, acct)
+	if tokenErr != nil {
+		s.log.Warn("token unavailable: follow-up parked", "account", acct.ID, "step", flow.Step.Name, "err", tokenErr)
 	}
 	msgs, gated := flow.Step.Messages, false
 	if g := flow.Step.Gate; g != nil {
-		p, err := s.msgr.Profile(ctx, acct, token, ev.PersonID)
+		p, err := reply.Profile{}, tokenErr
+		if tokenErr == nil {
+			p, err = s.msgr.Profile(ctx, acct, token, ev.PersonID)
+		}
 		switch {
 		case err != nil:
 			s.m.Count(MetricGateNoAnswer, 1)
@@ -217,6 +222,14 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 			}
 		}
 		return s.claimLost(err)
+	}
+	if tokenErr != nil {
+		for _, rec := range recs {
+			if _, _, err := s.park(ctx, rec, now.Add(tokenWait), ParkToken, false); err != nil {
+				return Result{}, err
+			}
+		}
+		return Result{Action: "parked", Reason: ParkToken}, nil
 	}
 	return s.sendAll(ctx, acct, token, recs, msgs)
 }
@@ -297,6 +310,13 @@ func (s *Service) followUp(ctx context.Context, job reply.Job, l Lease) (Result,
 			return Result{Action: "busy"}, nil
 		}
 		return Result{}, err
+	}
+	if claimed.Uncertain {
+		// An earlier holder's lease ran out without an outcome: it may have died after Meta
+		// accepted the message. The Send API has no one-message rule to stop a second copy.
+		r, _, err := s.finish(ctx, claimed, reply.Outcome{State: reply.StateAmbiguous, Reason: ReasonUncertainSend,
+			Detail: "an earlier holder's lease ran out without an outcome"}, false)
+		return r, err
 	}
 	acct, err := s.accounts(ctx, job.AccountID)
 	if errors.Is(err, reply.ErrNotFound) {

@@ -214,14 +214,7 @@ func TestReleasedFollowUp(t *testing.T) {
 			}
 		}
 		e.clock.Add(2 * time.Second)
-		rel, err := rec.Release(false, e.clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.store.Update(context.Background(), rel); err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.s.Handle(context.Background(), rel.Job, Lease{Owner: "w2", Until: e.clock.Now().Add(time.Minute)})
+		r, err := e.release(rec)
 		want := "sent"
 		if edited {
 			want = "skipped"
@@ -247,5 +240,55 @@ func TestForgottenPerson(t *testing.T) {
 	}
 	if n := len(e.sb.Messages()); n != 0 {
 		t.Errorf("%d messages sent", n)
+	}
+}
+
+// TestOrphanedFollowUp: a holder claimed a follow-up and died (after its send reached Meta, or
+// not: nobody can tell). When the sweeper re-drives the record after the lease, nothing is sent
+// again: the Send API has no one-message rule, so at most once means AMBIGUOUS.
+func TestOrphanedFollowUp(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sb.QueueCallFault(sandbox.OpSend, person, sandbox.Throttle())
+	e.tap()
+	rec := e.followUps()[0]
+	e.clock.Add(2 * time.Second)
+	claimed, err := rec.Claim(rec.Job, "dead", e.clock.Now(), e.clock.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Update(context.Background(), claimed); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Minute) // the lease ran out; the sweeper re-drives the record
+	r, err := e.s.Handle(context.Background(), rec.Job, Lease{Owner: "w2", Until: e.clock.Now().Add(time.Minute)})
+	if err != nil || r.Action != "ambiguous" || r.Reason != ReasonUncertainSend {
+		t.Fatalf("orphaned follow-up: %+v, %v; want ambiguous (%s)", r, err, ReasonUncertainSend)
+	}
+	if got := e.texts(); len(got) != 0 {
+		t.Fatalf("sent %q after a holder died with the claim", got)
+	}
+	if got := e.followUps()[0]; got.State != reply.StateAmbiguous {
+		t.Fatalf("record %s, want AMBIGUOUS", got.State)
+	}
+}
+
+// TestTapWithoutToken: a tap while SSM cannot give the account's token is claimed and parked,
+// not failed back to the queue (whose redeliveries a long outage would use up, losing the
+// tap); the sweeper's release sends it once the token reads again.
+func TestTapWithoutToken(t *testing.T) {
+	e := newEnv(t, nil)
+	e.tokens.ssmDown = true
+	if r := e.tap(); r.Action != "parked" || r.Reason != ParkToken {
+		t.Fatalf("tap without a token: %+v, want parked (%s)", r, ParkToken)
+	}
+	rec := e.followUps()[0]
+	if rec.State != reply.StateParked || len(e.texts()) != 0 {
+		t.Fatalf("record %s, sent %q; want PARKED and nothing sent", rec.State, e.texts())
+	}
+	e.tokens.ssmDown = false
+	e.clock.Add(tokenWait)
+	r, err := e.release(rec)
+	if err != nil || r.Action != "sent" || len(e.texts()) != 1 {
+		t.Fatalf("released: %+v, %v, sent %q; want the step sent once", r, err, e.texts())
 	}
 }

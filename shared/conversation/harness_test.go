@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -55,6 +56,17 @@ type env struct {
 	m     *telemetry.Metrics
 	s     *Service
 	acct  reply.Account
+	// tokens is SSM; ssmDown makes every read fail.
+	tokens tokens
+}
+
+type tokens struct{ ssmDown bool }
+
+func (t *tokens) Token(_ context.Context, a reply.Account) (string, error) {
+	if t.ssmDown {
+		return "", errors.New("ssm GetParameter: ServiceUnavailable")
+	}
+	return memory.Tokens{account: token}.Token(context.Background(), a)
 }
 
 func newEnv(t testing.TB, edit func(*reply.Account)) *env {
@@ -81,7 +93,7 @@ func newEnv(t testing.TB, edit func(*reply.Account)) *env {
 	}
 	pacer := &bucketPacer{clock: e.clock, buckets: map[reply.Lane]reply.Bucket{}}
 	accounts := func(ctx context.Context, id string) (reply.Account, error) { return e.store.Account(ctx, id) }
-	e.s = New(e.store, g, memory.Tokens{account: token}, pacer, accounts, []string{sandbox.DefaultAppID}, e.clock, e.m, nil)
+	e.s = New(e.store, g, &e.tokens, pacer, accounts, []string{sandbox.DefaultAppID}, e.clock, e.m, nil)
 	return e
 }
 
@@ -138,4 +150,17 @@ func (e *env) followUps() []reply.Record {
 		}
 	}
 	return out
+}
+
+// release is the sweeper releasing a parked follow-up and the replier working the job.
+func (e *env) release(rec reply.Record) (Result, error) {
+	e.t.Helper()
+	rel, err := rec.Release(false, e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.store.Update(context.Background(), rel); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.s.Handle(context.Background(), rel.Job, Lease{Owner: "w2", Until: e.clock.Now().Add(time.Minute)})
 }
