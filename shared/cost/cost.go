@@ -5,7 +5,7 @@ package cost
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strings"
 )
 
 // PricesDate and PricesSource say where Prices come from. The figures are AWS's published
@@ -25,6 +25,8 @@ type PriceList struct {
 	ReadUnit          float64 // DynamoDB on-demand read request unit (4 KB, strongly consistent)
 	HTTPAPIRequest    float64 // API Gateway HTTP API, metered in 512 KB increments
 	LogsIngestGB      float64 // CloudWatch Logs standard class ingestion
+	StorageGBMonth    float64 // DynamoDB standard table class storage
+	PITRGBMonth       float64 // DynamoDB continuous backups (point-in-time recovery)
 	AlarmMonth        float64 // standard-resolution alarm
 	DashboardMonth    float64
 	MetricMonth       float64 // custom metric, first 10,000
@@ -39,6 +41,8 @@ var Prices = PriceList{
 	ReadUnit:          0.125 / 1e6,
 	HTTPAPIRequest:    1.00 / 1e6,
 	LogsIngestGB:      0.50,
+	StorageGBMonth:    0.25,
+	PITRGBMonth:       0.20,
 	AlarmMonth:        0.10,
 	DashboardMonth:    3.00,
 	MetricMonth:       0.30,
@@ -49,8 +53,11 @@ var Prices = PriceList{
 type Bundle struct {
 	WebhookMB, ReplierMB, SweeperMB int
 	SweepEveryMinutes               int // the schedule's default
-	Alarms, Dashboards              int
-	FilterMetrics                   int // distinct metrics the log metric filters publish
+	// RetentionDays is how long a terminal record is kept after its deadline (7 days after the
+	// comment): a comment's items are stored for the two together.
+	RetentionDays      int
+	Alarms, Dashboards int
+	FilterMetrics      int // distinct metrics the log metric filters publish
 	// IdlePollers is how many long-polling receives Lambda's SQS event source keeps open while
 	// the queue is empty (AWS: it starts with five); each returns after 20 seconds.
 	IdlePollers int
@@ -58,7 +65,7 @@ type Bundle struct {
 
 // Template is template.yaml's defaults.
 var Template = Bundle{
-	WebhookMB: 512, ReplierMB: 256, SweeperMB: 256, SweepEveryMinutes: 1,
+	WebhookMB: 512, ReplierMB: 256, SweeperMB: 256, SweepEveryMinutes: 1, RetentionDays: 30,
 	Alarms: 18, Dashboards: 1, FilterMetrics: 18, IdlePollers: 5,
 }
 
@@ -77,6 +84,7 @@ type Counts struct {
 	WriteUnits         float64
 	LogBytes           int64 // application logs, EMF lines and Lambda's platform lines
 	EMFMetrics         int   // distinct metrics (name and dimension values) the EMF lines define
+	StoredBytes        int64 // the table's items and index entries at the end, as DynamoDB bills them
 	// Counted, not priced: DynamoDB bills units, not requests, and Meta's Graph API is free.
 	DynamoRequests int64
 	GraphCalls     int64
@@ -115,6 +123,8 @@ func Price(c Counts, p PriceList, b Bundle) (Estimate, error) {
 		{"DynamoDB writes", c.WriteUnits, "WRU", p.WriteUnit},
 		{"DynamoDB reads", c.ReadUnits, "RRU", p.ReadUnit},
 		{"CloudWatch Logs ingestion", float64(c.LogBytes) / 1e9, "GB", p.LogsIngestGB},
+		// A month's comments stay stored for the window and the retention after it.
+		{"DynamoDB storage and PITR", float64(c.StoredBytes) / 1e9 * float64(7+b.RetentionDays) / 30, "GB-months", p.StorageGBMonth + p.PITRGBMonth},
 	}
 	for i := range v {
 		v[i].Units *= scale
@@ -156,21 +166,20 @@ func (e Estimate) Monthly(comments int) float64 {
 
 // Write prints the estimate as a table, with a month of commentsPerMonth.
 func (e Estimate) Write(w io.Writer, commentsPerMonth int) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "per 100,000 comments\tunits\t\tUSD\t")
+	var b strings.Builder
+	row := func(item, units, unit, usd string) { fmt.Fprintf(&b, "%-46s %14s %-10s %9s\n", item, units, unit, usd) }
+	row("per 100,000 comments", "units", "", "USD")
 	for _, l := range e.Per100k {
-		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%.4f\t\n", l.Item, l.Units, l.Unit, l.USD)
+		row("  "+l.Item, fmt.Sprintf("%.6g", l.Units), l.Unit, fmt.Sprintf("%.4f", l.USD))
 	}
-	fmt.Fprintf(tw, "total\t\t\t%.2f\t\n", e.PerHundredThousand())
-	fmt.Fprintln(tw, "\t\t\t\t")
-	fmt.Fprintln(tw, "fixed, per month\tunits\t\tUSD\t")
+	row("  total", "", "", fmt.Sprintf("%.2f", e.PerHundredThousand()))
+	row("fixed, per month", "", "", "")
 	for _, l := range e.Fixed {
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%.2f\t\n", l.Item, l.Units, l.Unit, l.USD)
+		row("  "+l.Item, fmt.Sprintf("%.0f", l.Units), l.Unit, fmt.Sprintf("%.2f", l.USD))
 	}
-	fmt.Fprintf(tw, "total\t\t\t%.2f\t\n", e.FixedMonthly())
-	fmt.Fprintln(tw, "\t\t\t\t")
-	fmt.Fprintf(tw, "a month of %d comments\t\t\t%.2f\t\n", commentsPerMonth, e.Monthly(commentsPerMonth))
-	if err := tw.Flush(); err != nil {
+	row("  total", "", "", fmt.Sprintf("%.2f", e.FixedMonthly()))
+	row(fmt.Sprintf("a month of %d comments", commentsPerMonth), "", "", fmt.Sprintf("%.2f", e.Monthly(commentsPerMonth)))
+	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write estimate: %w", err)
 	}
 	return nil

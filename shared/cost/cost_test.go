@@ -11,7 +11,7 @@ import (
 )
 
 func TestPrice(t *testing.T) {
-	unit := PriceList{LambdaGBSecondArm: 1, LambdaRequest: 1, SQSRequest: 1, WriteUnit: 1, ReadUnit: 1, HTTPAPIRequest: 1, LogsIngestGB: 1, AlarmMonth: 1, DashboardMonth: 1, MetricMonth: 1}
+	unit := PriceList{LambdaGBSecondArm: 1, LambdaRequest: 1, SQSRequest: 1, WriteUnit: 1, ReadUnit: 1, HTTPAPIRequest: 1, LogsIngestGB: 1, StorageGBMonth: 1, PITRGBMonth: 1, AlarmMonth: 1, DashboardMonth: 1, MetricMonth: 1}
 	cases := []struct {
 		name        string
 		c           Counts
@@ -24,10 +24,12 @@ func TestPrice(t *testing.T) {
 		{
 			name: "every unit once over 100,000 comments",
 			c: Counts{Comments: 100_000, WebhookInvocations: 1, ReplierInvocations: 1, WebhookBilledMs: 1000, ReplierBilledMs: 2000,
-				SweeperBilledMs: 4000, APIRequests: 1, SQSRequests: 1, ReadUnits: 1, WriteUnits: 1, LogBytes: 1e9},
-			b:       Bundle{WebhookMB: 1024, ReplierMB: 512, SweeperMB: 256, SweepEveryMinutes: 1},
-			per100k: 2 + 3 + 1 + 1 + 1 + 1 + 1, // requests, three durations of 1 GB-s, API, SQS, WRU, RRU, 1 GB of logs
-			fixed:   43_200, monthly: 100_000, wantMonthly: 43_200 + 10,
+				SweeperBilledMs: 4000, APIRequests: 1, SQSRequests: 1, ReadUnits: 1, WriteUnits: 1, LogBytes: 1e9, StoredBytes: 1e9},
+			b: Bundle{WebhookMB: 1024, ReplierMB: 512, SweeperMB: 256, SweepEveryMinutes: 1, RetentionDays: 23},
+			// requests, three durations of 1 GB-s, API, SQS, WRU, RRU, 1 GB of logs, 1 GB for a
+			// month at both storage prices
+			per100k: 2 + 3 + 1 + 1 + 1 + 1 + 1 + 2,
+			fixed:   43_200, monthly: 100_000, wantMonthly: 43_200 + 12,
 		},
 		{
 			name:    "counts scale to 100,000 comments",
@@ -78,13 +80,20 @@ func TestTemplate(t *testing.T) {
 		n, _ := strconv.Atoi(m[1])
 		return n
 	}
+	paramDefault := func(name string) int {
+		m := regexp.MustCompile(`\n  ` + name + `:\s+Type: Number\s+Default: (\d+)`).FindStringSubmatch(tpl)
+		if m == nil {
+			t.Fatalf("no %s default in template.yaml", name)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
 	filters := map[string]bool{}
 	for _, block := range strings.Split(tpl, "Type: AWS::Logs::MetricFilter")[1:] {
 		if m := regexp.MustCompile(`MetricName: (\w+)`).FindStringSubmatch(block); m != nil {
 			filters[m[1]] = true
 		}
 	}
-	sweep := regexp.MustCompile(`SweepEveryMinutes:\s+Type: Number\s+Default: (\d+)`).FindStringSubmatch(tpl)
 	cases := []struct {
 		what      string
 		got, want int
@@ -92,18 +101,12 @@ func TestTemplate(t *testing.T) {
 		{"WebhookFunction MemorySize", memory("WebhookFunction"), Template.WebhookMB},
 		{"ReplierFunction MemorySize", memory("ReplierFunction"), Template.ReplierMB},
 		{"SweeperFunction MemorySize", memory("SweeperFunction"), Template.SweeperMB},
+		{"RetentionDays default", paramDefault("RetentionDays"), Template.RetentionDays},
 		{"alarms", strings.Count(tpl, "Type: AWS::CloudWatch::Alarm"), Template.Alarms},
 		{"dashboards", strings.Count(tpl, "Type: AWS::CloudWatch::Dashboard"), Template.Dashboards},
 		{"metric filter metrics", len(filters), Template.FilterMetrics},
+		{"SweepEveryMinutes default", paramDefault("SweepEveryMinutes"), Template.SweepEveryMinutes},
 	}
-	if sweep == nil {
-		t.Fatal("no SweepEveryMinutes default in template.yaml")
-	}
-	n, _ := strconv.Atoi(sweep[1])
-	cases = append(cases, struct {
-		what      string
-		got, want int
-	}{"SweepEveryMinutes default", n, Template.SweepEveryMinutes})
 	for _, c := range cases {
 		if c.got != c.want {
 			t.Errorf("template.yaml has %d %s, cost.Template %d", c.got, c.what, c.want)

@@ -73,6 +73,16 @@ func SmallScale() ScaleConfig {
 	return c
 }
 
+// TinyScale is SmallScale shrunk again for go test -short: 20 accounts, 6,000 comments.
+func TinyScale() ScaleConfig {
+	c := SmallScale()
+	c.Accounts, c.Comments, c.Viral, c.ViralMin, c.ViralMax, c.LiveComments = 20, 6_000, 2, 1_000, 1_500, 300
+	return c
+}
+
+// Scales are the presets by name.
+var Scales = map[string]func() ScaleConfig{"tiny": TinyScale, "small": SmallScale, "full": FullScale}
+
 func (c ScaleConfig) withDefaults() ScaleConfig {
 	if c.Start.IsZero() {
 		c.Start = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -646,6 +656,7 @@ func (s *scaleSim) outcome(ctx context.Context, comments []scaleComment, res *Sc
 			res.Reasons[string(r.State)+":"+r.Reason]++
 		}
 		res.States[r.State]++
+		res.Usage.StoredBytes += storedBytes(r)
 	}
 	per := map[string]int{}
 	var last time.Time
@@ -662,7 +673,9 @@ func (s *scaleSim) outcome(ctx context.Context, comments []scaleComment, res *Sc
 		res.Drained = last.Sub(s.cfg.Start)
 	}
 	s.c.mu.Lock()
+	stored := res.Usage.StoredBytes
 	res.Usage = s.c.u
+	res.Usage.StoredBytes = stored
 	res.MaxKeyWrites, res.MaxKey = s.c.maxKeyWrites, s.c.maxKey
 	if s.c.items > 0 {
 		res.MeanItemBytes = s.c.itemBytes / s.c.items
@@ -670,6 +683,17 @@ func (s *scaleSim) outcome(ctx context.Context, comments []scaleComment, res *Sc
 	s.c.mu.Unlock()
 	s.drainRatios(comments, res)
 	return nil
+}
+
+// storedBytes is what a comment's items take in the table as DynamoDB bills storage (100 bytes
+// of overhead per item and index entry): the record, its IndexComment entry (keys only) and the
+// funnel guard it holds.
+func storedBytes(r reply.Record) int64 {
+	n := int64(recordBytes(r)+100) + int64(len(r.Key)+len(r.CommentID)+100)
+	if r.Funnel != "" {
+		n += int64(len(r.Funnel) + len(r.CommentID) + 40 + 100)
+	}
+	return n
 }
 
 // drainRatios compares each account lane's drain with the fastest its limit allows, and finds

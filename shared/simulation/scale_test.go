@@ -13,7 +13,7 @@ import (
 func TestScale(t *testing.T) {
 	cfg := SmallScale()
 	if testing.Short() {
-		cfg.Accounts, cfg.Comments, cfg.Viral, cfg.ViralMin, cfg.ViralMax, cfg.LiveComments = 20, 6_000, 2, 1_000, 1_500, 300
+		cfg = TinyScale()
 	}
 	checkScale(t, cfg)
 }
