@@ -164,13 +164,21 @@ func (e Estimate) Monthly(comments int) float64 {
 	return e.FixedMonthly() + e.PerHundredThousand()*float64(comments)/100_000
 }
 
+// units shows a count whole, and a few gigabytes or GB-seconds with their fraction.
+func units(u float64) string {
+	if u >= 1000 {
+		return fmt.Sprintf("%.0f", u)
+	}
+	return fmt.Sprintf("%.3f", u)
+}
+
 // Write prints the estimate as a table, with a month of commentsPerMonth.
 func (e Estimate) Write(w io.Writer, commentsPerMonth int) error {
 	var b strings.Builder
 	row := func(item, units, unit, usd string) { fmt.Fprintf(&b, "%-46s %14s %-10s %9s\n", item, units, unit, usd) }
 	row("per 100,000 comments", "units", "", "USD")
 	for _, l := range e.Per100k {
-		row("  "+l.Item, fmt.Sprintf("%.6g", l.Units), l.Unit, fmt.Sprintf("%.4f", l.USD))
+		row("  "+l.Item, units(l.Units), l.Unit, fmt.Sprintf("%.4f", l.USD))
 	}
 	row("  total", "", "", fmt.Sprintf("%.2f", e.PerHundredThousand()))
 	row("fixed, per month", "", "", "")
