@@ -54,6 +54,8 @@ type ScaleConfig struct {
 	Latency       Latency
 	Seed          uint64
 	Horizon       time.Duration // give up after this much simulated time (default 8 days)
+	// Progress, when set, gets a line every simulated hour (the full run takes a while).
+	Progress func(format string, args ...any)
 }
 
 // FullScale is issue 14's scale: 1,000 accounts, 1,000,000 comments in 24 hours.
@@ -423,8 +425,17 @@ func (s *scaleSim) loop(ctx context.Context, comments []scaleComment, bs []broad
 	sort.Slice(bs, func(i, j int) bool { return bs[i].start.Before(bs[j].start) })
 	nextSweep := cfg.Start.Add(cfg.SweepInterval)
 	end := cfg.Start.Add(cfg.Horizon)
+	began, nextReport := time.Now(), cfg.Start.Add(time.Hour)
 	for now := cfg.Start; !now.After(end); {
 		s.clock.Set(now)
+		if cfg.Progress != nil && !now.Before(nextReport) {
+			s.mu.Lock()
+			sent := len(s.sentAt)
+			s.mu.Unlock()
+			cfg.Progress("%s simulated: %d of %d comments made, %d answered, %d on the queue; %s real time",
+				now.Sub(cfg.Start), next, len(comments), sent, s.queue.Len(), time.Since(began).Round(time.Second))
+			nextReport = nextReport.Add(time.Hour)
+		}
 		for nextBroadcast < len(bs) && !bs[nextBroadcast].start.After(now) {
 			b := bs[nextBroadcast]
 			s.sb.StartBroadcast(b.account, b.media)

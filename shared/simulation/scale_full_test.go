@@ -5,4 +5,8 @@ package simulation
 import "testing"
 
 // TestScaleFull is make scale: FullScale, 1,000 accounts and 1,000,000 comments.
-func TestScaleFull(t *testing.T) { checkScale(t, FullScale()) }
+func TestScaleFull(t *testing.T) {
+	cfg := FullScale()
+	cfg.Progress = t.Logf
+	checkScale(t, cfg)
+}
