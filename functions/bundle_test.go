@@ -1603,7 +1603,7 @@ func TestMakefileAndCI(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z0-9_-]+):`).FindAllStringSubmatch(string(b), -1) {
 		targets[m[1]] = true
 	}
-	want := []string{"build", "test", "lint", "bench", "fuzz", "events", "deploy", "demo", "soak", "local-aws"}
+	want := []string{"build", "test", "lint", "bench", "fuzz", "events", "deploy", "demo", "soak", "local-aws", "scale", "cost"}
 	for _, fn := range functions {
 		want = append(want, "build-"+fn.id, "invoke-"+fn.dir)
 	}
