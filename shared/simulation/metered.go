@@ -274,8 +274,8 @@ func (g *meteredGraph) call(ctx context.Context, d time.Duration) time.Duration 
 }
 
 // PrivateReply is POST /{id}/messages.
-func (g *meteredGraph) PrivateReply(ctx context.Context, a reply.Account, token, commentID, text string) (reply.SendResult, error) {
-	res, err := g.Graph.PrivateReply(ctx, a, token, commentID, text)
+func (g *meteredGraph) PrivateReply(ctx context.Context, a reply.Account, token, commentID string, m reply.Message) (reply.SendResult, error) {
+	res, err := g.Graph.PrivateReply(ctx, a, token, commentID, m)
 	at := g.clock.Now().Add(g.call(ctx, g.m.lat.GraphSend))
 	if err == nil {
 		g.sent(commentID, at)
