@@ -464,7 +464,7 @@ func TestEndToEnd(t *testing.T) {
 			if turn.Follow {
 				sbx.SetFollows(acct.ID, turn.Person, true)
 			}
-			before := len(e2eReceived(sbx, turn.Person))
+			before := len(devstack.Received(sbx, turn.Person))
 			if turn.Payload != "" {
 				_, body := sbx.Postback(acct.ID, turn.Person, turn.Payload, "Send me the link")
 				post(body)
@@ -472,7 +472,7 @@ func TestEndToEnd(t *testing.T) {
 				_, body := sbx.Message(acct.ID, turn.Person, turn.Text)
 				post(body)
 			}
-			if got := e2eReceived(sbx, turn.Person)[before:]; strings.Join(got, "|") != strings.Join(turn.Want, "|") {
+			if got := devstack.Received(sbx, turn.Person)[before:]; strings.Join(got, "|") != strings.Join(turn.Want, "|") {
 				t.Errorf("%s: got %q, want %q", turn.Name, got, turn.Want)
 			}
 		}
@@ -551,21 +551,6 @@ func e2eCall(t *testing.T, ctx context.Context, p *e2eProcess, req events.APIGat
 		t.Fatalf("webhook response %s: %v", out, err)
 	}
 	return resp
-}
-
-// e2eReceived is what the person got through the Send API, the disclosure line left off.
-func e2eReceived(sbx *sandbox.Sandbox, person string) []string {
-	var out []string
-	for _, m := range sbx.Messages() {
-		if m.PersonID == person {
-			text, _, _ := strings.Cut(m.Text, "\n\n")
-			if m.Kind == reply.MessageHeart {
-				text = "♥"
-			}
-			out = append(out, text)
-		}
-	}
-	return out
 }
 
 func e2eJob(account, comment, person string, at time.Time) reply.Job {

@@ -341,11 +341,8 @@ func (s *Service) followUp(ctx context.Context, job reply.Job, l Lease) (Result,
 	}
 	token, err := s.tokens.Token(ctx, acct)
 	if err != nil {
-		r, _, perr := s.park(ctx, claimed, now.Add(tokenWait), ParkToken, false)
-		if perr != nil {
-			return r, perr
-		}
-		return r, nil
+		r, _, err := s.park(ctx, claimed, now.Add(tokenWait), ParkToken, false)
+		return r, err
 	}
 	r, _, err := s.send(ctx, acct, token, claimed, m)
 	return r, err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sandbox"
 	"github.com/replywindow/replywindow/shared/webhook"
 )
 
@@ -63,7 +64,7 @@ func (s *Stack) Funnel(ctx context.Context, turns []Turn, wait time.Duration) ([
 		if t.Follow {
 			s.Sandbox.SetFollows(DemoAccountID, t.Person, true)
 		}
-		before := len(s.received(t.Person))
+		before := len(Received(s.Sandbox, t.Person))
 		var body []byte
 		if t.Payload != "" {
 			_, body = s.Sandbox.Postback(DemoAccountID, t.Person, t.Payload, "Send me the link")
@@ -86,12 +87,12 @@ func (s *Stack) Funnel(ctx context.Context, turns []Turn, wait time.Duration) ([
 			deadline = time.Now().Add(min(wait, 2*time.Second))
 		}
 		for time.Now().Before(deadline) {
-			if got := s.received(t.Person)[before:]; len(t.Want) > 0 && len(got) >= len(t.Want) {
+			if got := Received(s.Sandbox, t.Person)[before:]; len(t.Want) > 0 && len(got) >= len(t.Want) {
 				break
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		o.Got = s.received(t.Person)[before:]
+		o.Got = Received(s.Sandbox, t.Person)[before:]
 		switch {
 		case status != 200:
 			o.Problem = fmt.Sprintf("webhook answered %d", status)
@@ -103,10 +104,11 @@ func (s *Stack) Funnel(ctx context.Context, turns []Turn, wait time.Duration) ([
 	return out, nil
 }
 
-// received is what the person got through the Send API, as texts, the disclosure line left off.
-func (s *Stack) received(person string) []string {
+// Received is what the person got through sb's Send API, as texts ("♥" for the heart sticker),
+// the disclosure line left off: what a turn's Want is compared with.
+func Received(sb *sandbox.Sandbox, person string) []string {
 	var out []string
-	for _, m := range s.Sandbox.Messages() {
+	for _, m := range sb.Messages() {
 		if m.PersonID != person {
 			continue
 		}

@@ -603,17 +603,7 @@ func (s *scaleSim) invoke(ctx context.Context, now time.Time, free []time.Time) 
 		// The batch's jobs run Concurrency at a time: the modelled time of all of them over that.
 		took := m.elapsed()/time.Duration(min(len(msgs), replier.DefaultConcurrency)) + time.Since(t0)
 		free[i] = now.Add(took)
-		failed := map[string]bool{}
-		for _, f := range out.BatchItemFailures {
-			failed[f.ItemIdentifier] = true
-		}
-		var ack []string
-		for _, msg := range msgs {
-			if !failed[msg.MessageId] {
-				ack = append(ack, msg.ReceiptHandle)
-			}
-		}
-		if err := s.queue.Delete(ctx, ack...); err != nil {
+		if err := s.queue.Delete(ctx, acked(msgs, out)...); err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}
 		ms := billedMs(took)

@@ -315,20 +315,26 @@ func drain(ctx context.Context, q *memory.Queue, rp *replier.Replier, batch int,
 		if err != nil {
 			return fmt.Errorf("replier: %w", err)
 		}
-		failed := map[string]bool{}
-		for _, f := range out.BatchItemFailures {
-			failed[f.ItemIdentifier] = true
-		}
-		var ack []string
-		for _, m := range msgs {
-			if !failed[m.MessageId] {
-				ack = append(ack, m.ReceiptHandle)
-			}
-		}
-		if err := q.Delete(ctx, ack...); err != nil {
+		if err := q.Delete(ctx, acked(msgs, out)...); err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}
 	}
+}
+
+// acked is the receipt handles of the messages the replier did not report as failed: what the
+// SQS event source deletes.
+func acked(msgs []events.SQSMessage, out events.SQSEventResponse) []string {
+	failed := map[string]bool{}
+	for _, f := range out.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	var ack []string
+	for _, m := range msgs {
+		if !failed[m.MessageId] {
+			ack = append(ack, m.ReceiptHandle)
+		}
+	}
+	return ack
 }
 
 // ledger reads the outcome: the records' states and what the sandbox delivered.
