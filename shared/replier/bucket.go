@@ -20,12 +20,6 @@ type bucketSlot struct {
 	// held is the end of the last hold this instance put on the lane (Meta's usage or throttle):
 	// a token the sweeper granted before it is not spent while it lasts.
 	held time.Time
-	// sent is when this instance's private replies of the lane were accepted, oldest first,
-	// within the last period: Meta's usage header less these is what the other apps used.
-	sent []time.Time
-	// flying counts this instance's calls of the lane still waiting for Meta's answer: Meta may
-	// have counted them in a header already, so they are not taken for other apps' calls.
-	flying int
 }
 
 func (r *Replier) slot(account string, lane reply.Lane) *bucketSlot {
@@ -149,70 +143,43 @@ func (r *Replier) hold(ctx context.Context, a reply.Account, lane reply.Lane, un
 	return fmt.Errorf("hold bucket %s: %w %d times", reply.BucketKey(a.ID, lane), reply.ErrConflict, maxRounds)
 }
 
-// flying counts one more call of the lane on its way to Meta.
-func (r *Replier) flying(account string, lane reply.Lane) {
-	s := r.slot(account, lane)
-	s.mu.Lock()
-	s.flying++
-	s.mu.Unlock()
-}
-
-// answered takes a call off the lane's flying ones and, when Meta accepted it (sent), records it
-// at now among this instance's sends: in one step, so a header read meanwhile never misses it.
-func (r *Replier) answered(account string, lane reply.Lane, lim reply.Limit, sent bool, now time.Time) {
-	s := r.slot(account, lane)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.flying--
-	if !sent {
-		return
-	}
-	s.trim(lim, now)
-	if len(s.sent) >= lim.Count { // more than the limit cannot be in the window: keep the newest
-		s.sent = s.sent[1:]
-	}
-	s.sent = append(s.sent, now)
-}
-
-func (s *bucketSlot) trim(lim reply.Limit, now time.Time) {
-	from := now.Add(-lim.Period)
-	i := 0
-	for i < len(s.sent) && !s.sent[i].After(from) {
-		i++
-	}
-	s.sent = s.sent[i:]
-}
-
 // brake reads Meta's usage header (percent of the account's allowance used in the rolling
 // period, by every app) after one of our sends. Our own bucket alone keeps our sends within the
-// limit, so while the header shows no more than ours, nothing holds the lane. When it shows
-// other apps too and leaves less room than our sends already on their way can take (a sweep's
-// grant or a burst sent at once: headroom), the lane waits until enough of our own sends have
-// left the window to make that room, the least it can be sure of. With several instances each
-// knows only its own sends, so it sees more of "other apps" than there are and waits longer:
-// safe, never a 613 more.
-func (r *Replier) brake(account string, lane reply.Lane, lim reply.Limit, usage int, now time.Time) (time.Duration, bool) {
-	s := r.slot(account, lane)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.trim(lim, now)
-	own := len(s.sent) + s.flying
+// limit, so while the header shows no more than the bucket granted in the period (every
+// instance's and the sweeper's grants, counted in the bucket), nothing holds the lane. When it
+// shows other apps too and leaves less room than our sends already on their way can take (a
+// sweep's grant or a burst sent at once: headroom), the lane waits until enough of our grants
+// have left the window to make that room, the least it can be sure of.
+func (r *Replier) brake(ctx context.Context, account string, lane reply.Lane, lim reply.Limit, usage int, now time.Time) (time.Duration, bool) {
 	// Meta floors the percentage: usage% covers used in [lo, hi].
 	lo := (usage*lim.Count + 99) / 100
 	hi := min(((usage+1)*lim.Count-1)/100, lim.Count)
-	if lo-own <= 0 {
-		return 0, false // ours alone, as far as the header can tell
-	}
 	need := headroom(lim) - (lim.Count - hi)
 	if need <= 0 {
 		return 0, false
 	}
-	if need > own {
-		// Our own sends cannot make the room: wait as long as that many calls take to age out
-		// of a full window on average.
-		return time.Duration(need) * lim.Period / time.Duration(lim.Count), true
+	s := r.slot(account, lane)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if lo > lim.Granted(s.b, now) {
+		// Other instances and the sweeper may have granted since this copy was written: only
+		// the stored bucket can tell their sends from other apps'.
+		b, err := r.store.Bucket(ctx, account, lane)
+		if err != nil {
+			r.log.Warn("read bucket for the usage brake", "bucket", reply.BucketKey(account, lane), "err", err)
+		} else if b.Version > s.b.Version {
+			s.b = b
+		}
 	}
-	return s.sent[need-1].Add(lim.Period).Sub(now), true
+	if lo <= lim.Granted(s.b, now) {
+		return 0, false // ours alone, as far as the header can tell
+	}
+	if at, ok := lim.GrantsLeft(s.b, now, need); ok {
+		return at.Sub(now), true
+	}
+	// Our own grants cannot make the room: wait as long as that many calls take to age out of a
+	// full window on average.
+	return time.Duration(need) * lim.Period / time.Duration(lim.Count), true
 }
 
 // headroom is how many calls of the window the other apps must leave us: twice what our bucket

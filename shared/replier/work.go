@@ -397,13 +397,11 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 	// The call must not outlive the lease: after it, another worker may take over.
 	sendCtx, cancel := context.WithTimeout(ctx, claimed.LeaseUntil.Sub(r.clock.Now()))
 	lane := job.Lane()
-	r.flying(w.acct.ID, lane)
 	res, err := r.graph.PrivateReply(sendCtx, w.acct, w.token, job.CommentID, w.rule.Opening(w.text))
 	cancel()
 	now := r.clock.Now()
 	code, detail := codeOf(err), detailOf(err)
 	v := reply.Classify(err)
-	r.answered(w.acct.ID, lane, w.acct.Limit(lane), v == reply.VerdictSent, now)
 	if v != reply.VerdictThrottled { // a throttle holds the lane longer anyway
 		w.pace(ctx, lane, res, now)
 	}
@@ -512,7 +510,7 @@ func (w *work) exhausted(claimed reply.Record, now time.Time) bool {
 // access is regained, when it gives one, is waited out too.
 func (w *work) pace(ctx context.Context, lane reply.Lane, res reply.SendResult, now time.Time) {
 	lim := w.acct.Limit(lane)
-	wait, ok := w.r.brake(w.acct.ID, lane, lim, res.Usage, now)
+	wait, ok := w.r.brake(ctx, w.acct.ID, lane, lim, res.Usage, now)
 	if !ok {
 		return
 	}

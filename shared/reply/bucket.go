@@ -95,7 +95,11 @@ type Bucket struct {
 	AccountID string    `json:"account"`
 	Lane      Lane      `json:"lane"`
 	TAT       time.Time `json:"tat"`
-	Version   int64     `json:"version"`
+	// Grants counts the lane's grants in each sixtieth of its period, oldest first; the newest
+	// slice begins at GrantsFrom (Granted).
+	Grants     []int     `json:"grants,omitempty"`
+	GrantsFrom time.Time `json:"grants_from,omitempty"`
+	Version    int64     `json:"version"`
 }
 
 // BucketKey is the stored key of an account's lane.
@@ -108,6 +112,7 @@ func (l Limit) Take(b Bucket, now time.Time, n int) (granted int, next Bucket, r
 	tat, granted := l.fill(b, now, now, n)
 	next = b
 	if granted > 0 {
+		next = l.record(next, now, granted)
 		next.TAT = tat
 		next.Version++
 	}

@@ -1,6 +1,7 @@
 package reply
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -27,7 +28,7 @@ func TestLimitHold(t *testing.T) {
 				t.Fatalf("moved = %v, want %v", moved, tc.moved)
 			}
 			if !moved {
-				if held != b {
+				if !reflect.DeepEqual(held, b) {
 					t.Fatalf("unmoved bucket changed: %+v -> %+v", b, held)
 				}
 				return

@@ -42,6 +42,10 @@ type Config struct {
 	// from Start: Meta counts them in the account's allowance and in its usage header.
 	OtherAppPerHour int
 	NoUsageHeaders  bool // the sandbox leaves out X-Business-Use-Case-Usage: our brake is off
+	// Repliers is how many replier instances share the store (default 1), each batch handed to
+	// the next in turn as Lambda spreads them over concurrent instances: each instance sees only
+	// its own calls' usage headers and bucket copy.
+	Repliers int
 	// Live makes the comments a Live broadcast's (on air throughout), Limit the Live lane's.
 	Live bool
 	Taps *Taps        // people tapping the private reply's button; none when nil
@@ -177,8 +181,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		// token (10 ms apart): one worker, which alone reaches 100/s here.
 		rcfg.Concurrency = 1
 	}
-	rp := replier.New(rcfg, store, g, tokens, clock, telemetry.NewMetrics("replier"), cfg.Log)
-	rp.Converse(g)
+	rps := &repliers{all: make([]*replier.Replier, max(cfg.Repliers, 1))}
+	for i := range rps.all {
+		rps.all[i] = replier.New(rcfg, store, g, tokens, clock, telemetry.NewMetrics("replier"), cfg.Log)
+		rps.all[i].Converse(g)
+	}
 	swStore := &counted{Store: store}
 	held := &delayed{q: queue, max: cfg.QueueDelay, now: clock.Now}
 	sw := sweeper.New(sweeper.Config{Interval: cfg.SweepInterval}, swStore, held, g, tokens, clock, telemetry.NewMetrics("sweeper"), cfg.Log)
@@ -241,7 +248,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if _, err := taps.due(ctx, now, queue); err != nil {
 			return res, err
 		}
-		if err := drain(ctx, queue, rp, cfg.Batch, &res); err != nil {
+		if err := rps.drain(ctx, queue, cfg.Batch, &res); err != nil {
 			return res, err
 		}
 		taps.learn(byComment)
@@ -257,7 +264,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			res.Redriven += rep.Redriven
 			res.Expired += rep.Expired
 			nextSweep = nextSweep.Add(cfg.SweepInterval)
-			if err := drain(ctx, queue, rp, cfg.Batch, &res); err != nil {
+			if err := rps.drain(ctx, queue, cfg.Batch, &res); err != nil {
 				return res, err
 			}
 			taps.learn(byComment)
@@ -300,8 +307,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 // drain hands every visible message to the replier in batches, as the SQS event source does,
 // and deletes what the replier acknowledged.
-func drain(ctx context.Context, q *memory.Queue, rp *replier.Replier, batch int, res *Result) error {
+// repliers are the instances of the replier function; batches go to them in turn.
+type repliers struct {
+	all  []*replier.Replier
+	turn int
+}
+
+// drain hands the queue's messages to the instances in turn until none is visible.
+func (rps *repliers) drain(ctx context.Context, q *memory.Queue, batch int, res *Result) error {
 	for {
+		rp := rps.all[rps.turn%len(rps.all)]
+		rps.turn++
 		msgs, err := q.Receive(ctx, batch, 0)
 		if err != nil {
 			return fmt.Errorf("receive: %w", err)

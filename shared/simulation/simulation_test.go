@@ -92,6 +92,10 @@ func TestViralPost(t *testing.T) {
 	}{
 		{name: "20,000 in 10 minutes at 750/hour", line: "viral", share: 980, ratio: 1.03, longer: true,
 			cfg: Config{Comments: 20_000, Arrival: 10 * time.Minute, Limit: reply.DefaultPostsLimit}},
+		// Five instances, each hearing Meta's usage header after its own calls only: the lane's
+		// grants, counted in the shared bucket, tell the others' sends from other apps'.
+		{name: "5,000 in 10 minutes at 750/hour, five repliers", line: "viral_5_repliers", share: 980, ratio: 1.03,
+			cfg: Config{Comments: 5_000, Arrival: 10 * time.Minute, Limit: reply.DefaultPostsLimit, Repliers: 5}},
 		// A small limit's burst (2) spans less than the one-minute sweep, so the sweeper's
 		// releases run below the steady rate.
 		{name: "3,000 in 1 minute at 100/hour", line: "viral_100_per_hour", share: 900, ratio: 1.12,

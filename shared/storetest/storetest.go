@@ -804,7 +804,8 @@ func testBuckets(t *testing.T, s reply.Store) {
 
 	b1 := reply.Bucket{AccountID: account, Lane: reply.LanePosts, TAT: T0.Add(4800 * time.Millisecond), Version: 1}
 	b2 := b1
-	b2.TAT, b2.Version = b1.TAT.Add(4800*time.Millisecond), 2
+	// The grant counts come back as they were saved: the usage brake reads them.
+	b2.TAT, b2.Version, b2.Grants, b2.GrantsFrom = b1.TAT.Add(4800*time.Millisecond), 2, []int{3, 0, 12}, T0.Add(time.Minute)
 	other := b1
 	other.TAT = T0
 	live := reply.Bucket{AccountID: account, Lane: reply.LaneLive, TAT: T0, Version: 1}
