@@ -1030,6 +1030,8 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:PutItem", table, true, reply.CursorKey("17841400000000001")},
 			{"dynamodb:DeleteItem", table, true, reply.CursorKey("17841400000000001")}, // the account's data deletion
 			{"dynamodb:PutItem", table, true, reply.BucketKey("17841400000000001", reply.LaneReads)},
+			{"dynamodb:BatchGetItem", table, true, bucket}, // every lane's bucket each run
+			{"dynamodb:BatchGetItem", table, false, reply1},
 			{"dynamodb:Scan", table, true, ""},
 			{"dynamodb:DeleteItem", table, true, account},
 			{"dynamodb:DeleteItem", table, true, reply1},

@@ -235,6 +235,20 @@ func (f *faultyStore) Bucket(ctx context.Context, account string, lane reply.Lan
 	return f.Store.Bucket(ctx, account, lane)
 }
 
+func (f *faultyStore) BucketsOf(ctx context.Context, lanes []reply.AccountLane) ([]reply.Bucket, error) {
+	if err := f.pre("BatchGetItem", ""); err != nil {
+		return nil, err
+	}
+	return f.Store.BucketsOf(ctx, lanes)
+}
+
+func (f *faultyStore) Waiting(ctx context.Context, account string, lane reply.Lane, limit int) ([]reply.Record, error) {
+	if err := f.pre("Query", ""); err != nil {
+		return nil, err
+	}
+	return f.Store.Waiting(ctx, account, lane, limit)
+}
+
 func (f *faultyStore) Account(ctx context.Context, id string) (reply.Account, error) {
 	if err := f.pre("GetItem", ""); err != nil {
 		return reply.Account{}, err

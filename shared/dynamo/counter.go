@@ -20,7 +20,7 @@ type Counter struct {
 func Count(api API) *Counter { return &Counter{api: api, ops: map[string]int{}} }
 
 var (
-	readOps  = []string{"GetItem", "Query", "Scan"}
+	readOps  = []string{"GetItem", "BatchGetItem", "Query", "Scan"}
 	writeOps = []string{"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"}
 )
 
@@ -34,7 +34,7 @@ func (c *Counter) sum(ops []string) int {
 	return n
 }
 
-// Reads is the number of GetItem, Query and Scan requests.
+// Reads is the number of GetItem, BatchGetItem, Query and Scan requests.
 func (c *Counter) Reads() int { return c.sum(readOps) }
 
 // Writes is the number of PutItem, DeleteItem and TransactWriteItems requests.
@@ -70,6 +70,12 @@ func (c *Counter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, 
 func (c *Counter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	c.add("GetItem")
 	return c.api.GetItem(ctx, in, o...)
+}
+
+// BatchGetItem counts and calls the wrapped API.
+func (c *Counter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	c.add("BatchGetItem")
+	return c.api.BatchGetItem(ctx, in, o...)
 }
 
 // PutItem counts and calls the wrapped API.

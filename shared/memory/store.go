@@ -396,6 +396,21 @@ func (s *Store) Bucket(_ context.Context, account string, lane reply.Lane) (repl
 	return reply.Bucket{AccountID: account, Lane: lane}, nil
 }
 
+// BucketsOf is the stored buckets of lanes, in their order.
+func (s *Store) BucketsOf(_ context.Context, lanes []reply.AccountLane) ([]reply.Bucket, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]reply.Bucket, len(lanes))
+	for i, l := range lanes {
+		b, ok := s.buckets[reply.BucketKey(l.AccountID, l.Lane)]
+		if !ok {
+			b = reply.Bucket{AccountID: l.AccountID, Lane: l.Lane}
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
 // SaveBucket stores b if the stored version is b.Version-1.
 func (s *Store) SaveBucket(_ context.Context, b reply.Bucket) (reply.Bucket, error) {
 	key := reply.BucketKey(b.AccountID, b.Lane)

@@ -102,6 +102,12 @@ type Bucket struct {
 	Version    int64     `json:"version"`
 }
 
+// AccountLane names one account's rate lane.
+type AccountLane struct {
+	AccountID string
+	Lane      Lane
+}
+
 // BucketKey is the stored key of an account's lane.
 func BucketKey(account string, lane Lane) string { return "R#" + account + "#" + string(lane) }
 

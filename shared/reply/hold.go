@@ -15,3 +15,10 @@ func (l Limit) Hold(b Bucket, until time.Time) (Bucket, bool) {
 	b.Version++
 	return b, true
 }
+
+// RefusedSince reports whether the bucket may have refused a send after since: it refuses only
+// while its TAT is more than the tolerance ahead, and TAT only grows (takes and holds move it on).
+// A lane whose bucket refused nothing has put no job in its line of waiting jobs.
+func (l Limit) RefusedSince(b Bucket, since time.Time) bool {
+	return b.TAT.After(since.Add(l.tolerance()))
+}

@@ -97,6 +97,10 @@ type Tombstones interface {
 type Buckets interface {
 	// Bucket is the stored bucket, or a zero bucket (Version 0) for the account and lane.
 	Bucket(ctx context.Context, account string, lane Lane) (Bucket, error)
+	// BucketsOf is the stored buckets of many lanes at once, in their order (zero buckets for
+	// those never saved), possibly a moment behind the latest save: the sweeper reads every
+	// lane's each run, to size its releases and to tell idle lanes, and takes from a fresh one.
+	BucketsOf(ctx context.Context, lanes []AccountLane) ([]Bucket, error)
 	// SaveBucket stores b if the stored version is b.Version-1 (nothing stored for Version 1);
 	// otherwise it returns the stored bucket and an error wrapping ErrConflict.
 	SaveBucket(ctx context.Context, b Bucket) (Bucket, error)

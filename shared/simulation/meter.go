@@ -21,6 +21,7 @@ type Latency struct {
 	DynamoPut      time.Duration // conditional PutItem, DeleteItem
 	DynamoTransact time.Duration // TransactWriteItems
 	DynamoQuery    time.Duration // one Query page
+	DynamoBatchGet time.Duration // BatchGetItem of up to 100 items, read side by side
 	SQSSend        time.Duration // SendMessageBatch
 	SQSReceive     time.Duration // the event source's receive, before the replier's invocation
 	GraphSend      time.Duration // POST /{id}/messages
@@ -33,7 +34,7 @@ type Latency struct {
 // hundreds of milliseconds Meta's send API takes.
 var DefaultLatency = Latency{
 	DynamoGet: 4 * time.Millisecond, DynamoPut: 6 * time.Millisecond, DynamoTransact: 12 * time.Millisecond,
-	DynamoQuery: 8 * time.Millisecond, SQSSend: 15 * time.Millisecond, SQSReceive: 20 * time.Millisecond,
+	DynamoQuery: 8 * time.Millisecond, DynamoBatchGet: 12 * time.Millisecond, SQSSend: 15 * time.Millisecond, SQSReceive: 20 * time.Millisecond,
 	GraphSend: 250 * time.Millisecond, GraphRead: 150 * time.Millisecond, Jitter: 0.5,
 }
 

@@ -174,6 +174,14 @@ func (s *meteredStore) Due(ctx context.Context, before time.Time, cursor string,
 	return recs, next, err
 }
 
+// Waiting is one Query page of the lane index (it projects whole records), billed by what it
+// returned, half a unit at least.
+func (s *meteredStore) Waiting(ctx context.Context, account string, lane reply.Lane, limit int) ([]reply.Record, error) {
+	recs, err := s.Store.Waiting(ctx, account, lane, limit)
+	s.query(ctx, 1, float64(len(recs))*s.meanItem())
+	return recs, err
+}
+
 // Scan is a Scan page (audits, deletion), billed like a query page.
 func (s *meteredStore) Scan(ctx context.Context, cursor string, limit int) ([]reply.Record, string, error) {
 	recs, next, err := s.Store.Scan(ctx, cursor, limit)
@@ -188,17 +196,34 @@ func (s *meteredStore) Delete(ctx context.Context, key string) error {
 	return err
 }
 
+// bucketBytes is a bucket item with its grant counts: under a read unit and a write unit.
+const bucketBytes = 400
+
 // Bucket is a consistent GetItem.
 func (s *meteredStore) Bucket(ctx context.Context, account string, lane reply.Lane) (reply.Bucket, error) {
 	b, err := s.Store.Bucket(ctx, account, lane)
-	s.get(ctx, 1, 200)
+	s.get(ctx, 1, bucketBytes)
 	return b, err
+}
+
+// BucketsOf is an eventually consistent BatchGetItem per hundred lanes, each item half a unit.
+func (s *meteredStore) BucketsOf(ctx context.Context, lanes []reply.AccountLane) ([]reply.Bucket, error) {
+	bs, err := s.Store.BucketsOf(ctx, lanes)
+	requests := (len(lanes) + 99) / 100
+	for range requests {
+		s.m.charge(ctx, s.m.lat.DynamoBatchGet)
+	}
+	s.c.add(func(u *Usage) {
+		u.DynamoRequests += int64(requests)
+		u.ReadUnits += float64(len(lanes)) * readUnits(bucketBytes, false)
+	})
+	return bs, err
 }
 
 // SaveBucket is a conditional PutItem.
 func (s *meteredStore) SaveBucket(ctx context.Context, b reply.Bucket) (reply.Bucket, error) {
 	out, err := s.Store.SaveBucket(ctx, b)
-	s.put(ctx, reply.BucketKey(b.AccountID, b.Lane), 200, 0)
+	s.put(ctx, reply.BucketKey(b.AccountID, b.Lane), bucketBytes, 0)
 	return out, err
 }
 

@@ -838,6 +838,25 @@ func testBuckets(t *testing.T, s reply.Store) {
 		}
 		Same(t, "stored bucket "+reply.BucketKey(want.AccountID, want.Lane), got, want)
 	}
+
+	// Many at once: in the order asked, a lane asked twice twice, unsaved ones zero, and past
+	// DynamoDB's hundred keys a request.
+	lanes := []reply.AccountLane{{AccountID: account, Lane: reply.LaneLive}, {AccountID: "never", Lane: reply.LanePosts},
+		{AccountID: account, Lane: reply.LanePosts}, {AccountID: account, Lane: reply.LaneLive}}
+	want := []reply.Bucket{live, {AccountID: "never", Lane: reply.LanePosts}, b2, live}
+	for i := range 150 {
+		b := reply.Bucket{AccountID: fmt.Sprintf("many%03d", i), Lane: reply.LaneText, TAT: T0.Add(time.Duration(i) * time.Second), Version: 1}
+		if _, err := s.SaveBucket(ctx(t), b); err != nil {
+			t.Fatal(err)
+		}
+		lanes = append(lanes, reply.AccountLane{AccountID: b.AccountID, Lane: b.Lane})
+		want = append(want, b)
+	}
+	got, err := s.BucketsOf(ctx(t), lanes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Same(t, "buckets of many lanes", got, want)
 }
 
 // Account is a valid account with rules and limits, so a round trip covers the nested values.

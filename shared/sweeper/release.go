@@ -21,13 +21,15 @@ type group struct {
 // for a reason other than our own bucket, or written before lanes), the oldest deadlines kept,
 // and the head of the lane's line of jobs waiting for a token, read at release.
 type candidates struct {
-	held  bool        // the account cannot send (unhealthy or unknown): nothing is released
-	why   string      // why it is held, for the log
-	limit reply.Limit // the account's limit for the lane
-	keep  int         // how many to keep: the lane's capacity until the next run, and spares
-	now   int         // sends the bucket grants now (at most the burst)
-	seen  int         // every due parked record of the lane this run
-	heap  byDeadline
+	lane   reply.Lane
+	held   bool         // the account cannot send (unhealthy or unknown): nothing is released
+	why    string       // why it is held, for the log
+	limit  reply.Limit  // the account's limit for the lane
+	bucket reply.Bucket // as the run read it
+	keep   int          // how many to keep: the lane's capacity until the next run, and spares
+	now    int          // sends the bucket grants now (at most the burst)
+	seen   int          // every due parked record of the lane this run
+	heap   byDeadline
 }
 
 // spares are extra candidates kept beyond the capacity, to stand in for releases that lose to
@@ -45,65 +47,88 @@ func (r *run) group(ctx context.Context, rec reply.Record) *candidates {
 	if c, ok := r.groups[g]; ok {
 		return c
 	}
-	c := &candidates{}
+	c := &candidates{lane: g.lane}
 	r.groups[g] = c
-	r.fill(ctx, g, r.account(ctx, rec.AccountID), c)
-	return c
-}
-
-// fill sizes a lane's candidates from its account and bucket.
-func (r *run) fill(ctx context.Context, g group, a *account, c *candidates) {
-	switch {
-	case errors.Is(a.err, reply.ErrNotFound):
-		c.held, c.why = true, "account not configured"
-		return
-	case a.err != nil:
-		c.held, c.why = true, "account unreadable"
-		return
-	case !a.acct.Healthy():
-		c.held, c.why = true, a.acct.Unhealthy
-		return
+	if !c.admit(r.account(ctx, rec.AccountID)) {
+		return c
 	}
-	c.limit = a.acct.Limit(g.lane)
 	b, err := r.s.store.Bucket(ctx, g.account, g.lane)
 	if err != nil {
 		r.fail(fmt.Errorf("read bucket of account %s lane %s: %w", g.account, g.lane, err))
-		c.held, c.why = true, "bucket unreadable"
-		return
+		c.unreadable()
+		return c
 	}
+	r.size(c, b)
+	return c
+}
+
+// admit takes a lane's limit from its account, or holds the lane when the account cannot send.
+func (c *candidates) admit(a *account) bool {
+	switch {
+	case errors.Is(a.err, reply.ErrNotFound):
+		c.held, c.why = true, "account not configured"
+	case a.err != nil:
+		c.held, c.why = true, "account unreadable"
+	case !a.acct.Healthy():
+		c.held, c.why = true, a.acct.Unhealthy
+	default:
+		c.limit = a.acct.Limit(c.lane)
+		return true
+	}
+	return false
+}
+
+// unreadable holds a lane whose bucket could not be read.
+func (c *candidates) unreadable() { c.held, c.why = true, "bucket unreadable" }
+
+// size sizes a lane's candidates from its bucket.
+func (r *run) size(c *candidates, b reply.Bucket) {
+	c.bucket = b
 	c.keep = c.limit.Capacity(b, r.now, r.s.cfg.Interval) + spares
 	c.now = c.limit.Available(b, r.now)
 }
 
 // lanes makes sure every account lane is released this run, not only those the due index
 // named: a lane's line of waiting jobs is read from its head at release, never from the index.
-// The buckets are read Workers at a time: a thousand accounts are two thousand reads.
+// Their buckets are read at once (BucketsOf): a thousand accounts' four lanes are forty requests.
 func (r *run) lanes(ctx context.Context) {
 	accts, err := r.s.store.ListAccounts(ctx)
 	if err != nil {
 		r.fail(fmt.Errorf("list accounts for their lanes: %w", err))
 		return
 	}
-	type fresh struct {
-		g group
-		a *account
-		c *candidates
-	}
-	var todo []fresh
+	var todo []reply.AccountLane
 	for _, a := range accts {
 		if _, ok := r.accounts[a.ID]; !ok {
 			r.accounts[a.ID] = &account{acct: a}
 		}
 		for _, l := range reply.Lanes {
 			g := group{a.ID, l}
-			if _, ok := r.groups[g]; !ok {
-				c := &candidates{}
-				r.groups[g] = c
-				todo = append(todo, fresh{g, r.accounts[a.ID], c})
+			if _, ok := r.groups[g]; ok {
+				continue
+			}
+			c := &candidates{lane: l}
+			r.groups[g] = c
+			if c.admit(r.accounts[a.ID]) {
+				todo = append(todo, reply.AccountLane{AccountID: a.ID, Lane: l})
 			}
 		}
 	}
-	r.parallel(len(todo), func(i int) { r.fill(ctx, todo[i].g, todo[i].a, todo[i].c) })
+	if len(todo) == 0 {
+		return
+	}
+	bs, err := r.s.store.BucketsOf(ctx, todo)
+	if err != nil {
+		r.fail(fmt.Errorf("read the buckets of %d lanes: %w", len(todo), err))
+	}
+	for i, l := range todo {
+		c := r.groups[group{l.AccountID, l.Lane}]
+		if err != nil {
+			c.unreadable()
+			continue
+		}
+		r.size(c, bs[i])
+	}
 }
 
 // parallel calls fn(0..n-1), Workers at a time, and returns when all are done.
@@ -187,10 +212,12 @@ func (r *run) release(ctx context.Context, g group, c *candidates) {
 	}
 	cands := c.heap.sorted()
 	lined := 0
-	if line := room - len(cands); line > 0 {
+	if line := room - len(cands); line > 0 && !r.s.lines.quiet(g, c.limit, c.bucket, r.now) {
 		head, err := r.s.store.Waiting(ctx, g.account, g.lane, line+lineSpares)
 		if err != nil {
 			r.fail(fmt.Errorf("read the line of account %s lane %s: %w", g.account, g.lane, err))
+		} else {
+			r.s.lines.read(g, r.now, len(head))
 		}
 		lined = len(head)
 		if len(head) > 0 {

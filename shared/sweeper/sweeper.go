@@ -52,6 +52,8 @@ type Sweeper struct {
 	// wall is real time: the Lambda deadline is real even when clock is simulated.
 	wall func() time.Time
 
+	lines quietLines
+
 	mu     sync.Mutex
 	resume string   // where a run that ran out of time stopped; the next run continues there
 	chores []*chore // run after each sweep when due (AddChore)
