@@ -175,7 +175,8 @@ func job(account, comment string, kind reply.Kind, media string, at time.Time) r
 }
 
 // seed stores a record through the versions of its history: the first is created, the others
-// are updates, as the replier would have written them.
+// are updates, as the replier would have written them; a record left waiting in its line has
+// its bucket written (refused): the sweeper reads a line after its cold start only when it was.
 func seed(t *testing.T, s reply.Store, versions ...reply.Record) reply.Record {
 	t.Helper()
 	ctx := context.Background()
@@ -187,7 +188,28 @@ func seed(t *testing.T, s reply.Store, versions ...reply.Record) reply.Record {
 			t.Fatalf("update %s to %s: %v", v.Key, v.State, err)
 		}
 	}
-	return versions[len(versions)-1]
+	last := versions[len(versions)-1]
+	refused(t, s, last)
+	return last
+}
+
+// refused writes the bucket of a record waiting in its lane's line, unless it is written: the
+// bucket refused the record, with the TAT it had then.
+func refused(t *testing.T, s reply.Store, rec reply.Record) {
+	t.Helper()
+	if !rec.Waiting() {
+		return
+	}
+	b, err := s.Bucket(context.Background(), rec.AccountID, rec.Lane)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Version == 0 {
+		b.TAT, b.Version = rec.UpdatedAt, 1
+		if _, err := s.SaveBucket(context.Background(), b); err != nil {
+			t.Fatalf("bucket of %s: %v", rec.Key, err)
+		}
+	}
 }
 
 // must is the record a domain transition returned, failing the test on an error.
@@ -240,7 +262,8 @@ func ids(jobs []reply.Job) []string {
 	return out
 }
 
-// seedMany stores n records made by mk, several at a time (moto answers each in milliseconds).
+// seedMany stores n records made by mk, several at a time (moto answers each in milliseconds),
+// and writes the buckets of those waiting in a line (refused).
 func seedMany(t *testing.T, s reply.Store, n int, mk func(i int) reply.Record) {
 	t.Helper()
 	var wg sync.WaitGroup
@@ -267,5 +290,8 @@ func seedMany(t *testing.T, s reply.Store, n int, mk func(i int) reply.Record) {
 	case err := <-errs:
 		t.Fatal(err)
 	default:
+	}
+	for i := range n { // after the records, as the replier parks after the refusal
+		refused(t, s, mk(i))
 	}
 }

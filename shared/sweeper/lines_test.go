@@ -3,54 +3,96 @@ package sweeper
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
-// TestQuietLines: a line read empty is known empty while its bucket has refused nothing since a
-// lineLag before that read, and for lineRecheck at most; a read that found jobs forgets it.
-func TestQuietLines(t *testing.T) {
+// TestLinePlan: a line is read every run while its lane may have jobs (its bucket refused since a
+// lineLag before the line was last read empty, or a cold start and a bucket ever written); the
+// quiet ones a share a run, the longest unread first, so each is read within lineRecheck.
+func TestLinePlan(t *testing.T) {
 	lim := reply.DefaultPostsLimit
-	g := group{"A", reply.LanePosts}
-	spent := func(at time.Time) reply.Bucket { // the burst taken at `at` and one more refused
+	spent := func(at time.Time) reply.Bucket { // the burst taken at `at`: the next send refused
 		_, b, _ := lim.Take(reply.Bucket{}, at, lim.BurstSize())
 		return b
 	}
+	now := t0.Add(time.Minute)
 	tests := []struct {
 		name   string
-		reads  []int // what each read found, a run apart, the last at t0
+		last   time.Duration // when the line was last read empty, before now; 0: never
 		bucket reply.Bucket
-		at     time.Duration // after t0
-		quiet  bool
+		read   bool
 	}{
-		{name: "never read", bucket: reply.Bucket{}, at: time.Minute},
-		{name: "read empty, bucket idle", reads: []int{0}, bucket: reply.Bucket{}, at: time.Minute, quiet: true},
-		{name: "read empty, bucket used a while before", reads: []int{0}, bucket: used(lim, t0.Add(-5*time.Minute)), at: time.Minute, quiet: true},
+		// No job can wait in it, but as the longest unread it takes the share's read.
+		{name: "never read, bucket never written", bucket: reply.Bucket{}, read: true},
+		{name: "never read, bucket written: a cold start reads it", bucket: used(lim, t0.Add(-time.Hour)), read: true},
+		{name: "read empty, bucket idle", last: time.Minute, bucket: reply.Bucket{}},
+		{name: "read empty, bucket used a while before", last: time.Minute, bucket: used(lim, t0.Add(-5*time.Minute))},
 		// Three sends are no refusal, but a TAT that far ahead could be one: the line is read.
-		{name: "read empty, bucket used since", reads: []int{0}, bucket: used(lim, t0.Add(30*time.Second)), at: time.Minute},
-		{name: "read empty, the bucket refused since", reads: []int{0}, bucket: spent(t0.Add(30 * time.Second)), at: time.Minute},
-		{name: "read empty, the bucket refused just before the read (a park still on its way)", reads: []int{0}, bucket: spent(t0.Add(-30 * time.Second)), at: time.Minute},
-		{name: "read empty long after the bucket last refused", reads: []int{0}, bucket: spent(t0.Add(-time.Hour)), at: time.Minute, quiet: true},
-		{name: "read empty, recheck due", reads: []int{0}, bucket: reply.Bucket{}, at: lineRecheck},
-		{name: "read with jobs", reads: []int{0, 3}, bucket: reply.Bucket{}, at: time.Minute},
-		{name: "read with jobs, then empty", reads: []int{3, 0}, bucket: reply.Bucket{}, at: time.Minute, quiet: true},
+		{name: "read empty, bucket used since", last: time.Minute, bucket: used(lim, t0.Add(30*time.Second)), read: true},
+		{name: "read empty, the bucket refused since", last: time.Minute, bucket: spent(t0.Add(30 * time.Second)), read: true},
+		{name: "read empty, refused just before the read: a park still on its way", last: time.Minute, bucket: spent(t0.Add(-30 * time.Second)), read: true},
+		{name: "read empty long after the bucket last refused", last: time.Minute, bucket: spent(t0.Add(-time.Hour))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var q quietLines
-			for i, n := range tt.reads {
-				q.read(g, t0.Add(-time.Duration(len(tt.reads)-1-i)*time.Minute), n)
+			g := group{"A", reply.LanePosts}
+			if tt.last > 0 {
+				q.read(g, now.Add(-tt.last), 0)
 			}
-			if got := q.quiet(g, lim, tt.bucket, t0.Add(tt.at)); got != tt.quiet {
-				t.Errorf("quiet %v, want %v", got, tt.quiet)
+			// Nineteen quiet lanes read five minutes ago stand beside it: the share of twenty quiet
+			// lanes is two, and goes to the longest unread, which this lane is only when never read.
+			var lanes []lane
+			for i := range 19 {
+				o := group{fmt.Sprintf("Q%02d", i), reply.LanePosts}
+				q.read(o, now.Add(-5*time.Minute), 0)
+				lanes = append(lanes, lane{o, lim, reply.Bucket{}})
 			}
-			if q.quiet(group{"B", reply.LanePosts}, lim, reply.Bucket{}, t0.Add(tt.at)) {
-				t.Error("another lane's line is quiet unread")
+			lanes = append(lanes, lane{g, lim, tt.bucket})
+			if plan := q.plan(lanes, now, time.Minute); plan[g] != tt.read || len(plan) < 2 || len(plan) > 3 {
+				t.Errorf("read %v, want %v (plan %v)", plan[g], tt.read, plan)
 			}
 		})
+	}
+}
+
+// TestLinePlanSpreadsRechecks: quiet lines are read a share a run, each within lineRecheck; a
+// line read with jobs in it is forgotten and read again.
+func TestLinePlanSpreadsRechecks(t *testing.T) {
+	lim := reply.DefaultPostsLimit
+	var q quietLines
+	var lanes []lane
+	for i := range 25 {
+		lanes = append(lanes, lane{group{fmt.Sprintf("A%02d", i), reply.LanePosts}, lim, reply.Bucket{}})
+	}
+	last := map[group]time.Time{}
+	now := t0
+	for run := range 30 {
+		plan := q.plan(lanes, now, time.Minute)
+		if len(plan) != 3 { // 25 lanes over 10 runs
+			t.Fatalf("run %d read %d lines, want 3", run, len(plan))
+		}
+		for g := range plan {
+			n := 0
+			if run == 12 && g.account == "A07" {
+				n = 2 // jobs: forgotten, so read first next run
+			}
+			q.read(g, now, n)
+			last[g] = now
+		}
+		now = now.Add(time.Minute)
+		if run < 10 {
+			continue
+		}
+		for _, l := range lanes {
+			if now.Sub(last[l.g]) > lineRecheck {
+				t.Fatalf("run %d: %s unread since %s", run, l.g.account, last[l.g].Sub(t0))
+			}
+		}
 	}
 }
 
@@ -60,20 +102,35 @@ func used(lim reply.Limit, at time.Time) reply.Bucket {
 	return b
 }
 
-// waitingCounted counts the store's Waiting calls: the reads of lanes' lines.
+// waitingCounted counts the store's Waiting calls, the reads of lanes' lines, by account.
 type waitingCounted struct {
 	reply.Store
-	n atomic.Int64
+	mu sync.Mutex
+	n  map[string]int
 }
 
 func (s *waitingCounted) Waiting(ctx context.Context, account string, lane reply.Lane, limit int) ([]reply.Record, error) {
-	s.n.Add(1)
+	s.mu.Lock()
+	s.n[reply.BucketKey(account, lane)]++
+	s.mu.Unlock()
 	return s.Store.Waiting(ctx, account, lane, limit)
 }
 
+// took is the reads since the last call, and those of the lane (a bucket key) among them.
+func (s *waitingCounted) took(lane string) (all, of int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.n {
+		all += n
+	}
+	of = s.n[lane]
+	clear(s.n)
+	return all, of
+}
+
 // TestIdleLinesReadOnceInAWhile: the idle lanes of many accounts cost a bucket read a run and
-// their lines a read each lineRecheck; a job parked after its bucket refused it is released on
-// the next run all the same.
+// their lines a read each lineRecheck, spread over the runs; a job parked after its bucket
+// refused it is released on the next run all the same.
 func TestIdleLinesReadOnceInAWhile(t *testing.T) {
 	for _, mk := range backends {
 		t.Run(mk.name, func(t *testing.T) {
@@ -82,20 +139,17 @@ func TestIdleLinesReadOnceInAWhile(t *testing.T) {
 			for a := range accounts {
 				e.account(t, fmt.Sprintf("A%02d", a), nil)
 			}
-			store := &waitingCounted{Store: e.store}
+			store := &waitingCounted{Store: e.store, n: map[string]int{}}
 			s := New(Config{}, store, e.queue, e.graph, e.tokens, e.clock, e.m, nil)
-			lanes := accounts * len(reply.Lanes)
-			var reads []int64
-			for range 12 {
+			share := accounts * len(reply.Lanes) / int(lineRecheck/time.Minute)
+			for run := range 12 {
 				if _, err := s.Run(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				reads = append(reads, store.n.Swap(0))
+				if n, _ := store.took(""); n != share {
+					t.Errorf("run %d read %d lines, want %d", run, n, share)
+				}
 				e.clock.Add(time.Minute)
-			}
-			want := []int64{int64(lanes), 0, 0, 0, 0, 0, 0, 0, 0, 0, int64(lanes), 0}
-			if fmt.Sprint(reads) != fmt.Sprint(want) {
-				t.Errorf("line reads per run %v, want %v", reads, want)
 			}
 
 			// A replier spends A03's burst and is refused the next send: it parks the comment.
@@ -121,8 +175,8 @@ func TestIdleLinesReadOnceInAWhile(t *testing.T) {
 			if got := ids(e.drain(t)); rep.Released != 1 || len(got) != 1 || got[0] != "c-late" {
 				t.Errorf("released %d: %v, want c-late", rep.Released, got)
 			}
-			if n := store.n.Load(); n != 1 {
-				t.Errorf("%d lines read, want A03's alone", n)
+			if _, of := store.took(reply.BucketKey("A03", reply.LanePosts)); of != 1 {
+				t.Errorf("A03's line read %d times, want once", of)
 			}
 		})
 	}

@@ -26,10 +26,12 @@ type candidates struct {
 	why    string       // why it is held, for the log
 	limit  reply.Limit  // the account's limit for the lane
 	bucket reply.Bucket // as the run read it
-	keep   int          // how many to keep: the lane's capacity until the next run, and spares
-	now    int          // sends the bucket grants now (at most the burst)
-	seen   int          // every due parked record of the lane this run
-	heap   byDeadline
+	// readLine is whether the run reads the lane's line (quietLines.plan)
+	readLine bool
+	keep     int // how many to keep: the lane's capacity until the next run, and spares
+	now      int // sends the bucket grants now (at most the burst)
+	seen     int // every due parked record of the lane this run
+	heap     byDeadline
 }
 
 // spares are extra candidates kept beyond the capacity, to stand in for releases that lose to
@@ -173,8 +175,15 @@ func (r *run) offer(rec reply.Record) {
 func (r *run) releaseAll(ctx context.Context) {
 	r.lanes(ctx)
 	gs := make([]group, 0, len(r.groups))
-	for g := range r.groups {
+	ls := make([]lane, 0, len(r.groups))
+	for g, c := range r.groups {
 		gs = append(gs, g)
+		if !c.held {
+			ls = append(ls, lane{g, c.limit, c.bucket})
+		}
+	}
+	for g := range r.s.lines.plan(ls, r.now, r.s.cfg.Interval) {
+		r.groups[g].readLine = true
 	}
 	sort.Slice(gs, func(i, j int) bool {
 		if gs[i].account != gs[j].account {
@@ -212,7 +221,7 @@ func (r *run) release(ctx context.Context, g group, c *candidates) {
 	}
 	cands := c.heap.sorted()
 	lined := 0
-	if line := room - len(cands); line > 0 && !r.s.lines.quiet(g, c.limit, c.bucket, r.now) {
+	if line := room - len(cands); line > 0 && c.readLine {
 		head, err := r.s.store.Waiting(ctx, g.account, g.lane, line+lineSpares)
 		if err != nil {
 			r.fail(fmt.Errorf("read the line of account %s lane %s: %w", g.account, g.lane, err))
