@@ -61,7 +61,16 @@ func (q *quietLines) plan(lanes []lane, now time.Time, interval time.Duration) m
 			rest = append(rest, quiet{l.g, e})
 		}
 	}
-	sort.Slice(rest, func(i, j int) bool { return rest[i].last.Before(rest[j].last) })
+	sort.Slice(rest, func(i, j int) bool { // the longest unread first; a total order, so a run replays
+		a, b := rest[i], rest[j]
+		if !a.last.Equal(b.last) {
+			return a.last.Before(b.last)
+		}
+		if a.g.account != b.g.account {
+			return a.g.account < b.g.account
+		}
+		return a.g.lane < b.g.lane
+	})
 	share := len(rest)
 	if runs := int(lineRecheck / max(interval, time.Nanosecond)); runs > 1 {
 		share = (len(rest) + runs - 1) / runs
