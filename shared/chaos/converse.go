@@ -271,6 +271,9 @@ func (s *sim) checkConversations(ctx context.Context, recs []reply.Record, dead 
 			k.index = 1
 		}
 		sent[k]++
+		if gone, ok := s.forgotten[m.PersonID]; ok && m.At.After(gone) {
+			s.violate("follow-up to %s on %s at %s, after their data was deleted at %s", m.PersonID, m.AccountID, m.At.Format(time.RFC3339), gone.Format(time.RFC3339))
+		}
 		s.res.FollowUpsSent++
 		if k.step == "gate" {
 			s.res.GateMessages++
@@ -332,6 +335,9 @@ func (s *sim) checkConversations(ctx context.Context, recs []reply.Record, dead 
 				s.violate("gate message sent %d times to %s on %s for %d taps", n, k.person, k.account, taps)
 			}
 		case stepAgain:
+			if _, gone := s.forgotten[k.person]; gone {
+				break // the deletion removed the records that held the sends (none came after it: above)
+			}
 			claimed := 0
 			for _, r := range byStep[sk] {
 				if r.State == reply.StateSent || r.State == reply.StateAmbiguous {
