@@ -33,7 +33,7 @@ func BenchmarkDecide(b *testing.B) {
 		t := reply.Touch{AccountID: account, PersonID: ev.PersonID, At: ev.At, Now: start}
 		c := conv.Touched(t)
 		f, ok := acct.Route(c, ev)
-		if !ok || !c.Due(f.Step, start) {
+		if !ok || !c.Due(reply.StepClaim{Rule: f.Rule, Step: f.Step, At: start}) {
 			b.Fatalf("event %d routed nowhere", i%len(events))
 		}
 		_ = c.Disclose(start, time.Hour)

@@ -48,11 +48,16 @@ const (
 	ParkThrottled       = "throttled"
 	ParkNotSent         = "not_sent"
 	ParkToken           = "token_unavailable"
+	// ParkHeld is a turn's message waiting for the one before it to have its answer: a step's
+	// messages reach the person in the order written, whatever their lanes.
+	ParkHeld = reply.ReasonHeld
+	// ParkBucket is a message whose lane's bucket could not be written: no call was made.
+	ParkBucket = "bucket_unavailable"
 )
 
 // Waits before a parked follow-up is released again.
 const (
-	notSentWait  = 30 * time.Second
+	notSentWait  = 30 * time.Second // also how often a held message looks at the one before it
 	throttleWait = time.Second // the Send API lanes are per second
 	tokenWait    = 15 * time.Minute
 )
@@ -152,7 +157,10 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		return s.ignore(ReasonReaction), nil
 	}
 	before, err := s.store.Touch(ctx, touch)
-	if err != nil {
+	switch {
+	case errors.Is(err, reply.ErrForgotten):
+		return s.ignore(ReasonForgotten), nil
+	case err != nil:
 		return Result{}, fmt.Errorf("touch conversation: %w", err)
 	}
 	conv := before.Touched(touch)
@@ -160,6 +168,7 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		s.m.Count(MetricOpened, 1)
 	}
 	flow, ok := acct.Route(conv, ev)
+	claim := reply.StepClaim{AccountID: acct.ID, PersonID: ev.PersonID, Rule: flow.Rule, Step: flow.Step, At: now}
 	switch {
 	case !ok && ev.Payload != "" && ev.Kind == reply.EventPostback:
 		return s.ignore(ReasonUnknownTap), nil
@@ -167,7 +176,7 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		return s.ignore(ReasonNoTrigger), nil
 	case conv.Paused(now):
 		return s.ignore(ReasonPaused), nil
-	case !conv.Due(flow.Step, now):
+	case !conv.Due(claim):
 		return s.ignore(ReasonAlreadySent), nil
 	case !conv.Open(now):
 		s.m.Count(MetricExpired, 1)
@@ -177,9 +186,9 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 	// by the queue instead, a tap would be lost to the dead-letter queue in a long outage.
 	token, tokenErr := s.tokens.Token(ctx, acct)
 	if tokenErr != nil {
-		s.log.Warn("token unavailable: follow-up parked", "account", acct.ID, "step", flow.Step.Name, "err", tokenErr)
+		s.log.Warn("token unavailable: follow-up parked", "account", acct.ID, "step", flow.Step.Key(), "err", tokenErr)
 	}
-	msgs, gated := flow.Step.Messages, false
+	msgs := flow.Step.Messages
 	if g := flow.Step.Gate; g != nil {
 		p, err := reply.Profile{}, tokenErr
 		if tokenErr == nil {
@@ -188,61 +197,68 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		switch {
 		case err != nil:
 			s.m.Count(MetricGateNoAnswer, 1)
-			s.log.Warn("follow gate: profile unavailable", "account", acct.ID, "step", flow.Step.Name, "fallback", g.Unavailable, "err", err)
-			gated = g.Unavailable == reply.GateAsk
+			s.log.Warn("follow gate: profile unavailable", "account", acct.ID, "step", flow.Step.Key(), "fallback", g.Unavailable, "err", err)
+			claim.Gate = g.Unavailable == reply.GateAsk
 		case !p.Following:
-			gated = true
+			claim.Gate = true
 		}
 		if err == nil && conv.Username == "" {
 			conv.Username = p.Username
 		}
-		if gated {
+		if claim.Gate {
 			s.m.Count(MetricGateBlocked, 1)
 			msgs = []reply.Message{g.Message}
 		}
 	}
-	recs := make([]reply.Record, len(msgs))
-	for i, m := range msgs {
-		f := reply.FollowUp{PersonID: ev.PersonID, Rule: flow.Rule, Step: flow.Step.Name, Index: i, Gate: gated,
-			Trigger: ev.MID, Once: !flow.Step.Resend && !gated, Disclose: i == 0 && conv.Disclose(now, acct.Lapse()),
-			Username: conv.Username, Lane: m.Lane(), Deadline: conv.WindowEnd}
-		fj := reply.Job{V: reply.JobVersion, AccountID: acct.ID, FollowUp: &f, DeliveredAt: job.DeliveredAt}
-		rec, err := reply.NewRecord(fj, now).Claim(fj, l.Owner, now, l.Until)
-		if err != nil {
-			return Result{}, fmt.Errorf("claim follow-up %s: %w", fj.Key(), err)
-		}
-		recs[i] = rec
+	claim.Disclose = acct.Disclosure != "" && conv.Disclose(now, acct.Lapse())
+	recs, err := turn(job, acct.ID, ev, conv, claim, msgs, l, now)
+	if err != nil {
+		return Result{}, err
 	}
-	if err := s.claim(ctx, recs, gated, reply.StepClaim{AccountID: acct.ID, PersonID: ev.PersonID, Rule: flow.Rule, Step: flow.Step, At: now}); err != nil {
-		if errors.Is(err, reply.ErrForgotten) {
-			// The person asked for deletion and this event was already on its way: the touch
-			// above must not leave their conversation behind.
-			if derr := s.store.DeleteConversation(ctx, acct.ID, ev.PersonID); derr != nil {
-				return Result{}, fmt.Errorf("delete a forgotten person's conversation: %w", derr)
-			}
-		}
+	if _, err := s.store.ClaimStep(ctx, recs, claim); err != nil {
 		return s.claimLost(err)
 	}
 	if tokenErr != nil {
-		for _, rec := range recs {
-			if _, _, err := s.park(ctx, rec, now.Add(tokenWait), ParkToken, false); err != nil {
-				return Result{}, err
-			}
+		r, _, err := s.park(ctx, recs[0], now.Add(tokenWait), ParkToken, false)
+		if err != nil {
+			return r, err
 		}
-		return Result{Action: "parked", Reason: ParkToken}, nil
+		return r, s.hold(ctx, recs[1:], now.Add(tokenWait))
 	}
-	return s.sendAll(ctx, acct, token, recs, msgs)
+	return s.sendTurn(ctx, acct, token, recs, claim.Disclose)
 }
 
-// claim writes the records with the step's send time in the conversation. A gate's message is
-// claimed as a step of its own that every tap may send again, so the step itself stays due for
-// the tap after the person followed.
-func (s *Service) claim(ctx context.Context, recs []reply.Record, gated bool, c reply.StepClaim) error {
-	if gated {
-		c.Step = reply.Step{Name: c.Step.Name + "#gate", Resend: true}
+// turn is the claimed records of a step's messages, in the order they go out: the disclosure
+// line alone first when it is due and the first message cannot carry it.
+func turn(job reply.Job, account string, ev reply.Event, conv reply.Conversation, claim reply.StepClaim,
+	msgs []reply.Message, l Lease, now time.Time) ([]reply.Record, error) {
+	notice := claim.Disclose && !msgs[0].CarriesText()
+	n := len(msgs)
+	if notice {
+		n++
 	}
-	_, err := s.store.ClaimStep(ctx, recs, c)
-	return err
+	recs := make([]reply.Record, 0, n)
+	for i := range n {
+		f := reply.FollowUp{PersonID: ev.PersonID, Rule: claim.Rule, Step: claim.Step.Key(), Index: i, Of: n,
+			Gate: claim.Gate, Trigger: ev.MID, Once: !claim.Step.Resend && !claim.Gate,
+			Disclose: i == 0 && claim.Disclose, Username: conv.Username, Lane: reply.LaneText, Deadline: conv.WindowEnd}
+		switch m := i; {
+		case notice && i == 0:
+			f.Notice = true
+		default:
+			if notice {
+				m--
+			}
+			f.Digest, f.Lane = msgs[m].Digest(), msgs[m].Lane()
+		}
+		fj := reply.Job{V: reply.JobVersion, AccountID: account, FollowUp: &f, DeliveredAt: job.DeliveredAt}
+		rec, err := reply.NewRecord(fj, now).Claim(fj, l.Owner, now, l.Until)
+		if err != nil {
+			return nil, fmt.Errorf("claim follow-up %s: %w", fj.Key(), err)
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
 }
 
 // claimLost says what a refused claim means: a duplicate of the same trigger, a step another
@@ -266,181 +282,3 @@ func (s *Service) ignore(reason string) Result {
 	return Result{Action: "ignored", Reason: reason}
 }
 
-// sendAll sends a step's messages in order. When one must wait, the ones after it wait with it.
-func (s *Service) sendAll(ctx context.Context, acct reply.Account, token string, recs []reply.Record, msgs []reply.Message) (Result, error) {
-	var res Result
-	for i, rec := range recs {
-		r, n, err := s.send(ctx, acct, token, rec, msgs[i])
-		res.Sent += r.Sent
-		if err != nil {
-			return res, err
-		}
-		res.Action, res.Reason = r.Action, r.Reason
-		if r.Action == "parked" {
-			for _, later := range recs[i+1:] {
-				if _, _, err := s.park(ctx, later, n.DueAt, r.Reason, false); err != nil {
-					return res, err
-				}
-			}
-			break
-		}
-	}
-	return res, nil
-}
-
-// followUp is a parked or orphaned follow-up the sweeper put back on the queue.
-func (s *Service) followUp(ctx context.Context, job reply.Job, l Lease) (Result, error) {
-	f, now := *job.FollowUp, s.clock.Now()
-	rec, err := s.store.Get(ctx, job.Key())
-	switch {
-	case errors.Is(err, reply.ErrNotFound):
-		return Result{Action: "done", Reason: "no_record"}, nil // deleted on request, or expired
-	case err != nil:
-		return Result{}, err
-	}
-	claimed, err := rec.Claim(job, l.Owner, now, l.Until)
-	switch {
-	case errors.Is(err, reply.ErrDone):
-		return Result{Action: "done"}, nil
-	case err != nil:
-		return Result{Action: "busy"}, nil
-	}
-	if claimed, err = s.store.Update(ctx, claimed); err != nil {
-		if errors.Is(err, reply.ErrConflict) {
-			return Result{Action: "busy"}, nil
-		}
-		return Result{}, err
-	}
-	if claimed.Uncertain {
-		// An earlier holder's lease ran out without an outcome: it may have died after Meta
-		// accepted the message. The Send API has no one-message rule to stop a second copy.
-		r, _, err := s.finish(ctx, claimed, reply.Outcome{State: reply.StateAmbiguous, Reason: ReasonUncertainSend,
-			Detail: "an earlier holder's lease ran out without an outcome"}, false)
-		return r, err
-	}
-	acct, err := s.accounts(ctx, job.AccountID)
-	if errors.Is(err, reply.ErrNotFound) {
-		r, _, err := s.finish(ctx, claimed, reply.Skipped(ReasonNoAccount), false)
-		return r, err
-	}
-	if err != nil {
-		return Result{}, err
-	}
-	m, ok := acct.StepMessage(f)
-	if !ok {
-		r, _, err := s.finish(ctx, claimed, reply.Skipped(ReasonFlowChanged), false)
-		return r, err
-	}
-	conv, err := s.store.Conversation(ctx, acct.ID, f.PersonID)
-	if err != nil && !errors.Is(err, reply.ErrNotFound) {
-		return Result{}, err
-	}
-	if conv.Paused(now) {
-		r, _, err := s.finish(ctx, claimed, reply.Skipped(ReasonPaused), false)
-		return r, err
-	}
-	token, err := s.tokens.Token(ctx, acct)
-	if err != nil {
-		r, _, err := s.park(ctx, claimed, now.Add(tokenWait), ParkToken, false)
-		return r, err
-	}
-	r, _, err := s.send(ctx, acct, token, claimed, m)
-	return r, err
-}
-
-// send sends one claimed follow-up and records Meta's answer.
-func (s *Service) send(ctx context.Context, acct reply.Account, token string, rec reply.Record, m reply.Message) (Result, reply.Record, error) {
-	f, now := *rec.Job.FollowUp, s.clock.Now()
-	if !now.Before(rec.Deadline) {
-		return s.finish(ctx, rec, reply.Outcome{State: reply.StateExpired, Reason: ReasonWindowClosed}, false)
-	}
-	ok, retryAt, err := s.pacer.Take(ctx, acct, rec.Lane)
-	if err != nil {
-		return Result{}, rec, err // the lease runs out and the sweeper re-drives the record
-	}
-	if !ok {
-		return s.park(ctx, rec, retryAt, ParkRateLimited, false)
-	}
-	out, err := m.Render(f.Username, acct.Disclosure, f.Disclose)
-	if err != nil {
-		return s.finish(ctx, rec, reply.Outcome{State: reply.StateFailed, Reason: ReasonInvalid, Detail: err.Error()}, false)
-	}
-	sendCtx, cancel := context.WithTimeout(ctx, rec.LeaseUntil.Sub(s.clock.Now()))
-	res, err := s.msgr.SendMessage(sendCtx, acct, token, f.PersonID, out, f.Trigger)
-	cancel()
-	now = s.clock.Now()
-	code := ""
-	var ge *reply.GraphError
-	if errors.As(err, &ge) {
-		code = ge.CodeString()
-	}
-	switch reply.Classify(err) {
-	case reply.VerdictSent:
-		return s.finish(ctx, rec, reply.Sent(res.MessageID, res.RecipientID), true)
-	case reply.VerdictExpired:
-		return s.finish(ctx, rec, reply.Outcome{State: reply.StateExpired, Reason: code}, true)
-	case reply.VerdictThrottled:
-		wait := throttleWait
-		if ge != nil && ge.RetryAfter > 0 {
-			wait = ge.RetryAfter
-		}
-		return s.park(ctx, rec, now.Add(wait), ParkThrottled, false)
-	case reply.VerdictAuth:
-		return s.park(ctx, rec, now.Add(tokenWait), ParkToken, false)
-	case reply.VerdictUncertain:
-		if errors.Is(err, reply.ErrNotSent) {
-			return s.park(ctx, rec, now.Add(notSentWait), ParkNotSent, false)
-		}
-		// Meta has no one-message rule to stop a second copy: at most once wins.
-		return s.finish(ctx, rec, reply.Outcome{State: reply.StateAmbiguous, Reason: ReasonUncertainSend, Detail: errString(err)}, true)
-	}
-	return s.finish(ctx, rec, reply.Outcome{State: reply.StateFailed, Reason: code, Detail: errString(err)}, true)
-}
-
-func (s *Service) finish(ctx context.Context, rec reply.Record, o reply.Outcome, attempted bool) (Result, reply.Record, error) {
-	n, err := rec.Finish(o, attempted, s.clock.Now())
-	if err != nil {
-		return Result{}, rec, err
-	}
-	if n, err = s.store.Update(ctx, n); err != nil {
-		return Result{}, rec, fmt.Errorf("record follow-up %s: %w", rec.Key, err)
-	}
-	r := Result{Action: string(o.State), Reason: o.Reason}
-	switch o.State {
-	case reply.StateSent:
-		r.Action, r.Sent = "sent", 1
-		s.m.Count(MetricSent, 1)
-	case reply.StateExpired:
-		r.Action = "expired"
-		s.m.Count(MetricExpired, 1)
-	case reply.StateFailed:
-		r.Action = "failed"
-		s.m.Count(MetricFailed, 1, "Code", o.Reason)
-	case reply.StateAmbiguous:
-		r.Action = "ambiguous"
-		s.m.Count(MetricAmbiguous, 1)
-	case reply.StateSkipped:
-		r.Action = "skipped"
-	}
-	s.log.Info("follow-up", "account", rec.AccountID, "record", rec.Key, "state", o.State, "reason", o.Reason)
-	return r, n, nil
-}
-
-func (s *Service) park(ctx context.Context, rec reply.Record, until time.Time, reason string, attempted bool) (Result, reply.Record, error) {
-	n, err := rec.Park(until, reason, attempted, s.clock.Now())
-	if err != nil {
-		return Result{}, rec, err
-	}
-	if n, err = s.store.Update(ctx, n); err != nil {
-		return Result{}, rec, fmt.Errorf("park follow-up %s: %w", rec.Key, err)
-	}
-	s.m.Count(MetricParked, 1, "Reason", reason)
-	return Result{Action: "parked", Reason: reason}, n, nil
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return reply.RedactSecrets(err.Error())
-}

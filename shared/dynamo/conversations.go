@@ -29,6 +29,8 @@ const (
 	convLastAutomated = "last_automated"
 	convPausedUntil   = "paused_until"
 	convUpdatedAt     = "updated_at"
+	convDisclosedAt   = "disclosed_at"
+	convOwed          = "disclosure_owed"
 	stepPrefix        = "step:"
 )
 
@@ -60,34 +62,97 @@ func (s *Store) Touch(ctx context.Context, t reply.Touch) (reply.Conversation, e
 		u.set(convUsername, str(t.Username))
 	}
 	u.set(AttrExpiresAt, num(after.ExpiresAt().Unix()))
-	in := &dynamodb.UpdateItemInput{
-		TableName: s.table, Key: pkey(key),
-		UpdateExpression:                    aws.String(u.expr()),
-		ExpressionAttributeNames:            u.names,
-		ExpressionAttributeValues:           u.values,
-		ReturnValues:                        types.ReturnValueAllOld,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}
+	exists := "attribute_exists(" + u.name(convAccount) + ")"
+	cond := exists
 	if moved != "" {
-		in.ConditionExpression = aws.String(fmt.Sprintf("attribute_not_exists(%s) OR %s < %s", u.name(moved), u.name(moved), u.value(moved)))
+		cond += fmt.Sprintf(" AND (attribute_not_exists(%s) OR %s < %s)", u.name(moved), u.name(moved), u.value(moved))
 	}
-	out, err := s.api.UpdateItem(ctx, in)
+	// Most touches find the conversation: one UpdateItem that answers with it as it was. Only
+	// its first write (or one after a deletion) pays the transaction that checks tombstones.
+	for range 3 {
+		out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: s.table, Key: pkey(key),
+			UpdateExpression:                    aws.String(u.expr()),
+			ConditionExpression:                 aws.String(cond),
+			ExpressionAttributeNames:            u.names,
+			ExpressionAttributeValues:           u.values,
+			ReturnValues:                        types.ReturnValueAllOld,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		var ccf *types.ConditionalCheckFailedException
+		switch {
+		case errors.As(err, &ccf) && len(ccf.Item) > 0:
+			// An older or repeated event: the window (or pause) already reaches further; nothing
+			// to write. What was there is the answer.
+			return decodeConversation(ccf.Item)
+		case errors.As(err, &ccf):
+			// No item came back: the conversation is not there (or the store did not say).
+			item, err := s.get(ctx, key)
+			switch {
+			case err != nil:
+				return reply.Conversation{}, fmt.Errorf("touch %s: %w", key, err)
+			case item != nil:
+				c, err := decodeConversation(item)
+				if err != nil || !c.Moves(t) {
+					return c, err // there, and the touch an older one
+				}
+				continue // created meanwhile: update it
+			}
+			created, err := s.createConversation(ctx, t, u)
+			if err != nil || created {
+				return reply.Conversation{}, err
+			}
+			continue // another event created it meanwhile: update that one
+		case err != nil:
+			return reply.Conversation{}, fmt.Errorf("touch %s: %w", key, err)
+		}
+		return decodeConversation(out.Attributes)
+	}
+	return reply.Conversation{}, fmt.Errorf("touch %s: %w", key, errTxConflict)
+}
+
+// createConversation writes a conversation's first item if no tombstone covers the touch;
+// created is false when another write created it first.
+func (s *Store) createConversation(ctx context.Context, t reply.Touch, u *update) (bool, error) {
+	key := reply.ConversationKey(t.AccountID, t.PersonID)
+	tx := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: s.table, Key: pkey(key),
+		UpdateExpression:          aws.String(u.expr()),
+		ConditionExpression:       aws.String("attribute_not_exists(" + u.name(convAccount) + ")"),
+		ExpressionAttributeNames:  u.names,
+		ExpressionAttributeValues: u.values,
+	}}}
+	tx = append(tx, graveChecksAt(s.table, t.AccountID, t.PersonID, t.TouchTime())...)
+	canceled, err := s.transact(ctx, tx)
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("create %s: %w", key, err)
+	case canceled == nil:
+		return true, nil
+	case canceled.failed(0):
+		return false, nil
+	}
+	return false, canceled.verdict("create "+key, "")
+}
+
+// Disclosed moves the conversation's disclosed_at later, never creating it.
+func (s *Store) Disclosed(ctx context.Context, account, person string, at time.Time) error {
+	key := reply.ConversationKey(account, person)
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: s.table, Key: pkey(key),
+		UpdateExpression:          aws.String("SET #d = :d"),
+		ConditionExpression:       aws.String("attribute_exists(#pk) AND (attribute_not_exists(#d) OR #d < :d)"),
+		ExpressionAttributeNames:  map[string]string{"#d": convDisclosedAt, "#pk": AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": ms(at)},
+	})
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &ccf):
-		// An older or repeated event: the window (or pause) already reaches further; nothing to
-		// write. What was there is the answer.
-		if ccf.Item == nil {
-			return s.Conversation(ctx, t.AccountID, t.PersonID)
-		}
-		return decodeConversation(ccf.Item)
+		return nil // gone (deleted on request), or a later disclosure already recorded
 	case err != nil:
-		return reply.Conversation{}, fmt.Errorf("touch %s: %w", key, err)
+		return fmt.Errorf("disclosed %s: %w", key, err)
 	}
-	if len(out.Attributes) == 0 {
-		return reply.Conversation{}, nil
-	}
-	return decodeConversation(out.Attributes)
+	return nil
 }
 
 // Conversation is the stored conversation.
@@ -106,7 +171,7 @@ func (s *Store) Conversation(ctx context.Context, account, person string) (reply
 // ClaimStep creates recs and moves the step in one TransactWriteItems.
 func (s *Store) ClaimStep(ctx context.Context, recs []reply.Record, claim reply.StepClaim) (reply.Record, error) {
 	if len(recs) == 0 || len(recs) > 90 {
-		return reply.Record{}, fmt.Errorf("claim step %q: %d records, want 1 to 90", claim.Step.Name, len(recs))
+		return reply.Record{}, fmt.Errorf("claim step %s: %d records, want 1 to 90", claim.Key(), len(recs))
 	}
 	var tx []types.TransactWriteItem
 	for _, rec := range recs {
@@ -132,7 +197,7 @@ func (s *Store) ClaimStep(ctx context.Context, recs []reply.Record, claim reply.
 	canceled, err := s.transact(ctx, tx)
 	switch {
 	case err != nil:
-		return reply.Record{}, fmt.Errorf("claim step %q for %s: %w", claim.Step.Name, recs[0].Key, err)
+		return reply.Record{}, fmt.Errorf("claim step %s for %s: %w", claim.Key(), recs[0].Key, err)
 	case canceled == nil:
 		return recs[0], nil
 	}
@@ -154,7 +219,7 @@ func (s *Store) ClaimStep(ctx context.Context, recs []reply.Record, claim reply.
 		return old, fmt.Errorf("claim step %s: %w (version %d, %s)", key, reply.ErrExists, old.Version, old.State)
 	}
 	if canceled.failed(conv) {
-		return reply.Record{}, fmt.Errorf("claim step %q of %s: %w (sent since)", claim.Step.Name, reply.ConversationKey(claim.AccountID, claim.PersonID), reply.ErrConflict)
+		return reply.Record{}, fmt.Errorf("claim step %s of %s: %w (sent since)", claim.Key(), reply.ConversationKey(claim.AccountID, claim.PersonID), reply.ErrConflict)
 	}
 	return reply.Record{}, canceled.verdict("claim step "+recs[0].Key, "")
 }
@@ -165,17 +230,20 @@ func (s *Store) stepUpdate(claim reply.StepClaim) types.TransactWriteItem {
 	u := newUpdate()
 	u.set(convAccount, str(claim.AccountID))
 	u.set(convPerson, str(claim.PersonID))
-	u.set(stepPrefix+claim.Step.Name, ms(claim.At))
+	u.set(stepPrefix+claim.Key(), ms(claim.At))
 	u.set(convLastAutomated, ms(claim.At))
 	u.set(convUpdatedAt, ms(claim.At))
 	if claim.Rule != "" {
 		u.set(convRule, str(claim.Rule))
 	}
+	if claim.Disclose {
+		u.set(convOwed, ms(claim.At))
+	}
 	u.set(AttrExpiresAt, num(after.ExpiresAt().Unix()))
-	step := u.name(stepPrefix + claim.Step.Name)
+	step := u.name(stepPrefix + claim.Key())
 	cond := "attribute_not_exists(" + step + ")"
-	if claim.Step.Resend {
-		u.values[":due"] = ms(claim.At.Add(-claim.Step.Cooldown))
+	if claim.Step.Resend || claim.Gate {
+		u.values[":due"] = ms(claim.At.Add(-claim.Cooldown()))
 		cond += " OR " + step + " <= :due"
 	}
 	return types.TransactWriteItem{Update: &types.Update{
@@ -229,6 +297,10 @@ func decodeConversation(item map[string]types.AttributeValue) (reply.Conversatio
 				c.LastAutomated = t
 			case k == convPausedUntil:
 				c.PausedUntil = t
+			case k == convDisclosedAt:
+				c.DisclosedAt = t
+			case k == convOwed:
+				c.DisclosureOwed = t
 			case k == convUpdatedAt:
 				c.UpdatedAt = t
 			case strings.HasPrefix(k, stepPrefix):

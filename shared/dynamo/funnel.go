@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -139,13 +140,19 @@ func (s *Store) guardPut(rec reply.Record) types.TransactWriteItem {
 // graveChecks are the conditions that no tombstone of the job's account or person covers it
 // (reply.Tombstone.Covers: a tombstone forbids comments made at or before it).
 func graveChecks(table *string, job reply.Job) []types.TransactWriteItem {
-	graves := []string{reply.AccountTombstoneKey(job.AccountID)}
-	if p := job.Person(); p != "" {
-		graves = append(graves, reply.PersonTombstoneKey(p))
-	}
 	at := job.CommentedAt
 	if job.FollowUp != nil {
 		at = job.FollowUp.Deadline.Add(-reply.ConversationWindow) // as reply.Tombstone.Covers
+	}
+	return graveChecksAt(table, job.AccountID, job.Person(), at)
+}
+
+// graveChecksAt are the conditions that no tombstone of the account or the person (when
+// given) covers what happened at at (reply.Tombstone.CoversAt).
+func graveChecksAt(table *string, account, person string, at time.Time) []types.TransactWriteItem {
+	graves := []string{reply.AccountTombstoneKey(account)}
+	if person != "" {
+		graves = append(graves, reply.PersonTombstoneKey(person))
 	}
 	var out []types.TransactWriteItem
 	for _, k := range graves {

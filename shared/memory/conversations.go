@@ -18,11 +18,14 @@ func (s *Store) Touch(_ context.Context, t reply.Touch) (reply.Conversation, err
 	s.lock()
 	defer s.mu.Unlock()
 	k := reply.ConversationKey(t.AccountID, t.PersonID)
-	before := s.convs[k]
+	before, exists := s.convs[k]
+	if !exists {
+		if grave, ok := s.buriedAt(t.AccountID, t.PersonID, t.TouchTime()); ok {
+			return reply.Conversation{}, fmt.Errorf("touch %s: %w (%s)", k, reply.ErrForgotten, grave)
+		}
+	}
 	// As in DynamoDB: a touch that would not move its time later writes nothing.
-	stale := (t.Pause > 0 && !t.At.Add(t.Pause).After(before.PausedUntil)) ||
-		(t.Pause <= 0 && !t.At.IsZero() && !t.At.Add(reply.ConversationWindow).After(before.WindowEnd))
-	if !stale {
+	if before.Moves(t) {
 		s.convs[k] = copyConversation(before).Touched(t)
 	}
 	return copyConversation(before), nil
@@ -64,14 +67,31 @@ func (s *Store) ClaimStep(_ context.Context, recs []reply.Record, claim reply.St
 	}
 	k := reply.ConversationKey(claim.AccountID, claim.PersonID)
 	c := s.convs[k]
-	if !c.Due(claim.Step, claim.At) {
-		return reply.Record{}, fmt.Errorf("claim step %q of %s: %w (last sent %s)", claim.Step.Name, k, reply.ErrConflict, c.Steps[claim.Step.Name])
+	if !c.Due(claim) {
+		return reply.Record{}, fmt.Errorf("claim step %s of %s: %w (sent since)", claim.Key(), k, reply.ErrConflict)
 	}
 	for _, rec := range recs {
 		s.put(reply.Record{}, false, rec)
 	}
 	s.convs[k] = copyConversation(c).Claimed(claim)
 	return recs[0], nil
+}
+
+// Disclosed moves the conversation's DisclosedAt later, if the conversation exists.
+func (s *Store) Disclosed(_ context.Context, account, person string, at time.Time) error {
+	s.lock()
+	defer s.mu.Unlock()
+	k := reply.ConversationKey(account, person)
+	c, ok := s.convs[k]
+	if !ok {
+		return fmt.Errorf("disclosed %s: %w", k, reply.ErrNotFound)
+	}
+	if at.After(c.DisclosedAt) {
+		c = copyConversation(c)
+		c.DisclosedAt = at
+		s.convs[k] = c
+	}
+	return nil
 }
 
 // DeleteConversation removes the conversation.

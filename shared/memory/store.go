@@ -181,6 +181,16 @@ func (s *Store) buried(job reply.Job) (string, bool) {
 	return "", false
 }
 
+// buriedAt is the tombstone covering what names account and person at at, if any; s.mu is held.
+func (s *Store) buriedAt(account, person string, at time.Time) (string, bool) {
+	for _, k := range []string{reply.AccountTombstoneKey(account), reply.PersonTombstoneKey(person)} {
+		if t, ok := s.graves[k]; ok && t.CoversAt(account, person, at) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
 // HoldFunnel takes rec.Funnel for rec's comment unless another comment holds it.
 func (s *Store) HoldFunnel(_ context.Context, rec reply.Record) error {
 	if !strings.HasPrefix(rec.Funnel, "F#") || rec.CommentID == "" {

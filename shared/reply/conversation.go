@@ -47,7 +47,11 @@ type Gate struct {
 
 // Step is one part of a flow: the messages sent when its trigger arrives inside the window.
 type Step struct {
-	Name     string    `json:"name"`
+	Name string `json:"name"`
+	// ID is the step's identity in its flow when it must outlive a rename: a conversation
+	// remembers what it sent by the rule and the step's ID (its Name when unset), so renaming a
+	// step that has an ID resends nothing.
+	ID       string    `json:"id,omitempty"`
 	On       Trigger   `json:"on"`
 	Messages []Message `json:"messages"`
 	Gate     *Gate     `json:"follow_gate,omitempty"`
@@ -56,6 +60,22 @@ type Step struct {
 	Resend   bool          `json:"resend,omitempty"`
 	Cooldown time.Duration `json:"cooldown,omitempty"`
 }
+
+// Key is the step's identity within its flow: ID when set, else Name.
+func (s Step) Key() string {
+	if s.ID != "" {
+		return s.ID
+	}
+	return s.Name
+}
+
+// StepKey is a step's identity in a conversation: the rule (comment rule or DM rule) whose flow
+// holds it and the step's Key, never a name that two flows may share. Both parts are escaped so
+// that no rule or step name can forge another's key (a step "x#gate" is not x's gate).
+func StepKey(rule, step string) string { return keyPart(rule) + "#" + keyPart(step) }
+
+// gateSuffix marks a follow gate's message in a conversation's Steps: each tap may send it again.
+const gateSuffix = "#gate"
 
 // DMRule answers a conversation the person starts (a DM or a story reply) with a flow: the
 // person opened the window, so no private reply is involved.
@@ -82,8 +102,13 @@ type Conversation struct {
 	LastInbound   time.Time `json:"last_inbound,omitzero"`
 	LastAutomated time.Time `json:"last_automated,omitzero"` // the latest automated message claimed
 	PausedUntil   time.Time `json:"paused_until,omitzero"`   // a human on the account is answering
-	// Steps is when each step (by name) last went out: cooldowns and the once-per-conversation
-	// rule read it, and the claim that sends a step moves it.
+	// DisclosedAt is when a message carrying the automated-experience line was last delivered;
+	// DisclosureOwed when a claimed step last had to carry it. The line is due until a message
+	// carrying it was delivered, not merely claimed: a refused first message leaves it owed.
+	DisclosedAt    time.Time `json:"disclosed_at,omitzero"`
+	DisclosureOwed time.Time `json:"disclosure_owed,omitzero"`
+	// Steps is when each step (by StepKey: its rule and its key) last went out: cooldowns and
+	// the once-per-conversation rule read it, and the claim that sends a step moves it.
 	Steps     map[string]time.Time `json:"steps,omitempty"`
 	UpdatedAt time.Time            `json:"updated_at,omitzero"`
 }
@@ -102,19 +127,42 @@ func (c Conversation) Open(t time.Time) bool { return t.Before(c.WindowEnd) }
 func (c Conversation) Paused(t time.Time) bool { return t.Before(c.PausedUntil) }
 
 // Disclose reports whether the next automated message at t must carry the automated-experience
-// line: the first of the conversation, after lapse without one, and after a human pause ended.
+// line: until one carrying it was delivered, after lapse without an automated message, and after
+// a human pause ended.
 func (c Conversation) Disclose(t time.Time, lapse time.Duration) bool {
-	return c.LastAutomated.IsZero() || t.Sub(c.LastAutomated) >= lapse ||
+	return c.DisclosedAt.IsZero() || c.DisclosureOwed.After(c.DisclosedAt) ||
+		t.Sub(c.LastAutomated) >= lapse ||
 		(!c.PausedUntil.IsZero() && c.PausedUntil.After(c.LastAutomated) && !c.Paused(t))
 }
 
-// Due reports whether step may go out at t: never sent, or a resend past its cooldown.
-func (c Conversation) Due(s Step, t time.Time) bool {
-	last, sent := c.Steps[s.Name]
+// Owes reports whether a step claimed with the disclosure line had none of its messages carrying
+// it delivered yet: the next message that can carry it does.
+func (c Conversation) Owes() bool {
+	return !c.DisclosureOwed.IsZero() && c.DisclosureOwed.After(c.DisclosedAt)
+}
+
+// Due reports whether the step (its rule's, by StepClaim.Key) may go out at t: never sent, or a
+// resend past its cooldown.
+func (c Conversation) Due(claim StepClaim) bool {
+	last, sent := c.sent(claim)
 	if !sent {
 		return true
 	}
-	return s.Resend && !t.Before(last.Add(s.Cooldown))
+	return claim.resend() && !claim.At.Before(last.Add(claim.Cooldown()))
+}
+
+// sent is when the claim's step last went out. Conversations stored before steps had their
+// rule in the key remember a step by its name alone; such a name counts for the flow the person
+// was in (Rule), the only one it can have come from unless the person moved flows since.
+func (c Conversation) sent(claim StepClaim) (time.Time, bool) {
+	if last, ok := c.Steps[claim.Key()]; ok {
+		return last, true
+	}
+	if claim.Gate || c.Rule != claim.Rule || strings.Contains(claim.Step.Name, "#") {
+		return time.Time{}, false
+	}
+	last, ok := c.Steps[claim.Step.Name]
+	return last, ok
 }
 
 // Touch is what an event changes in a conversation: the person's message or tap at At moves the
@@ -150,6 +198,18 @@ func (c Conversation) Touched(t Touch) Conversation {
 	return c
 }
 
+// Moves reports whether t moves c's time it touches (the window, or the pause) later; a touch
+// that moves nothing is an older or repeated event, and stores write nothing for it.
+func (c Conversation) Moves(t Touch) bool {
+	switch {
+	case t.Pause > 0:
+		return t.At.Add(t.Pause).After(c.PausedUntil)
+	case !t.At.IsZero():
+		return t.At.Add(ConversationWindow).After(c.WindowEnd)
+	}
+	return true
+}
+
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
@@ -164,12 +224,34 @@ func (c Conversation) ExpiresAt() time.Time {
 
 // StepClaim is what claiming a step writes to the conversation, atomically with its messages'
 // records: the step's send time (refused when the step is not Due any more), the latest
-// automated message, and the flow the person is now in.
+// automated message, whether the disclosure is owed, and the flow the person is now in.
 type StepClaim struct {
 	AccountID, PersonID string
 	Rule                string
 	Step                Step
+	Gate                bool // the step's follow gate message, not the step: due on every tap
+	Disclose            bool // the step's first message carries the disclosure line
 	At                  time.Time
+}
+
+// Key is the claimed step's key in Conversation.Steps.
+func (c StepClaim) Key() string {
+	k := StepKey(c.Rule, c.Step.Key())
+	if c.Gate {
+		k += gateSuffix
+	}
+	return k
+}
+
+// resend reports whether the claimed step may go out again (a gate's message on every tap).
+func (c StepClaim) resend() bool { return c.Gate || c.Step.Resend }
+
+// Cooldown is how long after its last send the claimed step is due again.
+func (c StepClaim) Cooldown() time.Duration {
+	if c.Gate {
+		return 0
+	}
+	return c.Step.Cooldown
 }
 
 // Claimed is c after claim, as stores apply it.
@@ -179,9 +261,12 @@ func (c Conversation) Claimed(claim StepClaim) Conversation {
 	for k, v := range c.Steps {
 		steps[k] = v
 	}
-	steps[claim.Step.Name] = claim.At
+	steps[claim.Key()] = claim.At
 	c.Steps = steps
 	c.LastAutomated = later(c.LastAutomated, claim.At)
+	if claim.Disclose {
+		c.DisclosureOwed = later(c.DisclosureOwed, claim.At)
+	}
 	if claim.Rule != "" {
 		c.Rule = claim.Rule
 	}
@@ -193,7 +278,9 @@ func (c Conversation) Claimed(claim StepClaim) Conversation {
 // it answers with the conversation as it was, so deciding costs no read (Touched gives after).
 type Conversations interface {
 	// Touch applies t (Conversation.Touched) and returns the conversation as it was before
-	// (zero when there was none).
+	// (zero when there was none). Creating a conversation checks the account's and the
+	// person's tombstones (Tombstone.CoversAt at t.At): an error wrapping ErrForgotten, nothing
+	// written.
 	Touch(ctx context.Context, t Touch) (Conversation, error)
 	// Conversation is the stored conversation, or an error wrapping ErrNotFound.
 	Conversation(ctx context.Context, account, person string) (Conversation, error)
@@ -203,6 +290,10 @@ type Conversations interface {
 	// stored is returned with an error wrapping ErrExists (a duplicate of the same trigger), a
 	// step no longer due with ErrConflict (another trigger claimed it first).
 	ClaimStep(ctx context.Context, recs []Record, claim StepClaim) (Record, error)
+	// Disclosed records that a message carrying the disclosure line reached the person at at
+	// (DisclosedAt only moves later). It never creates a conversation: a deleted one stays
+	// deleted (ErrNotFound).
+	Disclosed(ctx context.Context, account, person string, at time.Time) error
 	// DeleteConversation removes the conversation; removing none is not an error.
 	DeleteConversation(ctx context.Context, account, person string) error
 	// Conversations pages through every conversation in no particular order: data deletion
@@ -260,13 +351,21 @@ func (e Event) validate() error {
 }
 
 // FollowUp is one automated message of a step, to one person: the job the sweeper releases when
-// its record was parked, and what its record is keyed by.
+// its record was parked, and what its record is keyed by. A step's messages form a turn: message
+// Index goes out only after message Index-1 has its answer, whatever their lanes.
 type FollowUp struct {
 	PersonID string `json:"person"`
 	Rule     string `json:"rule"` // the comment rule or DM rule whose flow holds the step
-	Step     string `json:"step"` // the step's name; GateStep for its follow gate's message
+	Step     string `json:"step"` // the step's Key (its ID, or its name)
 	Index    int    `json:"index"`
+	Of       int    `json:"of,omitempty"` // how many messages the turn has
 	Gate     bool   `json:"gate,omitempty"` // the follow gate's message instead of the step's
+	// Digest names the message the record sends (Message.Digest), fixed when it was claimed: an
+	// edit of the flow cannot make the record send another message, only leave it without one.
+	Digest string `json:"digest,omitempty"`
+	// Notice sends the account's disclosure line alone, as text, ahead of a turn whose first
+	// message cannot carry it (an image, a sticker, a reaction).
+	Notice bool `json:"notice,omitempty"`
 	// Trigger is the inbound message id that ran the step: a reaction targets it, and a resend
 	// or a gate message is keyed by it (one per tap).
 	Trigger  string    `json:"trigger"`
@@ -275,6 +374,24 @@ type FollowUp struct {
 	Username string    `json:"username,omitempty"`
 	Lane     Lane      `json:"lane"`
 	Deadline time.Time `json:"deadline"` // the window's end when the step was triggered
+}
+
+// Previous is the follow-up that goes out before f in its turn; ok is false for the first.
+func (f FollowUp) Previous() (FollowUp, bool) {
+	return f.at(f.Index - 1)
+}
+
+// Next is the follow-up that goes out after f in its turn; ok is false for the last.
+func (f FollowUp) Next() (FollowUp, bool) {
+	return f.at(f.Index + 1)
+}
+
+func (f FollowUp) at(i int) (FollowUp, bool) {
+	if i < 0 || i >= f.Of {
+		return FollowUp{}, false
+	}
+	f.Index = i
+	return f, true
 }
 
 // FollowUpKey is the key of one automated message's record: per conversation for a step sent
@@ -305,10 +422,10 @@ func validateFlow(flow []Step, disclosure string) error {
 		if err := s.validate(disclosure); err != nil {
 			return fmt.Errorf("flow[%d] %q: %w", i, s.Name, err)
 		}
-		if seen[s.Name] {
-			return fmt.Errorf("flow[%d] %q: name: used twice", i, s.Name)
+		if seen[s.Key()] {
+			return fmt.Errorf("flow[%d] %q: id or name %q: used twice (a conversation knows a step by it)", i, s.Name, s.Key())
 		}
-		seen[s.Name] = true
+		seen[s.Key()] = true
 	}
 	return nil
 }
@@ -326,8 +443,11 @@ func (s Step) validate(disclosure string) error {
 	if err := validateMessages(s.Messages, disclosure); err != nil {
 		return err
 	}
-	if s.Name == OpeningStep {
+	if s.Key() == OpeningStep {
 		return fmt.Errorf("name: %q is reserved for a DM rule's answer", OpeningStep)
+	}
+	if s.ID != "" && (strings.TrimSpace(s.ID) == "" || !utf8.ValidString(s.ID) || len(s.ID) > 64) {
+		return fmt.Errorf("id: UTF-8, at most 64 bytes, not blank")
 	}
 	if s.Gate != nil {
 		// The gate's message may be the conversation's first automated one, which discloses.
@@ -496,9 +616,13 @@ func (a Account) flows() []namedFlow {
 	return out
 }
 
-// StepMessage is the message a follow-up job sends, from the account's configuration as it is
-// now; ok is false when the rule, step or message is gone (the flow was edited).
+// StepMessage is the message a follow-up job sends: the one it claimed (by its Digest), found in
+// the account's configuration as it is now, wherever an edit moved it within the step; ok is
+// false when the rule, the step or that message is gone (the flow was edited).
 func (a Account) StepMessage(f FollowUp) (Message, bool) {
+	if f.Notice {
+		return Message{Text: a.Disclosure}, a.Disclosure != ""
+	}
 	for _, r := range a.Rules {
 		if r.Name == f.Rule {
 			return stepMessage(r.Flow, nil, f)
@@ -514,23 +638,27 @@ func (a Account) StepMessage(f FollowUp) (Message, bool) {
 
 func stepMessage(flow []Step, dm *DMRule, f FollowUp) (Message, bool) {
 	if dm != nil && f.Step == OpeningStep && !f.Gate {
-		if f.Index < len(dm.Messages) {
-			return dm.Messages[f.Index], true
-		}
-		return Message{}, false
+		return claimedMessage(dm.Messages, f.Digest)
 	}
 	for _, s := range flow {
-		if s.Name != f.Step {
+		if s.Key() != f.Step {
 			continue
 		}
 		if f.Gate {
-			if s.Gate == nil || f.Index != 0 {
+			if s.Gate == nil {
 				return Message{}, false
 			}
-			return s.Gate.Message, true
+			return claimedMessage([]Message{s.Gate.Message}, f.Digest)
 		}
-		if f.Index < len(s.Messages) {
-			return s.Messages[f.Index], true
+		return claimedMessage(s.Messages, f.Digest)
+	}
+	return Message{}, false
+}
+
+func claimedMessage(ms []Message, digest string) (Message, bool) {
+	for _, m := range ms {
+		if m.Digest() == digest {
+			return m, true
 		}
 	}
 	return Message{}, false
@@ -620,8 +748,10 @@ func (f FollowUp) validate() error {
 	switch {
 	case !ValidID(f.PersonID):
 		return fmt.Errorf("%w: follow-up person %q", ErrInvalidJob, f.PersonID)
-	case f.Rule == "" || f.Step == "" || f.Index < 0:
+	case f.Rule == "" || f.Step == "" || f.Index < 0 || (f.Digest == "" && !f.Notice):
 		return fmt.Errorf("%w: follow-up without its rule, step or message", ErrInvalidJob)
+	case f.Index >= f.Of:
+		return fmt.Errorf("%w: follow-up %d of a turn of %d", ErrInvalidJob, f.Index, f.Of)
 	case f.Trigger == "":
 		return fmt.Errorf("%w: follow-up without its trigger", ErrInvalidJob)
 	case f.Lane != LaneText && f.Lane != LaneMedia:

@@ -60,7 +60,7 @@ func TestConversationValidate(t *testing.T) {
 		// names
 		{"no name", withFlow(step(" ", Trigger{Any: true})), `flow[0] " ": name: required`},
 		{"long name", withFlow(step(strings.Repeat("n", 65), Trigger{Any: true})), "name: required, UTF-8, at most 64 bytes"},
-		{"duplicate step names", withFlow(step("a", Trigger{Payload: "P"}), step("a", Trigger{Any: true})), `flow[1] "a": name: used twice`},
+		{"duplicate step names", withFlow(step("a", Trigger{Payload: "P"}), step("a", Trigger{Any: true})), `flow[1] "a": id or name "a": used twice`},
 		{"reserved name", withFlow(step(OpeningStep, Trigger{Any: true})), `flow[0] "opening": name: "opening" is reserved`},
 		// messages
 		{"no messages", withFlow(Step{Name: "a", On: Trigger{Any: true}}), `flow[0] "a": messages: at least one`},
@@ -191,23 +191,26 @@ func TestRoute(t *testing.T) {
 
 func TestStepMessage(t *testing.T) {
 	a := funnel()
+	d := func(m Message) string { return m.Digest() }
+	link, heart, gate := text("https://bakery.example/r"), Message{Kind: MessageHeart}, text("Follow us, then tap again")
 	tests := []struct {
 		name string
 		f    FollowUp
 		want string // the message's text, or its kind; "" = none
 	}{
-		{"a step's message", FollowUp{Rule: "recipe", Step: "link", Index: 0}, "https://bakery.example/r"},
-		{"its second", FollowUp{Rule: "recipe", Step: "link", Index: 1}, "like_heart"},
-		{"past its messages", FollowUp{Rule: "recipe", Step: "link", Index: 2}, ""},
-		{"the gate's message", FollowUp{Rule: "recipe", Step: "link", Gate: true}, "Follow us, then tap again"},
-		{"a gate has one message", FollowUp{Rule: "recipe", Step: "link", Gate: true, Index: 1}, ""},
-		{"a step without a gate", FollowUp{Rule: "recipe", Step: "more", Gate: true}, ""},
-		{"a DM rule's answer", FollowUp{Rule: "price", Step: OpeningStep}, "It is 5 €"},
-		{"past the answer", FollowUp{Rule: "price", Step: OpeningStep, Index: 1}, ""},
-		{"a DM rule's step", FollowUp{Rule: "price", Step: "order"}, "Order here: https://bakery.example/o"},
-		{"a removed step", FollowUp{Rule: "recipe", Step: "gone"}, ""},
-		{"a removed rule", FollowUp{Rule: "gone", Step: "link"}, ""},
-		{"no opening on a comment rule", FollowUp{Rule: "recipe", Step: OpeningStep}, ""},
+		{"a step's message", FollowUp{Rule: "recipe", Step: "link", Digest: d(link)}, "https://bakery.example/r"},
+		{"its second", FollowUp{Rule: "recipe", Step: "link", Index: 1, Digest: d(heart)}, "like_heart"},
+		{"a message the step does not have", FollowUp{Rule: "recipe", Step: "link", Index: 2, Digest: d(text("gone"))}, ""},
+		{"the gate's message", FollowUp{Rule: "recipe", Step: "link", Gate: true, Digest: d(gate)}, "Follow us, then tap again"},
+		{"a gate's message is not the step's", FollowUp{Rule: "recipe", Step: "link", Gate: true, Digest: d(link)}, ""},
+		{"a step without a gate", FollowUp{Rule: "recipe", Step: "more", Gate: true, Digest: d(gate)}, ""},
+		{"a DM rule's answer", FollowUp{Rule: "price", Step: OpeningStep, Digest: d(text("It is 5 €"))}, "It is 5 €"},
+		{"a DM rule's step", FollowUp{Rule: "price", Step: "order", Digest: d(text("Order here: https://bakery.example/o"))}, "Order here: https://bakery.example/o"},
+		{"another step's message", FollowUp{Rule: "recipe", Step: "more", Digest: d(link)}, ""},
+		{"a removed step", FollowUp{Rule: "recipe", Step: "gone", Digest: d(link)}, ""},
+		{"a removed rule", FollowUp{Rule: "gone", Step: "link", Digest: d(link)}, ""},
+		{"no opening on a comment rule", FollowUp{Rule: "recipe", Step: OpeningStep, Digest: d(link)}, ""},
+		{"the disclosure notice", FollowUp{Rule: "recipe", Step: "link", Notice: true}, "Automated."},
 	}
 	for _, tt := range tests {
 		m, ok := a.StepMessage(tt.f)
@@ -221,6 +224,28 @@ func TestStepMessage(t *testing.T) {
 		if got != tt.want || ok != (tt.want != "") {
 			t.Errorf("%s: StepMessage = %q, %v; want %q", tt.name, got, ok, tt.want)
 		}
+	}
+}
+
+// TestFlowEditNeverShiftsAParkedMessage is case 3 of issue 19: a step [A, B] with B claimed,
+// then edited to [X, A, B], still sends B for B's record; an edit that removed B sends nothing.
+func TestFlowEditNeverShiftsAParkedMessage(t *testing.T) {
+	a := funnel()
+	msgA, msgB, msgX := text("A: the recipe"), text("B: the book"), text("X: new first")
+	a.Rules[0].Flow[1].Messages = []Message{msgA, msgB}
+	parked := FollowUp{Rule: "recipe", Step: "more", Index: 1, Of: 2, Digest: msgB.Digest()}
+	a.Rules[0].Flow[1].Messages = []Message{msgX, msgA, msgB}
+	if m, ok := a.StepMessage(parked); !ok || m.Text != msgB.Text {
+		t.Errorf("after [X, A, B]: StepMessage = %q, %v; want B", m.Text, ok)
+	}
+	a.Rules[0].Flow[1].Messages = []Message{msgX, msgA}
+	if m, ok := a.StepMessage(parked); ok {
+		t.Errorf("after B was removed: StepMessage = %q, want none", m.Text)
+	}
+	a.Rules[0].Flow[1].ID, a.Rules[0].Flow[1].Name = "more", "more, renamed"
+	a.Rules[0].Flow[1].Messages = []Message{msgA, msgB}
+	if m, ok := a.StepMessage(parked); !ok || m.Text != msgB.Text {
+		t.Errorf("renamed, its id the old name: StepMessage = %q, %v; want B", m.Text, ok)
 	}
 }
 
@@ -242,12 +267,15 @@ func TestConversationState(t *testing.T) {
 		want bool
 	}{
 		{"the first automated message", Conversation{}, t0, true},
-		{"soon after one", Conversation{LastAutomated: t0}, t0.Add(time.Hour), false},
-		{"just before the lapse", Conversation{LastAutomated: t0}, t0.Add(day - time.Second), false},
-		{"after the lapse", Conversation{LastAutomated: t0}, t0.Add(day), true},
-		{"during a human pause", Conversation{LastAutomated: t0, PausedUntil: t0.Add(2 * time.Hour)}, t0.Add(time.Hour), false},
-		{"after a human pause", Conversation{LastAutomated: t0, PausedUntil: t0.Add(2 * time.Hour)}, t0.Add(3 * time.Hour), true},
-		{"a pause that ended before the last automated message", Conversation{LastAutomated: t0, PausedUntil: t0.Add(-time.Hour)}, t0.Add(time.Hour), false},
+		{"soon after one", Conversation{LastAutomated: t0, DisclosedAt: t0}, t0.Add(time.Hour), false},
+		{"just before the lapse", Conversation{LastAutomated: t0, DisclosedAt: t0}, t0.Add(day - time.Second), false},
+		{"after the lapse", Conversation{LastAutomated: t0, DisclosedAt: t0}, t0.Add(day), true},
+		{"during a human pause", Conversation{LastAutomated: t0, DisclosedAt: t0, PausedUntil: t0.Add(2 * time.Hour)}, t0.Add(time.Hour), false},
+		{"after a human pause", Conversation{LastAutomated: t0, DisclosedAt: t0, PausedUntil: t0.Add(2 * time.Hour)}, t0.Add(3 * time.Hour), true},
+		{"a pause that ended before the last automated message", Conversation{LastAutomated: t0, DisclosedAt: t0, PausedUntil: t0.Add(-time.Hour)}, t0.Add(time.Hour), false},
+		{"claimed with it, never delivered", Conversation{LastAutomated: t0, DisclosureOwed: t0}, t0.Add(time.Minute), true},
+		{"owed since the lapse, the last delivery older", Conversation{LastAutomated: t0, DisclosureOwed: t0, DisclosedAt: t0.Add(-2 * day)}, t0.Add(time.Minute), true},
+		{"delivered after it was owed", Conversation{LastAutomated: t0, DisclosureOwed: t0, DisclosedAt: t0.Add(time.Second)}, t0.Add(time.Minute), false},
 	}
 	for _, tt := range disclose {
 		if got := tt.c.Disclose(tt.at, day); got != tt.want {
@@ -258,23 +286,29 @@ func TestConversationState(t *testing.T) {
 	once := Step{Name: "link"}
 	resend := Step{Name: "link", Resend: true, Cooldown: 10 * time.Minute}
 	always := Step{Name: "link", Resend: true}
-	sent := Conversation{Steps: map[string]time.Time{"link": t0}}
+	sent := Conversation{Rule: "recipe", Steps: map[string]time.Time{StepKey("recipe", "link"): t0}}
+	claim := func(rule string, s Step, at time.Time) StepClaim { return StepClaim{Rule: rule, Step: s, At: at} }
 	due := []struct {
 		name string
 		c    Conversation
-		s    Step
-		at   time.Time
+		cl   StepClaim
 		want bool
 	}{
-		{"never sent", Conversation{}, once, t0, true},
-		{"another step sent", Conversation{Steps: map[string]time.Time{"other": t0}}, once, t0, true},
-		{"once: sent", sent, once, t0.Add(day), false},
-		{"resend inside the cooldown", sent, resend, t0.Add(9 * time.Minute), false},
-		{"resend at the cooldown", sent, resend, t0.Add(10 * time.Minute), true},
-		{"resend without cooldown", sent, always, t0, true},
+		{"never sent", Conversation{}, claim("recipe", once, t0), true},
+		{"another step sent", Conversation{Steps: map[string]time.Time{StepKey("recipe", "other"): t0}}, claim("recipe", once, t0), true},
+		{"once: sent", sent, claim("recipe", once, t0.Add(day)), false},
+		{"another rule's step of the same name", sent, claim("guide", once, t0.Add(day)), true},
+		{"renamed, its id the old name", sent, claim("recipe", Step{Name: "the link", ID: "link"}, t0.Add(day)), false},
+		{"the gate of a step sent: due on every tap", sent, StepClaim{Rule: "recipe", Step: once, Gate: true, At: t0}, true},
+		{"a step named x#gate is not x's gate", Conversation{Steps: map[string]time.Time{StepKey("recipe", "x") + "#gate": t0}}, claim("recipe", Step{Name: "x#gate"}, t0), true},
+		{"resend inside the cooldown", sent, claim("recipe", resend, t0.Add(9*time.Minute)), false},
+		{"resend at the cooldown", sent, claim("recipe", resend, t0.Add(10*time.Minute)), true},
+		{"resend without cooldown", sent, claim("recipe", always, t0), true},
+		{"stored before rules keyed steps: the person's flow", Conversation{Rule: "recipe", Steps: map[string]time.Time{"link": t0}}, claim("recipe", once, t0), false},
+		{"stored before rules keyed steps: another flow", Conversation{Rule: "recipe", Steps: map[string]time.Time{"link": t0}}, claim("guide", once, t0), true},
 	}
 	for _, tt := range due {
-		if got := tt.c.Due(tt.s, tt.at); got != tt.want {
+		if got := tt.c.Due(tt.cl); got != tt.want {
 			t.Errorf("Due %s = %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -328,7 +362,7 @@ func TestFollowUpKey(t *testing.T) {
 
 func TestMessagingJobValidate(t *testing.T) {
 	event := Event{Kind: EventPostback, PersonID: person, MID: "mid.1", Payload: "P", At: t0}
-	follow := FollowUp{PersonID: person, Rule: "recipe", Step: "link", Trigger: "mid.1", Lane: LaneText, Deadline: t0}
+	follow := FollowUp{PersonID: person, Rule: "recipe", Step: "link", Of: 1, Digest: "d", Trigger: "mid.1", Lane: LaneText, Deadline: t0}
 	tests := []struct {
 		name string
 		edit func(*Job)
@@ -349,6 +383,9 @@ func TestMessagingJobValidate(t *testing.T) {
 		{"follow-up without rule", func(j *Job) { f := follow; f.Rule = ""; j.FollowUp = &f }, false},
 		{"follow-up without step", func(j *Job) { f := follow; f.Step = ""; j.FollowUp = &f }, false},
 		{"follow-up negative index", func(j *Job) { f := follow; f.Index = -1; j.FollowUp = &f }, false},
+		{"follow-up past its turn", func(j *Job) { f := follow; f.Index = 1; j.FollowUp = &f }, false},
+		{"follow-up without its message", func(j *Job) { f := follow; f.Digest = ""; j.FollowUp = &f }, false},
+		{"the disclosure notice", func(j *Job) { f := follow; f.Digest, f.Notice = "", true; j.FollowUp = &f }, true},
 		{"follow-up without trigger", func(j *Job) { f := follow; f.Trigger = ""; j.FollowUp = &f }, false},
 		{"follow-up lane of private replies", func(j *Job) { f := follow; f.Lane = LanePosts; j.FollowUp = &f }, false},
 		{"follow-up without deadline", func(j *Job) { f := follow; f.Deadline = time.Time{}; j.FollowUp = &f }, false},

@@ -1,6 +1,9 @@
 package reply
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -81,6 +84,18 @@ func (m Message) Lane() Lane {
 	}
 	return LaneText
 }
+
+// Digest names the message by its content: a follow-up's record keeps it from its claim, so an
+// edit of the flow can move the message or remove it, never swap it for another.
+func (m Message) Digest() string {
+	b, _ := json.Marshal(m) // a Message always encodes
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// CarriesText reports whether the message can carry the disclosure line: text, with or without
+// buttons or quick replies.
+func (m Message) CarriesText() bool { return m.Type() == MessageText }
 
 // Render is the message as sent to a person: {username} filled in, the disclosure line added
 // when disclose is set, and Meta's limits checked again (a username can lengthen the text).

@@ -73,18 +73,33 @@ const TombstoneRetention = 30 * 24 * time.Hour
 
 // Covers reports whether the tombstone forbids a record for job.
 func (t Tombstone) Covers(job Job) bool {
-	if t.AccountID != "" {
-		if t.AccountID != job.AccountID {
-			return false
-		}
-	} else if t.PersonID == "" || t.PersonID != job.Person() {
-		return false
-	}
 	at := job.CommentedAt
 	if job.FollowUp != nil {
 		at = job.FollowUp.Deadline.Add(-ConversationWindow) // the trigger's time, at the latest
 	}
+	return t.CoversAt(job.AccountID, job.Person(), at)
+}
+
+// CoversAt reports whether the tombstone forbids writing what names the account and the person
+// (the person may be empty) for something that happened at at.
+func (t Tombstone) CoversAt(account, person string, at time.Time) bool {
+	if t.AccountID != "" {
+		if t.AccountID != account {
+			return false
+		}
+	} else if t.PersonID == "" || t.PersonID != person {
+		return false
+	}
 	return !at.After(t.At.Add(DeliveryHorizon))
+}
+
+// TouchTime is the time a touch's tombstone check compares: Meta's time of the event, or the
+// write's for a touch without one (a private reply's).
+func (t Touch) TouchTime() time.Time {
+	if t.At.IsZero() {
+		return t.Now
+	}
+	return t.At
 }
 
 // Tombstones stores tombstones.

@@ -1,0 +1,298 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// sendTurn sends a step's claimed messages one after the other, each after the previous one's
+// answer. When one must wait, the ones after it are held behind it; owed says whether the
+// disclosure line is still to be delivered (a refused message that carried it passes it on).
+func (s *Service) sendTurn(ctx context.Context, acct reply.Account, token string, recs []reply.Record, owed bool) (Result, error) {
+	var res Result
+	for i, rec := range recs {
+		r, n, err := s.send(ctx, acct, token, rec, owed)
+		res.Sent += r.Sent
+		if err != nil {
+			return res, err
+		}
+		res.Action, res.Reason = r.Action, r.Reason
+		if n.State == reply.StateParked {
+			return res, s.hold(ctx, recs[i+1:], n.DueAt)
+		}
+		owed = owed && !(n.State == reply.StateSent && carries(acct, n))
+	}
+	return res, nil
+}
+
+// hold parks a turn's later messages behind the one that waits: the sweeper hands each back
+// when until passes, and it goes only once the one before it has its answer.
+func (s *Service) hold(ctx context.Context, recs []reply.Record, until time.Time) error {
+	for _, rec := range recs {
+		if _, _, err := s.park(ctx, rec, until.Add(notSentWait), ParkHeld, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// carries reports whether rec's message carried the disclosure line when it was sent.
+func carries(acct reply.Account, rec reply.Record) bool {
+	f := rec.Job.FollowUp
+	if f.Notice {
+		return true
+	}
+	m, ok := acct.StepMessage(*f)
+	return ok && m.CarriesText() && acct.Disclosure != ""
+}
+
+// followUp is a parked or orphaned follow-up the sweeper put back on the queue. Once it has its
+// answer, the turn goes on with the message after it.
+func (s *Service) followUp(ctx context.Context, job reply.Job, l Lease) (Result, error) {
+	rec, err := s.store.Get(ctx, job.Key())
+	switch {
+	case errors.Is(err, reply.ErrNotFound):
+		return Result{Action: "done", Reason: "no_record"}, nil // deleted on request, or expired
+	case err != nil:
+		return Result{}, err
+	}
+	var res Result
+	for {
+		r, next, err := s.resume(ctx, job, rec, l)
+		res.Sent += r.Sent
+		if err != nil || next == nil {
+			res.Action, res.Reason = r.Action, r.Reason
+			return res, err
+		}
+		job, rec = next.Job, *next
+	}
+}
+
+// resume claims and sends one released follow-up; next is the held message after it, due now
+// that this one has its answer.
+func (s *Service) resume(ctx context.Context, job reply.Job, rec reply.Record, l Lease) (Result, *reply.Record, error) {
+	f, now := *job.FollowUp, s.clock.Now()
+	if prev, ok := f.Previous(); ok && rec.State == reply.StateParked {
+		r, waiting, err := s.behind(ctx, job, prev, rec)
+		if err != nil || waiting {
+			return r, nil, err
+		}
+		rec.DueAt = now // the one before it has its answer: nothing holds this one any more
+	}
+	claimed, err := rec.Claim(job, l.Owner, now, l.Until)
+	switch {
+	case errors.Is(err, reply.ErrDone):
+		return Result{Action: "done"}, nil, nil
+	case err != nil:
+		return Result{Action: "busy"}, nil, nil
+	}
+	if claimed, err = s.store.Update(ctx, claimed); err != nil {
+		if errors.Is(err, reply.ErrConflict) {
+			return Result{Action: "busy"}, nil, nil
+		}
+		return Result{}, nil, err
+	}
+	r, n, err := s.decide(ctx, job, claimed)
+	if err != nil || !n.State.Terminal() {
+		return r, nil, err
+	}
+	nf, ok := f.Next()
+	if !ok {
+		return r, nil, nil
+	}
+	nj := reply.Job{V: reply.JobVersion, AccountID: job.AccountID, FollowUp: &nf, DeliveredAt: job.DeliveredAt}
+	held, err := s.store.Get(ctx, nj.Key())
+	switch {
+	case errors.Is(err, reply.ErrNotFound):
+		return r, nil, nil
+	case err != nil:
+		// The held message is the sweeper's to hand back: this one's answer is recorded.
+		s.log.Warn("turn: next message unreadable", "account", job.AccountID, "record", nj.Key(), "err", err)
+		return r, nil, nil
+	case held.State != reply.StateParked || held.Reason != ParkHeld:
+		return r, nil, nil
+	}
+	held.DueAt = now
+	return r, &held, nil
+}
+
+// behind reports whether a held message must go on waiting for the one before it, and parks it
+// again when so.
+func (s *Service) behind(ctx context.Context, job reply.Job, prev reply.FollowUp, rec reply.Record) (Result, bool, error) {
+	pj := reply.Job{V: reply.JobVersion, AccountID: job.AccountID, FollowUp: &prev}
+	before, err := s.store.Get(ctx, pj.Key())
+	switch {
+	case errors.Is(err, reply.ErrNotFound):
+		return Result{}, false, nil // the one before it is gone (retention): nothing to wait for
+	case err != nil:
+		return Result{}, false, err
+	case before.State.Terminal():
+		return Result{}, false, nil
+	}
+	until := before.DueAt
+	if until.IsZero() || until.Before(s.clock.Now()) {
+		until = s.clock.Now()
+	}
+	n, err := rec.Hold(until.Add(notSentWait), s.clock.Now())
+	if err != nil {
+		return Result{}, true, err
+	}
+	if _, err := s.store.Update(ctx, n); err != nil && !errors.Is(err, reply.ErrConflict) {
+		return Result{}, true, fmt.Errorf("hold follow-up %s: %w", rec.Key, err)
+	}
+	return Result{Action: "parked", Reason: ParkHeld}, true, nil
+}
+
+// decide ends or sends one claimed follow-up of the sweeper's.
+func (s *Service) decide(ctx context.Context, job reply.Job, claimed reply.Record) (Result, reply.Record, error) {
+	f, now := *job.FollowUp, s.clock.Now()
+	if claimed.Uncertain {
+		// An earlier holder's lease ran out without an outcome: it may have died after Meta
+		// accepted the message. The Send API has no one-message rule to stop a second copy.
+		return s.finish(ctx, claimed, reply.Outcome{State: reply.StateAmbiguous, Reason: ReasonUncertainSend,
+			Detail: "an earlier holder's lease ran out without an outcome"}, false)
+	}
+	acct, err := s.accounts(ctx, job.AccountID)
+	if errors.Is(err, reply.ErrNotFound) {
+		return s.finish(ctx, claimed, reply.Skipped(ReasonNoAccount), false)
+	}
+	if err != nil {
+		return Result{}, claimed, err
+	}
+	conv, err := s.store.Conversation(ctx, acct.ID, f.PersonID)
+	if err != nil && !errors.Is(err, reply.ErrNotFound) {
+		return Result{}, claimed, err
+	}
+	if conv.Paused(now) {
+		return s.finish(ctx, claimed, reply.Skipped(ReasonPaused), false)
+	}
+	token, err := s.tokens.Token(ctx, acct)
+	if err != nil {
+		return s.park(ctx, claimed, now.Add(tokenWait), ParkToken, false)
+	}
+	return s.send(ctx, acct, token, claimed, conv.Owes())
+}
+
+// send sends one claimed follow-up and records Meta's answer. owed adds the disclosure line to
+// a message that can carry it although it was not claimed with it: one before it that carried
+// it was refused.
+func (s *Service) send(ctx context.Context, acct reply.Account, token string, rec reply.Record, owed bool) (Result, reply.Record, error) {
+	f, now := *rec.Job.FollowUp, s.clock.Now()
+	if !now.Before(rec.Deadline) {
+		return s.finish(ctx, rec, reply.Outcome{State: reply.StateExpired, Reason: ReasonWindowClosed}, false)
+	}
+	m, ok := acct.StepMessage(f)
+	if !ok {
+		return s.finish(ctx, rec, reply.Skipped(ReasonFlowChanged), false)
+	}
+	ok, retryAt, err := s.pacer.Take(ctx, acct, rec.Lane)
+	if err != nil {
+		// No call was made: the message waits, with no attempt counted, instead of being
+		// taken over later as a send that may have landed.
+		s.log.Warn("follow-up lane unavailable: parked", "account", acct.ID, "record", rec.Key, "err", err)
+		return s.park(ctx, rec, now.Add(notSentWait), ParkBucket, false)
+	}
+	if !ok {
+		return s.park(ctx, rec, retryAt, ParkRateLimited, false)
+	}
+	disclose := (f.Disclose || owed) && !f.Notice
+	out, err := m.Render(f.Username, acct.Disclosure, disclose)
+	if err != nil {
+		return s.finish(ctx, rec, reply.Outcome{State: reply.StateFailed, Reason: ReasonInvalid, Detail: err.Error()}, false)
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, rec.LeaseUntil.Sub(s.clock.Now()))
+	res, err := s.msgr.SendMessage(sendCtx, acct, token, f.PersonID, out, f.Trigger)
+	cancel()
+	now = s.clock.Now()
+	code := ""
+	var ge *reply.GraphError
+	if errors.As(err, &ge) {
+		code = ge.CodeString()
+	}
+	switch reply.Classify(err) {
+	case reply.VerdictSent:
+		r, n, ferr := s.finish(ctx, rec, reply.Sent(res.MessageID, res.RecipientID), true)
+		if ferr == nil && (f.Notice || (disclose && m.CarriesText() && acct.Disclosure != "")) {
+			s.disclosed(ctx, rec, now)
+		}
+		return r, n, ferr
+	case reply.VerdictExpired:
+		return s.finish(ctx, rec, reply.Outcome{State: reply.StateExpired, Reason: code}, true)
+	case reply.VerdictThrottled:
+		wait := throttleWait
+		if ge != nil && ge.RetryAfter > 0 {
+			wait = ge.RetryAfter
+		}
+		return s.park(ctx, rec, now.Add(wait), ParkThrottled, false)
+	case reply.VerdictAuth:
+		return s.park(ctx, rec, now.Add(tokenWait), ParkToken, false)
+	case reply.VerdictUncertain:
+		if errors.Is(err, reply.ErrNotSent) {
+			return s.park(ctx, rec, now.Add(notSentWait), ParkNotSent, false)
+		}
+		// Meta has no one-message rule to stop a second copy: at most once wins.
+		return s.finish(ctx, rec, reply.Outcome{State: reply.StateAmbiguous, Reason: ReasonUncertainSend, Detail: errString(err)}, true)
+	}
+	return s.finish(ctx, rec, reply.Outcome{State: reply.StateFailed, Reason: code, Detail: errString(err)}, true)
+}
+
+// disclosed records that the disclosure line reached the person. The message's own outcome is
+// already recorded; failing here only means the line goes once more.
+func (s *Service) disclosed(ctx context.Context, rec reply.Record, at time.Time) {
+	err := s.store.Disclosed(ctx, rec.AccountID, rec.Job.FollowUp.PersonID, at)
+	if err != nil && !errors.Is(err, reply.ErrNotFound) {
+		s.log.Warn("disclosure delivered but not recorded", "account", rec.AccountID, "record", rec.Key, "err", err)
+	}
+}
+
+func (s *Service) finish(ctx context.Context, rec reply.Record, o reply.Outcome, attempted bool) (Result, reply.Record, error) {
+	n, err := rec.Finish(o, attempted, s.clock.Now())
+	if err != nil {
+		return Result{}, rec, err
+	}
+	if n, err = s.store.Update(ctx, n); err != nil {
+		return Result{}, rec, fmt.Errorf("record follow-up %s: %w", rec.Key, err)
+	}
+	r := Result{Action: string(o.State), Reason: o.Reason}
+	switch o.State {
+	case reply.StateSent:
+		r.Action, r.Sent = "sent", 1
+		s.m.Count(MetricSent, 1)
+	case reply.StateExpired:
+		r.Action = "expired"
+		s.m.Count(MetricExpired, 1)
+	case reply.StateFailed:
+		r.Action = "failed"
+		s.m.Count(MetricFailed, 1, "Code", o.Reason)
+	case reply.StateAmbiguous:
+		r.Action = "ambiguous"
+		s.m.Count(MetricAmbiguous, 1)
+	case reply.StateSkipped:
+		r.Action = "skipped"
+	}
+	s.log.Info("follow-up", "account", rec.AccountID, "record", rec.Key, "state", o.State, "reason", o.Reason)
+	return r, n, nil
+}
+
+func (s *Service) park(ctx context.Context, rec reply.Record, until time.Time, reason string, attempted bool) (Result, reply.Record, error) {
+	n, err := rec.Park(until, reason, attempted, s.clock.Now())
+	if err != nil {
+		return Result{}, rec, err
+	}
+	if n, err = s.store.Update(ctx, n); err != nil {
+		return Result{}, rec, fmt.Errorf("park follow-up %s: %w", rec.Key, err)
+	}
+	s.m.Count(MetricParked, 1, "Reason", reason)
+	return Result{Action: "parked", Reason: reason}, n, nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return reply.RedactSecrets(err.Error())
+}
