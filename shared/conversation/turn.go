@@ -244,7 +244,7 @@ func (s *Service) send(ctx context.Context, acct reply.Account, token string, re
 // already recorded; failing here only means the line goes once more.
 func (s *Service) disclosed(ctx context.Context, rec reply.Record, at time.Time) {
 	err := s.store.Disclosed(ctx, rec.AccountID, rec.Job.FollowUp.PersonID, at)
-	if err != nil && !errors.Is(err, reply.ErrNotFound) {
+	if err != nil {
 		s.log.Warn("disclosure delivered but not recorded", "account", rec.AccountID, "record", rec.Key, "err", err)
 	}
 }

@@ -84,7 +84,7 @@ func (s *Store) Disclosed(_ context.Context, account, person string, at time.Tim
 	k := reply.ConversationKey(account, person)
 	c, ok := s.convs[k]
 	if !ok {
-		return fmt.Errorf("disclosed %s: %w", k, reply.ErrNotFound)
+		return nil // deleted on request: it stays deleted
 	}
 	if at.After(c.DisclosedAt) {
 		c = copyConversation(c)

@@ -292,7 +292,7 @@ type Conversations interface {
 	ClaimStep(ctx context.Context, recs []Record, claim StepClaim) (Record, error)
 	// Disclosed records that a message carrying the disclosure line reached the person at at
 	// (DisclosedAt only moves later). It never creates a conversation: a deleted one stays
-	// deleted (ErrNotFound).
+	// deleted, and that is no error.
 	Disclosed(ctx context.Context, account, person string, at time.Time) error
 	// DeleteConversation removes the conversation; removing none is not an error.
 	DeleteConversation(ctx context.Context, account, person string) error

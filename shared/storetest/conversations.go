@@ -16,8 +16,17 @@ const person = "17841400000000901"
 // FollowUp is the record of message i of step, triggered by mid at T0, claimed by "w" until
 // T0+1m.
 func FollowUp(step reply.Step, i int, mid string) reply.Record {
-	f := reply.FollowUp{PersonID: person, Rule: "recipe", Step: step.Name, Index: i, Trigger: mid,
-		Once: !step.Resend, Lane: reply.LaneText, Deadline: T0.Add(reply.ConversationWindow)}
+	return FollowUpOf("recipe", step, i, mid)
+}
+
+// FollowUpOf is FollowUp in rule's flow.
+func FollowUpOf(rule string, step reply.Step, i int, mid string) reply.Record {
+	digest := reply.Message{Text: fmt.Sprint("message ", i)}.Digest()
+	if i < len(step.Messages) {
+		digest = step.Messages[i].Digest()
+	}
+	f := reply.FollowUp{PersonID: person, Rule: rule, Step: step.Key(), Index: i, Of: max(i+1, len(step.Messages)),
+		Digest: digest, Trigger: mid, Once: !step.Resend, Lane: reply.LaneText, Deadline: T0.Add(reply.ConversationWindow)}
 	job := reply.Job{V: reply.JobVersion, AccountID: account, FollowUp: &f}
 	rec, err := reply.NewRecord(job, T0).Claim(job, "w", T0, T0.Add(time.Minute))
 	if err != nil {
@@ -97,14 +106,14 @@ func testClaimStep(t *testing.T, s reply.Store) {
 		Same(t, "claimed record", got, r)
 	}
 	c := conversation(t, s)
-	if !c.Steps["link"].Equal(T0) || !c.LastAutomated.Equal(T0) || c.Rule != "recipe" {
+	if !c.Steps[claim.Key()].Equal(T0) || !c.LastAutomated.Equal(T0) || c.Rule != "recipe" {
 		t.Fatalf("conversation after the claim: %+v", c)
 	}
 	// The same trigger again meets its records; another tap finds the step sent already.
 	if old, err := s.ClaimStep(ctx(t), recs, claim); !errors.Is(err, reply.ErrExists) || old.Key != recs[0].Key {
 		t.Fatalf("claim again: %v (%s), want ErrExists with the record", err, old.Key)
 	}
-	other := reply.StepClaim{AccountID: account, PersonID: person, Step: once, At: T0.Add(time.Hour)}
+	other := reply.StepClaim{AccountID: account, PersonID: person, Rule: "recipe", Step: once, At: T0.Add(time.Hour)}
 	// A once step's records are keyed per conversation: the second tap meets the first's.
 	if old, err := s.ClaimStep(ctx(t), []reply.Record{FollowUp(once, 0, "m2")}, other); !errors.Is(err, reply.ErrExists) || old.Job.FollowUp.Trigger != "m1" {
 		t.Fatalf("a second tap on a once step: %v, want ErrExists with the first tap's record", err)
@@ -114,7 +123,7 @@ func testClaimStep(t *testing.T, s reply.Store) {
 	// many taps race for it.
 	resend := reply.Step{Name: "again", Resend: true, Cooldown: 10 * time.Minute, Messages: []reply.Message{{Text: "x"}}}
 	at := func(d time.Duration) reply.StepClaim {
-		return reply.StepClaim{AccountID: account, PersonID: person, Step: resend, At: T0.Add(d)}
+		return reply.StepClaim{AccountID: account, PersonID: person, Rule: "recipe", Step: resend, At: T0.Add(d)}
 	}
 	if _, err := s.ClaimStep(ctx(t), []reply.Record{FollowUp(resend, 0, "r1")}, at(0)); err != nil {
 		t.Fatalf("first resend: %v", err)
@@ -151,6 +160,95 @@ func testClaimStepForgotten(t *testing.T, s reply.Store) {
 	_, err := s.ClaimStep(ctx(t), []reply.Record{FollowUp(step, 0, "m1")}, reply.StepClaim{AccountID: account, PersonID: person, Step: step, At: T0})
 	if !errors.Is(err, reply.ErrForgotten) {
 		t.Fatalf("claim for a forgotten person: %v, want ErrForgotten", err)
+	}
+}
+
+// testTouchForgotten is case 6 of issue 19: a conversation's first write checks the tombstones,
+// so an event still queued after a deletion cannot write the person's conversation back.
+func testTouchForgotten(t *testing.T, s reply.Store) {
+	const other = "17841400000000002" // an account deleted whole
+	graves := []reply.Tombstone{{PersonID: person, At: T0}, {AccountID: other, At: T0}}
+	for _, g := range graves {
+		if err := s.PutTombstone(ctx(t), g); err != nil {
+			t.Fatal(err)
+		}
+		acct := account
+		if g.AccountID != "" {
+			acct = g.AccountID
+		}
+		for _, tc := range []reply.Touch{
+			{At: T0.Add(-time.Hour), Now: T0.Add(time.Minute)},                    // a tap queued before the deletion
+			{At: T0.Add(-time.Hour), Pause: time.Hour, Now: T0.Add(time.Minute)},  // a human's echo
+			{Rule: "recipe", Username: "ana", Now: T0.Add(reply.DeliveryHorizon)}, // a private reply's touch
+		} {
+			tc.AccountID, tc.PersonID = acct, person
+			if _, err := s.Touch(ctx(t), tc); !errors.Is(err, reply.ErrForgotten) {
+				t.Fatalf("tombstone %s: Touch(%+v) = %v, want ErrForgotten", g.Key(), tc, err)
+			}
+			if c, err := s.Conversation(ctx(t), acct, person); !errors.Is(err, reply.ErrNotFound) {
+				t.Fatalf("tombstone %s: a refused touch wrote %+v (%v)", g.Key(), c, err)
+			}
+		}
+		if err := s.Disclosed(ctx(t), acct, person, T0); err != nil {
+			t.Fatalf("Disclosed of a forgotten person: %v", err)
+		}
+		if _, err := s.Conversation(ctx(t), acct, person); !errors.Is(err, reply.ErrNotFound) {
+			t.Fatalf("Disclosed created a forgotten person's conversation: %v", err)
+		}
+	}
+	// The person writes again long after the deletion: a new conversation.
+	late := T0.Add(reply.DeliveryHorizon + time.Minute)
+	touch(t, s, reply.Touch{At: late, Now: late})
+	if c := conversation(t, s); !c.WindowEnd.Equal(late.Add(reply.ConversationWindow)) {
+		t.Fatalf("a new conversation after the deletion: %+v", c)
+	}
+}
+
+// testStepsOfTwoRules is case 1 of issue 19: two flows' steps of the same name are two steps,
+// and a step called "x#gate" is not x's follow gate.
+func testStepsOfTwoRules(t *testing.T, s reply.Store) {
+	link := reply.Step{Name: "link", Messages: []reply.Message{{Text: "a"}}}
+	for _, rule := range []string{"recipe", "guide"} {
+		claim := reply.StepClaim{AccountID: account, PersonID: person, Rule: rule, Step: link, At: T0}
+		if _, err := s.ClaimStep(ctx(t), []reply.Record{FollowUpOf(rule, link, 0, "m1")}, claim); err != nil {
+			t.Fatalf("claim %s's link: %v", rule, err)
+		}
+	}
+	x, xgate := reply.Step{Name: "x", Messages: []reply.Message{{Text: "x"}}}, reply.Step{Name: "x#gate", Messages: []reply.Message{{Text: "y"}}}
+	gate := reply.StepClaim{AccountID: account, PersonID: person, Rule: "recipe", Step: x, Gate: true, At: T0}
+	rec := FollowUpOf("recipe", x, 0, "m2")
+	rec.Job.FollowUp.Gate, rec.Job.FollowUp.Once = true, false
+	rec.Key = rec.Job.Key()
+	if _, err := s.ClaimStep(ctx(t), []reply.Record{rec}, gate); err != nil {
+		t.Fatalf("claim x's gate: %v", err)
+	}
+	claim := reply.StepClaim{AccountID: account, PersonID: person, Rule: "recipe", Step: xgate, At: T0}
+	if _, err := s.ClaimStep(ctx(t), []reply.Record{FollowUpOf("recipe", xgate, 0, "m3")}, claim); err != nil {
+		t.Fatalf("claim the step x#gate after x's gate: %v", err)
+	}
+	c := conversation(t, s)
+	if len(c.Steps) != 4 {
+		t.Fatalf("steps %v, want recipe's and guide's link, x's gate and x#gate", c.Steps)
+	}
+}
+
+// testDisclosed: the disclosure owed at a claim stays owed until a delivery is recorded.
+func testDisclosed(t *testing.T, s reply.Store) {
+	step := reply.Step{Name: "link", Messages: []reply.Message{{Text: "a"}}}
+	claim := reply.StepClaim{AccountID: account, PersonID: person, Rule: "recipe", Step: step, Disclose: true, At: T0}
+	if _, err := s.ClaimStep(ctx(t), []reply.Record{FollowUp(step, 0, "m1")}, claim); err != nil {
+		t.Fatal(err)
+	}
+	if c := conversation(t, s); !c.DisclosureOwed.Equal(T0) || !c.Owes() {
+		t.Fatalf("after a claim with the disclosure: %+v, want it owed", c)
+	}
+	for _, at := range []time.Time{T0.Add(time.Second), T0} { // a later one stays
+		if err := s.Disclosed(ctx(t), account, person, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := conversation(t, s); !c.DisclosedAt.Equal(T0.Add(time.Second)) || c.Owes() {
+		t.Fatalf("after the delivery: %+v, want it disclosed", c)
 	}
 }
 

@@ -55,6 +55,9 @@ func Run(t *testing.T, newStore func(t *testing.T) reply.Store) {
 		{"Touch", testTouch},
 		{"ClaimStep", testClaimStep},
 		{"ClaimStepForgotten", testClaimStepForgotten},
+		{"TouchForgotten", testTouchForgotten},
+		{"StepsOfTwoRules", testStepsOfTwoRules},
+		{"Disclosed", testDisclosed},
 		{"Conversations", testConversations},
 	}
 	for _, tc := range tests {
@@ -380,7 +383,7 @@ func FullFollowUp() reply.Record {
 	step := reply.Step{Name: "link#1", Resend: true}
 	r := FollowUp(step, 2, "aWdfZAG1faXRlbTox")
 	f := r.Job.FollowUp
-	f.Gate, f.Disclose, f.Username, f.Lane = true, true, "ana", reply.LaneMedia
+	f.Gate, f.Disclose, f.Username, f.Lane, f.Notice, f.Of = true, true, "ana", reply.LaneMedia, true, 4
 	r.Key = r.Job.Key()
 	r.Lane = reply.LaneMedia
 	return r
