@@ -148,7 +148,10 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 			return s.ignore(ReasonPauseOff), nil
 		}
 		touch.Pause = acct.Pause()
-		if _, err := s.store.Touch(ctx, touch); err != nil {
+		switch _, err := s.store.Touch(ctx, touch); {
+		case errors.Is(err, reply.ErrForgotten):
+			return s.ignore(ReasonForgotten), nil
+		case err != nil:
 			return Result{}, fmt.Errorf("pause conversation: %w", err)
 		}
 		s.m.Count(MetricHumanPaused, 1)

@@ -61,8 +61,8 @@ func (s *Service) followUp(ctx context.Context, job reply.Job, l Lease) (Result,
 		return Result{}, err
 	}
 	var res Result
-	for {
-		r, next, err := s.resume(ctx, job, rec, l)
+	for prevDone := false; ; prevDone = true {
+		r, next, err := s.resume(ctx, job, rec, l, prevDone)
 		res.Sent += r.Sent
 		if err != nil || next == nil {
 			res.Action, res.Reason = r.Action, r.Reason
@@ -72,16 +72,19 @@ func (s *Service) followUp(ctx context.Context, job reply.Job, l Lease) (Result,
 	}
 }
 
-// resume claims and sends one released follow-up; next is the held message after it, due now
-// that this one has its answer.
-func (s *Service) resume(ctx context.Context, job reply.Job, rec reply.Record, l Lease) (Result, *reply.Record, error) {
+// resume claims and sends one follow-up; next is the held message after it, due now that this
+// one has its answer. prevDone says the message before it is known to have its answer.
+func (s *Service) resume(ctx context.Context, job reply.Job, rec reply.Record, l Lease, prevDone bool) (Result, *reply.Record, error) {
 	f, now := *job.FollowUp, s.clock.Now()
-	if prev, ok := f.Previous(); ok && rec.State == reply.StateParked {
-		r, waiting, err := s.behind(ctx, job, prev, rec)
-		if err != nil || waiting {
-			return r, nil, err
+	waitFor := time.Time{} // when the message before it may have its answer, if it has none yet
+	if prev, ok := f.Previous(); ok && !prevDone && !rec.State.Terminal() {
+		var err error
+		if waitFor, err = s.before(ctx, job.AccountID, prev); err != nil {
+			return Result{}, nil, err
 		}
-		rec.DueAt = now // the one before it has its answer: nothing holds this one any more
+	}
+	if prevDone && rec.State == reply.StateParked && rec.Reason == ParkHeld {
+		rec.DueAt = now // nothing holds it any more
 	}
 	claimed, err := rec.Claim(job, l.Owner, now, l.Until)
 	switch {
@@ -95,6 +98,10 @@ func (s *Service) resume(ctx context.Context, job reply.Job, rec reply.Record, l
 			return Result{Action: "busy"}, nil, nil
 		}
 		return Result{}, nil, err
+	}
+	if !waitFor.IsZero() {
+		r, _, err := s.park(ctx, claimed, waitFor.Add(notSentWait), ParkHeld, false)
+		return r, nil, err
 	}
 	r, n, err := s.decide(ctx, job, claimed)
 	if err != nil || !n.State.Terminal() {
@@ -116,35 +123,30 @@ func (s *Service) resume(ctx context.Context, job reply.Job, rec reply.Record, l
 	case held.State != reply.StateParked || held.Reason != ParkHeld:
 		return r, nil, nil
 	}
-	held.DueAt = now
 	return r, &held, nil
 }
 
-// behind reports whether a held message must go on waiting for the one before it, and parks it
-// again when so.
-func (s *Service) behind(ctx context.Context, job reply.Job, prev reply.FollowUp, rec reply.Record) (Result, bool, error) {
-	pj := reply.Job{V: reply.JobVersion, AccountID: job.AccountID, FollowUp: &prev}
-	before, err := s.store.Get(ctx, pj.Key())
+// before is zero when the follow-up prev (the one before a released message in its turn) has its
+// answer or is gone, else when it may have one.
+func (s *Service) before(ctx context.Context, account string, prev reply.FollowUp) (time.Time, error) {
+	pj := reply.Job{V: reply.JobVersion, AccountID: account, FollowUp: &prev}
+	rec, err := s.store.Get(ctx, pj.Key())
 	switch {
 	case errors.Is(err, reply.ErrNotFound):
-		return Result{}, false, nil // the one before it is gone (retention): nothing to wait for
+		return time.Time{}, nil // gone (retention, deletion): nothing to wait for
 	case err != nil:
-		return Result{}, false, err
-	case before.State.Terminal():
-		return Result{}, false, nil
+		return time.Time{}, fmt.Errorf("the message before %s: %w", pj.Key(), err)
+	case rec.State.Terminal():
+		return time.Time{}, nil
 	}
-	until := before.DueAt
-	if until.IsZero() || until.Before(s.clock.Now()) {
-		until = s.clock.Now()
+	return later(rec.DueAt, s.clock.Now()), nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
-	n, err := rec.Hold(until.Add(notSentWait), s.clock.Now())
-	if err != nil {
-		return Result{}, true, err
-	}
-	if _, err := s.store.Update(ctx, n); err != nil && !errors.Is(err, reply.ErrConflict) {
-		return Result{}, true, fmt.Errorf("hold follow-up %s: %w", rec.Key, err)
-	}
-	return Result{Action: "parked", Reason: ParkHeld}, true, nil
+	return b
 }
 
 // decide ends or sends one claimed follow-up of the sweeper's.

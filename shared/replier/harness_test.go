@@ -72,6 +72,11 @@ func (c *countingStore) ClaimStep(ctx context.Context, recs []reply.Record, clai
 	return c.Store.ClaimStep(ctx, recs, claim)
 }
 
+func (c *countingStore) Disclosed(ctx context.Context, account, person string, at time.Time) error {
+	c.writes.Add(1)
+	return c.Store.Disclosed(ctx, account, person, at)
+}
+
 func (c *countingStore) Conversation(ctx context.Context, account, person string) (reply.Conversation, error) {
 	c.reads.Add(1)
 	return c.Store.Conversation(ctx, account, person)

@@ -99,16 +99,6 @@ const ReasonRateLimited = "rate_limited"
 // have its answer: a step's messages go out in the order written, whatever their lanes.
 const ReasonHeld = "after_previous"
 
-// Hold parks a held follow-up again, until, when the message before it has no answer yet.
-func (r Record) Hold(until, now time.Time) (Record, error) {
-	if r.State != StateParked || r.Reason != ReasonHeld {
-		return r, fmt.Errorf("hold %s: %w (state %s, %s)", r.Key, ErrConflict, r.State, r.Reason)
-	}
-	n := r.next(now)
-	n.DueAt = n.dueAt(until)
-	return n, nil
-}
-
 // Waiting reports whether r waits in its account lane's line for a rate token. The sweeper
 // releases a lane from its head (earliest deadline first) as the bucket grants, so a waiting
 // record is not in the due index before its deadline (SweepAt): a long backlog is not read by
