@@ -58,7 +58,7 @@ const (
 // Waits before a parked follow-up is released again.
 const (
 	notSentWait  = 30 * time.Second // also how often a held message looks at the one before it
-	throttleWait = time.Second // the Send API lanes are per second
+	throttleWait = time.Second      // the Send API lanes are per second
 	tokenWait    = 15 * time.Minute
 )
 
@@ -284,4 +284,3 @@ func (s *Service) ignore(reason string) Result {
 	s.m.Count(MetricNoStep, 1, "Reason", reason)
 	return Result{Action: "ignored", Reason: reason}
 }
-

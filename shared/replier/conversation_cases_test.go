@@ -279,7 +279,9 @@ func TestFailureBeforeTheCallIsNotAnAttempt(t *testing.T) {
 	for _, kind := range bothStores {
 		t.Run(kind.name, func(t *testing.T) {
 			e := newEnv(t, kind)
-			e.put(func(a *reply.Account) { a.Rules = []reply.Rule{flowRule("recipe", tapStep("link", "LINK", text("the link")))} })
+			e.put(func(a *reply.Account) {
+				a.Rules = []reply.Rule{flowRule("recipe", tapStep("link", "LINK", text("the link")))}
+			})
 			fb := &failingBuckets{Store: e.store, down: true}
 			e.store = fb
 			e.r = e.replier()
@@ -306,7 +308,9 @@ func TestDeletionStaysADeletion(t *testing.T) {
 	for _, kind := range bothStores {
 		t.Run(kind.name, func(t *testing.T) {
 			e := newEnv(t, kind)
-			e.put(func(a *reply.Account) { a.Rules = []reply.Rule{flowRule("recipe", tapStep("link", "LINK", text("the link")))} })
+			e.put(func(a *reply.Account) {
+				a.Rules = []reply.Rule{flowRule("recipe", tapStep("link", "LINK", text("the link")))}
+			})
 			e.tap(ana, "LINK")
 			// Queued before the deletion, worked after it.
 			_, echo := e.sb.HumanReply(e.acct.ID, ana, "Hi, Ana here")

@@ -358,7 +358,7 @@ type FollowUp struct {
 	Rule     string `json:"rule"` // the comment rule or DM rule whose flow holds the step
 	Step     string `json:"step"` // the step's Key (its ID, or its name)
 	Index    int    `json:"index"`
-	Of       int    `json:"of,omitempty"` // how many messages the turn has
+	Of       int    `json:"of,omitempty"`   // how many messages the turn has
 	Gate     bool   `json:"gate,omitempty"` // the follow gate's message instead of the step's
 	// Digest names the message the record sends (Message.Digest), fixed when it was claimed: an
 	// edit of the flow cannot make the record send another message, only leave it without one.
