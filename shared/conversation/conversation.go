@@ -33,7 +33,6 @@ const (
 const (
 	ReasonNoAccount     = "no_account"
 	ReasonOwnEcho       = "own_echo"     // the echo of a message replywindow sent
-	ReasonPauseOff      = "pause_off"    // an echo, and no app ids to tell ours from a human's
 	ReasonReaction      = "reaction"     // reactions open no window and trigger nothing
 	ReasonNoTrigger     = "no_trigger"   // an answer no step or DM rule takes
 	ReasonUnknownTap    = "unknown_tap"  // a payload no step has (an old button, an edited flow)
@@ -91,8 +90,9 @@ type Service struct {
 	appIDs   map[string]bool
 }
 
-// New is a Service. appIDs are the Meta app ids replywindow sends as: an echo from one of them is
-// ours, any other echo is a person on the account answering.
+// New is a Service. appIDs are the Meta app ids replywindow sends as (optional): an echo from one
+// of them, or of a message id one of our records holds, is ours; any other is a person on the
+// account answering.
 func New(store reply.Store, msgr reply.Messenger, tokens reply.Tokens, pacer Pacer, accounts Accounts,
 	appIDs []string, clock reply.Clock, m *telemetry.Metrics, log *slog.Logger) *Service {
 	if log == nil {
@@ -107,6 +107,35 @@ func New(store reply.Store, msgr reply.Messenger, tokens reply.Tokens, pacer Pac
 	}
 	return &Service{store: store, msgr: msgr, tokens: tokens, pacer: pacer, accounts: accounts,
 		clock: clock, m: m, log: log, appIDs: ids}
+}
+
+// echoGrace is how long after one of our automated messages was claimed an echo naming no app
+// may still be ours with Meta's id not yet on its record (or not yet in the index): such an echo
+// is looked at again later instead of pausing the conversation.
+const echoGrace = 30 * time.Second
+
+// ErrEchoUnsettled is an echo that may be ours or a human's: the queue hands it back later.
+var ErrEchoUnsettled = errors.New("echo not known yet: one of our messages to the person is in flight")
+
+// ownEcho reports whether an echo is one of our own sends: by the app Meta names on it, else by
+// the message id Meta answered our send with (Instagram echoes are not documented to carry
+// app_id; Messenger's do).
+func (s *Service) ownEcho(ctx context.Context, account string, ev reply.Event) (bool, error) {
+	if s.appIDs[ev.AppID] {
+		return true, nil
+	}
+	ours, err := s.store.SentMessage(ctx, ev.MID)
+	if err != nil || ours || ev.AppID != "" {
+		return ours, err
+	}
+	c, err := s.store.Conversation(ctx, account, ev.PersonID)
+	if err != nil && !errors.Is(err, reply.ErrNotFound) {
+		return false, err
+	}
+	if !c.LastAutomated.IsZero() && ev.At.Sub(c.LastAutomated) < echoGrace && s.clock.Now().Sub(ev.At) < echoGrace {
+		return false, fmt.Errorf("echo %s: %w", ev.MID, ErrEchoUnsettled)
+	}
+	return false, nil
 }
 
 // Lease is the claim a job's records are written with: owner holds them until Until.
@@ -139,13 +168,11 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 	touch := reply.Touch{AccountID: acct.ID, PersonID: ev.PersonID, At: ev.At, Now: now}
 	switch ev.Kind {
 	case reply.EventEcho:
-		if s.appIDs[ev.AppID] {
+		switch own, err := s.ownEcho(ctx, acct.ID, ev); {
+		case err != nil:
+			return Result{}, err
+		case own:
 			return Result{Action: "ignored", Reason: ReasonOwnEcho}, nil
-		}
-		if len(s.appIDs) == 0 {
-			// Without our app ids our own echoes look like a human's: pausing on them would stop
-			// every funnel after its first message. The pause is off until META_APP_IDS is set.
-			return s.ignore(ReasonPauseOff), nil
 		}
 		touch.Pause = acct.Pause()
 		switch _, err := s.store.Touch(ctx, touch); {

@@ -148,6 +148,25 @@ func (s *Store) Get(ctx context.Context, key string) (reply.Record, error) {
 	return r, nil
 }
 
+// SentMessage asks IndexMessage whether a record holds messageID.
+func (s *Store) SentMessage(ctx context.Context, messageID string) (bool, error) {
+	if messageID == "" {
+		return false, nil
+	}
+	out, err := s.api.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 s.table,
+		IndexName:                 aws.String(IndexMessage),
+		KeyConditionExpression:    aws.String("#m = :m"),
+		ExpressionAttributeNames:  map[string]string{"#m": AttrMessageID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":m": str(messageID)},
+		Limit:                     aws.Int32(1),
+	})
+	if err != nil {
+		return false, fmt.Errorf("find message %s: %w", messageID, err)
+	}
+	return len(out.Items) > 0, nil
+}
+
 // ByComment is the record holding the comment's outcome: its own record when there is one,
 // else the funnel record the comment owns (found through IndexComment, then read consistently).
 func (s *Store) ByComment(ctx context.Context, commentID string) (reply.Record, error) {

@@ -22,11 +22,13 @@ const (
 	AttrExpiresAt = "expires_at" // N, epoch seconds: the table's TTL attribute, on terminal reply records and cursors
 	AttrWaitLane  = "wait_lane"  // S, the account lane (reply.BucketKey): hash key of IndexLane, only on records waiting for a token
 	AttrWaitAt    = "wait_at"    // N, Deadline in Unix milliseconds: range key of IndexLane
+	AttrMessageID = "message_id" // S, the Meta message id of a SENT record (its JSON field): hash key of IndexMessage
 
 	IndexDue     = "due"
 	IndexComment = "comment"
 	IndexList    = "list"
 	IndexLane    = "lane"
+	IndexMessage = "message"
 
 	ListAccount         = "ACCOUNT"
 	ListDeletionPending = "DELETION_PENDING"
@@ -58,6 +60,7 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 			attr(AttrList, types.ScalarAttributeTypeS),
 			attr(AttrWaitLane, types.ScalarAttributeTypeS),
 			attr(AttrWaitAt, types.ScalarAttributeTypeN),
+			attr(AttrMessageID, types.ScalarAttributeTypeS),
 		},
 		KeySchema: []types.KeySchemaElement{key(AttrPK, types.KeyTypeHash)},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
@@ -86,6 +89,13 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 				IndexName:  aws.String(IndexLane),
 				KeySchema:  []types.KeySchemaElement{key(AttrWaitLane, types.KeyTypeHash), key(AttrWaitAt, types.KeyTypeRange)},
 				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			},
+			{
+				// Meta's message id of each SENT record, keys only and written once: an echo
+				// is ours when a record holds its id, whether or not Meta names the app.
+				IndexName:  aws.String(IndexMessage),
+				KeySchema:  []types.KeySchemaElement{key(AttrMessageID, types.KeyTypeHash)},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
 			},
 		},
 	}

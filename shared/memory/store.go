@@ -30,6 +30,7 @@ type Store struct {
 	mu        sync.RWMutex
 	replies   map[string]reply.Record
 	comments  map[string][]string // comment id -> keys of records holding it
+	messages  map[string]string   // Meta's message id of a SENT record -> its key
 	due       index               // non-terminal records by (SweepAt, key)
 	lanes     map[string]*index   // records waiting in each account lane (BucketKey), by (Deadline, key)
 	keys      index               // every record by key, for Scan
@@ -52,6 +53,7 @@ func (s *Store) init() {
 	if s.replies == nil {
 		s.replies = map[string]reply.Record{}
 		s.comments = map[string][]string{}
+		s.messages = map[string]string{}
 		s.lanes = map[string]*index{}
 		s.buckets = map[string]reply.Bucket{}
 		s.accounts = map[string]reply.Account{}
@@ -118,6 +120,20 @@ func (s *Store) put(old reply.Record, had bool, r reply.Record) {
 	if r.CommentID != "" && (!had || old.CommentID != r.CommentID) {
 		s.comments[r.CommentID] = append(s.comments[r.CommentID], r.Key)
 	}
+	if r.MessageID != "" {
+		s.messages[r.MessageID] = r.Key
+	}
+}
+
+// SentMessage reports whether a record holds messageID.
+func (s *Store) SentMessage(_ context.Context, messageID string) (bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	k, ok := s.messages[messageID]
+	if ok {
+		_, ok = s.replies[k] // deleted since
+	}
+	return ok, nil
 }
 
 // unindex takes old out of the due and lane indexes.

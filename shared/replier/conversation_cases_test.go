@@ -9,6 +9,7 @@ import (
 	"github.com/replywindow/replywindow/shared/conversation"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sandbox"
+	"github.com/replywindow/replywindow/shared/webhook"
 )
 
 // The cases of issue 19, each on the memory store and on DynamoDB (moto).
@@ -345,6 +346,49 @@ func TestDeletionStaysADeletion(t *testing.T) {
 			}
 			if n := len(e.sentTo(ana)); n != 1 {
 				t.Fatalf("%d messages to a forgotten person, want only the one before", n)
+			}
+		})
+	}
+}
+
+// TestOwnEchoes is case 12: with no app ids configured and echoes that name no app, our own
+// sends are known by the message ids Meta answered them with; a human's echo pauses; an echo
+// arriving while one of our messages may still be unrecorded is looked at again later.
+func TestOwnEchoes(t *testing.T) {
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			e := newEnv(t, kind, sandbox.WithoutEchoAppID())
+			e.r = New(Config{TableName: "test"}, e.store, e.graph, e.tokens, e.clock, e.m, nil)
+			e.r.Converse(e.graph)
+			e.put(func(a *reply.Account) {
+				a.Rules = []reply.Rule{flowRule("recipe", tapStep("link", "LINK", text("the link")), tapStep("more", "MORE", text("more")))}
+			})
+			e.tap(ana, "LINK")
+			echoes := e.sb.TakeEchoes()
+			if len(echoes) != 1 {
+				t.Fatalf("%d echoes of our send, want 1", len(echoes))
+			}
+			if d := e.deliver(echoes[0]); d[0].Reason != conversation.ReasonOwnEcho {
+				t.Fatalf("the echo of our own send: %+v, want %s", d, conversation.ReasonOwnEcho)
+			}
+			e.clock.Add(time.Minute)
+			if d := e.tap(ana, "MORE"); d[0].Action != "sent" {
+				t.Fatalf("the next tap after our echo: %+v, want sent (not paused)", d)
+			}
+
+			// A human answers right after our message: it may be ours, not recorded yet.
+			_, human := e.sb.HumanReply(e.acct.ID, ana, "Hi, Ana here")
+			parsed, err := webhook.Parse(human, e.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			job := parsed.Jobs[0]
+			if _, err := e.r.Process(context.Background(), job); !errors.Is(err, conversation.ErrEchoUnsettled) {
+				t.Fatalf("a human's echo 0 s after our message: %v, want it looked at again later", err)
+			}
+			e.clock.Add(time.Minute) // the queue hands it back
+			if dec, err := e.r.Process(context.Background(), job); err != nil || dec.Action != "paused" {
+				t.Fatalf("the human's echo again: %+v %v, want paused", dec, err)
 			}
 		})
 	}

@@ -134,6 +134,7 @@ func TestFunnel(t *testing.T) {
 			}
 
 			// A human answers from the Instagram app: the next keyword answer is theirs.
+			e.clock.Add(time.Minute)
 			_, human := e.sb.HumanReply(acct, person, "Hi, Ana here!")
 			if d := e.deliver(human); d[0].Action != "paused" {
 				t.Fatalf("human echo: %+v", d)

@@ -25,6 +25,9 @@ type Replies interface {
 	Update(ctx context.Context, rec Record) (Record, error)
 	// Get is the record under key, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, key string) (Record, error)
+	// SentMessage reports whether a record holds messageID, the id Meta answered a send with:
+	// an echo of it is the account's own automated message, not a person answering.
+	SentMessage(ctx context.Context, messageID string) (bool, error)
 	// ByComment is the record that holds the comment's outcome, or an error wrapping ErrNotFound.
 	ByComment(ctx context.Context, commentID string) (Record, error)
 	// Due pages through non-terminal records with SweepAt at or before `before`, oldest first

@@ -221,6 +221,7 @@ type Sandbox struct {
 	echoes     [][]byte                  // webhook bodies of our sends' echoes, not yet taken
 	mids       int                       // people's and the app users' message ids handed out
 	appID      string
+	echoNoApp  bool // echoes of our sends name no app
 	appSecret  string
 	publics    []PublicReply
 	stats      Stats
@@ -270,6 +271,10 @@ func WithMaxHang(d time.Duration) Option { return func(s *Sandbox) { s.maxHang =
 // WithoutUsageHeaders leaves X-Business-Use-Case-Usage out of every answer, as a proxy that
 // drops headers would: a client then has only its own bucket to keep Meta's limit.
 func WithoutUsageHeaders() Option { return func(s *Sandbox) { s.noUsage = true } }
+
+// WithoutEchoAppID leaves app_id out of the echoes of our sends: Meta documents it on Messenger
+// echoes, not on Instagram's, so replywindow must know its own sends by their message ids alone.
+func WithoutEchoAppID() Option { return func(s *Sandbox) { s.echoNoApp = true } }
 
 // WithLogger logs one line per call (kind, account, comment, outcome; never tokens or text).
 func WithLogger(l *slog.Logger) Option { return func(s *Sandbox) { s.log = l } }

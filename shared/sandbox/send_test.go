@@ -262,3 +262,20 @@ func TestLedgerMessages(t *testing.T) {
 		t.Errorf("ledger %+v", l)
 	}
 }
+
+// TestEchoesWithoutAppID: Meta documents app_id on Messenger's echoes, not on Instagram's; told
+// so, the sandbox leaves it out and the echo still carries the message id the send answered.
+func TestEchoesWithoutAppID(t *testing.T) {
+	e := newEnv(t, sandbox.WithoutEchoAppID())
+	e.sb.Message(igID, person, "hi")
+	if got := e.dm(t, hello, ""); got != "ok" {
+		t.Fatal(got)
+	}
+	echoes := e.sb.TakeEchoes()
+	if len(echoes) != 1 {
+		t.Fatalf("%d echoes, want 1", len(echoes))
+	}
+	if ev := decodeEvent(t, echoes[0]); !ev.Message.IsEcho || ev.Message.AppID != "" || ev.Message.MID != e.sb.Messages()[0].MessageID {
+		t.Errorf("echo %s: want is_echo, no app_id, the send's message id", echoes[0])
+	}
+}

@@ -213,6 +213,9 @@ func (s *Sandbox) openLocked(accountID, personID string, now time.Time) string {
 // echoBody is the webhook Meta sends for a message the account sent through this app.
 func (s *Sandbox) echoBody(m SentMessage) []byte {
 	hm := &hookMessage{MID: m.MessageID, Text: m.Text, IsEcho: true, AppID: s.appID}
+	if s.echoNoApp {
+		hm.AppID = ""
+	}
 	switch m.Kind {
 	case reply.MessageText:
 	case reply.MessageMediaShare:
