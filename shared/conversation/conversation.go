@@ -27,6 +27,8 @@ const (
 	MetricParked       = "FollowUpsParked"   // dimension Reason
 	MetricAmbiguous    = "FollowUpsAmbiguous"
 	MetricGateNoAnswer = "FollowGateUnavailable" // the profile API did not answer
+	// MetricUsernameUnknown: a message asks for {username} and the profile API did not say it.
+	MetricUsernameUnknown = "UsernameUnknown"
 )
 
 // Reasons recorded on follow-up records and in the NoStep metric.
@@ -233,11 +235,21 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 			claim.Gate = true
 		}
 		if err == nil && conv.Username == "" {
-			conv.Username = p.Username
+			conv.Username, claim.Username = p.Username, p.Username
 		}
 		if claim.Gate {
 			s.m.Count(MetricGateBlocked, 1)
 			msgs = []reply.Message{g.Message}
+		}
+	}
+	if conv.Username == "" && tokenErr == nil && usesUsername(msgs) {
+		// A person who started the conversation (a DM rule) has no username from a comment:
+		// their message gave consent, so the profile API answers it, once per conversation.
+		if p, err := s.msgr.Profile(ctx, acct, token, ev.PersonID); err == nil {
+			conv.Username, claim.Username = p.Username, p.Username
+		} else {
+			s.m.Count(MetricUsernameUnknown, 1)
+			s.log.Warn("username unavailable: {username} renders empty", "account", acct.ID, "step", flow.Step.Key(), "err", err)
 		}
 	}
 	claim.Disclose = acct.Disclosure != "" && conv.Disclose(now, acct.Lapse())
@@ -256,6 +268,15 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		return r, s.hold(ctx, recs[1:], now.Add(tokenWait))
 	}
 	return s.sendTurn(ctx, acct, token, recs, claim.Disclose)
+}
+
+func usesUsername(msgs []reply.Message) bool {
+	for _, m := range msgs {
+		if m.UsesUsername() {
+			return true
+		}
+	}
+	return false
 }
 
 // turn is the claimed records of a step's messages, in the order they go out: the disclosure

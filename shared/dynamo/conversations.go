@@ -239,6 +239,9 @@ func (s *Store) stepUpdate(claim reply.StepClaim) types.TransactWriteItem {
 	if claim.Disclose {
 		u.set(convOwed, ms(claim.At))
 	}
+	if claim.Username != "" {
+		u.set(convUsername, str(claim.Username))
+	}
 	u.set(AttrExpiresAt, num(after.ExpiresAt().Unix()))
 	step := u.name(stepPrefix + claim.Key())
 	cond := "attribute_not_exists(" + step + ")"

@@ -393,3 +393,27 @@ func TestOwnEchoes(t *testing.T) {
 		})
 	}
 }
+
+// TestUsernameInDMRuleAnswers is case 8: a person who started the conversation has no username
+// from a comment; the profile API gives it (once per conversation), so {username} is filled.
+func TestUsernameInDMRuleAnswers(t *testing.T) {
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.put(func(a *reply.Account) {
+				a.DMRules = []reply.DMRule{
+					{Name: "price", Match: reply.MatchWord, Keywords: []string{"price"}, Messages: []reply.Message{text("Hi {username}, it is 5 €")}},
+					{Name: "hours", Match: reply.MatchWord, Keywords: []string{"hours"}, Messages: []reply.Message{text("{username}: 9 to 5")}},
+				}
+			})
+			e.sb.SetUsername(ana, "ana.bakes")
+			e.say(ana, "price?")
+			e.clock.Add(time.Minute)
+			e.say(ana, "hours?")
+			e.wantSent(ana, "Hi ana.bakes, it is 5 €\n\n"+e.acct.Disclosure, "ana.bakes: 9 to 5")
+			if n := e.sb.Stats().Calls[sandbox.OpProfile]; n != 1 {
+				t.Fatalf("%d profile calls, want 1 (the username is kept on the conversation)", n)
+			}
+		})
+	}
+}

@@ -229,8 +229,9 @@ type StepClaim struct {
 	AccountID, PersonID string
 	Rule                string
 	Step                Step
-	Gate                bool // the step's follow gate message, not the step: due on every tap
-	Disclose            bool // the step's first message carries the disclosure line
+	Gate                bool   // the step's follow gate message, not the step: due on every tap
+	Disclose            bool   // the step's first message carries the disclosure line
+	Username            string // learned for this claim (the profile API); "" keeps the stored one
 	At                  time.Time
 }
 
@@ -266,6 +267,9 @@ func (c Conversation) Claimed(claim StepClaim) Conversation {
 	c.LastAutomated = later(c.LastAutomated, claim.At)
 	if claim.Disclose {
 		c.DisclosureOwed = later(c.DisclosureOwed, claim.At)
+	}
+	if claim.Username != "" {
+		c.Username = claim.Username
 	}
 	if claim.Rule != "" {
 		c.Rule = claim.Rule

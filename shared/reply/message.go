@@ -93,6 +93,9 @@ func (m Message) Digest() string {
 	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
+// UsesUsername reports whether the message's text asks for the person's username.
+func (m Message) UsesUsername() bool { return strings.Contains(m.Text, "{username}") }
+
 // CarriesText reports whether the message can carry the disclosure line: text, with or without
 // buttons or quick replies.
 func (m Message) CarriesText() bool { return m.Type() == MessageText }

@@ -287,3 +287,26 @@ func testConversations(t *testing.T, s reply.Store) {
 		}
 	}
 }
+
+// testSentMessage: a record that holds Meta's message id is found by it (an echo of our own
+// send), until the record is deleted.
+func testSentMessage(t *testing.T, s reply.Store) {
+	rec := FollowUp(reply.Step{Name: "link", Messages: []reply.Message{{Text: "a"}}}, 0, "m1")
+	create(t, s, rec)
+	sent, err := rec.Finish(reply.Sent("m_meta_1", person), true, T0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, sent)
+	for mid, want := range map[string]bool{"m_meta_1": true, "m_meta_2": false, "": false} {
+		if got, err := s.SentMessage(ctx(t), mid); err != nil || got != want {
+			t.Fatalf("SentMessage(%q) = %v, %v; want %v", mid, got, err, want)
+		}
+	}
+	if err := s.Delete(ctx(t), rec.Key); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.SentMessage(ctx(t), "m_meta_1"); err != nil || got {
+		t.Fatalf("SentMessage after the record was deleted = %v, %v; want false", got, err)
+	}
+}

@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) reply.Store) {
 		{"TouchForgotten", testTouchForgotten},
 		{"StepsOfTwoRules", testStepsOfTwoRules},
 		{"Disclosed", testDisclosed},
+		{"SentMessage", testSentMessage},
 		{"Conversations", testConversations},
 	}
 	for _, tc := range tests {
