@@ -155,6 +155,7 @@ func opPrintConversation(w io.Writer, cv opConversation, now time.Time) error {
 			[2]string{"window", window},
 			[2]string{"last inbound", opWhen(c.LastInbound, now)},
 			[2]string{"last automated", opWhen(c.LastAutomated, now)},
+			[2]string{"disclosed", opWhen(c.DisclosedAt, now)},
 			[2]string{"paused until", paused},
 		)
 	}
@@ -169,10 +170,11 @@ func opPrintConversation(w io.Writer, cv opConversation, now time.Time) error {
 		slices.SortFunc(names, func(a, b string) int { return c.Steps[a].Compare(c.Steps[b]) })
 		rows := make([][]string, len(names))
 		for i, n := range names {
-			rows[i] = []string{n, opWhen(c.Steps[n], now)}
+			rule, step := reply.SplitStepKey(n)
+			rows[i] = []string{opOr(rule), step, opWhen(c.Steps[n], now)}
 		}
 		fmt.Fprintln(w)
-		if err := opTable(w, []string{"STEP", "LAST SENT"}, rows); err != nil {
+		if err := opTable(w, []string{"RULE", "STEP", "LAST SENT"}, rows); err != nil {
 			return err
 		}
 	}

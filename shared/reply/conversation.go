@@ -3,6 +3,7 @@ package reply
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,25 @@ func (s Step) Key() string {
 // holds it and the step's Key, never a name that two flows may share. Both parts are escaped so
 // that no rule or step name can forge another's key (a step "x#gate" is not x's gate).
 func StepKey(rule, step string) string { return keyPart(rule) + "#" + keyPart(step) }
+
+// SplitStepKey is the rule and the step (with " (follow gate)" for a gate's message) a key of
+// Conversation.Steps names; a key stored before steps had their rule comes back as the step alone.
+func SplitStepKey(k string) (rule, step string) {
+	gate := strings.HasSuffix(k, gateSuffix)
+	if gate {
+		k = strings.TrimSuffix(k, gateSuffix)
+	}
+	rule, step, ok := strings.Cut(k, "#")
+	if !ok {
+		return "", k
+	}
+	rule, _ = url.PathUnescape(rule)
+	step, _ = url.PathUnescape(step)
+	if gate {
+		step += " (follow gate)"
+	}
+	return rule, step
+}
 
 // gateSuffix marks a follow gate's message in a conversation's Steps: each tap may send it again.
 const gateSuffix = "#gate"

@@ -406,3 +406,18 @@ func TestMessagingJobValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitStepKey(t *testing.T) {
+	tests := []struct{ key, rule, step string }{
+		{StepKey("recipe", "link"), "recipe", "link"},
+		{StepKey("a#b", "x#gate"), "a#b", "x#gate"},
+		{StepKey("recipe", "x") + gateSuffix, "recipe", "x (follow gate)"},
+		{StepKey("50%", "100%"), "50%", "100%"},
+		{"link", "", "link"}, // stored before steps had their rule
+	}
+	for _, tt := range tests {
+		if rule, step := SplitStepKey(tt.key); rule != tt.rule || step != tt.step {
+			t.Errorf("SplitStepKey(%q) = %q, %q; want %q, %q", tt.key, rule, step, tt.rule, tt.step)
+		}
+	}
+}
