@@ -662,7 +662,7 @@ func (a Account) StepMessage(f FollowUp) (Message, bool) {
 
 func stepMessage(flow []Step, dm *DMRule, f FollowUp) (Message, bool) {
 	if dm != nil && f.Step == OpeningStep && !f.Gate {
-		return claimedMessage(dm.Messages, f.Digest)
+		return claimedMessage(dm.Messages, f)
 	}
 	for _, s := range flow {
 		if s.Key() != f.Step {
@@ -672,16 +672,23 @@ func stepMessage(flow []Step, dm *DMRule, f FollowUp) (Message, bool) {
 			if s.Gate == nil {
 				return Message{}, false
 			}
-			return claimedMessage([]Message{s.Gate.Message}, f.Digest)
+			return claimedMessage([]Message{s.Gate.Message}, f)
 		}
-		return claimedMessage(s.Messages, f.Digest)
+		return claimedMessage(s.Messages, f)
 	}
 	return Message{}, false
 }
 
-func claimedMessage(ms []Message, digest string) (Message, bool) {
+func claimedMessage(ms []Message, f FollowUp) (Message, bool) {
+	if f.Digest == "" {
+		// Claimed before records named their message: the one at its place, as then.
+		if f.Index < len(ms) {
+			return ms[f.Index], true
+		}
+		return Message{}, false
+	}
 	for _, m := range ms {
-		if m.Digest() == digest {
+		if m.Digest() == f.Digest {
 			return m, true
 		}
 	}
@@ -772,9 +779,9 @@ func (f FollowUp) validate() error {
 	switch {
 	case !ValidID(f.PersonID):
 		return fmt.Errorf("%w: follow-up person %q", ErrInvalidJob, f.PersonID)
-	case f.Rule == "" || f.Step == "" || f.Index < 0 || (f.Digest == "" && !f.Notice):
+	case f.Rule == "" || f.Step == "" || f.Index < 0:
 		return fmt.Errorf("%w: follow-up without its rule, step or message", ErrInvalidJob)
-	case f.Index >= f.Of:
+	case f.Of > 0 && f.Index >= f.Of: // Of is 0 on records claimed before turns had it
 		return fmt.Errorf("%w: follow-up %d of a turn of %d", ErrInvalidJob, f.Index, f.Of)
 	case f.Trigger == "":
 		return fmt.Errorf("%w: follow-up without its trigger", ErrInvalidJob)

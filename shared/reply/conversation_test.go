@@ -211,6 +211,8 @@ func TestStepMessage(t *testing.T) {
 		{"a removed rule", FollowUp{Rule: "gone", Step: "link", Digest: d(link)}, ""},
 		{"no opening on a comment rule", FollowUp{Rule: "recipe", Step: OpeningStep, Digest: d(link)}, ""},
 		{"the disclosure notice", FollowUp{Rule: "recipe", Step: "link", Notice: true}, "Automated."},
+		{"claimed before records named their message: by its place", FollowUp{Rule: "recipe", Step: "link", Index: 1}, "like_heart"},
+		{"claimed before records named their message: past the step's", FollowUp{Rule: "recipe", Step: "link", Index: 2}, ""},
 	}
 	for _, tt := range tests {
 		m, ok := a.StepMessage(tt.f)
@@ -384,7 +386,7 @@ func TestMessagingJobValidate(t *testing.T) {
 		{"follow-up without step", func(j *Job) { f := follow; f.Step = ""; j.FollowUp = &f }, false},
 		{"follow-up negative index", func(j *Job) { f := follow; f.Index = -1; j.FollowUp = &f }, false},
 		{"follow-up past its turn", func(j *Job) { f := follow; f.Index = 1; j.FollowUp = &f }, false},
-		{"follow-up without its message", func(j *Job) { f := follow; f.Digest = ""; j.FollowUp = &f }, false},
+		{"follow-up claimed before records named their message", func(j *Job) { f := follow; f.Digest, f.Of = "", 0; j.FollowUp = &f }, true},
 		{"the disclosure notice", func(j *Job) { f := follow; f.Digest, f.Notice = "", true; j.FollowUp = &f }, true},
 		{"follow-up without trigger", func(j *Job) { f := follow; f.Trigger = ""; j.FollowUp = &f }, false},
 		{"follow-up lane of private replies", func(j *Job) { f := follow; f.Lane = LanePosts; j.FollowUp = &f }, false},
