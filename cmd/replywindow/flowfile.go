@@ -48,7 +48,9 @@ type opGateFile struct {
 }
 
 type opStepFile struct {
-	Name       string          `yaml:"name"`
+	Name string `yaml:"name"`
+	// ID keeps a step's identity through a rename (its name when left out).
+	ID         string          `yaml:"id"`
 	On         opTriggerFile   `yaml:"on"`
 	Messages   []opMessageFile `yaml:"messages"`
 	FollowGate *opGateFile     `yaml:"follow_gate"`
@@ -110,7 +112,7 @@ func opFlow(path string, steps []opStepFile) ([]reply.Step, error) {
 	var out []reply.Step
 	for i, s := range steps {
 		step := reply.Step{
-			Name: s.Name, Messages: opMessages(s.Messages), Resend: s.Resend,
+			Name: s.Name, ID: s.ID, Messages: opMessages(s.Messages), Resend: s.Resend,
 			On: reply.Trigger{Payload: s.On.Payload, Keywords: s.On.Keywords, Match: s.On.Match, Any: s.On.Any},
 		}
 		if g := s.FollowGate; g != nil {
