@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/replywindow/replywindow/shared/conversation"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -63,6 +64,10 @@ func (r *Replier) handleMessage(ctx context.Context, msg events.SQSMessage) (ack
 	case errors.Is(err, reply.ErrInvalidJob):
 		r.invalid(msg, err)
 		return true // retrying cannot help
+	case errors.Is(err, conversation.ErrEchoUnsettled):
+		// Expected: the queue hands the echo back once our send's record holds Meta's id.
+		r.log.Info("echo looked at again later", "message", msg.MessageId, "account", job.AccountID)
+		return false
 	default:
 		r.log.Error("job failed, will be retried", "message", msg.MessageId, "account", job.AccountID,
 			"comment", job.CommentID, "receive_count", msg.Attributes["ApproximateReceiveCount"], "err", err)
