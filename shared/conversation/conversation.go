@@ -253,7 +253,7 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		}
 	}
 	claim.Disclose = acct.Disclosure != "" && conv.Disclose(now, acct.Lapse())
-	recs, err := turn(job, acct.ID, ev, conv, claim, msgs, l, now)
+	recs, msgs, err := turn(job, acct, ev, conv, claim, msgs, l, now)
 	if err != nil {
 		return Result{}, err
 	}
@@ -267,7 +267,7 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		}
 		return r, s.hold(ctx, recs[1:], now.Add(tokenWait))
 	}
-	return s.sendTurn(ctx, acct, token, recs, claim.Disclose)
+	return s.sendTurn(ctx, acct, token, recs, msgs, claim.Disclose)
 }
 
 func usesUsername(msgs []reply.Message) bool {
@@ -279,37 +279,32 @@ func usesUsername(msgs []reply.Message) bool {
 	return false
 }
 
-// turn is the claimed records of a step's messages, in the order they go out: the disclosure
-// line alone first when it is due and the first message cannot carry it.
-func turn(job reply.Job, account string, ev reply.Event, conv reply.Conversation, claim reply.StepClaim,
-	msgs []reply.Message, l Lease, now time.Time) ([]reply.Record, error) {
+// turn is the claimed records of a step's messages, in the order they go out, and their
+// messages: the disclosure line alone first when it is due and the first message cannot carry it.
+func turn(job reply.Job, acct reply.Account, ev reply.Event, conv reply.Conversation, claim reply.StepClaim,
+	msgs []reply.Message, l Lease, now time.Time) ([]reply.Record, []reply.Message, error) {
 	notice := claim.Disclose && !msgs[0].CarriesText()
-	n := len(msgs)
 	if notice {
-		n++
+		msgs = append([]reply.Message{{Text: acct.Disclosure}}, msgs...)
 	}
-	recs := make([]reply.Record, 0, n)
-	for i := range n {
-		f := reply.FollowUp{PersonID: ev.PersonID, Rule: claim.Rule, Step: claim.Step.Key(), Index: i, Of: n,
+	recs := make([]reply.Record, len(msgs))
+	for i, m := range msgs {
+		f := reply.FollowUp{PersonID: ev.PersonID, Rule: claim.Rule, Step: claim.Step.Key(), Index: i, Of: len(msgs),
 			Gate: claim.Gate, Trigger: ev.MID, Once: !claim.Step.Resend && !claim.Gate,
-			Disclose: i == 0 && claim.Disclose, Username: conv.Username, Lane: reply.LaneText, Deadline: conv.WindowEnd}
-		switch m := i; {
-		case notice && i == 0:
+			Disclose: i == 0 && claim.Disclose, Username: conv.Username, Lane: m.Lane(), Deadline: conv.WindowEnd}
+		if notice && i == 0 {
 			f.Notice = true
-		default:
-			if notice {
-				m--
-			}
-			f.Digest, f.Lane = msgs[m].Digest(), msgs[m].Lane()
+		} else {
+			f.Digest = m.Digest()
 		}
-		fj := reply.Job{V: reply.JobVersion, AccountID: account, FollowUp: &f, DeliveredAt: job.DeliveredAt}
+		fj := reply.Job{V: reply.JobVersion, AccountID: acct.ID, FollowUp: &f, DeliveredAt: job.DeliveredAt}
 		rec, err := reply.NewRecord(fj, now).Claim(fj, l.Owner, now, l.Until)
 		if err != nil {
-			return nil, fmt.Errorf("claim follow-up %s: %w", fj.Key(), err)
+			return nil, nil, fmt.Errorf("claim follow-up %s: %w", fj.Key(), err)
 		}
-		recs = append(recs, rec)
+		recs[i] = rec
 	}
-	return recs, nil
+	return recs, msgs, nil
 }
 
 // claimLost says what a refused claim means: a duplicate of the same trigger, a step another

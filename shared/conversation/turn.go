@@ -12,10 +12,10 @@ import (
 // sendTurn sends a step's claimed messages one after the other, each after the previous one's
 // answer. When one must wait, the ones after it are held behind it; owed says whether the
 // disclosure line is still to be delivered (a refused message that carried it passes it on).
-func (s *Service) sendTurn(ctx context.Context, acct reply.Account, token string, recs []reply.Record, owed bool) (Result, error) {
+func (s *Service) sendTurn(ctx context.Context, acct reply.Account, token string, recs []reply.Record, msgs []reply.Message, owed bool) (Result, error) {
 	var res Result
 	for i, rec := range recs {
-		r, n, err := s.send(ctx, acct, token, rec, owed)
+		r, n, err := s.send(ctx, acct, token, rec, &msgs[i], owed)
 		res.Sent += r.Sent
 		if err != nil {
 			return res, err
@@ -24,7 +24,7 @@ func (s *Service) sendTurn(ctx context.Context, acct reply.Account, token string
 		if n.State == reply.StateParked {
 			return res, s.hold(ctx, recs[i+1:], n.DueAt)
 		}
-		owed = owed && !(n.State == reply.StateSent && carries(acct, n))
+		owed = owed && !(n.State == reply.StateSent && msgs[i].CarriesText() && acct.Disclosure != "")
 	}
 	return res, nil
 }
@@ -38,16 +38,6 @@ func (s *Service) hold(ctx context.Context, recs []reply.Record, until time.Time
 		}
 	}
 	return nil
-}
-
-// carries reports whether rec's message carried the disclosure line when it was sent.
-func carries(acct reply.Account, rec reply.Record) bool {
-	f := rec.Job.FollowUp
-	if f.Notice {
-		return true
-	}
-	m, ok := acct.StepMessage(*f)
-	return ok && m.CarriesText() && acct.Disclosure != ""
 }
 
 // followUp is a parked or orphaned follow-up the sweeper put back on the queue. Once it has its
@@ -176,20 +166,23 @@ func (s *Service) decide(ctx context.Context, job reply.Job, claimed reply.Recor
 	if err != nil {
 		return s.park(ctx, claimed, now.Add(tokenWait), ParkToken, false)
 	}
-	return s.send(ctx, acct, token, claimed, conv.Owes())
+	return s.send(ctx, acct, token, claimed, nil, conv.Owes())
 }
 
-// send sends one claimed follow-up and records Meta's answer. owed adds the disclosure line to
-// a message that can carry it although it was not claimed with it: one before it that carried
-// it was refused.
-func (s *Service) send(ctx context.Context, acct reply.Account, token string, rec reply.Record, owed bool) (Result, reply.Record, error) {
+// send sends one claimed follow-up and records Meta's answer. m is its message when the caller
+// has it (nil: found by the record's digest). owed adds the disclosure line to a message that
+// can carry it although it was not claimed with it: one before it that carried it was refused.
+func (s *Service) send(ctx context.Context, acct reply.Account, token string, rec reply.Record, m *reply.Message, owed bool) (Result, reply.Record, error) {
 	f, now := *rec.Job.FollowUp, s.clock.Now()
 	if !now.Before(rec.Deadline) {
 		return s.finish(ctx, rec, reply.Outcome{State: reply.StateExpired, Reason: ReasonWindowClosed}, false)
 	}
-	m, ok := acct.StepMessage(f)
-	if !ok {
-		return s.finish(ctx, rec, reply.Skipped(ReasonFlowChanged), false)
+	if m == nil {
+		found, ok := acct.StepMessage(f)
+		if !ok {
+			return s.finish(ctx, rec, reply.Skipped(ReasonFlowChanged), false)
+		}
+		m = &found
 	}
 	ok, retryAt, err := s.pacer.Take(ctx, acct, rec.Lane)
 	if err != nil {

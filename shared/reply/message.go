@@ -3,7 +3,7 @@ package reply
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 	"net/url"
 	"strings"
@@ -88,9 +88,29 @@ func (m Message) Lane() Lane {
 // Digest names the message by its content: a follow-up's record keeps it from its claim, so an
 // edit of the flow can move the message or remove it, never swap it for another.
 func (m Message) Digest() string {
-	b, _ := json.Marshal(m) // a Message always encodes
-	sum := sha256.Sum256(b)
-	return base64.RawURLEncoding.EncodeToString(sum[:12])
+	h := sha256.New()
+	var n [8]byte
+	field := func(s string) { // length-prefixed, so no two messages hash alike by shifting text
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	for _, s := range []string{string(m.Type()), m.Text, m.URL, m.MediaID, m.Reaction} {
+		field(s)
+	}
+	for _, b := range m.Buttons {
+		field("b")
+		for _, s := range []string{string(b.Type), b.Title, b.Payload, b.URL} {
+			field(s)
+		}
+	}
+	for _, q := range m.QuickReplies {
+		field("q")
+		field(q.Title)
+		field(q.Payload)
+	}
+	var sum [sha256.Size]byte
+	return base64.RawURLEncoding.EncodeToString(h.Sum(sum[:0])[:12])
 }
 
 // UsesUsername reports whether the message's text asks for the person's username.

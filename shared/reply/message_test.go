@@ -177,3 +177,32 @@ func TestRuleOpeningValidate(t *testing.T) {
 		t.Errorf("Opening = %+v", m)
 	}
 }
+
+// TestDigest: a message's digest changes with anything it sends, and only with that.
+func TestDigest(t *testing.T) {
+	base := Message{Text: "Here: https://example.com", Buttons: []Button{{Type: ButtonURL, Title: "Open", URL: "https://example.com"}}}
+	edits := map[string]func(m *Message){
+		"text":         func(m *Message) { m.Text += "!" },
+		"kind":         func(m *Message) { m.Kind = MessageImage },
+		"button title": func(m *Message) { m.Buttons = []Button{{Type: ButtonURL, Title: "Go", URL: "https://example.com"}} },
+		"another button": func(m *Message) {
+			m.Buttons = append(m.Buttons, Button{Type: ButtonPostback, Title: "More", Payload: "M"})
+		},
+		"quick reply": func(m *Message) { m.QuickReplies = []QuickReply{{Title: "Open", Payload: "https://example.com"}} },
+		"text moved into the url": func(m *Message) {
+			m.Text, m.URL = "Here: ", "https://example.com"
+		},
+	}
+	d := base.Digest()
+	if len(d) != 16 || (Message{Kind: MessageText, Text: base.Text, Buttons: base.Buttons}).Digest() != d {
+		t.Fatalf("digest %q: want 16 characters, the same for the same message (kind text or unset)", d)
+	}
+	for name, edit := range edits {
+		m := base
+		m.Buttons = append([]Button(nil), base.Buttons...)
+		edit(&m)
+		if m.Digest() == d {
+			t.Errorf("%s: same digest", name)
+		}
+	}
+}
