@@ -61,7 +61,7 @@ func TestAccountFileErrors(t *testing.T) {
 		{"step_no_trigger.yaml", []string{"step_no_trigger.yaml:8:", `flow[0] "link": on: set exactly one of payload, keywords and any`}},
 		{"step_two_triggers.yaml", []string{"step_two_triggers.yaml:9:", "on: set exactly one"}},
 		{"step_unknown_field.yaml", []string{"step_unknown_field.yaml:10:", `unknown field "keyword"`}},
-		{"duplicate_step.yaml", []string{"duplicate_step.yaml:11:", `flow[1] "link": name: used twice`}},
+		{"duplicate_step.yaml", []string{"duplicate_step.yaml:11:", `flow[1] "link": id or name "link": used twice`}},
 		{"duplicate_payload.yaml", []string{"duplicate_payload.yaml:19:", `dm_rules[0] "price": flow[0] "order": on.payload: "LINK" is also the trigger of rules[0] "recipe": flow[0] "link"`}},
 		{"flow_without_rule_name.yaml", []string{"flow_without_rule_name.yaml:4:", "name: required with a flow"}},
 		{"gate_bad_fallback.yaml", []string{"gate_bad_fallback.yaml:13:", `follow_gate.unavailable: "skip", want "send" or "ask"`}},
