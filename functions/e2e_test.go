@@ -7,6 +7,7 @@ package functions
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -457,7 +458,11 @@ func TestEndToEnd(t *testing.T) {
 			}
 			drain(t)
 		}
-		for _, turn := range devstack.DemoFunnel() {
+		turns, err := devstack.DemoFunnel(acct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, turn := range turns {
 			if turn.Late > 0 {
 				continue // the demo's backdating is the local stack's; TestFunnel covers late events
 			}
@@ -466,28 +471,29 @@ func TestEndToEnd(t *testing.T) {
 			}
 			before := len(devstack.Received(sbx, turn.Person))
 			if turn.Payload != "" {
-				_, body := sbx.Postback(acct.ID, turn.Person, turn.Payload, "Send me the link")
+				_, body := sbx.Postback(acct.ID, turn.Person, turn.Payload, turn.Title)
 				post(body)
 			} else {
 				_, body := sbx.Message(acct.ID, turn.Person, turn.Text)
 				post(body)
 			}
-			if got := devstack.Received(sbx, turn.Person)[before:]; strings.Join(got, "|") != strings.Join(turn.Want, "|") {
-				t.Errorf("%s: got %q, want %q", turn.Name, got, turn.Want)
+			got, where := devstack.Read(devstack.Received(sbx, turn.Person)[before:], acct.Disclosure)
+			if strings.Join(got, "|") != strings.Join(turn.Want, "|") || where != cmp.Or(turn.Disclosure, devstack.DisclosedNone) {
+				t.Errorf("%s: got %q (disclosure %s), want %q (disclosure %s)", turn.Name, got, where, turn.Want, turn.Disclosure)
 			}
 		}
 		// Our own sends come back as echoes: they must not pause the conversation.
 		for _, echo := range sbx.TakeEchoes() {
 			post(echo)
 		}
-		if c, err := store.Conversation(ctx, acct.ID, "900000001"); err != nil || c.Paused(time.Now()) || c.Rule != "recipe" {
-			t.Errorf("conversation after our echoes: %+v (%v), want in the recipe flow and not paused", c, err)
+		if c, err := store.Conversation(ctx, acct.ID, "900000001"); err != nil || c.Paused(time.Now()) || c.Rule != "sourdough" {
+			t.Errorf("conversation after our echoes: %+v (%v), want in the sourdough flow (the latest) and not paused", c, err)
 		}
 	})
 
 	t.Run("ledger, dead letters and logs", func(t *testing.T) {
-		if got := len(sbx.Deliveries()); got != 5 || sbx.Stats().Duplicates != 0 {
-			t.Errorf("sandbox ledger: %d DMs, %d second replies; want 5 and 0: %+v", got, sbx.Stats().Duplicates, sbx.Deliveries())
+		if got := len(sbx.Deliveries()); got != 7 || sbx.Stats().Duplicates != 0 {
+			t.Errorf("sandbox ledger: %d DMs, %d second replies; want 7 and 0: %+v", got, sbx.Stats().Duplicates, sbx.Deliveries())
 		}
 		if out := sweep.output.String(); !strings.Contains(out, `"Reconciled":1`) || !strings.Contains(out, "comment found without a webhook") {
 			t.Errorf("the sweeper neither logged nor counted the comment it reconciled:\n%s", out)

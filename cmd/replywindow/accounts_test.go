@@ -114,15 +114,16 @@ func TestExampleAccountFile(t *testing.T) {
 	if a.ID == "" || a.Login != reply.LoginInstagram || a.TokenParam != "/replywindow/tokens/"+a.ID {
 		t.Errorf("account %+v", a)
 	}
-	if len(a.Rules) != 2 || a.Limit(reply.LanePosts) != (reply.Limit{Count: 600, Period: time.Hour}) {
+	if len(a.Rules) != 3 || a.Limit(reply.LanePosts) != (reply.Limit{Count: 600, Period: time.Hour}) {
 		t.Errorf("rules %d, posts limit %+v", len(a.Rules), a.Limit(reply.LanePosts))
 	}
 	r, ok := a.Match(reply.Job{Text: "Recette stp", Kind: reply.KindReel})
 	if !ok || r.Name != "recipe" {
 		t.Fatalf("'Recette stp' on a reel matched %q, %v", r.Name, ok)
 	}
-	// The funnel the demo and the tests rely on: a postback button on the private reply, whose
-	// tap runs the follow-gated step "link" (the link, then a heart); a DM rule on "price".
+	// The funnels the demo and the tests rely on: a postback button on the private reply, whose
+	// tap runs the follow-gated step "link" (the link, then a heart); a second rule whose flow
+	// ends in a step "link" too; DM rules on "price" and "hours".
 	if len(r.Buttons) != 1 || r.Buttons[0] != (reply.Button{Type: reply.ButtonPostback, Title: "Send me the link", Payload: "RECIPE_LINK"}) {
 		t.Errorf("recipe buttons %+v", r.Buttons)
 	}
@@ -138,9 +139,19 @@ func TestExampleAccountFile(t *testing.T) {
 	if m := f.Step.Messages; len(m) != 2 || !strings.Contains(m[0].Text, "https://bakery.example/recipe") || m[1].Type() != reply.MessageHeart || f.Step.Resend {
 		t.Errorf("step messages %+v (resend %v)", m, f.Step.Resend)
 	}
+	// A second funnel whose last step is called "link" too: its own rule's, with its own link.
+	tap = reply.Event{Kind: reply.EventPostback, PersonID: conv.PersonID, MID: "m3", Payload: "SOURDOUGH_LINK", At: time.Now()}
+	if f, ok := a.Route(conv, tap); !ok || f.Rule != "sourdough" || f.Step.Name != "link" || len(f.Steps) != 2 || f.Steps[1].Name != "link" ||
+		len(f.Step.Messages) != 1 || !strings.Contains(f.Step.Messages[0].Text, "https://bakery.example/sourdough") {
+		t.Errorf("the sourdough guide's tap runs %+v, %v", f, ok)
+	}
 	dm := reply.Event{Kind: reply.EventMessage, PersonID: conv.PersonID, MID: "m2", Text: "What's the price?", At: time.Now()}
 	if f, ok := a.Route(reply.Conversation{}, dm); !ok || f.Opening == nil || f.Rule != "price" || len(f.Step.Messages) != 1 {
 		t.Errorf("a DM about the price runs %+v, %v", f, ok)
+	}
+	dm.Text = "When are you open?"
+	if f, ok := a.Route(reply.Conversation{}, dm); !ok || f.Opening == nil || f.Rule != "hours" || len(f.Step.Messages) != 1 {
+		t.Errorf("a DM about the hours runs %+v, %v", f, ok)
 	}
 	if a.HumanPause != 24*time.Hour || a.DisclosureLapse != 24*time.Hour {
 		t.Errorf("human pause %s, disclosure lapse %s", a.HumanPause, a.DisclosureLapse)

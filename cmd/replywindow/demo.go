@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,8 +10,29 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/devstack"
+	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
+
+// exampleAccountFile is account.example.yaml, the account the demo runs: the documented example
+// and the demo are one file (devstack.DemoAccounts is a copy a test holds equal to it).
+//
+//go:embed account.example.yaml
+var exampleAccountFile []byte
+
+// exampleAccount is the example file as `accounts put` stores it on a new account.
+func exampleAccount() (reply.Account, error) {
+	a, err := opParseAccount("account.example.yaml", exampleAccountFile, opDefaultTokenPath)
+	if err != nil {
+		return a, err
+	}
+	a.Version = 1
+	if a.ID != devstack.DemoAccountID {
+		// The sample deliveries, the sandbox's token and its Live broadcast are the demo id's.
+		return a, fmt.Errorf("account.example.yaml: id %q: the demo's sample deliveries are for %s", a.ID, devstack.DemoAccountID)
+	}
+	return a, nil
+}
 
 func init() {
 	commands["demo"] = command{summary: "start the local stack, post signed sample comments, print outcomes and the sandbox ledger", run: runDemo}
@@ -27,13 +49,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, `Usage: replywindow demo [-q] [-wait 15s]
 
 Starts the local stack (webhook, queue, replier, sweeper, memory store, Graph API sandbox) on
-free loopback ports, posts signed sample deliveries (a matching comment, one no rule matches, the
-same comment twice, the account's own comment, a second comment by the same person on the same
-post, a Live comment during a broadcast, a forged signature, a comment whose webhook never
-comes and which reconciliation finds), waits until each comment is terminal, then carries one
-conversation on (a tap on the private reply's button that meets the follow gate, a follow and a
-second tap that get the link, a third tap, a DM that arrives after its window, a DM keyword)
-and prints what became of each and what the sandbox delivered.
+free loopback ports with the account of cmd/replywindow/account.example.yaml (embedded when the
+CLI is built: edit it and rebuild, and the demo plays your rules), posts signed sample
+deliveries (a matching comment, one no rule matches, the same comment twice, the account's own
+comment, a second comment by the same person on the same post, a comment for the second rule on
+another reel, a Live comment during a broadcast, a forged signature, a comment whose webhook
+never comes and which reconciliation finds), waits until each comment is terminal, then
+carries the conversations on (a tap that meets the follow gate, a follow and a second tap that
+get the link, a third tap, the second rule's flow up to its own step "link", a first message
+that is an image and so gets the disclosure as a message of its own, a DM that arrives after
+its window, two DMs answered by two DM rules), checks the whole ledger (both links, both DM
+rules, the disclosure opening each conversation) and prints what became of each and what the
+sandbox delivered.
 
 Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 		fs.PrintDefaults()
@@ -49,7 +76,17 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 		return exitUsage
 	}
 	telemetry.Stdout = io.Discard // EMF lines are for CloudWatch, not for the terminal
-	cfg := devstack.Config{Addr: "127.0.0.1:0"}
+	acct, err := exampleAccount()
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return exitFail
+	}
+	turns, err := devstack.DemoFunnel(acct)
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: account.example.yaml no longer has what the demo's conversation plays: %v\n", err)
+		return exitFail
+	}
+	cfg := devstack.Config{Addr: "127.0.0.1:0", Accounts: []reply.Account{acct}}
 	if !*quiet {
 		cfg.Progress = stdout
 	}
@@ -61,9 +98,13 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	}
 	fmt.Fprintf(stdout, "local stack: webhook %s, Graph API sandbox %s\n\n", s.WebhookURL, s.SandboxURL)
 	res, err := s.Demo(ctx, devstack.DemoCases(), *wait)
-	var turns []devstack.TurnOutcome
+	var played []devstack.TurnOutcome
+	var proofs []devstack.Proof
 	if err == nil {
-		turns, err = s.Funnel(ctx, devstack.DemoFunnel(), *wait)
+		played, err = s.Funnel(ctx, turns, *wait)
+	}
+	if err == nil {
+		proofs, err = s.Prove(ctx)
 	}
 	// The stack stops before the tables: its services may still be logging progress (the replier
 	// finishing a duplicate, the sweeper's next run) into the same output. A slow shutdown is no
@@ -75,12 +116,14 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	}
 	fmt.Fprintln(stdout)
 	res.Print(stdout, s)
-	fmt.Fprintln(stdout, "\nThe conversation after the private reply (24-hour window, follow gate, DM rule):")
-	devstack.PrintFunnel(stdout, turns)
+	fmt.Fprintln(stdout, "\nThe conversations after the private replies (24-hour window, follow gate, two flows, DM rules):")
+	devstack.PrintFunnel(stdout, played)
+	fmt.Fprintln(stdout, "\nOver the whole ledger of follow-ups:")
+	devstack.PrintProofs(stdout, proofs)
 	dms := len(s.Sandbox.Deliveries())
-	missed := res.Failed() + devstack.FunnelFailed(turns)
-	fmt.Fprintf(stdout, "\n%d sample(s) and %d turn(s) of conversation, %d private repl(ies), %d follow-up(s), %d second send(s) refused by Meta's one-reply rule, %d expectation(s) missed; %s (stack up %s)\n",
-		len(res.Outcomes), len(turns), dms, len(s.Sandbox.Messages()), s.Sandbox.Stats().Duplicates, missed, res.Took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	missed := res.Failed() + devstack.FunnelFailed(played) + devstack.ProofsFailed(proofs)
+	fmt.Fprintf(stdout, "\n%d sample(s), %d turn(s) of conversation and %d ledger check(s), %d private repl(ies), %d follow-up(s), %d second send(s) refused by Meta's one-reply rule, %d expectation(s) missed; %s (stack up %s)\n",
+		len(res.Outcomes), len(played), len(proofs), dms, len(s.Sandbox.Messages()), s.Sandbox.Stats().Duplicates, missed, res.Took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	if missed > 0 {
 		fmt.Fprintln(stderr, "demo: FAILED: some samples did not end as they must (see the OK column)")
 		return exitFail

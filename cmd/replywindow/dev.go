@@ -47,8 +47,9 @@ Runs the webhook (behind an API Gateway v2 adapter), the jobs queue feeding the 
 Lambda's event source mapping, the sweeper on a ticker, a store and the Graph API sandbox, all on
 127.0.0.1, until interrupted. Progress lines say what arrived, what was sent, what is parked.
 
-Embedded by default: memory store and queue, the sandbox, a demo account (RECIPE on posts and
-reels, LINK on Live) with a local app secret and verify token. Switch parts to the real thing:
+Embedded by default: memory store and queue, the sandbox, the account of account.example.yaml
+(as built into the CLI: RECIPE and SOURDOUGH on posts and reels, LINK on Live, two DM rules)
+with a local app secret and verify token. Switch parts to the real thing:
   AWS_ENDPOINT_URL=http://127.0.0.1:5000 replywindow dev -table replywindow-dev \
       -queue-url http://127.0.0.1:5000/000000000000/replywindow-dev-jobs     # moto
   GRAPH_API_URL=https://graph.instagram.com ACCOUNT_TOKENS=<id>=<token> \
@@ -93,6 +94,14 @@ Examples:
 			return exitUsage
 		}
 		cfg.Tokens, cfg.Accounts = toks, []reply.Account{}
+	} else {
+		// The sandbox's account is the documented example, as the demo's is.
+		acct, err := exampleAccount()
+		if err != nil {
+			fmt.Fprintf(stderr, "dev: %v\n", err)
+			return exitFail
+		}
+		cfg.Accounts = []reply.Account{acct}
 	}
 	if *table != "" || *queueURL != "" {
 		aws, err := config.LoadDefaultConfig(ctx)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,29 +38,38 @@ type Case struct {
 	State  reply.State
 	Reason string
 	DMs    int
+	// Rule is the rule whose private reply the sandbox must deliver: its message, for this
+	// commenter, as the stored account has it ("" checks no text).
+	Rule string
 }
 
-// DemoCases are the demo's deliveries, in the order they are posted.
+// DemoCases are the demo's deliveries, in the order they are posted, for the rules of
+// cmd/replywindow/account.example.yaml (DemoAccounts): "recipe" on posts and reels, "sourdough"
+// on another reel, "live-link" on Live.
 func DemoCases() []Case {
 	return []Case{
-		{Name: "matching comment", CommentID: "18000000000000001", FromID: "900000001", Username: "ana", Text: "RECIPE please!",
-			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200, State: reply.StateSent, DMs: 1},
+		{Name: "matching comment", CommentID: "18000000000000001", FromID: demoAna, Username: "ana", Text: "RECIPE please!",
+			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200, State: reply.StateSent, DMs: 1, Rule: "recipe"},
 		{Name: "comment no rule matches", CommentID: "18000000000000002", FromID: "900000002", Username: "ben", Text: "love this 😍",
 			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200, State: reply.StateSkipped, Reason: reply.SkipNoRule},
-		{Name: "same comment delivered twice", CommentID: "18000000000000003", FromID: "900000003", Username: "cleo", Text: "Rezept bitte",
-			MediaID: "17800000000000001", Product: "REELS", Times: 2, Status: 200, State: reply.StateSent, DMs: 1},
+		{Name: "same comment delivered twice", CommentID: "18000000000000003", FromID: "900000003", Username: "cleo", Text: "Recette stp",
+			MediaID: "17800000000000001", Product: "REELS", Times: 2, Status: 200, State: reply.StateSent, DMs: 1, Rule: "recipe"},
 		{Name: "the account's own comment", CommentID: "18000000000000004", FromID: DemoAccountID, Username: DemoUsername, Text: "recipe in DMs!",
 			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200},
-		{Name: "second comment, same person and post", CommentID: "18000000000000005", FromID: "900000001", Username: "ana", Text: "recipe again pls",
+		{Name: "second comment, same person and post", CommentID: "18000000000000005", FromID: demoAna, Username: "ana", Text: "recipe again pls",
 			MediaID: "17800000000000001", Product: "REELS", Times: 1, Status: 200, State: reply.StateSkipped, Reason: reply.SkipDuplicatePerson},
-		{Name: "same person and post, no media id in the webhook", CommentID: "18000000000000008", FromID: "900000001", Username: "ana", Text: "RECIPE!!",
+		{Name: "same person and post, no media id in the webhook", CommentID: "18000000000000008", FromID: demoAna, Username: "ana", Text: "RECIPE!!",
 			MediaID: "17800000000000001", Product: "REELS", NoMedia: true, Times: 1, Status: 200, State: reply.StateSkipped, Reason: reply.SkipDuplicatePerson},
+		{Name: "same person, another reel, the second rule", CommentID: "18000000000000010", FromID: demoAna, Username: "ana", Text: "sourdough 😍",
+			MediaID: "17800000000000002", Product: "REELS", Times: 1, Status: 200, State: reply.StateSent, DMs: 1, Rule: "sourdough"},
+		{Name: "the second rule, a new person", CommentID: "18000000000000011", FromID: demoFay, Username: "fay", Text: "Levain please",
+			MediaID: "17800000000000002", Product: "REELS", Times: 1, Status: 200, State: reply.StateSent, DMs: 1, Rule: "sourdough"},
 		{Name: "Live comment during a broadcast", CommentID: "18000000000000006", FromID: "900000006", Username: "dev", Text: "LINK please",
-			MediaID: DemoLiveMedia, Product: "LIVE", Live: true, Times: 1, Status: 200, State: reply.StateSent, DMs: 1},
+			MediaID: DemoLiveMedia, Product: "LIVE", Live: true, Times: 1, Status: 200, State: reply.StateSent, DMs: 1, Rule: "live-link"},
 		{Name: "forged signature", CommentID: "18000000000000007", FromID: "900000007", Username: "mallory", Text: "RECIPE",
 			MediaID: "17800000000000001", Product: "REELS", Times: 1, Forged: true, Status: 401},
 		{Name: "comment whose webhook never comes", CommentID: "18000000000000009", FromID: "900000008", Username: "eva", Text: "recipe pls",
-			MediaID: "17800000000000001", Product: "REELS", NoWebhook: true, State: reply.StateSent, DMs: 1},
+			MediaID: "17800000000000001", Product: "REELS", NoWebhook: true, State: reply.StateSent, DMs: 1, Rule: "recipe"},
 	}
 }
 
@@ -129,6 +139,10 @@ func (r DemoResult) Failed() int {
 func (s *Stack) Demo(ctx context.Context, cases []Case, wait time.Duration) (DemoResult, error) {
 	start := time.Now()
 	var res DemoResult
+	acct, err := s.Store.Account(ctx, DemoAccountID)
+	if err != nil {
+		return res, fmt.Errorf("demo: the demo account: %w", err)
+	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, c := range cases {
 		o := Outcome{Case: c}
@@ -149,7 +163,7 @@ func (s *Stack) Demo(ctx context.Context, cases []Case, wait time.Duration) (Dem
 			}
 			o.Status = append(o.Status, status)
 		}
-		s.settle(ctx, &o, wait)
+		s.settle(ctx, acct, &o, wait)
 		res.Outcomes = append(res.Outcomes, o)
 	}
 	res.Took = time.Since(start)
@@ -168,8 +182,9 @@ func (s *Stack) learn(c Case) {
 	s.Sandbox.AddComment(c.Known())
 }
 
-// settle waits for the case's comment to end and records what happened.
-func (s *Stack) settle(ctx context.Context, o *Outcome, wait time.Duration) {
+// settle waits for the case's comment to end and records what happened; the private replies
+// delivered must be the message of the case's rule in acct.
+func (s *Stack) settle(ctx context.Context, acct reply.Account, o *Outcome, wait time.Duration) {
 	c := o.Case
 	var problems []string
 	for _, st := range o.Status {
@@ -202,8 +217,31 @@ func (s *Stack) settle(ctx context.Context, o *Outcome, wait time.Duration) {
 		if o.DMs != c.DMs {
 			problems = append(problems, fmt.Sprintf("%d DMs, want %d", o.DMs, c.DMs))
 		}
+		if c.Rule != "" {
+			problems = append(problems, ruleReplied(acct, c, s.Sandbox.Deliveries())...)
+		}
 	}
 	o.Problem = strings.Join(problems, "; ")
+}
+
+// ruleReplied checks that each private reply the sandbox delivered for c's comment is c.Rule's
+// message for the commenter, as acct renders it.
+func ruleReplied(acct reply.Account, c Case, ds []sandbox.Delivery) []string {
+	i := slices.IndexFunc(acct.Rules, func(r reply.Rule) bool { return r.Name == c.Rule })
+	if i < 0 {
+		return []string{fmt.Sprintf("the account has no rule %q", c.Rule)}
+	}
+	want, err := acct.Rules[i].Render(c.Username, acct.Disclosure)
+	if err != nil {
+		return []string{fmt.Sprintf("rule %q: %v", c.Rule, err)}
+	}
+	var problems []string
+	for _, d := range ds {
+		if d.CommentID == c.CommentID && d.Text != want {
+			problems = append(problems, fmt.Sprintf("private reply %q, want rule %q's %q", d.Text, c.Rule, want))
+		}
+	}
+	return problems
 }
 
 func post(ctx context.Context, client *http.Client, url string, body []byte, sig string) (int, error) {

@@ -48,43 +48,62 @@ const (
 	DefaultAppSecret   = "replywindow-local-app-secret"
 	DefaultVerifyToken = "replywindow-local-verify-token"
 	DemoAccountID      = "17841400000000001"
-	DemoUsername       = "replywindow.demo"
+	DemoUsername       = "bakery.example"
 	DemoToken          = "sbx-local-demo-token"
 	DemoLiveMedia      = "17900000000000099" // the demo account's broadcast, live while the stack runs
 	DefaultAddr        = "127.0.0.1:8080"
 )
 
-// DemoAccounts is the embedded account: RECIPE (or Rezept) on posts, reels and ads; LINK on Live.
+// DemoAccounts is cmd/replywindow/account.example.yaml as `accounts put` stores it, for the
+// stacks that cannot read the file (replywindow dev, this package's tests, the functions' e2e
+// test): `replywindow demo` loads the file itself, and a test in cmd/replywindow holds this
+// copy equal to it. Its rules: "recipe" (a button, a follow-gated step "link": the link and a
+// heart), "sourdough" (a step "intro": an image and a button; its own step "link"), "live-link"
+// on Live; its DM rules: "price" and "hours".
 func DemoAccounts() []reply.Account {
 	return []reply.Account{{
 		ID: DemoAccountID, Username: DemoUsername, Login: reply.LoginInstagram,
 		TokenParam: "/replywindow/tokens/" + DemoAccountID, // the template's TokenPathPrefix
 		Rules: []reply.Rule{
-			// The funnel of cmd/replywindow/account.example.yaml: a button on the private reply,
-			// a follow gate before the link, a heart after it.
-			{Name: "recipe", Match: reply.MatchWord, Keywords: []string{"recipe", "rezept"},
-				Kinds:   []reply.Kind{reply.KindPost, reply.KindReel, reply.KindAd},
-				Message: "Hi {username}! Tap the button and the recipe is yours.",
-				Buttons: []reply.Button{{Type: reply.ButtonPostback, Title: "Send me the link", Payload: DemoPayload}},
+			{Name: "recipe", Match: reply.MatchWord, Keywords: []string{"recipe", "recette", "receta"}, Exclude: []string{"spam"},
+				Kinds:         []reply.Kind{reply.KindReel, reply.KindPost},
+				Message:       "Hi @{username}! Tap the button and the recipe is yours.",
+				Disclose:      true,
+				PublicReplies: []string{"Sent you a DM!", "Check your inbox 📬"},
+				Buttons:       []reply.Button{{Type: reply.ButtonPostback, Title: "Send me the link", Payload: DemoPayload}},
 				Flow: []reply.Step{{Name: "link", On: reply.Trigger{Payload: DemoPayload},
-					Gate:     &reply.Gate{Message: reply.Message{Text: DemoGateText}, Unavailable: reply.GateAsk},
-					Messages: []reply.Message{{Text: DemoLinkText}, {Kind: reply.MessageHeart}}}}},
-			{Name: "live", Match: reply.MatchWord, Keywords: []string{"link"}, Kinds: []reply.Kind{reply.KindLive},
-				Message: "Thanks for watching, {username}! The link: https://example.com/live"},
+					Gate:     &reply.Gate{Message: reply.Message{Text: "Follow us, then tap the button again 💛"}, Unavailable: reply.GateAsk},
+					Messages: []reply.Message{{Text: "Here is the recipe, {username}: https://bakery.example/recipe"}, {Kind: reply.MessageHeart}}}}},
+			{Name: "sourdough", Match: reply.MatchWord, Keywords: []string{"sourdough", "levain"},
+				Kinds:    []reply.Kind{reply.KindReel, reply.KindPost},
+				Message:  "Hi @{username}! The sourdough guide is a tap away.",
+				Disclose: true,
+				Buttons:  []reply.Button{{Type: reply.ButtonPostback, Title: "Show me", Payload: "SOURDOUGH_START"}},
+				Flow: []reply.Step{
+					{Name: "intro", On: reply.Trigger{Payload: "SOURDOUGH_START"}, Messages: []reply.Message{
+						{Kind: reply.MessageImage, URL: "https://bakery.example/sourdough.jpg"},
+						{Text: "Three days, four ingredients. Want the guide?",
+							Buttons: []reply.Button{{Type: reply.ButtonPostback, Title: "Send me the guide", Payload: "SOURDOUGH_LINK"}}}}},
+					{Name: "link", On: reply.Trigger{Payload: "SOURDOUGH_LINK"}, Messages: []reply.Message{
+						{Text: "Here is the sourdough guide, {username}: https://bakery.example/sourdough"}}}}},
+			{Name: "live-link", Match: reply.MatchContains, Keywords: []string{"link"}, Kinds: []reply.Kind{reply.KindLive},
+				Message: "Here's the link from the live: https://bakery.example/live"},
 		},
-		DMRules: []reply.DMRule{{Name: "price", Match: reply.MatchWord, Keywords: []string{"price", "preis"}, Stories: true,
-			Messages: []reply.Message{{Text: DemoPriceText}}}},
+		Disclosure: "This is an automated reply.",
+		Limits:     map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 600, Period: time.Hour}},
+		DMRules: []reply.DMRule{
+			{Name: "price", Match: reply.MatchWord, Keywords: []string{"price", "prix", "precio"}, Stories: true,
+				Messages: []reply.Message{{Text: "Our recipe book is 12 €: https://bakery.example/book"}}},
+			{Name: "hours", Match: reply.MatchWord, Keywords: []string{"hours", "open", "horaires", "horario"},
+				Messages: []reply.Message{{Text: "We're open Tuesday to Sunday, 7:00 to 19:00: https://bakery.example/visit"}}},
+		},
+		HumanPause: 24 * time.Hour, DisclosureLapse: 24 * time.Hour,
 		Version: 1,
 	}}
 }
 
-// The demo funnel's payload and texts.
-const (
-	DemoPayload   = "RECIPE_LINK"
-	DemoGateText  = "Follow us, then tap the button again 💛"
-	DemoLinkText  = "Here is the recipe, {username}: https://example.com/recipe"
-	DemoPriceText = "Our recipe book is 12 €: https://example.com/book"
-)
+// DemoPayload is the payload of the "recipe" rule's button: its tap runs the step "link".
+const DemoPayload = "RECIPE_LINK"
 
 // Config says which parts are embedded and which are real.
 type Config struct {
