@@ -42,6 +42,19 @@ type scan struct {
 	found  func(Found) // every comment met above the floor; nil for none
 }
 
+// mediaError is a read of one media's comments that failed. Whether it is the media's alone or
+// the account's (a throttle, the token) is the caller's to say (accountWide).
+type mediaError struct {
+	media string
+	err   error
+}
+
+func (e *mediaError) Error() string { return fmt.Sprintf("comments of media %s: %v", e.media, e.err) }
+func (e *mediaError) Unwrap() error { return e.err }
+
+// errStaleCursor means a resumed look's saved Meta cursor was refused: the look starts over.
+var errStaleCursor = errors.New("saved paging cursor refused")
+
 // minPage is the least a sized page asks for beyond the new comments the count announces: room for
 // comments deleted meanwhile and for the boundary.
 const minPage = 10
@@ -90,13 +103,16 @@ func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, fr
 		p, err := s.rd.comments(ctx, m.ID, after, limit)
 		limit = 0 // further pages: full ones
 		if err != nil {
-			if mc.Resuming() && reply.Classify(err) == reply.VerdictPermanent {
-				// Meta's cursor went stale: the next look starts from the top again.
+			switch {
+			case mc.Resuming() && reply.Classify(err) == reply.VerdictPermanent:
+				// Meta's saved cursor went stale (cursors expire, and die with the comment they
+				// point at): the look starts from the top again.
 				mc.After, mc.Upper, mc.StartCount, mc.Found, mc.Sweeping = "", time.Time{}, 0, 0, false
-			} else if (errors.Is(err, errBudget) || errors.Is(err, errNoTime)) && after != "" {
+				return mc, fmt.Errorf("%w: %w", errStaleCursor, err)
+			case (errors.Is(err, errBudget) || errors.Is(err, errNoTime)) && after != "":
 				mc.After, mc.Upper, mc.StartCount, mc.Found, mc.Sweeping = after, upper, count, found, whole
 			}
-			return mc, err
+			return mc, &mediaError{media: m.ID, err: err}
 		}
 		var jobs []reply.Job
 		for _, top := range p.Items {
