@@ -436,7 +436,8 @@ func (s *Sandbox) comment(a *account, id string, now time.Time) (*comment, resul
 const metaTime = "2006-01-02T15:04:05-0700"
 
 // readComment answers GET /{comment-id}: the fields asked for (Meta's default is id and text),
-// for a comment on one of the account's media that is not deleted.
+// for a comment on one of the account's media that is not deleted. `media` is left out when the
+// comment or its account is told to (SetLookupWithoutMedia), as Meta's answer sometimes comes.
 func (s *Sandbox) readComment(a *account, rq request, now time.Time) result {
 	c, res := s.comment(a, rq.commentID, now)
 	if c == nil {
@@ -451,7 +452,7 @@ func (s *Sandbox) readComment(a *account, rq request, now time.Time) result {
 		case "timestamp":
 			out["timestamp"] = c.CreatedAt.UTC().Format(metaTime)
 		case "media":
-			if c.MediaID != "" {
+			if c.MediaID != "" && !c.LookupWithoutMedia && !a.lookupNoMedia {
 				out["media"] = map[string]string{"id": c.MediaID}
 			}
 		case "from":
