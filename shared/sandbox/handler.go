@@ -150,6 +150,8 @@ func parse(r *http.Request) request {
 		rq.op, rq.objectID = OpMedia, segs[0]
 	case len(segs) == 2 && segs[1] == "comments" && r.Method == http.MethodGet:
 		rq.op, rq.objectID = OpComments, segs[0]
+	case len(segs) == 2 && segs[1] == "replies" && r.Method == http.MethodGet:
+		rq.op, rq.objectID = OpReplies, segs[0]
 	default:
 		rq.objectID = strings.Join(segs, "/")
 	}
@@ -379,6 +381,9 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 			return refuse(500, s.secondCode, 0, "OAuthException", "An unexpected error has occurred. Please retry your request later.")
 		}
 		return refuse(400, 100, 2534025, "OAuthException", "(#100) This comment already has a private reply")
+	}
+	if refused := s.refusesLocked(a.id, c.FromID); c.FromID != "" && refused != nil {
+		return *refused
 	}
 	lane := reply.LanePosts
 	if c.Live {

@@ -43,6 +43,7 @@ const (
 	OpSubscribed   Op = "subscribed"    // GET /{me|id}/subscribed_apps
 	OpMedia        Op = "media"         // GET /{ig-id}/media
 	OpComments     Op = "comments"      // GET /{media-id}/comments
+	OpReplies      Op = "replies"       // GET /{comment-id}/replies
 	OpRefresh      Op = "refresh"       // GET /refresh_access_token
 	OpComment      Op = "comment"       // GET /{comment-id}?fields=media,from,timestamp
 	OpMe           Op = "me"            // GET /me: who the token belongs to
@@ -200,6 +201,7 @@ type Sandbox struct {
 	now           func() time.Time
 	limits        map[reply.Lane]reply.Limit
 	readLimit     reply.Limit
+	cursorLife    time.Duration // how long a paging cursor is honoured
 	acceptUnknown bool
 	oneReply      bool
 	secondCode    int // Meta's answer to a second private reply: 0 means 100/2534025
@@ -285,6 +287,7 @@ func New(opts ...Option) *Sandbox {
 		now:           time.Now,
 		limits:        map[reply.Lane]reply.Limit{},
 		readLimit:     DefaultReadLimit,
+		cursorLife:    DefaultCursorLifetime,
 		acceptUnknown: true,
 		oneReply:      true,
 		maxHang:       time.Minute,
