@@ -48,6 +48,7 @@ const (
 type Graph interface {
 	Media(ctx context.Context, a reply.Account, token, after string) (reply.Page[reply.Media], error)
 	Comments(ctx context.Context, a reply.Account, token, mediaID, after string, limit int) (reply.Page[reply.Comment], error)
+	Replies(ctx context.Context, a reply.Account, token, commentID, after string, limit int) (reply.Page[reply.Comment], error)
 	LiveMedia(ctx context.Context, a reply.Account, token string) ([]string, error)
 	SubscribedFields(ctx context.Context, a reply.Account, token string) ([]string, error)
 	Subscribe(ctx context.Context, a reply.Account, token string, fields []string) error
