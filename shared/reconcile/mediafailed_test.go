@@ -27,6 +27,7 @@ func TestOneBadMediaDoesNotBlindTheAccount(t *testing.T) {
 		{name: "503 code 2", fault: sandbox.ServerError(503)},
 		{name: "bare 502 from a proxy", fault: sandbox.HTTPStatus(502)},
 		{name: "a refusal of that media (100)", fault: sandbox.MetaError(400, 100, 33)},
+		{name: "a permission refusal of that media (10)", fault: sandbox.MetaError(400, 10, 0)},
 		{name: "Meta's throttle stops the account's pass", fault: sandbox.MetaError(400, 80002, 0), whole: true},
 		{name: "a refused token stops the account's pass", fault: sandbox.MetaError(400, 190, 460), whole: true},
 	}

@@ -271,7 +271,7 @@ func (r *Reconciler) subscriptionDue(c reply.Cursor, now time.Time, foundSome bo
 
 // run is the pass: broadcasts, then media (on a full pass), then the subscription. Only what is
 // the whole account's stops it (the read budget or Meta's throttle, the invocation's end, the
-// token or the account's permissions): one media that cannot be read is that media's failure
+// token): one media that cannot be read is that media's failure
 // (lookAt), and even a listing that failed leaves the subscription to be checked, since an
 // unsubscribed app is what leaves the comments to the reconciler in the first place.
 func (p *pass) run(ctx context.Context, full bool) error {
@@ -305,7 +305,8 @@ func (p *pass) run(ctx context.Context, full bool) error {
 
 // accountWide reports whether a pass's error is the whole account's, so that reading on is
 // pointless: the read budget is spent (Meta's throttles hold it), the invocation is ending, or
-// Meta refused the token or the account's permissions.
+// Meta refused the token. A permission refusal may be one media's (Meta does not say), so it is
+// left to that media: if it is the account's, every media fails and is counted, at one read each.
 func accountWide(ctx context.Context, err error) bool {
 	if errors.Is(err, errBudget) || errors.Is(err, errNoTime) || ctx.Err() != nil {
 		return true
@@ -315,7 +316,7 @@ func accountWide(ctx context.Context, err error) bool {
 		return false
 	}
 	switch ge.Verdict() {
-	case reply.VerdictAuth, reply.VerdictAccount, reply.VerdictThrottled:
+	case reply.VerdictAuth, reply.VerdictThrottled:
 		return true
 	}
 	return false
