@@ -1221,6 +1221,10 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		{"Failed replies", own("Failed")},
 		{"Reconciled above a threshold", func(a alarm) bool { return own(reconcile.MetricReconciled)(a) && a.threshold > 0 }},
 		{"Resubscribed > 0", func(a alarm) bool { return own(reconcile.MetricResubscribed)(a) && a.threshold == 0 }},
+		// A chore that keeps failing (reconcile stopped for an account, deletions, token refresh).
+		{"ChoreFailed, over more than one period", func(a alarm) bool {
+			return own(sweeper.MetricChoreFailed)(a) && a.threshold == 0 && strings.HasPrefix(a.stat, "Sum") && tpl.number(t, a.props["EvaluationPeriods"]) > 1
+		}},
 	}
 	for _, r := range required {
 		if !slices.ContainsFunc(alarms, r.match) {
@@ -1256,6 +1260,8 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		reconcile.MetricReconciled:     {"SweeperLogGroup"},
 		reconcile.MetricReconcileCalls: {"SweeperLogGroup"},
 		reconcile.MetricResubscribed:   {"SweeperLogGroup"},
+		reconcile.MetricMediaFailed:    {"SweeperLogGroup"},
+		sweeper.MetricChoreFailed:      {"SweeperLogGroup"},
 	}
 	if sweeper.MetricAmbiguous != replier.MetricAmbiguous {
 		t.Errorf("replier and sweeper name ambiguous outcomes differently (%q, %q)", replier.MetricAmbiguous, sweeper.MetricAmbiguous)

@@ -113,9 +113,7 @@ type comment struct {
 		ID       string `json:"id"`
 		Username string `json:"username"`
 	} `json:"from"`
-	Replies *struct {
-		Data []comment `json:"data"`
-	} `json:"replies"`
+	Replies *page[comment] `json:"replies"`
 }
 
 func (m comment) domain() reply.Comment {
@@ -125,14 +123,20 @@ func (m comment) domain() reply.Comment {
 	}
 	if m.Replies != nil {
 		for _, r := range m.Replies.Data {
-			rc := r.domain()
-			if rc.ParentID == "" {
-				rc.ParentID = c.ID
-			}
-			c.Replies = append(c.Replies, rc)
+			c.Replies = append(c.Replies, r.reply(c.ID))
 		}
+		c.RepliesAfter = m.Replies.after()
 	}
 	return c
+}
+
+// reply is a reply to the comment parent as Meta answers it.
+func (m comment) reply(parent string) reply.Comment {
+	rc := m.domain()
+	if rc.ParentID == "" {
+		rc.ParentID = parent
+	}
+	return rc
 }
 
 // Comments is one page of a media's (or a broadcast's) top-level comments, newest first, each
@@ -151,6 +155,26 @@ func (c *Client) Comments(ctx context.Context, a reply.Account, token, mediaID, 
 	}
 	for _, m := range p.Data {
 		out.Items = append(out.Items, m.domain())
+	}
+	out.After = p.after()
+	return out, nil
+}
+
+// Replies is one page of the replies to a top-level comment, newest first: GET
+// /{comment-id}/replies, going on from Comment.RepliesAfter. A page holds up to limit of them
+// (CommentPageSize when 0 or more).
+func (c *Client) Replies(ctx context.Context, a reply.Account, token, commentID, after string, limit int) (reply.Page[reply.Comment], error) {
+	var p page[comment]
+	if limit <= 0 || limit > CommentPageSize {
+		limit = CommentPageSize
+	}
+	usage, regain, err := c.get(ctx, a, token, pageQuery(commentFields, limit, after), &p, commentID, "replies")
+	out := reply.Page[reply.Comment]{Usage: usage, RegainAfter: regain}
+	if err != nil {
+		return out, fmt.Errorf("replies of comment %s: %w", commentID, err)
+	}
+	for _, m := range p.Data {
+		out.Items = append(out.Items, m.reply(commentID))
 	}
 	out.After = p.after()
 	return out, nil

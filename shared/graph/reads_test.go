@@ -137,3 +137,44 @@ func TestSubscribedFields(t *testing.T) {
 		t.Errorf("Facebook Login did not ask the Page: %v", e.urls)
 	}
 }
+
+// TestRepliesPages: a comment's nested replies come with the cursor of those that follow when
+// Meta nests only a page of them; Replies goes on from it to the oldest, each naming its parent.
+func TestRepliesPages(t *testing.T) {
+	for _, n := range []int{0, 50, 51, 120} {
+		t.Run(fmt.Sprint(n, " replies"), func(t *testing.T) {
+			e := newEnv(t, time.Second)
+			now := e.clock.Now()
+			e.sb.AddComment(sandbox.Comment{ID: "top", AccountID: igID, MediaID: "M", CreatedAt: now.Add(-time.Hour)})
+			for i := range n {
+				e.sb.AddComment(sandbox.Comment{ID: fmt.Sprintf("r%03d", i), AccountID: igID, MediaID: "M", ParentID: "top", FromID: "p", CreatedAt: now.Add(time.Duration(i-n) * time.Second)})
+			}
+			ctx := context.Background()
+			p, err := e.c.Comments(ctx, igAccount, igToken, "M", "", 0)
+			if err != nil || len(p.Items) != 1 {
+				t.Fatalf("comments: %+v, %v", p, err)
+			}
+			top := p.Items[0]
+			got := top.Replies
+			if (top.RepliesAfter != "") != (n > 50) {
+				t.Fatalf("%d nested, RepliesAfter %q", len(got), top.RepliesAfter)
+			}
+			for after := top.RepliesAfter; after != ""; {
+				rp, err := e.c.Replies(ctx, igAccount, igToken, "top", after, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, rp.Items...)
+				after = rp.After
+			}
+			if len(got) != n {
+				t.Fatalf("%d replies, want %d", len(got), n)
+			}
+			for i, r := range got {
+				if want := fmt.Sprintf("r%03d", n-1-i); r.ID != want || r.ParentID != "top" || r.FromID != "p" {
+					t.Fatalf("reply %d: %+v, want %s under top", i, r, want)
+				}
+			}
+		})
+	}
+}

@@ -181,6 +181,12 @@ func (rd *reader) comments(ctx context.Context, mediaID, after string, limit int
 	})
 }
 
+func (rd *reader) replies(ctx context.Context, commentID, after string) (reply.Page[reply.Comment], error) {
+	return paged(ctx, rd, func() (reply.Page[reply.Comment], error) {
+		return rd.r.graph.Replies(ctx, rd.acct, rd.token, commentID, after, 0)
+	})
+}
+
 func (rd *reader) live(ctx context.Context) ([]string, error) {
 	return plain(ctx, rd, func() ([]string, error) { return rd.r.graph.LiveMedia(ctx, rd.acct, rd.token) })
 }

@@ -42,6 +42,19 @@ type scan struct {
 	found  func(Found) // every comment met above the floor; nil for none
 }
 
+// mediaError is a read of one media's comments that failed. Whether it is the media's alone or
+// the account's (a throttle, the token) is the caller's to say (accountWide).
+type mediaError struct {
+	media string
+	err   error
+}
+
+func (e *mediaError) Error() string { return fmt.Sprintf("comments of media %s: %v", e.media, e.err) }
+func (e *mediaError) Unwrap() error { return e.err }
+
+// errStaleCursor means a resumed look's saved Meta cursor was refused: the look starts over.
+var errStaleCursor = errors.New("saved paging cursor refused")
+
 // minPage is the least a sized page asks for beyond the new comments the count announces: room for
 // comments deleted meanwhile and for the boundary.
 const minPage = 10
@@ -90,33 +103,47 @@ func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, fr
 		p, err := s.rd.comments(ctx, m.ID, after, limit)
 		limit = 0 // further pages: full ones
 		if err != nil {
-			if mc.Resuming() && reply.Classify(err) == reply.VerdictPermanent {
-				// Meta's cursor went stale: the next look starts from the top again.
+			switch {
+			case mc.Resuming() && reply.Classify(err) == reply.VerdictPermanent:
+				// Meta's saved cursor went stale (cursors expire, and die with the comment they
+				// point at): the look starts from the top again.
 				mc.After, mc.Upper, mc.StartCount, mc.Found, mc.Sweeping = "", time.Time{}, 0, 0, false
-			} else if (errors.Is(err, errBudget) || errors.Is(err, errNoTime)) && after != "" {
+				return mc, fmt.Errorf("%w: %w", errStaleCursor, err)
+			case (errors.Is(err, errBudget) || errors.Is(err, errNoTime)) && after != "":
 				mc.After, mc.Upper, mc.StartCount, mc.Found, mc.Sweeping = after, upper, count, found, whole
 			}
-			return mc, err
+			return mc, &mediaError{media: m.ID, err: err}
 		}
 		var jobs []reply.Job
+		pageFound := found
+		consider := func(c reply.Comment) error {
+			if !c.CreatedAt.After(floor) {
+				return nil
+			}
+			found++
+			if c.CreatedAt.After(upper) {
+				young = true
+				s.report(Found{Job: s.job(m, c), Outcome: OutcomeYoung})
+				return nil
+			}
+			job, err := s.check(ctx, m, c)
+			if job != nil {
+				jobs = append(jobs, *job)
+			}
+			return err
+		}
 		for _, top := range p.Items {
 			for _, c := range append([]reply.Comment{top}, top.Replies...) {
-				if !c.CreatedAt.After(floor) {
-					continue
-				}
-				found++
-				if c.CreatedAt.After(upper) {
-					young = true
-					s.report(Found{Job: s.job(m, c), Outcome: OutcomeYoung})
-					continue
-				}
-				job, err := s.check(ctx, m, c)
-				if err != nil {
+				if err := consider(c); err != nil {
 					return mc, err
 				}
-				if job != nil {
-					jobs = append(jobs, *job)
+			}
+			if err := s.moreReplies(ctx, top, floor, whole, consider); err != nil {
+				if (errors.Is(err, errBudget) || errors.Is(err, errNoTime)) && after != "" {
+					// This page is read again: what it found so far is found again.
+					mc.After, mc.Upper, mc.StartCount, mc.Found, mc.Sweeping = after, upper, count, pageFound, whole
 				}
+				return mc, &mediaError{media: m.ID, err: err}
 			}
 		}
 		if err := s.enqueue(ctx, jobs); err != nil {
@@ -137,6 +164,36 @@ func (s *scan) look(ctx context.Context, m reply.Media, mc reply.MediaCursor, fr
 		n.Swept = upper
 	}
 	return n, nil
+}
+
+// moreReplies reads the replies of top past those Meta nested (GET /{comment-id}/replies), newest
+// first, and hands each to consider, until a page ends at or below the floor (a whole read reads
+// them all). A comment Meta no longer serves (deleted meanwhile, its replies with it) has none.
+func (s *scan) moreReplies(ctx context.Context, top reply.Comment, floor time.Time, whole bool, consider func(reply.Comment) error) error {
+	below := func(rs []reply.Comment) bool { return len(rs) == 0 || !rs[len(rs)-1].CreatedAt.After(floor) }
+	if top.RepliesAfter == "" || !whole && below(top.Replies) {
+		return nil
+	}
+	for after := top.RepliesAfter; after != ""; {
+		p, err := s.rd.replies(ctx, top.ID, after)
+		if err != nil {
+			if reply.Classify(err) == reply.VerdictPermanent {
+				s.r.log.Info("reconcile: replies of a comment unreadable; skipped", "account", s.acct.ID, "comment", top.ID, "err", err)
+				return nil
+			}
+			return err
+		}
+		for _, c := range p.Items {
+			if err := consider(c); err != nil {
+				return err
+			}
+		}
+		if !whole && below(p.Items) {
+			return nil
+		}
+		after = p.After
+	}
+	return nil
 }
 
 // job is the job for comment c of media m, as the webhook would enqueue it, with Meta's timestamp

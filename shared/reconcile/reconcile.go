@@ -38,12 +38,17 @@ const (
 	MetricReconciled     = "Reconciled"     // comments found without a webhook, enqueued
 	MetricReconcileCalls = "ReconcileCalls" // Graph reads made by reconciliation
 	MetricResubscribed   = "Resubscribed"   // accounts whose app subscription Meta had dropped
+	// MetricMediaFailed counts looks at one media whose comments could not be read (Meta's 5xx,
+	// code 1 or 2, a refusal of that media alone): the pass went on with the account's other media,
+	// and the failed one is read again on the next pass. No dimension: the log line names it.
+	MetricMediaFailed = "ReconcileMediaFailed"
 )
 
 // Graph is what reconciliation asks of Meta; *graph.Client implements it.
 type Graph interface {
 	Media(ctx context.Context, a reply.Account, token, after string) (reply.Page[reply.Media], error)
 	Comments(ctx context.Context, a reply.Account, token, mediaID, after string, limit int) (reply.Page[reply.Comment], error)
+	Replies(ctx context.Context, a reply.Account, token, commentID, after string, limit int) (reply.Page[reply.Comment], error)
 	LiveMedia(ctx context.Context, a reply.Account, token string) ([]string, error)
 	SubscribedFields(ctx context.Context, a reply.Account, token string) ([]string, error)
 	Subscribe(ctx context.Context, a reply.Account, token string, fields []string) error
@@ -112,6 +117,7 @@ type Report struct {
 	Young        int `json:"too_young"`     // too young to check: the next pass looks again
 	Reconciled   int `json:"reconciled"`    // of Comments: no record; enqueued
 	Resubscribed int `json:"resubscribed"`  // accounts subscribed again
+	MediaFailed  int `json:"media_failed"`  // looks at a media whose read failed; read again next pass
 	Stopped      int `json:"budget_stops"`  // accounts whose pass the read budget (or Meta's throttle) stopped
 	Unfinished   int `json:"no_time_stops"` // accounts whose pass the invocation's end stopped
 }
@@ -126,6 +132,7 @@ func (r *Report) add(o Report) {
 	r.Young += o.Young
 	r.Reconciled += o.Reconciled
 	r.Resubscribed += o.Resubscribed
+	r.MediaFailed += o.MediaFailed
 	r.Stopped += o.Stopped
 	r.Unfinished += o.Unfinished
 }
@@ -163,10 +170,11 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 	}
 	r.m.Count(MetricReconcileCalls, rep.Calls)
 	r.m.Count(MetricResubscribed, rep.Resubscribed)
+	r.m.Count(MetricMediaFailed, rep.MediaFailed)
 	if rep.Accounts > 0 {
 		r.log.Info("reconcile", "accounts", rep.Accounts, "reads", rep.Calls, "media", rep.Media, "comments", rep.Comments,
 			"known", rep.Known, "reconciled", rep.Reconciled, "own", rep.Own, "young", rep.Young,
-			"resubscribed", rep.Resubscribed, "budget_stops", rep.Stopped)
+			"resubscribed", rep.Resubscribed, "budget_stops", rep.Stopped, "media_failed", rep.MediaFailed)
 	}
 	return rep, errors.Join(errs...)
 }
@@ -261,24 +269,57 @@ func (r *Reconciler) subscriptionDue(c reply.Cursor, now time.Time, foundSome bo
 	return c.SubscriptionCheckedAt.IsZero() || !now.Before(c.SubscriptionCheckedAt.Add(every))
 }
 
-// run is the pass: broadcasts, then media (on a full pass), then the subscription.
+// run is the pass: broadcasts, then media (on a full pass), then the subscription. Only what is
+// the whole account's stops it (the read budget or Meta's throttle, the invocation's end, the
+// token): one media that cannot be read is that media's failure
+// (lookAt), and even a listing that failed leaves the subscription to be checked, since an
+// unsubscribed app is what leaves the comments to the reconciler in the first place.
 func (p *pass) run(ctx context.Context, full bool) error {
 	r, now := p.r, p.now
+	var errs []error
 	if full || len(p.cur.Live) > 0 && !now.Before(p.cur.NextLive) {
 		if err := p.broadcasts(ctx); err != nil {
-			return err
+			if accountWide(ctx, err) {
+				return err
+			}
+			errs = append(errs, err)
 		}
 	}
 	if full {
 		if err := p.media(ctx); err != nil {
-			return err
+			if accountWide(ctx, err) {
+				return err
+			}
+			errs = append(errs, err) // NextPass stays: the next run lists the media again
+		} else {
+			p.cur.NextPass = now.Add(r.cfg.Every)
 		}
-		p.cur.NextPass = now.Add(r.cfg.Every)
 	}
 	if r.subscriptionDue(p.cur, now, p.rep.Reconciled > 0) {
-		return p.subscription(ctx)
+		if err := p.subscription(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// accountWide reports whether a pass's error is the whole account's, so that reading on is
+// pointless: the read budget is spent (Meta's throttles hold it), the invocation is ending, or
+// Meta refused the token. A permission refusal may be one media's (Meta does not say), so it is
+// left to that media: if it is the account's, every media fails and is counted, at one read each.
+func accountWide(ctx context.Context, err error) bool {
+	if errors.Is(err, errBudget) || errors.Is(err, errNoTime) || ctx.Err() != nil {
+		return true
+	}
+	var ge *reply.GraphError
+	if !errors.As(err, &ge) {
+		return false
+	}
+	switch ge.Verdict() {
+	case reply.VerdictAuth, reply.VerdictThrottled:
+		return true
+	}
+	return false
 }
 
 // broadcasts reads the comments of every broadcast on air, and again those of a broadcast that
@@ -362,17 +403,24 @@ func (p *pass) media(ctx context.Context) error {
 // messages) and not a broadcast (read through live_media).
 func readable(m reply.Media) bool { return m.ProductType != "STORY" && m.ProductType != "LIVE" }
 
-// lookAt reads one media and keeps its cursor. A media Meta no longer serves (deleted, a stale
-// cursor) is left for the next pass rather than ending this one.
+// lookAt reads one media and keeps its cursor. A failure of that media alone (Meta's 5xx or code
+// 1 every time, a media Meta no longer serves) is counted and left for the next pass, its cursor
+// where the last good look left it: the pass goes on with the account's other media. A resumed
+// look whose saved Meta cursor went stale starts the media over at once.
 func (p *pass) lookAt(ctx context.Context, m reply.Media, mc reply.MediaCursor) error {
 	p.rep.Media++
 	n, err := p.look(ctx, m, mc, p.cur.From)
-	p.cur.Media[m.ID] = n
-	if err != nil && reply.Classify(err) == reply.VerdictPermanent {
-		p.r.log.Warn("reconcile: media unreadable; skipped", "account", p.acct.ID, "media", m.ID, "err", err)
-		return nil
+	if errors.Is(err, errStaleCursor) {
+		p.r.log.Info("reconcile: Meta's cursor went stale; the media is read from the top", "account", p.acct.ID, "media", m.ID, "err", err)
+		n, err = p.look(ctx, m, n, p.cur.From)
 	}
-	return err
+	p.cur.Media[m.ID] = n
+	if err == nil || accountWide(ctx, err) || !errors.As(err, new(*mediaError)) {
+		return err
+	}
+	p.rep.MediaFailed++
+	p.r.log.Warn("reconcile: media unreadable in this pass; the next pass reads it again", "account", p.acct.ID, "media", m.ID, "err", err)
+	return nil
 }
 
 // subscription checks that the app is still subscribed to the account's comments and subscribes

@@ -30,6 +30,12 @@ func TestOutcomes(t *testing.T) {
 			t.Fatalf("account after the answer: unhealthy=%q err=%v, want unhealthy", a.Unhealthy, err)
 		}
 	}
+	healthy := func(t *testing.T, e *env, _ reply.Record) {
+		a, err := e.store.Account(context.Background(), e.acct.ID)
+		if err != nil || !a.Healthy() {
+			t.Fatalf("account after the answer: unhealthy=%q err=%v, want healthy", a.Unhealthy, err)
+		}
+	}
 	for _, tc := range []struct {
 		name      string
 		account   func(*reply.Account)
@@ -161,6 +167,16 @@ func TestOutcomes(t *testing.T) {
 		{name: "Live after the broadcast ended: no call", job: live,
 			setup:  func(e *env, j reply.Job) { liveComment(e, j); e.sb.EndBroadcast(j.MediaID) },
 			action: ActionExpired, reason: "broadcast_ended", state: reply.StateExpired, metrics: map[string]float64{"Expired": 1}},
+		// The sandbox's people, not injected faults: Meta's ordinary answers for a person who
+		// cannot be messaged are the person's refusal, never the account's problem.
+		{name: "person configured unavailable (551/1545041)",
+			setup:  func(e *env, j reply.Job) { known(e, j); e.sb.SetUnavailable(j.FromID, true) },
+			action: ActionFailed, reason: "551/1545041", state: reply.StateFailed, calls: 1, attempts: 1,
+			metrics: map[string]float64{"Failed|Code=551/1545041": 1, "AccountUnhealthy": 0}, check: healthy},
+		{name: "person blocked the account (200/1545041)",
+			setup:  func(e *env, j reply.Job) { known(e, j); e.sb.SetBlocked(j.AccountID, j.FromID, true) },
+			action: ActionFailed, reason: "200/1545041", state: reply.StateFailed, calls: 1, attempts: 1,
+			metrics: map[string]float64{"Failed|Code=200/1545041": 1, "AccountUnhealthy": 0}, check: healthy},
 		{name: "message cannot be rendered: no call", job: func(j *reply.Job) { j.FromUsername = strings.Repeat("x", 1000) },
 			action: ActionFailed, reason: ReasonInvalidMessage, state: reply.StateFailed,
 			metrics: map[string]float64{"Failed|Code=invalid_message": 1}},

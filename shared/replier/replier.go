@@ -50,6 +50,11 @@ const (
 	ParkTokenUnavailable   = "token_unavailable"   // the account's token could not be read (SSM)
 	ParkLookup             = "comment_lookup"      // Meta could not say whose comment it is, or on what
 	ParkNoTime             = "no_time"             // the invocation had too little time left to hold a lease
+	// The one-DM-per-person guard is wanted but Meta's lookup named no media (or no person): the
+	// reply waits, the sweeper has the lookup asked again, and the comment's deadline ends it
+	// EXPIRED (its Detail says why) if Meta never says. It is never sent without the guard.
+	ParkMediaUnknown  = "media_unknown"
+	ParkPersonUnknown = "person_unknown"
 )
 
 // unavailableWait and maxParkWait bound how long a comment parked for an unavailable dependency
@@ -234,13 +239,14 @@ func (r *Replier) process(ctx context.Context, job reply.Job) (Decision, error) 
 		return w.parkFirst(ctx, reason, err)
 	}
 	rule, ok := acct.Match(w.job)
-	if !ok && w.skip == "" {
+	if !acct.RepeatPerPerson {
+		w.funnel = w.job.Funnel()
+		w.guardUnknown(ok)
+	}
+	if !ok && w.skip == "" && w.parked == "" {
 		w.skip = reply.SkipNoRule
 	}
 	w.rule = rule
-	if !acct.RepeatPerPerson {
-		w.funnel = w.job.Funnel()
-	}
 	w.text, w.renderErr = rule.Render(w.job.FromUsername, acct.Disclosure)
 	return w.run(ctx)
 }
@@ -283,6 +289,22 @@ func (w *work) complete(ctx context.Context) (string, error) {
 		w.skip = reply.SkipOwnComment
 	}
 	return "", nil
+}
+
+// guardUnknown parks the comment when the account wants its one-DM-per-person guard and neither
+// the delivery nor Meta's lookup named the comment's media (or person): without them there is no
+// guard to take, and a reply could be the person's second DM on the post. matched says a rule
+// answers the comment as it is known; with rules per media, one may once the media is known.
+func (w *work) guardUnknown(matched bool) {
+	job := w.job
+	if w.funnel != "" || w.skip != "" || w.parked != "" || !w.acct.Healthy() || !matched && !w.acct.MediaRules() {
+		return
+	}
+	w.parked, w.detail = ParkPersonUnknown, "Meta's comment lookup named no person: the one-DM-per-person guard cannot be taken"
+	if job.FunnelMedia() == "" {
+		w.parked, w.detail = ParkMediaUnknown, "Meta's comment lookup named no media: the one-DM-per-person guard cannot be taken"
+	}
+	w.r.log.Warn("funnel guard unknown: parked, the lookup is asked again", "account", job.AccountID, "comment", job.CommentID, "reason", w.parked)
 }
 
 // parkFirst parks the comment's record when something failed before any decision (the account

@@ -18,6 +18,7 @@ type work struct {
 	rule      reply.Rule
 	skip      string // close the record as SKIPPED for this reason instead of replying
 	parked    string // park the record for this reason: something failed before the decision
+	detail    string // why, for people reading the record (kept when the deadline expires it)
 	funnel    string // the funnel guard the reply must hold ("" without one-DM-per-person)
 	text      string
 	renderErr error
@@ -311,6 +312,9 @@ func (w *work) park(ctx context.Context, rec reply.Record, until time.Time, reas
 	if rec.Version == 0 {
 		n := reply.NewParked(w.job, until, reason, now)
 		n.Funnel = w.funnel
+		if w.detail != "" {
+			n.Detail = w.detail
+		}
 		return w.save(ctx, rec, n, Decision{Action: ActionParked, Reason: reason, RetryAt: n.DueAt})
 	}
 	claimed, err := w.claim(ctx, rec, now.Add(minLease))
@@ -326,6 +330,9 @@ func (w *work) parkClaimed(ctx context.Context, claimed reply.Record, until time
 	n, err := claimed.Park(until, reason, attempted, w.r.clock.Now())
 	if err != nil {
 		return Decision{}, err
+	}
+	if w.detail != "" && reason == w.parked {
+		n.Detail = w.detail
 	}
 	return w.settle(ctx, n, Decision{Action: ActionParked, Reason: reason, RetryAt: n.DueAt})
 }

@@ -21,6 +21,9 @@ type Comment struct {
 	ParentID  string    // set on a reply to a comment
 	CreatedAt time.Time // Meta's timestamp: the comment's true creation time
 	Replies   []Comment // replies to a top-level comment, newest first
+	// RepliesAfter is Meta's cursor of the replies that follow Replies (Meta nests a page of
+	// them), "" when Replies holds them all: GET /{comment-id}/replies goes on from it.
+	RepliesAfter string
 }
 
 // Page is one page of a Graph listing, newest first. After is Meta's cursor of the next page,

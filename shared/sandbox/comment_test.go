@@ -71,3 +71,43 @@ func TestBroadcastEndsOnTime(t *testing.T) {
 		t.Fatalf("at the end: %s, want 10/2534022", got)
 	}
 }
+
+// TestCommentLookupWithoutMedia: told to, per comment or per account, the lookup answers the
+// comment without `media` (the rest as usual), as Meta's answer sometimes comes.
+func TestCommentLookupWithoutMedia(t *testing.T) {
+	made := t0.Add(-time.Hour)
+	tests := []struct {
+		name      string
+		set       func(sb *sandbox.Sandbox)
+		wantMedia map[string]string // by comment
+	}{
+		{"as usual", func(*sandbox.Sandbox) {}, map[string]string{"17900000000000011": "M1", "17900000000000012": "M1"}},
+		{"one comment", func(sb *sandbox.Sandbox) { sb.SetCommentLookupWithoutMedia("17900000000000011", true) },
+			map[string]string{"17900000000000011": "", "17900000000000012": "M1"}},
+		{"the whole account", func(sb *sandbox.Sandbox) { sb.SetLookupWithoutMedia(igID, true) },
+			map[string]string{"17900000000000011": "", "17900000000000012": ""}},
+		{"the account's switch off again", func(sb *sandbox.Sandbox) {
+			sb.SetLookupWithoutMedia(igID, true)
+			sb.SetLookupWithoutMedia(igID, false)
+		}, map[string]string{"17900000000000011": "M1", "17900000000000012": "M1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			for id := range tt.wantMedia {
+				e.sb.AddComment(sandbox.Comment{ID: id, AccountID: igID, MediaID: "M1", FromID: "6200000000000001", FromName: "bea", CreatedAt: made})
+			}
+			tt.set(e.sb)
+			for id, media := range tt.wantMedia {
+				got, err := e.c.Comment(context.Background(), igAccount, igToken, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := reply.CommentInfo{MediaID: media, FromID: "6200000000000001", FromUsername: "bea", CreatedAt: made}
+				if got != want {
+					t.Errorf("comment %s: %+v, want %+v", id, got, want)
+				}
+			}
+		})
+	}
+}

@@ -150,6 +150,8 @@ func parse(r *http.Request) request {
 		rq.op, rq.objectID = OpMedia, segs[0]
 	case len(segs) == 2 && segs[1] == "comments" && r.Method == http.MethodGet:
 		rq.op, rq.objectID = OpComments, segs[0]
+	case len(segs) == 2 && segs[1] == "replies" && r.Method == http.MethodGet:
+		rq.op, rq.objectID = OpReplies, segs[0]
 	default:
 		rq.objectID = strings.Join(segs, "/")
 	}
@@ -380,6 +382,9 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 		}
 		return refuse(400, 100, 2534025, "OAuthException", "(#100) This comment already has a private reply")
 	}
+	if refused := s.refusesLocked(a.id, c.FromID); c.FromID != "" && refused != nil {
+		return *refused
+	}
 	lane := reply.LanePosts
 	if c.Live {
 		lane = reply.LaneLive
@@ -436,7 +441,8 @@ func (s *Sandbox) comment(a *account, id string, now time.Time) (*comment, resul
 const metaTime = "2006-01-02T15:04:05-0700"
 
 // readComment answers GET /{comment-id}: the fields asked for (Meta's default is id and text),
-// for a comment on one of the account's media that is not deleted.
+// for a comment on one of the account's media that is not deleted. `media` is left out when the
+// comment or its account is told to (SetLookupWithoutMedia), as Meta's answer sometimes comes.
 func (s *Sandbox) readComment(a *account, rq request, now time.Time) result {
 	c, res := s.comment(a, rq.commentID, now)
 	if c == nil {
@@ -451,7 +457,7 @@ func (s *Sandbox) readComment(a *account, rq request, now time.Time) result {
 		case "timestamp":
 			out["timestamp"] = c.CreatedAt.UTC().Format(metaTime)
 		case "media":
-			if c.MediaID != "" {
+			if c.MediaID != "" && !c.LookupWithoutMedia && !a.lookupNoMedia {
 				out["media"] = map[string]string{"id": c.MediaID}
 			}
 		case "from":

@@ -61,8 +61,63 @@ func (c *conversation) windowEnd() time.Time {
 	return c.opened.Add(reply.ConversationWindow)
 }
 
-// person is what the profile API tells of an Instagram user.
-type person struct{ name, username string }
+// person is what the profile API tells of an Instagram user, and whether Meta lets anyone message
+// them: unavailable (a deactivated account, or one Meta hides) and the accounts they blocked.
+type person struct {
+	name, username string
+	unavailable    bool
+	blocked        map[string]bool // by account id
+}
+
+// Meta's answers for a person who cannot be messaged. Meta does not say that a person blocked the
+// account (for privacy); peers see 551/1545041 "isn't available right now" for a person gone and
+// 200/1545041 "isn't receiving messages from you" for a block. Both are ordinary, permanent
+// refusals of that person, not the account's permission problem (200 without a subcode is).
+func errUnavailable() result {
+	return refuse(400, 551, 1545041, "OAuthException", "(#551) This person isn't available right now.")
+}
+
+func errBlocked() result {
+	return refuse(400, 200, 1545041, "OAuthException", "(#200) This person isn't receiving messages from you right now.")
+}
+
+// refusesLocked is Meta's refusal of any message from account to personID, if the person cannot
+// get one; s.mu is held.
+func (s *Sandbox) refusesLocked(account, personID string) *result {
+	p := s.persons[personID]
+	switch {
+	case p == nil:
+		return nil
+	case p.unavailable:
+		r := errUnavailable()
+		return &r
+	case p.blocked[account]:
+		r := errBlocked()
+		return &r
+	}
+	return nil
+}
+
+// SetUnavailable makes the person unavailable to every account (on) or available again: private
+// replies to their comments and Send API messages to them are answered 551/1545041.
+func (s *Sandbox) SetUnavailable(personID string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.personLocked(personID).unavailable = on
+}
+
+// SetBlocked says whether the person blocked the account: private replies to their comments and
+// Send API messages to them from that account are answered 200/1545041; other accounts are not
+// affected.
+func (s *Sandbox) SetBlocked(accountID, personID string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.personLocked(personID)
+	if p.blocked == nil {
+		p.blocked = map[string]bool{}
+	}
+	p.blocked[accountID] = on
+}
 
 func (s *Sandbox) personLocked(id string) *person {
 	p, ok := s.persons[id]
@@ -165,6 +220,9 @@ func (s *Sandbox) sendMessage(a *account, rq request, now time.Time) result {
 				return errParam(fmt.Sprintf("MEDIA_SHARE: media %s is not one of the account's own posts", msg.MediaID))
 			}
 		}
+	}
+	if refused := s.refusesLocked(a.id, rq.personID); refused != nil {
+		return *refused
 	}
 	c := s.convs[k]
 	end := c.windowEnd()

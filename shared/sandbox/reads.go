@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,7 +33,13 @@ import (
 //     "2006-01-02T15:04:05+0000".
 //   - Pages hold `limit` items (default 25, at most 100) and carry paging.cursors.before/after
 //     and, when more follow, paging.next; `after` continues after a cursor (a cursor the sandbox
-//     did not hand out is 100).
+//     did not hand out is 100). Meta's cursors are not to be stored ("your app shouldn't store
+//     cursors or assume that they will be valid in the future"): one older than the cursor
+//     lifetime (WithCursorLifetime, DefaultCursorLifetime) is refused with 400 and code 2642,
+//     "Invalid cursors values", the answer peers report for cursors Meta no longer honours.
+//   - A top-level comment with more than maxNestedReplies replies carries paging (cursors and
+//     next) in its nested `replies`; GET /{comment-id}/replies lists them all, newest first,
+//     paged like the other listings, with the same fields as a comment.
 //   - Every read counts against the account's rolling read limit (WithReadLimit) and answers
 //     X-Business-Use-Case-Usage with the share used; beyond the limit Meta answers 80002 with
 //     estimated_time_to_regain_access.
@@ -43,8 +50,15 @@ const (
 	sandboxAppID     = "sbx-app"
 )
 
+// DefaultCursorLifetime is how long a paging cursor the sandbox handed out is honoured.
+const DefaultCursorLifetime = 10 * time.Minute
+
+// WithCursorLifetime sets how long a paging cursor is honoured (DefaultCursorLifetime); older
+// ones are refused with 2642.
+func WithCursorLifetime(d time.Duration) Option { return func(s *Sandbox) { s.cursorLife = d } }
+
 func isRead(op Op) bool {
-	return op == OpMedia || op == OpComments || op == OpLiveMedia || op == OpSubscribed
+	return op == OpMedia || op == OpComments || op == OpLiveMedia || op == OpSubscribed || op == OpReplies
 }
 
 var (
@@ -86,6 +100,8 @@ func (s *Sandbox) read(a *account, rq request, now time.Time) result {
 		res = s.listLive(a, rq, asked, limit, now)
 	case OpSubscribed:
 		res = s.listApps(a, rq, asked)
+	case OpReplies:
+		res = s.listReplies(a, rq, asked, limit, now)
 	}
 	res.usage = usage
 	return res
@@ -125,7 +141,7 @@ func (s *Sandbox) listMedia(a *account, rq request, asked fieldSet, limit int, n
 			"comments_count": s.countLocked(m.ID, now),
 		})})
 	}
-	return pageOf(items, rq, limit)
+	return s.pageOf(items, rq, limit, now)
 }
 
 func (s *Sandbox) listLive(a *account, rq request, asked fieldSet, limit int, now time.Time) result {
@@ -143,7 +159,7 @@ func (s *Sandbox) listLive(a *account, rq request, asked fieldSet, limit int, no
 			"id": id, "timestamp": b.started.UTC().Format(metaTime), "media_product_type": "LIVE",
 		})})
 	}
-	return pageOf(items, rq, limit)
+	return s.pageOf(items, rq, limit, now)
 }
 
 func (s *Sandbox) listApps(a *account, rq request, asked fieldSet) result {
@@ -210,17 +226,52 @@ func (s *Sandbox) listComments(a *account, rq request, asked fieldSet, limit int
 		c := s.comments[items[i].id]
 		v := commentJSON(c, sel)
 		if nested != nil {
-			rs := replies[c.ID]
-			sort.Slice(rs, func(i, j int) bool { return newer(rs[i].CreatedAt, rs[i].ID, rs[j].CreatedAt, rs[j].ID) })
-			data := []any{}
-			for _, r := range rs[:min(len(rs), maxNestedReplies)] {
-				data = append(data, commentJSON(r, nested))
+			var rs []item
+			for _, r := range replies[c.ID] {
+				rs = append(rs, item{at: r.CreatedAt, id: r.ID, v: commentJSON(r, nested)})
 			}
-			v["replies"] = map[string]any{"data": data}
+			// The first maxNestedReplies, with the paging of GET /{comment-id}/replies.
+			first := rq
+			first.after, first.url = "", repliesURL(rq.url, c.ID)
+			v["replies"] = s.pageOf(rs, first, maxNestedReplies, now).body
 		}
 		items[i].v = v
 	}
-	return pageOf(items, rq, limit)
+	return s.pageOf(items, rq, limit, now)
+}
+
+// repliesURL is the address of GET /{comment-id}/replies on the host and version of u.
+func repliesURL(u url.URL, commentID string) url.URL {
+	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+	prefix := ""
+	if len(segs) > 0 && strings.HasPrefix(segs[0], "v") && strings.Contains(segs[0], ".") {
+		prefix = "/" + segs[0]
+	}
+	u.Path = prefix + "/" + commentID + "/replies"
+	q := url.Values{"limit": {strconv.Itoa(maxNestedReplies)}}
+	u.RawQuery = q.Encode()
+	return u
+}
+
+// listReplies answers GET /{comment-id}/replies: the replies to a top-level comment of one of the
+// account's media, newest first; hidden and deleted ones left out.
+func (s *Sandbox) listReplies(a *account, rq request, asked fieldSet, limit int, now time.Time) result {
+	c, ok := s.comments[rq.objectID]
+	if !ok || c.AccountID != a.id || c.Deleted || c.CreatedAt.After(now) {
+		return errNoObject(rq.objectID)
+	}
+	sel, bad := asked.or(commentFields, "id", "text", "timestamp")
+	if bad != "" {
+		return errField(bad, "IGComment")
+	}
+	delete(sel, "replies")
+	var items []item
+	for _, r := range s.byMedia[c.MediaID] {
+		if r.ParentID == c.ID && !r.Deleted && !r.Hidden && !r.Ad && !r.CreatedAt.After(now) {
+			items = append(items, item{at: r.CreatedAt, id: r.ID, v: commentJSON(r, sel)})
+		}
+	}
+	return s.pageOf(items, rq, limit, now)
 }
 
 func commentJSON(c *comment, sel fieldSet) map[string]any {
@@ -264,31 +315,45 @@ func newer(at time.Time, id string, than time.Time, thanID string) bool {
 	return id > thanID
 }
 
-func cursorOf(it item) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(it.at.UnixNano(), 10) + ":" + it.id))
+// cursorOf is the cursor of an item, handed out at now: where it points and when it was made.
+func cursorOf(it item, now time.Time) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(it.at.UnixNano(), 10) + ":" + it.id + ":" + strconv.FormatInt(now.UnixNano(), 10)))
 }
 
-func parseCursor(c string) (time.Time, string, bool) {
+func parseCursor(c string) (at time.Time, id string, made time.Time, ok bool) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return time.Time{}, "", false
+		return time.Time{}, "", time.Time{}, false
 	}
-	ns, id, ok := strings.Cut(string(b), ":")
-	n, err := strconv.ParseInt(ns, 10, 64)
-	if !ok || err != nil || id == "" {
-		return time.Time{}, "", false
+	parts := strings.Split(string(b), ":")
+	if len(parts) != 3 || parts[1] == "" {
+		return time.Time{}, "", time.Time{}, false
 	}
-	return time.Unix(0, n), id, true
+	n, err1 := strconv.ParseInt(parts[0], 10, 64)
+	m, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return time.Time{}, "", time.Time{}, false
+	}
+	return time.Unix(0, n), parts[1], time.Unix(0, m), true
 }
 
-// pageOf is Meta's answer for one page of items: newest first, from after the request's cursor.
-func pageOf(items []item, rq request, limit int) result {
+// errCursorExpired is Meta's answer to a cursor it no longer honours.
+func errCursorExpired() result {
+	return refuse(400, 2642, 0, "OAuthException", "(#2642) Invalid cursors values")
+}
+
+// pageOf is Meta's answer for one page of items at now: newest first, from after the request's
+// cursor, which must not be older than the cursor lifetime.
+func (s *Sandbox) pageOf(items []item, rq request, limit int, now time.Time) result {
 	sort.Slice(items, func(i, j int) bool { return newer(items[i].at, items[i].id, items[j].at, items[j].id) })
 	start := 0
 	if rq.after != "" {
-		at, id, ok := parseCursor(rq.after)
-		if !ok {
+		at, id, made, ok := parseCursor(rq.after)
+		switch {
+		case !ok:
 			return errParam("Invalid cursor: after")
+		case now.Sub(made) > s.cursorLife:
+			return errCursorExpired()
 		}
 		for start < len(items) && !newer(at, id, items[start].at, items[start].id) {
 			start++
@@ -301,11 +366,11 @@ func pageOf(items []item, rq request, limit int) result {
 	}
 	body := map[string]any{"data": data}
 	if end > start {
-		paging := map[string]any{"cursors": map[string]string{"before": cursorOf(items[start]), "after": cursorOf(items[end-1])}}
+		paging := map[string]any{"cursors": map[string]string{"before": cursorOf(items[start], now), "after": cursorOf(items[end-1], now)}}
 		if end < len(items) {
 			next := rq.url
 			q := next.Query()
-			q.Set("after", cursorOf(items[end-1]))
+			q.Set("after", cursorOf(items[end-1], now))
 			next.RawQuery = q.Encode()
 			paging["next"] = next.String()
 		}

@@ -43,6 +43,7 @@ const (
 	OpSubscribed   Op = "subscribed"    // GET /{me|id}/subscribed_apps
 	OpMedia        Op = "media"         // GET /{ig-id}/media
 	OpComments     Op = "comments"      // GET /{media-id}/comments
+	OpReplies      Op = "replies"       // GET /{comment-id}/replies
 	OpRefresh      Op = "refresh"       // GET /refresh_access_token
 	OpComment      Op = "comment"       // GET /{comment-id}?fields=media,from,timestamp
 	OpMe           Op = "me"            // GET /me: who the token belongs to
@@ -81,6 +82,9 @@ type Comment struct {
 	// Ad says the comment was made on the ad that promotes MediaID: Meta notifies it, but the
 	// comments edge lists no such non-organic comment.
 	Ad bool `json:"ad,omitempty"`
+	// LookupWithoutMedia makes GET /{comment-id} answer without `media`, as Meta's answer
+	// sometimes comes (SetLookupWithoutMedia does it for every comment of an account).
+	LookupWithoutMedia bool `json:"lookup_without_media,omitempty"`
 }
 
 // Media is a post or reel of an account (a broadcast is started with StartBroadcast).
@@ -136,6 +140,8 @@ type account struct {
 	initial []string
 	changes []subscription
 	reads   []time.Time // admitted Graph reads, oldest first
+	// lookupNoMedia: GET /{comment-id} answers every comment of the account without `media`.
+	lookupNoMedia bool
 }
 
 type subscription struct {
@@ -195,6 +201,7 @@ type Sandbox struct {
 	now           func() time.Time
 	limits        map[reply.Lane]reply.Limit
 	readLimit     reply.Limit
+	cursorLife    time.Duration // how long a paging cursor is honoured
 	acceptUnknown bool
 	oneReply      bool
 	secondCode    int // Meta's answer to a second private reply: 0 means 100/2534025
@@ -285,6 +292,7 @@ func New(opts ...Option) *Sandbox {
 		now:           time.Now,
 		limits:        map[reply.Lane]reply.Limit{},
 		readLimit:     DefaultReadLimit,
+		cursorLife:    DefaultCursorLifetime,
 		acceptUnknown: true,
 		oneReply:      true,
 		maxHang:       time.Minute,
@@ -445,6 +453,21 @@ func (s *Sandbox) Notifies(commentID string) bool {
 		field = "live_comments"
 	}
 	return slices.Contains(a.fieldsAt(c.CreatedAt), field)
+}
+
+// SetLookupWithoutMedia makes GET /{comment-id} answer every comment of the account without
+// `media` (on), or as Meta usually does (off). Comment.LookupWithoutMedia does it for one comment.
+func (s *Sandbox) SetLookupWithoutMedia(accountID string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.accounts[accountID]; ok {
+		a.lookupNoMedia = on
+	}
+}
+
+// SetCommentLookupWithoutMedia sets Comment.LookupWithoutMedia of a known comment.
+func (s *Sandbox) SetCommentLookupWithoutMedia(commentID string, on bool) {
+	s.setComment(commentID, func(c *comment) { c.LookupWithoutMedia = on })
 }
 
 // HideComment hides a comment: it can no longer get a private or public reply.
