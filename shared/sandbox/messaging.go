@@ -208,7 +208,7 @@ func (s *Sandbox) sendMessage(a *account, rq request, now time.Time) result {
 		res.body = map[string]string{"recipient_id": rq.personID}
 		return res
 	}
-	s.echoes = append(s.echoes, s.echoBody(msg))
+	s.echoLocked(msg)
 	return res
 }
 
