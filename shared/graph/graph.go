@@ -49,8 +49,9 @@ const (
 	maxPages      = 10
 )
 
-// DefaultFields are the webhook fields Subscribe asks for when given none.
-var DefaultFields = []string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_reactions"}
+// DefaultFields are the webhook fields Subscribe asks for when given none: every field
+// replywindow handles (reply.WebhookFields), button taps' messaging_postbacks included.
+var DefaultFields = reply.WebhookFields
 
 // ErrNotSent is reply.ErrNotSent: the call never reached Meta.
 var ErrNotSent = reply.ErrNotSent
