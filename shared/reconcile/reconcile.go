@@ -60,7 +60,6 @@ type Store interface {
 	ByComment(ctx context.Context, commentID string) (reply.Record, error)
 }
 
-
 // Reconciler runs reconcile passes and backfills. It is safe for concurrent use; two passes over
 // one account (overlapping sweeps) waste reads but never answer a comment twice.
 type Reconciler struct {

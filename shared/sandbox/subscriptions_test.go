@@ -34,7 +34,10 @@ func TestMessagingNeedsOurSubscription(t *testing.T) {
 	}{
 		{"message", "messages", func(t *testing.T, e *env) []byte { _, b := e.sb.Message(igID, person, "hi"); return b }, true},
 		{"quick reply", "messages", func(t *testing.T, e *env) []byte { _, b := e.sb.QuickReply(igID, person, "Yes", "Y"); return b }, true},
-		{"story reply", "messages", func(t *testing.T, e *env) []byte { _, b := e.sb.StoryReply(igID, person, "18000000000000001", "wow"); return b }, true},
+		{"story reply", "messages", func(t *testing.T, e *env) []byte {
+			_, b := e.sb.StoryReply(igID, person, "18000000000000001", "wow")
+			return b
+		}, true},
 		{"attachment", "messages", func(t *testing.T, e *env) []byte {
 			_, b := e.sb.Attachment(igID, person, "image", "https://cdn.example.com/p.jpg")
 			return b
@@ -43,7 +46,10 @@ func TestMessagingNeedsOurSubscription(t *testing.T) {
 		{"reaction", "messaging_reactions", func(t *testing.T, e *env) []byte { return e.sb.Reaction(igID, person, "m_sbx_1", "love") }, false},
 		{"seen", "messaging_seen", func(t *testing.T, e *env) []byte { return e.sb.Seen(igID, person, "m_sbx_1") }, false},
 		{"a human's echo", "messages", func(t *testing.T, e *env) []byte { _, b := e.sb.HumanReply(igID, person, "a human"); return b }, false},
-		{"another app's echo", "messages", func(t *testing.T, e *env) []byte { _, b := e.sb.OtherAppReply(igID, person, otherApp, "a tool"); return b }, false},
+		{"another app's echo", "messages", func(t *testing.T, e *env) []byte {
+			_, b := e.sb.OtherAppReply(igID, person, otherApp, "a tool")
+			return b
+		}, false},
 		{"our send's echo", "messages", func(t *testing.T, e *env) []byte {
 			mid, _ := e.sb.Message(igID, person, "hi")
 			_, _ = e.c.SendMessage(t.Context(), igAccount, igToken, person, hello, mid)
