@@ -16,11 +16,19 @@ func init() {
 }
 
 func runSubscribe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := opNew("subscribe", "--account ID [--fields comments,live_comments,messages] [--json]", `  replywindow subscribe --account 17841400000000001
-  replywindow subscribe --account 17841400000000001 --fields comments,live_comments
+	c := opNew("subscribe", "--account ID [--fields "+strings.Join(graph.DefaultFields, ",")+"] [--json]", `  replywindow subscribe --account 17841400000000001
+  replywindow subscribe --account 17841400000000001 --fields comments,live_comments   # comments only: no flows, no taps
+
+Fields (the default is all of them):
+  comments, live_comments  comments on posts, reels and broadcasts: the private replies
+  messages                 answers, quick-reply taps, story replies, and the echoes that pause automation
+  messaging_postbacks      taps on buttons: Meta sends them on this field only, so flows stop at the first button without it
+  messaging_reactions      reactions to messages
+The sweeper checks each account's subscription daily and subscribes again when it lacks a field
+the account's rules need (the stack's MetaAppIds parameter tells our app from others Meta lists).
 `, stdout, stderr)
 	account := c.fs.String("account", "", "account `ID` to subscribe (its token is read from SSM)")
-	fields := c.fs.String("fields", strings.Join(graph.DefaultFields, ","), "webhook `fields`, comma-separated")
+	fields := c.fs.String("fields", strings.Join(graph.DefaultFields, ","), "webhook `fields`, comma-separated; button taps come only on messaging_postbacks")
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	table := c.tableFlag()
 	graphURL := c.graphFlag()
@@ -79,5 +87,15 @@ func runSubscribe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return exitOK
 	}
 	fmt.Fprintf(stdout, "subscribed account %s to %s\n", a.ID, strings.Join(list, ", "))
+	warnMissing(stderr, a, list)
 	return exitOK
+}
+
+// warnMissing tells the operator which fields the account's rules need beyond those subscribed:
+// without them its taps or answers never arrive, until the sweeper's check subscribes them.
+func warnMissing(stderr io.Writer, a reply.Account, fields []string) {
+	if missing, _ := reply.SubscriptionGap([]reply.SubscribedApp{{Fields: fields}}, nil, a.NeededFields()); len(missing) > 0 {
+		fmt.Fprintf(stderr, "warning: account %s's rules need %s too (see --help): those webhooks never arrive until the sweeper's daily check subscribes them again\n",
+			a.ID, strings.Join(missing, ", "))
+	}
 }

@@ -72,3 +72,42 @@ func TestSubscribeWithoutToken(t *testing.T) {
 		t.Errorf("exit %d %q", code, errs)
 	}
 }
+
+// TestSubscribeNamesEveryField is issue 19, case 9 (taps arrive at all): the help names every
+// field replywindow needs, taps' messaging_postbacks included, and a subscription that leaves
+// out a field the account's rules need is stored with a warning naming it.
+func TestSubscribeNamesEveryField(t *testing.T) {
+	h := opSetup(t)
+	help := h.must("subscribe", "--help")
+	for _, f := range reply.WebhookFields {
+		if !strings.Contains(help, f) {
+			t.Errorf("subscribe --help does not name %s:\n%s", f, help)
+		}
+	}
+	if !strings.Contains(help, "button taps come only on messaging_postbacks") {
+		t.Errorf("subscribe --help does not say where taps come:\n%s", help)
+	}
+
+	id := opID(t)
+	const token = "IGAAT-test-token-subscribe-43"
+	h.sb.AddAccount(id, token, reply.LoginInstagram, "")
+	h.runStdin(token, "accounts", "put", "--file", opWithID(t, "testdata/accounts/flow.yaml", id), "--token-stdin")
+	tests := []struct {
+		fields string
+		warn   string // "" for none
+	}{
+		{"", ""},
+		{"comments,live_comments,messages", "rules need messaging_postbacks too"},
+		{"comments", "rules need live_comments, messages, messaging_postbacks too"},
+	}
+	for _, tt := range tests {
+		args := []string{"subscribe", "--account", id}
+		if tt.fields != "" {
+			args = append(args, "--fields", tt.fields)
+		}
+		code, _, errs := h.run(args...)
+		if code != exitOK || (tt.warn == "") != (errs == "") || !strings.Contains(errs, tt.warn) {
+			t.Errorf("--fields %q: exit %d, stderr %q, want the warning %q", tt.fields, code, errs, tt.warn)
+		}
+	}
+}

@@ -62,6 +62,9 @@ type tap struct {
 	accepted             bool
 	acceptedAt           time.Time // when the webhook first answered 200 for it
 	late                 bool      // Meta held the delivery past the window the event opened
+	// unsent: Meta sent no webhook for it, because the app's subscription of the account lacked
+	// its field then (Meta had unsubscribed the app): nothing is owed for it.
+	unsent bool
 }
 
 // atTime puts an event on the timeline in order, after any already there for the same time.
@@ -147,6 +150,10 @@ func (s *sim) act(c *comment, step string) {
 		s.res.HumanReplies++
 	}
 	s.taps = append(s.taps, tp)
+	if body == nil {
+		tp.unsent = true
+		return
+	}
 	at := tp.at.Add(s.dice.duration(0, 20*time.Second))
 	if step != "" && s.dice.roll(s.cfg.Rates.LateTaps) {
 		// Meta holds the delivery until the window the tap opened has closed.
@@ -362,7 +369,7 @@ func (s *sim) checkConversations(ctx context.Context, recs []reply.Record, dead 
 		}
 	}
 	for _, t := range s.taps {
-		if t.step == "" {
+		if t.step == "" || t.unsent {
 			continue
 		}
 		s.res.Taps++

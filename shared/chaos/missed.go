@@ -34,7 +34,7 @@ func (s *sim) newReconciler(inv *invocation) *reconcile.Reconciler {
 		*faultyStore
 		reply.Cursors
 	}{st, s.cursors}
-	return reconcile.New(reconcile.Config{}, store, &faultyQueue{q: s.queue, s: s, inv: inv}, s.client, outageTokens{s.tokens, s}, s.clock, nil, s.log)
+	return reconcile.New(reconcile.Config{AppIDs: []string{sandbox.DefaultAppID}}, store, &faultyQueue{q: s.queue, s: s, inv: inv}, s.client, outageTokens{s.tokens, s}, s.clock, nil, s.log)
 }
 
 // cursorsOf is where the reconciler keeps its cursors: in the store under test when it can.

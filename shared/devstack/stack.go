@@ -283,7 +283,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	sw := sweeper.New(sweeper.Config{TableName: cfg.TableName, QueueURL: cfg.QueueURL, Interval: cfg.SweepEvery},
 		s.Store, queue, g, tokens, reply.SystemClock{}, s.metrics.sweeper, log.With("fn", "sweeper"))
 	// Reconciliation on every sweep, with a short grace: webhooks here take milliseconds.
-	rec := reconcile.New(reconcile.Config{Every: cfg.SweepEvery, LiveEvery: cfg.SweepEvery, Grace: time.Second, MinLeft: 100 * time.Millisecond},
+	rec := reconcile.New(reconcile.Config{Every: cfg.SweepEvery, LiveEvery: cfg.SweepEvery, Grace: time.Second, MinLeft: 100 * time.Millisecond,
+		AppIDs: []string{sandbox.DefaultAppID}},
 		recStore, queue, g, tokens, reply.SystemClock{}, s.metrics.sweeper, log.With("fn", "reconcile"))
 	sw.AddChore(sweeper.Chore{Name: "reconcile", Run: func(ctx context.Context) error {
 		_, err := rec.Run(ctx)

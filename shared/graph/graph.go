@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -48,8 +49,9 @@ const (
 	maxPages      = 10
 )
 
-// DefaultFields are the webhook fields Subscribe asks for when given none.
-var DefaultFields = []string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_reactions"}
+// DefaultFields are the webhook fields Subscribe asks for when given none: every field
+// replywindow handles (reply.WebhookFields), button taps' messaging_postbacks included.
+var DefaultFields = reply.WebhookFields
 
 // ErrNotSent is reply.ErrNotSent: the call never reached Meta.
 var ErrNotSent = reply.ErrNotSent
@@ -305,7 +307,12 @@ func parseError(a answer) *reply.GraphError {
 		ge.Code, ge.Subcode, ge.Type = m.Error.Code, m.Error.Subcode, m.Error.Type
 		ge.Message, ge.TraceID = m.Error.Message, m.Error.FBTraceID
 	} else {
-		ge.Message = snippet(a.body)
+		// Not Meta's JSON (a proxy's error page): its title, never the page, which may quote
+		// the request.
+		ge.Message = fmt.Sprintf("answer is not Meta's JSON (%d bytes)", len(a.body))
+		if t := pageTitle(a.body); t != "" {
+			ge.Message = t + ": " + ge.Message
+		}
 	}
 	ge.RetryAfter = retryAfter(a.header.Get("Retry-After"), time.Now())
 	if _, regain := Usage(a.header); regain > ge.RetryAfter {
@@ -314,11 +321,58 @@ func parseError(a answer) *reply.GraphError {
 	return ge
 }
 
-// snippet is the start of a body that is not Meta's JSON (a proxy's error page), for people.
-func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
+// Errors built from Meta's answers carry codes, types and field names, never the answer's values:
+// a profile answer holds the person's name and username, an error page may quote the request,
+// and every error may end in a WARN line or on a record (design.md §4.10).
+
+// shape names what an answer holds without any of its values: the names of a JSON object's
+// fields, sorted ("fields id, name, username"), or the kind and size of anything else.
+func shape(b []byte) string {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return fmt.Sprintf("no JSON object (%d bytes)", len(b))
+	}
+	if len(obj) == 0 {
+		return "no fields"
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, fieldName(k))
+	}
+	sort.Strings(keys)
+	return "fields " + strings.Join(keys, ", ")
+}
+
+// fieldName is a field's name as an error may quote it: Meta's names are short snake_case; any
+// other key (a proxy's, or data used as a key) is only counted.
+func fieldName(k string) string {
+	if len(k) > 40 {
+		return "(a long name)"
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return "(an unusual name)"
+		}
+	}
+	return k
+}
+
+// pageTitle is what a people-facing error page (a proxy's "502 Bad Gateway") says in its title,
+// and only that: the rest of such a page may quote the request. Empty when there is none.
+func pageTitle(b []byte) string {
+	s := string(b)
+	i := strings.Index(strings.ToLower(s), "<title>")
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len("<title>"):]
+	j := strings.Index(strings.ToLower(s), "</title>")
+	if j < 0 {
+		return ""
+	}
+	s = strings.Join(strings.Fields(s[:j]), " ")
+	if len(s) > 80 {
+		s = s[:80] + "…"
 	}
 	return s
 }
@@ -507,7 +561,7 @@ func (c *Client) Subscribe(ctx context.Context, a reply.Account, token string, f
 		Success bool `json:"success"`
 	}
 	if err := json.Unmarshal(ans.body, &out); err != nil || !out.Success {
-		return fmt.Errorf("subscribe account %s: Meta did not confirm: %s", a.ID, reply.RedactSecrets(snippet(ans.body), token))
+		return fmt.Errorf("subscribe account %s: Meta did not confirm: its answer holds %s", a.ID, shape(ans.body))
 	}
 	return nil
 }
@@ -549,7 +603,7 @@ func (c *Client) Me(ctx context.Context, a reply.Account, token string) (Me, err
 		me = out.Data[0]
 	}
 	if !reply.ValidID(me.AppUserID) {
-		return Me{}, fmt.Errorf("who granted the token of account %s: Meta's answer holds no app-scoped id: %s", a.ID, reply.RedactSecrets(snippet(ans.body), token))
+		return Me{}, fmt.Errorf("who granted the token of account %s: Meta's answer holds no app-scoped id (it holds %s)", a.ID, shape(ans.body))
 	}
 	return me, nil
 }

@@ -82,8 +82,9 @@ func (c *Client) Profile(ctx context.Context, a reply.Account, token, personID s
 	// A missing follow state must not read as "not following": the gate would block the person
 	// on an answer Meta never gave.
 	if out.Following == nil {
-		return reply.Profile{}, fmt.Errorf("profile of person %s: Meta's answer holds no is_user_follow_business: %s",
-			personID, reply.RedactSecrets(snippet(ans.body), token))
+		// Its name and username are the person's data: the error names the fields, never them.
+		return reply.Profile{}, fmt.Errorf("profile of person %s: Meta's answer holds no is_user_follow_business (it holds %s)",
+			personID, shape(ans.body))
 	}
 	return reply.Profile{Name: out.Name, Username: out.Username, Following: *out.Following}, nil
 }

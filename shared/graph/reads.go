@@ -180,20 +180,15 @@ func (c *Client) Replies(ctx context.Context, a reply.Account, token, commentID,
 	return out, nil
 }
 
-// SubscribedFields is the webhook fields the app is subscribed to for the account (none once
-// Meta unsubscribed it): GET /{ig-id}/subscribed_apps with Instagram Login, the Page's with
-// Facebook Login.
-func (c *Client) SubscribedFields(ctx context.Context, a reply.Account, token string) ([]string, error) {
-	var p page[struct {
-		Fields []string `json:"subscribed_fields"`
-	}]
-	q := url.Values{"fields": {"subscribed_fields"}}
+// SubscribedApps is every app subscribed to the account's webhooks, each with its id and fields
+// (none once Meta unsubscribed them all): GET /{ig-id}/subscribed_apps with Instagram Login, the
+// Page's with Facebook Login. Meta lists other tools' apps too: which entry is ours is for the
+// caller to tell by the app id.
+func (c *Client) SubscribedApps(ctx context.Context, a reply.Account, token string) ([]reply.SubscribedApp, error) {
+	var p page[reply.SubscribedApp]
+	q := url.Values{"fields": {"id,name,subscribed_fields"}}
 	if _, _, err := c.get(ctx, a, token, q, &p, a.SenderID(), "subscribed_apps"); err != nil {
 		return nil, fmt.Errorf("subscribed apps of account %s: %w", a.ID, err)
 	}
-	var fields []string
-	for _, app := range p.Data {
-		fields = append(fields, app.Fields...)
-	}
-	return fields, nil
+	return p.Data, nil
 }

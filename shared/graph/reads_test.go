@@ -108,28 +108,34 @@ func TestReadErrors(t *testing.T) {
 	if reply.Classify(err) != reply.VerdictThrottled || !errors.As(err, &ge) || ge.Code != 80002 || ge.RetryAfter != time.Hour {
 		t.Errorf("over the read limit: %v", err)
 	}
-	if _, err := e.c.SubscribedFields(ctx, fbAccount, "bad"); reply.Classify(err) != reply.VerdictAuth {
+	if _, err := e.c.SubscribedApps(ctx, fbAccount, "bad"); reply.Classify(err) != reply.VerdictAuth {
 		t.Errorf("bad token: %v", err)
 	}
 }
 
-// TestSubscribedFields reads the app's subscription, on the account with Instagram Login and on
-// the Page with Facebook Login, before and after Meta unsubscribed the app.
-func TestSubscribedFields(t *testing.T) {
+// TestSubscribedApps reads every app's subscription, on the account with Instagram Login and on
+// the Page with Facebook Login, each app under its own id, before and after Meta unsubscribed
+// ours.
+func TestSubscribedApps(t *testing.T) {
 	e := newEnv(t, time.Second)
 	ctx := context.Background()
+	e.sb.SubscribeOtherApp(igID, "3000000000000003", []string{"messages"})
 	for _, a := range []struct {
 		acct  reply.Account
 		token string
-	}{{igAccount, igToken}, {fbAccount, fbToken}} {
-		got, err := e.c.SubscribedFields(ctx, a.acct, a.token)
-		if err != nil || strings.Join(got, ",") != "comments,live_comments,messages,messaging_postbacks,messaging_reactions" {
-			t.Errorf("%s: %v, %v", a.acct.ID, got, err)
+		want  string
+	}{
+		{igAccount, igToken, "3000000000000003:messages " + sandbox.DefaultAppID + ":comments,live_comments,messages,messaging_postbacks,messaging_reactions"},
+		{fbAccount, fbToken, sandbox.DefaultAppID + ":comments,live_comments,messages,messaging_postbacks,messaging_reactions"},
+	} {
+		got, err := e.c.SubscribedApps(ctx, a.acct, a.token)
+		if err != nil || apps(got) != a.want {
+			t.Errorf("%s: %q, %v; want %q", a.acct.ID, apps(got), err, a.want)
 		}
 	}
 	e.sb.UnsubscribeApp("")
-	if got, err := e.c.SubscribedFields(ctx, igAccount, igToken); err != nil || len(got) != 0 {
-		t.Errorf("after the unsubscription: %v, %v", got, err)
+	if got, err := e.c.SubscribedApps(ctx, igAccount, igToken); err != nil || apps(got) != "3000000000000003:messages" {
+		t.Errorf("after the unsubscription: %q, %v", apps(got), err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -177,4 +183,12 @@ func TestRepliesPages(t *testing.T) {
 			}
 		})
 	}
+}
+
+func apps(list []reply.SubscribedApp) string {
+	var out []string
+	for _, a := range list {
+		out = append(out, a.ID+":"+strings.Join(a.Fields, ","))
+	}
+	return strings.Join(out, " ")
 }

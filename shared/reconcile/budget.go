@@ -191,8 +191,8 @@ func (rd *reader) live(ctx context.Context) ([]string, error) {
 	return plain(ctx, rd, func() ([]string, error) { return rd.r.graph.LiveMedia(ctx, rd.acct, rd.token) })
 }
 
-func (rd *reader) subscribed(ctx context.Context) ([]string, error) {
-	return plain(ctx, rd, func() ([]string, error) { return rd.r.graph.SubscribedFields(ctx, rd.acct, rd.token) })
+func (rd *reader) subscribed(ctx context.Context) ([]reply.SubscribedApp, error) {
+	return plain(ctx, rd, func() ([]reply.SubscribedApp, error) { return rd.r.graph.SubscribedApps(ctx, rd.acct, rd.token) })
 }
 
 func (rd *reader) subscribe(ctx context.Context, fields []string) error {

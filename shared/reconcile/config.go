@@ -3,6 +3,7 @@ package reconcile
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
@@ -12,10 +13,13 @@ import (
 const (
 	EnvEvery        = "RECONCILE_EVERY"          // how often each account's media are listed ("5m")
 	EnvReadsPerHour = "RECONCILE_READS_PER_HOUR" // the read budget per account
+	// EnvAppIDs is the Meta app ids replywindow runs as (comma-separated, the replier's too): the
+	// subscription check counts only their entries in Meta's list of the account's apps.
+	EnvAppIDs = "META_APP_IDS"
 )
 
 // Env lists the environment variables LoadConfig reads.
-var Env = []string{EnvEvery, EnvReadsPerHour}
+var Env = []string{EnvEvery, EnvReadsPerHour, EnvAppIDs}
 
 // Defaults.
 const (
@@ -63,6 +67,10 @@ type Config struct {
 	UsageHigh         int
 	ThrottleWait      time.Duration
 	MinLeft           time.Duration
+	// AppIDs are our Meta app ids (META_APP_IDS): the subscription check reads only their
+	// entries of GET subscribed_apps, since Meta lists every app on the account. Without them
+	// each entry is judged alone, and another app's complete subscription could pass for ours.
+	AppIDs []string
 }
 
 // LoadConfig reads the configuration from getenv (os.Getenv in Lambda).
@@ -81,6 +89,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s: %q is not a positive number", EnvReadsPerHour, s)
 		}
 		c.ReadLimit = reply.Limit{Count: n, Period: time.Hour, Burst: max(1, n/15)}
+	}
+	if s := getenv(EnvAppIDs); s != "" {
+		for _, id := range strings.Split(s, ",") {
+			id = strings.TrimSpace(id)
+			if !reply.ValidID(id) {
+				return c, fmt.Errorf("%s: %q is not a comma-separated list of app ids (digits)", EnvAppIDs, s)
+			}
+			c.AppIDs = append(c.AppIDs, id)
+		}
 	}
 	return c.withDefaults(), nil
 }

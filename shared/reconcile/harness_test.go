@@ -98,6 +98,9 @@ func newHarness(t *testing.T, cfg Config, opts ...sandbox.Option) *harness {
 	if cfg.Grace == 0 {
 		cfg.Grace = time.Minute
 	}
+	if cfg.AppIDs == nil {
+		cfg.AppIDs = []string{sandbox.DefaultAppID} // the stack's META_APP_IDS names the sandbox's app
+	}
 	h.rec = New(cfg, h.store, h.queue, h.graph, h.tokens, h.clock, h.metrics, nil)
 	h.rec.sleep = func(_ context.Context, d time.Duration) error { h.clock.Add(d); return nil }
 	return h

@@ -16,7 +16,9 @@
 // bounded per account by a rolling budget (lane reads in the table), slowed down by Meta's usage
 // headers and throttling answers; private replies keep their own lanes. Once a day (sooner once
 // comments turned up without a webhook) the pass checks GET subscribed_apps and subscribes the
-// app again when Meta dropped it.
+// app again when our app's entry (by META_APP_IDS; Meta lists every app on the account) lacks a
+// field the account's configuration needs (reply.Account.NeededFields): taps come only on
+// messaging_postbacks, so an app subscribed to comments alone is no working subscription.
 //
 // Backfill reads the same way for the comments made before the account was connected.
 package reconcile
@@ -50,7 +52,7 @@ type Graph interface {
 	Comments(ctx context.Context, a reply.Account, token, mediaID, after string, limit int) (reply.Page[reply.Comment], error)
 	Replies(ctx context.Context, a reply.Account, token, commentID, after string, limit int) (reply.Page[reply.Comment], error)
 	LiveMedia(ctx context.Context, a reply.Account, token string) ([]string, error)
-	SubscribedFields(ctx context.Context, a reply.Account, token string) ([]string, error)
+	SubscribedApps(ctx context.Context, a reply.Account, token string) ([]reply.SubscribedApp, error)
 	Subscribe(ctx context.Context, a reply.Account, token string, fields []string) error
 }
 
@@ -62,9 +64,6 @@ type Store interface {
 	reply.Cursors
 	ByComment(ctx context.Context, commentID string) (reply.Record, error)
 }
-
-// Fields is what the app is subscribed to again when Meta dropped it.
-var Fields = []string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_reactions"}
 
 // Reconciler runs reconcile passes and backfills. It is safe for concurrent use; two passes over
 // one account (overlapping sweeps) waste reads but never answer a comment twice.
@@ -423,20 +422,28 @@ func (p *pass) lookAt(ctx context.Context, m reply.Media, mc reply.MediaCursor) 
 	return nil
 }
 
-// subscription checks that the app is still subscribed to the account's comments and subscribes
-// it again when Meta dropped it: webhooks come back, and the alarm tells the operator why they
-// stopped.
+// subscription checks that our app's subscription of the account holds every field the
+// account's configuration needs, and subscribes it again when Meta dropped it or it lacks one:
+// webhooks come back, and the alarm tells the operator why they stopped. Only our app's entry
+// counts: another tool subscribed to the account delivers nothing to us.
 func (p *pass) subscription(ctx context.Context) error {
-	fields, err := p.rd.subscribed(ctx)
+	apps, err := p.rd.subscribed(ctx)
 	if err != nil {
 		return fmt.Errorf("subscribed apps: %w", err)
 	}
-	if !slices.Contains(fields, "comments") || !slices.Contains(fields, "live_comments") {
-		if err := p.rd.subscribe(ctx, Fields); err != nil {
+	needed := p.acct.NeededFields()
+	missing, had := reply.SubscriptionGap(apps, p.r.cfg.AppIDs, needed)
+	if len(p.r.cfg.AppIDs) == 0 && len(apps) > 1 {
+		p.r.log.Info("reconcile: several apps subscribed to the account and no META_APP_IDS to tell ours; each judged alone",
+			"account", p.acct.ID, "apps", len(apps))
+	}
+	if len(missing) > 0 {
+		if err := p.rd.subscribe(ctx, reply.SubscribeFields(had)); err != nil {
 			return fmt.Errorf("subscribe again: %w", err)
 		}
 		p.rep.Resubscribed++
-		p.r.log.Warn("app was unsubscribed from the account; subscribed again", "account", p.acct.ID, "had", fields)
+		p.r.log.Warn("app's subscription lacked fields the account needs; subscribed again", "account", p.acct.ID,
+			"missing", missing, "had", had)
 	}
 	p.cur.SubscriptionCheckedAt = p.now
 	return nil

@@ -411,8 +411,8 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 	s.deliveries = append(s.deliveries, d)
 	// The private reply is the first message of the thread, so Meta echoes it like any send.
 	if reply.ValidID(d.RecipientID) {
-		s.echoes = append(s.echoes, s.echoBody(SentMessage{AccountID: a.id, PersonID: d.RecipientID,
-			Kind: reply.MessageText, Text: d.Text, At: now, MessageID: d.MessageID}))
+		s.echoLocked(SentMessage{AccountID: a.id, PersonID: d.RecipientID,
+			Kind: reply.MessageText, Text: d.Text, At: now, MessageID: d.MessageID})
 	}
 	return result{status: 200, usage: usage, delivery: len(s.deliveries),
 		body: map[string]string{"recipient_id": d.RecipientID, "message_id": d.MessageID}}

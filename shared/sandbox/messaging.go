@@ -52,6 +52,9 @@ type conversation struct {
 	opened  time.Time // the person's latest message or tap: the window runs 24 h from it
 	consent bool      // the person messaged or tapped once: the profile API answers
 	follows bool
+	// followUnknown leaves is_user_follow_business out of the profile's answer, as Meta's
+	// answers sometimes do: a client must not read it as "not following".
+	followUnknown bool
 }
 
 func (c *conversation) windowEnd() time.Time {
@@ -144,6 +147,21 @@ func (s *Sandbox) SetFollows(accountID, personID string, follows bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.convLocked(accountID, personID).follows = follows
+}
+
+// WithholdFollowState makes the profile API answer the person's profile, asked by the account,
+// without is_user_follow_business (withhold false answers it again), as Meta sometimes does.
+func (s *Sandbox) WithholdFollowState(accountID, personID string, withhold bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.convLocked(accountID, personID).followUnknown = withhold
+}
+
+// SetName sets the person's display name, which the profile API answers as name.
+func (s *Sandbox) SetName(personID, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.personLocked(personID).name = name
 }
 
 // SetUsername sets the person's Instagram username (a comment's from.username sets it too).
@@ -248,7 +266,7 @@ func (s *Sandbox) sendMessage(a *account, rq request, now time.Time) result {
 		res.body = map[string]string{"recipient_id": rq.personID}
 		return res
 	}
-	s.echoes = append(s.echoes, s.echoBody(msg))
+	s.echoLocked(msg)
 	return res
 }
 
@@ -312,7 +330,9 @@ func (s *Sandbox) profile(a *account, rq request) result {
 		case "follower_count":
 			out[f] = 0
 		case "is_user_follow_business":
-			out[f] = c.follows
+			if !c.followUnknown {
+				out[f] = c.follows
+			}
 		case "is_business_follow_user", "is_verified_user":
 			out[f] = false
 		default:

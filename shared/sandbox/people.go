@@ -27,7 +27,8 @@ type Action struct {
 }
 
 // Hook is a webhook Meta would post: Body exactly as it must be sent, with its
-// X-Hub-Signature-256 header.
+// X-Hub-Signature-256 header. Body is empty when Meta posts nothing: the account's subscription
+// for replywindow's app lacks the event's field.
 type Hook struct {
 	MID       string `json:"mid,omitempty"`
 	Body      string `json:"body"`
@@ -59,6 +60,9 @@ func (s *Sandbox) act(name string, a Action) (h Hook, ok bool) {
 		mid, body = s.OtherAppReply(a.AccountID, a.PersonID, a.AppID, a.Text)
 	default:
 		return Hook{}, false
+	}
+	if body == nil {
+		return Hook{MID: mid}, true
 	}
 	return Hook{MID: mid, Body: string(body), Signature: s.Sign(body)}, true
 }

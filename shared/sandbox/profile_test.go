@@ -98,3 +98,35 @@ func TestProfileFields(t *testing.T) {
 		t.Errorf("calls %v", st.Calls)
 	}
 }
+
+// TestProfileWithheldFollowState: a person configured so has their profile answered without
+// is_user_follow_business for that account only (and with the name set for them), until told
+// otherwise.
+func TestProfileWithheldFollowState(t *testing.T) {
+	e := newEnv(t)
+	e.sb.Message(igID, person, "hi")
+	e.sb.Message(fbID, person, "hi")
+	e.sb.SetName(person, "Zelda Quixotic")
+	e.sb.WithholdFollowState(igID, person, true)
+	path := "/v24.0/" + person + "?fields=name,username,is_user_follow_business"
+	tests := []struct {
+		name     string
+		token    string
+		withhold bool
+		want     bool // is_user_follow_business in the answer
+	}{
+		{"withheld for the account", igToken, true, false},
+		{"another account still hears it", fbToken, true, true},
+		{"answered again", igToken, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.sb.WithholdFollowState(igID, person, tt.withhold)
+			got := e.getRaw(t, path, tt.token)
+			_, has := got.body["is_user_follow_business"]
+			if got.code != "ok" || has != tt.want || got.body["name"] != "Zelda Quixotic" {
+				t.Errorf("answer %s %v", got.code, got.body)
+			}
+		})
+	}
+}

@@ -47,7 +47,6 @@ const (
 	defaultPageSize  = 25
 	maxPageSize      = 100
 	maxNestedReplies = 50
-	sandboxAppID     = "sbx-app"
 )
 
 // DefaultCursorLifetime is how long a paging cursor the sandbox handed out is honoured.
@@ -171,10 +170,8 @@ func (s *Sandbox) listApps(a *account, rq request, asked fieldSet) result {
 		return errField(bad, "Application")
 	}
 	data := []any{}
-	if len(a.fields) > 0 {
-		data = append(data, sel.pick(map[string]any{
-			"id": sandboxAppID, "name": "replywindow (sandbox)", "subscribed_fields": append([]string(nil), a.fields...),
-		}))
+	for _, app := range s.appsLocked(a) {
+		data = append(data, sel.pick(app))
 	}
 	return result{status: 200, body: map[string]any{"data": data}}
 }

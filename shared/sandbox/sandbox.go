@@ -61,7 +61,7 @@ var DefaultReadLimit = reply.Limit{Count: 4800, Period: time.Hour}
 
 // DefaultFields are the webhook fields an account the sandbox is told about is subscribed to,
 // as `replywindow subscribe` leaves it.
-var DefaultFields = []string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_reactions"}
+var DefaultFields = reply.WebhookFields
 
 // Comment is a comment the sandbox knows.
 type Comment struct {
@@ -139,6 +139,7 @@ type account struct {
 	// subscriptions since, oldest first, so Notifies can tell what held when a comment was made.
 	initial []string
 	changes []subscription
+	others  []otherApp  // other apps subscribed to the account, in the order they subscribed
 	reads   []time.Time // admitted Graph reads, oldest first
 	// lookupNoMedia: GET /{comment-id} answers every comment of the account without `media`.
 	lookupNoMedia bool
@@ -420,8 +421,8 @@ func (s *Sandbox) AddMedia(m Media) {
 
 // UnsubscribeApp is the fault "app unsubscribed": Meta drops the app's webhook subscription of the
 // account (every account when accountID is ""), as it does after persistent delivery failures.
-// Comments made until the app subscribes again (POST subscribed_apps) are never notified, and
-// GET subscribed_apps lists no app.
+// Comments made and messaging events until the app subscribes again (POST subscribed_apps) are
+// never notified, and GET subscribed_apps lists no entry for it (other apps' stay).
 func (s *Sandbox) UnsubscribeApp(accountID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -579,7 +580,7 @@ func (s *Sandbox) PublicReplies() []PublicReply {
 	return append([]PublicReply(nil), s.publics...)
 }
 
-// Subscriptions is the webhook fields the account subscribed to.
+// Subscriptions is the webhook fields the account subscribed replywindow's app to.
 func (s *Sandbox) Subscriptions(accountID string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -16,7 +16,11 @@ import (
 // What a person does in Instagram reaches replywindow only as Meta's messaging webhook. Each
 // method below records the action (a message or a tap opens the person's 24-hour window and gives
 // the profile API its consent) and returns the body Meta would POST, signed by Sign: tests post
-// it to replywindow's webhook, as many times and in whatever order they like.
+// it to replywindow's webhook, as many times and in whatever order they like. Meta posts it only
+// when the account's subscription for replywindow's app holds the event's field (messages for
+// messages, quick replies, story replies and echoes; messaging_postbacks for taps on postback
+// buttons; messaging_reactions; messaging_seen): otherwise the body is nil, and the action still
+// happened (the window opened all the same).
 
 // Webhook shapes (entry[].messaging[]; Meta's Instagram messaging webhook examples).
 type (
@@ -122,8 +126,10 @@ func (s *Sandbox) Postback(accountID, personID, payload, title string) (mid stri
 	defer s.mu.Unlock()
 	now := s.now()
 	mid = s.openLocked(accountID, personID, now)
-	return mid, s.hookBody(accountID, now, hookEvent{Sender: hookID{personID}, Recipient: hookID{accountID},
-		Postback: &hookPostback{MID: mid, Title: title, Payload: payload}})
+	return mid, s.hookIfLocked(accountID, reply.FieldPostbacks, func() []byte {
+		return s.hookBody(accountID, now, hookEvent{Sender: hookID{personID}, Recipient: hookID{accountID},
+			Postback: &hookPostback{MID: mid, Title: title, Payload: payload}})
+	})
 }
 
 // Reaction is the person reacting to one of the account's messages (reaction "" removes it). A
@@ -138,7 +144,9 @@ func (s *Sandbox) Reaction(accountID, personID, messageID, reaction string) []by
 			r.Emoji = "\u2764\ufe0f"
 		}
 	}
-	return s.hookBody(accountID, s.now(), hookEvent{Sender: hookID{personID}, Recipient: hookID{accountID}, Reaction: r})
+	return s.hookIfLocked(accountID, reply.FieldReactions, func() []byte {
+		return s.hookBody(accountID, s.now(), hookEvent{Sender: hookID{personID}, Recipient: hookID{accountID}, Reaction: r})
+	})
 }
 
 // HumanReply is someone on the account answering the person from the Instagram app: an echo that
@@ -154,16 +162,20 @@ func (s *Sandbox) OtherAppReply(accountID, personID, appID, text string) (mid st
 	defer s.mu.Unlock()
 	s.mids++
 	mid = fmt.Sprintf("m_sbx_app_%d", s.mids)
-	return mid, s.hookBody(accountID, s.now(), hookEvent{Sender: hookID{accountID}, Recipient: hookID{personID},
-		Message: &hookMessage{MID: mid, Text: text, IsEcho: true, AppID: appID}})
+	return mid, s.hookIfLocked(accountID, reply.FieldMessages, func() []byte {
+		return s.hookBody(accountID, s.now(), hookEvent{Sender: hookID{accountID}, Recipient: hookID{personID},
+			Message: &hookMessage{MID: mid, Text: text, IsEcho: true, AppID: appID}})
+	})
 }
 
 // Seen is the person reading the account's message messageID (messaging_seen). It opens no window.
 func (s *Sandbox) Seen(accountID, personID, messageID string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.hookBody(accountID, s.now(), hookEvent{Sender: hookID{personID}, Recipient: hookID{accountID},
-		Read: &hookRead{MID: messageID}})
+	return s.hookIfLocked(accountID, fieldSeen, func() []byte {
+		return s.hookBody(accountID, s.now(), hookEvent{Sender: hookID{personID}, Recipient: hookID{accountID},
+			Read: &hookRead{MID: messageID}})
+	})
 }
 
 // Batch is one delivery of the entries of several webhook bodies, in order, as Meta batches
@@ -182,7 +194,8 @@ func Batch(bodies ...[]byte) ([]byte, error) {
 
 // TakeEchoes hands over the echoes of the private replies (to a commenter with an IGSID) and Send
 // API messages accepted since the last call, oldest first: each the body Meta would POST
-// (is_echo, the sandbox's app id), signed by Sign. Reactions are sender actions: no echo.
+// (is_echo, the sandbox's app id), signed by Sign. Reactions are sender actions: no echo; and a
+// send made while the account's subscription lacked messages has none either.
 func (s *Sandbox) TakeEchoes() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,7 +209,9 @@ func (s *Sandbox) inboundMessage(accountID, personID string, m *hookMessage) (st
 	defer s.mu.Unlock()
 	now := s.now()
 	m.MID = s.openLocked(accountID, personID, now)
-	return m.MID, s.hookBody(accountID, now, hookEvent{Sender: hookID{personID}, Recipient: hookID{accountID}, Message: m})
+	return m.MID, s.hookIfLocked(accountID, reply.FieldMessages, func() []byte {
+		return s.hookBody(accountID, now, hookEvent{Sender: hookID{personID}, Recipient: hookID{accountID}, Message: m})
+	})
 }
 
 // openLocked records a message or tap of the person: their window runs 24 h from now, the

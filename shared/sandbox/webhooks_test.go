@@ -68,6 +68,7 @@ func decodeEvent(t *testing.T, body []byte) event {
 // TestWebhookShapes: each action of a person comes back as the event Meta posts for it.
 func TestWebhookShapes(t *testing.T) {
 	e := newEnv(t)
+	e.subscribe(t, igAccount, igToken, withSeen...) // read receipts come on their own field
 	check := func(name string, ok bool, body []byte) {
 		t.Helper()
 		if !ok {
@@ -159,6 +160,7 @@ func TestWebhookSigning(t *testing.T) {
 // TestWebhookParsed: replywindow's webhook reads every body the sandbox makes as the event it is.
 func TestWebhookParsed(t *testing.T) {
 	e := newEnv(t)
+	e.subscribe(t, igAccount, igToken, withSeen...) // read receipts come on their own field
 	mid := func(m string, _ []byte) string { return m }
 	body := func(_ string, b []byte) []byte { return b }
 	// want holds Kind, Text, Payload, AppID and MID when the body's own is not it; PersonID is
