@@ -437,7 +437,12 @@ func FollowUpKey(account string, f FollowUp) string {
 // names "a#b" and "a%23b" would meet in one key.
 var keyEscaper = strings.NewReplacer("%", "%25", "#", "%23")
 
-func keyPart(s string) string { return keyEscaper.Replace(s) }
+func keyPart(s string) string {
+	if !strings.ContainsAny(s, "%#") {
+		return s // the usual name: no copy
+	}
+	return keyEscaper.Replace(s)
+}
 
 // validateFlow checks a flow's steps; errors name the step and the message.
 func validateFlow(flow []Step, disclosure string) error {

@@ -88,12 +88,10 @@ func (m Message) Lane() Lane {
 // Digest names the message by its content: a follow-up's record keeps it from its claim, so an
 // edit of the flow can move the message or remove it, never swap it for another.
 func (m Message) Digest() string {
-	h := sha256.New()
-	var n [8]byte
+	buf := make([]byte, 0, 512)
 	field := func(s string) { // length-prefixed, so no two messages hash alike by shifting text
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(len(s)))
+		buf = append(buf, s...)
 	}
 	for _, s := range []string{string(m.Type()), m.Text, m.URL, m.MediaID, m.Reaction} {
 		field(s)
@@ -109,8 +107,8 @@ func (m Message) Digest() string {
 		field(q.Title)
 		field(q.Payload)
 	}
-	var sum [sha256.Size]byte
-	return base64.RawURLEncoding.EncodeToString(h.Sum(sum[:0])[:12])
+	sum := sha256.Sum256(buf)
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // UsesUsername reports whether the message's text asks for the person's username.
