@@ -233,7 +233,7 @@ func (f *faultyStore) SaveBucket(ctx context.Context, b reply.Bucket) (reply.Buc
 	if err := f.pre("PutItem", ""); err != nil {
 		return reply.Bucket{}, err
 	}
-	if f.role == "replier" && f.s.dice.roll(f.s.cfg.Rates.BucketFaults) {
+	if f.role == "replier" && (b.Lane == reply.LaneText || b.Lane == reply.LaneMedia) && f.s.dice.roll(f.s.cfg.Rates.BucketFaults) {
 		// The lane's bucket cannot be written after the claim: no call may follow.
 		f.s.fault(FaultBucketUnavailable, "")
 		return reply.Bucket{}, fmt.Errorf("dynamodb PutItem: %w", errors.New("InternalServerError: Internal server error"))

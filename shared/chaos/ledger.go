@@ -169,8 +169,9 @@ func turnOf(r reply.Record) turnKey {
 
 // checkConversations holds the conversations to their promises, from the sandbox's ledger of
 // Send API messages (tied to their steps by content) and the follow-up records:
-//   - (f) every follow-up record is terminal; an AMBIGUOUS one had a Send API call for its
-//     person while it was held (a failure before the call is no attempt);
+//   - (f) every follow-up record is terminal; an AMBIGUOUS one not taken over from a holder
+//     that died had a Send API call for its person while it was held (a failure before the
+//     call, such as its lane's bucket write, is no attempt);
 //   - (g) each (conversation, rule, step) goes out at most once (each of its messages once), a
 //     gate's message at most once per tap, a resending step's at most once per record, its
 //     records a cooldown apart; no message goes out that no step ever held;
@@ -211,7 +212,9 @@ func (s *sim) checkConversations(ctx context.Context, recs []reply.Record, dead 
 		switch r.State {
 		case reply.StateAmbiguous:
 			s.res.FollowUpsAmbiguous++
-			if !strings.Contains(r.Detail, "lease ran out") && !slices.ContainsFunc(s.sendCalls[ck.person], func(t time.Time) bool {
+			// A takeover's uncertainty is an earlier holder's claim, whose call may never have
+			// happened: only an attempt of its own must have called Meta.
+			if !r.Uncertain && !slices.ContainsFunc(s.sendCalls[ck.person], func(t time.Time) bool {
 				return !t.Before(r.CreatedAt) && !t.After(r.UpdatedAt)
 			}) {
 				s.violate("follow-up %s recorded AMBIGUOUS (%s: %s) without a Send API call", r.Key, r.Reason, r.Detail)
