@@ -250,7 +250,7 @@ func (s *sim) checkConversations(ctx context.Context, recs []reply.Record, dead 
 	resent := map[stepKey]int{}
 	order := map[stepKey][]string{}        // once-steps: the digests the person got, in order
 	disclosed := map[convKey][]time.Time{} // deliveries that carried the disclosure line
-	for i, m := range ledger {
+	for _, m := range ledger {
 		if gone, ok := s.forgotten[m.PersonID]; ok && m.At.After(gone) {
 			s.violate("follow-up to %s on %s at %s, after their data was deleted at %s", m.PersonID, m.AccountID, m.At.Format(time.RFC3339), gone.Format(time.RFC3339))
 		}
@@ -292,7 +292,6 @@ func (s *sim) checkConversations(ctx context.Context, recs []reply.Record, dead 
 			stepSent[k]++
 			order[k] = append(order[k], e.digest)
 		}
-		_ = i
 	}
 	for k, n := range sent {
 		if n > 1 {
