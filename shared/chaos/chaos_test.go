@@ -150,6 +150,7 @@ func summary(rs []Result, took time.Duration) string {
 		tot.FollowUpsExpired += r.FollowUpsExpired
 		tot.FollowUpsRefused += r.FollowUpsRefused
 		tot.FollowUpDuplicates += r.FollowUpDuplicates
+		tot.FlowChanged += r.FlowChanged
 		tot.ToFind = append(tot.ToFind, r.ToFind...)
 		tot.ToReply = append(tot.ToReply, r.ToReply...)
 		for k, v := range r.Outcomes {
@@ -180,9 +181,10 @@ func summary(rs []Result, took time.Duration) string {
 		tot.ToFind.at(0.5), tot.ToFind.at(0.95), tot.ToFind.at(1),
 		tot.ToReply.at(0.5), tot.ToReply.at(0.95), tot.ToReply.at(1), len(tot.ToReply))
 	fmt.Fprintf(&b, "conversations: taps and answers %d (%d delivered after their window), human replies %d (taps they took over %d); "+
-		"follow-ups sent %d (gate messages %d), duplicates %d, ambiguous %d, expired %d (Meta refused 10/2018278: %d)\n",
+		"follow-ups sent %d (gate messages %d), duplicates %d, ambiguous %d, expired %d (Meta refused 10/2018278: %d), "+
+		"left without their message by a flow edit %d\n",
 		tot.Taps, tot.LateTaps, tot.HumanReplies, tot.Paused, tot.FollowUpsSent, tot.GateMessages, tot.FollowUpDuplicates,
-		tot.FollowUpsAmbiguous, tot.FollowUpsExpired, tot.FollowUpsRefused)
+		tot.FollowUpsAmbiguous, tot.FollowUpsExpired, tot.FollowUpsRefused, tot.FlowChanged)
 	fmt.Fprintf(&b, "replier invocations %d, sweeps %d, dead letters %d, longest simulated run %s", tot.Batches, tot.Sweeps, tot.DeadLetter, sim)
 	if took > 0 {
 		fmt.Fprintf(&b, ", wall time %s", took.Round(time.Millisecond))

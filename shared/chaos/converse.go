@@ -21,28 +21,46 @@ import (
 // the Instagram app. What they do reaches the product only as Meta's messaging webhook, with the
 // delivery faults of comments, and now and then after the window the event opened has closed.
 
-// The funnel every simulated account runs (its comment rule's private reply carries the button).
+// The funnels every simulated account runs. Its comment rule "recipe" has a flow, and its
+// private reply carries two buttons: one for recipe's step `link`, one for the step `link` of
+// the second rule "tips", whose flow starts with a video (the disclosure notice goes first).
+// Both flows answer "thanks" and "again". Two DM rules answer people who write in first.
 const (
+	ruleRecipe    = "recipe"
+	ruleTips      = "tips"
+	dmHello       = "hello"
+	dmPrice       = "price"
 	payloadLink   = "RECIPE_LINK"
-	stepLink      = "link"   // the button's step: follow-gated, a link and a heart
+	payloadTips   = "TIPS_LINK"
+	stepLink      = "link"   // each flow's button step; recipe's is follow-gated, a link and a heart
 	stepThanks    = "thanks" // a keyword answer, ungated
 	stepAgain     = "again"  // a keyword answer that resends, at most once per cooldown
+	stepOpening   = reply.OpeningStep
 	againCooldown = 30 * time.Minute
 	gateText      = "Follow us, then tap the button again"
 	thanksText    = "Enjoy your lasagna!"
 	againText     = "Here it is again: https://example.com/f/"
 	linkText      = "Here it is, {username}: https://example.com/f/"
+	tipsVideo     = "https://cdn.example.com/v/tips-"
+	tipsText      = "Tips, as promised: https://example.com/t/"
+	tipsIntro     = "New this week, watch first: https://example.com/n/"
+	tipsThanks    = "Enjoy the tips!"
+	tipsAgain     = "The tips again: https://example.com/t/"
+	helloText     = "Hello from the kitchen of creator"
+	priceText     = "Our cookbook costs 19 EUR: https://example.com/shop/"
+	disclosure    = "(automated message from creator"
 )
 
-// funnelOf is account i's funnel. Even accounts ask again when Meta cannot say whether the
-// person follows, odd ones send anyway: both fallbacks meet the profile API's outages.
+// funnelOf is account i's recipe funnel. Even accounts ask again when Meta cannot say whether
+// the person follows, odd ones send anyway: both fallbacks meet the profile API's outages.
 func funnelOf(i int) ([]reply.Button, []reply.Step) {
 	fallback := reply.GateAsk
 	if i%2 == 1 {
 		fallback = reply.GateSend
 	}
 	n := strconv.Itoa(i)
-	return []reply.Button{{Type: reply.ButtonPostback, Title: "Send me the link", Payload: payloadLink}},
+	return []reply.Button{{Type: reply.ButtonPostback, Title: "Send me the link", Payload: payloadLink},
+			{Type: reply.ButtonPostback, Title: "Tips", Payload: payloadTips}},
 		[]reply.Step{
 			{Name: stepLink, On: reply.Trigger{Payload: payloadLink},
 				Gate:     &reply.Gate{Message: reply.Message{Text: gateText}, Unavailable: fallback},
@@ -53,9 +71,37 @@ func funnelOf(i int) ([]reply.Button, []reply.Step) {
 		}
 }
 
+// tipsOf is account i's second rule's flow: its button step is also called `link`, and starts
+// with a video.
+func tipsOf(i int) []reply.Step {
+	n := strconv.Itoa(i)
+	return []reply.Step{
+		{Name: stepLink, On: reply.Trigger{Payload: payloadTips},
+			Messages: []reply.Message{{Kind: reply.MessageVideo, URL: tipsVideo + n + ".mp4"}, {Text: tipsText + n}}},
+		{Name: stepThanks, On: reply.Trigger{Keywords: []string{"thanks", "thank you"}}, Messages: []reply.Message{{Text: tipsThanks}}},
+		{Name: stepAgain, On: reply.Trigger{Keywords: []string{"again"}}, Resend: true, Cooldown: againCooldown,
+			Messages: []reply.Message{{Text: tipsAgain + n}}},
+	}
+}
+
+// dmRulesOf is account i's two DM rules: each answers once per conversation, the first with the
+// picture before its text.
+func dmRulesOf(i int) []reply.DMRule {
+	n := strconv.Itoa(i)
+	return []reply.DMRule{
+		{Name: dmHello, Match: reply.MatchWord, Keywords: []string{"hello", "hi"},
+			Messages: []reply.Message{{Kind: reply.MessageImage, URL: "https://cdn.example.com/i/hello-" + n + ".jpg"}, {Text: helloText + n}}},
+		{Name: dmPrice, Match: reply.MatchWord, Keywords: []string{"price", "cookbook"},
+			Messages: []reply.Message{{Text: priceText + n}}},
+	}
+}
+
+func disclosureOf(i int) string { return disclosure + strconv.Itoa(i) + ")" }
+
 // tap is one thing a person did in the conversation, as Check holds the product to it.
 type tap struct {
 	account, person, mid string
+	rule                 string    // the rule whose step it triggers; "" for a keyword answer (the conversation's flow)
 	step                 string    // the step it triggers; "" for a human's answer
 	at                   time.Time // Meta's time of it
 	following            bool      // whether the person followed the account then
@@ -93,6 +139,14 @@ func (s *sim) delivered(commentID string) {
 		s.atTime(t.Add(-time.Second), "follow", func() { s.follow(c) })
 	}
 	s.atTime(t, "tap", func() { s.act(c, stepLink) })
+	if s.dice.roll(0.4) {
+		// The private reply's other button: the second rule's step of the same name.
+		s.atTime(t.Add(s.dice.duration(time.Second, 30*time.Minute)), "tap tips", func() { s.act(c, payloadTips) })
+	}
+	if s.dice.roll(s.cfg.Rates.FunnelForgets) {
+		// The person asks for their data to be deleted while their taps are on their way.
+		s.atTime(t.Add(s.dice.duration(0, 30*time.Second)), "deletion in the funnel", func() { s.forget(c.person) })
+	}
 	if s.dice.roll(0.25) {
 		// Impatient taps, seconds apart: their deliveries overtake each other.
 		for range 1 + s.dice.intN(3) {
@@ -118,6 +172,58 @@ func (s *sim) delivered(commentID string) {
 	}
 }
 
+// dmPeople are people who write to an account first (no comment): "hello" and "price" run its
+// two DM rules, each once per conversation however often they ask.
+func (s *sim) dmPeople() {
+	for i := range max(s.cfg.Comments/50, 4) {
+		a := s.accounts[s.dice.intN(len(s.accounts))].ID
+		person := fmt.Sprintf("8%09d", i)
+		t := s.start.Add(s.dice.duration(0, 2*time.Hour)).Truncate(time.Second)
+		texts := []string{"hello!", "price?"}
+		if s.dice.roll(0.5) {
+			texts[0], texts[1] = texts[1], texts[0]
+		}
+		for j, text := range texts[:1+s.dice.intN(2)] {
+			rule := dmHello
+			if strings.HasPrefix(text, "price") {
+				rule = dmPrice
+			}
+			at := t.Add(time.Duration(j) * s.dice.duration(time.Second, 40*time.Minute))
+			s.atTime(at, "dm "+text, func() { s.writeIn(a, person, rule, text) })
+			if s.dice.roll(0.2) {
+				s.atTime(at.Add(s.dice.duration(time.Second, time.Hour)), "dm again", func() { s.writeIn(a, person, rule, text) })
+			}
+		}
+		if s.dice.roll(s.cfg.Rates.FunnelForgets) {
+			s.atTime(t.Add(s.dice.duration(0, time.Minute)), "deletion of a DM person", func() { s.forget(person) })
+		}
+		if s.dice.roll(s.cfg.Rates.HumanReplies) {
+			s.atTime(t.Add(s.dice.duration(0, 30*time.Minute)), "human answers a DM", func() {
+				if _, gone := s.forgotten[person]; gone {
+					return
+				}
+				tp := &tap{account: a, person: person, at: s.clock.Now()}
+				mid, body := s.sandbox.HumanReply(a, person, "Hi, Ana here!")
+				tp.mid = mid
+				s.res.HumanReplies++
+				s.humans[a+"#"+person] = true
+				s.send(tp, body)
+			})
+		}
+	}
+}
+
+// writeIn is a person writing to the account first: a DM rule's keyword.
+func (s *sim) writeIn(account, person, rule, text string) {
+	if _, gone := s.forgotten[person]; gone {
+		return
+	}
+	tp := &tap{account: account, person: person, rule: rule, step: stepOpening, at: s.clock.Now()}
+	mid, body := s.sandbox.Message(account, person, text)
+	tp.mid = mid
+	s.send(tp, body)
+}
+
 func (s *sim) follow(c *comment) {
 	s.follows[c.account+"#"+c.person] = true
 	s.sandbox.SetFollows(c.account, c.person, true)
@@ -132,7 +238,11 @@ func (s *sim) act(c *comment, step string) {
 	var body []byte
 	switch step {
 	case stepLink:
+		tp.rule = ruleRecipe
 		tp.mid, body = s.sandbox.Postback(c.account, c.person, payloadLink, "Send me the link")
+	case payloadTips:
+		tp.rule, tp.step = ruleTips, stepLink
+		tp.mid, body = s.sandbox.Postback(c.account, c.person, payloadTips, "Tips")
 	case stepThanks, stepAgain:
 		if conv, err := s.store.Conversation(context.Background(), c.account, c.person); err != nil || conv.Rule == "" {
 			// The private reply's record may be SENT while joining the flow failed (a crash
@@ -148,7 +258,15 @@ func (s *sim) act(c *comment, step string) {
 	default:
 		tp.mid, body = s.sandbox.HumanReply(c.account, c.person, "Hi, Ana here!")
 		s.res.HumanReplies++
+		s.humans[c.account+"#"+c.person] = true
 	}
+	s.send(tp, body)
+}
+
+// send hands what a person did to Meta's webhook, a few seconds later, or (now and then) only
+// after the window it opened has closed.
+func (s *sim) send(tp *tap, body []byte) {
+	step := tp.step
 	s.taps = append(s.taps, tp)
 	if body == nil {
 		tp.unsent = true
@@ -169,7 +287,7 @@ func (s *sim) act(c *comment, step string) {
 // must pause nothing, and each costs a webhook call and a replier job.
 func (s *sim) echoes() {
 	for _, b := range s.sandbox.TakeEchoes() {
-		if s.dice.roll(0.1) {
+		if s.dice.roll(0.2) {
 			s.inbox = append(s.inbox, delivery{at: s.clock.Now().Add(s.dice.duration(0, 20*time.Second)).Truncate(time.Second), body: b})
 		}
 	}
@@ -207,7 +325,7 @@ func (s *sim) deliverMessaging(ctx context.Context, d delivery) {
 }
 
 func (t *tap) String() string {
-	return fmt.Sprintf("%s by %s on %s at %s (mid %s)", t.step, t.person, t.account, t.at.Format(time.RFC3339), t.mid)
+	return fmt.Sprintf("%s/%s by %s on %s at %s (mid %s)", t.rule, t.step, t.person, t.account, t.at.Format(time.RFC3339), t.mid)
 }
 
 // sendFault is Meta's trouble on the Send API and the user profile API, per call.
@@ -240,185 +358,6 @@ func (s *sim) sendFault(c sandbox.Call) sandbox.Fault {
 // tapSettle is how long after the webhook accepted a tap the product may still be working it:
 // the queue's redeliveries of a job whose invocations died, and the next sweep.
 const tapSettle = maxReceive*visibility + settleGrace
-
-// stepOf tells which step a Send API message of the funnel belongs to ("gate" for the gate's).
-func stepOf(m sandbox.SentMessage) string {
-	switch {
-	case m.Kind == reply.MessageHeart, strings.HasPrefix(m.Text, "Here it is, "):
-		return stepLink
-	case strings.HasPrefix(m.Text, gateText):
-		return "gate"
-	case strings.HasPrefix(m.Text, thanksText):
-		return stepThanks
-	case strings.HasPrefix(m.Text, againText):
-		return stepAgain
-	}
-	return "?"
-}
-
-// checkConversations holds the conversations to their promises, from the sandbox's ledger of
-// Send API messages and the follow-up records:
-//   - (f) every follow-up record is terminal;
-//   - (g) a step's message goes out at most once per conversation, a gate's message at most once
-//     per tap, a resending step's at most once per record, its records a cooldown apart;
-//   - (h) nothing goes out at or after the end of the person's window (Meta refuses such a
-//     call with 10/2018278: counted in FollowUpsRefused, not a violation);
-//   - (i) every tap or answer delivered while its window was open got its step, or a record says
-//     why not (a terminal record of the step, the gate's message for that tap), or a human's
-//     pause took it over. A tap on its way when its window closed is owed nothing.
-func (s *sim) checkConversations(ctx context.Context, recs []reply.Record, dead map[string]bool) error {
-	type msgKey struct {
-		account, person, step string
-		index                 int
-	}
-	sent := map[msgKey]int{}
-	for _, m := range s.sandbox.Messages() {
-		k := msgKey{account: m.AccountID, person: m.PersonID, step: stepOf(m)}
-		if m.Kind == reply.MessageHeart {
-			k.index = 1
-		}
-		sent[k]++
-		if gone, ok := s.forgotten[m.PersonID]; ok && m.At.After(gone) {
-			s.violate("follow-up to %s on %s at %s, after their data was deleted at %s", m.PersonID, m.AccountID, m.At.Format(time.RFC3339), gone.Format(time.RFC3339))
-		}
-		s.res.FollowUpsSent++
-		if k.step == "gate" {
-			s.res.GateMessages++
-		}
-		if k.step == "?" {
-			s.violate("a Send API message no step holds: %+v", m)
-		}
-		if !m.At.Before(m.WindowEnd) {
-			s.res.Late++
-			s.violate("follow-up to %s on %s at %s, window closed %s", m.PersonID, m.AccountID, m.At.Format(time.RFC3339), m.WindowEnd.Format(time.RFC3339))
-		}
-	}
-	type stepKey struct{ account, person, step string }
-	byStep := map[stepKey][]reply.Record{}
-	gateFor := map[string]bool{} // trigger -> a terminal record of the gate's message for it
-	for _, r := range recs {
-		f := r.Job.FollowUp
-		if !r.State.Terminal() {
-			s.violate("follow-up %s left %s (%s, due %s)", r.Key, r.State, r.Reason, r.DueAt.Format(time.RFC3339))
-			continue
-		}
-		switch r.State {
-		case reply.StateAmbiguous:
-			s.res.FollowUpsAmbiguous++
-		case reply.StateExpired:
-			s.res.FollowUpsExpired++
-		}
-		if strings.Contains(r.Reason+" "+r.Detail, "2018278") {
-			s.res.FollowUpsRefused++
-		}
-		if f.Gate {
-			gateFor[f.Trigger] = true
-			continue
-		}
-		k := stepKey{r.AccountID, f.PersonID, f.Step}
-		byStep[k] = append(byStep[k], r)
-	}
-	linkTaps := map[stepKey]map[string]bool{}
-	for _, t := range s.taps {
-		if t.step == stepLink && t.accepted {
-			k := stepKey{t.account, t.person, stepLink}
-			if linkTaps[k] == nil {
-				linkTaps[k] = map[string]bool{}
-			}
-			linkTaps[k][t.mid] = true
-		}
-	}
-	for k, n := range sent {
-		sk := stepKey{k.account, k.person, k.step}
-		switch k.step {
-		case stepLink, stepThanks:
-			if n > 1 {
-				s.res.FollowUpDuplicates++
-				s.violate("step %s (message %d) sent %d times to %s on %s; records: %s", k.step, k.index, n, k.person, k.account, describe(byStep[sk]))
-			}
-		case "gate":
-			if taps := len(linkTaps[stepKey{k.account, k.person, stepLink}]); n > taps {
-				s.res.FollowUpDuplicates++
-				s.violate("gate message sent %d times to %s on %s for %d taps", n, k.person, k.account, taps)
-			}
-		case stepAgain:
-			if _, gone := s.forgotten[k.person]; gone {
-				break // the deletion removed the records that held the sends (none came after it: above)
-			}
-			claimed := 0
-			for _, r := range byStep[sk] {
-				if r.State == reply.StateSent || r.State == reply.StateAmbiguous {
-					claimed++
-				}
-			}
-			if n > claimed {
-				s.res.FollowUpDuplicates++
-				s.violate("step %s sent %d times to %s on %s, claimed %d times", k.step, n, k.person, k.account, claimed)
-			}
-		}
-	}
-	for k, rs := range byStep {
-		if k.step != stepAgain {
-			continue
-		}
-		sort.Slice(rs, func(i, j int) bool { return rs[i].CreatedAt.Before(rs[j].CreatedAt) })
-		for i := 1; i < len(rs); i++ {
-			if gap := rs[i].CreatedAt.Sub(rs[i-1].CreatedAt); gap < againCooldown {
-				s.violate("step %s claimed twice %s apart for %s on %s (cooldown %s)", k.step, gap, k.person, k.account, againCooldown)
-			}
-		}
-	}
-	for _, t := range s.taps {
-		if t.step == "" || t.unsent {
-			continue
-		}
-		s.res.Taps++
-		if t.late {
-			s.res.LateTaps++
-		}
-		if _, gone := s.forgotten[t.person]; gone {
-			continue
-		}
-		if !t.accepted {
-			s.violate("%s: the webhook never accepted it", t)
-			continue
-		}
-		if !t.acceptedAt.Add(tapSettle).Before(t.at.Add(reply.ConversationWindow)) {
-			continue // on its way when its window closed: nothing is owed
-		}
-		conv, err := s.store.Conversation(ctx, t.account, t.person)
-		if err != nil {
-			s.violate("%s: no conversation record (%v)", t, err)
-			continue
-		}
-		if conv.PausedUntil.After(t.at) {
-			s.res.Paused++
-			continue
-		}
-		k := stepKey{t.account, t.person, t.step}
-		ok := false
-		switch t.step {
-		case stepLink:
-			ok = sent[msgKey{t.account, t.person, stepLink, 0}] > 0 || len(byStep[k]) > 0 || gateFor[t.mid]
-		case stepThanks:
-			ok = sent[msgKey{t.account, t.person, stepThanks, 0}] > 0 || len(byStep[k]) > 0
-		case stepAgain:
-			// Its own record, or one claimed within the cooldown before the tap was worked.
-			for _, r := range byStep[k] {
-				ok = ok || r.Job.FollowUp.Trigger == t.mid ||
-					(r.CreatedAt.After(t.acceptedAt.Add(-againCooldown)) && !r.CreatedAt.After(t.acceptedAt.Add(tapSettle)))
-			}
-		}
-		if !ok {
-			why := ""
-			if dead[t.mid] {
-				why = " (its job is in the dead-letter queue)"
-			}
-			s.violate("%s: accepted at %s, nothing sent and no record says why%s", t, t.acceptedAt.Format(time.RFC3339), why)
-		}
-	}
-	return nil
-}
 
 // describe is the records' states, for a violation's message.
 func describe(rs []reply.Record) string {

@@ -46,6 +46,12 @@ func (d *dice) intN(n int) int {
 	return d.rng.IntN(n)
 }
 
+func (d *dice) perm(n int) []int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.rng.Perm(n)
+}
+
 func (d *dice) duration(lo, hi time.Duration) time.Duration {
 	if hi <= lo {
 		return lo
@@ -83,6 +89,8 @@ const (
 	FaultSendThrottle       = "send_api_throttle"
 	FaultProfileUnavailable = "profile_api_unavailable"
 	FaultLateTap            = "messaging_webhook_after_window"
+	FaultBucketUnavailable  = "dynamodb_bucket_write_failed"
+	FaultFlowEdited         = "settings_flow_edited"
 )
 
 // errCrashed is what every call of an invocation gets after it died: nothing it does afterwards
@@ -225,6 +233,11 @@ func (f *faultyStore) SaveBucket(ctx context.Context, b reply.Bucket) (reply.Buc
 	if err := f.pre("PutItem", ""); err != nil {
 		return reply.Bucket{}, err
 	}
+	if f.role == "replier" && (b.Lane == reply.LaneText || b.Lane == reply.LaneMedia) && f.s.dice.roll(f.s.cfg.Rates.BucketFaults) {
+		// The lane's bucket cannot be written after the claim: no call may follow.
+		f.s.fault(FaultBucketUnavailable, "")
+		return reply.Bucket{}, fmt.Errorf("dynamodb PutItem: %w", errors.New("InternalServerError: Internal server error"))
+	}
 	return f.Store.SaveBucket(ctx, b)
 }
 
@@ -268,6 +281,10 @@ func (f *faultyStore) Touch(ctx context.Context, t reply.Touch) (reply.Conversat
 		return reply.Conversation{}, err
 	}
 	before, err := f.Store.Touch(ctx, t)
+	if err == nil && t.Pause > 0 {
+		k := t.AccountID + "#" + t.PersonID
+		f.s.pauses[k] = append(f.s.pauses[k], pause{at: f.s.clock.Now(), until: t.At.Add(t.Pause)})
+	}
 	return before, f.post("UpdateItem", reply.Record{}, err)
 }
 

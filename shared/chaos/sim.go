@@ -66,6 +66,9 @@ type Rates struct {
 	HumanReplies       float64 // per person in the funnel: a human on the account answers them
 	LateTaps           float64 // per tap or answer: Meta delivers it after the window it opened closed
 	ProfileUnavailable float64 // per profile call: Meta answers 5xx
+	FunnelForgets      float64 // per person in the funnel (and per person writing in): they ask for deletion while their taps are queued
+	BucketFaults       float64 // per rate-bucket write of the replier: DynamoDB fails it after the claim
+	FlowEdits          bool    // the operator edits steps' messages (inserts, reorders, removes) while turns are parked
 }
 
 // Sabotage breaks what the product relies on, to prove Check notices; tests only.
@@ -87,6 +90,7 @@ var DefaultRates = Rates{
 	Deletions: 3, TokenOutages: 1, SlowCall: 0.003,
 	DroppedWebhooks: 0.1, Unsubscribed: 0.5,
 	Taps: 0.25, HumanReplies: 0.05, LateTaps: 0.02, ProfileUnavailable: 0.05,
+	FunnelForgets: 0.02, BucketFaults: 0.03, FlowEdits: true,
 }
 
 // Config is one simulation run.
@@ -156,6 +160,7 @@ type Result struct {
 	FollowUpsSent, FollowUpsAmbiguous, FollowUpsExpired int
 	FollowUpsRefused, FollowUpDuplicates                int
 	GateMessages, Paused                                int // gate messages sent; taps a human pause answered
+	FlowChanged                                         int // follow-ups an edit of their step left without their message (SKIPPED)
 }
 
 // Sweep interval and queue settings, as the template sets them.
@@ -220,6 +225,10 @@ type sim struct {
 	taps    []*tap
 	// followUpKeys are the keys of every follow-up record a claim may have written.
 	followUpKeys map[string]bool
+	catalog      map[string][]stepMessage // account -> every message any version of its flows had
+	humans       map[string]bool          // account#person -> a human on the account answered them
+	pauses       map[string][]pause       // account#person -> human pauses the store recorded
+	sendCalls    map[string][]time.Time   // person -> Send API calls that reached Meta
 }
 
 type comment struct {
@@ -293,6 +302,7 @@ func newSim(cfg Config) (*sim, error) {
 		forgotten: map[string]time.Time{}, fromless: map[string]bool{}, repeating: map[string]bool{}, sentAt: map[string]time.Time{},
 		found: map[string]bool{}, watched: map[string]bool{}, cursors: cursorsOf(cfg.Store),
 		planned: map[string]bool{}, follows: map[string]bool{}, followUpKeys: map[string]bool{},
+		catalog: map[string][]stepMessage{}, humans: map[string]bool{}, pauses: map[string][]pause{}, sendCalls: map[string][]time.Time{},
 		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}},
 	}
 	s.queue = memory.NewQueue(memory.QueueOptions{Clock: s.clock, Visibility: visibility, MaxReceive: maxReceive})
@@ -357,6 +367,10 @@ func (s *sim) newSweeper(inv *invocation) *sweeper.Sweeper {
 
 // metaFault is the sandbox's fault hook: Meta's own trouble, decided per private-reply call.
 func (s *sim) metaFault(c sandbox.Call) sandbox.Fault {
+	if c.Op == sandbox.OpSend {
+		// By person: a revoked token's call names no account.
+		s.sendCalls[c.PersonID] = append(s.sendCalls[c.PersonID], c.At)
+	}
 	if f := s.readFault(c); !f.None() {
 		return f
 	}
@@ -414,13 +428,30 @@ func (s *sim) setup(ctx context.Context) error {
 					Message: "Hi {username}! Here is the recipe: https://example.com/r/" + strconv.Itoa(i), Buttons: buttons, Flow: flow},
 				{Name: "live", Match: reply.MatchWord, Keywords: []string{"link"}, Kinds: []reply.Kind{reply.KindLive},
 					Message: "Thanks for watching, {username}: https://example.com/live"},
+				{Name: ruleTips, Match: reply.MatchWord, Keywords: []string{"tips"}, Kinds: []reply.Kind{reply.KindPost, reply.KindReel},
+					Message: "Tips for you, {username}!", Buttons: buttons[1:], Flow: tipsOf(i)},
 			},
-			Version: 1, UpdatedAt: s.start, // connected at the start: the reconciler watches from then
+			DMRules:    dmRulesOf(i),
+			Disclosure: disclosureOf(i),
+			Version:    1, UpdatedAt: s.start, // connected at the start: the reconciler watches from then
+		}
+		if i%2 == 0 {
+			// A slow media lane: a turn's video waits in its line, the text after it is held
+			// behind it, and the operator's flow edits meet them parked.
+			a.Limits = map[reply.Lane]reply.Limit{reply.LaneMedia: {Count: 60, Period: time.Hour}}
+		}
+		if i%2 == 1 {
+			// Short human pauses and disclosure lapses, so the run sees them end.
+			a.HumanPause, a.DisclosureLapse = 20*time.Minute, 90*time.Minute
 		}
 		if i == 1 {
 			// Tighter than Meta: a backlog builds, jobs park and the sweeper releases them.
 			a.Limits = map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 120, Period: time.Hour}}
 		}
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("account %d: %w", i, err)
+		}
+		s.catalogue(a)
 		if i == 3 {
 			a.Login, a.PageID = reply.LoginFacebook, fmt.Sprintf("10400000000%05d", i)
 		}
@@ -483,6 +514,10 @@ func (s *sim) setup(ctx context.Context) error {
 		)
 	}
 	s.schedule()
+	s.dmPeople()
+	if s.cfg.Rates.FlowEdits {
+		s.flowEdits()
+	}
 	s.unsubscribe()
 	sort.SliceStable(s.timeline, func(i, j int) bool { return s.timeline[i].at.Before(s.timeline[j].at) })
 	return nil
