@@ -538,3 +538,39 @@ func TestRefusalAfterUncertainSend(t *testing.T) {
 		})
 	}
 }
+
+// TestForgottenPersonWithoutFrom: the chaos run's seed 18 (issue 19). An account that allows a
+// DM per comment needs no funnel guard, and a redelivery without `from` was sent without asking
+// whose comment it is: the person's tombstone went unchecked and a forgotten person got a second
+// DM. A comment whose person is unknown is looked up before anything names them.
+func TestForgottenPersonWithoutFrom(t *testing.T) {
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.put(func(a *reply.Account) { a.RepeatPerPerson = true })
+			job := sampleJob(t, 1)
+			known(e, job)
+			if d := e.process(job); d.Action != ActionSent {
+				t.Fatalf("first delivery: %s(%s), want sent", d.Action, d.Reason)
+			}
+			ctx := context.Background()
+			if err := e.store.PutTombstone(ctx, reply.Tombstone{PersonID: job.FromID, At: e.clock.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range records(t, e, job.CommentID) {
+				if err := e.store.Delete(ctx, r.Key); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.clock.Add(time.Minute)
+			anonymous := job
+			anonymous.FromID, anonymous.FromUsername = "", ""
+			if d := e.process(anonymous); d.Action != ActionSkipped || d.Reason != reply.SkipForgotten {
+				t.Fatalf("redelivery without from: %s(%s), want skipped(%s)", d.Action, d.Reason, reply.SkipForgotten)
+			}
+			if n := e.sb.Delivered(job.CommentID); n != 1 {
+				t.Fatalf("%d DMs to the comment, want the one before the deletion", n)
+			}
+		})
+	}
+}

@@ -252,11 +252,13 @@ func (r *Replier) process(ctx context.Context, job reply.Job) (Decision, error) 
 }
 
 // complete asks Meta for what the funnel needs and the webhook left out (the media, the person)
-// and, on the way, the comment's true creation time. It returns a park reason with an error when
-// Meta could not answer; a comment Meta no longer knows is skipped.
+// and, on the way, the comment's true creation time. The person is always asked for: without
+// them their tombstone cannot be checked, and a forgotten person would get a DM. It returns a
+// park reason with an error when Meta could not answer; a comment Meta no longer knows is
+// skipped.
 func (w *work) complete(ctx context.Context) (string, error) {
 	job := w.job
-	if job.Funnel() != "" || (w.acct.RepeatPerPerson && !w.acct.MediaRules()) {
+	if job.FromID != "" && (job.Funnel() != "" || (w.acct.RepeatPerPerson && !w.acct.MediaRules())) {
 		return "", nil
 	}
 	if err := w.needToken(ctx); err != nil {
