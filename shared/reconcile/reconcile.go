@@ -144,8 +144,9 @@ func (r Report) ReadsPerFound() float64 {
 	return float64(r.Calls) / float64(r.Reconciled)
 }
 
-// Run makes the pass of every account that is due: healthy, with at least one rule. A spent
-// budget or the invocation's end is no error; the next run goes on where this one stopped.
+// Run makes the pass of every account that is due: healthy, with something to subscribe for (an
+// account with DM rules alone has no comments to read, but its subscription is checked). A
+// spent budget or the invocation's end is no error; the next run goes on where this one stopped.
 func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 	var rep Report
 	accounts, err := r.store.ListAccounts(ctx)
@@ -154,7 +155,7 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 	}
 	var errs []error
 	for _, a := range accounts {
-		if !a.Healthy() || len(a.Rules) == 0 {
+		if !a.Healthy() || len(a.NeededFields()) == 0 {
 			continue
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < r.cfg.MinLeft {
@@ -276,6 +277,10 @@ func (r *Reconciler) subscriptionDue(c reply.Cursor, now time.Time, foundSome bo
 func (p *pass) run(ctx context.Context, full bool) error {
 	r, now := p.r, p.now
 	var errs []error
+	if len(p.acct.Rules) == 0 {
+		full = false // no comment rule: no comment to find
+		p.cur.NextPass = now.Add(r.cfg.Every)
+	}
 	if full || len(p.cur.Live) > 0 && !now.Before(p.cur.NextLive) {
 		if err := p.broadcasts(ctx); err != nil {
 			if accountWide(ctx, err) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sandbox"
 )
 
 // TestTapsArriveAtAll is issue 19, case 9: the subscription check renews our app's subscription
@@ -43,6 +44,10 @@ func TestTapsArriveAtAll(t *testing.T) {
 			after: strings.Join(reply.WebhookFields, ",")},
 		{name: "without app ids, fields are not added up across apps", edit: withFlow, ours: commentsOnly,
 			other: []string{"messages", "messaging_postbacks"}, appIDs: []string{}, renew: true, after: strings.Join(reply.WebhookFields, ",")},
+		{name: "DM rules alone: checked too, no comments read", edit: func(a *reply.Account) {
+			a.Rules = nil
+			a.DMRules = []reply.DMRule{{Name: "price", Match: reply.MatchWord, Keywords: []string{"price"}, Messages: []reply.Message{{Text: "5 €"}}}}
+		}, ours: commentsOnly, renew: true, after: strings.Join(reply.WebhookFields, ",")},
 		{name: "a field of the operator's is kept", edit: withFlow, ours: []string{"comments", "live_comments", "messages", "messaging_seen"}, renew: true,
 			after: strings.Join(reply.WebhookFields, ",") + ",messaging_seen"},
 	}
@@ -80,6 +85,11 @@ func TestTapsArriveAtAll(t *testing.T) {
 			}
 			if tt.renew != strings.Contains(logs.String(), "subscribed again") {
 				t.Errorf("log %s", logs.String())
+			}
+			if a := h.storedAccount(t); len(a.Rules) == 0 {
+				if calls := h.sb.Stats().Calls; calls[sandbox.OpMedia]+calls[sandbox.OpLiveMedia]+calls[sandbox.OpComments] != 0 {
+					t.Errorf("an account without comment rules had its media read: %v", calls)
+				}
 			}
 			// What the account needs is now delivered: a tap reaches the webhook.
 			needed := a.NeededFields()
@@ -132,4 +142,13 @@ func TestLoadConfigAppIDs(t *testing.T) {
 			t.Errorf("%q: %v, %v; want %v (error %v)", tt.env, c.AppIDs, err, tt.want, tt.err)
 		}
 	}
+}
+
+func (h *harness) storedAccount(t *testing.T) reply.Account {
+	t.Helper()
+	a, err := h.store.Account(context.Background(), igID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
