@@ -21,6 +21,15 @@ func TestRedactSecrets(t *testing.T) {
 		{"no underscore, no parameter", "token=abc&secret=def&appsecretproof=x", nil, "token=abc&secret=def&appsecretproof=x"},
 		{"Unicode folds of the letters still match", "access_to\u212aen=abc", nil, "access_to\u212aen=[redacted]"},
 		{"other parameters stay", "access_tokens_count=3&fields=id", nil, "access_tokens_count=3&fields=id"},
+		// Finding 4 of issue 24: the token encoded the ways an echo may encode it.
+		{"every byte percent-escaped", "token %49%47%51%57%52%4E%61%31%5A%41%68%62%32%78%55%62%6D%5A%41%30%64%7A%46%48%55%47%56%78 refused", []string{tok},
+			"token [redacted] refused"},
+		{"percent-escaped parameter name", "next=access%5Ftoken%3D" + tok[:4] + "x", nil, "next=access_token=[redacted]"},
+		{"a stray percent does not hide it", "100% sure: %49GQWRNa1ZAhb2xUbmZA0dzFHUGVx", []string{tok}, "100% sure: [redacted]"},
+		{"HTML character references", "<p>&#73;&#x47;QWRNa1ZAhb2xUbmZA0dzFHUGVx</p>", []string{tok}, "<p>[redacted]</p>"},
+		{"JSON escapes left as text", `IGQ\u0057RNa1ZAhb2xUbmZA0dzFHUGVx`, []string{tok}, `[redacted]`},
+		{"escape of an escape", "%2549GQWRNa1ZAhb2xUbmZA0dzFHUGVx", []string{tok}, "[redacted]"},
+		{"escapes without a secret stay", "50%25 off &amp; more", []string{tok}, "50%25 off &amp; more"},
 	}
 	for _, tt := range tests {
 		if got := RedactSecrets(tt.in, tt.secrets...); got != tt.want {
