@@ -31,7 +31,34 @@ type Fault struct {
 	// Authorization header, as proxies' and servers' debug pages do: the token comes back in the
 	// body, in the query of a refresh call and in the header of every other.
 	EchoRequest bool
+	// Echo makes the answer carry the call's token in the given shape (see EchoShape), as a
+	// careless proxy or server may: the client must not let it into an error or a log.
+	Echo EchoShape
 }
+
+// EchoShape is a way an error answer may carry the call's token back.
+type EchoShape string
+
+// The shapes of an echoed token. Each answers 400 with Meta's code 190 unless it says otherwise.
+const (
+	EchoRaw          EchoShape = "raw"           // in the JSON error's message, as it is
+	EchoJSONPartial  EchoShape = "json_partial"  // in the message, its first three characters \u-escaped
+	EchoJSONFull     EchoShape = "json_full"     // in the message, every character \u-escaped
+	EchoQueryEscaped EchoShape = "query_escaped" // in the message, as access_token=... query-escaped (url.QueryEscape)
+	EchoPathEscaped  EchoShape = "path_escaped"  // in the message, as a path segment path-escaped (url.PathEscape)
+	EchoPercentAll   EchoShape = "percent_all"   // in the message, every byte percent-escaped
+	EchoHTMLPage     EchoShape = "html_page"     // 502 HTML page: the token in the title as character references and in the body as it is
+	EchoLocation     EchoShape = "location"      // 302 whose Location names the token in its query
+	EchoBadLocation  EchoShape = "bad_location"  // 302 whose Location names the token and cannot be parsed
+	EchoAuthenticate EchoShape = "authenticate"  // 401 whose WWW-Authenticate names the token; Meta's 190 as the body
+)
+
+// EchoShapes is every EchoShape.
+var EchoShapes = []EchoShape{EchoRaw, EchoJSONPartial, EchoJSONFull, EchoQueryEscaped, EchoPathEscaped,
+	EchoPercentAll, EchoHTMLPage, EchoLocation, EchoBadLocation, EchoAuthenticate}
+
+// EchoingToken answers with the call's token echoed in the given shape.
+func EchoingToken(shape EchoShape) Fault { return Fault{Echo: shape} }
 
 // None reports whether f injects nothing.
 func (f Fault) None() bool { return f == Fault{} }

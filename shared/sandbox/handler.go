@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"math"
 	"net/http"
@@ -529,6 +530,10 @@ func (s *Sandbox) inject(w http.ResponseWriter, r *http.Request, f Fault, seq in
 		}
 		panic(http.ErrAbortHandler)
 	}
+	if f.Echo != "" {
+		s.echo(w, r, f, seq)
+		return
+	}
 	status := f.Status
 	if status == 0 {
 		status = 500
@@ -607,4 +612,81 @@ func (s *Sandbox) serveLedger(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(body)
+}
+
+// echo answers with the call's token echoed in the fault's shape.
+func (s *Sandbox) echo(w http.ResponseWriter, r *http.Request, f Fault, seq int) {
+	tok := r.URL.Query().Get("access_token")
+	if h := r.Header.Get("Authorization"); h != "" {
+		tok = strings.TrimPrefix(strings.TrimPrefix(h, "Bearer "), "OAuth ")
+	}
+	status := f.Status
+	msg := "Invalid OAuth access token - Cannot parse access token: "
+	var escaped string // the message's JSON text, when it needs escapes json.Marshal would not write
+	switch f.Echo {
+	case EchoRaw:
+		msg += tok
+	case EchoJSONPartial, EchoJSONFull:
+		n := len(tok)
+		if f.Echo == EchoJSONPartial {
+			n = min(3, n)
+		}
+		var b strings.Builder
+		for _, c := range tok[:n] {
+			fmt.Fprintf(&b, `\u%04x`, c)
+		}
+		m, _ := json.Marshal(msg)
+		escaped = strings.TrimSuffix(string(m), `"`) + b.String() + tok[n:] + `"`
+	case EchoQueryEscaped:
+		msg = "Malformed request: " + url.QueryEscape("/refresh_access_token?access_token="+tok)
+	case EchoPathEscaped:
+		msg = "Unknown path components: /" + url.PathEscape("/"+tok+"/messages")
+	case EchoPercentAll:
+		var b strings.Builder
+		for i := 0; i < len(tok); i++ {
+			fmt.Fprintf(&b, "%%%02X", tok[i])
+		}
+		msg += b.String()
+	case EchoHTMLPage:
+		if status == 0 {
+			status = http.StatusBadGateway
+		}
+		var b strings.Builder
+		for _, c := range tok {
+			fmt.Fprintf(&b, "&#%d;", c)
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		_, _ = fmt.Fprintf(w, "<html><head><title>Bad token %s</title></head><body>token %s</body></html>", b.String(), tok)
+		return
+	case EchoLocation, EchoBadLocation:
+		if status == 0 {
+			status = http.StatusFound
+		}
+		loc := "https://login.sandbox.invalid/?next=1&access_token=" + url.QueryEscape(tok)
+		if f.Echo == EchoBadLocation {
+			loc = "https://login.sandbox.invalid/%zz?access_token=" + tok
+		}
+		w.Header().Set("Location", loc)
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		_, _ = fmt.Fprintf(w, `<html><body>Moved: <a href="%s">here</a></body></html>`, html.EscapeString(loc))
+		return
+	case EchoAuthenticate:
+		if status == 0 {
+			status = http.StatusUnauthorized
+		}
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="graph", error="invalid_token", error_description="%s is not valid"`, tok))
+		msg = "Invalid OAuth access token."
+	}
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	if escaped == "" {
+		m, _ := json.Marshal(msg)
+		escaped = string(m)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, `{"error":{"message":%s,"type":"OAuthException","code":190,"fbtrace_id":"sbx%06d"}}`, escaped, seq)
 }
