@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -143,7 +144,14 @@ func New(opts ...Option) *Client {
 	}
 	if c.http == nil {
 		c.http = &http.Client{Transport: newTransport()}
+	} else {
+		h := *c.http
+		c.http = &h
 	}
+	// Meta's API does not redirect. A redirect would carry the refresh call's token (in the
+	// query) to wherever Location points, and net/http quotes a Location it cannot parse in its
+	// error: a 3xx is an answer like any other error answer, never followed.
+	c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return c
 }
 
@@ -255,13 +263,16 @@ func (c *Client) do(ctx context.Context, rq request) (answer, error) {
 	if rq.token != "" {
 		req.Header.Set("Authorization", "Bearer "+rq.token)
 	}
+	secrets := []string{rq.token, rq.u.Query().Get("access_token")}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		// *url.Error prints the whole URL; keep only its cause.
+		// *url.Error prints the whole URL; keep only its cause, which may still quote what the
+		// answer said (a Location header net/http could not parse).
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		err = redactErr(err, secrets)
 		if !wrote.Load() {
 			return answer{}, notSent(rq.method, rq.u, err)
 		}
@@ -278,12 +289,8 @@ func (c *Client) do(ctx context.Context, rq request) (answer, error) {
 		// Graph API occasionally answers an error with 200.
 		bytes.HasPrefix(bytes.TrimSpace(b), []byte(`{"error"`)) {
 		// The body may echo the request (an HTML error page quoting the request line, with the
-		// refresh call's token in the query): nothing of the token may go on into an error. It
-		// is redacted before the message is cut to size, or a cut could leave part of it.
-		redacted := a
-		redacted.body = []byte(reply.RedactSecrets(string(b), rq.token, rq.u.Query().Get("access_token")))
-		ge := parseError(redacted)
-		return a, ge
+		// refresh call's token in the query): nothing of the token may go on into an error.
+		return a, parseError(a, secrets...)
 	}
 	return a, nil
 }
@@ -298,19 +305,38 @@ type metaError struct {
 	} `json:"error"`
 }
 
+// redactErr is err, or, when its text holds a secret, an error with that text redacted (and
+// nothing to unwrap: what it wrapped would print the secret).
+func redactErr(err error, secrets []string) error {
+	msg := err.Error()
+	if r := reply.RedactSecrets(msg, secrets...); r != msg {
+		return errors.New(r)
+	}
+	return err
+}
+
 // parseError turns Meta's error answer into a *reply.GraphError. RetryAfter is the longer of
-// Retry-After and Meta's estimated_time_to_regain_access.
-func parseError(a answer) *reply.GraphError {
+// Retry-After and Meta's estimated_time_to_regain_access. Every string kept from the answer is
+// redacted of secrets (the call's tokens) once decoded: redacting the raw bytes misses a token
+// that JSON spells with \u escapes, which decoding brings back in clear. Nothing of the
+// headers is kept but the numbers of Retry-After and the usage headers.
+func parseError(a answer, secrets ...string) *reply.GraphError {
 	ge := &reply.GraphError{Status: a.status}
 	var m metaError
 	if err := json.Unmarshal(a.body, &m); err == nil && m.Error != nil {
-		ge.Code, ge.Subcode, ge.Type = m.Error.Code, m.Error.Subcode, m.Error.Type
-		ge.Message, ge.TraceID = m.Error.Message, m.Error.FBTraceID
+		ge.Code, ge.Subcode = m.Error.Code, m.Error.Subcode
+		ge.Type = reply.RedactSecrets(m.Error.Type, secrets...)
+		ge.Message = reply.RedactSecrets(m.Error.Message, secrets...)
+		ge.TraceID = reply.RedactSecrets(m.Error.FBTraceID, secrets...)
 	} else {
 		// Not Meta's JSON (a proxy's error page): its title, never the page, which may quote
 		// the request.
 		ge.Message = fmt.Sprintf("answer is not Meta's JSON (%d bytes)", len(a.body))
-		if t := pageTitle(a.body); t != "" {
+		if a.status >= 300 && a.status <= 399 {
+			// Its Location may name the token: the error says there was one, never where.
+			ge.Message = "redirect not followed: " + ge.Message
+		}
+		if t := pageTitle(a.body, secrets); t != "" {
 			ge.Message = t + ": " + ge.Message
 		}
 	}
@@ -359,7 +385,7 @@ func fieldName(k string) string {
 
 // pageTitle is what a people-facing error page (a proxy's "502 Bad Gateway") says in its title,
 // and only that: the rest of such a page may quote the request. Empty when there is none.
-func pageTitle(b []byte) string {
+func pageTitle(b []byte, secrets []string) string {
 	s := string(b)
 	i := strings.Index(strings.ToLower(s), "<title>")
 	if i < 0 {
@@ -370,7 +396,8 @@ func pageTitle(b []byte) string {
 	if j < 0 {
 		return ""
 	}
-	s = strings.Join(strings.Fields(s[:j]), " ")
+	// Redacted once decoded, and before it is cut to size, or a cut could leave part of a token.
+	s = reply.RedactSecrets(strings.Join(strings.Fields(html.UnescapeString(s[:j])), " "), secrets...)
 	if len(s) > 80 {
 		s = s[:80] + "…"
 	}

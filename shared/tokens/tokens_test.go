@@ -3,7 +3,10 @@ package tokens
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -280,5 +283,31 @@ func TestParseDuration(t *testing.T) {
 	}
 	if _, err := LoadConfig(func(string) string { return "soon" }); err == nil || !strings.Contains(err.Error(), EnvWithin) {
 		t.Errorf("bad config error %v", err)
+	}
+}
+
+// TestRefreshPrintsNoEchoedTokenFinding4 is issue 24's finding 4 as `tokens refresh` sees it: an
+// answer that echoes the token (escaped in JSON, in a Location net/http cannot parse, ...) must
+// not bring it into the outcome the CLI prints, the account's stored reason, or the logs.
+func TestRefreshPrintsNoEchoedTokenFinding4(t *testing.T) {
+	e := setup(t)
+	for i, shape := range sandbox.EchoShapes {
+		token := fmt.Sprintf("IGQV/echo+token=%02d~AbC123", i)
+		a := e.account(t, fmt.Sprintf("echo-%d", i), reply.LoginInstagram, 24*time.Hour, token, "")
+		e.sb.SetFault(func(sandbox.Call) sandbox.Fault { return sandbox.EchoingToken(shape) })
+		out, err := e.r.Refresh(e.ctx, a)
+		printed, _ := json.Marshal(out)
+		stored, _ := e.store.Account(e.ctx, a.ID)
+		for where, s := range map[string]string{"outcome": string(printed), "error": fmt.Sprint(err),
+			"reason": stored.Unhealthy, "logs": e.logs.String()} {
+			for _, form := range []string{token, url.QueryEscape(token), url.PathEscape(token)} {
+				if strings.Contains(s, form) {
+					t.Errorf("%s: the token is in the %s: %s", shape, where, s)
+				}
+			}
+		}
+		if out.Action == ActionRefreshed {
+			t.Errorf("%s: refreshed on an echo", shape)
+		}
 	}
 }
