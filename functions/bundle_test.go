@@ -1147,8 +1147,13 @@ func (tpl *template) metricFilters(t *testing.T) map[string][]string {
 			if mt["MetricNamespace"] != ownNamespace {
 				t.Errorf("%s: namespace %v, want %s", id, mt["MetricNamespace"], ownNamespace)
 			}
-			// The filter must read the EMF field it publishes, or it counts the wrong lines.
-			if !strings.Contains(pattern, "$."+name+" ") || mt["MetricValue"] != "$."+name {
+			if p["LogGroupName"] == placeholder("ApiAccessLogGroup", "") {
+				// API Gateway's access log: a line per request, counted by what it says.
+				if want, ok := accessLogFilters[name]; !ok || pattern != want || mt["MetricValue"] != "1" {
+					t.Errorf("%s: access-log metric %s with pattern %q and value %v, want one of %v counting 1 a line", id, name, pattern, mt["MetricValue"], accessLogFilters)
+				}
+			} else if !strings.Contains(pattern, "$."+name+" ") || mt["MetricValue"] != "$."+name {
+				// The filter must read the EMF field it publishes, or it counts the wrong lines.
 				t.Errorf("%s: pattern %q / value %v do not read $.%s", id, pattern, mt["MetricValue"], name)
 			}
 			out[name] = append(out[name], fmt.Sprint(p["LogGroupName"]))
@@ -1156,6 +1161,11 @@ func (tpl *template) metricFilters(t *testing.T) map[string][]string {
 	}
 	return out
 }
+
+// accessLogFilters are the metrics counted from the HTTP API's access log, with their patterns.
+// ApiThrottled counts API Gateway's 429s (issue 24, finding 5): AWS/ApiGateway has 4xx for HTTP
+// APIs, not 429 apart. status is a string in the access log's format.
+var accessLogFilters = map[string]string{"ApiThrottled": `{ $.status = "429" }`}
 
 // ownNamespace is where this stack's metric filters publish (stack name at its placeholder).
 const ownNamespace = "ReplyWindow/replywindow"
@@ -1213,6 +1223,11 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 			return lambda("ReplierFunction", "Duration")(a) && strings.Contains(a.stat, "p99") && a.threshold > 0 && a.threshold <= 0.8*replierTimeoutMs
 		}},
 		{"HTTP API 5xx", func(a alarm) bool { return a.metric == "5xx" && a.dims["ApiId"] == placeholder("HttpApi", "") }},
+		// Issue 24, finding 5: a flood on the public routes is throttled per route, unseen
+		// without this.
+		{"HTTP API 429s > 0", func(a alarm) bool {
+			return own("ApiThrottled")(a) && a.threshold == 0 && strings.HasPrefix(a.stat, "Sum")
+		}},
 		{"DynamoDB throttles", table("ThrottledRequests")},
 		{"DynamoDB system errors", table("SystemErrors")},
 		{"Expired > 0", func(a alarm) bool { return own("Expired")(a) && a.threshold == 0 }},
@@ -1262,6 +1277,7 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		reconcile.MetricResubscribed:   {"SweeperLogGroup"},
 		reconcile.MetricMediaFailed:    {"SweeperLogGroup"},
 		sweeper.MetricChoreFailed:      {"SweeperLogGroup"},
+		"ApiThrottled":                 {"ApiAccessLogGroup"}, // API Gateway writes it
 	}
 	if sweeper.MetricAmbiguous != replier.MetricAmbiguous {
 		t.Errorf("replier and sweeper name ambiguous outcomes differently (%q, %q)", replier.MetricAmbiguous, sweeper.MetricAmbiguous)
@@ -1448,6 +1464,10 @@ func TestHTTPAPIRoutesThrottlingAndAccessLogs(t *testing.T) {
 	}
 	if als["DestinationArn"] == nil {
 		t.Error("no access log destination")
+	}
+	// ApiThrottled's filter reads status as a string ({ $.status = "429" }).
+	if !strings.Contains(format, `"status":"$context.status"`) {
+		t.Errorf("access log format has no string status for the ApiThrottled filter: %s", format)
 	}
 }
 
