@@ -66,7 +66,7 @@ type Bundle struct {
 // Template is template.yaml's defaults.
 var Template = Bundle{
 	WebhookMB: 512, ReplierMB: 256, SweeperMB: 256, SweepEveryMinutes: 1, RetentionDays: 30,
-	Alarms: 19, Dashboards: 1, FilterMetrics: 24, IdlePollers: 5,
+	Alarms: 21, Dashboards: 1, FilterMetrics: 27, IdlePollers: 5,
 }
 
 // Counts is what a run asked of AWS, over Comments comments.
