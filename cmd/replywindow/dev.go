@@ -35,7 +35,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	table := fs.String("table", getenv("TABLE_NAME"), "DynamoDB table instead of the memory store (env TABLE_NAME)")
 	queueURL := fs.String("queue-url", getenv("QUEUE_URL"), "SQS queue instead of the memory queue (env QUEUE_URL)")
 	graphURL := fs.String("graph-api-url", getenv("GRAPH_API_URL"), "Graph API base URL instead of the embedded sandbox (env GRAPH_API_URL)")
-	create := fs.Bool("create", getenv("AWS_ENDPOINT_URL") != "", "create the table and queue when missing (default on with AWS_ENDPOINT_URL, i.e. moto)")
+	create := fs.Bool("create", false, "create the table and queue when missing (default on when their endpoints are local, i.e. moto)")
 	sweepEvery := fs.Duration("sweep-every", 5*time.Second, "the sweeper's schedule")
 	statusEvery := fs.Duration("status-every", 5*time.Second, "print the status line this often when it changed (0: never)")
 	logs := fs.String("log-level", "", "also write the services' JSON logs to stderr at this level (debug shows comment text)")
@@ -89,6 +89,11 @@ Examples:
 			return exitFail
 		}
 		cfg.AWS = &aws
+		if !devFlagSet(fs, "create") {
+			// By the endpoints the clients resolve, not by AWS_ENDPOINT_URL alone: with
+			// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true it would have created them on AWS.
+			cfg.Create = devCreate(cfg)
+		}
 	}
 	if err := devSafe(cfg); err != nil {
 		fmt.Fprintf(stderr, "dev: %v\n", err)
@@ -166,14 +171,14 @@ func devSafe(cfg devstack.Config) error {
 	if err := devstack.CheckExposure(cfg); err != nil {
 		return err
 	}
+	if devAllLocal(cfg) {
+		return nil
+	}
 	var real []string
 	for _, e := range devstack.Endpoints(cfg) {
 		if !e.Local {
 			real = append(real, e.String())
 		}
-	}
-	if len(real) == 0 {
-		return nil
 	}
 	what := strings.Join(real, " and ")
 	switch {
@@ -183,6 +188,34 @@ func devSafe(cfg devstack.Config) error {
 		return fmt.Errorf("with %s, set VERIFY_TOKEN to a token of your own: the default one is committed in this repository", what)
 	}
 	return nil
+}
+
+// devAllLocal reports whether every client of cfg's stack is on this machine.
+func devAllLocal(cfg devstack.Config) bool {
+	for _, e := range devstack.Endpoints(cfg) {
+		if !e.Local {
+			return false
+		}
+	}
+	return true
+}
+
+// devCreate is -create's default: on when the table's and the queue's clients are both local
+// (an emulator), never when either would reach AWS.
+func devCreate(cfg devstack.Config) bool {
+	for _, e := range devstack.Endpoints(cfg) {
+		if (e.Service == "DynamoDB" || e.Service == "SQS") && !e.Local {
+			return false
+		}
+	}
+	return true
+}
+
+// devFlagSet reports whether the command line set the flag name.
+func devFlagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func devLevel(s string) slog.Level {

@@ -132,6 +132,20 @@ func TestDevRefusesToExposeRealAccounts(t *testing.T) {
 		{"moto ignored on all interfaces", devstack.Config{Addr: "0.0.0.0:8080", TableName: "t"},
 			map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "DynamoDB on AWS"},
 	}
+	// -create's default follows the endpoints too: moto ignored is AWS, where nothing is created.
+	for _, c := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{moto, true},
+		{map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, false},
+		{map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:5000"}, false}, // the queue on AWS
+	} {
+		cfg := devstack.Config{TableName: "t", QueueURL: "http://127.0.0.1:5000/000000000000/q", AWS: devAWSConfig(t, c.env)}
+		if got := devCreate(cfg); got != c.want {
+			t.Errorf("-create's default with %v: %v, want %v", c.env, got, c.want)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
