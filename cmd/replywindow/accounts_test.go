@@ -69,6 +69,8 @@ func TestAccountFileErrors(t *testing.T) {
 		{"gate_no_message.yaml", []string{"gate_no_message.yaml:10:", "follow_gate.message: text: required"}},
 		{"gate_too_long_with_disclosure.yaml", []string{"gate_too_long_with_disclosure.yaml:14:", "follow_gate.message with the disclosure line: text: 1019 bytes"}},
 		{"cooldown_without_resend.yaml", []string{"cooldown_without_resend.yaml:12:", "cooldown: only with resend"}},
+		{"resend_without_cooldown.yaml", []string{"resend_without_cooldown.yaml:8:", `flow[0] "link": cooldown: required with resend, at least 1m0s (got 0s)`}},
+		{"resend_short_cooldown.yaml", []string{"resend_short_cooldown.yaml:13:", `flow[0] "link": cooldown: required with resend, at least 1m0s (got 30s)`}},
 		{"bad_cooldown.yaml", []string{"bad_cooldown.yaml:13:", `flow[0] "link": cooldown: "10 minutes" is not a positive duration`}},
 		// DM rules and the conversation settings.
 		{"dm_rule_no_keywords.yaml", []string{"dm_rule_no_keywords.yaml:4:", `dm_rules[0] "price": keywords: required`}},

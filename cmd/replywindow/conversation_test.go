@@ -55,11 +55,9 @@ func TestConversation(t *testing.T) {
 			}
 			recs = append(recs, r)
 		}
-		s := reply.Step{Name: step}
-		if gate {
-			s = reply.Step{Name: step + "#gate", Resend: true}
-		}
-		if _, err := h.store.ClaimStep(h.ctx, recs, reply.StepClaim{AccountID: acct, PersonID: p, Rule: "recipe", Step: s, At: at}); err != nil {
+		// A gate's message is claimed as the gate of its step, as the conversation service does.
+		cl := reply.StepClaim{AccountID: acct, PersonID: p, Rule: "recipe", Step: reply.Step{Name: step}, Gate: gate, At: at}
+		if _, err := h.store.ClaimStep(h.ctx, recs, cl); err != nil {
 			t.Fatalf("claim %s of %s: %v", step, p, err)
 		}
 		for i, o := range outcomes {
@@ -91,7 +89,7 @@ func TestConversation(t *testing.T) {
 	}{
 		{person, true, []string{"m_gate", "m_link", ""}, []string{
 			"username:", "ana", "flow:", "recipe", "window:", "open until", "last automated:",
-			"STEP", "link#gate", "link gate", "link #1", "SENT", "m_gate", "PARKED", "rate_limited", "text",
+			"STEP", "link (follow gate)", "link gate", "link #1", "SENT", "m_gate", "PARKED", "rate_limited", "text",
 		}},
 		{orphan, false, []string{"m_orphan"}, []string{"none (expired or deleted)", "m_orphan"}},
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"time"
@@ -36,7 +35,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	table := fs.String("table", getenv("TABLE_NAME"), "DynamoDB table instead of the memory store (env TABLE_NAME)")
 	queueURL := fs.String("queue-url", getenv("QUEUE_URL"), "SQS queue instead of the memory queue (env QUEUE_URL)")
 	graphURL := fs.String("graph-api-url", getenv("GRAPH_API_URL"), "Graph API base URL instead of the embedded sandbox (env GRAPH_API_URL)")
-	create := fs.Bool("create", getenv("AWS_ENDPOINT_URL") != "", "create the table and queue when missing (default on with AWS_ENDPOINT_URL, i.e. moto)")
+	create := fs.Bool("create", false, "create the table and queue when missing (default on when their endpoints are local, i.e. moto)")
 	sweepEvery := fs.Duration("sweep-every", 5*time.Second, "the sweeper's schedule")
 	statusEvery := fs.Duration("status-every", 5*time.Second, "print the status line this often when it changed (0: never)")
 	logs := fs.String("log-level", "", "also write the services' JSON logs to stderr at this level (debug shows comment text)")
@@ -54,9 +53,12 @@ with a local app secret and verify token. Switch parts to the real thing:
       -queue-url http://127.0.0.1:5000/000000000000/replywindow-dev-jobs     # moto
   GRAPH_API_URL=https://graph.instagram.com ACCOUNT_TOKENS=<id>=<token> \
       APP_SECRETS=<app secret> VERIFY_TOKEN=<token> replywindow dev -table <real table>
-With a real Graph API or a real table (not on a local emulator) the webhook listens on a
-loopback address only, and the app secret and verify token committed in this repository are
-refused: anyone could sign deliveries with them. Give yours in APP_SECRETS and VERIFY_TOKEN.
+Each client is judged by the endpoint it will really use (AWS_ENDPOINT_URL,
+AWS_ENDPOINT_URL_<SERVICE>, the shared config, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS). With any
+of them not on this machine (a real Graph API, table or queue) the webhook listens on a loopback
+address only, and the app secret and verify token committed in this repository are refused:
+anyone could sign deliveries with them. Give yours in APP_SECRETS and VERIFY_TOKEN. A queue URL
+on AWS (*.amazonaws.com) is refused on any address: the dev poller would take the real jobs.
 
 Examples:
   replywindow dev
@@ -79,7 +81,21 @@ Examples:
 		SweepEvery: *sweepEvery, Progress: stdout,
 		AppSecret: getenv("APP_SECRETS"), VerifyToken: getenv("VERIFY_TOKEN"),
 	}
-	if err := devSafe(cfg, getenv); err != nil {
+	if *table != "" || *queueURL != "" {
+		// Loaded before the checks: the endpoints they judge are the ones its clients resolve.
+		aws, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "dev: aws config: %v\n", err)
+			return exitFail
+		}
+		cfg.AWS = &aws
+		if !devFlagSet(fs, "create") {
+			// By the endpoints the clients resolve, not by AWS_ENDPOINT_URL alone: with
+			// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true it would have created them on AWS.
+			cfg.Create = devCreate(cfg)
+		}
+	}
+	if err := devSafe(cfg); err != nil {
 		fmt.Fprintf(stderr, "dev: %v\n", err)
 		return exitUsage
 	}
@@ -102,14 +118,6 @@ Examples:
 			return exitFail
 		}
 		cfg.Accounts = []reply.Account{acct}
-	}
-	if *table != "" || *queueURL != "" {
-		aws, err := config.LoadDefaultConfig(ctx)
-		if err != nil {
-			fmt.Fprintf(stderr, "dev: aws config: %v\n", err)
-			return exitFail
-		}
-		cfg.AWS = &aws
 	}
 	s, err := devstack.Start(ctx, cfg)
 	if err != nil {
@@ -152,45 +160,62 @@ Examples:
 	}
 }
 
-// devSafe refuses what would expose real accounts: when the stack talks to a real Graph API or
-// a real table (anything not on this machine), its webhook must listen on loopback only, and
-// neither the app secret nor the verify token may be the ones committed in this repository.
-func devSafe(cfg devstack.Config, getenv func(string) string) error {
-	var real []string
-	if cfg.GraphAPIURL != "" && !opLocal(cfg.GraphAPIURL) {
-		real = append(real, "Graph API "+cfg.GraphAPIURL)
+// devSafe refuses what would expose real accounts. Every client the stack builds is judged by
+// the endpoint it will really use (devstack.Endpoints: the SDK's own resolution of
+// AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, the shared config and
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS): a queue URL on AWS is refused whatever the address, a
+// listen address other than loopback unless every client is local (devstack.CheckExposure), and
+// with any client not local neither the app secret nor the verify token may be the ones
+// committed in this repository.
+func devSafe(cfg devstack.Config) error {
+	if err := devstack.CheckExposure(cfg); err != nil {
+		return err
 	}
-	if cfg.TableName != "" || cfg.QueueURL != "" {
-		endpoint := getenv("AWS_ENDPOINT_URL_DYNAMODB")
-		if endpoint == "" {
-			endpoint = getenv("AWS_ENDPOINT_URL")
-		}
-		if !opLocal(endpoint) {
-			real = append(real, "AWS (table "+cfg.TableName+")")
-		}
-	}
-	if len(real) == 0 {
+	if devAllLocal(cfg) {
 		return nil
 	}
+	var real []string
+	for _, e := range devstack.Endpoints(cfg) {
+		if !e.Local {
+			real = append(real, e.String())
+		}
+	}
 	what := strings.Join(real, " and ")
-	addr := cfg.Addr
-	if addr == "" {
-		addr = devstack.DefaultAddr
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("-addr %q: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("-addr %s: with a real %s the webhook listens on a loopback address only (e.g. 127.0.0.1:8080)", addr, what)
-	}
 	switch {
 	case cfg.AppSecret == "" || cfg.AppSecret == devstack.DefaultAppSecret:
-		return fmt.Errorf("with a real %s, set APP_SECRETS to your app secret: the default one is committed in this repository, and anyone could sign deliveries with it", what)
+		return fmt.Errorf("with %s, set APP_SECRETS to your app secret: the default one is committed in this repository, and anyone could sign deliveries with it", what)
 	case cfg.VerifyToken == "" || cfg.VerifyToken == devstack.DefaultVerifyToken:
-		return fmt.Errorf("with a real %s, set VERIFY_TOKEN to a token of your own: the default one is committed in this repository", what)
+		return fmt.Errorf("with %s, set VERIFY_TOKEN to a token of your own: the default one is committed in this repository", what)
 	}
 	return nil
+}
+
+// devAllLocal reports whether every client of cfg's stack is on this machine.
+func devAllLocal(cfg devstack.Config) bool {
+	for _, e := range devstack.Endpoints(cfg) {
+		if !e.Local {
+			return false
+		}
+	}
+	return true
+}
+
+// devCreate is -create's default: on when the table's and the queue's clients are both local
+// (an emulator), never when either would reach AWS.
+func devCreate(cfg devstack.Config) bool {
+	for _, e := range devstack.Endpoints(cfg) {
+		if (e.Service == "DynamoDB" || e.Service == "SQS") && !e.Local {
+			return false
+		}
+	}
+	return true
+}
+
+// devFlagSet reports whether the command line set the flag name.
+func devFlagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func devLevel(s string) slog.Level {

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/replywindow/replywindow/shared/devstack"
 	"github.com/replywindow/replywindow/shared/reply"
@@ -108,31 +113,84 @@ func TestDevRefusesToExposeRealAccounts(t *testing.T) {
 	}{
 		{"embedded, any address", devstack.Config{Addr: "0.0.0.0:8080"}, awsReal, ""},
 		{"moto table, committed secret", devstack.Config{TableName: "t"}, moto, ""},
+		{"moto table and queue, committed secret, any address", devstack.Config{Addr: "0.0.0.0:8080", TableName: "t", QueueURL: "http://127.0.0.1:5000/000000000000/q"}, moto, ""},
 		{"sandbox on this machine", devstack.Config{GraphAPIURL: "http://127.0.0.1:8089"}, awsReal, ""},
 		{"real table, committed secret", devstack.Config{TableName: "t"}, awsReal, "set APP_SECRETS"},
 		{"real table, own secret, committed token", devstack.Config{TableName: "t", AppSecret: "mine"}, awsReal, "set VERIFY_TOKEN"},
 		{"real table, own secrets", own(devstack.Config{TableName: "t"}), awsReal, ""},
-		{"real queue", devstack.Config{QueueURL: "https://sqs.eu-west-1.amazonaws.com/1/q"}, awsReal, "set APP_SECRETS"},
+		{"real queue, even on loopback with own secrets", own(devstack.Config{QueueURL: "https://sqs.eu-west-1.amazonaws.com/1/q"}), awsReal, "is an AWS queue"},
+		{"moto table, real queue", devstack.Config{TableName: "t", QueueURL: "https://sqs.eu-west-1.amazonaws.com/1/q"}, moto, "is an AWS queue"},
 		{"real table on all interfaces", own(devstack.Config{TableName: "t", Addr: "0.0.0.0:8080"}), awsReal, "loopback address only"},
 		{"real table on a LAN address", own(devstack.Config{TableName: "t", Addr: "192.168.1.20:8080"}), awsReal, "loopback address only"},
 		{"real table on every address", own(devstack.Config{TableName: "t", Addr: ":8080"}), awsReal, "loopback address only"},
 		{"real table on localhost", own(devstack.Config{TableName: "t", Addr: "localhost:8080"}), awsReal, ""},
-		{"real Graph API", devstack.Config{GraphAPIURL: "https://graph.instagram.com"}, awsReal, "Graph API https://graph.instagram.com"},
+		{"real Graph API", devstack.Config{GraphAPIURL: "https://graph.instagram.com"}, awsReal, "Graph API at https://graph.instagram.com"},
 		{"real Graph API, own secrets, [::]", own(devstack.Config{GraphAPIURL: "https://graph.instagram.com", Addr: "[::]:8080"}), awsReal, "loopback address only"},
 		{"dynamodb endpoint wins", devstack.Config{TableName: "t"}, map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_ENDPOINT_URL_DYNAMODB": "https://dynamodb.eu-west-1.amazonaws.com"}, "set APP_SECRETS"},
+		{"moto with a real SQS endpoint on all interfaces", devstack.Config{Addr: "0.0.0.0:8080", TableName: "t", QueueURL: "http://127.0.0.1:5000/000000000000/q"},
+			map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_ENDPOINT_URL_SQS": "https://sqs.eu-west-1.amazonaws.com"}, "SQS at https://sqs.eu-west-1.amazonaws.com"},
+		{"moto ignored on all interfaces", devstack.Config{Addr: "0.0.0.0:8080", TableName: "t"},
+			map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "DynamoDB on AWS"},
 	}
-	for _, tt := range tests {
-		err := devSafe(tt.cfg, func(k string) string { return tt.env[k] })
-		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+	// -create's default follows the endpoints too: moto ignored is AWS, where nothing is created.
+	for _, c := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{moto, true},
+		{map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, false},
+		{map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:5000"}, false}, // the queue on AWS
+	} {
+		cfg := devstack.Config{TableName: "t", QueueURL: "http://127.0.0.1:5000/000000000000/q", AWS: devAWSConfig(t, c.env)}
+		if got := devCreate(cfg); got != c.want {
+			t.Errorf("-create's default with %v: %v, want %v", c.env, got, c.want)
 		}
 	}
-	// The command stops before it starts anything.
-	t.Setenv("AWS_ENDPOINT_URL", "")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			if cfg.TableName != "" || cfg.QueueURL != "" {
+				cfg.AWS = devAWSConfig(t, tt.env)
+			}
+			err := devSafe(cfg)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("%v, want %q", err, tt.want)
+			}
+		})
+	}
+	// The command stops before it starts anything; it judges the endpoints its clients resolve.
+	devAWSConfig(t, map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"})
 	t.Setenv("APP_SECRETS", "")
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"dev", "-addr", "0.0.0.0:0", "-table", "replywindow-prod-Table-1ABC"}, &stdout, &stderr)
 	if code != exitUsage || !strings.Contains(stderr.String(), "loopback address only") || stdout.Len() != 0 {
 		t.Errorf("dev on all interfaces with a real table: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
+}
+
+// devAWSConfig sets the environment to env alone (every other endpoint variable unset, no
+// shared config, test credentials) and loads the aws.Config as the command does.
+func devAWSConfig(t *testing.T, env map[string]string) *aws.Config {
+	t.Helper()
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SSM",
+		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
+		t.Setenv(k, "") // restored after the test
+		if err := os.Unsetenv(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	c, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &c
 }

@@ -51,7 +51,7 @@ Exit status: 0 done, or left pending for the sweeper (the output says which), 1 
 		return c.fail(err)
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	d, err := store.OpenDeletion(ctx, reply.Deletion{Code: deletion.Code(reply.DeletionPerson, *person, now), Kind: reply.DeletionPerson,
+	d, err := store.OpenDeletion(ctx, reply.Deletion{Code: deletion.NewCode(), Kind: reply.DeletionPerson,
 		UserID: *person, State: reply.DeletionPending, RequestedAt: now, Version: 1})
 	if err != nil && !errors.Is(err, reply.ErrExists) {
 		return c.fail(fmt.Errorf("store the request: %w", err))

@@ -190,8 +190,9 @@ func opRepeatText(s reply.Step) string {
 	switch {
 	case !s.Resend:
 		return "once per conversation"
-	case s.Cooldown == 0:
-		return "on every trigger"
+	case s.Cooldown < reply.MinResendCooldown:
+		// Stored before a cooldown was required: the replier waits the minimum all the same.
+		return "again on a trigger " + reply.MinResendCooldown.String() + " after the last (the minimum)"
 	}
 	return "again on a trigger " + s.Cooldown.String() + " after the last"
 }

@@ -116,7 +116,7 @@ func TestHumanPauseAndDisclosure(t *testing.T) {
 	e := newEnv(t, func(a *reply.Account) {
 		a.DisclosureLapse = 2 * time.Hour
 		a.HumanPause = time.Hour
-		a.Rules[0].Flow[0].Resend = true
+		a.Rules[0].Flow[0].Resend, a.Rules[0].Flow[0].Cooldown = true, reply.MinResendCooldown
 	})
 	steps := []struct {
 		name    string

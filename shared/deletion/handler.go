@@ -93,7 +93,7 @@ func (h *Handler) Request(ctx context.Context, req events.APIGatewayV2HTTPReques
 		return answer(http.StatusInternalServerError, map[string]string{"error": "try again later"}), nil
 	}
 	now := h.now()
-	p, err := Verify(signed, secrets, now, h.maxAge())
+	p, key, err := verify(signed, secrets, now, h.maxAge())
 	if err != nil {
 		reason := rejectReason(err)
 		h.reject(reason)
@@ -101,7 +101,7 @@ func (h *Handler) Request(ctx context.Context, req events.APIGatewayV2HTTPReques
 		h.logger().WarnContext(ctx, "data deletion: signed request refused", "reason", reason, "err", err)
 		return answer(http.StatusBadRequest, map[string]string{"error": "invalid signed_request"}), nil
 	}
-	d := reply.Deletion{Code: Code(reply.DeletionUser, p.UserID, time.Unix(p.IssuedAt, 0)), Kind: reply.DeletionUser,
+	d := reply.Deletion{Code: Code(key, reply.DeletionUser, p.UserID, time.Unix(p.IssuedAt, 0)), Kind: reply.DeletionUser,
 		UserID: p.UserID, State: reply.DeletionPending, RequestedAt: now, Version: 1}
 	stored, err := h.Store.OpenDeletion(ctx, d)
 	switch {
@@ -122,14 +122,22 @@ func (h *Handler) Request(ctx context.Context, req events.APIGatewayV2HTTPReques
 	}), nil
 }
 
-// StatusAnswer is what GET /data-deletion/{code} answers.
+// StatusAnswer is what GET /data-deletion/{code} answers: what Meta requires of the page (a
+// human-readable status of the request the code names), and nothing more. No times and no
+// counts: a page anyone holding the code can open must not tell when a person asked, when it
+// was done or how much was removed (issue 24, finding 2). We never refuse a deletion, so there
+// is no refusal to justify.
 type StatusAnswer struct {
-	ConfirmationCode string    `json:"confirmation_code"`
-	Status           string    `json:"status"` // reply.DeletionPending or reply.DeletionDone
-	RequestedAt      time.Time `json:"requested_at"`
-	DoneAt           time.Time `json:"done_at,omitzero"`
-	Removed          int       `json:"removed"`
+	ConfirmationCode string `json:"confirmation_code"`
+	Status           string `json:"status"`      // reply.DeletionPending or reply.DeletionDone
+	Explanation      string `json:"explanation"` // the status in words
 }
+
+// Explanations of each status, as the status page words them.
+const (
+	ExplainPending = "We received your request to delete your data and are deleting it. Check this page again to see when it is done."
+	ExplainDone    = "Your data has been deleted."
+)
 
 // Status is GET /data-deletion/{code}: where the deletion stands. It never shows whose it is.
 func (h *Handler) Status(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -151,9 +159,11 @@ func (h *Handler) Status(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		h.logger().ErrorContext(ctx, "data deletion: read status", "code", code, "err", err)
 		return answer(http.StatusInternalServerError, map[string]string{"error": "try again later"}), nil
 	}
-	return answer(http.StatusOK, StatusAnswer{
-		ConfirmationCode: d.Code, Status: d.State, RequestedAt: d.RequestedAt, DoneAt: d.DoneAt, Removed: d.Removed,
-	}), nil
+	a := StatusAnswer{ConfirmationCode: d.Code, Status: reply.DeletionPending, Explanation: ExplainPending}
+	if d.State == reply.DeletionDone {
+		a.Status, a.Explanation = reply.DeletionDone, ExplainDone
+	}
+	return answer(http.StatusOK, a), nil
 }
 
 func bodyOf(req events.APIGatewayV2HTTPRequest) ([]byte, error) {

@@ -3,9 +3,12 @@ package deletion
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -224,7 +227,7 @@ func TestStatus(t *testing.T) {
 		return res.StatusCode, a
 	}
 	for _, byParam := range []bool{true, false} {
-		if s, a := status(code, byParam); s != 200 || a.Status != reply.DeletionPending || a.ConfirmationCode != code || !a.RequestedAt.Equal(now) {
+		if s, a := status(code, byParam); s != 200 || a.Status != reply.DeletionPending || a.ConfirmationCode != code || a.Explanation != ExplainPending {
 			t.Errorf("pending: %d %+v", s, a)
 		}
 	}
@@ -233,10 +236,10 @@ func TestStatus(t *testing.T) {
 	if _, err := w.Run(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if s, a := status(code, true); s != 200 || a.Status != reply.DeletionDone || !a.DoneAt.Equal(now) {
+	if s, a := status(code, true); s != 200 || a.Status != reply.DeletionDone || a.Explanation != ExplainDone {
 		t.Errorf("done: %d %+v", s, a)
 	}
-	for _, bad := range []string{Code(reply.DeletionUser, "1", now), "", "../../etc/passwd", strings.ToUpper(code)} {
+	for _, bad := range []string{Code(f.Secrets[0], reply.DeletionUser, "1", now), "", "../../etc/passwd", strings.ToUpper(code)} {
 		if s, _ := status(bad, true); s != 404 {
 			t.Errorf("code %q: %d, want 404", bad, s)
 		}
@@ -261,4 +264,97 @@ func TestServe(t *testing.T) {
 	if res, _ = h.Serve(ctx, get); res.StatusCode != 405 {
 		t.Errorf("DELETE: %d", res.StatusCode)
 	}
+}
+
+// Issue 24, finding 2: a confirmation code was an unkeyed hash of the app-scoped user id and
+// issued_at, so whoever knew a person's id found their request by trying the seconds of an hour,
+// and the page told when it was asked, when done and how much was removed. Now the code is keyed
+// with the app secret that signed the request (stable however Meta resends or re-encodes it),
+// the old computation finds nothing, and the page shows the status alone.
+func TestDeletionStatusNotAnOracle(t *testing.T) {
+	f := loadSigned(t)
+	ctx, store := newStore(t)
+	now := time.Unix(f.Now, 0)
+	h := &Handler{Store: store, Secrets: StaticSecrets(f.Secrets...), Clock: &fixedClock{now}}
+	valid := f.byName(t, "valid")
+	p, err := Verify(valid.SignedRequest, f.Secrets, now, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ans struct {
+		Code string `json:"confirmation_code"`
+	}
+	res, _ := h.Request(ctx, post(form(valid.SignedRequest), false))
+	if err := json.Unmarshal([]byte(res.Body), &ans); res.StatusCode != 200 || err != nil {
+		t.Fatalf("request: %d %s", res.StatusCode, res.Body)
+	}
+	// Stable: the same request again, and re-encoded, answers the same code.
+	for _, c := range []signedCase{valid, f.byName(t, "valid, the same request re-encoded (other key order, spaces)")} {
+		if got := f.code(t, c); got != ans.Code {
+			t.Errorf("%s: code %s, want %s", c.Name, got, ans.Code)
+		}
+	}
+	// Keyed: another secret makes another code of the same request.
+	issued := time.Unix(p.IssuedAt, 0)
+	if Code("another secret", reply.DeletionUser, p.UserID, issued) == ans.Code {
+		t.Error("the code does not depend on the secret")
+	}
+	// The attacker knows the user id and that the request was made within the hour: under the
+	// old, unkeyed scheme one of the 3,600 guesses is the code; now none is, and none opens a page.
+	status := func(code string) events.APIGatewayV2HTTPResponse {
+		req := events.APIGatewayV2HTTPRequest{RawPath: "/prod/data-deletion/" + code, PathParameters: map[string]string{"code": code}}
+		req.RequestContext.HTTP.Method = "GET"
+		res, err := h.Status(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	found := false
+	for s := int64(0); s < 3600; s++ {
+		guess := unkeyedCode(reply.DeletionUser, p.UserID, issued.Add(-30*time.Minute+time.Duration(s)*time.Second))
+		if guess == ans.Code {
+			found = true
+		}
+	}
+	if found {
+		t.Error("the unkeyed code of the user id and issued_at is still the code")
+	}
+	if old := unkeyedCode(reply.DeletionUser, p.UserID, issued); status(old).StatusCode != 404 {
+		t.Errorf("the old code of the request opens a page")
+	}
+	// A request stored under an old code before this change stays readable by its code.
+	old := unkeyedCode(reply.DeletionUser, "17841400000000077", issued)
+	if _, err := store.OpenDeletion(ctx, reply.Deletion{Code: old, Kind: reply.DeletionUser, UserID: "17841400000000077",
+		State: reply.DeletionPending, RequestedAt: now, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if r := status(old); r.StatusCode != 200 || !strings.Contains(r.Body, `"status":"pending"`) {
+		t.Errorf("an old code: %d %s", r.StatusCode, r.Body)
+	}
+	// The page says the status and nothing else: no time, no count, nobody's id.
+	w := &Worker{Store: store, Params: newParams(t), Clock: &fixedClock{now.Add(time.Minute)}}
+	if _, err := w.Run(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	body := status(ans.Code).Body
+	var page map[string]any
+	if err := json.Unmarshal([]byte(body), &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 3 || page["status"] != reply.DeletionDone || page["confirmation_code"] != ans.Code || page["explanation"] != ExplainDone {
+		t.Errorf("page %s, want the code, the status and its explanation alone", body)
+	}
+	rest := strings.ReplaceAll(body, ans.Code, "")
+	for _, leak := range []string{"requested", "done_at", "removed", p.UserID, strconv.FormatInt(f.Now, 10), now.UTC().Format("2006-01-02"), "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"} {
+		if strings.Contains(rest, leak) {
+			t.Errorf("page %s holds %q", body, leak)
+		}
+	}
+}
+
+// unkeyedCode is the code as it was made before issue 24: anyone could compute it.
+func unkeyedCode(kind, user string, issued time.Time) string {
+	sum := sha256.Sum256([]byte("replywindow deletion\x00" + kind + "\x00" + user + "\x00" + strconv.FormatInt(issued.Unix(), 10)))
+	return fmt.Sprintf("%x", sum[:10])
 }

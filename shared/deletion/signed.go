@@ -6,8 +6,10 @@ package deletion
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -127,32 +129,47 @@ const Skew = 5 * time.Minute
 // app, or a rotation) in constant time, then its algorithm and age, and returns its payload.
 // The signature is checked before the payload is trusted for anything.
 func Verify(signed string, secrets []string, now time.Time, maxAge time.Duration) (Payload, error) {
+	p, _, err := verify(signed, secrets, now, maxAge)
+	return p, err
+}
+
+// verify is Verify that also returns the secret the request was signed with: the key of its
+// confirmation code.
+func verify(signed string, secrets []string, now time.Time, maxAge time.Duration) (Payload, string, error) {
 	encSig, encPayload, ok := strings.Cut(signed, ".")
 	if !ok || encSig == "" || encPayload == "" {
-		return Payload{}, ErrUnsigned
+		return Payload{}, "", ErrUnsigned
 	}
 	sig, ok := canonical(encSig)
 	if !ok || len(sig) != sha256.Size {
-		return Payload{}, fmt.Errorf("%w: signature is not an HMAC-SHA256 in canonical base64url", ErrMalformed)
+		return Payload{}, "", fmt.Errorf("%w: signature is not an HMAC-SHA256 in canonical base64url", ErrMalformed)
 	}
-	matched := false
+	matched := ""
 	for _, s := range secrets {
 		// Every secret is tried, so timing does not tell which one matched.
-		if s != "" && hmac.Equal(sig, mac(s, encPayload)) {
-			matched = true
+		if s != "" && hmac.Equal(sig, mac(s, encPayload)) && matched == "" {
+			matched = s
 		}
 	}
-	if !matched {
-		return Payload{}, ErrBadSignature
+	if matched == "" {
+		return Payload{}, "", ErrBadSignature
 	}
 	raw, ok := canonical(encPayload)
 	if !ok {
-		return Payload{}, fmt.Errorf("%w: payload is not canonical base64url (no padding, white space or stray bits)", ErrMalformed)
+		return Payload{}, "", fmt.Errorf("%w: payload is not canonical base64url (no padding, white space or stray bits)", ErrMalformed)
 	}
 	var p Payload
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return Payload{}, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+		return Payload{}, "", fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
+	if p, err := checkPayload(p, now, maxAge); err != nil {
+		return p, "", err
+	}
+	return p, matched, nil
+}
+
+// checkPayload checks what a verified payload says: its algorithm, user, and age.
+func checkPayload(p Payload, now time.Time, maxAge time.Duration) (Payload, error) {
 	switch {
 	case !strings.EqualFold(p.Algorithm, Algorithm):
 		return Payload{}, fmt.Errorf("%w: algorithm %q, want %s", ErrMalformed, p.Algorithm, Algorithm)
@@ -177,12 +194,27 @@ func Verify(signed string, secrets []string, now time.Time, maxAge time.Duration
 }
 
 // Code is the confirmation code of the request of user (its kind, reply.DeletionUser or
-// reply.DeletionPerson) made at issued: derived from these alone, so that every delivery and
-// every encoding of one request comes to one code. It names the request, not the person: the
-// status page it opens shows nothing of whom it was for.
-func Code(kind, user string, issued time.Time) string {
-	sum := sha256.Sum256([]byte("replywindow deletion\x00" + kind + "\x00" + user + "\x00" + strconv.FormatInt(issued.Unix(), 10)))
-	return fmt.Sprintf("%x", sum[:10])
+// reply.DeletionPerson) made at issued, keyed with key (the app secret that signed the request):
+// derived from these alone, so that every delivery and every encoding of one request comes to
+// one code, and unguessable without the key. (Codes were once an unkeyed hash of the same
+// fields, so anyone who knew a person's id could find their request by trying the seconds of
+// an hour: issue 24, finding 2.) It names the request, not the person: the status page it opens
+// shows nothing of whom it was for. The format, 20 lower-case hex digits, is the old one, so
+// the codes of requests stored before stay readable.
+func Code(key, kind, user string, issued time.Time) string {
+	h := hmac.New(sha256.New, []byte(key))
+	h.Write([]byte("replywindow deletion code\x00" + kind + "\x00" + user + "\x00" + strconv.FormatInt(issued.Unix(), 10)))
+	return hex.EncodeToString(h.Sum(nil)[:10])
+}
+
+// NewCode is a random confirmation code, for a request that is made once and never resent
+// (the operator's `forget`).
+func NewCode() string {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
 }
 
 // validCode reports whether s looks like a code Code made, so junk never reaches the store.

@@ -22,11 +22,11 @@ type signedCase struct {
 // code is the confirmation code of a valid case, from what Verify reads of it.
 func (f signedFile) code(t *testing.T, c signedCase) string {
 	t.Helper()
-	p, err := Verify(c.SignedRequest, f.Secrets, time.Unix(f.Now, 0), time.Hour)
+	p, key, err := verify(c.SignedRequest, f.Secrets, time.Unix(f.Now, 0), time.Hour)
 	if err != nil {
 		t.Fatalf("%s: %v", c.Name, err)
 	}
-	return Code(reply.DeletionUser, p.UserID, time.Unix(p.IssuedAt, 0))
+	return Code(key, reply.DeletionUser, p.UserID, time.Unix(p.IssuedAt, 0))
 }
 
 // byName is the case called name.
@@ -147,13 +147,13 @@ func TestCode(t *testing.T) {
 		t.Errorf("two requests of one user share code %s", a)
 	}
 	at := time.Unix(1767225540, 0)
-	b := Code(reply.DeletionUser, "17841400000000002", at)
-	for _, other := range []string{b, Code(reply.DeletionPerson, "17841400000000001", at)} {
+	b := Code(f.Secrets[0], reply.DeletionUser, "17841400000000002", at)
+	for _, other := range []string{b, Code(f.Secrets[0], reply.DeletionPerson, "17841400000000001", at)} {
 		if other == a {
 			t.Errorf("code %s for another subject", a)
 		}
 	}
-	for _, c := range []string{a, b} {
+	for _, c := range []string{a, b, NewCode()} {
 		if !validCode(c) {
 			t.Errorf("Code made %q, which validCode refuses", c)
 		}

@@ -32,7 +32,7 @@ func id(n int) string {
 // open stores a pending request as the callback or the CLI would.
 func open(t *testing.T, ctx context.Context, s reply.Store, kind, user string, at time.Time) reply.Deletion {
 	t.Helper()
-	d, err := s.OpenDeletion(ctx, reply.Deletion{Code: Code(kind, user, at), Kind: kind, UserID: user, State: reply.DeletionPending, RequestedAt: at, Version: 1})
+	d, err := s.OpenDeletion(ctx, reply.Deletion{Code: Code("worker-test-key", kind, user, at), Kind: kind, UserID: user, State: reply.DeletionPending, RequestedAt: at, Version: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -189,6 +189,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if (cfg.TableName != "" || cfg.QueueURL != "") && cfg.AWS == nil {
 		return nil, errors.New("devstack: TABLE_NAME or QUEUE_URL needs an AWS config")
 	}
+	if err := CheckExposure(cfg); err != nil {
+		return nil, err
+	}
 	s := &Stack{AppSecret: cfg.AppSecret, Verify: cfg.VerifyToken, started: time.Now()}
 	s.metrics.webhook = telemetry.NewMetrics("webhook")
 	s.metrics.replier = telemetry.NewMetrics("replier")

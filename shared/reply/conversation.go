@@ -56,8 +56,8 @@ type Step struct {
 	On       Trigger   `json:"on"`
 	Messages []Message `json:"messages"`
 	Gate     *Gate     `json:"follow_gate,omitempty"`
-	// Resend sends the step again on a later trigger, at most once per Cooldown; by default a
-	// step goes out once per conversation.
+	// Resend sends the step again on a later trigger, at most once per Cooldown (required, at
+	// least MinResendCooldown); by default a step goes out once per conversation.
 	Resend   bool          `json:"resend,omitempty"`
 	Cooldown time.Duration `json:"cooldown,omitempty"`
 }
@@ -267,10 +267,18 @@ func (c StepClaim) Key() string {
 // resend reports whether the claimed step may go out again (a gate's message on every tap).
 func (c StepClaim) resend() bool { return c.Gate || c.Step.Resend }
 
-// Cooldown is how long after its last send the claimed step is due again.
+// MinResendCooldown is the shortest cooldown a resending step may have: without one, any
+// person could make the account send the step on every tap or keyword (issue 24, finding 7).
+const MinResendCooldown = time.Minute
+
+// Cooldown is how long after its last send the claimed step is due again. A resending step
+// stored before its cooldown was required waits at least MinResendCooldown all the same.
 func (c StepClaim) Cooldown() time.Duration {
 	if c.Gate {
 		return 0
+	}
+	if c.Step.Resend && c.Step.Cooldown < MinResendCooldown {
+		return MinResendCooldown
 	}
 	return c.Step.Cooldown
 }
@@ -489,6 +497,9 @@ func (s Step) validate(disclosure string) error {
 	}
 	if s.Cooldown < 0 || (!s.Resend && s.Cooldown != 0) {
 		return fmt.Errorf("cooldown: only with resend, and not negative")
+	}
+	if s.Resend && s.Cooldown < MinResendCooldown {
+		return fmt.Errorf("cooldown: required with resend, at least %s (got %s)", MinResendCooldown, s.Cooldown)
 	}
 	return nil
 }

@@ -75,7 +75,8 @@ func TestConversationValidate(t *testing.T) {
 		{"gate without message", withFlow(Step{Name: "a", On: Trigger{Payload: "P"}, Messages: []Message{text("x")}, Gate: &Gate{Unavailable: GateAsk}}), "follow_gate.message: text: required"},
 		{"gate message too long with the disclosure", withFlow(Step{Name: "a", On: Trigger{Payload: "P"}, Messages: []Message{text("x")}, Gate: &Gate{Message: text(strings.Repeat("a", 995)), Unavailable: GateAsk}}), "follow_gate.message with the disclosure line: text: 1007 bytes"},
 		// resend and cooldown
-		{"resend", withFlow(Step{Name: "a", On: Trigger{Payload: "P"}, Messages: []Message{text("x")}, Resend: true}), ""},
+		{"resend without cooldown", withFlow(Step{Name: "a", On: Trigger{Payload: "P"}, Messages: []Message{text("x")}, Resend: true}), `flow[0] "a": cooldown: required with resend, at least 1m0s (got 0s)`},
+		{"resend with a cooldown under the minimum", withFlow(Step{Name: "a", On: Trigger{Payload: "P"}, Messages: []Message{text("x")}, Resend: true, Cooldown: 59 * time.Second}), "cooldown: required with resend, at least 1m0s (got 59s)"},
 		{"resend with cooldown", withFlow(Step{Name: "a", On: Trigger{Payload: "P"}, Messages: []Message{text("x")}, Resend: true, Cooldown: time.Minute}), ""},
 		{"cooldown without resend", withFlow(Step{Name: "a", On: Trigger{Payload: "P"}, Messages: []Message{text("x")}, Cooldown: time.Minute}), "cooldown: only with resend"},
 		{"negative cooldown", withFlow(Step{Name: "a", On: Trigger{Payload: "P"}, Messages: []Message{text("x")}, Resend: true, Cooldown: -time.Minute}), "cooldown: only with resend, and not negative"},
@@ -305,7 +306,8 @@ func TestConversationState(t *testing.T) {
 		{"a step named x#gate is not x's gate", Conversation{Steps: map[string]time.Time{StepKey("recipe", "x") + "#gate": t0}}, claim("recipe", Step{Name: "x#gate"}, t0), true},
 		{"resend inside the cooldown", sent, claim("recipe", resend, t0.Add(9*time.Minute)), false},
 		{"resend at the cooldown", sent, claim("recipe", resend, t0.Add(10*time.Minute)), true},
-		{"resend without cooldown", sent, claim("recipe", always, t0), true},
+		{"resend stored without cooldown: not inside the minimum", sent, claim("recipe", always, t0.Add(MinResendCooldown-time.Millisecond)), false},
+		{"resend stored without cooldown: due after the minimum", sent, claim("recipe", always, t0.Add(MinResendCooldown)), true},
 		{"stored before rules keyed steps: the person's flow", Conversation{Rule: "recipe", Steps: map[string]time.Time{"link": t0}}, claim("recipe", once, t0), false},
 		{"stored before rules keyed steps: another flow", Conversation{Rule: "recipe", Steps: map[string]time.Time{"link": t0}}, claim("guide", once, t0), true},
 	}
@@ -421,5 +423,45 @@ func TestSplitStepKey(t *testing.T) {
 		if rule, step := SplitStepKey(tt.key); rule != tt.rule || step != tt.step {
 			t.Errorf("SplitStepKey(%q) = %q, %q; want %q, %q", tt.key, rule, step, tt.rule, tt.step)
 		}
+	}
+}
+
+// Issue 24, finding 7: a step that resends without a cooldown let any person make the account
+// send on every tap. An account file must give a resending step a cooldown of at least
+// MinResendCooldown, and a step stored before that rule waits the minimum all the same: a
+// person who taps forty times in a minute gets the step once.
+func TestResendWithoutCooldownRefused(t *testing.T) {
+	for _, cd := range []time.Duration{0, time.Second, MinResendCooldown - time.Millisecond} {
+		a := funnel()
+		a.Rules[0].Flow[1].Resend, a.Rules[0].Flow[1].Cooldown = true, cd
+		if err := a.Validate(); err == nil || !strings.Contains(err.Error(), `flow[1] "more": cooldown: required with resend`) {
+			t.Errorf("resend with cooldown %s: Validate() = %v", cd, err)
+		}
+	}
+	a := funnel()
+	a.Rules[0].Flow[1].Resend, a.Rules[0].Flow[1].Cooldown = true, MinResendCooldown
+	if err := a.Validate(); err != nil {
+		t.Errorf("resend at the minimum: %v", err)
+	}
+
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	stored := Step{Name: "more", Resend: true} // an account written before the minimum
+	c := Conversation{Rule: "recipe"}
+	sends := 0
+	for tap := 0; tap < 40; tap++ {
+		cl := StepClaim{Rule: "recipe", Step: stored, At: t0.Add(time.Duration(tap) * 1500 * time.Millisecond)}
+		if c.Due(cl) {
+			sends++
+			c = c.Claimed(cl)
+		}
+	}
+	if sends != 1 {
+		t.Errorf("40 taps in a minute sent the step %d times, want 1", sends)
+	}
+	if got := (StepClaim{Step: stored}).Cooldown(); got != MinResendCooldown {
+		t.Errorf("stored step's cooldown %s, want %s", got, MinResendCooldown)
+	}
+	if got := (StepClaim{Step: stored, Gate: true}).Cooldown(); got != 0 {
+		t.Errorf("a gate's message has no cooldown (one per tap): %s", got)
 	}
 }

@@ -381,7 +381,7 @@ func ZeroFields(v any) []string {
 
 // FullFollowUp is a follow-up's record with every field of its FollowUp set.
 func FullFollowUp() reply.Record {
-	step := reply.Step{Name: "link#1", Resend: true}
+	step := reply.Step{Name: "link#1", Resend: true, Cooldown: reply.MinResendCooldown}
 	r := FollowUp(step, 2, "aWdfZAG1faXRlbTox")
 	f := r.Job.FollowUp
 	f.Gate, f.Disclose, f.Username, f.Lane, f.Notice, f.Of = true, true, "ana", reply.LaneMedia, true, 4
