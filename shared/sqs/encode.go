@@ -1,6 +1,7 @@
 package sqs
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -9,18 +10,17 @@ import (
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
-// marshalJob is json.Marshal(j), byte for byte, without reflection: a 1000-comment delivery
-// marshals 1000 jobs inside Meta's 5-second budget, and reflection with time.Time's MarshalJSON
-// was a fifth of the webhook's CPU. Tests hold it equal to json.Marshal for every field of
-// reply.Job, so a field added there and not here fails them.
+// marshalJob is json.Marshal(j) with the characters SQS refuses escaped (sqsSafe), byte for
+// byte, without reflection: a 1000-comment delivery marshals 1000 jobs inside Meta's 5-second
+// budget, and reflection with time.Time's MarshalJSON was a fifth of the webhook's CPU. Tests hold
+// it equal to sqsSafe(json.Marshal) for every field of reply.Job, so a field added there and not
+// here fails them, and hold every body it makes to SQS's character set (validBody).
 func marshalJob(j *reply.Job) ([]byte, error) {
-	if !encodable(j.CommentedAt) || !encodable(j.DeliveredAt) {
-		return json.Marshal(j) // let encoding/json report the error
-	}
-	if j.Event != nil || j.FollowUp != nil {
-		// Conversation jobs are fewer than comments and nested: the general encoder's speed is
-		// plenty for them.
-		return json.Marshal(j)
+	if !encodable(j.CommentedAt) || !encodable(j.DeliveredAt) || j.Event != nil || j.FollowUp != nil {
+		// An unencodable time: let encoding/json report the error. Conversation jobs are fewer
+		// than comments and nested: the general encoder's speed is plenty for them.
+		b, err := json.Marshal(j)
+		return sqsSafe(b), err
 	}
 	b := make([]byte, 0, 256+len(j.Text)+len(j.FromUsername))
 	b = append(b, `{"v":`...)
@@ -69,7 +69,7 @@ func field(b []byte, name, v string, omitempty bool) []byte {
 const hexDigits = "0123456789abcdef"
 
 // appendString quotes s as encoding/json does (HTML-safe, invalid UTF-8 as U+FFFD, U+2028 and
-// U+2029 escaped).
+// U+2029 escaped), and escapes U+FFFE and U+FFFF as sqsSafe does.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
@@ -115,8 +115,39 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
+		if r == 0xFFFE || r == 0xFFFF {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', 'f', 'f', 'f', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
 		i += size
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// SQS takes a message body only if every character is in the set AWS documents for SendMessage's
+// MessageBody (the XML 1.0 Char production): #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD |
+// #x10000 to #x10FFFF; a body with any other is refused with InvalidMessageContents
+// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+// encoding/json already escapes the C0 controls and writes invalid UTF-8 (surrogates included) as
+// U+FFFD, so what it leaves outside the set is U+FFFE and U+FFFF, which a comment or a DM may hold.
+// moto accepts them; AWS does not, and the delivery carrying one would fail on every retry of
+// Meta's until the app is unsubscribed.
+var (
+	utf8FFFE = []byte("\uFFFE")
+	utf8FFFF = []byte("\uFFFF")
+)
+
+// sqsSafe escapes U+FFFE and U+FFFF in the JSON b as \ufffe and \uffff. JSON holds non-ASCII
+// only inside strings, where the escape decodes to the same character, so the job decodes to the
+// same text. b is returned as is when it holds neither (the usual case: no copy).
+func sqsSafe(b []byte) []byte {
+	if !bytes.Contains(b, utf8FFFE) && !bytes.Contains(b, utf8FFFF) {
+		return b
+	}
+	b = bytes.ReplaceAll(b, utf8FFFE, []byte(`\ufffe`))
+	return bytes.ReplaceAll(b, utf8FFFF, []byte(`\uffff`))
 }
