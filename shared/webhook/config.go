@@ -20,6 +20,7 @@ var Env = []string{
 	"MAX_BODY_BYTES",
 	"ENQUEUE_CONCURRENCY",
 	"ANSWER_BUDGET",
+	"MAX_EVENT_AGE",
 	"LOG_LEVEL",
 	// TABLE_NAME is read only for the data-deletion routes mounted in the same function
 	// (shared/deletion); empty leaves them unmounted.
@@ -53,8 +54,12 @@ type Config struct {
 	MaxBodyBytes       int
 	EnqueueConcurrency int
 	AnswerBudget       time.Duration // a delivery not enqueued by then is answered 500
-	LogLevel           string
-	TableName          string // the data-deletion routes' table; "" leaves them out
+	// MaxEventAge is how old an event may be and still be enqueued (Delivery.DropStale): at
+	// least StaleAfter, which New also uses for zero. Only a local run of the fixed, signed
+	// sample events in events/ needs it longer.
+	MaxEventAge time.Duration
+	LogLevel    string
+	TableName   string // the data-deletion routes' table; "" leaves them out
 }
 
 // LoadConfig reads the configuration from getenv (os.Getenv in the function). Errors name the
@@ -68,6 +73,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MaxBodyBytes:       DefaultMaxBodyBytes,
 		EnqueueConcurrency: DefaultEnqueueConcurrency,
 		AnswerBudget:       DefaultAnswerBudget,
+		MaxEventAge:        StaleAfter,
 		LogLevel:           DefaultLogLevel,
 		TableName:          strings.TrimSpace(getenv("TABLE_NAME")),
 	}
@@ -119,6 +125,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.AnswerBudget = d
 	}
+	if s := getenv("MAX_EVENT_AGE"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < StaleAfter {
+			// Shorter would drop Meta's own retries of a delivery that failed.
+			errs = append(errs, fmt.Errorf("MAX_EVENT_AGE: %q is not a duration of at least %s (Meta retries for 36 h)", s, StaleAfter))
+		}
+		c.MaxEventAge = d
+	}
 	if s := getenv("LOG_LEVEL"); s != "" {
 		var l slog.Level
 		if err := l.UnmarshalText([]byte(s)); err != nil {
@@ -144,6 +158,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("max_body_bytes", c.MaxBodyBytes),
 		slog.Int("enqueue_concurrency", c.EnqueueConcurrency),
 		slog.Duration("answer_budget", c.AnswerBudget),
+		slog.Duration("max_event_age", c.MaxEventAge),
 		slog.String("log_level", c.LogLevel),
 		slog.String("table_name", c.TableName),
 	)

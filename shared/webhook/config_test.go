@@ -34,19 +34,19 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{name: "defaults", env: base, want: Config{
 			QueueURL: "http://localhost/q", AppSecretsParams: []string{"/rw/ig-secret", "/rw/fb-secret"}, VerifyTokenParam: "/rw/verify",
-			SecretsTTL: 5 * time.Minute, MaxBodyBytes: 1 << 20, EnqueueConcurrency: 16, AnswerBudget: 4 * time.Second, LogLevel: "info",
+			SecretsTTL: 5 * time.Minute, MaxBodyBytes: 1 << 20, EnqueueConcurrency: 16, AnswerBudget: 4 * time.Second, MaxEventAge: StaleAfter, LogLevel: "info",
 		}},
-		{name: "everything set", env: with("SECRETS_TTL", "30s", "MAX_BODY_BYTES", "2048", "ENQUEUE_CONCURRENCY", "32", "ANSWER_BUDGET", "2500ms", "LOG_LEVEL", "debug", "TABLE_NAME", "rw"), want: Config{
+		{name: "everything set", env: with("SECRETS_TTL", "30s", "MAX_BODY_BYTES", "2048", "ENQUEUE_CONCURRENCY", "32", "ANSWER_BUDGET", "2500ms", "MAX_EVENT_AGE", "72h", "LOG_LEVEL", "debug", "TABLE_NAME", "rw"), want: Config{
 			QueueURL: "http://localhost/q", AppSecretsParams: []string{"/rw/ig-secret", "/rw/fb-secret"}, VerifyTokenParam: "/rw/verify",
-			SecretsTTL: 30 * time.Second, MaxBodyBytes: 2048, EnqueueConcurrency: 32, AnswerBudget: 2500 * time.Millisecond, LogLevel: "debug", TableName: "rw",
+			SecretsTTL: 30 * time.Second, MaxBodyBytes: 2048, EnqueueConcurrency: 32, AnswerBudget: 2500 * time.Millisecond, MaxEventAge: 72 * time.Hour, LogLevel: "debug", TableName: "rw",
 		}},
 		{name: "plain values stand in for empty parameter names", env: map[string]string{"QUEUE_URL": "q", "APP_SECRETS": "a,b", "VERIFY_TOKEN": "t", "APP_SECRETS_PARAMS": "", "VERIFY_TOKEN_PARAM": ""}, want: Config{
 			QueueURL: "q", AppSecrets: []string{"a", "b"}, VerifyToken: "t",
-			SecretsTTL: 5 * time.Minute, MaxBodyBytes: 1 << 20, EnqueueConcurrency: 16, AnswerBudget: 4 * time.Second, LogLevel: "info",
+			SecretsTTL: 5 * time.Minute, MaxBodyBytes: 1 << 20, EnqueueConcurrency: 16, AnswerBudget: 4 * time.Second, MaxEventAge: StaleAfter, LogLevel: "info",
 		}},
 		{name: "parameter names win over plain values", env: with("APP_SECRETS", "plain", "VERIFY_TOKEN", "plain"), want: Config{
 			QueueURL: "http://localhost/q", AppSecretsParams: []string{"/rw/ig-secret", "/rw/fb-secret"}, VerifyTokenParam: "/rw/verify",
-			SecretsTTL: 5 * time.Minute, MaxBodyBytes: 1 << 20, EnqueueConcurrency: 16, AnswerBudget: 4 * time.Second, LogLevel: "info",
+			SecretsTTL: 5 * time.Minute, MaxBodyBytes: 1 << 20, EnqueueConcurrency: 16, AnswerBudget: 4 * time.Second, MaxEventAge: StaleAfter, LogLevel: "info",
 		}},
 		{name: "no queue", env: with("QUEUE_URL", ""), wantErr: "QUEUE_URL"},
 		{name: "no app secrets", env: with("APP_SECRETS_PARAMS", " , "), wantErr: "APP_SECRETS_PARAMS"},
@@ -60,6 +60,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "zero concurrency", env: with("ENQUEUE_CONCURRENCY", "0"), wantErr: "ENQUEUE_CONCURRENCY"},
 		{name: "answer budget without a unit", env: with("ANSWER_BUDGET", "4"), wantErr: "ANSWER_BUDGET"},
 		{name: "answer budget past Meta's 5 s", env: with("ANSWER_BUDGET", "6s"), wantErr: "ANSWER_BUDGET"},
+		{name: "event age shorter than Meta retries", env: with("MAX_EVENT_AGE", "36h"), wantErr: "MAX_EVENT_AGE"},
+		{name: "event age not a duration", env: with("MAX_EVENT_AGE", "2d"), wantErr: "MAX_EVENT_AGE"},
 		{name: "bad log level", env: with("LOG_LEVEL", "verbose"), wantErr: "LOG_LEVEL"},
 	}
 	for _, tt := range tests {

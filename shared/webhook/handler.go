@@ -39,6 +39,7 @@ const (
 	MetricSeen              = "MessagingSeen"     // messaging_seen (read) events, counted and dropped
 	MetricEnqueueFailed     = "EnqueueFailed"     // deliveries answered 500 because jobs were not enqueued
 	MetricRejected          = "Rejected"          // items with an id or a time Meta never sends, left out
+	MetricStale             = "Stale"             // events older than Meta retries (StaleAfter): replays, left out
 	MetricJobsRefused       = "JobsRefused"       // jobs the queue can never take (left out; logged)
 	MetricNotEnqueued       = "NotEnqueued"       // jobs of deliveries answered 500 (Meta delivers them again)
 	MetricBudgetSpent       = "BudgetSpent"       // deliveries answered 500 because the answer budget ran out
@@ -73,6 +74,9 @@ func New(cfg Config, q reply.Queue, s Secrets, m *telemetry.Metrics, log *slog.L
 	}
 	if cfg.AnswerBudget <= 0 {
 		cfg.AnswerBudget = DefaultAnswerBudget
+	}
+	if cfg.MaxEventAge <= 0 {
+		cfg.MaxEventAge = StaleAfter
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -153,21 +157,29 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIG
 		log.WarnContext(ctx, "delivery: signature rejected", "reason", err.Error(), "bytes", len(body))
 		return text(http.StatusUnauthorized, "bad signature")
 	}
-	d, err := Parse(body, h.now())
+	now := h.now()
+	d, err := Parse(body, now)
 	if err != nil {
 		h.count(MetricMalformed, 1)
 		log.WarnContext(ctx, "delivery: malformed", "err", err, "bytes", len(body))
 		return text(http.StatusBadRequest, "malformed delivery")
 	}
+	d.DropStale(now, h.cfg.MaxEventAge)
 	h.count(MetricOwnCommentDropped, d.OwnDropped)
 	h.count(MetricIgnored, d.Ignored)
 	h.count(MetricRejected, d.Rejected)
+	h.count(MetricStale, d.Stale)
 	h.count(MetricMessagingReceived, d.Messaging)
 	h.count(MetricSeen, d.Seen)
 	if d.Rejected > 0 {
 		// Signed by Meta's secret, yet holding ids or times Meta never sends: worth a look, never
 		// worth a 400 (the rest of the delivery is good) or a 500 (a retry brings the same bytes).
 		log.WarnContext(ctx, "delivery: items rejected", "rejected", d.Rejected, "bytes", len(body))
+	}
+	if d.Stale > 0 {
+		// Signed, but older than Meta ever retries: a replay of a captured delivery. Answered 200
+		// (a 4xx or 5xx would only be retried) with the stale events left out.
+		log.WarnContext(ctx, "delivery: stale events left out", "stale", d.Stale, "bytes", len(body))
 	}
 	if log.Enabled(ctx, slog.LevelDebug) {
 		for _, j := range d.Jobs {
@@ -200,7 +212,7 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIG
 	h.count(MetricEnqueued, enqueued)
 	h.count(MetricAccepted, 1)
 	log.InfoContext(ctx, "delivery accepted", "object", d.Object, "jobs", enqueued, "own_dropped", d.OwnDropped,
-		"ignored", d.Ignored, "rejected", d.Rejected, "messaging", d.Messaging, "bytes", len(body), "ms", time.Since(start).Milliseconds())
+		"ignored", d.Ignored, "rejected", d.Rejected, "stale", d.Stale, "messaging", d.Messaging, "bytes", len(body), "ms", time.Since(start).Milliseconds())
 	return text(http.StatusOK, "EVENT_RECEIVED")
 }
 

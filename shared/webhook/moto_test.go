@@ -230,6 +230,7 @@ func TestDeliveryThroughSQS(t *testing.T) {
 			h := New(Config{MaxBodyBytes: DefaultMaxBodyBytes, AnswerBudget: time.Minute /* moto, not SQS, sets this pace */}, sqs.NewQueue(api, target, sqs.WithBackoff(time.Millisecond)),
 				StaticSecrets{Apps: []string{testSecret}}, metrics, nil)
 			h.emf = io.Discard
+			h.now = func() time.Time { return sent.Add(5 * time.Second) } // bigDelivery's entry.time
 			body := bigDelivery(tt.n)
 			start := time.Now()
 			resp, err := h.Handle(awstest.Context(t), post(body, Sign(body, testSecret)))
@@ -336,5 +337,64 @@ func TestBlankVerifyTokenInSSM(t *testing.T) {
 		if resp, _ := h.Handle(ctx, request("GET", "/webhook", q)); resp.StatusCode != 500 {
 			t.Errorf("handshake %q with a blank token in SSM: %d, want 500", q, resp.StatusCode)
 		}
+	}
+}
+
+// TestOldDeliveriesReplayForever is issue 24's finding 3: a delivery Meta signed thirty days ago,
+// replayed, is answered 200 (so nobody retries it) with nothing enqueued and the replay counted,
+// while the events of a delivery that are within Meta's retry horizon still go through. Each
+// event is judged by its own time: entry.time in seconds for changes, the messaging timestamp in
+// milliseconds.
+func TestOldDeliveriesReplayForever(t *testing.T) {
+	client, url := motoQueue(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	old := now.Add(-30 * 24 * time.Hour)
+	edge := now.Add(-StaleAfter + time.Minute) // a late retry of Meta's, inside the horizon
+	comment := func(at time.Time, id string) string {
+		return fmt.Sprintf(`{"id":"17841400000000001","time":%d,"changes":[{"field":"comments","value":{"id":"%s","text":"RECIPE","from":{"id":"17841400000000555","username":"fan"},"media":{"id":"18000000000000042","media_product_type":"REELS"}}}]}`, at.Unix(), id)
+	}
+	tap := func(at time.Time, mid string) string {
+		// entry.time is fresh: the event's own timestamp decides.
+		return fmt.Sprintf(`{"id":"17841400000000001","time":%d,"messaging":[{"sender":{"id":"17841400000000777"},"recipient":{"id":"17841400000000001"},"timestamp":%d,"postback":{"mid":"%s","title":"Link","payload":"LINK"}}]}`, now.UnixMilli(), at.UnixMilli(), mid)
+	}
+	delivery := func(entries ...string) []byte {
+		return []byte(`{"object":"instagram","entry":[` + strings.Join(entries, ",") + `]}`)
+	}
+	tests := []struct {
+		name   string
+		body   []byte
+		stale  float64
+		arrive []string
+	}{
+		{name: "thirty days old", body: delivery(comment(old, "17900000000000001"), tap(old, "mid.old")), stale: 2},
+		{name: "old and fresh in one delivery", body: delivery(comment(old, "17900000000000002"), comment(edge, "17900000000000003"), tap(old, "mid.old2"), tap(now, "mid.new")),
+			stale: 2, arrive: []string{"17900000000000003", "mid.new"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			metrics := telemetry.NewMetrics("webhook")
+			h := New(Config{MaxBodyBytes: DefaultMaxBodyBytes, AnswerBudget: time.Minute}, sqs.NewQueue(client, url), StaticSecrets{Apps: []string{testSecret}}, metrics, nil)
+			h.emf = io.Discard
+			h.now = func() time.Time { return now }
+			resp, err := h.Handle(awstest.Context(t), post(tt.body, Sign(tt.body, testSecret)))
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("Handle: %d %q, %v; want 200", resp.StatusCode, resp.Body, err)
+			}
+			if got := metrics.Get(MetricStale); got != tt.stale {
+				t.Errorf("metric %s = %v, want %v", MetricStale, got, tt.stale)
+			}
+			if got := metrics.Get(MetricEnqueued); got != float64(len(tt.arrive)) {
+				t.Errorf("metric %s = %v, want %d", MetricEnqueued, got, len(tt.arrive))
+			}
+			jobs, _ := receiveAll(t, client, url, len(tt.arrive)+1) // one more: read until the queue is empty
+			if len(jobs) != len(tt.arrive) {
+				t.Fatalf("%d jobs on the queue (%v), want %v", len(jobs), jobs, tt.arrive)
+			}
+			for _, id := range tt.arrive {
+				if _, ok := jobs[id]; !ok {
+					t.Errorf("job %s did not arrive: %v", id, jobs)
+				}
+			}
+		})
 	}
 }

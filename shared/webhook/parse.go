@@ -26,6 +26,42 @@ type Delivery struct {
 	// Rejected counts items refused for a value Meta never sends: an id that is not digits, a
 	// time that is not a number a job can hold. Each such item is left out alone.
 	Rejected int
+	// Stale counts events older than StaleAfter by their own time: Meta no longer retries them,
+	// so they are a replay (a captured delivery sent again), left out alone.
+	Stale int
+}
+
+// StaleAfter is how old an event may be and still be taken (MAX_EVENT_AGE may only lengthen it).
+// Meta retries a failed delivery "immediately, then [...] a few more times with decreasing
+// frequency over the next 36 hours", and "unacknowledged responses will be dropped after 36
+// hours" (Graph API Webhooks, Getting Started, "Event Notifications":
+// https://developers.facebook.com/docs/graph-api/webhooks/getting-started): that is
+// reply.DeliveryHorizon. The margin of 12 hours covers a clock that is off and a retry sent at the
+// horizon's end.
+const StaleAfter = reply.DeliveryHorizon + 12*time.Hour
+
+// DropStale leaves out the jobs of events older than maxAge at now, judged by each event's own
+// time: entry.time (seconds) for a comment change, the messaging timestamp (milliseconds) for a
+// messaging event. Meta no longer retries such an event, so it is a replay of a captured delivery;
+// the events within the horizon in the same delivery stay. It counts what it dropped in Stale.
+func (d *Delivery) DropStale(now time.Time, maxAge time.Duration) {
+	out := d.Jobs[:0]
+	for _, j := range d.Jobs {
+		at := j.DeliveredAt
+		if j.Event != nil {
+			at = j.Event.At
+		}
+		if now.Sub(at) > maxAge {
+			d.Stale++
+			if j.Event != nil {
+				d.Messaging--
+			}
+			continue
+		}
+		out = append(out, j)
+	}
+	clear(d.Jobs[len(out):])
+	d.Jobs = out
 }
 
 // errBadValue marks an id or a time that no Meta delivery carries.
