@@ -125,16 +125,18 @@ func (r *Reconciler) Backfill(ctx context.Context, accountID string, o BackfillO
 		}
 		res.Report.Media++
 		if _, err := s.look(ctx, m, reply.MediaCursor{CreatedAt: m.CreatedAt}, res.Since); err != nil {
-			res.Report.Calls = rd.calls
+			res.Report.Calls, res.Report.IDRefused = rd.calls, rd.refused
+			r.m.Count(MetricIDRefused, rd.refused)
 			res.Media = summaries(sums)
 			return res, fmt.Errorf("backfill account %s, media %s: %w", a.ID, m.ID, err)
 		}
 		at.Done++
 		progress(at)
 	}
-	res.Report.Accounts, res.Report.Calls = 1, rd.calls
+	res.Report.Accounts, res.Report.Calls, res.Report.IDRefused = 1, rd.calls, rd.refused
 	res.Media = summaries(sums)
 	r.m.Count(MetricReconcileCalls, rd.calls)
+	r.m.Count(MetricIDRefused, rd.refused)
 	return res, nil
 }
 

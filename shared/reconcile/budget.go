@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
@@ -91,6 +92,9 @@ type reader struct {
 	// the pass (the reconciler comes back on its next run).
 	wait  func(ctx context.Context, until time.Time) error
 	calls int
+	// refused counts the items of Meta's answers left out for an id that is not digits
+	// (reply.ValidID, the webhook's rule): such an id would end up in a Graph path and a key.
+	refused int
 }
 
 // call makes one read through f, which returns Meta's usage figures with its error. A throttled
@@ -172,23 +176,64 @@ func plain[T any](ctx context.Context, rd *reader, get func() (T, error)) (T, er
 }
 
 func (rd *reader) media(ctx context.Context, after string) (reply.Page[reply.Media], error) {
-	return paged(ctx, rd, func() (reply.Page[reply.Media], error) { return rd.r.graph.Media(ctx, rd.acct, rd.token, after) })
+	p, err := paged(ctx, rd, func() (reply.Page[reply.Media], error) { return rd.r.graph.Media(ctx, rd.acct, rd.token, after) })
+	p.Items = slices.DeleteFunc(p.Items, func(m reply.Media) bool { return rd.refuse("media", m.ID, m.ID) })
+	return p, err
 }
 
 func (rd *reader) comments(ctx context.Context, mediaID, after string, limit int) (reply.Page[reply.Comment], error) {
-	return paged(ctx, rd, func() (reply.Page[reply.Comment], error) {
+	p, err := paged(ctx, rd, func() (reply.Page[reply.Comment], error) {
 		return rd.r.graph.Comments(ctx, rd.acct, rd.token, mediaID, after, limit)
 	})
+	p.Items = rd.validComments(p.Items)
+	return p, err
 }
 
 func (rd *reader) replies(ctx context.Context, commentID, after string) (reply.Page[reply.Comment], error) {
-	return paged(ctx, rd, func() (reply.Page[reply.Comment], error) {
+	p, err := paged(ctx, rd, func() (reply.Page[reply.Comment], error) {
 		return rd.r.graph.Replies(ctx, rd.acct, rd.token, commentID, after, 0)
 	})
+	p.Items = rd.validComments(p.Items)
+	return p, err
 }
 
 func (rd *reader) live(ctx context.Context) ([]string, error) {
-	return plain(ctx, rd, func() ([]string, error) { return rd.r.graph.LiveMedia(ctx, rd.acct, rd.token) })
+	ids, err := plain(ctx, rd, func() ([]string, error) { return rd.r.graph.LiveMedia(ctx, rd.acct, rd.token) })
+	return slices.DeleteFunc(ids, func(id string) bool { return rd.refuse("live media", id, id) }), err
+}
+
+// validComments leaves out the comments (and nested replies) whose comment, person or parent id
+// is not digits. A person or parent Meta left out ("") is no refusal: the replier asks for them.
+func (rd *reader) validComments(cs []reply.Comment) []reply.Comment {
+	cs = slices.DeleteFunc(cs, func(c reply.Comment) bool {
+		return rd.refuse("comment", c.ID, c.ID) ||
+			c.FromID != "" && rd.refuse("comment's person", c.ID, c.FromID) ||
+			c.ParentID != "" && rd.refuse("comment's parent", c.ID, c.ParentID)
+	})
+	for i := range cs {
+		cs[i].Replies = rd.validComments(cs[i].Replies)
+	}
+	return cs
+}
+
+// refuse reports whether id is not a Graph id (digits), and counts and logs it when so. item
+// names what carried it.
+func (rd *reader) refuse(what, item, id string) bool {
+	if rd.r.validID(id) {
+		return false
+	}
+	rd.refused++
+	rd.r.log.Warn("reconcile: Meta answered an id that is not digits; left out", "account", rd.acct.ID, "what", what,
+		"item", truncate(item), "id", truncate(id))
+	return true
+}
+
+// truncate keeps a refused id short in the log: it is not one of Meta's.
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }
 
 func (rd *reader) subscribed(ctx context.Context) ([]reply.SubscribedApp, error) {

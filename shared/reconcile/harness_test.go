@@ -103,7 +103,25 @@ func newHarness(t *testing.T, cfg Config, opts ...sandbox.Option) *harness {
 	}
 	h.rec = New(cfg, h.store, h.queue, h.graph, h.tokens, h.clock, h.metrics, nil)
 	h.rec.sleep = func(_ context.Context, d time.Duration) error { h.clock.Add(d); return nil }
+	h.rec.validID = wordID
 	return h
+}
+
+// wordID is the paging tests' id rule: Meta's (digits) or a fixture's name in letters, digits, '-'
+// and '_'. Issue 24's finding 8 has its own test with Meta's rule and digit ids.
+func wordID(s string) bool {
+	if reply.ValidID(s) {
+		return true
+	}
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // at is t0 plus d.
