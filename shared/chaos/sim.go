@@ -101,8 +101,8 @@ type Config struct {
 	Rates    Rates
 	// Store is the store under test; a fresh memory store when nil. It must be empty.
 	Store reply.Store
-	// Start is the simulated start; a fixed date when zero. It must lie in the past: the webhook
-	// caps comment times at the real clock.
+	// Start is the simulated start; a fixed date when zero. The webhook runs on the same fake
+	// clock (it caps comment times at it, and leaves out events older than Meta retries).
 	Start    time.Time
 	Log      *slog.Logger // the services' logs; discarded when nil
 	Sabotage Sabotage
@@ -325,6 +325,7 @@ func newSim(cfg Config) (*sim, error) {
 	s.replier = s.newReplier(s.replierInv, true)
 	s.sweeper = s.newSweeper(s.sweeperInv)
 	s.webhook = newWebhook(&faultyQueue{q: s.queue, s: s}, log)
+	s.webhook.SetClock(s.clock.Now) // deliveries carry the fake clock's times
 	s.concurrentSweep = func(ctx context.Context, inv *invocation) {
 		if inv.nested || !s.dice.roll(s.cfg.Rates.ConcurrentSweep) {
 			return

@@ -389,6 +389,7 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (ScaleResult, error) {
 	log := telemetry.NewLogger(s.logs, "info")
 	wcfg := webhook.Config{QueueURL: "memory", AppSecrets: []string{scaleSecret}, VerifyToken: "scale"}
 	s.hook = webhook.New(wcfg, queue, webhook.StaticSecrets{Apps: wcfg.AppSecrets, Token: wcfg.VerifyToken}, telemetry.NewMetrics("webhook"), log)
+	s.hook.SetClock(s.clock.Now) // deliveries carry the fake clock's times
 	// Each replica is one Lambda execution environment with caches of its own.
 	for range cfg.Replicas {
 		s.repliers = append(s.repliers, replier.New(replier.Config{}, store, g, tokens, s.clock, telemetry.NewMetrics("replier"), log))

@@ -84,6 +84,10 @@ func New(cfg Config, q reply.Queue, s Secrets, m *telemetry.Metrics, log *slog.L
 	return &Handler{cfg: cfg, queue: q, secrets: s, metrics: m, log: log, now: time.Now, emf: telemetry.Stdout}
 }
 
+// SetClock makes the handler judge events' age (and cap their times) by now instead of the real
+// clock: for simulations whose deliveries carry a fake clock's times.
+func (h *Handler) SetClock(now func() time.Time) { h.now = now }
+
 // Handle answers one API Gateway request. It returns an error only for a panic-worthy state;
 // every outcome Meta should see is a status code.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {

@@ -294,6 +294,7 @@ func TestSecretsFromSSM(t *testing.T) {
 	}
 	q := &recorder{}
 	h := New(cfg, q, secrets, nil, nil)
+	h.now = func() time.Time { return now } // comment.json's time
 	body := delivery(t, "comment.json")
 	tests := []struct {
 		name   string
