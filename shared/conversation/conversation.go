@@ -220,38 +220,7 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 	if tokenErr != nil {
 		s.log.Warn("token unavailable: follow-up parked", "account", acct.ID, "step", flow.Step.Key(), "err", tokenErr)
 	}
-	msgs := flow.Step.Messages
-	if g := flow.Step.Gate; g != nil {
-		p, err := reply.Profile{}, tokenErr
-		if tokenErr == nil {
-			p, err = s.msgr.Profile(ctx, acct, token, ev.PersonID)
-		}
-		switch {
-		case err != nil:
-			s.m.Count(MetricGateNoAnswer, 1)
-			s.log.Warn("follow gate: profile unavailable", "account", acct.ID, "step", flow.Step.Key(), "fallback", g.Unavailable, "err", err)
-			claim.Gate = g.Unavailable == reply.GateAsk
-		case !p.Following:
-			claim.Gate = true
-		}
-		if err == nil && conv.Username == "" {
-			conv.Username, claim.Username = p.Username, p.Username
-		}
-		if claim.Gate {
-			s.m.Count(MetricGateBlocked, 1)
-			msgs = []reply.Message{g.Message}
-		}
-	}
-	if conv.Username == "" && tokenErr == nil && usesUsername(msgs) {
-		// A person who started the conversation (a DM rule) has no username from a comment:
-		// their message gave consent, so the profile API answers it, once per conversation.
-		if p, err := s.msgr.Profile(ctx, acct, token, ev.PersonID); err == nil {
-			conv.Username, claim.Username = p.Username, p.Username
-		} else {
-			s.m.Count(MetricUsernameUnknown, 1)
-			s.log.Warn("username unavailable: {username} renders empty", "account", acct.ID, "step", flow.Step.Key(), "err", err)
-		}
-	}
+	msgs := s.askProfile(ctx, acct, token, tokenErr, ev.PersonID, flow.Step, &conv, &claim)
 	claim.Disclose = acct.Disclosure != "" && conv.Disclose(now, acct.Lapse())
 	recs, msgs, err := turn(job, acct, ev, conv, claim, msgs, l, now)
 	if err != nil {
@@ -268,6 +237,46 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		return r, s.hold(ctx, recs[1:], now.Add(tokenWait))
 	}
 	return s.sendTurn(ctx, acct, token, recs, msgs, claim.Disclose)
+}
+
+// askProfile asks the profile API, at most once, what the step needs: whether the person follows
+// the account (a gated step: the gate's message instead of the step's when not), and their
+// username when a message asks for it and the conversation has none (a person who started the
+// conversation has none from a comment; their message gave the consent the API needs). It
+// returns the messages to send; what it learned goes into conv and claim.
+func (s *Service) askProfile(ctx context.Context, acct reply.Account, token string, tokenErr error, person string,
+	step reply.Step, conv *reply.Conversation, claim *reply.StepClaim) []reply.Message {
+	msgs, g := step.Messages, step.Gate
+	switch {
+	case g == nil && (conv.Username != "" || !usesUsername(msgs)):
+		// nothing to ask
+	case tokenErr != nil:
+		if g != nil {
+			s.m.Count(MetricGateNoAnswer, 1)
+			claim.Gate = g.Unavailable == reply.GateAsk
+		}
+	default:
+		p, err := s.msgr.Profile(ctx, acct, token, person)
+		switch {
+		case err != nil && g != nil:
+			s.m.Count(MetricGateNoAnswer, 1)
+			s.log.Warn("follow gate: profile unavailable", "account", acct.ID, "step", step.Key(), "fallback", g.Unavailable, "err", err)
+			claim.Gate = g.Unavailable == reply.GateAsk
+		case err != nil:
+			s.m.Count(MetricUsernameUnknown, 1)
+			s.log.Warn("username unavailable: {username} renders empty", "account", acct.ID, "step", step.Key(), "err", err)
+		case g != nil && !p.Following:
+			claim.Gate = true
+		}
+		if err == nil && conv.Username == "" {
+			conv.Username, claim.Username = p.Username, p.Username
+		}
+	}
+	if claim.Gate {
+		s.m.Count(MetricGateBlocked, 1)
+		msgs = []reply.Message{g.Message}
+	}
+	return msgs
 }
 
 func usesUsername(msgs []reply.Message) bool {
