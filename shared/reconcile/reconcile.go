@@ -433,6 +433,10 @@ func (p *pass) lookAt(ctx context.Context, m reply.Media, mc reply.MediaCursor) 
 		return err
 	}
 	p.rep.MediaFailed++
+	// Read again on the next pass whatever its count says: a broadcast that ended is otherwise
+	// dropped after this, its one read since the end, and its unfound comments with it.
+	n.Again = true
+	p.cur.Media[m.ID] = n
 	p.r.log.Warn("reconcile: media unreadable in this pass; the next pass reads it again", "account", p.acct.ID, "media", m.ID, "err", err)
 	return nil
 }

@@ -142,6 +142,36 @@ func TestPasses(t *testing.T) {
 			},
 		},
 		{
+			// The chaos run's seed 5 (issue 24's branch): the one read after a broadcast ended
+			// failed, the broadcast left the cursor, and its last comment was never found.
+			name: "an ended broadcast whose read fails is read again",
+			cfg:  Config{Grace: 10 * time.Second},
+			setup: func(h *harness) {
+				h.sb.StartBroadcast(igID, "L")
+				h.comment("l1", "L", at(-5*time.Minute), func(c *sandbox.Comment) { c.Live, c.Text = true, "LINK" })
+			},
+			steps: []step{
+				{at: 0, reads: 4, enq: "l1"},
+				{at: time.Minute, reads: 2, do: func(h *harness) {
+					h.comment("l2", "L", at(30*time.Second), func(c *sandbox.Comment) { c.Live = true })
+					h.sb.EndBroadcast("L")
+					failed := false
+					h.sb.SetFault(func(c sandbox.Call) sandbox.Fault {
+						if c.Op == sandbox.OpComments && !failed {
+							failed = true
+							return sandbox.ServerError(503)
+						}
+						return sandbox.Fault{}
+					})
+				}},
+				{at: 2 * time.Minute, reads: 2, enq: "l2", check: func(t *testing.T, h *harness, rep Report) {
+					if c := h.cursor(); len(c.Live) != 0 {
+						t.Errorf("the ended broadcast is still polled after a good read: %+v", c)
+					}
+				}},
+			},
+		},
+		{
 			name: "the read budget stops a pass, and the next goes on where it stopped",
 			// 45 an hour: a burst of 3, then one read every 86 s.
 			cfg: Config{ReadLimit: reply.Limit{Count: 45, Period: time.Hour, Burst: 3}},
