@@ -574,3 +574,45 @@ func TestForgottenPersonWithoutFrom(t *testing.T) {
 		})
 	}
 }
+
+// TestOldDeliveriesReplayForeverCostNoGraphRead is issue 24's finding 3 on the replier's side: a
+// comment whose delivery left out the media (or the person) is completed from GET /{comment-id},
+// but once its record is terminal a replay of that delivery is decided from the record, with no
+// call to Meta at all (the read allowance is the account's).
+func TestOldDeliveriesReplayForeverCostNoGraphRead(t *testing.T) {
+	for _, kind := range bothStores {
+		for _, s := range shapes[1:3] { // without media, without from
+			t.Run(kind.name+"/"+s.name, func(t *testing.T) {
+				e := newEnv(t, kind)
+				e.put(nil)
+				job := sampleJob(t, 1)
+				known(e, job)
+				j := job
+				s.edit(&j)
+				if d := e.process(j); d.Action != ActionSent {
+					t.Fatalf("first delivery: %s(%s), want sent", d.Action, d.Reason)
+				}
+				var calls []sandbox.Call
+				e.sb.SetFault(func(c sandbox.Call) sandbox.Fault {
+					calls = append(calls, c)
+					return sandbox.Fault{}
+				})
+				lookups := e.m.Get(MetricCommentLookups)
+				for range 3 {
+					if d := e.process(j); d.Action != ActionDone {
+						t.Fatalf("replay: %s(%s), want done", d.Action, d.Reason)
+					}
+				}
+				if len(calls) != 0 {
+					t.Fatalf("replays of a finished comment made %d Graph calls (%+v), want 0", len(calls), calls)
+				}
+				if got := e.m.Get(MetricCommentLookups); got != lookups {
+					t.Errorf("CommentLookups went from %v to %v on replays", lookups, got)
+				}
+				if n := e.sb.Attempts(job.CommentID); n != 1 {
+					t.Fatalf("%d private-reply calls, want 1", n)
+				}
+			})
+		}
+	}
+}

@@ -238,6 +238,9 @@ func (r *Replier) process(ctx context.Context, job reply.Job) (Decision, error) 
 	if reason, err := w.complete(ctx); err != nil {
 		return w.parkFirst(ctx, reason, err)
 	}
+	if w.finished != nil {
+		return w.run(ctx) // the stored outcome answers, whatever the rules say now
+	}
 	rule, ok := acct.Match(w.job)
 	if !acct.RepeatPerPerson {
 		w.funnel = w.job.Funnel()
@@ -255,10 +258,18 @@ func (r *Replier) process(ctx context.Context, job reply.Job) (Decision, error) 
 // and, on the way, the comment's true creation time. The person is always asked for: without
 // them their tombstone cannot be checked, and a forgotten person would get a DM. It returns a
 // park reason with an error when Meta could not answer; a comment Meta no longer knows is
-// skipped.
+// skipped. The comment's record is read first: a comment whose outcome is already recorded (a
+// delivery Meta retried, or one replayed) is decided from it, and costs no Graph read of the
+// account's.
 func (w *work) complete(ctx context.Context) (string, error) {
 	job := w.job
 	if job.FromID != "" && (job.Funnel() != "" || (w.acct.RepeatPerPerson && !w.acct.MediaRules())) {
+		return "", nil
+	}
+	// A read that fails is no reason to stop: the lookup and the record's conditional create
+	// decide as they did before this read.
+	if rec, err := w.r.store.Get(ctx, job.Key()); err == nil && rec.State.Terminal() {
+		w.finished = &rec
 		return "", nil
 	}
 	if err := w.needToken(ctx); err != nil {

@@ -25,6 +25,9 @@ type work struct {
 	owner     string
 	token     string
 	haveToken bool // a rate token was taken for this job (never take two)
+	// finished is the comment's record when complete read it and found it terminal: the
+	// decision starts from it, with no lookup of Meta's.
+	finished *reply.Record
 }
 
 // errAgain means a conditional write lost: decide again with the record as it is now stored.
@@ -35,7 +38,9 @@ var errAgain = errors.New("record changed, decide again")
 // otherwise. Every decision meets the comment's one record, whatever the job's shape.
 func (w *work) run(ctx context.Context) (Decision, error) {
 	rec := reply.NewRecord(w.job, w.r.clock.Now())
-	if w.job.Requeued {
+	if w.finished != nil {
+		rec = *w.finished
+	} else if w.job.Requeued {
 		stored, err := w.r.store.Get(ctx, w.job.Key())
 		switch {
 		case err == nil:
