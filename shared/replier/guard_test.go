@@ -142,3 +142,44 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestLookupIDsAreCheckedLikeTheWebhooks (issue 24, finding 8, on the replier's side): Meta's
+// answer to GET /{comment-id} names a media or a person whose id is not digits. It is taken as not
+// named (the comment waits for a lookup that names one, without the guard no DM), and counted.
+func TestLookupIDsAreCheckedLikeTheWebhooks(t *testing.T) {
+	for _, kind := range bothStores {
+		for _, tt := range []struct {
+			name   string
+			edit   func(*sandbox.Comment)
+			strip  func(*reply.Job)
+			reason string
+		}{
+			{"media", func(c *sandbox.Comment) { c.MediaID = "18000000000000042/../x" }, func(j *reply.Job) { j.MediaID, j.ProductType = "", "" }, ParkMediaUnknown},
+			{"person", func(c *sandbox.Comment) { c.FromID = "p-17841400000000999" }, func(j *reply.Job) { j.FromID, j.FromUsername = "", "" }, ParkPersonUnknown},
+		} {
+			t.Run(kind.name+"/"+tt.name, func(t *testing.T) {
+				e := newEnv(t, kind)
+				e.put(nil)
+				job := sampleJob(t, 1)
+				c := sandbox.Comment{ID: job.CommentID, AccountID: job.AccountID, MediaID: job.FunnelMedia(),
+					FromID: job.FromID, FromName: job.FromUsername, CreatedAt: job.CommentedAt}
+				tt.edit(&c)
+				e.sb.AddComment(c)
+				tt.strip(&job)
+				if d := e.process(job); d.Action != ActionParked || d.Reason != tt.reason {
+					t.Fatalf("decision %s(%s), want parked(%s)", d.Action, d.Reason, tt.reason)
+				}
+				if got := e.m.Get(MetricLookupIDRefused); got != 1 {
+					t.Errorf("metric %s = %v, want 1", MetricLookupIDRefused, got)
+				}
+				rec := e.record(job)
+				if !reply.ValidID(rec.Job.MediaID) && rec.Job.MediaID != "" || !reply.ValidID(rec.Job.FromID) && rec.Job.FromID != "" {
+					t.Errorf("record keeps Meta's bad id: media %q person %q", rec.Job.MediaID, rec.Job.FromID)
+				}
+				if n := e.sb.Attempts(job.CommentID); n != 0 {
+					t.Errorf("%d private replies", n)
+				}
+			})
+		}
+	}
+}

@@ -85,6 +85,9 @@ const (
 	MetricAmbiguous         = "Ambiguous" // dimension Reason
 	MetricTokenUnavailable  = "TokenUnavailable"
 	MetricCommentLookups    = "CommentLookups" // comments whose media or person was asked of Meta
+	// MetricLookupIDRefused counts ids in Meta's answer to a comment lookup (its media's, its
+	// person's) that are not digits (reply.ValidID, the webhook's rule): taken as not named.
+	MetricLookupIDRefused = "LookupIDRefused"
 )
 
 // ErrNoTime means the invocation has too little time left to hold a lease; the job is returned
@@ -288,6 +291,14 @@ func (w *work) complete(ctx context.Context) (string, error) {
 		return ParkLookup, fmt.Errorf("look up comment %s: %w", job.CommentID, err)
 	}
 	w.r.m.Count(MetricCommentLookups, 1)
+	for _, id := range []*string{&info.MediaID, &info.FromID} {
+		if *id != "" && !reply.ValidID(*id) {
+			w.r.m.Count(MetricLookupIDRefused, 1)
+			w.r.log.Warn("comment lookup: Meta answered an id that is not digits; taken as not named", "account", job.AccountID,
+				"comment", job.CommentID, "id", truncate(*id, 40))
+			*id = ""
+		}
+	}
 	if job.MediaID == "" {
 		job.MediaID = info.MediaID
 	}
