@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/replywindow/replywindow/shared/devstack"
 )
 
 func TestDemoCommand(t *testing.T) {
@@ -36,6 +38,12 @@ func TestDemoCommand(t *testing.T) {
 		for _, w := range tt.want {
 			if !strings.Contains(stdout.String(), w) {
 				t.Errorf("%v: stdout lacks %q:\n%s", tt.args, w, stdout.String())
+			}
+		}
+		// No secret in any output (issue 24): the app secret and the account's token.
+		for _, secret := range []string{devstack.DefaultAppSecret, devstack.DemoToken} {
+			if strings.Contains(stdout.String()+stderr.String(), secret) {
+				t.Errorf("%v: the output holds the secret %q", tt.args, secret)
 			}
 		}
 		if tt.code == exitOK && strings.Contains(stdout.String(), "→ sent") == (len(tt.args) > 1) {
