@@ -35,32 +35,37 @@ func TestBackfill(t *testing.T) {
 	queueURL := awstest.Queue(t, sqsc, "jobs")
 	t.Setenv("QUEUE_URL", queueURL)
 
+	// Meta's ids are digits (reconciliation and backfill refuse others).
+	const (
+		reel, feed                                = "17900000000000801", "17900000000000802"
+		cOld, cSend, cNoRule, cReply, cOwn, cPost = "17800000000000901", "17800000000000902", "17800000000000903", "17800000000000904", "17800000000000905", "17800000000000906"
+	)
 	now := time.Now()
-	h.sb.AddMedia(sandbox.Media{ID: "R", AccountID: id, ProductType: "REELS", CreatedAt: now.Add(-5 * 24 * time.Hour)})
-	h.sb.AddMedia(sandbox.Media{ID: "P", AccountID: id, ProductType: "FEED", CreatedAt: now.Add(-30 * time.Hour)})
+	h.sb.AddMedia(sandbox.Media{ID: reel, AccountID: id, ProductType: "REELS", CreatedAt: now.Add(-5 * 24 * time.Hour)})
+	h.sb.AddMedia(sandbox.Media{ID: feed, AccountID: id, ProductType: "FEED", CreatedAt: now.Add(-30 * time.Hour)})
 	for _, c := range []sandbox.Comment{
-		{ID: "c-old", MediaID: "R", Text: "recipe", CreatedAt: now.Add(-4 * 24 * time.Hour)}, // before --since
-		{ID: "c-send", MediaID: "R", Text: "RECIPE please", CreatedAt: now.Add(-40 * time.Hour)},
-		{ID: "c-norule", MediaID: "R", Text: "nice", CreatedAt: now.Add(-20 * time.Hour)},
-		{ID: "c-reply", MediaID: "R", Text: "recette?", ParentID: "c-norule", CreatedAt: now.Add(-19 * time.Hour)},
-		{ID: "c-own", MediaID: "P", Text: "recipe in DMs", FromID: id, CreatedAt: now.Add(-10 * time.Hour)},
-		{ID: "c-post", MediaID: "P", Text: "the recipe?", CreatedAt: now.Add(-5 * time.Hour)},
+		{ID: cOld, MediaID: reel, Text: "recipe", CreatedAt: now.Add(-4 * 24 * time.Hour)}, // before --since
+		{ID: cSend, MediaID: reel, Text: "RECIPE please", CreatedAt: now.Add(-40 * time.Hour)},
+		{ID: cNoRule, MediaID: reel, Text: "nice", CreatedAt: now.Add(-20 * time.Hour)},
+		{ID: cReply, MediaID: reel, Text: "recette?", ParentID: cNoRule, CreatedAt: now.Add(-19 * time.Hour)},
+		{ID: cOwn, MediaID: feed, Text: "recipe in DMs", FromID: id, CreatedAt: now.Add(-10 * time.Hour)},
+		{ID: cPost, MediaID: feed, Text: "the recipe?", CreatedAt: now.Add(-5 * time.Hour)},
 	} {
 		c.AccountID = id
 		if c.FromID == "" {
-			c.FromID, c.FromName = "p-"+c.ID, "fan"
+			c.FromID, c.FromName = "60"+c.ID[2:], "fan"
 		}
 		h.sb.AddComment(c)
 	}
 	args := []string{"backfill", "--account", id, "--since", "72h", "--reads-per-hour", "3600"}
 
 	out := h.must(append(args, "--dry-run")...)
-	for _, want := range []string{"dry run: nothing sent", "c-send", "c-post", "c-reply", "would_send", "would_skip", "recipe", "TOTAL"} {
+	for _, want := range []string{"dry run: nothing sent", cSend, cPost, cReply, "would_send", "would_skip", "recipe", "TOTAL"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "c-old") || strings.Contains(out, "c-own") {
+	if strings.Contains(out, cOld) || strings.Contains(out, cOwn) {
 		t.Errorf("dry run lists comments it must not:\n%s", out)
 	}
 	if n := queued(t, h, sqsc, queueURL); n != 0 || len(h.sb.Deliveries()) != 0 {
@@ -75,13 +80,13 @@ func TestBackfill(t *testing.T) {
 		t.Fatalf("real run: %+v", res)
 	}
 	drain(t, h, sqsc, queueURL)
-	want := map[string]int{"c-send": 1, "c-post": 1, "c-reply": 1, "c-norule": 0, "c-own": 0, "c-old": 0}
+	want := map[string]int{cSend: 1, cPost: 1, cReply: 1, cNoRule: 0, cOwn: 0, cOld: 0}
 	for c, n := range want {
 		if got := h.sb.Delivered(c); got != n {
 			t.Errorf("%s: %d DMs, want %d", c, got, n)
 		}
 	}
-	if r, err := h.store.ByComment(h.ctx, "c-norule"); err != nil || r.State != reply.StateSkipped {
+	if r, err := h.store.ByComment(h.ctx, cNoRule); err != nil || r.State != reply.StateSkipped {
 		t.Errorf("the comment no rule matches: %+v, %v", r, err)
 	}
 
