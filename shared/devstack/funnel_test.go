@@ -185,7 +185,10 @@ func TestFunnelNoticesMissedExpectations(t *testing.T) {
 	}
 	turns = turns[:3]
 	turns[0].Disclosure = DisclosedNone // the gate's message carries it
-	turns[1].Want = []string{"Here is the sourdough guide, ana: https://bakery.example/sourdough"}
+	// As many messages as the turn really sends (the link and a heart), so the turn waits for
+	// both and the heart never spills into the next turn however slow the machine.
+	turns[1].Want = slices.Clone(turns[1].Want)
+	turns[1].Want[0] = "Here is the sourdough guide, ana: https://bakery.example/sourdough"
 	played, err := s.Funnel(context.Background(), turns, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
