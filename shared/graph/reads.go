@@ -143,20 +143,10 @@ func (m comment) reply(parent string) reply.Comment {
 // with the replies made to it: GET /{media-id}/comments with replies{...} expanded. A page holds
 // up to limit of them (CommentPageSize when 0 or more).
 func (c *Client) Comments(ctx context.Context, a reply.Account, token, mediaID, after string, limit int) (reply.Page[reply.Comment], error) {
-	var p page[comment]
-	fields := commentFields + ",replies{" + commentFields + "}"
-	if limit <= 0 || limit > CommentPageSize {
-		limit = CommentPageSize
-	}
-	usage, regain, err := c.get(ctx, a, token, pageQuery(fields, limit, after), &p, mediaID, "comments")
-	out := reply.Page[reply.Comment]{Usage: usage, RegainAfter: regain}
+	out, err := c.comments(ctx, a, token, commentFields+",replies{"+commentFields+"}", "", after, limit, mediaID, "comments")
 	if err != nil {
 		return out, fmt.Errorf("comments of media %s: %w", mediaID, err)
 	}
-	for _, m := range p.Data {
-		out.Items = append(out.Items, m.domain())
-	}
-	out.After = p.after()
 	return out, nil
 }
 
@@ -164,17 +154,30 @@ func (c *Client) Comments(ctx context.Context, a reply.Account, token, mediaID, 
 // /{comment-id}/replies, going on from Comment.RepliesAfter. A page holds up to limit of them
 // (CommentPageSize when 0 or more).
 func (c *Client) Replies(ctx context.Context, a reply.Account, token, commentID, after string, limit int) (reply.Page[reply.Comment], error) {
+	out, err := c.comments(ctx, a, token, commentFields, commentID, after, limit, commentID, "replies")
+	if err != nil {
+		return out, fmt.Errorf("replies of comment %s: %w", commentID, err)
+	}
+	return out, nil
+}
+
+// comments reads one page of comments at segs; parent, when set, is the comment they reply to.
+func (c *Client) comments(ctx context.Context, a reply.Account, token, fields, parent, after string, limit int, segs ...string) (reply.Page[reply.Comment], error) {
 	var p page[comment]
 	if limit <= 0 || limit > CommentPageSize {
 		limit = CommentPageSize
 	}
-	usage, regain, err := c.get(ctx, a, token, pageQuery(commentFields, limit, after), &p, commentID, "replies")
+	usage, regain, err := c.get(ctx, a, token, pageQuery(fields, limit, after), &p, segs...)
 	out := reply.Page[reply.Comment]{Usage: usage, RegainAfter: regain}
 	if err != nil {
-		return out, fmt.Errorf("replies of comment %s: %w", commentID, err)
+		return out, err
 	}
 	for _, m := range p.Data {
-		out.Items = append(out.Items, m.reply(commentID))
+		if parent != "" {
+			out.Items = append(out.Items, m.reply(parent))
+		} else {
+			out.Items = append(out.Items, m.domain())
+		}
 	}
 	out.After = p.after()
 	return out, nil
