@@ -33,7 +33,7 @@ var epoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Typed errors of Open: the route answers each with the same plain 404 and counts it by kind.
 var (
-	ErrMalformed = errors.New("link code: malformed") // not base64url, too short, unknown version
+	ErrMalformed = errors.New("link code: malformed")           // not base64url, too short, unknown version
 	ErrForged    = errors.New("link code: altered or not ours") // the MAC does not match
 	ErrStale     = errors.New("link code: older than the links' lifetime, or issued in the future")
 )

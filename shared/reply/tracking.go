@@ -221,7 +221,9 @@ func ClickCounterKey(o Origin, link, day string) string {
 }
 
 // ClickUniqueKey is the unique-click counter beside ClickCounterKey's.
-func ClickUniqueKey(o Origin, link, day string) string { return "KU" + ClickCounterKey(o, link, day)[1:] }
+func ClickUniqueKey(o Origin, link, day string) string {
+	return "KU" + ClickCounterKey(o, link, day)[1:]
+}
 
 // ClickGuardKey is the item marking that visitor (a person on a link, Click.Visitor) clicked.
 func ClickGuardKey(account, visitor string) string { return "KV#" + account + "#" + visitor }
