@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -153,4 +154,11 @@ func (k *SecretKeys) Sealer(ctx context.Context) (*Sealer, error) {
 	}
 	k.secret, k.sealer = secret, s
 	return s, nil
+}
+
+// LogValue is the configuration as logged: never the secret, only whether one is set.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("table", c.TableName), slog.String("secret_param", c.SecretParam),
+		slog.Bool("local_secret", c.Secret != ""), slog.Duration("secrets_ttl", c.SecretsTTL),
+		slog.Duration("budget", c.Budget), slog.Duration("max_age", c.MaxAge), slog.String("log_level", c.LogLevel))
 }

@@ -142,3 +142,12 @@ func (r *Route) log() *slog.Logger {
 	}
 	return r.Log
 }
+
+// Serve is Handle for the Lambda: the metrics are flushed as EMF after each request.
+func (r *Route) Serve(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	res, err := r.Handle(ctx, req)
+	if ferr := r.metrics().Flush(telemetry.Stdout); ferr != nil {
+		r.log().Error("flush metrics", "err", ferr)
+	}
+	return res, err
+}
