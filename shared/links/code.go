@@ -98,7 +98,7 @@ func (s *Sealer) Open(code string, now time.Time) (Link, error) {
 	if len(code) > 4*MaxCodeBytes/3+4 {
 		return Link{}, ErrMalformed
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(code)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(code) // one spelling per code
 	if err != nil || len(raw) < 1+tagBytes+2 || raw[0] != codeVersion {
 		return Link{}, ErrMalformed
 	}

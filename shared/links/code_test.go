@@ -91,3 +91,22 @@ func TestCounts(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOpen: whatever the path holds, Open answers without panicking, and only a code this
+// sealer made opens.
+func FuzzOpen(f *testing.F) {
+	s, err := NewSealer(testSecret, 0)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := s.Seal(Link{Origin: origin, Target: target, Issued: sentAt})
+	for _, seed := range []string{good, good[:len(good)-1], "", "AQ", "%%", strings.Repeat("A", 300)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		l, err := s.Open(code, clickAt)
+		if err == nil && s.Seal(l) != code {
+			t.Fatalf("%q opened to %+v, which seals to another code", code, l)
+		}
+	})
+}
