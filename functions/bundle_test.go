@@ -1289,6 +1289,8 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		reconcile.MetricMediaFailed:    {"SweeperLogGroup"},
 		sweeper.MetricChoreFailed:      {"SweeperLogGroup"},
 		"ApiThrottled":                 {"ApiAccessLogGroup"}, // API Gateway writes it
+		links.MetricNotRecorded:        {"LinksLogGroup"},
+		links.MetricKeyUnavailable:     {"LinksLogGroup"},
 	}
 	if sweeper.MetricAmbiguous != replier.MetricAmbiguous {
 		t.Errorf("replier and sweeper name ambiguous outcomes differently (%q, %q)", replier.MetricAmbiguous, sweeper.MetricAmbiguous)
