@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 PKGS := ./...
-FUNCTIONS := webhook replier sweeper
+FUNCTIONS := webhook replier sweeper links
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Lambda's provided.al2023 on Graviton: a static arm64 binary named bootstrap. lambda.norpc drops
 # the legacy Go RPC runtime the provided runtimes never use; -s -w strips it.
@@ -24,9 +24,9 @@ LOCAL_AWS_REGION ?= us-east-1
 # Python tools (moto's server, cfn-lint): the machine's, or .venv's once .ci/pytools.sh made it.
 PYTOOLS = bin=$$(.ci/pytools.sh) || exit 1; export PATH="$$bin$${bin:+:}$$PATH" PYTHON=python3
 
-.PHONY: build build-WebhookFunction build-ReplierFunction build-SweeperFunction \
+.PHONY: build build-WebhookFunction build-ReplierFunction build-SweeperFunction build-LinksFunction \
 	test unit lint fmt-check vet staticcheck cfn-lint bench fuzz soak scale cost \
-	events invoke-webhook invoke-replier invoke-sweeper local-aws deploy demo cli clean
+	events invoke-webhook invoke-replier invoke-sweeper invoke-links local-aws deploy demo cli clean
 
 ## build: the three Lambda bootstraps into bin/<function>/bootstrap
 build:
@@ -46,6 +46,8 @@ build-ReplierFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/replier
 build-SweeperFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweeper
+build-LinksFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/links
 
 ## test: everything CI runs — lint, then unit and integration tests with -race against one moto
 ## server started and stopped here (the template checks are tests in ./functions). Missing Python
@@ -135,6 +137,11 @@ invoke-replier:
 invoke-sweeper:
 	sam build
 	$(SAM_INVOKE) SweeperFunction -e events/sweeper-scheduled.json --env-vars events/env.json
+invoke-links:
+	sam build
+	$(SAM_INVOKE) LinksFunction -e events/links-click.json --env-vars events/env.json
+	$(SAM_INVOKE) LinksFunction -e events/links-preview.json --env-vars events/env.json
+	$(SAM_INVOKE) LinksFunction -e events/links-forged.json --env-vars events/env.json
 
 ## deploy: build and deploy with samconfig.toml's CONFIG_ENV (make deploy CONFIG_ENV=prod)
 deploy:

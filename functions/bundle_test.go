@@ -28,6 +28,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/conversation"
 	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/links"
 	"github.com/replywindow/replywindow/shared/reconcile"
 	"github.com/replywindow/replywindow/shared/replier"
 	"github.com/replywindow/replywindow/shared/reply"
@@ -510,9 +511,19 @@ var functions = []function{
 		load:      func(g func(string) string) error { _, err := webhook.LoadConfig(g); return err },
 	},
 	{
-		id: "ReplierFunction", dir: "replier", env: replier.Env,
-		localOnly: []string{"ACCOUNT_TOKENS"},
-		load:      func(g func(string) string) error { _, err := replier.LoadConfig(g); return err },
+		// main wires the link tracker (shared/links) with its own configuration.
+		id: "ReplierFunction", dir: "replier", env: slices.Concat(replier.Env, links.TrackerEnv),
+		localOnly: []string{"ACCOUNT_TOKENS", "LINKS_SECRET"},
+		load: func(g func(string) string) error {
+			_, err := replier.LoadConfig(g)
+			_, lerr := links.LoadTrackerConfig(g)
+			return errors.Join(err, lerr)
+		},
+	},
+	{
+		id: "LinksFunction", dir: "links", env: links.Env,
+		localOnly: []string{"LINKS_SECRET"},
+		load:      func(g func(string) string) error { _, err := links.LoadConfig(g); return err },
 	},
 	{
 		// main wires the reconciler into the sweeper's chores with its own configuration.
@@ -1278,6 +1289,8 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		reconcile.MetricMediaFailed:    {"SweeperLogGroup"},
 		sweeper.MetricChoreFailed:      {"SweeperLogGroup"},
 		"ApiThrottled":                 {"ApiAccessLogGroup"}, // API Gateway writes it
+		links.MetricNotRecorded:        {"LinksLogGroup"},
+		links.MetricKeyUnavailable:     {"LinksLogGroup"},
 	}
 	if sweeper.MetricAmbiguous != replier.MetricAmbiguous {
 		t.Errorf("replier and sweeper name ambiguous outcomes differently (%q, %q)", replier.MetricAmbiguous, sweeper.MetricAmbiguous)
@@ -1421,22 +1434,24 @@ func TestFunctionsLogAndTrace(t *testing.T) {
 
 func TestHTTPAPIRoutesThrottlingAndAccessLogs(t *testing.T) {
 	tpl := loadTemplate(t)
-	props := tpl.resource(t, "WebhookFunction", "AWS::Serverless::Function")
 	var routes []string
-	for name, ev := range props["Events"].(map[string]any) {
-		m := ev.(map[string]any)
-		if m["Type"] != "HttpApi" {
-			t.Errorf("event %s: type %v, want HttpApi", name, m["Type"])
-			continue
+	for _, id := range []string{"WebhookFunction", "LinksFunction"} {
+		props := tpl.resource(t, id, "AWS::Serverless::Function")
+		for name, ev := range props["Events"].(map[string]any) {
+			m := ev.(map[string]any)
+			if m["Type"] != "HttpApi" {
+				t.Errorf("event %s: type %v, want HttpApi", name, m["Type"])
+				continue
+			}
+			p := m["Properties"].(map[string]any)
+			if got := fmt.Sprint(p["ApiId"]); got != "map[Ref:HttpApi]" {
+				t.Errorf("event %s: ApiId %s, want the stack's HttpApi", name, got)
+			}
+			routes = append(routes, fmt.Sprint(p["Method"], " ", p["Path"]))
 		}
-		p := m["Properties"].(map[string]any)
-		if got := fmt.Sprint(p["ApiId"]); got != "map[Ref:HttpApi]" {
-			t.Errorf("event %s: ApiId %s, want the stack's HttpApi", name, got)
-		}
-		routes = append(routes, fmt.Sprint(p["Method"], " ", p["Path"]))
 	}
 	sort.Strings(routes)
-	want := []string{"GET /data-deletion/{code}", "GET /webhook", "POST /data-deletion", "POST /webhook"}
+	want := []string{"GET /data-deletion/{code}", "GET /l/{code}", "GET /webhook", "HEAD /l/{code}", "POST /data-deletion", "POST /webhook"}
 	if !slices.Equal(routes, want) {
 		t.Errorf("routes %v, want %v", routes, want)
 	}

@@ -316,7 +316,8 @@ func TestEndToEnd(t *testing.T) {
 	b := bb.bins
 	hook := e2eStart(t, "webhook", b["webhook"], 10*time.Second, webhookEnv)
 	rep := e2eStart(t, "replier", b["replier"], 30*time.Second, e2eEnv(t, tpl, "ReplierFunction", map[string]string{
-		"TABLE_NAME": table, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint, "META_APP_IDS": sandbox.DefaultAppID}))
+		"TABLE_NAME": table, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint, "META_APP_IDS": sandbox.DefaultAppID,
+		"LINK_BASE_URL": "https://links.e2e.example"})) // the demo account tracks no link: no secret is read
 	sweep := e2eStart(t, "sweeper", b["sweeper"], 50*time.Second, e2eEnv(t, tpl, "SweeperFunction", map[string]string{
 		"TABLE_NAME": table, "QUEUE_URL": queueURL, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint}))
 

@@ -545,6 +545,7 @@ type opAccountFile struct {
 	DMRules         []opDMRuleFile             `yaml:"dm_rules"`
 	HumanPause      string                     `yaml:"human_pause"`      // "24h"; Meta's time without automation after a human answered
 	DisclosureLapse string                     `yaml:"disclosure_lapse"` // "24h"
+	Tracking        *reply.Tracking            `yaml:"tracking"`         // enabled, links (tracking.go's names)
 }
 
 type opLimitFile struct {
@@ -565,6 +566,7 @@ type opRuleFile struct {
 	Buttons       []opButtonFile  `yaml:"buttons"`
 	QuickReplies  []opQuickReply  `yaml:"quick_replies"`
 	Flow          []opStepFile    `yaml:"flow"`
+	Tracking      *reply.Tracking `yaml:"tracking"` // enabled, links, utm
 }
 
 // opLoadAccount reads and validates an account file; a token_param it leaves out is tokenPath
@@ -610,7 +612,7 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 	}
 	a := reply.Account{
 		ID: strings.TrimSpace(f.ID), Username: f.Username, Login: f.Login, PageID: f.PageID,
-		TokenParam: f.TokenParam, Disclosure: f.Disclosure, RepeatPerPerson: f.RepeatPerPerson,
+		TokenParam: f.TokenParam, Disclosure: f.Disclosure, RepeatPerPerson: f.RepeatPerPerson, Tracking: f.Tracking,
 	}
 	if a.TokenParam == "" && a.ID != "" {
 		a.TokenParam = tokenPath + a.ID
@@ -641,7 +643,7 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 		a.Rules = append(a.Rules, reply.Rule{
 			Name: r.Name, Match: r.Match, Keywords: r.Keywords, Exclude: r.Exclude, Media: r.Media,
 			Kinds: r.Kinds, Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
-			Buttons: opButtons(r.Buttons), QuickReplies: opQuickReplies(r.QuickReplies), Flow: flow,
+			Buttons: opButtons(r.Buttons), QuickReplies: opQuickReplies(r.QuickReplies), Flow: flow, Tracking: r.Tracking,
 		})
 	}
 	for i, d := range f.DMRules {

@@ -106,6 +106,10 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	if err == nil {
 		proofs, err = s.Prove(ctx)
 	}
+	var clicks devstack.LinkClicks
+	if err == nil {
+		clicks, err = s.DemoClicks(ctx) // a tracked link: Meta's preview, then a person's two clicks
+	}
 	// The stack stops before the tables: its services may still be logging progress (the replier
 	// finishing a duplicate, the sweeper's next run) into the same output. A slow shutdown is no
 	// outcome of the demo.
@@ -120,8 +124,10 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	devstack.PrintFunnel(stdout, played)
 	fmt.Fprintln(stdout, "\nOver the whole ledger of follow-ups:")
 	devstack.PrintProofs(stdout, proofs)
+	fmt.Fprintln(stdout, "\nA tracked link (shared/links), fetched by Meta's crawler, then opened twice by the person:")
+	devstack.PrintClicks(stdout, clicks)
 	dms := len(s.Sandbox.Deliveries())
-	missed := res.Failed() + devstack.FunnelFailed(played) + devstack.ProofsFailed(proofs)
+	missed := res.Failed() + devstack.FunnelFailed(played) + devstack.ProofsFailed(proofs) + len(clicks.Problems)
 	fmt.Fprintf(stdout, "\n%d sample(s), %d turn(s) of conversation and %d ledger check(s), %d private repl(ies), %d follow-up(s), %d second send(s) refused by Meta's one-reply rule, %d expectation(s) missed; %s (stack up %s)\n",
 		len(res.Outcomes), len(played), len(proofs), dms, len(s.Sandbox.Messages()), s.Sandbox.Stats().Duplicates, missed, res.Took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	if missed > 0 {

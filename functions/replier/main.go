@@ -11,6 +11,7 @@ import (
 	"github.com/replywindow/replywindow/shared/awsenv"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
+	"github.com/replywindow/replywindow/shared/links"
 	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/replier"
 	"github.com/replywindow/replywindow/shared/reply"
@@ -36,7 +37,20 @@ func main() {
 	}
 	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
 	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))
-	r := replier.New(cfg, store, g, tokens, reply.SystemClock{}, telemetry.NewMetrics("replier"), log)
+	metrics := telemetry.NewMetrics("replier") // flushed after each batch, the tracker's counts too
+	r := replier.New(cfg, store, g, tokens, reply.SystemClock{}, metrics, log)
 	r.Converse(g)
+	track, err := links.LoadTrackerConfig(os.Getenv)
+	if err != nil {
+		log.Error("links config", "err", err)
+		os.Exit(1)
+	}
+	if track.Enabled() { // accounts that turn tracking on get their links through the click route
+		keys := &links.SecretKeys{Secret: track.Secret, MaxAge: track.MaxAge}
+		if track.SecretParam != "" {
+			keys.Params, keys.Param = ssm.NewParams(ssm.NewClient(aws), links.DefaultSecretsTTL), track.SecretParam
+		}
+		r.TrackLinks(&links.Tracker{Base: track.BaseURL, Keys: keys, Metrics: metrics, Log: log})
+	}
 	lambda.Start(r.Handle)
 }

@@ -90,7 +90,11 @@ type Service struct {
 	m        *telemetry.Metrics
 	log      *slog.Logger
 	appIDs   map[string]bool
+	links    reply.Linker // nil: links go as written
 }
+
+// TrackLinks has the links of every message the service sends go through l (nil: none).
+func (s *Service) TrackLinks(l reply.Linker) { s.links = l }
 
 // New is a Service. appIDs are the Meta app ids replywindow sends as (optional): an echo from one
 // of them, or of a message id one of our records holds, is ours; any other is a person on the

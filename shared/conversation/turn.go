@@ -200,6 +200,9 @@ func (s *Service) send(ctx context.Context, acct reply.Account, token string, re
 		return s.finish(ctx, rec, reply.Outcome{State: reply.StateFailed, Reason: ReasonInvalid, Detail: err.Error()}, false)
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, rec.LeaseUntil.Sub(s.clock.Now()))
+	if s.links != nil {
+		out = s.links.Track(sendCtx, acct, reply.Origin{Account: acct.ID, Rule: f.Rule, Person: f.PersonID}, out)
+	}
 	res, err := s.msgr.SendMessage(sendCtx, acct, token, f.PersonID, out, f.Trigger)
 	cancel()
 	now = s.clock.Now()

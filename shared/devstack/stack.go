@@ -87,7 +87,7 @@ func DemoAccounts() []reply.Account {
 					{Name: "link", On: reply.Trigger{Payload: "SOURDOUGH_LINK"}, Messages: []reply.Message{
 						{Text: "Here is the sourdough guide, {username}: https://bakery.example/sourdough"}}}}},
 			{Name: "live-link", Match: reply.MatchContains, Keywords: []string{"link"}, Kinds: []reply.Kind{reply.KindLive},
-				Message: "Here's the link from the live: https://bakery.example/live"},
+				Message: "Here's the link from the live: https://bakery.example/live", Tracking: &reply.Tracking{Enabled: &demoTracked}},
 		},
 		Disclosure: "This is an automated reply.",
 		Limits:     map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 600, Period: time.Hour}},
@@ -152,6 +152,7 @@ type Stack struct {
 	sweeps  atomic.Int64
 	batches atomic.Int64
 	started time.Time
+	links   linkStack // the click route of tracked links (links.go)
 }
 
 // Start builds and starts the stack; Close stops it.
@@ -261,7 +262,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	// The Graph API: the sandbox on its own port unless a real URL is given.
 	graphURL := cfg.GraphAPIURL
 	if graphURL == "" {
-		s.Sandbox = sandbox.New(sandbox.WithLogger(log.With("fn", "sandbox")))
+		s.Sandbox = sandbox.New(sandbox.WithLogger(log.With("fn", "sandbox")), sandbox.WithPreviews(nil))
 		for _, a := range cfg.Accounts {
 			if tok := cfg.Tokens[a.ID]; tok != "" {
 				s.Sandbox.AddAccount(a.ID, tok, a.Login, a.PageID)
@@ -305,11 +306,15 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		_ = json.NewEncoder(w).Encode(st)
 	})
 	mux.Handle("/", &Gateway{Handler: hook.Handle, Timeout: 10 * time.Second})
+	s.mountLinks(mux, log)
 	u, err := s.serve(cfg.Addr, mux)
 	if err != nil {
 		return nil, fmt.Errorf("devstack: webhook: %w", err)
 	}
 	s.URL, s.WebhookURL = u, u+webhook.Path
+	if t := s.tracker(log); t != nil { // LINK_BASE_URL is the stack's own URL
+		rep.TrackLinks(t)
+	}
 
 	// The event source mapping: one poller, batches to the replier with Lambda's timeout.
 	var seq atomic.Int64

@@ -34,3 +34,10 @@ func TestCursorsContract(t *testing.T) {
 		return New(api, name)
 	})
 }
+
+func TestClicksContract(t *testing.T) {
+	storetest.Clicks(t, func(t *testing.T) storetest.ClickStore {
+		api, name := newTable(t)
+		return New(api, name)
+	})
+}

@@ -40,6 +40,7 @@ type Store struct {
 	guards    map[string]string // funnel key -> the comment holding it
 	graves    map[string]reply.Tombstone
 	convs     map[string]reply.Conversation
+	clicks    clickBook // tracked links' counters and guards (clicks.go)
 }
 
 // NewStore is an empty store.

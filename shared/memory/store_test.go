@@ -70,3 +70,7 @@ func (x *index) len() int {
 	}
 	return n
 }
+
+func TestClicksContract(t *testing.T) {
+	storetest.Clicks(t, func(*testing.T) storetest.ClickStore { return NewStore() })
+}

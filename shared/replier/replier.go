@@ -122,7 +122,8 @@ type Replier struct {
 	id     string
 	seq    atomic.Uint64
 
-	conv *conversation.Service // nil until Converse
+	conv  *conversation.Service // nil until Converse
+	links reply.Linker          // nil until TrackLinks: links go as written
 
 	mu       sync.Mutex
 	accounts map[string]cachedAccount
@@ -169,6 +170,16 @@ func New(cfg Config, store reply.Store, graph reply.Graph, tokens reply.Tokens, 
 // dead-letter queue holds them.
 func (r *Replier) Converse(m reply.Messenger) {
 	r.conv = conversation.New(r.store, m, r.tokens, lanes{r}, r.account, r.cfg.AppIDs, r.clock, r.m, r.log)
+	r.conv.TrackLinks(r.links)
+}
+
+// TrackLinks has the links of every message the replier sends (private replies and, once
+// Converse was called, follow-ups) go through l (shared/links: the click route).
+func (r *Replier) TrackLinks(l reply.Linker) {
+	r.links = l
+	if r.conv != nil {
+		r.conv.TrackLinks(l)
+	}
 }
 
 // lanes is the replier's rate buckets as the conversation's Send API lanes.

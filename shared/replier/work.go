@@ -409,7 +409,11 @@ func (w *work) send(ctx context.Context, claimed reply.Record) (Decision, error)
 	// The call must not outlive the lease: after it, another worker may take over.
 	sendCtx, cancel := context.WithTimeout(ctx, claimed.LeaseUntil.Sub(r.clock.Now()))
 	lane := job.Lane()
-	res, err := r.graph.PrivateReply(sendCtx, w.acct, w.token, job.CommentID, w.rule.Opening(w.text))
+	out := w.rule.Opening(w.text)
+	if r.links != nil {
+		out = r.links.Track(sendCtx, w.acct, reply.Origin{Account: job.AccountID, Rule: w.rule.Name, Media: job.FunnelMedia(), Person: job.Person()}, out)
+	}
+	res, err := r.graph.PrivateReply(sendCtx, w.acct, w.token, job.CommentID, out)
 	cancel()
 	now := r.clock.Now()
 	code, detail := codeOf(err), detailOf(err)

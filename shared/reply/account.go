@@ -51,6 +51,7 @@ type Account struct {
 	TokenExpiresAt  time.Time     `json:"token_expires_at,omitzero"`
 	Version         int64         `json:"version"`
 	UpdatedAt       time.Time     `json:"updated_at,omitzero"`
+	Tracking        *Tracking     `json:"tracking,omitempty"` // links through the click route (tracking.go)
 }
 
 // Limit is the account's rate limit for lane.
@@ -125,6 +126,9 @@ func (a Account) Validate() error {
 			return fmt.Errorf("rules[%d] %q: %w", i, r.Name, err)
 		}
 	}
+	if err := a.validateTracking(); err != nil {
+		return err
+	}
 	return a.validateConversations()
 }
 
@@ -154,7 +158,8 @@ type Rule struct {
 	// buttons reach everyone.
 	Buttons      []Button     `json:"buttons,omitempty"`
 	QuickReplies []QuickReply `json:"quick_replies,omitempty"`
-	Flow         []Step       `json:"flow,omitempty"` // what follows the private reply
+	Flow         []Step       `json:"flow,omitempty"`     // what follows the private reply
+	Tracking     *Tracking    `json:"tracking,omitempty"` // over the account's (tracking.go)
 }
 
 // Opening is the private reply's message with the text given (Render's).

@@ -410,6 +410,7 @@ func (s *Sandbox) privateReply(a *account, rq request, now time.Time) result {
 		d.RecipientID = "igsid_" + c.ID
 	}
 	s.deliveries = append(s.deliveries, d)
+	s.previewLocked(d.Text, d.Buttons)
 	// The private reply is the first message of the thread, so Meta echoes it like any send.
 	if reply.ValidID(d.RecipientID) {
 		s.echoLocked(SentMessage{AccountID: a.id, PersonID: d.RecipientID,

@@ -259,6 +259,7 @@ func (s *Sandbox) sendMessage(a *account, rq request, now time.Time) result {
 	msg.AccountID, msg.PersonID, msg.At, msg.WindowEnd, msg.Answered = a.id, rq.personID, now, end, true
 	msg.MessageID = fmt.Sprintf("m_sbx_dm_%d", len(s.messages)+1)
 	s.messages = append(s.messages, msg)
+	s.previewLocked(msg.Text, msg.Buttons)
 	res := result{status: 200, usage: usage, message: len(s.messages),
 		body: map[string]string{"recipient_id": rq.personID, "message_id": msg.MessageID}}
 	if msg.Kind == reply.MessageReaction {

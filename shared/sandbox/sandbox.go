@@ -237,6 +237,7 @@ type Sandbox struct {
 	queued     map[string][]Fault // by comment id; "" = the next private reply to any comment
 	opQueued   map[string][]Fault // Send API and profile calls, by op and person (see QueueCallFault)
 	refreshes  int
+	previews   *previews // Meta's link-preview crawler; nil unless WithPreviews
 
 	done      chan struct{}
 	closeOnce sync.Once

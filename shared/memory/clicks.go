@@ -1,0 +1,60 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// clickBook is the click counters and unique-click guards, under the store's lock.
+type clickBook struct {
+	counts map[string]reply.ClickCounts // by ClickCounterKey
+	guards map[string]bool              // by ClickGuardKey
+}
+
+// RecordClick counts c, and counts it unique when its visitor's guard is free; a tombstone of
+// the account or the person at or after the link was sent forbids the guard (and the unique
+// count), not the anonymous count.
+func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
+	if c.Origin.Account == "" || c.Link == "" || c.Visitor == "" || c.At.IsZero() {
+		return false, fmt.Errorf("record click: account, link, visitor and time are required")
+	}
+	s.lock()
+	defer s.mu.Unlock()
+	if s.clicks.counts == nil {
+		s.clicks.counts, s.clicks.guards = map[string]reply.ClickCounts{}, map[string]bool{}
+	}
+	day := reply.ClickDay(c.At)
+	key := reply.ClickCounterKey(c.Origin, c.Link, day)
+	n := s.clicks.counts[key]
+	if n.Day == "" {
+		o := c.Origin
+		o.Person = ""
+		n = reply.ClickCounts{Origin: o, Link: c.Link, Target: c.Target, Day: day}
+	}
+	n.All++
+	defer func() { s.clicks.counts[key] = n }()
+	if k, ok := s.buriedAt(c.Origin.Account, c.Origin.Person, c.Issued); ok {
+		return false, fmt.Errorf("record click on %s: %w (%s)", c.Link, reply.ErrForgotten, k)
+	}
+	guard := reply.ClickGuardKey(c.Origin.Account, c.Visitor)
+	if s.clicks.guards[guard] {
+		return false, nil
+	}
+	s.clicks.guards[guard] = true
+	n.Unique++
+	return true, nil
+}
+
+// ClickCounts is the counters of o's link on day.
+func (s *Store) ClickCounts(_ context.Context, o reply.Origin, link string, day time.Time) (reply.ClickCounts, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n, ok := s.clicks.counts[reply.ClickCounterKey(o, link, reply.ClickDay(day))]
+	if !ok {
+		return reply.ClickCounts{}, fmt.Errorf("click counts of %s on %s: %w", link, reply.ClickDay(day), reply.ErrNotFound)
+	}
+	return n, nil
+}

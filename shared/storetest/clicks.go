@@ -1,0 +1,120 @@
+package storetest
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// ClickStore is what the click route writes to: counters, guards and the tombstones they check.
+type ClickStore interface {
+	reply.Clicks
+	reply.Tombstones
+}
+
+// Clicks is the contract of reply.Clicks: every click counted, a visitor's first click counted
+// unique exactly once however many race, and a tombstone forbidding the unique count.
+func Clicks(t *testing.T, newStore func(t *testing.T) ClickStore) {
+	at := time.Date(2026, 12, 6, 14, 0, 0, 0, time.UTC)
+	origin := reply.Origin{Account: "17841400000000001", Rule: "recipe#1", Variant: "b", Media: "18000000000000001", Person: "9000000000000001"}
+	click := func(person, visitor string, when time.Time) reply.Click {
+		o := origin
+		o.Person = person
+		return reply.Click{Origin: o, Link: "Lk1", Target: "https://shop.example/book", Visitor: visitor,
+			At: when, Issued: at.Add(-time.Hour), Until: at.Add(90 * 24 * time.Hour)}
+	}
+	counts := func(t *testing.T, s ClickStore, day time.Time) reply.ClickCounts {
+		t.Helper()
+		n, err := s.ClickCounts(ctx(t), origin, "Lk1", day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	t.Run("unique once, all every time, per day", func(t *testing.T) {
+		s := newStore(t)
+		steps := []struct {
+			name      string
+			c         reply.Click
+			wantFirst bool
+		}{
+			{"first click", click("1", "v1", at), true},
+			{"same person again", click("1", "v1", at.Add(time.Minute)), false},
+			{"another person", click("2", "v2", at.Add(2*time.Minute)), true},
+			{"first person the next day", click("1", "v1", at.Add(24*time.Hour)), false},
+		}
+		for _, st := range steps {
+			first, err := s.RecordClick(ctx(t), st.c)
+			if err != nil || first != st.wantFirst {
+				t.Fatalf("%s: first %v, err %v; want %v", st.name, first, err, st.wantFirst)
+			}
+		}
+		if n := counts(t, s, at); n.All != 3 || n.Unique != 2 || n.Target != "https://shop.example/book" || n.Origin.Person != "" {
+			t.Errorf("day 1: %+v, want 3 clicks, 2 unique, the target and no person", n)
+		}
+		if n := counts(t, s, at.Add(24*time.Hour)); n.All != 1 || n.Unique != 0 {
+			t.Errorf("day 2: %+v, want 1 click, 0 unique (the person clicked before)", n)
+		}
+	})
+
+	t.Run("racing first clicks count unique once", func(t *testing.T) {
+		s := newStore(t)
+		const racers = 8
+		var wg sync.WaitGroup
+		firsts := make(chan bool, racers)
+		for range racers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				first, err := s.RecordClick(ctx(t), click("1", "v1", at))
+				if err != nil {
+					t.Error(err)
+				}
+				firsts <- first
+			}()
+		}
+		wg.Wait()
+		close(firsts)
+		n := 0
+		for f := range firsts {
+			if f {
+				n++
+			}
+		}
+		if c := counts(t, s, at); n != 1 || c.Unique != 1 || c.All != racers {
+			t.Errorf("%d racers: %d first, counts %+v; want 1 first, 1 unique, %d clicks", racers, n, c, racers)
+		}
+	})
+
+	t.Run("tombstone forbids the unique count", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.PutTombstone(ctx(t), reply.Tombstone{PersonID: "1", At: at.Add(-time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.RecordClick(ctx(t), click("1", "v1", at))
+		if !errors.Is(err, reply.ErrForgotten) || first {
+			t.Fatalf("forgotten person's click: first %v, err %v; want ErrForgotten", first, err)
+		}
+		if first, err := s.RecordClick(ctx(t), click("2", "v2", at)); err != nil || !first {
+			t.Fatalf("another person's click: first %v, err %v", first, err)
+		}
+		if n := counts(t, s, at); n.All != 2 || n.Unique != 1 {
+			t.Errorf("counts %+v, want 2 clicks (anonymous), 1 unique", n)
+		}
+	})
+
+	t.Run("bad click refused", func(t *testing.T) {
+		s := newStore(t)
+		c := click("1", "", at)
+		if _, err := s.RecordClick(ctx(t), c); err == nil {
+			t.Error("a click without a visitor was accepted")
+		}
+		if _, err := s.ClickCounts(ctx(t), origin, "Lk1", at); !errors.Is(err, reply.ErrNotFound) {
+			t.Errorf("counts after a refused click: %v, want ErrNotFound (nothing written)", err)
+		}
+	})
+}
