@@ -155,3 +155,73 @@ func TestEntryPoints(t *testing.T) {
 }
 
 func one(_ string, b []byte) []byte { return b }
+
+// TestRequestsPerEntry counts what the first answer of each entry point costs a person who has no
+// conversation yet, with warm caches: DynamoDB write requests and reads, and Graph calls. Each
+// answer is one text message carrying the disclosure: the Touch that creates the conversation,
+// the step's claim, the bucket, the outcome, the disclosure's delivery; one Send API call.
+func TestRequestsPerEntry(t *testing.T) {
+	const n = 5
+	entries := []struct {
+		name string
+		body func(e *env, person string) []byte
+	}{
+		{"story mention", func(e *env, p string) []byte { _, b := e.sb.StoryMention(e.acct.ID, p, "18000000000000099"); return b }},
+		{"ref on the first message", func(e *env, p string) []byte { _, b := e.sb.RefMessage(e.acct.ID, p, "recipe-x", "hi"); return b }},
+		{"ref on an ice breaker tap", func(e *env, p string) []byte {
+			e.sb.OpenLink(e.acct.ID, p, "recipe-x")
+			_, b, _ := e.sb.IceBreaker(e.acct.ID, p, "ASK_RECIPE")
+			return b
+		}},
+		{"ice breaker", func(e *env, p string) []byte { _, b, _ := e.sb.IceBreaker(e.acct.ID, p, "ASK_RECIPE"); return b }},
+		{"menu", func(e *env, p string) []byte { _, b, _ := e.sb.MenuTap(e.acct.ID, p, "MENU_RECIPES"); return b }},
+	}
+	for _, kind := range bothStores {
+		for _, en := range entries {
+			t.Run(kind.name+"/"+en.name, func(t *testing.T) {
+				e := newEnv(t, kind)
+				e.entries()
+				// The ref rule answers with one text here, like the others.
+				e.put(func(a *reply.Account) { a.RefRules[0].Messages = a.RefRules[0].Messages[:1] })
+				e.deliver(en.body(e, "17841400000000900")) // warms the caches
+				r0, w0 := e.counts()
+				var ops0 map[string]int
+				if e.ops != nil {
+					ops0 = e.ops()
+				}
+				c0, m0 := e.sb.Stats().Calls, len(e.sb.Messages())
+				for i := range n {
+					e.deliver(en.body(e, "1784140000000091"+string(rune('0'+i))))
+				}
+				r1, w1 := e.counts()
+				calls := 0
+				for op, c := range e.sb.Stats().Calls {
+					calls += c - c0[op]
+				}
+				if sent := len(e.sb.Messages()) - m0; sent != n {
+					t.Fatalf("%d answers sent, want %d", sent, n)
+				}
+				ops := map[string]int{}
+				if e.ops != nil {
+					for op, c := range e.ops() {
+						if c != ops0[op] {
+							ops[op] = c - ops0[op]
+						}
+					}
+				}
+				t.Logf("%s %s: per first answer: %.2f writes, %.2f reads, %.2f Graph calls; requests %v",
+					kind.name, en.name, float64(w1-w0)/n, float64(r1-r0)/n, float64(calls)/n, ops)
+				// DynamoDB: the conversation's first write is a transaction with the tombstones'
+				// condition checks, after an UpdateItem that found no conversation (and a read
+				// of what failed): one write and one read more than the memory store counts.
+				wantW, wantR := 5*n, 0
+				if e.ops != nil {
+					wantW, wantR = 6*n, n
+				}
+				if w1-w0 != wantW || r1-r0 != wantR || calls != n {
+					t.Fatalf("%d writes, %d reads, %d Graph calls for %d answers; want %d, %d, %d", w1-w0, r1-r0, calls, n, wantW, wantR, n)
+				}
+			})
+		}
+	}
+}
