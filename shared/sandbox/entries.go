@@ -365,3 +365,13 @@ func persistentMenu(menus []wireMenu) (out []reply.MenuItem, set bool, why strin
 	}
 	return out, true, ""
 }
+
+// SetMessengerProfile replaces the account's Instagram messenger profile, as another tool (or the
+// Instagram app) would.
+func (s *Sandbox) SetMessengerProfile(accountID string, p reply.MessengerProfile) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accounts[accountID]; a != nil {
+		*a.profile(platformInstagram) = reply.MessengerProfile{IceBreakers: slices.Clone(p.IceBreakers), Menu: slices.Clone(p.Menu)}
+	}
+}
