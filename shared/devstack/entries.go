@@ -55,7 +55,9 @@ func entryTurns(a reply.Account) ([]Turn, error) {
 				return b
 			}},
 		{Name: "a link whose ref no rule takes: nothing", Person: demoDMer,
-			Entry: func(sb *sandbox.Sandbox, account, person string) []byte { return sb.OpenLink(account, person, "no-rule-takes-this") }},
+			Entry: func(sb *sandbox.Sandbox, account, person string) []byte {
+				return sb.OpenLink(account, person, "no-rule-takes-this")
+			}},
 		{Name: "an ice breaker tap: its step", Person: demoIceNew, Want: readAll(iceWant, ""), Disclosure: disclosure,
 			Entry: func(sb *sandbox.Sandbox, account, person string) []byte {
 				// `accounts put` sets them on Meta; the demo stores the account directly.
