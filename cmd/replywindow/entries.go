@@ -153,29 +153,24 @@ func opProfileSummary(p reply.MessengerProfile) string {
 
 // opProfileDiff says how Meta's profile differs from the file's, item by item.
 func opProfileDiff(meta, file reply.MessengerProfile) []string {
+	return append(opDiffItems("ice_breakers", meta.IceBreakers, file.IceBreakers, opIce),
+		opDiffItems("persistent_menu", meta.Menu, file.Menu, opMenuItem)...)
+}
+
+// opDiffItems names each place where Meta's list and the file's hold different items (a zero
+// item for a list that ends first).
+func opDiffItems[T comparable](name string, meta, file []T, show func(T) string) []string {
 	var out []string
-	for i := range max(len(meta.IceBreakers), len(file.IceBreakers)) {
-		var m, f reply.IceBreaker
-		if i < len(meta.IceBreakers) {
-			m = meta.IceBreakers[i]
+	for i := range max(len(meta), len(file)) {
+		var m, f T
+		if i < len(meta) {
+			m = meta[i]
 		}
-		if i < len(file.IceBreakers) {
-			f = file.IceBreakers[i]
-		}
-		if m != f {
-			out = append(out, fmt.Sprintf("ice_breakers[%d]: Meta %s, file %s", i, opIce(m), opIce(f)))
-		}
-	}
-	for i := range max(len(meta.Menu), len(file.Menu)) {
-		var m, f reply.MenuItem
-		if i < len(meta.Menu) {
-			m = meta.Menu[i]
-		}
-		if i < len(file.Menu) {
-			f = file.Menu[i]
+		if i < len(file) {
+			f = file[i]
 		}
 		if m != f {
-			out = append(out, fmt.Sprintf("persistent_menu[%d]: Meta %s, file %s", i, opMenuItem(m), opMenuItem(f)))
+			out = append(out, fmt.Sprintf("%s[%d]: Meta %s, file %s", name, i, show(m), show(f)))
 		}
 	}
 	return out
