@@ -2,11 +2,13 @@ package replier
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/conversation"
+	"github.com/replywindow/replywindow/shared/deletion"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -223,5 +225,49 @@ func TestRequestsPerEntry(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestEntryDeletion: a data deletion for a person removes what their entry points made (the
+// conversation and its follow-ups' records), and a mention redelivered after it brings nothing
+// back.
+func TestEntryDeletion(t *testing.T) {
+	for _, kind := range bothStores {
+		t.Run(kind.name, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.entries()
+			ctx := context.Background()
+			_, mention := e.sb.StoryMention(e.acct.ID, dora, "18000000000000099")
+			e.deliver(mention)
+			_, ref := e.sb.RefMessage(e.acct.ID, dora, "recipe-x", "hi")
+			e.deliver(ref)
+			if len(e.followUpRecords(dora)) != 3 {
+				t.Fatalf("records %v", e.followUpRecords(dora))
+			}
+			e.clock.Add(time.Minute)
+			d, err := e.store.OpenDeletion(ctx, reply.Deletion{Code: "entrydel", Kind: reply.DeletionPerson, UserID: dora,
+				State: reply.DeletionPending, RequestedAt: e.clock.Now(), Version: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := &deletion.Worker{Store: e.store, Params: noParams{}, Clock: e.clock}
+			if _, err := w.Run(ctx, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if d, _ = e.store.Deletion(ctx, d.Code); d.State != reply.DeletionDone {
+				t.Fatalf("deletion %+v", d)
+			}
+			if recs := e.followUpRecords(dora); len(recs) != 0 {
+				t.Errorf("records left: %v", recs)
+			}
+			if _, err := e.store.Conversation(ctx, e.acct.ID, dora); !errors.Is(err, reply.ErrNotFound) {
+				t.Errorf("conversation left: %v", err)
+			}
+			e.deliver(mention) // Meta's retry of the mention made before the deletion
+			if recs := e.followUpRecords(dora); len(recs) != 0 {
+				t.Errorf("a redelivered mention brought back %v", recs)
+			}
+			e.wantTexts(dora, "Thanks for the mention!", "Welcome from the QR code", "♥")
+		})
 	}
 }
