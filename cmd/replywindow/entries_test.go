@@ -19,13 +19,13 @@ func TestAccountsPutEntries(t *testing.T) {
 	h.sb.AddAccount(id, token, reply.LoginInstagram, "")
 	file := h.accountFile("entries.yaml", id)
 
-	// Subscribed without messaging_referrals: the put says so.
+	// Subscribed without messaging_referral: the put says so.
 	h.sb.Subscribe(id, []string{"comments", "live_comments", "messages", "messaging_postbacks"})
 	code, out, errs := h.runStdin(token, "accounts", "put", "--file", file, "--token-stdin")
 	if code != exitOK || !strings.Contains(out, "messenger profile set on Meta: 1 ice breaker, 2 menu items") {
 		t.Fatalf("put: exit %d\n%s\n%s", code, out, errs)
 	}
-	if !strings.Contains(errs, "need messaging_referrals, which its subscription lacks") {
+	if !strings.Contains(errs, "need messaging_referral, which its subscription lacks") {
 		t.Errorf("no warning about the missing field: %s", errs)
 	}
 	want := reply.MessengerProfile{

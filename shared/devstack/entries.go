@@ -16,7 +16,7 @@ const (
 
 // entryTurns are the demo's entry points, after the comment funnel: a story mention answered by
 // the mention rule (a second one the same day gets nothing); an ig.me link opened in a
-// conversation that exists (messaging_referrals) and a new person's first message carrying its
+// conversation that exists (messaging_referral) and a new person's first message carrying its
 // ref, each starting the ref rule's flow; a ref no rule takes (nothing); an ice breaker tap
 // running the step its payload names, for a new person. What each gets is the account's own.
 func entryTurns(a reply.Account) ([]Turn, error) {

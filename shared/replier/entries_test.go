@@ -82,7 +82,7 @@ func TestEntryPoints(t *testing.T) {
 				t.Errorf("StoryMentionsAnswered = %v, want 2", n)
 			}
 		}},
-		{"ref in an existing thread (messaging_referrals), redelivered and out of order", func(t *testing.T, e *env) {
+		{"ref in an existing thread (messaging_referral), redelivered and out of order", func(t *testing.T, e *env) {
 			e.deliver(one(e.sb.Message(e.acct.ID, emil, "hello")))
 			e.clock.Add(time.Minute)
 			b := e.sb.OpenLink(e.acct.ID, emil, "recipe-bio")

@@ -16,7 +16,7 @@ const (
 	// holds no URL.
 	EventStoryMention EventKind = "story_mention"
 	// EventReferral is a person opening the conversation from an ig.me link with ?ref= while it
-	// exists already (messaging_referrals, no message). A ref on a message or on an ice breaker's
+	// exists already (messaging_referral, no message). A ref on a message or on an ice breaker's
 	// postback rides on that event's Ref instead.
 	EventReferral EventKind = "referral"
 )
@@ -361,7 +361,7 @@ func checkStepPayload(p string, steps map[string]bool) error {
 }
 
 // entryFields adds the webhook fields the entry points need: a story mention comes on messages;
-// a ref on messaging_referrals (a conversation that exists), on the first message, or on an ice
+// a ref on messaging_referral (a conversation that exists), on the first message, or on an ice
 // breaker's postback (a new one); an ice breaker or menu tap on messaging_postbacks only.
 func entryFields(a Account, need map[string]bool) {
 	if len(a.MentionRules) > 0 || len(a.RefRules) > 0 {

@@ -139,9 +139,9 @@ func TestEntryNeededFields(t *testing.T) {
 		}, "messages"},
 		{"ref rule", func(a *Account) {
 			*a = Account{RefRules: []RefRule{{Name: "r", Ref: "x", Messages: []Message{{Text: "x"}}}}}
-		}, "messages,messaging_postbacks,messaging_referrals"},
+		}, "messages,messaging_postbacks,messaging_referral"},
 		{"ice breakers", func(a *Account) { *a = Account{IceBreakers: []IceBreaker{{Question: "q", Payload: "P"}}} }, "messaging_postbacks"},
-		{"all", func(*Account) {}, "messages,messaging_postbacks,messaging_referrals"},
+		{"all", func(*Account) {}, "messages,messaging_postbacks,messaging_referral"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

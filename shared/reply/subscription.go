@@ -11,7 +11,11 @@ const (
 	FieldMessages     = "messages"            // DMs, quick-reply taps, story replies, echoes
 	FieldPostbacks    = "messaging_postbacks" // postback button taps (and ice breakers, the menu)
 	FieldReactions    = "messaging_reactions" // reactions to messages
-	FieldReferrals    = "messaging_referrals" // an ig.me link opened in an existing conversation
+	// FieldReferrals: an ig.me link opened in a conversation that exists. Meta's Instagram
+	// webhook fields page (Oct 2026) names it messaging_referral; Messenger's is
+	// messaging_referrals, as design.md §2 has it. Subscribing to a name Meta does not know
+	// would fail the whole subscription.
+	FieldReferrals = "messaging_referral"
 )
 
 // WebhookFields is every field replywindow handles, in Meta's order: what `replywindow

@@ -54,7 +54,7 @@ type hookReferral struct {
 }
 
 // OpenLink is the person opening ig.me/m/<account>?ref=ref in the Instagram app. In a thread
-// that exists, Meta sends messaging_referrals and the window opens; in a new one it sends
+// that exists, Meta sends messaging_referral and the window opens; in a new one it sends
 // nothing yet: the ref comes with the person's ice breaker tap (IceBreaker), and only when the
 // account has ice breakers set. On the web the link opens no thread at all: not modelled.
 func (s *Sandbox) OpenLink(accountID, personID, ref string) []byte {

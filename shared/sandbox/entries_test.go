@@ -97,7 +97,7 @@ func TestEntryPoints(t *testing.T) {
 	}
 }
 
-// TestEntryPointsNeedTheirField: a referral in an existing thread comes on messaging_referrals
+// TestEntryPointsNeedTheirField: a referral in an existing thread comes on messaging_referral
 // only; without it Meta posts nothing (the window opens all the same).
 func TestEntryPointsNeedTheirField(t *testing.T) {
 	const person = "17841400000000778"
@@ -107,6 +107,6 @@ func TestEntryPointsNeedTheirField(t *testing.T) {
 		t.Fatal(err)
 	}
 	if b := e.sb.OpenLink(igID, person, "recipe"); b != nil {
-		t.Errorf("delivered without messaging_referrals: %s", b)
+		t.Errorf("delivered without messaging_referral: %s", b)
 	}
 }

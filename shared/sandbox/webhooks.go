@@ -41,7 +41,7 @@ type (
 		Postback  *hookPostback `json:"postback,omitempty"`
 		Reaction  *hookReaction `json:"reaction,omitempty"`
 		Read      *hookRead     `json:"read,omitempty"`
-		Referral  *hookReferral `json:"referral,omitempty"` // messaging_referrals (entries.go)
+		Referral  *hookReferral `json:"referral,omitempty"` // messaging_referral (entries.go)
 	}
 	hookRead struct {
 		MID string `json:"mid"`

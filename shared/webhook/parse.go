@@ -140,7 +140,7 @@ type (
 			Payload  string    `json:"payload"`
 			Referral *referral `json:"referral"` // an ig.me ref on an ice breaker's tap
 		} `json:"postback"`
-		Referral *referral `json:"referral"` // messaging_referrals: an ig.me link opened
+		Referral *referral `json:"referral"` // messaging_referral: an ig.me link opened
 		Reaction *struct {
 			MID    string `json:"mid"`
 			Action string `json:"action"`

@@ -86,7 +86,7 @@ func TestParse(t *testing.T) {
 			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventEcho, PersonID: "17841400000000797", MID: "aWdfZAG1faXRlbTo4", At: time.UnixMilli(1763712000110).UTC(), Text: "typed in the app"}},
 		}},
 		// the entry points: a story mention (no URL kept), a ref on a first message, a
-		// messaging_referrals event (its id from its time), a ref on an ice breaker's tap; a
+		// messaging_referral event (its id from its time), a ref on an ice breaker's tap; a
 		// referral without a ref, one with a ref Meta never sends and a redelivered one are
 		// counted, and a message whose ref is odd is kept without it
 		{file: "entries.json", object: "instagram", ignored: 3, events: []reply.Job{
