@@ -91,7 +91,8 @@ func opHasEntries(a reply.Account) bool {
 
 // opPutEntries is `accounts put`'s part for the entry points: with the token given, or else the
 // stored one, it checks the subscription and sets the messenger profile (opSyncProfile). Without
-// a token only a declared profile is an error: it cannot reach Meta.
+// any token (an account put before its token) it says what it could not do, as put does for the
+// token itself.
 func opPutEntries(ctx context.Context, c *opCmd, client *graph.Client, cfg aws.Config, a, prev reply.Account, token string, stdout, stderr io.Writer) error {
 	if !opHasEntries(a) && prev.MessengerProfile().Empty() {
 		return nil
@@ -99,11 +100,8 @@ func opPutEntries(ctx context.Context, c *opCmd, client *graph.Client, cfg aws.C
 	if token == "" {
 		var err error
 		if token, err = c.tokens(cfg).Token(ctx, a); err != nil {
-			if a.MessengerProfile().Empty() && prev.MessengerProfile().Empty() {
-				fmt.Fprintf(stderr, "note: no token: the webhook fields the entry points need were not checked (%v)\n", err)
-				return nil
-			}
-			return fmt.Errorf("token (SSM %s): %w", a.TokenParam, err)
+			fmt.Fprintf(stderr, "note: no token (%v): the ice breakers and menu are not set on Meta, nor the webhook fields the entry points need checked; accounts put --token-stdin does both\n", err)
+			return nil
 		}
 	}
 	return opSyncProfile(ctx, client, a, prev, token, stdout, stderr)

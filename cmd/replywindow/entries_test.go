@@ -19,6 +19,13 @@ func TestAccountsPutEntries(t *testing.T) {
 	h.sb.AddAccount(id, token, reply.LoginInstagram, "")
 	file := h.accountFile("entries.yaml", id)
 
+	// No token yet: stored all the same, and told what was not done on Meta.
+	if code, _, errs := h.run("accounts", "put", "--file", file); code != exitOK || !strings.Contains(errs, "the ice breakers and menu are not set on Meta") {
+		t.Fatalf("put without a token: exit %d, %s", code, errs)
+	}
+	if got := h.sb.MessengerProfile(id); !got.Empty() {
+		t.Fatalf("set without a token: %+v", got)
+	}
 	// Subscribed without messaging_referral: the put says so.
 	h.sb.Subscribe(id, []string{"comments", "live_comments", "messages", "messaging_postbacks"})
 	code, out, errs := h.runStdin(token, "accounts", "put", "--file", file, "--token-stdin")
