@@ -25,11 +25,6 @@ const maxLoggedRef = 64
 // entryAnswered counts the claimed step of an entry point.
 func (s *Service) entryAnswered(acct reply.Account, ev reply.Event, rule string) {
 	if kind := acct.EntryOf(ev); kind != "" {
-		if kind == reply.EntryRef {
-			if _, mapped := acct.RefRule(ev.Ref); !mapped {
-				return // the message carrying the ref was answered, not the ref
-			}
-		}
 		s.m.Count(entryMetrics[kind], 1)
 		s.log.Info("entry point answered", "account", acct.ID, "entry", kind, "rule", rule)
 	}

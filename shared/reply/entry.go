@@ -87,16 +87,20 @@ const (
 	EntryMenu         = "menu"
 )
 
-// EntryOf is the entry point an event came by, "" for none: a story mention, a ref, or a tap
-// on one of the account's ice breakers or menu items (a payload both carry counts as an ice
-// breaker, which a person sees first).
+// EntryOf is the entry point an event came by, "" for none: a story mention, a ref a rule takes
+// (or a referral event, whatever its ref), or a tap on one of the account's ice breakers or menu
+// items (a payload both carry counts as an ice breaker, which a person sees first). A message or
+// tap whose ref no rule takes is what it would be without the ref.
 func (a Account) EntryOf(e Event) string {
-	switch {
-	case e.Kind == EventStoryMention:
+	if e.Kind == EventStoryMention {
 		return EntryStoryMention
-	case e.Ref != "":
-		return EntryRef
-	case e.Kind != EventPostback || e.Payload == "":
+	}
+	if e.Ref != "" {
+		if _, mapped := a.RefRule(e.Ref); mapped || e.Kind == EventReferral {
+			return EntryRef
+		}
+	}
+	if e.Kind != EventPostback || e.Payload == "" {
 		return ""
 	}
 	for _, b := range a.IceBreakers {
