@@ -471,7 +471,9 @@ func TestEndToEnd(t *testing.T) {
 				sbx.SetFollows(acct.ID, turn.Person, true)
 			}
 			before := len(devstack.Received(sbx, turn.Person))
-			if turn.Payload != "" {
+			if turn.Entry != nil { // a story mention, an ig.me ref, an ice breaker (issue 25)
+				post(turn.Entry(sbx, acct.ID, turn.Person))
+			} else if turn.Payload != "" {
 				_, body := sbx.Postback(acct.ID, turn.Person, turn.Payload, turn.Title)
 				post(body)
 			} else {

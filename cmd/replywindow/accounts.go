@@ -207,6 +207,14 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return c.fail(fmt.Errorf("store account %s: %w", a.ID, err))
 	}
+	syncOut := stdout
+	if *asJSON {
+		syncOut = stderr
+	}
+	if err := opPutEntries(ctx, c, client, cfg, stored, prev, token, syncOut, stderr); err != nil {
+		// The account is stored; only Meta's side is behind: running put again retries.
+		return c.fail(fmt.Errorf("account %s stored, but its ice breakers and menu are not set on Meta (run accounts put again): %w", stored.ID, err))
+	}
 	if *asJSON {
 		if err := opJSON(stdout, map[string]any{"account": stored, "token_stored": token != ""}); err != nil {
 			return c.fail(err)
@@ -377,6 +385,7 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 `, stdout, stderr)
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	table := c.tableFlag()
+	graphURL := c.graphFlag()
 	pos, code, ok := c.parse(args)
 	if !ok {
 		return code
@@ -387,7 +396,7 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := opCheckID("ID", "account", pos[0]); err != nil {
 		return c.fail(err)
 	}
-	store, _, err := c.store(ctx, *table)
+	store, cfg, err := c.store(ctx, *table)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -403,8 +412,9 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return c.fail(err)
 	}
+	meta, metaErr := opMetaProfile(ctx, c, *graphURL, cfg, a)
 	if *asJSON {
-		if err := opJSON(stdout, map[string]any{"account": a, "healthy": a.Healthy(), "backlog": backlog, "backlog_partial": partial}); err != nil {
+		if err := opJSON(stdout, map[string]any{"account": a, "healthy": a.Healthy(), "backlog": backlog, "backlog_partial": partial, "meta_messenger_profile": meta}); err != nil {
 			return c.fail(err)
 		}
 		return exitOK
@@ -468,6 +478,7 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		opTable(stdout, []string{"  #", "NAME", "MATCH", "KEYWORDS", "STORY REPLIES", "ANSWER", "FLOW"}, rows)
 	}
+	opShowEntries(stdout, a, meta, metaErr)
 	fmt.Fprintln(stdout, "\nBacklog (unfinished replies):")
 	rows = rows[:0]
 	for _, b := range backlog {
@@ -546,6 +557,7 @@ type opAccountFile struct {
 	HumanPause      string                     `yaml:"human_pause"`      // "24h"; Meta's time without automation after a human answered
 	DisclosureLapse string                     `yaml:"disclosure_lapse"` // "24h"
 	Tracking        *reply.Tracking            `yaml:"tracking"`         // enabled, links (tracking.go's names)
+	opEntryFile     `yaml:",inline"`           // entries.go
 }
 
 type opLimitFile struct {
@@ -655,6 +667,9 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 			Name: d.Name, Match: d.Match, Keywords: d.Keywords, Stories: d.StoryReplies,
 			Messages: opMessages(d.Messages), Flow: flow,
 		})
+	}
+	if err := opEntries(f.opEntryFile, &a); err != nil {
+		return reply.Account{}, located(err)
 	}
 	var err error
 	if a.HumanPause, err = opDuration("human_pause", f.HumanPause); err != nil {

@@ -25,6 +25,11 @@ func TestAccountFileErrors(t *testing.T) {
 		file string
 		want []string // all must appear in the error
 	}{
+		// Entry points (issue 25): Meta's limits and a ref that could match nothing.
+		{"five_ice_breakers.yaml", []string{"five_ice_breakers.yaml:11:", "ice_breakers: 5, Meta allows 4"}},
+		{"menu_title_too_long.yaml", []string{"menu_title_too_long.yaml:8:", "persistent_menu[1].title: 32 characters, Meta allows 30"}},
+		{"ref_rule_empty_ref.yaml", []string{"ref_rule_empty_ref.yaml:5:", `ref_rules[0] "qr": ref: required`}},
+		{"ice_breaker_runs_nothing.yaml", []string{"ice_breaker_runs_nothing.yaml:4:", `ice_breakers[0]: payload "PRICES": no flow step runs on it`}},
 		{"syntax.yaml", []string{"syntax.yaml:4:", "did not find expected"}}, // yaml.v3 names the line of the mapping holding the open flow
 		{"unknown_field.yaml", []string{"unknown_field.yaml:6:", `unknown field "keyword"`}},
 		{"token_in_file.yaml", []string{"token_in_file.yaml:3:", "access_token", "--token-stdin"}},

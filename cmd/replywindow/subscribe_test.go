@@ -20,7 +20,7 @@ func TestSubscribe(t *testing.T) {
 	if !strings.Contains(out, "subscribed account "+id+" to comments, live_comments, messages") {
 		t.Errorf("output: %s", out)
 	}
-	if got := h.sb.Subscriptions(id); !slices.Equal(got, []string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_reactions"}) {
+	if got := h.sb.Subscriptions(id); !slices.Equal(got, []string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_reactions", "messaging_referral"}) {
 		t.Errorf("sandbox subscriptions %q", got)
 	}
 	var js struct {

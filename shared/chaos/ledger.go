@@ -59,6 +59,7 @@ func (s *sim) catalogue(a reply.Account) {
 			add(stepMessage{rule: d.Name, step: reply.OpeningStep, digest: m.Digest(), msg: m})
 		}
 	}
+	catalogueEntries(a, add)
 	if a.Disclosure != "" {
 		add(stepMessage{notice: true, digest: "notice", msg: reply.Message{Text: a.Disclosure}})
 	}

@@ -449,6 +449,7 @@ func (s *sim) setup(ctx context.Context) error {
 			// Tighter than Meta: a backlog builds, jobs park and the sweeper releases them.
 			a.Limits = map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 120, Period: time.Hour}}
 		}
+		a.RefRules, a.MentionRules = entryRulesOf(i)
 		if err := a.Validate(); err != nil {
 			return fmt.Errorf("account %d: %w", i, err)
 		}
@@ -516,6 +517,7 @@ func (s *sim) setup(ctx context.Context) error {
 	}
 	s.schedule()
 	s.dmPeople()
+	s.entryPeople()
 	if s.cfg.Rates.FlowEdits {
 		s.flowEdits()
 	}

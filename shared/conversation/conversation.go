@@ -204,8 +204,11 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		s.m.Count(MetricOpened, 1)
 	}
 	flow, ok := acct.Route(conv, ev)
+	s.refUnmapped(acct, ev, before.Moves(touch))
 	claim := reply.StepClaim{AccountID: acct.ID, PersonID: ev.PersonID, Rule: flow.Rule, Step: flow.Step, At: now}
 	switch {
+	case !ok && ev.Kind == reply.EventReferral:
+		return s.ignore(ReasonUnknownRef), nil
 	case !ok && ev.Payload != "" && ev.Kind == reply.EventPostback:
 		return s.ignore(ReasonUnknownTap), nil
 	case !ok:
@@ -233,6 +236,7 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 	if _, err := s.store.ClaimStep(ctx, recs, claim); err != nil {
 		return s.claimLost(err)
 	}
+	s.entryAnswered(acct, ev, flow.Rule)
 	if tokenErr != nil {
 		r, _, err := s.park(ctx, recs[0], now.Add(tokenWait), ParkToken, false)
 		if err != nil {

@@ -27,6 +27,9 @@ type Turn struct {
 	Title   string        // the tapped button's title, as Meta posts it
 	Text    string        // what the person writes
 	Late    time.Duration // Meta's timestamp is this old: the delivery reaches us that late
+	// Entry makes the turn an entry point's (entries.go): what the person does in the sandbox,
+	// and the webhook Meta posts for it (nil: Meta posts nothing).
+	Entry func(sb *sandbox.Sandbox, account, person string) []byte
 	// Want is what the person reads for it, in order, as Read shows it ("♥" for the heart
 	// sticker, "[image] URL" for an image), the disclosure line left off.
 	Want []string
@@ -100,7 +103,8 @@ func DemoFunnel(a reply.Account) ([]Turn, error) {
 		{Name: "a DM with a keyword: the DM rule", Person: demoDMer, Text: "what's the price?", Want: dm("price"), Disclosure: DisclosedWith},
 		{Name: "another keyword: the second DM rule", Person: demoDMer, Text: "and when are you open?", Want: dm("hours")},
 	}
-	return turns, errors.Join(errs...)
+	entries, err := entryTurns(a)
+	return append(turns, entries...), errors.Join(append(errs, err)...)
 }
 
 // stepMessages is what rule's step sends (its gate's message when gate).
@@ -173,7 +177,11 @@ func (s *Stack) Funnel(ctx context.Context, turns []Turn, wait time.Duration) ([
 		}
 		before := len(Received(s.Sandbox, t.Person))
 		var body []byte
-		if t.Payload != "" {
+		if t.Entry != nil {
+			if body = t.Entry(s.Sandbox, DemoAccountID, t.Person); body == nil {
+				return out, fmt.Errorf("funnel %q: Meta posts nothing for it", t.Name)
+			}
+		} else if t.Payload != "" {
 			title := t.Title
 			if title == "" {
 				title = t.Payload

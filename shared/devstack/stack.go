@@ -98,6 +98,14 @@ func DemoAccounts() []reply.Account {
 				Messages: []reply.Message{{Text: "We're open Tuesday to Sunday, 7:00 to 19:00: https://bakery.example/visit"}}},
 		},
 		HumanPause: 24 * time.Hour, DisclosureLapse: 24 * time.Hour,
+		MentionRules: []reply.MentionRule{{Name: "mention", Every: 24 * time.Hour, Messages: []reply.Message{
+			{Text: "Thanks for the mention! 💛 Show this DM in the shop for a free pastry: https://bakery.example/thanks"}}}},
+		RefRules: []reply.RefRule{{Name: "shop-qr", Ref: "menu-*", Messages: []reply.Message{
+			{Text: "Welcome from the shop! Today's menu: https://bakery.example/menu"}}}},
+		IceBreakers: []reply.IceBreaker{{Question: "Can I have today's recipe?", Payload: DemoPayload},
+			{Question: "How do I start a sourdough?", Payload: "SOURDOUGH_START"}},
+		PersistentMenu: []reply.MenuItem{{Type: reply.ButtonPostback, Title: "Sourdough guide", Payload: "SOURDOUGH_START"},
+			{Type: reply.ButtonURL, Title: "Visit the shop", URL: "https://bakery.example/visit"}},
 		Version: 1,
 	}}
 }

@@ -476,7 +476,7 @@ func TestPublicReplyLiveSubscribeRefresh(t *testing.T) {
 	if err := e.c.Subscribe(ctx, igAccount, igToken, nil); err != nil {
 		t.Fatalf("subscribe: %v", err)
 	}
-	if got := strings.Join(e.sb.Subscriptions(igID), ","); got != "comments,live_comments,messages,messaging_postbacks,messaging_reactions" {
+	if got := strings.Join(e.sb.Subscriptions(igID), ","); got != "comments,live_comments,messages,messaging_postbacks,messaging_reactions,messaging_referral" {
 		t.Errorf("subscribed to %s", got)
 	}
 	if err := e.c.Subscribe(ctx, fbAccount, "bad", []string{"comments"}); reply.Classify(err) != reply.VerdictAuth {

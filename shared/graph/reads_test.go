@@ -125,8 +125,8 @@ func TestSubscribedApps(t *testing.T) {
 		token string
 		want  string
 	}{
-		{igAccount, igToken, "3000000000000003:messages " + sandbox.DefaultAppID + ":comments,live_comments,messages,messaging_postbacks,messaging_reactions"},
-		{fbAccount, fbToken, sandbox.DefaultAppID + ":comments,live_comments,messages,messaging_postbacks,messaging_reactions"},
+		{igAccount, igToken, "3000000000000003:messages " + sandbox.DefaultAppID + ":comments,live_comments,messages,messaging_postbacks,messaging_reactions,messaging_referral"},
+		{fbAccount, fbToken, sandbox.DefaultAppID + ":comments,live_comments,messages,messaging_postbacks,messaging_reactions,messaging_referral"},
 	} {
 		got, err := e.c.SubscribedApps(ctx, a.acct, a.token)
 		if err != nil || apps(got) != a.want {

@@ -40,6 +40,11 @@ type Account struct {
 	RepeatPerPerson bool           `json:"repeat_per_person,omitempty"` // allow more than one DM per person per media
 	Limits          map[Lane]Limit `json:"limits,omitempty"`            // overrides of Meta's defaults
 	DMRules         []DMRule       `json:"dm_rules,omitempty"`          // flows for conversations the person starts
+	// Entry points (entry.go): story mentions, ig.me refs, ice breakers and the persistent menu.
+	MentionRules   []MentionRule `json:"mention_rules,omitempty"`
+	RefRules       []RefRule     `json:"ref_rules,omitempty"`
+	IceBreakers    []IceBreaker  `json:"ice_breakers,omitempty"`
+	PersistentMenu []MenuItem    `json:"persistent_menu,omitempty"`
 	// HumanPause is how long automation leaves a conversation alone after a person on the account
 	// answered in it from Instagram (DefaultHumanPause when zero).
 	HumanPause time.Duration `json:"human_pause,omitempty"`

@@ -353,6 +353,7 @@ type Event struct {
 	Text     string    `json:"text,omitempty"`
 	Payload  string    `json:"payload,omitempty"` // postback or quick-reply payload
 	AppID    string    `json:"app_id,omitempty"`  // echoes: the app that sent the message
+	Ref      string    `json:"ref,omitempty"`     // an ig.me link's ref (entry.go)
 	At       time.Time `json:"at"`                // Meta's timestamp
 }
 
@@ -360,7 +361,7 @@ type Event struct {
 // person sent or tapped. Reactions are not messages, and echoes are the account's own.
 func (e Event) Opens() bool {
 	switch e.Kind {
-	case EventMessage, EventQuickReply, EventStoryReply, EventPostback:
+	case EventMessage, EventQuickReply, EventStoryReply, EventPostback, EventStoryMention, EventReferral:
 		return true
 	}
 	return false
@@ -376,7 +377,8 @@ func (e Event) validate() error {
 		return fmt.Errorf("%w: event without a time", ErrInvalidJob)
 	}
 	switch e.Kind {
-	case EventMessage, EventQuickReply, EventStoryReply, EventPostback, EventReaction, EventEcho:
+	case EventMessage, EventQuickReply, EventStoryReply, EventPostback, EventReaction, EventEcho,
+		EventStoryMention, EventReferral:
 		return nil
 	}
 	return fmt.Errorf("%w: event kind %q", ErrInvalidJob, e.Kind)
@@ -581,6 +583,9 @@ type Flow struct {
 // unique in an account); an answer runs a keyword or any-answer step of the conversation's flow,
 // or else opens a DM rule. ok is false when nothing matches.
 func (a Account) Route(c Conversation, e Event) (Flow, bool) {
+	if f, ok, handled := a.routeEntry(e); handled {
+		return f, ok
+	}
 	switch e.Kind {
 	case EventPostback, EventQuickReply:
 		if e.Payload == "" {
@@ -653,7 +658,7 @@ func (a Account) flows() []namedFlow {
 			out = append(out, namedFlow{d.Name, d.Flow, fmt.Sprintf("dm_rules[%d] %q", i, d.Name)})
 		}
 	}
-	return out
+	return append(out, a.entryFlows()...)
 }
 
 // StepMessage is the message a follow-up job sends: the one it claimed (by its Digest), found in
@@ -673,7 +678,7 @@ func (a Account) StepMessage(f FollowUp) (Message, bool) {
 			return stepMessage(d.Flow, &a.DMRules[i], f)
 		}
 	}
-	return Message{}, false
+	return a.entryStepMessage(f)
 }
 
 func stepMessage(flow []Step, dm *DMRule, f FollowUp) (Message, bool) {
@@ -746,6 +751,9 @@ func (a Account) validateConversations() error {
 			return fmt.Errorf("dm_rules[%d] %q: name: %s has it already", i, d.Name, other)
 		}
 		names[d.Name] = fmt.Sprintf("dm_rules[%d]", i)
+	}
+	if err := a.validateEntries(names); err != nil {
+		return err
 	}
 	payloads := map[string]string{}
 	for _, f := range a.flows() {

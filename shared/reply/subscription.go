@@ -11,13 +11,18 @@ const (
 	FieldMessages     = "messages"            // DMs, quick-reply taps, story replies, echoes
 	FieldPostbacks    = "messaging_postbacks" // postback button taps (and ice breakers, the menu)
 	FieldReactions    = "messaging_reactions" // reactions to messages
+	// FieldReferrals: an ig.me link opened in a conversation that exists. Meta's Instagram
+	// webhook fields page (Oct 2026) names it messaging_referral; Messenger's is
+	// messaging_referrals, as design.md §2 has it. Subscribing to a name Meta does not know
+	// would fail the whole subscription.
+	FieldReferrals = "messaging_referral"
 )
 
 // WebhookFields is every field replywindow handles, in Meta's order: what `replywindow
 // subscribe` asks for unless told otherwise, and what the subscription check subscribes again.
 // Subscribing to all of them, rather than to what the account needs today, keeps taps coming
 // when the account later gains a flow.
-var WebhookFields = []string{FieldComments, FieldLiveComments, FieldMessages, FieldPostbacks, FieldReactions}
+var WebhookFields = []string{FieldComments, FieldLiveComments, FieldMessages, FieldPostbacks, FieldReactions, FieldReferrals}
 
 // SubscribedApp is one entry of GET /{ig-id}/subscribed_apps: Meta lists every app subscribed to
 // the account, each with its own fields, so another tool's subscription is not ours.
@@ -59,6 +64,7 @@ func (a Account) NeededFields() []string {
 			need[FieldPostbacks] = true
 		}
 	}
+	entryFields(a, need)
 	var out []string
 	for _, f := range WebhookFields {
 		if need[f] {

@@ -71,7 +71,7 @@ func TestSubscriptionGap(t *testing.T) {
 	}{
 		{"no app at all", nil, []string{ours}, all, "comments,live_comments,messages,messaging_postbacks", ""},
 		{"ours has everything", []SubscribedApp{{ID: ours, Fields: WebhookFields}}, []string{ours}, all, "",
-			"comments,live_comments,messages,messaging_postbacks,messaging_reactions"},
+			"comments,live_comments,messages,messaging_postbacks,messaging_reactions,messaging_referral"},
 		{"ours lacks the taps", []SubscribedApp{{ID: ours, Fields: []string{"comments", "live_comments", "messages"}}}, []string{ours}, all,
 			"messaging_postbacks", "comments,live_comments,messages"},
 		{"another app's taps are not ours", []SubscribedApp{{ID: other, Fields: WebhookFields}, {ID: ours, Fields: []string{"comments", "live_comments"}}},

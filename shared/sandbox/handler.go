@@ -79,6 +79,10 @@ type request struct {
 	fields    string // subscribed_fields
 	grantType string
 	bad       string // why the parameters are unusable
+	// The messenger profile API (entries.go): the method, the JSON body, the platform parameter.
+	method   string
+	raw      []byte
+	platform string
 	// Reads: the fields asked for, Meta's page size and cursor, and the request's URL (for
 	// paging.next).
 	sel   string
@@ -153,6 +157,9 @@ func parse(r *http.Request) request {
 		rq.op, rq.objectID = OpComments, segs[0]
 	case len(segs) == 2 && segs[1] == "replies" && r.Method == http.MethodGet:
 		rq.op, rq.objectID = OpReplies, segs[0]
+	case len(segs) == 2 && segs[1] == "messenger_profile":
+		rq.op, rq.objectID, rq.method, rq.raw, rq.fields = OpMessengerProfile, segs[0], r.Method, body, param("fields")
+		rq.platform = param("platform")
 	default:
 		rq.objectID = strings.Join(segs, "/")
 	}
@@ -301,6 +308,8 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 		return s.sendMessage(a, rq, now)
 	case OpProfile:
 		return s.profile(a, rq)
+	case OpMessengerProfile:
+		return s.messengerProfile(a, rq)
 	case OpPublicReply:
 		return s.publicReply(a, rq, now)
 	case OpComment:

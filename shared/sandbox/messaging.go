@@ -55,6 +55,9 @@ type conversation struct {
 	// followUnknown leaves is_user_follow_business out of the profile's answer, as Meta's
 	// answers sometimes do: a client must not read it as "not following".
 	followUnknown bool
+	// pendingRef is the ref of an ig.me link opened before the thread existed: Meta sends it
+	// with the person's ice breaker tap, not alone (entries.go).
+	pendingRef string
 }
 
 func (c *conversation) windowEnd() time.Time {
@@ -70,6 +73,7 @@ type person struct {
 	name, username string
 	unavailable    bool
 	blocked        map[string]bool // by account id
+	private        bool            // a private account: its story mentions reach only accounts it follows
 }
 
 // Meta's answers for a person who cannot be messaged. Meta does not say that a person blocked the

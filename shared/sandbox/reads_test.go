@@ -129,7 +129,7 @@ func TestReads(t *testing.T) {
 		{name: "comments of another account's media", path: "F1/comments", status: 400, code: 100},
 		{name: "bad field syntax", path: "M1/comments", q: url.Values{"fields": {"id,replies{id"}}, status: 400, code: 100},
 		{name: "subscribed apps", path: igID + "/subscribed_apps", status: 200, check: func(t *testing.T, l listing) {
-			if len(l.Data) != 1 || fmt.Sprint(l.Data[0]["subscribed_fields"]) != "[comments live_comments messages messaging_postbacks messaging_reactions]" {
+			if len(l.Data) != 1 || fmt.Sprint(l.Data[0]["subscribed_fields"]) != "[comments live_comments messages messaging_postbacks messaging_reactions messaging_referral]" {
 				t.Errorf("apps %v", l.Data)
 			}
 		}},

@@ -143,6 +143,9 @@ type account struct {
 	reads   []time.Time // admitted Graph reads, oldest first
 	// lookupNoMedia: GET /{comment-id} answers every comment of the account without `media`.
 	lookupNoMedia bool
+	// profiles is the messenger profile API's state by platform ("instagram", or "" for a
+	// Page's Messenger profile): ice breakers and the persistent menu (entries.go).
+	profiles map[string]*reply.MessengerProfile
 }
 
 type subscription struct {

@@ -41,6 +41,7 @@ type (
 		Postback  *hookPostback `json:"postback,omitempty"`
 		Reaction  *hookReaction `json:"reaction,omitempty"`
 		Read      *hookRead     `json:"read,omitempty"`
+		Referral  *hookReferral `json:"referral,omitempty"` // messaging_referral (entries.go)
 	}
 	hookRead struct {
 		MID string `json:"mid"`
@@ -56,6 +57,7 @@ type (
 		QuickReply  *hookPayload     `json:"quick_reply,omitempty"`
 		ReplyTo     *hookReplyTo     `json:"reply_to,omitempty"`
 		Attachments []hookAttachment `json:"attachments,omitempty"`
+		Referral    *hookReferral    `json:"referral,omitempty"`
 	}
 	hookPayload struct {
 		Payload string `json:"payload"`
@@ -74,9 +76,10 @@ type (
 		} `json:"payload"`
 	}
 	hookPostback struct {
-		MID     string `json:"mid"`
-		Title   string `json:"title"`
-		Payload string `json:"payload"`
+		MID      string        `json:"mid"`
+		Title    string        `json:"title"`
+		Payload  string        `json:"payload"`
+		Referral *hookReferral `json:"referral,omitempty"`
 	}
 	hookReaction struct {
 		MID      string `json:"mid"`

@@ -127,12 +127,20 @@ type (
 				} `json:"story"`
 			} `json:"reply_to"`
 			IsDeleted bool `json:"is_deleted"`
+			// Only each attachment's type is read: a story_mention's payload is the story's CDN
+			// URL, which Meta lets an app reference but never store (and replywindow never logs).
+			Attachments []struct {
+				Type string `json:"type"`
+			} `json:"attachments"`
+			Referral *referral `json:"referral"` // an ig.me ref on the first message
 		} `json:"message"`
 		Postback *struct {
-			MID     string `json:"mid"`
-			Title   string `json:"title"`
-			Payload string `json:"payload"`
+			MID      string    `json:"mid"`
+			Title    string    `json:"title"`
+			Payload  string    `json:"payload"`
+			Referral *referral `json:"referral"` // an ig.me ref on an ice breaker's tap
 		} `json:"postback"`
+		Referral *referral `json:"referral"` // messaging_referral: an ig.me link opened
 		Reaction *struct {
 			MID    string `json:"mid"`
 			Action string `json:"action"`
@@ -140,6 +148,11 @@ type (
 		Read *struct {
 			MID string `json:"mid"`
 		} `json:"read"`
+	}
+
+	// referral is an ig.me link's referral: {"ref", "source": "SHORTLINKS", "type": "OPEN_THREAD"}.
+	referral struct {
+		Ref string `json:"ref"`
 	}
 
 	// The same shapes with every item kept raw, for the item-by-item pass.
@@ -365,9 +378,21 @@ func (d *Delivery) message(account id, entryTime epoch, m *messaging, now time.T
 			ev.Kind, ev.Payload = reply.EventQuickReply, msg.QuickReply.Payload
 		} else if msg.ReplyTo != nil && msg.ReplyTo.Story != nil {
 			ev.Kind = reply.EventStoryReply
+		} else if storyMention(msg.Attachments) {
+			ev.Kind, ev.Text = reply.EventStoryMention, ""
 		}
+		ev.Ref = msg.Referral.ref()
 	case m.Postback != nil:
 		ev.Kind, ev.MID, ev.Text, ev.Payload = reply.EventPostback, m.Postback.MID, m.Postback.Title, m.Postback.Payload
+		ev.Ref = m.Postback.Referral.ref()
+	case m.Referral != nil:
+		if ev.Ref = m.Referral.ref(); ev.Ref == "" {
+			d.Ignored++ // a link without a ref (or with one Meta never sends): nothing to route
+			return
+		}
+		// A referral has no message id: Meta's time of it names it, so a redelivery meets the
+		// records of the first.
+		ev.Kind, ev.MID = reply.EventReferral, fmt.Sprintf("ref.%s.%d", ev.PersonID, at.at(now).UnixMilli())
 	case m.Reaction != nil:
 		ev.Kind, ev.MID, ev.Text = reply.EventReaction, m.Reaction.MID, m.Reaction.Action
 	case m.Read != nil:
@@ -383,6 +408,25 @@ func (d *Delivery) message(account id, entryTime epoch, m *messaging, now time.T
 		return
 	}
 	d.Jobs = append(d.Jobs, job)
+}
+
+// ref is the referral's ref when it is one Meta may send, else "".
+func (r *referral) ref() string {
+	if r == nil || !reply.ValidRef(r.Ref) {
+		return ""
+	}
+	return r.Ref
+}
+
+func storyMention(as []struct {
+	Type string `json:"type"`
+}) bool {
+	for _, a := range as {
+		if a.Type == "story_mention" {
+			return true
+		}
+	}
+	return false
 }
 
 // dedupe drops repeated comments: Meta may notify an ad's comment more than once.

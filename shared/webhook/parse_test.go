@@ -85,6 +85,17 @@ func TestParse(t *testing.T) {
 			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventReaction, PersonID: "17841400000000796", MID: "aWdfZAG1faXRlbTo3", At: time.UnixMilli(1763712000100).UTC(), Text: "react"}},
 			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventEcho, PersonID: "17841400000000797", MID: "aWdfZAG1faXRlbTo4", At: time.UnixMilli(1763712000110).UTC(), Text: "typed in the app"}},
 		}},
+		// the entry points: a story mention (no URL kept), a ref on a first message, a
+		// messaging_referral event (its id from its time), a ref on an ice breaker's tap; a
+		// referral without a ref, one with a ref Meta never sends and a redelivered one are
+		// counted, and a message whose ref is odd is kept without it
+		{file: "entries.json", object: "instagram", ignored: 3, events: []reply.Job{
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventStoryMention, PersonID: "17841400000000800", MID: "aWdfZAG1faXRlbTo5", At: time.UnixMilli(1763711999000).UTC()}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventMessage, PersonID: "17841400000000801", MID: "aWdfZAG1faXRlbToxMA", At: time.UnixMilli(1763711999100).UTC(), Text: "hi", Ref: "recipe-qr"}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventReferral, PersonID: "17841400000000802", MID: "ref.17841400000000802.1763711999200", At: time.UnixMilli(1763711999200).UTC(), Ref: "recipe-bio"}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventPostback, PersonID: "17841400000000803", MID: "aWdfZAG1faXRlbToxMQ", At: time.UnixMilli(1763711999300).UTC(), Text: "What's cooking?", Payload: "ASK_RECIPE", Ref: "summer=1"}},
+			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventMessage, PersonID: "17841400000000806", MID: "aWdfZAG1faXRlbToxMg", At: time.UnixMilli(1763711999600).UTC(), Text: "hey"}},
+		}},
 		// items that do not fit are left out alone; the good events around them go on
 		{file: "messaging-odd.json", object: "instagram", ignored: 2, rejected: 1, events: []reply.Job{
 			{V: reply.JobVersion, AccountID: account, DeliveredAt: time.UnixMilli(1763712000123).UTC(), Event: &reply.Event{Kind: reply.EventMessage, PersonID: "17841400000000790", MID: "aWdfZAG1faXRlbTox", At: time.UnixMilli(1763711999000).UTC(), Text: "fine"}},
