@@ -70,3 +70,7 @@ func (x *index) len() int {
 	}
 	return n
 }
+
+func TestOutboxContract(t *testing.T) {
+	storetest.Outbox(t, func(*testing.T) storetest.OutboxStore { return NewStore() })
+}
