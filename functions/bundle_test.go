@@ -28,6 +28,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/conversation"
 	"github.com/replywindow/replywindow/shared/dynamo"
+	funnelevents "github.com/replywindow/replywindow/shared/events"
 	"github.com/replywindow/replywindow/shared/reconcile"
 	"github.com/replywindow/replywindow/shared/replier"
 	"github.com/replywindow/replywindow/shared/reply"
@@ -219,7 +220,10 @@ func (e *eval) ref(name string) (any, error) {
 		}
 		return fmt.Sprint(d), nil
 	}
-	if _, ok := e.tpl.Resources[name]; ok {
+	if r, ok := e.tpl.Resources[name]; ok {
+		if m, _ := r.(map[string]any); m["Type"] == "AWS::Events::EventBus" {
+			return e.value(m["Properties"].(map[string]any)["Name"]) // an event bus's Ref is its name
+		}
 		return placeholder(name, ""), nil
 	}
 	return nil, fmt.Errorf("Ref %s: no such parameter or resource", name)
@@ -510,18 +514,23 @@ var functions = []function{
 		load:      func(g func(string) string) error { _, err := webhook.LoadConfig(g); return err },
 	},
 	{
-		id: "ReplierFunction", dir: "replier", env: replier.Env,
+		id: "ReplierFunction", dir: "replier", env: slices.Concat(replier.Env, funnelevents.Env),
 		localOnly: []string{"ACCOUNT_TOKENS"},
-		load:      func(g func(string) string) error { _, err := replier.LoadConfig(g); return err },
+		load: func(g func(string) string) error {
+			_, err := replier.LoadConfig(g)
+			_, eerr := funnelevents.LoadConfig(g)
+			return errors.Join(err, eerr)
+		},
 	},
 	{
 		// main wires the reconciler into the sweeper's chores with its own configuration.
-		id: "SweeperFunction", dir: "sweeper", env: slices.Concat(sweeper.Env, reconcile.Env),
+		id: "SweeperFunction", dir: "sweeper", env: slices.Concat(sweeper.Env, reconcile.Env, funnelevents.Env),
 		localOnly: []string{"ACCOUNT_TOKENS"},
 		load: func(g func(string) string) error {
 			_, err := sweeper.LoadConfig(g)
 			_, rerr := reconcile.LoadConfig(g)
-			return errors.Join(err, rerr)
+			_, eerr := funnelevents.LoadConfig(g)
+			return errors.Join(err, rerr, eerr)
 		},
 	},
 }
@@ -1277,6 +1286,8 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		reconcile.MetricResubscribed:   {"SweeperLogGroup"},
 		reconcile.MetricMediaFailed:    {"SweeperLogGroup"},
 		sweeper.MetricChoreFailed:      {"SweeperLogGroup"},
+		funnelevents.MetricFailed:      {"SweeperLogGroup"},   // the drain's: the alarm's count
+		funnelevents.MetricDeferred:    {"ReplierLogGroup"},   // a put right after a write
 		"ApiThrottled":                 {"ApiAccessLogGroup"}, // API Gateway writes it
 	}
 	if sweeper.MetricAmbiguous != replier.MetricAmbiguous {

@@ -12,70 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/eventbridge"
 	"github.com/replywindow/replywindow/shared/events"
 	"github.com/replywindow/replywindow/shared/events/eventstest"
 )
-
-// listener is a bus on moto with a rule that sends every replywindow event to an SQS queue, as
-// a user's own code would read them (README "Events out").
-type listener struct {
-	bus   string
-	eb    *awseb.Client
-	sqs   *awssqs.Client
-	queue string
-}
-
-func listen(t *testing.T) *listener {
-	t.Helper()
-	cfg := awstest.Config(t)
-	ctx := awstest.Context(t)
-	l := &listener{bus: awstest.Name(t, "bus"), eb: awseb.NewFromConfig(cfg), sqs: awssqs.NewFromConfig(cfg)}
-	l.queue = awstest.Queue(t, l.sqs, "events")
-	arn, err := l.sqs.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{QueueUrl: &l.queue,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.eb.CreateEventBus(ctx, &awseb.CreateEventBusInput{Name: &l.bus}); err != nil {
-		t.Fatal(err)
-	}
-	rule := awstest.Name(t, "all")
-	if _, err := l.eb.PutRule(ctx, &awseb.PutRuleInput{Name: &rule, EventBusName: &l.bus,
-		EventPattern: aws.String(`{"source":["replywindow"]}`)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.eb.PutTargets(ctx, &awseb.PutTargetsInput{Rule: &rule, EventBusName: &l.bus, Targets: []ebtypes.Target{
-		{Id: aws.String("queue"), Arn: aws.String(arn.Attributes["QueueArn"])}}}); err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
-// received is everything on the queue now, as the consumer gets it.
-func (l *listener) received(t *testing.T) [][]byte {
-	t.Helper()
-	var got [][]byte
-	for {
-		out, err := l.sqs.ReceiveMessage(awstest.Context(t), &awssqs.ReceiveMessageInput{QueueUrl: &l.queue, MaxNumberOfMessages: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(out.Messages) == 0 {
-			return got
-		}
-		for _, m := range out.Messages {
-			got = append(got, []byte(aws.ToString(m.Body)))
-			if _, err := l.sqs.DeleteMessage(awstest.Context(t), &awssqs.DeleteMessageInput{QueueUrl: &l.queue, ReceiptHandle: m.ReceiptHandle}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-}
 
 // envelope is the part of a received event the tests compare.
 type envelope struct {
@@ -96,13 +38,13 @@ func decode(t *testing.T, raw []byte) envelope {
 
 // Each kind goes out exactly as documented: its detail as the code made it, matching its schema.
 func TestPutEveryKind(t *testing.T) {
-	l := listen(t)
-	bus := eventbridge.New(l.eb, l.bus)
+	l := eventstest.Listen(t)
+	bus := eventbridge.New(l.EB, l.Bus)
 	all := eventstest.All()
 	if err := bus.Put(awstest.Context(t), all); err != nil {
 		t.Fatal(err)
 	}
-	got := l.received(t)
+	got := l.Received(t)
 	if len(got) != len(all) {
 		t.Fatalf("received %d events, put %d", len(got), len(all))
 	}
@@ -137,8 +79,8 @@ func TestPutEveryKind(t *testing.T) {
 
 // An event too large for EventBridge is refused by itself; the others of the put go out.
 func TestPutRefusesOnlyTheOversized(t *testing.T) {
-	l := listen(t)
-	bus := eventbridge.New(l.eb, l.bus)
+	l := eventstest.Listen(t)
+	bus := eventbridge.New(l.EB, l.Bus)
 	big := eventstest.All()[5]
 	big.Detail.Value = strings.Repeat("a", eventbridge.MaxEntrySize)
 	evs := []events.Event{eventstest.All()[0], big, eventstest.All()[6]}
@@ -147,7 +89,7 @@ func TestPutRefusesOnlyTheOversized(t *testing.T) {
 	if !errors.As(err, &refused) || len(refused.Refused) != 1 || !strings.Contains(refused.Refused[1], "bytes") {
 		t.Fatalf("put: %v; want entry 1 refused for its size", err)
 	}
-	if got := l.received(t); len(got) != 2 {
+	if got := l.Received(t); len(got) != 2 {
 		t.Errorf("received %d events, want the 2 others", len(got))
 	}
 	if err := bus.Put(awstest.Context(t), make([]events.Event, events.PutBatch+1)); err == nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/dynamo"
@@ -23,7 +24,7 @@ import (
 
 // stack is the DynamoDB table and the bus on moto, the outbox between them.
 type stack struct {
-	*listener
+	*eventstest.Listener
 	table   *dynamo.Store
 	bus     *switchBus
 	outbox  *events.OutboxStore
@@ -47,17 +48,18 @@ func (b *switchBus) Put(ctx context.Context, evs []events.Event) error {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	l := listen(t)
+	l := eventstest.Listen(t)
 	api := dynamodb.NewFromConfig(awstest.Config(t))
 	name := awstest.Name(t, "rw")
 	if err := dynamo.CreateTable(awstest.Context(t), api, name); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{listener: l, clock: memory.NewClock(time.Now().UTC()), metrics: telemetry.NewMetrics("test")}
+	s := &stack{Listener: l, clock: memory.NewClock(time.Now().UTC()), metrics: telemetry.NewMetrics("test")}
 	s.table = dynamo.New(api, name, dynamo.WithClock(s.clock))
-	s.bus = &switchBus{Bus: eventbridge.New(l.eb, l.bus)}
+	s.bus = &switchBus{Bus: eventbridge.New(l.EB, l.Bus)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s.outbox = &events.OutboxStore{Store: s.table, Outbox: s.table, Bus: s.bus, Clock: s.clock, Metrics: s.metrics, Log: log}
+	s.outbox = &events.OutboxStore{Store: s.table, Outbox: s.table, Bus: s.bus, Clock: s.clock, Metrics: s.metrics, Log: log,
+		Timeout: 30 * time.Second} // moto on a busy machine: a put that times out is a duplicate, tested apart
 	s.drain = &events.Drain{Outbox: s.table, Bus: s.bus, Clock: s.clock, Metrics: s.metrics, Log: log, Grace: time.Minute, Limit: 50}
 	return s
 }
@@ -74,7 +76,7 @@ func (s *stack) pending(t *testing.T) int {
 func (s *stack) kinds(t *testing.T) []string {
 	t.Helper()
 	var got []string
-	for _, raw := range s.received(t) {
+	for _, raw := range s.Received(t) {
 		if err := eventstest.Check(raw); err != nil {
 			t.Error(err)
 		}
@@ -131,7 +133,7 @@ func TestOutboxOnMoto(t *testing.T) {
 	if rep, err := s.drain.Run(ctx); err != nil || rep.Published != 1 {
 		t.Fatalf("drain: %+v, %v", rep, err)
 	}
-	raws := s.received(t)
+	raws := s.Received(t)
 	if len(raws) != 1 {
 		t.Fatalf("received %d after the drain, want 1", len(raws))
 	}
@@ -155,7 +157,81 @@ func TestEventsOffOnMoto(t *testing.T) {
 	if rep, err := s.drain.Run(ctx); err != nil || rep.Pending != 0 {
 		t.Fatalf("drain: %+v, %v", rep, err)
 	}
-	if got := s.received(t); len(got) != 0 || s.pending(t) != 0 {
+	if got := s.Received(t); len(got) != 0 || s.pending(t) != 0 {
 		t.Errorf("events off: received %d, %d pending", len(got), s.pending(t))
+	}
+}
+
+// countingTable counts the table's write requests.
+type countingTable struct {
+	*dynamodb.Client
+	writes map[string]int
+}
+
+func (c *countingTable) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.writes["PutItem"]++
+	return c.Client.PutItem(ctx, in, o...)
+}
+
+func (c *countingTable) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.writes["UpdateItem"]++
+	return c.Client.UpdateItem(ctx, in, o...)
+}
+
+func (c *countingTable) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.writes["TransactWriteItems"]++
+	return c.Client.TransactWriteItems(ctx, in, o...)
+}
+
+// countingBus counts PutEvents calls.
+type countingBus struct {
+	eventbridge.API
+	calls int
+}
+
+func (c *countingBus) PutEvents(ctx context.Context, in *awseb.PutEventsInput, o ...func(*awseb.Options)) (*awseb.PutEventsOutput, error) {
+	c.calls++
+	return c.API.PutEvents(ctx, in, o...)
+}
+
+// TestRequestsPerSentReply measures what events add to a SENT private reply's writes (the
+// record's claim and its outcome here; the replier adds the rate bucket's write to both): one
+// UpdateItem (the clear) and one PutEvents call, nothing when events are off. It prints the
+// figures.
+func TestRequestsPerSentReply(t *testing.T) {
+	l := eventstest.Listen(t)
+	api := dynamodb.NewFromConfig(awstest.Config(t))
+	name := awstest.Name(t, "rw")
+	if err := dynamo.CreateTable(awstest.Context(t), api, name); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	clock := memory.NewClock(time.Now().UTC())
+	measure := func(on bool, comment string) (map[string]int, int) {
+		table := &countingTable{Client: api, writes: map[string]int{}}
+		store := dynamo.New(table, name, dynamo.WithClock(clock))
+		bus := &countingBus{API: l.EB}
+		var s reply.Replies = store
+		if on {
+			s = &events.OutboxStore{Store: store, Outbox: store, Bus: eventbridge.New(bus, l.Bus), Clock: clock, Metrics: telemetry.NewMetrics("test"), Log: log,
+				Timeout: 30 * time.Second}
+		}
+		job := eventstest.Comment()
+		job.CommentID = comment
+		if _, err := eventstest.Reply(awstest.Context(t), s, job, reply.Sent("mid."+comment, eventstest.Person), clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return table.writes, bus.calls
+	}
+	offW, offC := measure(false, "17900000000000101")
+	onW, onC := measure(true, "17900000000000102")
+	total := func(w map[string]int) int { return w["PutItem"] + w["UpdateItem"] + w["TransactWriteItems"] }
+	t.Logf("per SENT reply, store writes: events off %v = %d requests, %d PutEvents; events on %v = %d requests, %d PutEvents",
+		offW, total(offW), offC, onW, total(onW), onC)
+	if total(onW) != total(offW)+1 || onW["UpdateItem"] != offW["UpdateItem"]+1 || onC != 1 || offC != 0 {
+		t.Errorf("events add %d write requests and %d PutEvents calls to a SENT reply; want 1 (the clear) and 1", total(onW)-total(offW), onC)
+	}
+	if n := len(l.Received(t)); n != 1 {
+		t.Errorf("%d events received, want 1", n)
 	}
 }

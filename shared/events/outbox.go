@@ -1,6 +1,7 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -69,6 +70,7 @@ type OutboxStore struct {
 	Clock   reply.Clock
 	Metrics *telemetry.Metrics
 	Log     *slog.Logger
+	Timeout time.Duration // of the put after a write; PutTimeout when zero
 }
 
 // Create stores rec and publishes its event, if it has one.
@@ -94,7 +96,7 @@ func (s *OutboxStore) write(ctx context.Context, rec reply.Record,
 		// the mark is in the outbox if the write landed, and the sweeper publishes it.
 		return stored, err
 	}
-	putCtx, cancel := context.WithTimeout(ctx, PutTimeout)
+	putCtx, cancel := context.WithTimeout(ctx, cmp.Or(s.Timeout, PutTimeout))
 	defer cancel()
 	if err := s.Bus.Put(putCtx, []Event{ev}); err != nil {
 		s.Metrics.Count(MetricDeferred, 1, "Kind", string(ev.Kind))

@@ -123,3 +123,22 @@ func TestDetailHasNoTokenOrCommentText(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		value string
+		on    bool
+		bad   bool
+	}{
+		{"", false, false},
+		{"prod-events", true, false},
+		{"arn:aws:events:eu-west-1:123456789012:event-bus/prod-events", true, false},
+		{"prod events", false, true},
+	}
+	for _, tc := range tests {
+		c, err := events.LoadConfig(func(string) string { return tc.value })
+		if (err != nil) != tc.bad || c.On() != tc.on {
+			t.Errorf("EVENT_BUS_NAME=%q: %+v, %v", tc.value, c, err)
+		}
+	}
+}
