@@ -120,6 +120,7 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	devstack.PrintFunnel(stdout, played)
 	fmt.Fprintln(stdout, "\nOver the whole ledger of follow-ups:")
 	devstack.PrintProofs(stdout, proofs)
+	s.PrintEvents(stdout)
 	dms := len(s.Sandbox.Deliveries())
 	missed := res.Failed() + devstack.FunnelFailed(played) + devstack.ProofsFailed(proofs)
 	fmt.Fprintf(stdout, "\n%d sample(s), %d turn(s) of conversation and %d ledger check(s), %d private repl(ies), %d follow-up(s), %d second send(s) refused by Meta's one-reply rule, %d expectation(s) missed; %s (stack up %s)\n",
