@@ -319,10 +319,10 @@ func TestEndToEnd(t *testing.T) {
 	hook := e2eStart(t, "webhook", b["webhook"], 10*time.Second, webhookEnv)
 	rep := e2eStart(t, "replier", b["replier"], 30*time.Second, e2eEnv(t, tpl, "ReplierFunction", map[string]string{
 		"TABLE_NAME": table, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint, "META_APP_IDS": sandbox.DefaultAppID,
-		"EVENT_BUS_NAME": bus.Bus}))
+		"EVENT_BUS_NAME": bus.Bus, "EVENT_PUT_TIMEOUT": "20s"}))
 	sweep := e2eStart(t, "sweeper", b["sweeper"], 50*time.Second, e2eEnv(t, tpl, "SweeperFunction", map[string]string{
 		"TABLE_NAME": table, "QUEUE_URL": queueURL, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint,
-		"EVENT_BUS_NAME": bus.Bus}))
+		"EVENT_BUS_NAME": bus.Bus, "EVENT_PUT_TIMEOUT": "20s"}))
 
 	// The event source mapping between the queue and the replier.
 	mapping := sqs.Mapping{Source: sqs.NewPoller(sq, queueURL), Handler: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {

@@ -47,7 +47,8 @@ func main() {
 	var store reply.Store = table
 	if ecfg.On() { // each SENT, FAILED or AMBIGUOUS record puts its event on the stack's bus
 		bus := eventbridge.New(awseb.NewFromConfig(aws), ecfg.BusName)
-		store = &events.OutboxStore{Store: table, Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log}
+		store = &events.OutboxStore{Store: table, Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log,
+			Timeout: ecfg.PutTimeout}
 	}
 	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))
 	r := replier.New(cfg, store, g, tokens, reply.SystemClock{}, metrics, log)

@@ -70,7 +70,8 @@ func main() {
 	var drain *events.Drain
 	if ecfg.On() { // records the sweeper ends AMBIGUOUS carry their events; the drain publishes what a put left behind
 		bus := eventbridge.New(awseb.NewFromConfig(aws), ecfg.BusName)
-		store = &events.OutboxStore{Store: table, Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log}
+		store = &events.OutboxStore{Store: table, Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log,
+			Timeout: ecfg.PutTimeout}
 		drain = &events.Drain{Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log, Grace: events.DrainGrace, Limit: events.DrainLimit}
 	}
 	queue := sqs.NewQueue(awssqs.NewFromConfig(aws), cfg.QueueURL)

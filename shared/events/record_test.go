@@ -3,6 +3,7 @@ package events_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/replywindow/replywindow/shared/events"
 	"github.com/replywindow/replywindow/shared/events/eventstest"
@@ -126,19 +127,23 @@ func TestDetailHasNoTokenOrCommentText(t *testing.T) {
 
 func TestLoadConfig(t *testing.T) {
 	tests := []struct {
-		value string
-		on    bool
-		bad   bool
+		bus, timeout string
+		on           bool
+		put          time.Duration
+		bad          bool
 	}{
-		{"", false, false},
-		{"prod-events", true, false},
-		{"arn:aws:events:eu-west-1:123456789012:event-bus/prod-events", true, false},
-		{"prod events", false, true},
+		{"", "", false, events.PutTimeout, false},
+		{"prod-events", "", true, events.PutTimeout, false},
+		{"arn:aws:events:eu-west-1:123456789012:event-bus/prod-events", "3s", true, 3 * time.Second, false},
+		{"prod events", "", false, 0, true},
+		{"prod-events", "1 second", false, 0, true},
+		{"prod-events", "1m", false, 0, true},
 	}
 	for _, tc := range tests {
-		c, err := events.LoadConfig(func(string) string { return tc.value })
-		if (err != nil) != tc.bad || c.On() != tc.on {
-			t.Errorf("EVENT_BUS_NAME=%q: %+v, %v", tc.value, c, err)
+		env := map[string]string{"EVENT_BUS_NAME": tc.bus, "EVENT_PUT_TIMEOUT": tc.timeout}
+		c, err := events.LoadConfig(func(k string) string { return env[k] })
+		if (err != nil) != tc.bad || c.On() != tc.on || c.PutTimeout != tc.put {
+			t.Errorf("%v: %+v, %v", env, c, err)
 		}
 	}
 }
