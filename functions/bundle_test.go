@@ -28,6 +28,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/conversation"
 	"github.com/replywindow/replywindow/shared/dynamo"
+	funnelevents "github.com/replywindow/replywindow/shared/events"
 	"github.com/replywindow/replywindow/shared/links"
 	"github.com/replywindow/replywindow/shared/reconcile"
 	"github.com/replywindow/replywindow/shared/replier"
@@ -220,7 +221,10 @@ func (e *eval) ref(name string) (any, error) {
 		}
 		return fmt.Sprint(d), nil
 	}
-	if _, ok := e.tpl.Resources[name]; ok {
+	if r, ok := e.tpl.Resources[name]; ok {
+		if m, _ := r.(map[string]any); m["Type"] == "AWS::Events::EventBus" {
+			return e.value(m["Properties"].(map[string]any)["Name"]) // an event bus's Ref is its name
+		}
 		return placeholder(name, ""), nil
 	}
 	return nil, fmt.Errorf("Ref %s: no such parameter or resource", name)
@@ -511,13 +515,15 @@ var functions = []function{
 		load:      func(g func(string) string) error { _, err := webhook.LoadConfig(g); return err },
 	},
 	{
-		// main wires the link tracker (shared/links) with its own configuration.
-		id: "ReplierFunction", dir: "replier", env: slices.Concat(replier.Env, links.TrackerEnv),
+		// main wires the link tracker (shared/links) and the events outbox (shared/events) with their
+		// own configurations.
+		id: "ReplierFunction", dir: "replier", env: slices.Concat(replier.Env, links.TrackerEnv, funnelevents.Env),
 		localOnly: []string{"ACCOUNT_TOKENS", "LINKS_SECRET"},
 		load: func(g func(string) string) error {
 			_, err := replier.LoadConfig(g)
 			_, lerr := links.LoadTrackerConfig(g)
-			return errors.Join(err, lerr)
+			_, eerr := funnelevents.LoadConfig(g)
+			return errors.Join(err, lerr, eerr)
 		},
 	},
 	{
@@ -527,12 +533,13 @@ var functions = []function{
 	},
 	{
 		// main wires the reconciler into the sweeper's chores with its own configuration.
-		id: "SweeperFunction", dir: "sweeper", env: slices.Concat(sweeper.Env, reconcile.Env),
+		id: "SweeperFunction", dir: "sweeper", env: slices.Concat(sweeper.Env, reconcile.Env, funnelevents.Env),
 		localOnly: []string{"ACCOUNT_TOKENS"},
 		load: func(g func(string) string) error {
 			_, err := sweeper.LoadConfig(g)
 			_, rerr := reconcile.LoadConfig(g)
-			return errors.Join(err, rerr)
+			_, eerr := funnelevents.LoadConfig(g)
+			return errors.Join(err, rerr, eerr)
 		},
 	},
 }
@@ -1288,6 +1295,8 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		reconcile.MetricResubscribed:   {"SweeperLogGroup"},
 		reconcile.MetricMediaFailed:    {"SweeperLogGroup"},
 		sweeper.MetricChoreFailed:      {"SweeperLogGroup"},
+		funnelevents.MetricFailed:      {"SweeperLogGroup"},   // the drain's: the alarm's count
+		funnelevents.MetricDeferred:    {"ReplierLogGroup"},   // a put right after a write
 		"ApiThrottled":                 {"ApiAccessLogGroup"}, // API Gateway writes it
 		links.MetricNotRecorded:        {"LinksLogGroup"},
 		links.MetricKeyUnavailable:     {"LinksLogGroup"},

@@ -34,6 +34,7 @@ import (
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/devstack"
 	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/events/eventstest"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sandbox"
 	"github.com/replywindow/replywindow/shared/sqs"
@@ -281,6 +282,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	queueURL, dlqURL := e2eQueues(t, ctx, sq)
 	store := dynamo.New(ddb, table)
+	bus := eventstest.Listen(t) // the stack's event bus, and a user's rule sending every event to a queue
 	tpl := loadTemplate(t)
 	webhookEnv := e2eEnv(t, tpl, "WebhookFunction", map[string]string{
 		"QUEUE_URL": queueURL, "TABLE_NAME": table, "AWS_ENDPOINT_URL": endpoint, "LOG_LEVEL": "info"})
@@ -317,9 +319,11 @@ func TestEndToEnd(t *testing.T) {
 	hook := e2eStart(t, "webhook", b["webhook"], 10*time.Second, webhookEnv)
 	rep := e2eStart(t, "replier", b["replier"], 30*time.Second, e2eEnv(t, tpl, "ReplierFunction", map[string]string{
 		"TABLE_NAME": table, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint, "META_APP_IDS": sandbox.DefaultAppID,
-		"LINK_BASE_URL": "https://links.e2e.example"})) // the demo account tracks no link: no secret is read
+		"LINK_BASE_URL":  "https://links.e2e.example", // the demo account tracks no link: no secret is read
+		"EVENT_BUS_NAME": bus.Bus, "EVENT_PUT_TIMEOUT": "20s"}))
 	sweep := e2eStart(t, "sweeper", b["sweeper"], 50*time.Second, e2eEnv(t, tpl, "SweeperFunction", map[string]string{
-		"TABLE_NAME": table, "QUEUE_URL": queueURL, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint}))
+		"TABLE_NAME": table, "QUEUE_URL": queueURL, "GRAPH_API_URL": graphSrv.URL, "AWS_ENDPOINT_URL": endpoint,
+		"EVENT_BUS_NAME": bus.Bus, "EVENT_PUT_TIMEOUT": "20s"}))
 
 	// The event source mapping between the queue and the replier.
 	mapping := sqs.Mapping{Source: sqs.NewPoller(sq, queueURL), Handler: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -492,6 +496,10 @@ func TestEndToEnd(t *testing.T) {
 		if c, err := store.Conversation(ctx, acct.ID, "900000001"); err != nil || c.Paused(time.Now()) || c.Rule != "sourdough" {
 			t.Errorf("conversation after our echoes: %+v (%v), want in the sourdough flow (the latest) and not paused", c, err)
 		}
+	})
+
+	t.Run("funnel events on the bus", func(t *testing.T) {
+		e2eCheckEvents(t, bus.Received(t), len(sbx.Deliveries()))
 	})
 
 	t.Run("ledger, dead letters and logs", func(t *testing.T) {

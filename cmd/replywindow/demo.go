@@ -126,6 +126,7 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	devstack.PrintProofs(stdout, proofs)
 	fmt.Fprintln(stdout, "\nA tracked link (shared/links), fetched by Meta's crawler, then opened twice by the person:")
 	devstack.PrintClicks(stdout, clicks)
+	s.PrintEvents(stdout)
 	dms := len(s.Sandbox.Deliveries())
 	missed := res.Failed() + devstack.FunnelFailed(played) + devstack.ProofsFailed(proofs) + len(clicks.Problems)
 	fmt.Fprintf(stdout, "\n%d sample(s), %d turn(s) of conversation and %d ledger check(s), %d private repl(ies), %d follow-up(s), %d second send(s) refused by Meta's one-reply rule, %d expectation(s) missed; %s (stack up %s)\n",

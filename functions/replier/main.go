@@ -7,9 +7,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/replywindow/replywindow/shared/awsenv"
 	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/eventbridge"
+	"github.com/replywindow/replywindow/shared/events"
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/links"
 	"github.com/replywindow/replywindow/shared/memory"
@@ -35,9 +38,20 @@ func main() {
 	if cfg.AccountTokens != nil { // sam local invoke and the local stack: no SSM
 		tokens = memory.Tokens(cfg.AccountTokens)
 	}
-	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
+	ecfg, err := events.LoadConfig(os.Getenv)
+	if err != nil {
+		log.Error("events config", "err", err)
+		os.Exit(1)
+	}
+	table := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
+	metrics := telemetry.NewMetrics("replier")
+	var store reply.Store = table
+	if ecfg.On() { // each SENT, FAILED or AMBIGUOUS record puts its event on the stack's bus
+		bus := eventbridge.New(awseb.NewFromConfig(aws), ecfg.BusName)
+		store = &events.OutboxStore{Store: table, Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log,
+			Timeout: ecfg.PutTimeout}
+	}
 	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))
-	metrics := telemetry.NewMetrics("replier") // flushed after each batch, the tracker's counts too
 	r := replier.New(cfg, store, g, tokens, reply.SystemClock{}, metrics, log)
 	r.Converse(g)
 	track, err := links.LoadTrackerConfig(os.Getenv)

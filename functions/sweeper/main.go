@@ -11,11 +11,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/replywindow/replywindow/shared/awsenv"
 	"github.com/replywindow/replywindow/shared/deletion"
 	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/eventbridge"
+	"github.com/replywindow/replywindow/shared/events"
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reconcile"
@@ -55,25 +58,44 @@ func main() {
 		}
 		toks = static
 	}
+	ecfg, err := events.LoadConfig(os.Getenv)
+	if err != nil {
+		log.Error("events config", "err", err)
+		os.Exit(1)
+	}
 	// Terminal records the sweeper writes (EXPIRED) carry the TTL too.
-	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
+	table := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
+	metrics := telemetry.NewMetrics("sweeper")
+	var store reply.Store = table
+	var drain *events.Drain
+	if ecfg.On() { // records the sweeper ends AMBIGUOUS carry their events; the drain publishes what a put left behind
+		bus := eventbridge.New(awseb.NewFromConfig(aws), ecfg.BusName)
+		store = &events.OutboxStore{Store: table, Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log,
+			Timeout: ecfg.PutTimeout}
+		drain = &events.Drain{Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log, Grace: events.DrainGrace, Limit: events.DrainLimit}
+	}
 	queue := sqs.NewQueue(awssqs.NewFromConfig(aws), cfg.QueueURL)
 	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))
-	metrics := telemetry.NewMetrics("sweeper")
 	s := sweeper.New(cfg, store, queue, g, toks, reply.SystemClock{}, metrics, log)
+	if drain != nil {
+		s.AddChore(sweeper.Chore{Name: "events", Run: func(ctx context.Context) error {
+			_, err := drain.Run(ctx)
+			return err
+		}})
+	}
 
-	deletions := &deletion.Worker{Store: store, Params: params, Cursors: store, Log: log, Metrics: metrics}
+	deletions := &deletion.Worker{Store: table, Params: params, Cursors: table, Log: log, Metrics: metrics}
 	s.AddChore(sweeper.Chore{Name: "data-deletion", Run: func(ctx context.Context) error {
 		_, err := deletions.Run(ctx, 20*time.Second)
 		return err
 	}})
-	reconciler := reconcile.New(rcfg, store, queue, g, toks, reply.SystemClock{}, metrics, log)
+	reconciler := reconcile.New(rcfg, table, queue, g, toks, reply.SystemClock{}, metrics, log)
 	s.AddChore(sweeper.Chore{Name: "reconcile", Run: func(ctx context.Context) error {
 		_, err := reconciler.Run(ctx)
 		return err
 	}})
 	if cfg.AccountTokens == "" { // static tokens cannot be refreshed
-		refresher := &tokens.Refresher{Accounts: store, Tokens: toks, Params: params, Graph: g, Log: log, Metrics: metrics}
+		refresher := &tokens.Refresher{Accounts: table, Tokens: toks, Params: params, Graph: g, Log: log, Metrics: metrics}
 		s.AddChore(sweeper.Chore{Name: "token-refresh", Every: time.Hour, Run: func(ctx context.Context) error {
 			_, err := refresher.Run(ctx)
 			return err

@@ -148,6 +148,9 @@ func summary(rs []Result, took time.Duration) string {
 		tot.GateMessages += r.GateMessages
 		tot.FollowUpsAmbiguous += r.FollowUpsAmbiguous
 		tot.FollowUpsExpired += r.FollowUpsExpired
+		tot.Events += r.Events
+		tot.EventDuplicates += r.EventDuplicates
+		tot.EventsMissing += r.EventsMissing
 		tot.FollowUpsRefused += r.FollowUpsRefused
 		tot.FollowUpDuplicates += r.FollowUpDuplicates
 		tot.FlowChanged += r.FlowChanged
@@ -185,6 +188,10 @@ func summary(rs []Result, took time.Duration) string {
 		"left without their message by a flow edit %d\n",
 		tot.Taps, tot.LateTaps, tot.HumanReplies, tot.Paused, tot.FollowUpsSent, tot.GateMessages, tot.FollowUpDuplicates,
 		tot.FollowUpsAmbiguous, tot.FollowUpsExpired, tot.FollowUpsRefused, tot.FlowChanged)
+	if tot.Events > 0 {
+		fmt.Fprintf(&b, "events: %d published, %d state changes without theirs, %d published more than once (bus refusals %d)\n",
+			tot.Events, tot.EventsMissing, tot.EventDuplicates, tot.Faults[FaultEventPut])
+	}
 	fmt.Fprintf(&b, "replier invocations %d, sweeps %d, dead letters %d, longest simulated run %s", tot.Batches, tot.Sweeps, tot.DeadLetter, sim)
 	if took > 0 {
 		fmt.Fprintf(&b, ", wall time %s", took.Round(time.Millisecond))

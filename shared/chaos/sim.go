@@ -38,6 +38,7 @@ import (
 
 // Rates are the probabilities of each fault at each opportunity.
 type Rates struct {
+	EventPut         float64 // per funnel event put (with Config.Events): the bus refuses it
 	CrashAfterClaim  float64 // per claim written by the replier
 	CrashAfterSend   float64 // per private reply Meta accepted
 	SweeperCrash     float64 // per release written by the sweeper
@@ -112,6 +113,9 @@ type Config struct {
 	// SecondReplyCode makes the sandbox answer a second private reply with this generic code
 	// (2, as a peer saw Meta do) instead of 100/2534025.
 	SecondReplyCode int
+	// Events publishes the funnel's events through the store's outbox (shared/events), with
+	// Rates.EventPut of the puts refused; Check compares them with the records.
+	Events bool
 }
 
 // Result is what a run did and what Check found.
@@ -140,6 +144,10 @@ type Result struct {
 	Simulated  time.Duration // simulated time from the first comment to the last terminal record
 	DeadLetter int           // messages the queue moved to the dead-letter queue
 	Violations []string      // broken promises; empty on success
+	// Events and EventDuplicates count the funnel events published (with Config.Events) and
+	// those published more than once (at least once allows them; consumers drop them by id).
+	Events, EventDuplicates int
+	EventsMissing           int // state changes without their event after the run settled (must be 0)
 
 	// Dropped counts the comments (not the account's own) Meta never notified: webhooks dropped
 	// for good, or made while the app was unsubscribed. Found is those reconciliation found (held
@@ -199,6 +207,7 @@ type sim struct {
 	replierInv *invocation
 	sweeper    *sweeper.Sweeper
 	sweeperInv *invocation
+	bus        *memory.Bus // the funnel events published, with Config.Events
 	// concurrentSweep, when set, runs a second sweep inside a running one.
 	concurrentSweep func(ctx context.Context, inv *invocation)
 	ghosts          []events.SQSMessage // SQS duplicates waiting to be handed out again
@@ -278,6 +287,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := s.check(ctx); err != nil {
 		return s.res, err
 	}
+	if err := s.checkEvents(ctx); err != nil {
+		return s.res, err
+	}
 	return s.res, nil
 }
 
@@ -322,6 +334,7 @@ func newSim(cfg Config) (*sim, error) {
 		return nil, err
 	}
 	s.replierInv, s.sweeperInv = &invocation{}, &invocation{}
+	s.startEvents()
 	s.replier = s.newReplier(s.replierInv, true)
 	s.sweeper = s.newSweeper(s.sweeperInv)
 	s.webhook = newWebhook(&faultyQueue{q: s.queue, s: s}, log)
@@ -355,7 +368,7 @@ func (s *sim) newReplier(inv *invocation, main bool) *replier.Replier {
 	cfg := replier.Config{TableName: "chaos", AccountCacheTTL: time.Minute, DefaultLease: lease, Concurrency: 1,
 		AppIDs: []string{sandbox.DefaultAppID}}
 	g := &faultyGraph{Graph: s.graph, msgr: s.client, s: s, inv: inv}
-	r := replier.New(cfg, st, g, outageTokens{s.tokens, s}, s.clock, nil, s.log)
+	r := replier.New(cfg, s.publishing(st), g, outageTokens{s.tokens, s}, s.clock, nil, s.log)
 	r.Converse(g)
 	return r
 }
@@ -363,7 +376,7 @@ func (s *sim) newReplier(inv *invocation, main bool) *replier.Replier {
 func (s *sim) newSweeper(inv *invocation) *sweeper.Sweeper {
 	st := &faultyStore{Store: s.store, s: s, inv: inv, role: "sweeper"}
 	cfg := sweeper.Config{TableName: "chaos", QueueURL: "memory", Interval: sweepEvery, Workers: 1}
-	return sweeper.New(cfg, st, &faultyQueue{q: s.queue, s: s, inv: inv}, s.graph, outageTokens{s.tokens, s}, s.clock, nil, s.log)
+	return sweeper.New(cfg, s.publishing(st), &faultyQueue{q: s.queue, s: s, inv: inv}, s.graph, outageTokens{s.tokens, s}, s.clock, nil, s.log)
 }
 
 // metaFault is the sandbox's fault hook: Meta's own trouble, decided per private-reply call.
@@ -712,7 +725,19 @@ func (s *sim) next(ctx context.Context) (time.Time, bool, error) {
 		}
 		cands = append(cands, at)
 	}
-	busy := len(due) > 0 || qc.Visible+qc.InFlight > 0 || len(s.inbox) > 0 || unfound
+	// Funnel events left in the outbox are the sweeper's once their writer's grace passed.
+	evDue, err := s.eventsDue(ctx)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("pending events: %w", err)
+	}
+	if !evDue.IsZero() {
+		at := s.nextSweep
+		for at.Before(evDue) {
+			at = at.Add(sweepEvery)
+		}
+		cands = append(cands, at)
+	}
+	busy := len(due) > 0 || qc.Visible+qc.InFlight > 0 || len(s.inbox) > 0 || unfound || !evDue.IsZero()
 	if len(cands) == 0 {
 		return time.Time{}, busy, nil
 	}
@@ -739,6 +764,7 @@ func (s *sim) sweep(ctx context.Context) {
 	s.sweeperInv.reset()
 	s.res.Sweeps++
 	_, _ = s.sweeper.Run(ctx)
+	s.drainEvents(ctx)
 	s.reconcile(ctx, s.sweeperInv)
 	if s.sweeperInv.dead() {
 		// A crashed sweeper is a cold start next time.

@@ -13,7 +13,7 @@ import (
 // first (the first tier covers 300 million API calls and 7.5 billion Lambda GB-s a month).
 const (
 	PricesDate   = "2026-12-01"
-	PricesSource = "AWS Lambda pricing, Amazon DynamoDB pricing (on-demand), Amazon SQS pricing, Amazon API Gateway pricing (HTTP APIs), Amazon CloudWatch pricing (Logs, alarms, dashboards, custom metrics): us-east-1 list prices as published on aws.amazon.com and quoted by 2026 pricing guides"
+	PricesSource = "AWS Lambda pricing, Amazon DynamoDB pricing (on-demand), Amazon SQS pricing, Amazon API Gateway pricing (HTTP APIs), Amazon CloudWatch pricing (Logs, alarms, dashboards, custom metrics), Amazon EventBridge pricing (custom events): us-east-1 list prices as published on aws.amazon.com and quoted by 2026 pricing guides"
 )
 
 // PriceList is what each billed unit costs, in US dollars.
@@ -30,6 +30,7 @@ type PriceList struct {
 	AlarmMonth        float64 // standard-resolution alarm
 	DashboardMonth    float64
 	MetricMonth       float64 // custom metric, first 10,000
+	EventBridgeEvent  float64 // a custom event put on a bus (each 64 KB of an entry is one)
 }
 
 // Prices are the us-east-1 list prices of PricesDate.
@@ -46,6 +47,7 @@ var Prices = PriceList{
 	AlarmMonth:        0.10,
 	DashboardMonth:    3.00,
 	MetricMonth:       0.30,
+	EventBridgeEvent:  1.00 / 1e6,
 }
 
 // Bundle is what template.yaml configures that prices depend on; the package test checks it
@@ -66,7 +68,7 @@ type Bundle struct {
 // Template is template.yaml's defaults.
 var Template = Bundle{
 	WebhookMB: 512, ReplierMB: 256, SweeperMB: 256, SweepEveryMinutes: 1, RetentionDays: 30,
-	Alarms: 21, Dashboards: 1, FilterMetrics: 27, IdlePollers: 5,
+	Alarms: 22, Dashboards: 1, FilterMetrics: 29, IdlePollers: 5,
 }
 
 // Counts is what a run asked of AWS, over Comments comments.
@@ -85,6 +87,11 @@ type Counts struct {
 	LogBytes           int64 // application logs, EMF lines and Lambda's platform lines
 	EMFMetrics         int   // distinct metrics (name and dimension values) the EMF lines define
 	StoredBytes        int64 // the table's items and index entries at the end, as DynamoDB bills them
+	// Events are the funnel events put on the stack's bus (shared/events: one per record that
+	// ended SENT, FAILED or AMBIGUOUS), each well under 64 KB; EventWriteUnits what their outbox
+	// adds to the table: the clear of each record's mark and the outbox index's put and delete.
+	Events          int64
+	EventWriteUnits float64
 	// Counted, not priced: DynamoDB bills units, not requests, and Meta's Graph API is free.
 	DynamoRequests int64
 	GraphCalls     int64
@@ -122,6 +129,8 @@ func Price(c Counts, p PriceList, b Bundle) (Estimate, error) {
 		{"SQS", float64(c.SQSRequests), "requests", p.SQSRequest},
 		{"DynamoDB writes", c.WriteUnits, "WRU", p.WriteUnit},
 		{"DynamoDB reads", c.ReadUnits, "RRU", p.ReadUnit},
+		{"EventBridge events (funnel events out)", float64(c.Events), "events", p.EventBridgeEvent},
+		{"DynamoDB writes, events outbox", c.EventWriteUnits, "WRU", p.WriteUnit},
 		{"CloudWatch Logs ingestion", float64(c.LogBytes) / 1e9, "GB", p.LogsIngestGB},
 		// A month's comments stay stored for the window and the retention after it.
 		{"DynamoDB storage and PITR", float64(c.StoredBytes) / 1e9 * float64(7+b.RetentionDays) / 30, "GB-months", p.StorageGBMonth + p.PITRGBMonth},

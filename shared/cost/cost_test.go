@@ -11,7 +11,7 @@ import (
 )
 
 func TestPrice(t *testing.T) {
-	unit := PriceList{LambdaGBSecondArm: 1, LambdaRequest: 1, SQSRequest: 1, WriteUnit: 1, ReadUnit: 1, HTTPAPIRequest: 1, LogsIngestGB: 1, StorageGBMonth: 1, PITRGBMonth: 1, AlarmMonth: 1, DashboardMonth: 1, MetricMonth: 1}
+	unit := PriceList{LambdaGBSecondArm: 1, LambdaRequest: 1, SQSRequest: 1, WriteUnit: 1, ReadUnit: 1, HTTPAPIRequest: 1, LogsIngestGB: 1, StorageGBMonth: 1, PITRGBMonth: 1, AlarmMonth: 1, DashboardMonth: 1, MetricMonth: 1, EventBridgeEvent: 1}
 	cases := []struct {
 		name        string
 		c           Counts
@@ -30,6 +30,12 @@ func TestPrice(t *testing.T) {
 			// month at both storage prices
 			per100k: 2 + 3 + 1 + 1 + 1 + 1 + 1 + 2,
 			fixed:   43_200, monthly: 100_000, wantMonthly: 43_200 + 12,
+		},
+		{
+			name:    "events out: each event put, and its outbox's write units",
+			c:       Counts{Comments: 50_000, Events: 40_000, EventWriteUnits: 160_000},
+			b:       Bundle{SweepEveryMinutes: 1},
+			per100k: 2 * (40_000 + 160_000), fixed: 43_200, monthly: 0, wantMonthly: 43_200,
 		},
 		{
 			name:    "counts scale to 100,000 comments",

@@ -148,6 +148,7 @@ type Stack struct {
 	SandboxURL string // the sandbox's base URL; "" with a real Graph API
 	Store      reply.Store
 	Sandbox    *sandbox.Sandbox // nil with a real Graph API
+	Events     *memory.Bus      // the funnel events the stack published (an in-memory bus)
 	AppSecret  string
 	Verify     string
 
@@ -226,12 +227,14 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 		ds := dynamo.New(api, cfg.TableName)
 		s.Store, recStore = ds, ds
+		s.withEvents(ds, s.metrics.replier, log.With("fn", "events"))
 	} else {
 		ms := memory.NewStore()
 		s.Store, recStore = ms, struct {
 			*memory.Store
 			*memory.Cursors
 		}{ms, &memory.Cursors{}}
+		s.withEvents(ms, s.metrics.replier, log.With("fn", "events"))
 	}
 	for _, a := range cfg.Accounts {
 		if a.UpdatedAt.IsZero() {

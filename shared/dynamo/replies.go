@@ -71,6 +71,7 @@ func (s *Store) encodeRecord(r reply.Record) (map[string]types.AttributeValue, e
 		item[AttrDueShard] = str(strconv.Itoa(shard(r.Key)))
 		item[AttrDue] = num(r.SweepAt().UnixMilli())
 	}
+	outboxAttrs(r, item)
 	if r.Waiting() {
 		item[AttrWaitLane] = str(reply.BucketKey(r.AccountID, r.Lane))
 		item[AttrWaitAt] = num(r.Deadline.UnixMilli())

@@ -41,3 +41,10 @@ func TestClicksContract(t *testing.T) {
 		return New(api, name)
 	})
 }
+
+func TestOutboxContract(t *testing.T) {
+	storetest.Outbox(t, func(t *testing.T) storetest.OutboxStore {
+		api, name := newTable(t)
+		return New(api, name)
+	})
+}

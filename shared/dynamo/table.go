@@ -61,6 +61,8 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 			attr(AttrWaitLane, types.ScalarAttributeTypeS),
 			attr(AttrWaitAt, types.ScalarAttributeTypeN),
 			attr(AttrMessageID, types.ScalarAttributeTypeS),
+			attr(AttrOutboxShard, types.ScalarAttributeTypeS),
+			attr(AttrOutboxAt, types.ScalarAttributeTypeN),
 		},
 		KeySchema: []types.KeySchemaElement{key(AttrPK, types.KeyTypeHash)},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
@@ -97,6 +99,7 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 				KeySchema:  []types.KeySchemaElement{key(AttrMessageID, types.KeyTypeHash)},
 				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
 			},
+			outboxIndex(key),
 		},
 	}
 }

@@ -74,3 +74,7 @@ func (x *index) len() int {
 func TestClicksContract(t *testing.T) {
 	storetest.Clicks(t, func(*testing.T) storetest.ClickStore { return NewStore() })
 }
+
+func TestOutboxContract(t *testing.T) {
+	storetest.Outbox(t, func(*testing.T) storetest.OutboxStore { return NewStore() })
+}

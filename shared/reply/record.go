@@ -89,6 +89,9 @@ type Record struct {
 	Version     int64     `json:"version"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// EventsAt marks a record whose funnel event (shared/events) may not be on the event bus
+	// yet: set in the same conditional write as the change, cleared once the bus took it.
+	EventsAt time.Time `json:"events_at,omitzero"`
 }
 
 // ReasonRateLimited is the park reason of a record waiting for a token of its account's own

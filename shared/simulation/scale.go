@@ -155,6 +155,12 @@ func (r ScaleResult) PerComment(n float64) float64 { return n / float64(r.Commen
 func (r ScaleResult) Counts() cost.Counts {
 	c := r.Usage
 	c.Comments = r.Comments
+	// Events out (template default EventsEnabled=true): one PutEvents entry per record that
+	// ended SENT, FAILED or AMBIGUOUS; its outbox costs the clear of the record's mark (an
+	// UpdateItem billed at the record's size) and the keys-only outbox index's put and delete.
+	ev := r.States[reply.StateSent] + r.States[reply.StateFailed] + r.States[reply.StateAmbiguous]
+	c.Events = int64(ev)
+	c.EventWriteUnits = float64(ev) * (writeUnits(int(r.MeanItemBytes), false) + 2)
 	return c
 }
 

@@ -353,6 +353,7 @@ func Full() reply.Record {
 		Version:        1,
 		CreatedAt:      time.Date(2026, 3, 1, 12, 0, 2, 1, time.UTC),
 		UpdatedAt:      time.Date(2026, 3, 1, 12, 0, 3, 2, time.UTC),
+		EventsAt:       time.Date(2026, 3, 1, 12, 0, 3, 3, time.UTC),
 	}
 }
 

@@ -1,0 +1,52 @@
+package dynamo
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/awstest"
+	"github.com/replywindow/replywindow/shared/storetest"
+)
+
+// TestOutboxAttributes checks the outbox index's attributes as stored, and that a clear removes
+// them and the mark while the record's version stays.
+func TestOutboxAttributes(t *testing.T) {
+	api, table := newTable(t)
+	s := New(api, table)
+	marked := storetest.Sent(t, 1, storetest.T0.Add(1500*time.Microsecond))
+	marked.Version = 1
+	plain := storetest.Sent(t, 2, time.Time{})
+	plain.Version = 1
+	if _, err := s.Create(awstest.Context(t), marked); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create(awstest.Context(t), plain); err != nil {
+		t.Fatal(err)
+	}
+	item := rawItem(t, api, table, marked.Key)
+	if want := str(strconv.Itoa(shard(marked.Key))); !equalAV(item[AttrOutboxShard], want) {
+		t.Errorf("%s = %v, want %v", AttrOutboxShard, item[AttrOutboxShard], want)
+	}
+	if at, ok := numAttr(t, item, AttrOutboxAt); !ok || at != marked.EventsAt.UnixMilli() {
+		t.Errorf("%s = %d (present %v), want %d", AttrOutboxAt, at, ok, marked.EventsAt.UnixMilli())
+	}
+	unmarked := rawItem(t, api, table, plain.Key)
+	for _, a := range []string{AttrOutboxShard, AttrOutboxAt, "events_at"} {
+		if _, ok := unmarked[a]; ok {
+			t.Errorf("a record without a mark has %s", a)
+		}
+	}
+	if err := s.ClearEvents(awstest.Context(t), marked.Key, marked.Version); err != nil {
+		t.Fatal(err)
+	}
+	cleared := rawItem(t, api, table, marked.Key)
+	for _, a := range []string{AttrOutboxShard, AttrOutboxAt, "events_at"} {
+		if _, ok := cleared[a]; ok {
+			t.Errorf("cleared record still has %s", a)
+		}
+	}
+	if v, _ := numAttr(t, rawItem(t, api, table, marked.Key), "version"); v != marked.Version {
+		t.Errorf("version %d after the clear, want %d", v, marked.Version)
+	}
+}
