@@ -29,4 +29,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sso v1.39.3 // indirect
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.3 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8 // indirect
+	github.com/nyaruka/phonenumbers v1.8.1 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
 )

@@ -249,6 +249,11 @@ func (s *Store) stepUpdate(claim reply.StepClaim) types.TransactWriteItem {
 		u.values[":due"] = ms(claim.At.Add(-claim.Cooldown()))
 		cond += " OR " + step + " <= :due"
 	}
+	if claim.Answer != "" {
+		// An answer part is due once per question: not sent since the question went out.
+		u.values[":since"] = ms(claim.Since)
+		cond += " OR " + step + " < :since"
+	}
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName: s.table, Key: pkey(reply.ConversationKey(claim.AccountID, claim.PersonID)),
 		UpdateExpression: aws.String(u.expr()), ConditionExpression: aws.String(cond),

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -40,6 +41,7 @@ type Store struct {
 	guards    map[string]string // funnel key -> the comment holding it
 	graves    map[string]reply.Tombstone
 	convs     map[string]reply.Conversation
+	leads     map[string]lead.Lead // by lead.Key; made on the first lead (leads.go)
 }
 
 // NewStore is an empty store.

@@ -70,3 +70,8 @@ func (x *index) len() int {
 	}
 	return n
 }
+
+func TestLeadsContract(t *testing.T) {
+	storetest.Leads(t, func(*testing.T) storetest.LeadStore { return NewStore() })
+	storetest.Leads(t, func(*testing.T) storetest.LeadStore { return new(Store) })
+}

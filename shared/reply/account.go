@@ -40,6 +40,7 @@ type Account struct {
 	RepeatPerPerson bool           `json:"repeat_per_person,omitempty"` // allow more than one DM per person per media
 	Limits          map[Lane]Limit `json:"limits,omitempty"`            // overrides of Meta's defaults
 	DMRules         []DMRule       `json:"dm_rules,omitempty"`          // flows for conversations the person starts
+	Leads           LeadSettings   `json:"leads,omitzero"`              // steps that ask: consent line, phone region, retention
 	// HumanPause is how long automation leaves a conversation alone after a person on the account
 	// answered in it from Instagram (DefaultHumanPause when zero).
 	HumanPause time.Duration `json:"human_pause,omitempty"`
@@ -125,7 +126,10 @@ func (a Account) Validate() error {
 			return fmt.Errorf("rules[%d] %q: %w", i, r.Name, err)
 		}
 	}
-	return a.validateConversations()
+	if err := a.validateConversations(); err != nil {
+		return err
+	}
+	return a.validateAsks()
 }
 
 // MatchMode is how a rule's keywords are compared with the comment.

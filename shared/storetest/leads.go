@@ -1,0 +1,159 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/lead"
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// LeadStore is what the lead contract needs: the leads, and tombstones to bury them behind.
+type LeadStore interface {
+	lead.Store
+	reply.Tombstones
+}
+
+// Lead is person's email lead on the suite's account, captured at T0.
+func Lead(person, value string) lead.Lead {
+	return lead.Lead{AccountID: account, PersonID: person, Kind: lead.KindEmail, Value: value,
+		Rule: "book", Step: "email", Consent: "We only send you the book.",
+		CapturedAt: T0, ExpiresAt: T0.Add(lead.DefaultRetention)}
+}
+
+// Leads is the contract of lead.Store: one lead per account, person and kind however many
+// answers race for it, tombstones refuse it, an account's leads page by key, deletion.
+func Leads(t *testing.T, newStore func(t *testing.T) LeadStore) {
+	t.Run("one lead per person and kind", func(t *testing.T) {
+		s := newStore(t)
+		first := Lead(person, "ana@example.com")
+		if got, err := s.CreateLead(ctx(t), first); err != nil || got != first {
+			t.Fatalf("CreateLead = %+v, %v", got, err)
+		}
+		second := Lead(person, "other@example.com")
+		second.CapturedAt = T0.Add(time.Minute)
+		got, err := s.CreateLead(ctx(t), second)
+		if !errors.Is(err, reply.ErrExists) || got.Value != first.Value {
+			t.Fatalf("second answer: %+v, %v; want the first lead and ErrExists", got, err)
+		}
+		phone := Lead(person, "+4915123456789")
+		phone.Kind = lead.KindPhone
+		if _, err := s.CreateLead(ctx(t), phone); err != nil {
+			t.Fatalf("a phone beside the email: %v", err)
+		}
+		stored, err := s.Lead(ctx(t), account, person, lead.KindEmail)
+		if err != nil || !stored.CapturedAt.Equal(T0) || stored.Value != first.Value || stored.Consent != first.Consent {
+			t.Fatalf("Lead = %+v, %v; want %+v", stored, err, first)
+		}
+	})
+	t.Run("concurrent answers make one lead", func(t *testing.T) {
+		s := newStore(t)
+		const n = 8
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won, lost := 0, 0
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.CreateLead(ctx(t), Lead(person, fmt.Sprintf("p%d@example.com", i)))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					won++
+				case errors.Is(err, reply.ErrExists):
+					lost++
+				default:
+					t.Errorf("CreateLead: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if won != 1 || lost != n-1 {
+			t.Fatalf("%d created, %d refused; want 1 and %d", won, lost, n-1)
+		}
+	})
+	t.Run("tombstones refuse", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.PutTombstone(ctx(t), reply.Tombstone{PersonID: person, At: T0}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateLead(ctx(t), Lead(person, "a@example.com")); !errors.Is(err, reply.ErrForgotten) {
+			t.Fatalf("lead of a forgotten person: %v, want ErrForgotten", err)
+		}
+		if err := s.PutTombstone(ctx(t), reply.Tombstone{AccountID: account, At: T0}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateLead(ctx(t), Lead("17841400000000902", "b@example.com")); !errors.Is(err, reply.ErrForgotten) {
+			t.Fatalf("lead of a deleted account: %v, want ErrForgotten", err)
+		}
+		if _, err := s.Lead(ctx(t), account, person, lead.KindEmail); !errors.Is(err, reply.ErrNotFound) {
+			t.Fatalf("Lead after refusals: %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("pages by account, deletes", func(t *testing.T) {
+		s := newStore(t)
+		want := map[string]bool{}
+		for i := range 5 {
+			p := fmt.Sprintf("1784140000000100%d", i)
+			if _, err := s.CreateLead(ctx(t), Lead(p, "x@example.com")); err != nil {
+				t.Fatal(err)
+			}
+			want[p] = true
+		}
+		other := Lead(person, "y@example.com")
+		other.AccountID = "17841400000000002"
+		if _, err := s.CreateLead(ctx(t), other); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		cursor, pages := "", 0
+		for {
+			page, next, err := s.Leads(ctx(t), account, cursor, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			for _, l := range page {
+				if l.AccountID != account || got[l.PersonID] {
+					t.Fatalf("page %d: %+v: another account's, or twice", pages, l)
+				}
+				got[l.PersonID] = true
+			}
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
+		if len(got) != len(want) || pages < 3 {
+			t.Fatalf("%d leads in %d pages, want %d in at least 3", len(got), pages, len(want))
+		}
+		if _, _, err := s.Leads(ctx(t), account, "not-a-cursor", 2); err == nil {
+			t.Fatal("a forged cursor was accepted")
+		}
+		for p := range want {
+			if err := s.DeleteLead(ctx(t), account, p, lead.KindEmail); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.DeleteLead(ctx(t), account, person, lead.KindPhone); err != nil {
+			t.Fatalf("deleting none: %v", err)
+		}
+		if page, _, err := s.Leads(ctx(t), account, "", 10); err != nil || len(page) != 0 {
+			t.Fatalf("after deletion: %d leads, %v", len(page), err)
+		}
+		if _, err := s.Lead(ctx(t), other.AccountID, person, lead.KindEmail); err != nil {
+			t.Fatalf("the other account's lead went too: %v", err)
+		}
+	})
+	t.Run("refuses what is not a lead", func(t *testing.T) {
+		s := newStore(t)
+		bad := Lead(person, "")
+		if _, err := s.CreateLead(ctx(t), bad); err == nil {
+			t.Fatal("a lead without a value was stored")
+		}
+	})
+}
