@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -90,6 +91,7 @@ type Service struct {
 	m        *telemetry.Metrics
 	log      *slog.Logger
 	appIDs   map[string]bool
+	leads    lead.Store // the store's leads (both stores keep them): answers to steps that ask
 }
 
 // New is a Service. appIDs are the Meta app ids replywindow sends as (optional): an echo from one
@@ -107,8 +109,9 @@ func New(store reply.Store, msgr reply.Messenger, tokens reply.Tokens, pacer Pac
 	for _, id := range appIDs {
 		ids[id] = true
 	}
+	leads, _ := store.(lead.Store)
 	return &Service{store: store, msgr: msgr, tokens: tokens, pacer: pacer, accounts: accounts,
-		clock: clock, m: m, log: log, appIDs: ids}
+		clock: clock, m: m, log: log, appIDs: ids, leads: leads}
 }
 
 // echoGrace is how long after one of our automated messages was claimed an echo naming no app
@@ -198,6 +201,9 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 	conv := before.Touched(touch)
 	if !before.Open(ev.At) {
 		s.m.Count(MetricOpened, 1)
+	}
+	if q, ok := pending(acct, conv, ev); ok {
+		return s.answer(ctx, job, acct, ev, conv, q, l)
 	}
 	flow, ok := acct.Route(conv, ev)
 	claim := reply.StepClaim{AccountID: acct.ID, PersonID: ev.PersonID, Rule: flow.Rule, Step: flow.Step, At: now}
@@ -299,8 +305,11 @@ func turn(job reply.Job, acct reply.Account, ev reply.Event, conv reply.Conversa
 	recs := make([]reply.Record, len(msgs))
 	for i, m := range msgs {
 		f := reply.FollowUp{PersonID: ev.PersonID, Rule: claim.Rule, Step: claim.Step.Key(), Index: i, Of: len(msgs),
-			Gate: claim.Gate, Trigger: ev.MID, Once: !claim.Step.Resend && !claim.Gate,
+			Gate: claim.Gate, Answer: claim.Answer, Trigger: ev.MID,
+			Once:     !claim.Step.Resend && !claim.Gate && claim.Answer == "", // answers: one per trigger
 			Disclose: i == 0 && claim.Disclose, Username: conv.Username, Lane: m.Lane(), Deadline: conv.WindowEnd}
+		// A question carries the consent line on its first message (text, as Validate wants).
+		f.Consent = i == 0 && claim.Answer == "" && claim.Step.Ask != nil && claim.Step.Ask.Consent
 		if notice && i == 0 {
 			f.Notice = true
 		} else {
