@@ -62,7 +62,7 @@ func main() {
 	metrics := telemetry.NewMetrics("sweeper")
 	s := sweeper.New(cfg, store, queue, g, toks, reply.SystemClock{}, metrics, log)
 
-	deletions := &deletion.Worker{Store: store, Params: params, Cursors: store, Log: log, Metrics: metrics}
+	deletions := &deletion.Worker{Store: store, Params: params, Cursors: store, Leads: store, Log: log, Metrics: metrics}
 	s.AddChore(sweeper.Chore{Name: "data-deletion", Run: func(ctx context.Context) error {
 		_, err := deletions.Run(ctx, 20*time.Second)
 		return err
