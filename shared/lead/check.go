@@ -77,7 +77,7 @@ func checkDomain(d string) error {
 		for i := 0; i < len(l); i++ {
 			c := l[i] | 0x20
 			if !(c >= 'a' && c <= 'z') && !(l[i] >= '0' && l[i] <= '9') && l[i] != '-' {
-				return fmt.Errorf("%w: email: the domain holds a character other than letters, digits, - and .", ErrInvalid)
+				return fmt.Errorf("%w: email: the domain holds a character other than letters, digits, dots and hyphens", ErrInvalid)
 			}
 		}
 	}
