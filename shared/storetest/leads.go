@@ -157,3 +157,49 @@ func Leads(t *testing.T, newStore func(t *testing.T) LeadStore) {
 		}
 	})
 }
+
+// answerRecord is the record of an answer part of the asking step "email", for the answer mid.
+func answerRecord(answer, mid string) reply.Record {
+	f := reply.FollowUp{PersonID: person, Rule: "book", Step: "email", Index: 0, Of: 1, Answer: answer,
+		Digest: reply.Message{Text: answer}.Digest(), Trigger: mid, Lane: reply.LaneText, Deadline: T0.Add(reply.ConversationWindow)}
+	job := reply.Job{V: reply.JobVersion, AccountID: account, FollowUp: &f}
+	rec, err := reply.NewRecord(job, T0).Claim(job, "w", T0, T0.Add(time.Minute))
+	if err != nil {
+		panic(err)
+	}
+	return rec
+}
+
+// testAnswerClaims: a part of a question's answer (a retry, the confirmation) is due once per
+// question: two answers racing for it make one claim, and a later question's is due again.
+func testAnswerClaims(t *testing.T, s reply.Store) {
+	step := reply.Step{Name: "email", Messages: []reply.Message{{Text: "Your email?"}}}
+	asked := T0.Add(-time.Minute)
+	claim := func(answer string, at, since time.Time) reply.StepClaim {
+		return reply.StepClaim{AccountID: account, PersonID: person, Rule: "book", Step: step, Answer: answer, Since: since, At: at}
+	}
+	retry := reply.AnswerRetry(1)
+	if _, err := s.ClaimStep(ctx(t), []reply.Record{answerRecord(retry, "a1")}, claim(retry, T0, asked)); err != nil {
+		t.Fatalf("first retry: %v", err)
+	}
+	// Another answer to the same question: its retry 1 is taken.
+	if _, err := s.ClaimStep(ctx(t), []reply.Record{answerRecord(retry, "a2")}, claim(retry, T0.Add(time.Second), asked)); !errors.Is(err, reply.ErrConflict) {
+		t.Fatalf("a second retry 1 of one question: %v, want ErrConflict", err)
+	}
+	// The same answer again meets its record.
+	if _, err := s.ClaimStep(ctx(t), []reply.Record{answerRecord(retry, "a1")}, claim(retry, T0, asked)); !errors.Is(err, reply.ErrExists) {
+		t.Fatalf("the same answer again: %v, want ErrExists", err)
+	}
+	// The confirmation is another part: due.
+	if _, err := s.ClaimStep(ctx(t), []reply.Record{answerRecord(reply.AnswerConfirm, "a3")}, claim(reply.AnswerConfirm, T0.Add(2*time.Second), asked)); err != nil {
+		t.Fatalf("confirmation: %v", err)
+	}
+	// A question asked later (after the last retry 1) may have its own retry 1.
+	if _, err := s.ClaimStep(ctx(t), []reply.Record{answerRecord(retry, "a4")}, claim(retry, T0.Add(time.Hour), T0.Add(time.Minute))); err != nil {
+		t.Fatalf("retry 1 of a later question: %v", err)
+	}
+	c := conversation(t, s)
+	if at := c.Steps[reply.AnswerKey("book", "email", retry)]; !at.Equal(T0.Add(time.Hour)) {
+		t.Errorf("retry 1 last sent at %v, want %v", at, T0.Add(time.Hour))
+	}
+}

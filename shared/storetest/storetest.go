@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) reply.Store) {
 		{"Disclosed", testDisclosed},
 		{"SentMessage", testSentMessage},
 		{"Conversations", testConversations},
+		{"AnswerClaims", testAnswerClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
