@@ -135,7 +135,9 @@ func (s *Service) answer(ctx context.Context, job reply.Job, acct reply.Account,
 		ld := lead.Lead{AccountID: acct.ID, PersonID: ev.PersonID, Kind: ask.Kind, Value: value,
 			Rule: q.Flow.Rule, Step: q.Flow.Step.Key(), CapturedAt: ev.At, ExpiresAt: ev.At.Add(retention(acct))}
 		if ask.Consent {
-			ld.Consent = acct.Leads.Consent
+			if ld.Consent, err = s.consentSeen(ctx, acct, ev.PersonID, q); err != nil {
+				return Result{}, err
+			}
 		}
 		switch _, err := s.leads.CreateLead(ctx, ld); {
 		case errors.Is(err, reply.ErrForgotten):
@@ -182,6 +184,22 @@ func (s *Service) answer(ctx context.Context, job reply.Job, acct reply.Account,
 func (s *Service) captured(_ context.Context, acct reply.Account, l lead.Lead) {
 	s.m.Count(MetricLeadCaptured, 1, "Kind", l.Kind)
 	s.log.Info("lead captured", "account", acct.ID, "person", l.PersonID, "rule", l.Rule, "step", l.Step, "kind", l.Kind)
+}
+
+// consentSeen is the consent line the question carried: fixed on its record when it was claimed
+// (the account's line may have changed since). A record gone (retention) leaves the account's.
+func (s *Service) consentSeen(ctx context.Context, acct reply.Account, person string, q question) (string, error) {
+	f := reply.FollowUp{PersonID: person, Rule: q.Flow.Rule, Step: q.Flow.Step.Key(), Index: 0, Once: true}
+	rec, err := s.store.Get(ctx, reply.FollowUpKey(acct.ID, f))
+	switch {
+	case errors.Is(err, reply.ErrNotFound):
+		return acct.Leads.Consent, nil
+	case err != nil:
+		return "", fmt.Errorf("the question's consent line: %w", err)
+	case rec.Job.FollowUp == nil:
+		return acct.Leads.Consent, nil
+	}
+	return rec.Job.FollowUp.Consent, nil
 }
 
 func retention(acct reply.Account) time.Duration {

@@ -259,3 +259,18 @@ func TestAskOutsideWindow(t *testing.T) {
 		t.Errorf("sent %d and %d messages, kept %d leads", len(e.sb.Messages()), len(e2.texts()), len(e2.leads()))
 	}
 }
+
+// TestAskConsentSeen: the lead records the consent line the question carried, even when the
+// account's line changed before the person answered.
+func TestAskConsentSeen(t *testing.T) {
+	e := newEnv(t, asking(reply.AskEmail, 2))
+	e.tap()
+	e.acct.Leads.Consent, e.acct.Version = "A new line, never shown to this person.", 2
+	if _, err := e.store.PutAccount(context.Background(), e.acct); err != nil {
+		t.Fatal(err)
+	}
+	e.say("ana@example.com")
+	if ls := e.leads(); len(ls) != 1 || ls[0].Consent != consent {
+		t.Fatalf("leads %+v, want one with the line the question carried, %q", ls, consent)
+	}
+}

@@ -309,7 +309,9 @@ func turn(job reply.Job, acct reply.Account, ev reply.Event, conv reply.Conversa
 			Once:     !claim.Step.Resend && !claim.Gate && claim.Answer == "", // answers: one per trigger
 			Disclose: i == 0 && claim.Disclose, Username: conv.Username, Lane: m.Lane(), Deadline: conv.WindowEnd}
 		// A question carries the consent line on its first message (text, as Validate wants).
-		f.Consent = i == 0 && claim.Answer == "" && claim.Step.Ask != nil && claim.Step.Ask.Consent
+		if i == 0 && claim.Answer == "" && claim.Step.Ask != nil && claim.Step.Ask.Consent {
+			f.Consent = acct.Leads.Consent
+		}
 		if notice && i == 0 {
 			f.Notice = true
 		} else {

@@ -195,8 +195,8 @@ func (s *Service) send(ctx context.Context, acct reply.Account, token string, re
 		return s.park(ctx, rec, retryAt, ParkRateLimited, false)
 	}
 	disclose := (f.Disclose || owed) && !f.Notice
-	if f.Consent {
-		withConsent := m.WithConsent(acct.Leads.Consent)
+	if f.Consent != "" {
+		withConsent := m.WithConsent(f.Consent)
 		m = &withConsent
 	}
 	out, err := m.Render(f.Username, acct.Disclosure, disclose)

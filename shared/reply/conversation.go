@@ -405,10 +405,11 @@ type FollowUp struct {
 	Index    int    `json:"index"`
 	Of       int    `json:"of,omitempty"`   // how many messages the turn has
 	Gate     bool   `json:"gate,omitempty"` // the follow gate's message instead of the step's
-	// Answer is the part of an asking step's answer the record sends (StepClaim.Answer);
-	// Consent puts the account's consent line under the message (a question's).
-	Answer  string `json:"answer,omitempty"`
-	Consent bool   `json:"consent,omitempty"`
+	// Answer is the part of an asking step's answer the record sends (StepClaim.Answer).
+	Answer string `json:"answer,omitempty"`
+	// Consent is the consent line that goes under the message (a question's), fixed when it
+	// was claimed like the message itself: the lead records the line the person saw.
+	Consent string `json:"consent,omitempty"`
 	// Digest names the message the record sends (Message.Digest), fixed when it was claimed: an
 	// edit of the flow cannot make the record send another message, only leave it without one.
 	Digest string `json:"digest,omitempty"`

@@ -386,7 +386,7 @@ func FullFollowUp() reply.Record {
 	r := FollowUp(step, 2, "aWdfZAG1faXRlbTox")
 	f := r.Job.FollowUp
 	f.Gate, f.Disclose, f.Username, f.Lane, f.Notice, f.Of = true, true, "ana", reply.LaneMedia, true, 4
-	f.Answer, f.Consent = reply.AnswerConfirm, true
+	f.Answer, f.Consent = reply.AnswerConfirm, "We only use it to send the book."
 	r.Key = r.Job.Key()
 	r.Lane = reply.LaneMedia
 	return r
