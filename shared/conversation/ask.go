@@ -155,6 +155,11 @@ func (s *Service) answer(ctx context.Context, job reply.Job, acct reply.Account,
 	if !ok {
 		return s.ignore(ReasonFlowChanged), nil
 	}
+	if next := claim.NextKey(); next != "" {
+		if _, sent := conv.Steps[next]; sent {
+			msgs = ask.Confirm // the step after it went out before: the confirmation alone
+		}
+	}
 	claim.Disclose = acct.Disclosure != "" && conv.Disclose(now, acct.Lapse())
 	recs, msgs, err := turn(job, acct, ev, conv, claim, msgs, l, now)
 	if err != nil {

@@ -91,6 +91,10 @@ func TestAskEmail(t *testing.T) {
 		l.Consent != consent || l.PersonID != person || !l.ExpiresAt.Equal(l.CapturedAt.Add(lead.DefaultRetention)) {
 		t.Errorf("lead %+v", l)
 	}
+	// The step after the question went with the confirmation: its own trigger sends nothing.
+	if r := e.say("book"); r.Action != "ignored" || r.Reason != ReasonAlreadySent {
+		t.Errorf("the next step's keyword after the confirmation: %+v", r)
+	}
 	// Answered: a later message is no answer.
 	if r := e.say("bob@example.com"); r.Action != "ignored" || len(e.leads()) != 1 {
 		t.Errorf("after the answer: %+v", r)

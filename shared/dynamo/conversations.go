@@ -231,6 +231,9 @@ func (s *Store) stepUpdate(claim reply.StepClaim) types.TransactWriteItem {
 	u.set(convAccount, str(claim.AccountID))
 	u.set(convPerson, str(claim.PersonID))
 	u.set(stepPrefix+claim.Key(), ms(claim.At))
+	if next := claim.NextKey(); next != "" {
+		u.set(stepPrefix+next, ms(claim.At))
+	}
 	u.set(convLastAutomated, ms(claim.At))
 	u.set(convUpdatedAt, ms(claim.At))
 	if claim.Rule != "" {

@@ -65,6 +65,16 @@ const answerSuffix = "#ask:"
 // AnswerKey is the key in Conversation.Steps of an answer part of the asking step (rule, step).
 func AnswerKey(rule, step, answer string) string { return StepKey(rule, step) + answerSuffix + answer }
 
+// NextKey is the key in Conversation.Steps of the step whose messages a question's confirmation
+// carries (Ask.Next): claiming the confirmation marks it sent, so its own trigger does not send
+// it again. "" for any other claim.
+func (c StepClaim) NextKey() string {
+	if c.Answer != AnswerConfirm || c.Step.Ask == nil || c.Step.Ask.Next == "" {
+		return ""
+	}
+	return StepKey(c.Rule, c.Step.Ask.Next)
+}
+
 // LeadSettings are the account's settings for steps that ask.
 type LeadSettings struct {
 	// Consent is the line a question with consent: true carries, e.g. "We'll only use your

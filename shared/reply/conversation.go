@@ -304,6 +304,9 @@ func (c Conversation) Claimed(claim StepClaim) Conversation {
 		steps[k] = v
 	}
 	steps[claim.Key()] = claim.At
+	if next := claim.NextKey(); next != "" {
+		steps[next] = claim.At // its messages went with the confirmation
+	}
 	c.Steps = steps
 	c.LastAutomated = later(c.LastAutomated, claim.At)
 	if claim.Disclose {

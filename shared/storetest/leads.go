@@ -194,6 +194,16 @@ func testAnswerClaims(t *testing.T, s reply.Store) {
 	if _, err := s.ClaimStep(ctx(t), []reply.Record{answerRecord(reply.AnswerConfirm, "a3")}, claim(reply.AnswerConfirm, T0.Add(2*time.Second), asked)); err != nil {
 		t.Fatalf("confirmation: %v", err)
 	}
+	// Claiming a confirmation whose question names a next step marks that step sent too.
+	next := step
+	next.Ask = &reply.Ask{Kind: reply.AskEmail, Next: "sample"}
+	if _, err := s.ClaimStep(ctx(t), []reply.Record{answerRecord(reply.AnswerConfirm, "a5")}, reply.StepClaim{AccountID: account, PersonID: person,
+		Rule: "book", Step: next, Answer: reply.AnswerConfirm, Since: T0.Add(30 * time.Minute), At: T0.Add(31 * time.Minute)}); err != nil {
+		t.Fatalf("confirmation with a next step: %v", err)
+	}
+	if at := conversation(t, s).Steps[reply.StepKey("book", "sample")]; !at.Equal(T0.Add(31 * time.Minute)) {
+		t.Errorf("the next step's send time %v, want the confirmation's", at)
+	}
 	// A question asked later (after the last retry 1) may have its own retry 1.
 	if _, err := s.ClaimStep(ctx(t), []reply.Record{answerRecord(retry, "a4")}, claim(retry, T0.Add(time.Hour), T0.Add(time.Minute))); err != nil {
 		t.Fatalf("retry 1 of a later question: %v", err)
