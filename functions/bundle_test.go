@@ -29,6 +29,7 @@ import (
 	"github.com/replywindow/replywindow/shared/conversation"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	funnelevents "github.com/replywindow/replywindow/shared/events"
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/links"
 	"github.com/replywindow/replywindow/shared/reconcile"
 	"github.com/replywindow/replywindow/shared/replier"
@@ -994,6 +995,7 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:PutItem", table, false, reply1},
 			{"dynamodb:PutItem", table, false, funnel},
 			{"dynamodb:PutItem", table, false, bucket},
+			{"dynamodb:PutItem", table, false, lead.Key("17841400000000001", "17841400000000777", lead.KindEmail)},
 			{"dynamodb:DeleteItem", table, false, request},
 			{"dynamodb:Scan", table, false, ""},
 			{"kms:Decrypt", key, false, ""},
@@ -1026,6 +1028,8 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:DeleteItem", table, false, reply1},
 			{"dynamodb:ConditionCheckItem", table, true, grave},
 			{"dynamodb:ConditionCheckItem", table, true, reply.AccountTombstoneKey("17841400000000001")},
+			{"dynamodb:PutItem", table, true, lead.Key("17841400000000001", "17841400000000777", lead.KindEmail)}, // an answer kept
+			{"dynamodb:DeleteItem", table, false, lead.Key("17841400000000001", "17841400000000777", lead.KindEmail)},
 			{"dynamodb:PutItem", table, false, grave},
 			{"dynamodb:ConditionCheckItem", table, false, account},
 			// Conversations: the window's touch, a step's claim, its follow-ups' outcomes.
@@ -1059,7 +1063,9 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:PutItem", table, true, followUp}, // released and expired like reply records
 			{"dynamodb:DeleteItem", table, true, reply.ConversationKey("17841400000000001", "17841400000000777")},
 			{"dynamodb:PutItem", table, true, grave},
-			{"dynamodb:ConditionCheckItem", table, false, grave}, // the sweeper creates no records
+			{"dynamodb:ConditionCheckItem", table, false, grave},                                                     // the sweeper creates no records
+			{"dynamodb:GetItem", table, true, lead.Key("17841400000000001", "17841400000000777", lead.KindPhone)},    // forget --person
+			{"dynamodb:DeleteItem", table, true, lead.Key("17841400000000001", "17841400000000777", lead.KindPhone)}, // data deletion
 			{"ssm:PutParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
 			{"ssm:DeleteParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
 			{"ssm:PutParameter", acct + "/replywindow/app-secret", false, ""},

@@ -558,6 +558,14 @@ type opAccountFile struct {
 	DisclosureLapse string                     `yaml:"disclosure_lapse"` // "24h"
 	Tracking        *reply.Tracking            `yaml:"tracking"`         // enabled, links (tracking.go's names)
 	opEntryFile     `yaml:",inline"`           // entries.go
+	Leads           opLeadsFile                `yaml:"leads"`
+}
+
+// opLeadsFile is the account's settings for steps that ask (reply.LeadSettings).
+type opLeadsFile struct {
+	Consent     string `yaml:"consent"`
+	PhoneRegion string `yaml:"phone_region"`
+	Retention   string `yaml:"retention"` // "365d"
 }
 
 type opLimitFile struct {
@@ -676,6 +684,9 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 		return reply.Account{}, located(err)
 	}
 	if a.DisclosureLapse, err = opDuration("disclosure_lapse", f.DisclosureLapse); err != nil {
+		return reply.Account{}, located(err)
+	}
+	if a.Leads, err = opLeadSettings(f.Leads); err != nil {
 		return reply.Account{}, located(err)
 	}
 	if err := a.Validate(); err != nil {

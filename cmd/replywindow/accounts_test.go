@@ -84,6 +84,11 @@ func TestAccountFileErrors(t *testing.T) {
 		{"bad_human_pause.yaml", []string{"bad_human_pause.yaml:3:", `human_pause: "a day" is not a positive duration`}},
 		{"bad_disclosure_lapse.yaml", []string{"bad_disclosure_lapse.yaml:3:", `disclosure_lapse: "-1h"`}},
 		{"zero_text_limit.yaml", []string{"zero_text_limit.yaml:5:", "limits.text:", "must be positive"}},
+		// Steps that ask, and the quick replies Meta disabled on 5 October 2026 that they replace.
+		{"quick_reply_user_email.yaml", []string{"quick_reply_user_email.yaml:", `quick_replies[0]: content_type: "user_email"`, "5 October 2026", "a step that asks"}},
+		{"flow_quick_reply_phone.yaml", []string{"flow_quick_reply_phone.yaml:", `flow[0] "phone": messages[0]: quick_replies[0]: content_type: "user_phone_number"`, "5 October 2026"}},
+		{"ask_bad_kind.yaml", []string{"ask_bad_kind.yaml:", `flow[0] "email": ask: kind: "address"`}},
+		{"bad_phone_region.yaml", []string{"bad_phone_region.yaml:", `phone_region "ZZ"`}},
 	}
 	seen := map[string]bool{}
 	for _, c := range cases {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/devstack"
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -86,6 +87,12 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 		fmt.Fprintf(stderr, "demo: account.example.yaml no longer has what the demo's conversation plays: %v\n", err)
 		return exitFail
 	}
+	leadTurns, err := devstack.DemoLeadTurns(acct)
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: account.example.yaml: %v\n", err)
+		return exitFail
+	}
+	turns = append(turns, leadTurns...)
 	cfg := devstack.Config{Addr: "127.0.0.1:0", Accounts: []reply.Account{acct}}
 	if !*quiet {
 		cfg.Progress = stdout
@@ -110,6 +117,12 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	if err == nil {
 		clicks, err = s.DemoClicks(ctx) // a tracked link: Meta's preview, then a person's two clicks
 	}
+	var leads []lead.Lead
+	if err == nil {
+		if leads, err = s.Leads(ctx); err == nil {
+			proofs = append(proofs, devstack.ProveLeads(acct, leads))
+		}
+	}
 	// The stack stops before the tables: its services may still be logging progress (the replier
 	// finishing a duplicate, the sweeper's next run) into the same output. A slow shutdown is no
 	// outcome of the demo.
@@ -127,6 +140,8 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	fmt.Fprintln(stdout, "\nA tracked link (shared/links), fetched by Meta's crawler, then opened twice by the person:")
 	devstack.PrintClicks(stdout, clicks)
 	s.PrintEvents(stdout)
+	fmt.Fprintln(stdout, "\nThe leads kept (replywindow leads export --account "+acct.ID+"):")
+	devstack.PrintLeads(stdout, leads)
 	dms := len(s.Sandbox.Deliveries())
 	missed := res.Failed() + devstack.FunnelFailed(played) + devstack.ProofsFailed(proofs) + len(clicks.Problems)
 	fmt.Fprintf(stdout, "\n%d sample(s), %d turn(s) of conversation and %d ledger check(s), %d private repl(ies), %d follow-up(s), %d second send(s) refused by Meta's one-reply rule, %d expectation(s) missed; %s (stack up %s)\n",

@@ -18,7 +18,7 @@ func TestDemoCommand(t *testing.T) {
 		{[]string{"demo"}, exitOK, []string{"→ sent", "SKIPPED duplicate_person", "no record (dropped)", "never (found by reconciliation)", "Sandbox ledger: 6 DM(s) delivered", "0 expectation(s) missed"}},
 		// The account is account.example.yaml's: its texts, both steps "link", both DM rules,
 		// the disclosure, checked turn by turn and over the ledger.
-		{[]string{"demo", "-q"}, exitOK, []string{"SENT", "11 sample(s), 15 turn(s) of conversation and 3 ledger check(s), 6 private repl(ies), 17 follow-up(s)",
+		{[]string{"demo", "-q"}, exitOK, []string{"SENT", "11 sample(s), 19 turn(s) of conversation and 4 ledger check(s), 6 private repl(ies), 22 follow-up(s)",
 			"follow, tap again: the link and a heart", "a third tap: nothing more",
 			"Hi @ana! The sourdough guide is a tap away.", "Here is the recipe, ana: https://bakery.example/recipe | ♥",
 			"Here is the sourdough guide, ana: https://bakery.example/sourdough", "own message, first",
@@ -29,7 +29,11 @@ func TestDemoCommand(t *testing.T) {
 			"ig.me link in a conversation: its ref's rule", "Welcome from the shop! Today's menu", "a link whose ref no rule takes: nothing",
 			"an ice breaker tap: its step",
 			`2 rules' steps "link" reached ana, each once (recipe, sourdough): yes`, "2 DM rules answered 900000022, each once (price, hours): yes",
-			"the disclosure line opened each of 6 conversations, and only then (2 as a message of its own): yes", "0 expectation(s) missed"}},
+			"the disclosure line opened each of 7 conversations, and only then (2 as a message of its own): yes", "0 expectation(s) missed",
+			// The lead capture (issue 21): one invalid answer, then the email, kept once with its consent line.
+			"an answer that is no email: the retry, nothing kept", "Hmm, that doesn't look like an email address.",
+			"one lead for 900000026: the email typed after one invalid answer, with the consent line seen: yes",
+			"lea@example.com  price/email"}},
 		{[]string{"demo", "extra"}, exitUsage, nil},
 		{[]string{"demo", "-nope"}, exitUsage, nil},
 	}

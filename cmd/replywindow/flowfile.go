@@ -23,6 +23,9 @@ type opButtonFile struct {
 type opQuickReply struct {
 	Title   string `yaml:"title"`
 	Payload string `yaml:"payload"`
+	// ContentType is read so that user_email and user_phone_number get Validate's answer (Meta
+	// disabled them on 5 October 2026) rather than an unknown field's.
+	ContentType string `yaml:"content_type"`
 }
 
 type opMessageFile struct {
@@ -56,6 +59,18 @@ type opStepFile struct {
 	FollowGate *opGateFile     `yaml:"follow_gate"`
 	Resend     bool            `yaml:"resend"`
 	Cooldown   string          `yaml:"cooldown"` // "10m"
+	Ask        *opAskFile      `yaml:"ask"`
+}
+
+// opAskFile makes a step a question (reply.Ask).
+type opAskFile struct {
+	Kind     string          `yaml:"kind"` // email or phone
+	Consent  bool            `yaml:"consent"`
+	Confirm  []opMessageFile `yaml:"confirm"`
+	Next     string          `yaml:"next"`
+	Retry    opMessageFile   `yaml:"retry"`
+	Retries  int             `yaml:"retries"`
+	Fallback opMessageFile   `yaml:"fallback"`
 }
 
 type opDMRuleFile struct {
@@ -87,7 +102,7 @@ func opButtons(bs []opButtonFile) []reply.Button {
 func opQuickReplies(qs []opQuickReply) []reply.QuickReply {
 	var out []reply.QuickReply
 	for _, q := range qs {
-		out = append(out, reply.QuickReply{Title: q.Title, Payload: q.Payload})
+		out = append(out, reply.QuickReply{Title: q.Title, Payload: q.Payload, ContentType: q.ContentType})
 	}
 	return out
 }
@@ -117,6 +132,10 @@ func opFlow(path string, steps []opStepFile) ([]reply.Step, error) {
 		}
 		if g := s.FollowGate; g != nil {
 			step.Gate = &reply.Gate{Message: opMessage(g.Message), Unavailable: g.Unavailable}
+		}
+		if q := s.Ask; q != nil {
+			step.Ask = &reply.Ask{Kind: q.Kind, Consent: q.Consent, Confirm: opMessages(q.Confirm), Next: q.Next,
+				Retry: opMessage(q.Retry), Retries: q.Retries, Fallback: opMessage(q.Fallback)}
 		}
 		var err error
 		if step.Cooldown, err = opDuration("cooldown", s.Cooldown); err != nil {

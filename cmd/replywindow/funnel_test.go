@@ -110,7 +110,9 @@ func TestExampleFunnelIsTheDemos(t *testing.T) {
 		Steps: []stepShape{{Name: "link", Payload: devstack.DemoPayload, Gate: reply.GateAsk,
 			GateKinds: []string{"text"}, Kinds: []string{"text", "like_heart"}}},
 		DMRules: []dmShape{
-			{Name: "price", Match: string(reply.MatchWord), Stories: true, Kinds: []string{"text"}},
+			{Name: "price", Match: string(reply.MatchWord), Stories: true, Kinds: []string{"text"},
+				// Its button runs a step that asks for an email, then the sample (issue 21).
+				Steps: []stepShape{{Name: "email", Payload: "BOOK_SAMPLE", Kinds: []string{"text"}}, {Name: "sample", Kinds: []string{"text"}}}},
 			{Name: "hours", Match: string(reply.MatchWord), Kinds: []string{"text"}},
 		},
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -91,6 +92,7 @@ type Service struct {
 	log      *slog.Logger
 	appIDs   map[string]bool
 	links    reply.Linker // nil: links go as written
+	leads    lead.Store   // the store's leads (both stores keep them): answers to steps that ask
 }
 
 // TrackLinks has the links of every message the service sends go through l (nil: none).
@@ -111,8 +113,9 @@ func New(store reply.Store, msgr reply.Messenger, tokens reply.Tokens, pacer Pac
 	for _, id := range appIDs {
 		ids[id] = true
 	}
+	leads, _ := reply.StoreAs[lead.Store](store)
 	return &Service{store: store, msgr: msgr, tokens: tokens, pacer: pacer, accounts: accounts,
-		clock: clock, m: m, log: log, appIDs: ids}
+		clock: clock, m: m, log: log, appIDs: ids, leads: leads}
 }
 
 // echoGrace is how long after one of our automated messages was claimed an echo naming no app
@@ -202,6 +205,9 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 	conv := before.Touched(touch)
 	if !before.Open(ev.At) {
 		s.m.Count(MetricOpened, 1)
+	}
+	if q, ok := pending(acct, conv, ev); ok {
+		return s.answer(ctx, job, acct, ev, conv, q, l)
 	}
 	flow, ok := acct.Route(conv, ev)
 	s.refUnmapped(acct, ev, before.Moves(touch))
@@ -307,8 +313,13 @@ func turn(job reply.Job, acct reply.Account, ev reply.Event, conv reply.Conversa
 	recs := make([]reply.Record, len(msgs))
 	for i, m := range msgs {
 		f := reply.FollowUp{PersonID: ev.PersonID, Rule: claim.Rule, Step: claim.Step.Key(), Index: i, Of: len(msgs),
-			Gate: claim.Gate, Trigger: ev.MID, Once: !claim.Step.Resend && !claim.Gate,
+			Gate: claim.Gate, Answer: claim.Answer, Trigger: ev.MID,
+			Once:     !claim.Step.Resend && !claim.Gate && claim.Answer == "", // answers: one per trigger
 			Disclose: i == 0 && claim.Disclose, Username: conv.Username, Lane: m.Lane(), Deadline: conv.WindowEnd}
+		// A question carries the consent line on its first message (text, as Validate wants).
+		if i == 0 && claim.Answer == "" && claim.Step.Ask != nil && claim.Step.Ask.Consent {
+			f.Consent = acct.Leads.Consent
+		}
 		if notice && i == 0 {
 			f.Notice = true
 		} else {

@@ -195,6 +195,10 @@ func (s *Service) send(ctx context.Context, acct reply.Account, token string, re
 		return s.park(ctx, rec, retryAt, ParkRateLimited, false)
 	}
 	disclose := (f.Disclose || owed) && !f.Notice
+	if f.Consent != "" {
+		withConsent := m.WithConsent(f.Consent)
+		m = &withConsent
+	}
 	out, err := m.Render(f.Username, acct.Disclosure, disclose)
 	if err != nil {
 		return s.finish(ctx, rec, reply.Outcome{State: reply.StateFailed, Reason: ReasonInvalid, Detail: err.Error()}, false)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -35,7 +36,9 @@ type Worker struct {
 	Store  reply.Store
 	Params Params
 	// Cursors, when set, holds the reconciler's cursors: an account's goes with it.
-	Cursors  reply.Cursors
+	Cursors reply.Cursors
+	// Leads, when set, holds the answers to steps that ask: the request's go last.
+	Leads    lead.Store
 	PageSize int          // 0 means DefaultPageSize
 	Clock    reply.Clock  // nil means the system clock
 	Log      *slog.Logger // nil means no logs
@@ -138,10 +141,18 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 		// its listing stopped, so a resumed request carries on where the last run left.
 		var n int
 		var next string
-		if conv, ok := strings.CutPrefix(d.Cursor, convPhase); ok {
-			n, next, err = w.conversationsPage(ctx, d, conv, size)
+		if leads, ok := strings.CutPrefix(d.Cursor, leadPhase); ok {
+			n, next, err = w.leadsPage(ctx, d, leads, size)
 			if next != "" {
+				next = leadPhase + next
+			}
+		} else if conv, ok := strings.CutPrefix(d.Cursor, convPhase); ok {
+			n, next, err = w.conversationsPage(ctx, d, conv, size)
+			switch {
+			case next != "":
 				next = convPhase + next
+			case w.Leads != nil:
+				next = leadPhase
 			}
 		} else {
 			n, next, err = w.recordsPage(ctx, d, d.Cursor, size)

@@ -348,6 +348,7 @@ func PrintFunnel(w io.Writer, turns []TurnOutcome) {
 		if len(o.Got) > 0 {
 			got = strings.Join(o.Got, " | ")
 		}
+		got = strings.ReplaceAll(got, "\n", " ⏎ ") // a line of its own (a consent line) keeps the table whole
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i+1, o.Turn.Name, o.Turn.Person, got, o.Disclosure, ok)
 	}
 	tw.Flush()

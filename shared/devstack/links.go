@@ -37,7 +37,7 @@ type linkStack struct {
 
 // mountLinks serves GET and HEAD /l/{code} on mux, as API Gateway routes them to LinksFunction.
 func (s *Stack) mountLinks(mux *http.ServeMux, log *slog.Logger) {
-	clicks, ok := s.Store.(reply.Clicks)
+	clicks, ok := reply.StoreAs[reply.Clicks](s.Store)
 	if !ok {
 		return
 	}

@@ -93,7 +93,8 @@ func DemoAccounts() []reply.Account {
 		Limits:     map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 600, Period: time.Hour}},
 		DMRules: []reply.DMRule{
 			{Name: "price", Match: reply.MatchWord, Keywords: []string{"price", "prix", "precio"}, Stories: true,
-				Messages: []reply.Message{{Text: "Our recipe book is 12 €: https://bakery.example/book"}}},
+				Messages: []reply.Message{{Text: "Our recipe book is 12 €: https://bakery.example/book", Buttons: demoSampleButtons}},
+				Flow:     demoSampleFlow()},
 			{Name: "hours", Match: reply.MatchWord, Keywords: []string{"hours", "open", "horaires", "horario"},
 				Messages: []reply.Message{{Text: "We're open Tuesday to Sunday, 7:00 to 19:00: https://bakery.example/visit"}}},
 		},
@@ -106,6 +107,7 @@ func DemoAccounts() []reply.Account {
 			{Question: "How do I start a sourdough?", Payload: "SOURDOUGH_START"}},
 		PersistentMenu: []reply.MenuItem{{Type: reply.ButtonPostback, Title: "Sourdough guide", Payload: "SOURDOUGH_START"},
 			{Type: reply.ButtonURL, Title: "Visit the shop", URL: "https://bakery.example/visit"}},
+		Leads:   demoLeadSettings,
 		Version: 1,
 	}}
 }

@@ -231,6 +231,9 @@ func (s *Store) stepUpdate(claim reply.StepClaim) types.TransactWriteItem {
 	u.set(convAccount, str(claim.AccountID))
 	u.set(convPerson, str(claim.PersonID))
 	u.set(stepPrefix+claim.Key(), ms(claim.At))
+	if next := claim.NextKey(); next != "" {
+		u.set(stepPrefix+next, ms(claim.At))
+	}
 	u.set(convLastAutomated, ms(claim.At))
 	u.set(convUpdatedAt, ms(claim.At))
 	if claim.Rule != "" {
@@ -248,6 +251,11 @@ func (s *Store) stepUpdate(claim reply.StepClaim) types.TransactWriteItem {
 	if claim.Step.Resend || claim.Gate {
 		u.values[":due"] = ms(claim.At.Add(-claim.Cooldown()))
 		cond += " OR " + step + " <= :due"
+	}
+	if claim.Answer != "" {
+		// An answer part is due once per question: not sent since the question went out.
+		u.values[":since"] = ms(claim.Since)
+		cond += " OR " + step + " < :since"
 	}
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName: s.table, Key: pkey(reply.ConversationKey(claim.AccountID, claim.PersonID)),

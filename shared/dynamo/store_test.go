@@ -48,3 +48,10 @@ func TestOutboxContract(t *testing.T) {
 		return New(api, name)
 	})
 }
+
+func TestLeadsContract(t *testing.T) {
+	storetest.Leads(t, func(t *testing.T) storetest.LeadStore {
+		api, name := newTable(t)
+		return New(api, name)
+	})
+}

@@ -73,6 +73,9 @@ type OutboxStore struct {
 	Timeout time.Duration // of the put after a write; PutTimeout when zero
 }
 
+// Unwrap is the store the outbox writes through, so reply.StoreAs finds its other ports.
+func (s *OutboxStore) Unwrap() reply.Store { return s.Store }
+
 // Create stores rec and publishes its event, if it has one.
 func (s *OutboxStore) Create(ctx context.Context, rec reply.Record) (reply.Record, error) {
 	return s.write(ctx, rec, s.Store.Create)

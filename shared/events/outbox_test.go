@@ -10,6 +10,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/events"
 	"github.com/replywindow/replywindow/shared/events/eventstest"
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
@@ -175,5 +176,22 @@ func TestDrainKeepsOnlyWhatTheBusRefused(t *testing.T) {
 	rep, err := w.drain.Run(context.Background())
 	if err == nil || rep.Published != 2 || rep.Failed != 1 || w.pending(t) != 1 {
 		t.Fatalf("drain: %+v, %v, %d pending; want 2 published, 1 kept", rep, err, w.pending(t))
+	}
+}
+
+// The outbox wraps the store the services are given: the ports the store keeps beside
+// reply.Store (leads for steps that ask, a tracked link's clicks) must still be found through
+// it, or turning events on would silently turn leads off.
+func TestOutboxStoreKeepsTheStoresOtherPorts(t *testing.T) {
+	ms := memory.NewStore()
+	var wrapped reply.Store = &events.OutboxStore{Store: ms, Outbox: ms}
+	if _, ok := reply.StoreAs[lead.Store](wrapped); !ok {
+		t.Error("leads not found through the outbox")
+	}
+	if _, ok := reply.StoreAs[reply.Clicks](wrapped); !ok {
+		t.Error("clicks not found through the outbox")
+	}
+	if _, ok := reply.StoreAs[lead.Store](reply.Store(nil)); ok {
+		t.Error("leads found in no store")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -40,7 +41,8 @@ type Store struct {
 	guards    map[string]string // funnel key -> the comment holding it
 	graves    map[string]reply.Tombstone
 	convs     map[string]reply.Conversation
-	clicks    clickBook // tracked links' counters and guards (clicks.go)
+	clicks    clickBook            // tracked links' counters and guards (clicks.go)
+	leads     map[string]lead.Lead // by lead.Key; made on the first lead (leads.go)
 }
 
 // NewStore is an empty store.

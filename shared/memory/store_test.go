@@ -78,3 +78,8 @@ func TestClicksContract(t *testing.T) {
 func TestOutboxContract(t *testing.T) {
 	storetest.Outbox(t, func(*testing.T) storetest.OutboxStore { return NewStore() })
 }
+
+func TestLeadsContract(t *testing.T) {
+	storetest.Leads(t, func(*testing.T) storetest.LeadStore { return NewStore() })
+	storetest.Leads(t, func(*testing.T) storetest.LeadStore { return new(Store) })
+}

@@ -45,6 +45,7 @@ type Account struct {
 	RefRules       []RefRule     `json:"ref_rules,omitempty"`
 	IceBreakers    []IceBreaker  `json:"ice_breakers,omitempty"`
 	PersistentMenu []MenuItem    `json:"persistent_menu,omitempty"`
+	Leads          LeadSettings  `json:"leads,omitzero"` // steps that ask: consent line, phone region, retention
 	// HumanPause is how long automation leaves a conversation alone after a person on the account
 	// answered in it from Instagram (DefaultHumanPause when zero).
 	HumanPause time.Duration `json:"human_pause,omitempty"`
@@ -134,7 +135,10 @@ func (a Account) Validate() error {
 	if err := a.validateTracking(); err != nil {
 		return err
 	}
-	return a.validateConversations()
+	if err := a.validateConversations(); err != nil {
+		return err
+	}
+	return a.validateAsks()
 }
 
 // MatchMode is how a rule's keywords are compared with the comment.

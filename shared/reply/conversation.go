@@ -60,6 +60,8 @@ type Step struct {
 	// least MinResendCooldown); by default a step goes out once per conversation.
 	Resend   bool          `json:"resend,omitempty"`
 	Cooldown time.Duration `json:"cooldown,omitempty"`
+	// Ask makes the step a question: the person's next answer is checked and kept (ask.go).
+	Ask *Ask `json:"ask,omitempty"`
 }
 
 // Key is the step's identity within its flow: ID when set, else Name.
@@ -168,6 +170,9 @@ func (c Conversation) Due(claim StepClaim) bool {
 	if !sent {
 		return true
 	}
+	if claim.Answer != "" {
+		return last.Before(claim.Since)
+	}
 	return claim.resend() && !claim.At.Before(last.Add(claim.Cooldown()))
 }
 
@@ -178,7 +183,7 @@ func (c Conversation) sent(claim StepClaim) (time.Time, bool) {
 	if last, ok := c.Steps[claim.Key()]; ok {
 		return last, true
 	}
-	if claim.Gate || c.Rule != claim.Rule || strings.Contains(claim.Step.Name, "#") {
+	if claim.Gate || claim.Answer != "" || c.Rule != claim.Rule || strings.Contains(claim.Step.Name, "#") {
 		return time.Time{}, false
 	}
 	last, ok := c.Steps[claim.Step.Name]
@@ -253,6 +258,11 @@ type StepClaim struct {
 	Disclose            bool   // the step's first message carries the disclosure line
 	Username            string // learned for this claim (the profile API); "" keeps the stored one
 	At                  time.Time
+	// Answer is a part of the asking step's answer (AnswerConfirm, AnswerRetry(n),
+	// AnswerFallback) instead of the step; Since is when the question went out: the part is
+	// due once per question (not sent since then).
+	Answer string
+	Since  time.Time
 }
 
 // Key is the claimed step's key in Conversation.Steps.
@@ -260,6 +270,9 @@ func (c StepClaim) Key() string {
 	k := StepKey(c.Rule, c.Step.Key())
 	if c.Gate {
 		k += gateSuffix
+	}
+	if c.Answer != "" {
+		k += answerSuffix + c.Answer
 	}
 	return k
 }
@@ -291,6 +304,9 @@ func (c Conversation) Claimed(claim StepClaim) Conversation {
 		steps[k] = v
 	}
 	steps[claim.Key()] = claim.At
+	if next := claim.NextKey(); next != "" {
+		steps[next] = claim.At // its messages went with the confirmation
+	}
 	c.Steps = steps
 	c.LastAutomated = later(c.LastAutomated, claim.At)
 	if claim.Disclose {
@@ -394,6 +410,11 @@ type FollowUp struct {
 	Index    int    `json:"index"`
 	Of       int    `json:"of,omitempty"`   // how many messages the turn has
 	Gate     bool   `json:"gate,omitempty"` // the follow gate's message instead of the step's
+	// Answer is the part of an asking step's answer the record sends (StepClaim.Answer).
+	Answer string `json:"answer,omitempty"`
+	// Consent is the consent line that goes under the message (a question's), fixed when it
+	// was claimed like the message itself: the lead records the line the person saw.
+	Consent string `json:"consent,omitempty"`
 	// Digest names the message the record sends (Message.Digest), fixed when it was claimed: an
 	// edit of the flow cannot make the record send another message, only leave it without one.
 	Digest string `json:"digest,omitempty"`
@@ -435,6 +456,9 @@ func FollowUpKey(account string, f FollowUp) string {
 	b.WriteString("S#" + account + "#" + f.PersonID + "#" + keyPart(f.Rule) + "#" + keyPart(f.Step) + "#")
 	if f.Gate {
 		b.WriteString("gate#")
+	}
+	if f.Answer != "" {
+		b.WriteString("ask:" + f.Answer + "#")
 	}
 	b.WriteString(strconv.Itoa(f.Index))
 	if !f.Once {
@@ -688,6 +712,13 @@ func stepMessage(flow []Step, dm *DMRule, f FollowUp) (Message, bool) {
 	for _, s := range flow {
 		if s.Key() != f.Step {
 			continue
+		}
+		if f.Answer != "" {
+			ms, ok := AnswerMessages(flow, s, f.Answer)
+			if !ok {
+				return Message{}, false
+			}
+			return claimedMessage(ms, f)
 		}
 		if f.Gate {
 			if s.Gate == nil {

@@ -54,6 +54,9 @@ type Button struct {
 type QuickReply struct {
 	Title   string `json:"title"`
 	Payload string `json:"payload"`
+	// ContentType is "text" or left out: Meta disabled user_email and user_phone_number
+	// quick replies on Instagram on 5 October 2026 (a step that asks replaces them).
+	ContentType string `json:"content_type,omitempty"`
 }
 
 // Message is one automated message: a private reply's opening message, or one message of a
@@ -259,6 +262,9 @@ func checkQuickReplies(qs []QuickReply) error {
 			return fmt.Errorf("quick_replies[%d].title: %d characters, Meta allows %d", i, n, MaxQuickReplyTitle)
 		}
 		if err := checkPayload(q.Payload); err != nil {
+			return fmt.Errorf("quick_replies[%d]: %w", i, err)
+		}
+		if err := refusedQuickReply(q.ContentType); err != nil {
 			return fmt.Errorf("quick_replies[%d]: %w", i, err)
 		}
 	}

@@ -204,6 +204,24 @@ type Deletions interface {
 	PendingDeletions(ctx context.Context) ([]Deletion, error)
 }
 
+// StoreAs finds what else a store keeps (leads, clicks, counts: ports of their own packages)
+// through the stores wrapped around it, such as the events outbox, which unwrap with
+// Unwrap() Store. A plain type assertion on the outer store would silently find nothing.
+func StoreAs[T any](s Store) (T, bool) {
+	for s != nil {
+		if t, ok := s.(T); ok {
+			return t, true
+		}
+		u, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			break
+		}
+		s = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
 // Store is everything replywindow keeps in its table.
 type Store interface {
 	Replies

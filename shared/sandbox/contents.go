@@ -157,6 +157,10 @@ func checkQuick(qs []wireQuick) ([]reply.QuickReply, string) {
 				return nil, fmt.Sprintf("quick_replies[%d] payload: %s", i, why)
 			}
 		case "user_phone_number", "user_email":
+			// Meta disabled the quick replies that pre-fill a person's email or phone number for
+			// Instagram messaging on 5 October 2026 (Instagram Platform changelog): the person
+			// types it, and a step that asks checks it.
+			return nil, fmt.Sprintf("quick_replies[%d] content_type %q: no longer supported for Instagram messaging (since 5 October 2026)", i, q.ContentType)
 		default:
 			return nil, fmt.Sprintf("quick_replies[%d] content_type %q: want text, user_phone_number or user_email", i, q.ContentType)
 		}

@@ -162,7 +162,8 @@ func TestSendWire(t *testing.T) {
 		{"reaction without message_id", obj{"recipient": to, "sender_action": "react", "payload": obj{"reaction": "love"}}, "100"},
 		{"recipient not an IGSID", obj{"recipient": obj{"id": "someone"}, "message": obj{"text": "x"}}, "100/2018001"},
 		{"quick reply content type", obj{"recipient": to, "message": obj{"text": "x", "quick_replies": []obj{{"content_type": "location"}}}}, "100"},
-		{"email quick reply", obj{"recipient": to, "message": obj{"text": "x", "quick_replies": []obj{{"content_type": "user_email"}}}}, "ok"},
+		{"email quick reply (disabled 5 Oct 2026)", obj{"recipient": to, "message": obj{"text": "x", "quick_replies": []obj{{"content_type": "user_email"}}}}, "100"},
+		{"phone quick reply (disabled 5 Oct 2026)", obj{"recipient": to, "message": obj{"text": "x", "quick_replies": []obj{{"content_type": "user_phone_number"}}}}, "100"},
 		{"me as the sender", obj{"recipient": to, "message": obj{"text": "x"}}, "ok"},
 	}
 	for _, tt := range tests {

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) reply.Store) {
 		{"Disclosed", testDisclosed},
 		{"SentMessage", testSentMessage},
 		{"Conversations", testConversations},
+		{"AnswerClaims", testAnswerClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -386,6 +387,7 @@ func FullFollowUp() reply.Record {
 	r := FollowUp(step, 2, "aWdfZAG1faXRlbTox")
 	f := r.Job.FollowUp
 	f.Gate, f.Disclose, f.Username, f.Lane, f.Notice, f.Of = true, true, "ana", reply.LaneMedia, true, 4
+	f.Answer, f.Consent = reply.AnswerConfirm, "We only use it to send the book."
 	r.Key = r.Job.Key()
 	r.Lane = reply.LaneMedia
 	return r

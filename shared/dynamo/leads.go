@@ -1,0 +1,131 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/replywindow/replywindow/shared/lead"
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+var _ lead.Store = (*Store)(nil)
+
+// leadList is a lead's IndexList partition: an account's leads are one Query away, so an export
+// never scans the table.
+func leadList(account string) string { return "LEAD#" + account }
+
+// CreateLead puts the lead if none of its account, person and kind is stored, in one
+// TransactWriteItems with the tombstone checks every item naming a person takes.
+func (s *Store) CreateLead(ctx context.Context, l lead.Lead) (lead.Lead, error) {
+	if err := l.Validate(); err != nil {
+		return lead.Lead{}, err
+	}
+	item, err := marshal(l)
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("encode lead %s: %w", l.Key(), err)
+	}
+	item[AttrPK] = str(l.Key())
+	item[AttrList] = str(leadList(l.AccountID))
+	item[AttrExpiresAt] = num(l.ExpiresAt.Unix())
+	tx := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: s.table, Item: item,
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}}
+	tx = append(tx, graveChecksAt(s.table, l.AccountID, l.PersonID, l.CapturedAt)...)
+	canceled, err := s.transact(ctx, tx)
+	switch {
+	case err != nil:
+		return lead.Lead{}, fmt.Errorf("create lead %s: %w", l.Key(), err)
+	case canceled == nil:
+		return l, nil
+	case canceled.failed(0):
+		stored := canceled.item(0)
+		if len(stored) == 0 {
+			if stored, err = s.get(ctx, l.Key()); err != nil || stored == nil {
+				return lead.Lead{}, fmt.Errorf("create lead %s: %w (unreadable since: %v)", l.Key(), reply.ErrExists, err)
+			}
+		}
+		old, err := decodeLead(stored)
+		if err != nil {
+			return lead.Lead{}, fmt.Errorf("create lead %s: %w", l.Key(), err)
+		}
+		return old, fmt.Errorf("create lead %s: %w", l.Key(), reply.ErrExists)
+	}
+	return lead.Lead{}, canceled.verdict("create lead "+l.Key(), "")
+}
+
+// Lead is the stored lead.
+func (s *Store) Lead(ctx context.Context, account, person string, kind lead.Kind) (lead.Lead, error) {
+	key := lead.Key(account, person, kind)
+	item, err := s.get(ctx, key)
+	switch {
+	case err != nil:
+		return lead.Lead{}, fmt.Errorf("lead %s: %w", key, err)
+	case item == nil:
+		return lead.Lead{}, fmt.Errorf("lead %s: %w", key, reply.ErrNotFound)
+	}
+	return decodeLead(item)
+}
+
+// Leads pages through the account's leads with a Query of IndexList, in key order.
+func (s *Store) Leads(ctx context.Context, account, cursor string, limit int) ([]lead.Lead, string, error) {
+	if limit < 1 {
+		return nil, "", fmt.Errorf("leads of %s: limit %d, want 1 or more", account, limit)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 s.table,
+		IndexName:                 aws.String(IndexList),
+		KeyConditionExpression:    aws.String("#l = :l"),
+		ExpressionAttributeNames:  map[string]string{"#l": AttrList},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":l": str(leadList(account))},
+		Limit:                     aws.Int32(int32(min(limit, 1000))),
+	}
+	if cursor != "" {
+		var c scanCursor
+		if err := decodeCursor(cursor, &c); err != nil || !strings.HasPrefix(c.PK, "L#"+account+"#") {
+			return nil, "", fmt.Errorf("leads of %s: %w", account, ErrCursor)
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{AttrPK: str(c.PK), AttrList: str(leadList(account))}
+	}
+	out, err := s.api.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("leads of %s: %w", account, err)
+	}
+	page := make([]lead.Lead, 0, len(out.Items))
+	for _, it := range out.Items {
+		l, err := decodeLead(it)
+		if err != nil {
+			return nil, "", err
+		}
+		page = append(page, l)
+	}
+	next := ""
+	if len(out.LastEvaluatedKey) > 0 && len(page) > 0 {
+		next = encodeCursor(scanCursor{PK: page[len(page)-1].Key()})
+	}
+	return page, next, nil
+}
+
+// DeleteLead removes the lead.
+func (s *Store) DeleteLead(ctx context.Context, account, person string, kind lead.Kind) error {
+	return s.delete(ctx, lead.Key(account, person, kind))
+}
+
+func decodeLead(item map[string]types.AttributeValue) (lead.Lead, error) {
+	var l lead.Lead
+	if err := unmarshal(item, &l); err != nil {
+		pk := ""
+		if v, ok := item[AttrPK].(*types.AttributeValueMemberS); ok {
+			pk = v.Value
+		}
+		return lead.Lead{}, fmt.Errorf("decode lead %s: %w", pk, err)
+	}
+	return l, nil
+}
