@@ -237,6 +237,8 @@ type Sandbox struct {
 	queued     map[string][]Fault // by comment id; "" = the next private reply to any comment
 	opQueued   map[string][]Fault // Send API and profile calls, by op and person (see QueueCallFault)
 	refreshes  int
+	tokenInfo  map[string]*tokenInfo // expiries and scopes (inspect.go)
+	noInspect  bool                  // GET /debug_token is an unknown path
 
 	done      chan struct{}
 	closeOnce sync.Once
