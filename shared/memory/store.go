@@ -40,6 +40,7 @@ type Store struct {
 	guards    map[string]string // funnel key -> the comment holding it
 	graves    map[string]reply.Tombstone
 	convs     map[string]reply.Conversation
+	seen      map[string]map[string]time.Time // account -> webhook field -> last arrival (webhooks.go)
 }
 
 // NewStore is an empty store.
