@@ -18,7 +18,6 @@ import (
 
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/reply"
-	"github.com/replywindow/replywindow/shared/tokens"
 )
 
 func init() {
@@ -77,7 +76,6 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	file := c.fs.String("file", "", "account `file` (YAML; see cmd/replywindow/account.example.yaml)")
 	tokenStdin := c.fs.Bool("token-stdin", false, "read the access token from stdin")
 	tokenEnv := c.fs.String("token-env", "", "read the access token from environment `variable` VAR")
-	expiresIn := c.fs.String("token-expires-in", "60d", "how long the new token lasts (Instagram Login long-lived tokens: 60d)")
 	dryRun := c.fs.Bool("dry-run", false, "validate only; store nothing")
 	asJSON := c.fs.Bool("json", false, "print the stored account as JSON")
 	appUsers := c.fs.String("app-user-id", "", "app-scoped `ID`s (comma-separated) of the people who connected the account, instead of asking Meta with the token")
@@ -108,10 +106,6 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return c.fail(err)
 		}
 		given = append(given, id)
-	}
-	lifetime, err := tokens.ParseDuration(*expiresIn)
-	if err != nil {
-		return c.fail(opUsagef("--token-expires-in: %v", err))
 	}
 	a, err := opLoadAccount(*file, *tokenPath)
 	if err != nil {
@@ -185,6 +179,22 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			a.AppUserIDs = opUnion(a.AppUserIDs, []string{me.AppUserID})
 		}
 	}
+	var expiresAt time.Time
+	inspected := false
+	if token != "" {
+		// The expiry is Meta's word (its inspection now, each refresh's answer later), never a
+		// number typed here; a token Meta calls invalid is not stored.
+		info, err := client.InspectToken(ctx, a, token)
+		switch {
+		case errors.Is(err, graph.ErrNoInspection):
+		case err != nil:
+			return c.fail(fmt.Errorf("ask Meta about the token (nothing stored): %w", err))
+		case !info.Valid:
+			return c.fail(fmt.Errorf("the token of account %s is invalid, Meta says (%d/%d: %s): nothing stored", a.ID, info.Code, info.Subcode, info.Problem))
+		default:
+			expiresAt, inspected = info.ExpiresAt, true
+		}
+	}
 	if token != "" {
 		// The token goes first: an account stored without its token could not send, while a
 		// token stored without the account is harmless and the retry overwrites it.
@@ -194,10 +204,7 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		// A new token is a fresh start: whatever made the account unhealthy was most likely the
 		// old one.
 		a.Unhealthy, a.UnhealthySince = "", time.Time{}
-		a.TokenExpiresAt = time.Time{}
-		if a.Login == reply.LoginInstagram {
-			a.TokenExpiresAt = now.Add(lifetime)
-		}
+		a.TokenExpiresAt = expiresAt
 	}
 	a.UpdatedAt = now
 	stored, err := store.PutAccount(ctx, a)
@@ -220,10 +227,16 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fmt.Fprintf(stdout, "%s account %s (%s login, %d rules, version %d)\n", verb, stored.ID, stored.Login, len(stored.Rules), stored.Version)
 	if token != "" {
 		fmt.Fprintf(stdout, "token stored in SSM %s", stored.TokenParam)
-		if !stored.TokenExpiresAt.IsZero() {
-			fmt.Fprintf(stdout, ", expires %s", opWhen(stored.TokenExpiresAt, now))
+		switch {
+		case !stored.TokenExpiresAt.IsZero():
+			fmt.Fprintf(stdout, ", expires %s (Meta's inspection)", opWhen(stored.TokenExpiresAt, now))
+		case inspected:
+			fmt.Fprint(stdout, ", never expires (Meta's inspection)")
 		}
 		fmt.Fprintln(stdout)
+		if !inspected && stored.Login == reply.LoginInstagram {
+			fmt.Fprintf(stderr, "note: Meta offers no token inspection on this host: the expiry is known after the first refresh (replywindow tokens refresh --account %s)\n", stored.ID)
+		}
 	} else if prev.Version == 0 {
 		fmt.Fprintf(stderr, "note: no token given; the account cannot send until SSM %s holds one (accounts put --token-stdin)\n", stored.TokenParam)
 	}
@@ -261,7 +274,7 @@ func accountsList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) > 0 {
 		return c.fail(opUsagef("unexpected argument %q", pos[0]))
 	}
-	store, _, err := c.store(ctx, *table)
+	store, cfg, err := c.store(ctx, *table)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -285,19 +298,16 @@ func accountsList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	now := time.Now()
 	rows := make([][]string, 0, len(accounts))
 	for _, a := range accounts {
-		rows = append(rows, []string{a.ID, opOr(a.Username), string(a.Login), strconv.Itoa(len(a.Rules)), opHealth(a), opWhen(a.TokenExpiresAt, now), strconv.FormatInt(a.Version, 10)})
+		h, err := opAccountHealth(ctx, c.params(cfg), a, now)
+		if err != nil {
+			return c.fail(err)
+		}
+		rows = append(rows, []string{a.ID, opOr(a.Username), string(a.Login), strconv.Itoa(len(a.Rules)), h, opWhen(a.TokenExpiresAt, now), strconv.FormatInt(a.Version, 10)})
 	}
 	if err := opTable(stdout, []string{"ID", "USERNAME", "LOGIN", "RULES", "HEALTH", "TOKEN EXPIRES", "VERSION"}, rows); err != nil {
 		return c.fail(err)
 	}
 	return exitOK
-}
-
-func opHealth(a reply.Account) string {
-	if a.Healthy() {
-		return "ok"
-	}
-	return "UNHEALTHY: " + a.Unhealthy
 }
 
 // opBacklog is an account's unfinished replies in one lane.
@@ -387,7 +397,7 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := opCheckID("ID", "account", pos[0]); err != nil {
 		return c.fail(err)
 	}
-	store, _, err := c.store(ctx, *table)
+	store, cfg, err := c.store(ctx, *table)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -403,8 +413,12 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return c.fail(err)
 	}
+	health, err := opAccountHealth(ctx, c.params(cfg), a, now)
+	if err != nil {
+		return c.fail(err)
+	}
 	if *asJSON {
-		if err := opJSON(stdout, map[string]any{"account": a, "healthy": a.Healthy(), "backlog": backlog, "backlog_partial": partial}); err != nil {
+		if err := opJSON(stdout, map[string]any{"account": a, "healthy": health == "ok", "health": health, "backlog": backlog, "backlog_partial": partial}); err != nil {
 			return c.fail(err)
 		}
 		return exitOK
@@ -417,7 +431,7 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		[2]string{"token parameter", a.TokenParam},
 		[2]string{"connected by (app user ids)", opOr(strings.Join(a.AppUserIDs, ", "))},
 		[2]string{"token expires", opWhen(a.TokenExpiresAt, now)},
-		[2]string{"health", opHealth(a)},
+		[2]string{"health", health},
 		[2]string{"unhealthy since", opWhen(a.UnhealthySince, now)},
 		[2]string{"one DM per person per post", strconv.FormatBool(!a.RepeatPerPerson)},
 		[2]string{"human pause", a.Pause().String()},

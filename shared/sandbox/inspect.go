@@ -36,8 +36,9 @@ type tokenInfo struct {
 // which Meta offers no inspection on the account's host.
 func WithoutTokenInspection() Option { return func(s *Sandbox) { s.noInspect = true } }
 
-// SetTokenExpiry makes token expire at t (zero: never): inspection says so, and every call with
-// it after t is refused with 190/463, as Meta refuses an expired session.
+// SetTokenExpiry makes token expire at t: inspection says so, and every call with it after t is
+// refused with 190/463, as Meta refuses an expired session. Zero is the default: a Page token
+// never expires, an Instagram Login token is said to expire 60 days after it was first seen.
 func (s *Sandbox) SetTokenExpiry(token string, t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -111,8 +112,14 @@ func (s *Sandbox) inspect(rq request, now time.Time) result {
 		}
 	}
 	var expires int64
-	if !ti.expires.IsZero() {
+	switch {
+	case !ti.expires.IsZero():
 		expires = ti.expires.Unix()
+	case a.login == reply.LoginInstagram:
+		// Meta's long-lived Instagram tokens last 60 days from their issue. The sandbox says so,
+		// but refuses only tokens given an expiry (SetTokenExpiry, a refresh's answer), so a long
+		// simulation need not refresh the tokens it started with.
+		expires = ti.issued.Add(TokenLifetime).Unix()
 	}
 	data["type"], data["user_id"], data["issued_at"], data["expires_at"], data["scopes"] = "USER", a.appUser, ti.issued.Unix(), expires, slices.Clone(scopes)
 	if a.login == reply.LoginFacebook {

@@ -19,6 +19,7 @@ func TestInspectToken(t *testing.T) {
 	s.AddAccount("17841400000000001", "ig", reply.LoginInstagram, "")
 	s.AddAccount("17841400000000002", "page", reply.LoginFacebook, "100000000000002")
 	s.AddAccount("17841400000000003", "gone", reply.LoginInstagram, "")
+	s.AddAccount("17841400000000004", "fresh", reply.LoginInstagram, "")
 	s.SetTokenExpiry("ig", t0.Add(3*24*time.Hour))
 	s.SetTokenScopes("page", []string{"instagram_basic"})
 	s.RevokeToken("gone")
@@ -36,8 +37,9 @@ func TestInspectToken(t *testing.T) {
 		dataSub             int // data.error.subcode of an invalid token
 	}{
 		{name: "instagram token by itself", caller: "ig", input: "ig", status: 200, valid: true, expires: t0.Add(72 * time.Hour).Unix(), scopes: InstagramScopes},
+		{name: "instagram token: 60 days from its issue", caller: "fresh", input: "fresh", status: 200, valid: true, expires: t0.Add(TokenLifetime).Unix(), scopes: InstagramScopes},
 		{name: "page token never expires", caller: "page", input: "page", status: 200, valid: true, scopes: []string{"instagram_basic"}},
-		{name: "revoked token by app token", caller: appToken, input: "gone", status: 200, dataSub: 460},
+		{name: "revoked token by app token", caller: appToken, input: "gone", status: 200, expires: t0.Add(TokenLifetime).Unix(), dataSub: 460},
 		{name: "revoked token by itself", caller: "gone", input: "gone", status: 400, code: 190, subcode: 460},
 		{name: "unknown caller", caller: "nope", input: "ig", status: 400, code: 190},
 		{name: "no input", caller: appToken, input: "", status: 400, code: 100},
