@@ -33,6 +33,7 @@ import (
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sqs"
 	"github.com/replywindow/replywindow/shared/sweeper"
+	"github.com/replywindow/replywindow/shared/tokens"
 	"github.com/replywindow/replywindow/shared/webhook"
 )
 
@@ -516,12 +517,13 @@ var functions = []function{
 	},
 	{
 		// main wires the reconciler into the sweeper's chores with its own configuration.
-		id: "SweeperFunction", dir: "sweeper", env: slices.Concat(sweeper.Env, reconcile.Env),
+		id: "SweeperFunction", dir: "sweeper", env: slices.Concat(sweeper.Env, reconcile.Env, tokens.Env),
 		localOnly: []string{"ACCOUNT_TOKENS"},
 		load: func(g func(string) string) error {
 			_, err := sweeper.LoadConfig(g)
 			_, rerr := reconcile.LoadConfig(g)
-			return errors.Join(err, rerr)
+			_, terr := tokens.LoadConfig(g)
+			return errors.Join(err, rerr, terr)
 		},
 	},
 }
@@ -1232,6 +1234,8 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		{"DynamoDB system errors", table("SystemErrors")},
 		{"Expired > 0", func(a alarm) bool { return own("Expired")(a) && a.threshold == 0 }},
 		{"AccountUnhealthy > 0", func(a alarm) bool { return own("AccountUnhealthy")(a) && a.threshold == 0 }},
+		// Issue 22: days before a token that cannot be refreshed expires (TokenExpiryAlarmDays).
+		{"TokenExpiring > 0", func(a alarm) bool { return own(tokens.MetricExpiring)(a) && a.threshold == 0 }},
 		{"SignatureRejected spike", own("SignatureRejected")},
 		{"Failed replies", own("Failed")},
 		{"Reconciled above a threshold", func(a alarm) bool { return own(reconcile.MetricReconciled)(a) && a.threshold > 0 }},
@@ -1277,6 +1281,7 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		reconcile.MetricResubscribed:   {"SweeperLogGroup"},
 		reconcile.MetricMediaFailed:    {"SweeperLogGroup"},
 		sweeper.MetricChoreFailed:      {"SweeperLogGroup"},
+		tokens.MetricExpiring:          {"SweeperLogGroup"},   // the sweeper's token refresh
 		"ApiThrottled":                 {"ApiAccessLogGroup"}, // API Gateway writes it
 	}
 	if sweeper.MetricAmbiguous != replier.MetricAmbiguous {
