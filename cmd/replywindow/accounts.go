@@ -77,6 +77,7 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	tokenStdin := c.fs.Bool("token-stdin", false, "read the access token from stdin")
 	tokenEnv := c.fs.String("token-env", "", "read the access token from environment `variable` VAR")
 	dryRun := c.fs.Bool("dry-run", false, "validate only; store nothing")
+	moveToken := c.fs.Bool("move-token", false, "let the account's token_param change (give the token too: it is stored at the new path)")
 	asJSON := c.fs.Bool("json", false, "print the stored account as JSON")
 	appUsers := c.fs.String("app-user-id", "", "app-scoped `ID`s (comma-separated) of the people who connected the account, instead of asking Meta with the token")
 	tokenPath := c.tokenPathFlag()
@@ -157,6 +158,12 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	case err != nil:
 		return c.fail(fmt.Errorf("read account %s: %w", a.ID, err))
 	default:
+		// A token_param that moves silently leaves the functions reading the old parameter (or
+		// none): refuse unless asked, and then only with the token for the new place.
+		if prev.TokenParam != "" && prev.TokenParam != a.TokenParam && (!*moveToken || token == "") {
+			return c.fail(fmt.Errorf("account %s keeps its token in SSM %s, and this put would move it to %s: nothing stored; keep it with token_param: %s in the file, or move it with --move-token --token-stdin (the token is stored at the new path)",
+				a.ID, prev.TokenParam, a.TokenParam, prev.TokenParam))
+		}
 		// The file is the whole configuration; what the system learned stays.
 		a.Version = prev.Version + 1
 		a.Unhealthy, a.UnhealthySince, a.TokenExpiresAt = prev.Unhealthy, prev.UnhealthySince, prev.TokenExpiresAt
