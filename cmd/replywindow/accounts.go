@@ -21,10 +21,10 @@ import (
 )
 
 func init() {
-	commands["accounts"] = command{summary: "add, list and inspect Instagram accounts (put, list, show)", run: runAccounts}
+	commands["accounts"] = command{summary: "add, list, inspect and export Instagram accounts (put, list, show, export)", run: runAccounts}
 }
 
-const accountsHelp = `Usage: replywindow accounts <put|list|show> [flags]
+const accountsHelp = `Usage: replywindow accounts <put|list|show|export> [flags]
 
   put --file account.yaml [--token-stdin | --token-env VAR] [--token-path PATH] [--app-user-id ID]
         validate the account file and store it; the access token goes to SSM under the
@@ -32,6 +32,8 @@ const accountsHelp = `Usage: replywindow accounts <put|list|show> [flags]
   list  every account with its health and token expiry
   show ID
         one account: rules, limits, health and backlog by lane
+  export ID
+        the stored account as the file put takes as it is
 
 Run 'replywindow accounts <put|list|show> --help' for flags and examples.
 `
@@ -48,6 +50,8 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return accountsList(ctx, args[1:], stdout, stderr)
 	case "show":
 		return accountsShow(ctx, args[1:], stdout, stderr)
+	case "export":
+		return accountsExport(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, accountsHelp)
 		return exitOK

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// accountsExport prints the stored account as the file accounts put takes, so that a
+// configuration can be edited where it runs and stored again as it is.
+func accountsExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := opNew("accounts export", "ID", `  replywindow accounts export 17841400000000001 > account.yaml
+  $EDITOR account.yaml
+  replywindow accounts put --file account.yaml --dry-run && replywindow accounts put --file account.yaml
+`, stdout, stderr)
+	table := c.tableFlag()
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return c.fail(opUsagef("want exactly one account ID"))
+	}
+	if err := opCheckID("ID", "account", pos[0]); err != nil {
+		return c.fail(err)
+	}
+	store, _, err := c.store(ctx, *table)
+	if err != nil {
+		return c.fail(err)
+	}
+	a, err := store.Account(ctx, pos[0])
+	if errors.Is(err, reply.ErrNotFound) {
+		return c.fail(fmt.Errorf("no account %s (see: replywindow accounts list)", pos[0]))
+	}
+	if err != nil {
+		return c.fail(fmt.Errorf("read account %s: %w", pos[0], err))
+	}
+	b, err := opExportYAML(a)
+	if err != nil {
+		return c.fail(err)
+	}
+	fmt.Fprintf(stdout, "# account %s, version %d, exported %s: accounts put --file takes it as it is\n", a.ID, a.Version, time.Now().UTC().Format(time.RFC3339))
+	stdout.Write(b)
+	return exitOK
+}
+
+// opExportYAML is the account as its file: the configuration only (what the system learned,
+// such as health and token expiry, stays in the table), with empty fields left out.
+func opExportYAML(a reply.Account) ([]byte, error) {
+	f := opAccountFile{
+		ID: a.ID, Username: a.Username, Login: a.Login, PageID: a.PageID, TokenParam: a.TokenParam,
+		Disclosure: a.Disclosure, RepeatPerPerson: a.RepeatPerPerson,
+		HumanPause: opFormatDuration(a.HumanPause), DisclosureLapse: opFormatDuration(a.DisclosureLapse),
+	}
+	for lane, l := range a.Limits {
+		if f.Limits == nil {
+			f.Limits = map[reply.Lane]opLimitFile{}
+		}
+		f.Limits[lane] = opLimitFile{Count: l.Count, Per: opFormatDuration(l.Period)}
+	}
+	for _, r := range a.Rules {
+		f.Rules = append(f.Rules, opRuleFile{
+			Name: r.Name, Match: r.Match, Keywords: r.Keywords, Exclude: r.Exclude, Media: r.Media, Kinds: r.Kinds,
+			Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
+			Buttons: opButtonFiles(r.Buttons), QuickReplies: opQuickReplyFiles(r.QuickReplies), Flow: opStepFiles(r.Flow),
+		})
+	}
+	for _, d := range a.DMRules {
+		f.DMRules = append(f.DMRules, opDMRuleFile{
+			Name: d.Name, Match: d.Match, Keywords: d.Keywords, StoryReplies: d.Stories,
+			Messages: opMessageFiles(d.Messages), Flow: opStepFiles(d.Flow),
+		})
+	}
+	var n yaml.Node
+	if err := n.Encode(f); err != nil {
+		return nil, fmt.Errorf("export account %s: %w", a.ID, err)
+	}
+	opPrune(&n)
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return nil, fmt.Errorf("export account %s: %w", a.ID, err)
+	}
+	return b.Bytes(), nil
+}
+
+// opPrune removes the mapping entries whose value is empty ("", false, 0, an empty list or
+// mapping): each is the file's default, and leaving it out keeps the export as short as a
+// hand-written file.
+func opPrune(n *yaml.Node) bool {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			opPrune(c)
+		}
+		return false
+	case yaml.MappingNode:
+		kept := n.Content[:0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if !opPrune(n.Content[i+1]) {
+				kept = append(kept, n.Content[i], n.Content[i+1])
+			}
+		}
+		n.Content = kept
+		return len(n.Content) == 0
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			opPrune(c)
+		}
+		return len(n.Content) == 0
+	case yaml.ScalarNode:
+		return n.Tag == "!!null" || n.Value == "" || n.Tag == "!!bool" && n.Value == "false" || n.Tag == "!!int" && n.Value == "0"
+	}
+	return false
+}
+
+// opFormatDuration writes d as the file does: whole days as "2d", else Go's form without the
+// zero parts ("1h", "90m", "1s"); zero is "".
+func opFormatDuration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return ""
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func opButtonFiles(bs []reply.Button) []opButtonFile {
+	var out []opButtonFile
+	for _, b := range bs {
+		out = append(out, opButtonFile{Type: b.Type, Title: b.Title, Payload: b.Payload, URL: b.URL})
+	}
+	return out
+}
+
+func opQuickReplyFiles(qs []reply.QuickReply) []opQuickReply {
+	var out []opQuickReply
+	for _, q := range qs {
+		out = append(out, opQuickReply{Title: q.Title, Payload: q.Payload})
+	}
+	return out
+}
+
+func opMessageFileOf(m reply.Message) opMessageFile {
+	return opMessageFile{Kind: m.Kind, Text: m.Text, URL: m.URL, MediaID: m.MediaID, Reaction: m.Reaction,
+		Buttons: opButtonFiles(m.Buttons), QuickReplies: opQuickReplyFiles(m.QuickReplies)}
+}
+
+func opMessageFiles(ms []reply.Message) []opMessageFile {
+	var out []opMessageFile
+	for _, m := range ms {
+		out = append(out, opMessageFileOf(m))
+	}
+	return out
+}
+
+func opStepFiles(steps []reply.Step) []opStepFile {
+	var out []opStepFile
+	for _, s := range steps {
+		f := opStepFile{
+			Name: s.Name, ID: s.ID, Messages: opMessageFiles(s.Messages), Resend: s.Resend,
+			On:       opTriggerFile{Payload: s.On.Payload, Keywords: s.On.Keywords, Match: s.On.Match, Any: s.On.Any},
+			Cooldown: opFormatDuration(s.Cooldown),
+		}
+		if g := s.Gate; g != nil {
+			f.FollowGate = &opGateFile{Message: opMessageFileOf(g.Message), Unavailable: g.Unavailable}
+		}
+		out = append(out, f)
+	}
+	return out
+}
