@@ -76,11 +76,15 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
   # only check the file (nothing stored)
   replywindow accounts put --file account.yaml --dry-run
+
+  # what would change against the stored account (nothing stored)
+  replywindow accounts put --file account.yaml --diff
 `, stdout, stderr)
 	file := c.fs.String("file", "", "account `file` (YAML; see cmd/replywindow/account.example.yaml)")
 	tokenStdin := c.fs.Bool("token-stdin", false, "read the access token from stdin")
 	tokenEnv := c.fs.String("token-env", "", "read the access token from environment `variable` VAR")
 	dryRun := c.fs.Bool("dry-run", false, "validate only; store nothing")
+	diffOnly := c.fs.Bool("diff", false, "show what would change against the stored account; store nothing")
 	moveToken := c.fs.Bool("move-token", false, "let the account's token_param change (give the token too: it is stored at the new path)")
 	asJSON := c.fs.Bool("json", false, "print the stored account as JSON")
 	appUsers := c.fs.String("app-user-id", "", "app-scoped `ID`s (comma-separated) of the people who connected the account, instead of asking Meta with the token")
@@ -156,6 +160,9 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	prev, err := store.Account(ctx, a.ID)
+	if *diffOnly {
+		return c.diff(stdout, *file, prev, a, err)
+	}
 	switch {
 	case errors.Is(err, reply.ErrNotFound):
 		a.Version = 1
@@ -255,6 +262,33 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "note: no app-scoped user id: a data-deletion request from Meta cannot find this account (accounts put --token-stdin, or --app-user-id)\n")
 	}
 	fmt.Fprintf(stdout, "next: replywindow subscribe --account %s\n", stored.ID)
+	return exitOK
+}
+
+// diff prints what accounts put --diff would change: the stored account's file against this
+// one (readErr is the read of the stored account).
+func (c *opCmd) diff(stdout io.Writer, file string, prev, a reply.Account, readErr error) int {
+	switch {
+	case errors.Is(readErr, reply.ErrNotFound):
+		fmt.Fprintf(stdout, "account %s is not stored: put would create it (%d rules, %d DM rules); nothing stored\n", a.ID, len(a.Rules), len(a.DMRules))
+		return exitOK
+	case readErr != nil:
+		return c.fail(fmt.Errorf("read account %s: %w", a.ID, readErr))
+	}
+	old, err := opExportYAML(prev)
+	if err != nil {
+		return c.fail(err)
+	}
+	next, err := opExportYAML(a)
+	if err != nil {
+		return c.fail(err)
+	}
+	d := opLineDiff(string(old), string(next), 2)
+	if d == "" {
+		fmt.Fprintf(stdout, "%s: no change to account %s (version %d); nothing stored\n", file, a.ID, prev.Version)
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "--- account %s, stored (version %d)\n+++ %s\n%s(nothing stored)\n", a.ID, prev.Version, file, d)
 	return exitOK
 }
 

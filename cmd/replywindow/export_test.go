@@ -96,3 +96,45 @@ func TestAccountsExportPut(t *testing.T) {
 		t.Errorf("export unknown: exit %d %q", code, errs)
 	}
 }
+
+func TestPutDiff(t *testing.T) {
+	h := opSetup(t)
+	id := opID(t)
+	file := h.accountFile("good.yaml", id)
+	if out := h.must("accounts", "put", "--file", file, "--diff"); !strings.Contains(out, "account "+id+" is not stored: put would create it") {
+		t.Errorf("diff of a new account:\n%s", out)
+	}
+	if _, err := h.store.Account(h.ctx, id); err == nil {
+		t.Fatal("--diff stored the account")
+	}
+	h.must("accounts", "put", "--file", file)
+	if out := h.must("accounts", "put", "--file", file, "--diff"); !strings.Contains(out, "no change to account "+id+" (version 1); nothing stored") {
+		t.Errorf("diff of the same file:\n%s", out)
+	}
+	b, _ := os.ReadFile(file)
+	edited := filepath.Join(t.TempDir(), "edited.yaml")
+	os.WriteFile(edited, []byte(strings.Replace(string(b), "bakery.test", "bakery.shop", 1)), 0o600)
+	out := h.must("accounts", "put", "--file", edited, "--diff")
+	for _, w := range []string{"--- account " + id + ", stored (version 1)", "+++ " + edited, "- username: bakery.test", "+ username: bakery.shop", "(nothing stored)"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("diff lacks %q:\n%s", w, out)
+		}
+	}
+	if a, _ := h.store.Account(h.ctx, id); a.Version != 1 || a.Username != "bakery.test" {
+		t.Errorf("--diff stored: %+v", a)
+	}
+}
+
+func TestLineDiff(t *testing.T) {
+	tests := []struct{ a, b, want string }{
+		{"x\ny\n", "x\ny\n", ""},
+		{"a\nb\nc\nd\ne\nf\n", "a\nb\nc\nD\ne\nf\n", "  b\n  c\n- d\n+ D\n  e\n  f\n"},
+		{"a\n", "a\nb\n", "  a\n+ b\n"},
+		{"1\n2\n3\n4\n5\n6\n7\n8\n", "0\n1\n2\n3\n4\n5\n6\n7\n", "+ 0\n  1\n  2\n  ...\n  6\n  7\n- 8\n"},
+	}
+	for _, tt := range tests {
+		if got := opLineDiff(tt.a, tt.b, 2); got != tt.want {
+			t.Errorf("diff(%q, %q) =\n%q, want\n%q", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
