@@ -21,10 +21,10 @@ import (
 )
 
 func init() {
-	commands["accounts"] = command{summary: "add, list, inspect and export Instagram accounts (put, list, show, export)", run: runAccounts}
+	commands["accounts"] = command{summary: "add, list, inspect and export Instagram accounts (put, list, show, export, pause, resume)", run: runAccounts}
 }
 
-const accountsHelp = `Usage: replywindow accounts <put|list|show|export> [flags]
+const accountsHelp = `Usage: replywindow accounts <put|list|show|export|pause|resume> [flags]
 
   put --file account.yaml [--token-stdin | --token-env VAR] [--token-path PATH] [--app-user-id ID]
         validate the account file and store it; the access token goes to SSM under the
@@ -34,6 +34,8 @@ const accountsHelp = `Usage: replywindow accounts <put|list|show|export> [flags]
         one account: rules, limits, health and backlog by lane
   export ID
         the stored account as the file put takes as it is
+  pause ID, resume ID
+        stop and restart the answers (comments are SKIPPED "paused"), configuration kept
 
 Run 'replywindow accounts <put|list|show> --help' for flags and examples.
 `
@@ -52,6 +54,8 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return accountsShow(ctx, args[1:], stdout, stderr)
 	case "export":
 		return accountsExport(ctx, args[1:], stdout, stderr)
+	case "pause", "resume":
+		return accountsPause(ctx, args[0], args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, accountsHelp)
 		return exitOK
@@ -178,6 +182,7 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		// The file is the whole configuration; what the system learned stays.
 		a.Version = prev.Version + 1
 		a.Unhealthy, a.UnhealthySince, a.TokenExpiresAt = prev.Unhealthy, prev.UnhealthySince, prev.TokenExpiresAt
+		a.Paused = prev.Paused
 	}
 	// Who connected the account: the app-scoped ids a data-deletion request names. Those known
 	// before stay (each of them may still ask); the flag adds, or else Meta tells with the token.

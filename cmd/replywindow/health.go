@@ -14,11 +14,22 @@ import (
 // the token alarm's default (TokenExpiryAlarmDays) and doctor's.
 const opTokenWarn = 7 * 24 * time.Hour
 
-// opAccountHealth is what accounts list and show say of an account: "no token" when SSM holds
-// none, "UNHEALTHY: why" when the system marked it, "TOKEN EXPIRED", "warn: token expires in 5d"
+// opAccountHealth is what accounts list and show say of an account: "paused" first when the
+// operator paused it, then "no token" when SSM holds none, "UNHEALTHY: why" when the system marked it, "TOKEN EXPIRED", "warn: token expires in 5d"
 // within opTokenWarn, else "ok". The expiry is Meta's (its inspection at put, each refresh's
 // answer).
 func opAccountHealth(ctx context.Context, params *ssm.Params, a reply.Account, now time.Time) (string, error) {
+	h, err := opTokenHealth(ctx, params, a, now)
+	if err != nil || !a.Paused {
+		return h, err
+	}
+	if h == "ok" {
+		return "paused", nil
+	}
+	return "paused, " + h, nil
+}
+
+func opTokenHealth(ctx context.Context, params *ssm.Params, a reply.Account, now time.Time) (string, error) {
 	if _, err := params.Get(ctx, a.TokenParam); errors.Is(err, reply.ErrNotFound) {
 		return "no token", nil
 	} else if err != nil {

@@ -133,3 +133,39 @@ func TestPutRefusesToMoveTokenParam(t *testing.T) {
 		t.Errorf("token at the new path: %q", got)
 	}
 }
+
+// accounts pause/resume stop and restart the answers without losing the configuration; a put
+// keeps the pause; an unknown account is a one-line error and nothing is written.
+func TestAccountsPauseResume(t *testing.T) {
+	h := opSetup(t)
+	id := opID(t)
+	file := h.accountFile("good.yaml", id)
+	h.must("accounts", "put", "--file", file)
+	if out := h.must("accounts", "pause", id); !strings.Contains(out, "paused account "+id+" (version 2)") {
+		t.Errorf("pause: %s", out)
+	}
+	h.must("accounts", "put", "--file", file)
+	a, _ := h.store.Account(h.ctx, id)
+	if !a.Paused || a.Version != 3 || len(a.Rules) != 3 {
+		t.Errorf("after put: paused %v version %d rules %d", a.Paused, a.Version, len(a.Rules))
+	}
+	if out := h.must("accounts", "list"); !strings.Contains(out, "paused") {
+		t.Errorf("list:\n%s", out)
+	}
+	if out := h.must("accounts", "pause", id); !strings.Contains(out, "already paused") {
+		t.Errorf("pause twice: %s", out)
+	}
+	if out := h.must("accounts", "resume", id); !strings.Contains(out, "resumed account "+id) {
+		t.Errorf("resume: %s", out)
+	}
+	if a, _ := h.store.Account(h.ctx, id); a.Paused || a.Version != 4 {
+		t.Errorf("after resume: %+v", a)
+	}
+	code, _, errs := h.run("accounts", "pause", "17841499999999999")
+	if code != exitFail || errs != "replywindow accounts pause: no account 17841499999999999: nothing paused (see: replywindow accounts list)\n" {
+		t.Errorf("pause unknown: exit %d %q", code, errs)
+	}
+	if code, _, _ := h.run("accounts", "resume"); code != exitUsage {
+		t.Errorf("resume without id: exit %d", code)
+	}
+}

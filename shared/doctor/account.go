@@ -16,6 +16,10 @@ import (
 // account is the account's checks: token, permissions, subscription, webhooks, parked work.
 func (d *Doctor) account(ctx context.Context, a reply.Account, now time.Time) []Check {
 	var out []Check
+	if a.Paused {
+		out = append(out, Check{Name: "paused", Status: Warn, Detail: "paused by the operator: its comments are skipped",
+			Fix: "replywindow accounts resume " + a.ID})
+	}
 	token, err := d.Tokens.Token(ctx, a)
 	switch {
 	case errors.Is(err, reply.ErrNotFound):

@@ -122,6 +122,12 @@ func TestAccountChecks(t *testing.T) {
 			setup: func(f *fixture) { f.doc.Webhooks = fakeWebhooks{} }},
 		{name: "webhooks quiet", check: "webhooks", want: Warn, detail: "none for 8d0h",
 			setup: func(f *fixture) { f.doc.Webhooks = fakeWebhooks{reply.FieldComments: t0.Add(-8 * 24 * time.Hour)} }},
+		{name: "paused", check: "paused", want: Warn, detail: "comments are skipped", fix: "accounts resume " + acct,
+			setup: func(f *fixture) {
+				a := account()
+				a.Paused, a.Version = true, 2
+				f.store.PutAccount(context.Background(), a)
+			}},
 		{name: "nothing parked", check: "parked", want: OK, detail: "nothing parked"},
 		{name: "parked recently", check: "parked", want: OK, detail: "1 parked, the oldest for 2h0m",
 			setup: func(f *fixture) { park(t, f.store, "c1", t0.Add(-2*time.Hour)) }},

@@ -51,6 +51,10 @@ type Account struct {
 	TokenExpiresAt  time.Time     `json:"token_expires_at,omitzero"`
 	Version         int64         `json:"version"`
 	UpdatedAt       time.Time     `json:"updated_at,omitzero"`
+
+	// Paused stops the answers without losing the configuration (accounts pause/resume): its
+	// comments are SKIPPED SkipPaused. State, not configuration: accounts put keeps it.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // Limit is the account's rate limit for lane.
