@@ -30,13 +30,17 @@ type Config struct {
 // LoadConfig reads the configuration from getenv (os.Getenv in a function).
 func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{Within: DefaultWithin, AlarmWithin: DefaultAlarmWithin}
-	for name, dst := range map[string]*time.Duration{EnvWithin: &c.Within, EnvAlarmWithin: &c.AlarmWithin} {
-		if v := getenv(name); v != "" {
-			d, err := ParseDuration(v)
+	// In Env's order, so the first bad variable is the one named.
+	for _, v := range []struct {
+		name string
+		dst  *time.Duration
+	}{{EnvWithin, &c.Within}, {EnvAlarmWithin, &c.AlarmWithin}} {
+		if s := getenv(v.name); s != "" {
+			d, err := ParseDuration(s)
 			if err != nil {
-				return Config{}, fmt.Errorf("%s: %w", name, err)
+				return Config{}, fmt.Errorf("%s: %w", v.name, err)
 			}
-			*dst = d
+			*v.dst = d
 		}
 	}
 	return c, nil
