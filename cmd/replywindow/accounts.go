@@ -437,26 +437,17 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 `, stdout, stderr)
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	table := c.tableFlag()
-	pos, code, ok := c.parse(args)
+	id, code, ok := c.accountArg(args)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return c.fail(opUsagef("want exactly one account ID"))
-	}
-	if err := opCheckID("ID", "account", pos[0]); err != nil {
-		return c.fail(err)
 	}
 	store, cfg, err := c.store(ctx, *table)
 	if err != nil {
 		return c.fail(err)
 	}
-	a, err := store.Account(ctx, pos[0])
-	if errors.Is(err, reply.ErrNotFound) {
-		return c.fail(fmt.Errorf("no account %s (see: replywindow accounts list)", pos[0]))
-	}
+	a, err := opReadAccount(ctx, store, id, "")
 	if err != nil {
-		return c.fail(fmt.Errorf("read account %s: %w", pos[0], err))
+		return c.fail(err)
 	}
 	now := time.Now()
 	backlog, partial, err := opBacklogOf(ctx, store, a.ID, now)

@@ -22,26 +22,17 @@ func accountsExport(ctx context.Context, args []string, stdout, stderr io.Writer
   replywindow accounts put --file account.yaml --dry-run && replywindow accounts put --file account.yaml
 `, stdout, stderr)
 	table := c.tableFlag()
-	pos, code, ok := c.parse(args)
+	id, code, ok := c.accountArg(args)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return c.fail(opUsagef("want exactly one account ID"))
-	}
-	if err := opCheckID("ID", "account", pos[0]); err != nil {
-		return c.fail(err)
 	}
 	store, _, err := c.store(ctx, *table)
 	if err != nil {
 		return c.fail(err)
 	}
-	a, err := store.Account(ctx, pos[0])
-	if errors.Is(err, reply.ErrNotFound) {
-		return c.fail(fmt.Errorf("no account %s (see: replywindow accounts list)", pos[0]))
-	}
+	a, err := opReadAccount(ctx, store, id, "")
 	if err != nil {
-		return c.fail(fmt.Errorf("read account %s: %w", pos[0], err))
+		return c.fail(err)
 	}
 	b, err := opExportYAML(a)
 	if err != nil {
@@ -50,6 +41,36 @@ func accountsExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "# account %s, version %d, exported %s: accounts put --file takes it as it is\n", a.ID, a.Version, time.Now().UTC().Format(time.RFC3339))
 	stdout.Write(b)
 	return exitOK
+}
+
+// accountArg parses the arguments of a command about one account: its ID, checked.
+func (c *opCmd) accountArg(args []string) (string, int, bool) {
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return "", code, false
+	}
+	if len(pos) != 1 {
+		return "", c.fail(opUsagef("want exactly one account ID")), false
+	}
+	if err := opCheckID("ID", "account", pos[0]); err != nil {
+		return "", c.fail(err), false
+	}
+	return pos[0], 0, true
+}
+
+// opReadAccount reads the account; an unknown one is an error saying where to look (and, with
+// nothing, what was not done: "nothing paused").
+func opReadAccount(ctx context.Context, store reply.Accounts, id, nothing string) (reply.Account, error) {
+	a, err := store.Account(ctx, id)
+	switch {
+	case errors.Is(err, reply.ErrNotFound) && nothing != "":
+		return a, fmt.Errorf("no account %s: %s (see: replywindow accounts list)", id, nothing)
+	case errors.Is(err, reply.ErrNotFound):
+		return a, fmt.Errorf("no account %s (see: replywindow accounts list)", id)
+	case err != nil:
+		return a, fmt.Errorf("read account %s: %w", id, err)
+	}
+	return a, nil
 }
 
 // opExportYAML is the account as its file: the configuration only (what the system learned,

@@ -16,15 +16,9 @@ func accountsPause(ctx context.Context, verb string, args []string, stdout, stde
 	c := opNew("accounts "+verb, "ID", fmt.Sprintf(`  replywindow accounts %s 17841400000000001
 `, verb), stdout, stderr)
 	table := c.tableFlag()
-	pos, code, ok := c.parse(args)
+	id, code, ok := c.accountArg(args)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return c.fail(opUsagef("want exactly one account ID"))
-	}
-	if err := opCheckID("ID", "account", pos[0]); err != nil {
-		return c.fail(err)
 	}
 	store, _, err := c.store(ctx, *table)
 	if err != nil {
@@ -32,12 +26,9 @@ func accountsPause(ctx context.Context, verb string, args []string, stdout, stde
 	}
 	pause := verb == "pause"
 	for range 3 { // another writer between the read and the write: read again
-		a, err := store.Account(ctx, pos[0])
-		if errors.Is(err, reply.ErrNotFound) {
-			return c.fail(fmt.Errorf("no account %s: nothing %sd (see: replywindow accounts list)", pos[0], verb))
-		}
+		a, err := opReadAccount(ctx, store, id, "nothing "+verb+"d")
 		if err != nil {
-			return c.fail(fmt.Errorf("read account %s: %w", pos[0], err))
+			return c.fail(err)
 		}
 		if a.Paused == pause {
 			fmt.Fprintf(stdout, "account %s is already %s\n", a.ID, map[bool]string{true: "paused", false: "answering"}[pause])
@@ -58,5 +49,5 @@ func accountsPause(ctx context.Context, verb string, args []string, stdout, stde
 		}
 		return exitOK
 	}
-	return c.fail(fmt.Errorf("account %s keeps changing while this runs: run the command again", pos[0]))
+	return c.fail(fmt.Errorf("account %s keeps changing while this runs: run the command again", id))
 }
