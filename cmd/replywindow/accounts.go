@@ -620,6 +620,12 @@ type opRuleFile struct {
 	Buttons       []opButtonFile  `yaml:"buttons"`
 	QuickReplies  []opQuickReply  `yaml:"quick_replies"`
 	Flow          []opStepFile    `yaml:"flow"`
+
+	// Enabled false keeps the rule without answering with it; From and Until (RFC 3339 times)
+	// bound the comments it answers by their creation time.
+	Enabled *bool  `yaml:"enabled"`
+	From    string `yaml:"from"`
+	Until   string `yaml:"until"`
 }
 
 // opLoadAccount reads and validates an account file; a token_param it leaves out is tokenPath
@@ -693,10 +699,15 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 		if err != nil {
 			return reply.Account{}, located(err)
 		}
+		from, until, err := opRuleTimes(fmt.Sprintf("rules[%d] %q", i, r.Name), r.From, r.Until)
+		if err != nil {
+			return reply.Account{}, located(err)
+		}
 		a.Rules = append(a.Rules, reply.Rule{
 			Name: r.Name, Match: r.Match, Keywords: r.Keywords, Exclude: r.Exclude, Media: r.Media,
 			Kinds: r.Kinds, Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
 			Buttons: opButtons(r.Buttons), QuickReplies: opQuickReplies(r.QuickReplies), Flow: flow,
+			Disabled: r.Enabled != nil && !*r.Enabled, From: from, Until: until,
 		})
 	}
 	for i, d := range f.DMRules {

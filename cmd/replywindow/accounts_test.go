@@ -79,6 +79,9 @@ func TestAccountFileErrors(t *testing.T) {
 		{"bad_human_pause.yaml", []string{"bad_human_pause.yaml:3:", `human_pause: "a day" is not a positive duration`}},
 		{"bad_disclosure_lapse.yaml", []string{"bad_disclosure_lapse.yaml:3:", `disclosure_lapse: "-1h"`}},
 		{"zero_text_limit.yaml", []string{"zero_text_limit.yaml:5:", "limits.text:", "must be positive"}},
+		// Rules in time (issue 22).
+		{"until_before_from.yaml", []string{"until_before_from.yaml:", `rules[0] "advent": until: 2026-12-01T00:00:00Z is not after from 2026-12-25T00:00:00Z`}},
+		{"bad_from.yaml", []string{"bad_from.yaml:6:", `rules[0] "advent": from: "1st of December" is not a time (RFC 3339`}},
 	}
 	seen := map[string]bool{}
 	for _, c := range cases {

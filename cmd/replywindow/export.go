@@ -92,6 +92,7 @@ func opExportYAML(a reply.Account) ([]byte, error) {
 			Name: r.Name, Match: r.Match, Keywords: r.Keywords, Exclude: r.Exclude, Media: r.Media, Kinds: r.Kinds,
 			Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
 			Buttons: opButtonFiles(r.Buttons), QuickReplies: opQuickReplyFiles(r.QuickReplies), Flow: opStepFiles(r.Flow),
+			Enabled: opEnabled(r.Disabled), From: opFormatTime(r.From), Until: opFormatTime(r.Until),
 		})
 	}
 	for _, d := range a.DMRules {
@@ -127,7 +128,8 @@ func opPrune(n *yaml.Node) bool {
 	case yaml.MappingNode:
 		kept := n.Content[:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if !opPrune(n.Content[i+1]) {
+			// enabled: false is what it says, not a default.
+			if !opPrune(n.Content[i+1]) || n.Content[i].Value == "enabled" && n.Content[i+1].Value == "false" {
 				kept = append(kept, n.Content[i], n.Content[i+1])
 			}
 		}
@@ -142,6 +144,23 @@ func opPrune(n *yaml.Node) bool {
 		return n.Tag == "!!null" || n.Value == "" || n.Tag == "!!bool" && n.Value == "false" || n.Tag == "!!int" && n.Value == "0"
 	}
 	return false
+}
+
+// opEnabled is a rule's enabled field: false written out for a disabled rule, else left out.
+func opEnabled(disabled bool) *bool {
+	if !disabled {
+		return nil
+	}
+	f := false
+	return &f
+}
+
+// opFormatTime writes a rule's from/until as the file takes it (RFC 3339); zero is "".
+func opFormatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339)
 }
 
 // opFormatDuration writes d as the file does: whole days as "2d", else Go's form without the

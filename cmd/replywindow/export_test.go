@@ -138,3 +138,35 @@ func TestLineDiff(t *testing.T) {
 		}
 	}
 }
+
+// A disabled rule and a rule in time, from the file: they answer only what they should.
+func TestCampaignFile(t *testing.T) {
+	a, err := opLoadAccount("testdata/accounts/campaign.yaml", opDefaultTokenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := time.Date(2026, 12, 10, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		text string
+		at   time.Time
+		rule string // "" for none
+	}{
+		{"summer please", dec, ""},
+		{"advent!", dec, "advent"},
+		{"advent!", time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC), ""},
+		{"advent!", time.Date(2026, 12, 24, 23, 0, 0, 0, time.UTC), ""}, // until is midnight at +01:00
+		{"recipe", dec, "recipe"},
+	}
+	for _, tt := range tests {
+		r, ok := a.Match(reply.Job{Text: tt.text, Kind: reply.KindPost, CommentedAt: tt.at})
+		if ok != (tt.rule != "") || r.Name != tt.rule {
+			t.Errorf("%q at %s: %q %v, want %q", tt.text, tt.at, r.Name, ok, tt.rule)
+		}
+	}
+	out, _ := opExportYAML(a)
+	for _, w := range []string{"enabled: false", "from: \"2026-12-01T00:00:00Z\"", "until: \"2026-12-24T23:00:00Z\""} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("export lacks %q:\n%s", w, out)
+		}
+	}
+}
