@@ -36,6 +36,7 @@ import (
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sqs"
 	"github.com/replywindow/replywindow/shared/sweeper"
+	"github.com/replywindow/replywindow/shared/tokens"
 	"github.com/replywindow/replywindow/shared/webhook"
 )
 
@@ -534,13 +535,14 @@ var functions = []function{
 	},
 	{
 		// main wires the reconciler into the sweeper's chores with its own configuration.
-		id: "SweeperFunction", dir: "sweeper", env: slices.Concat(sweeper.Env, reconcile.Env, funnelevents.Env),
+		id: "SweeperFunction", dir: "sweeper", env: slices.Concat(sweeper.Env, reconcile.Env, funnelevents.Env, tokens.Env),
 		localOnly: []string{"ACCOUNT_TOKENS"},
 		load: func(g func(string) string) error {
 			_, err := sweeper.LoadConfig(g)
 			_, rerr := reconcile.LoadConfig(g)
 			_, eerr := funnelevents.LoadConfig(g)
-			return errors.Join(err, rerr, eerr)
+			_, terr := tokens.LoadConfig(g)
+			return errors.Join(err, rerr, eerr, terr)
 		},
 	},
 }
@@ -1256,6 +1258,8 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		{"DynamoDB system errors", table("SystemErrors")},
 		{"Expired > 0", func(a alarm) bool { return own("Expired")(a) && a.threshold == 0 }},
 		{"AccountUnhealthy > 0", func(a alarm) bool { return own("AccountUnhealthy")(a) && a.threshold == 0 }},
+		// Issue 22: days before a token that cannot be refreshed expires (TokenExpiryAlarmDays).
+		{"TokenExpiring > 0", func(a alarm) bool { return own(tokens.MetricExpiring)(a) && a.threshold == 0 }},
 		{"SignatureRejected spike", own("SignatureRejected")},
 		{"Failed replies", own("Failed")},
 		{"Reconciled above a threshold", func(a alarm) bool { return own(reconcile.MetricReconciled)(a) && a.threshold > 0 }},
@@ -1303,6 +1307,7 @@ func TestEveryAlarmNotifiesAndTheIssuesAlarmsExist(t *testing.T) {
 		sweeper.MetricChoreFailed:      {"SweeperLogGroup"},
 		funnelevents.MetricFailed:      {"SweeperLogGroup"},   // the drain's: the alarm's count
 		funnelevents.MetricDeferred:    {"ReplierLogGroup"},   // a put right after a write
+		tokens.MetricExpiring:          {"SweeperLogGroup"},   // the sweeper's token refresh
 		"ApiThrottled":                 {"ApiAccessLogGroup"}, // API Gateway writes it
 		links.MetricNotRecorded:        {"LinksLogGroup"},
 		links.MetricKeyUnavailable:     {"LinksLogGroup"},

@@ -18,14 +18,13 @@ import (
 
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/reply"
-	"github.com/replywindow/replywindow/shared/tokens"
 )
 
 func init() {
-	commands["accounts"] = command{summary: "add, list and inspect Instagram accounts (put, list, show)", run: runAccounts}
+	commands["accounts"] = command{summary: "add, list, inspect and export Instagram accounts (put, list, show, export, pause, resume)", run: runAccounts}
 }
 
-const accountsHelp = `Usage: replywindow accounts <put|list|show> [flags]
+const accountsHelp = `Usage: replywindow accounts <put|list|show|export|pause|resume> [flags]
 
   put --file account.yaml [--token-stdin | --token-env VAR] [--token-path PATH] [--app-user-id ID]
         validate the account file and store it; the access token goes to SSM under the
@@ -33,6 +32,10 @@ const accountsHelp = `Usage: replywindow accounts <put|list|show> [flags]
   list  every account with its health and token expiry
   show ID
         one account: rules, limits, health and backlog by lane
+  export ID
+        the stored account as the file put takes as it is
+  pause ID, resume ID
+        stop and restart the answers (comments are SKIPPED "paused"), configuration kept
 
 Run 'replywindow accounts <put|list|show> --help' for flags and examples.
 `
@@ -49,6 +52,10 @@ func runAccounts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return accountsList(ctx, args[1:], stdout, stderr)
 	case "show":
 		return accountsShow(ctx, args[1:], stdout, stderr)
+	case "export":
+		return accountsExport(ctx, args[1:], stdout, stderr)
+	case "pause", "resume":
+		return accountsPause(ctx, args[0], args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, accountsHelp)
 		return exitOK
@@ -73,12 +80,16 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
   # only check the file (nothing stored)
   replywindow accounts put --file account.yaml --dry-run
+
+  # what would change against the stored account (nothing stored)
+  replywindow accounts put --file account.yaml --diff
 `, stdout, stderr)
 	file := c.fs.String("file", "", "account `file` (YAML; see cmd/replywindow/account.example.yaml)")
 	tokenStdin := c.fs.Bool("token-stdin", false, "read the access token from stdin")
 	tokenEnv := c.fs.String("token-env", "", "read the access token from environment `variable` VAR")
-	expiresIn := c.fs.String("token-expires-in", "60d", "how long the new token lasts (Instagram Login long-lived tokens: 60d)")
 	dryRun := c.fs.Bool("dry-run", false, "validate only; store nothing")
+	diffOnly := c.fs.Bool("diff", false, "show what would change against the stored account; store nothing")
+	moveToken := c.fs.Bool("move-token", false, "let the account's token_param change (give the token too: it is stored at the new path)")
 	asJSON := c.fs.Bool("json", false, "print the stored account as JSON")
 	appUsers := c.fs.String("app-user-id", "", "app-scoped `ID`s (comma-separated) of the people who connected the account, instead of asking Meta with the token")
 	tokenPath := c.tokenPathFlag()
@@ -108,10 +119,6 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return c.fail(err)
 		}
 		given = append(given, id)
-	}
-	lifetime, err := tokens.ParseDuration(*expiresIn)
-	if err != nil {
-		return c.fail(opUsagef("--token-expires-in: %v", err))
 	}
 	a, err := opLoadAccount(*file, *tokenPath)
 	if err != nil {
@@ -157,15 +164,25 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	prev, err := store.Account(ctx, a.ID)
+	if *diffOnly {
+		return c.diff(stdout, *file, prev, a, err)
+	}
 	switch {
 	case errors.Is(err, reply.ErrNotFound):
 		a.Version = 1
 	case err != nil:
 		return c.fail(fmt.Errorf("read account %s: %w", a.ID, err))
 	default:
+		// A token_param that moves silently leaves the functions reading the old parameter (or
+		// none): refuse unless asked, and then only with the token for the new place.
+		if prev.TokenParam != "" && prev.TokenParam != a.TokenParam && (!*moveToken || token == "") {
+			return c.fail(fmt.Errorf("account %s keeps its token in SSM %s, and this put would move it to %s: nothing stored; keep it with token_param: %s in the file, or move it with --move-token --token-stdin (the token is stored at the new path)",
+				a.ID, prev.TokenParam, a.TokenParam, prev.TokenParam))
+		}
 		// The file is the whole configuration; what the system learned stays.
 		a.Version = prev.Version + 1
 		a.Unhealthy, a.UnhealthySince, a.TokenExpiresAt = prev.Unhealthy, prev.UnhealthySince, prev.TokenExpiresAt
+		a.Paused = prev.Paused
 	}
 	// Who connected the account: the app-scoped ids a data-deletion request names. Those known
 	// before stay (each of them may still ask); the flag adds, or else Meta tells with the token.
@@ -185,6 +202,22 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			a.AppUserIDs = opUnion(a.AppUserIDs, []string{me.AppUserID})
 		}
 	}
+	var expiresAt time.Time
+	inspected := false
+	if token != "" {
+		// The expiry is Meta's word (its inspection now, each refresh's answer later), never a
+		// number typed here; a token Meta calls invalid is not stored.
+		info, err := client.InspectToken(ctx, a, token)
+		switch {
+		case errors.Is(err, graph.ErrNoInspection):
+		case err != nil:
+			return c.fail(fmt.Errorf("ask Meta about the token (nothing stored): %w", err))
+		case !info.Valid:
+			return c.fail(fmt.Errorf("the token of account %s is invalid, Meta says (%d/%d: %s): nothing stored", a.ID, info.Code, info.Subcode, info.Problem))
+		default:
+			expiresAt, inspected = info.ExpiresAt, true
+		}
+	}
 	if token != "" {
 		// The token goes first: an account stored without its token could not send, while a
 		// token stored without the account is harmless and the retry overwrites it.
@@ -194,10 +227,7 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		// A new token is a fresh start: whatever made the account unhealthy was most likely the
 		// old one.
 		a.Unhealthy, a.UnhealthySince = "", time.Time{}
-		a.TokenExpiresAt = time.Time{}
-		if a.Login == reply.LoginInstagram {
-			a.TokenExpiresAt = now.Add(lifetime)
-		}
+		a.TokenExpiresAt = expiresAt
 	}
 	a.UpdatedAt = now
 	stored, err := store.PutAccount(ctx, a)
@@ -228,10 +258,16 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fmt.Fprintf(stdout, "%s account %s (%s login, %d rules, version %d)\n", verb, stored.ID, stored.Login, len(stored.Rules), stored.Version)
 	if token != "" {
 		fmt.Fprintf(stdout, "token stored in SSM %s", stored.TokenParam)
-		if !stored.TokenExpiresAt.IsZero() {
-			fmt.Fprintf(stdout, ", expires %s", opWhen(stored.TokenExpiresAt, now))
+		switch {
+		case !stored.TokenExpiresAt.IsZero():
+			fmt.Fprintf(stdout, ", expires %s (Meta's inspection)", opWhen(stored.TokenExpiresAt, now))
+		case inspected:
+			fmt.Fprint(stdout, ", never expires (Meta's inspection)")
 		}
 		fmt.Fprintln(stdout)
+		if !inspected && stored.Login == reply.LoginInstagram {
+			fmt.Fprintf(stderr, "note: Meta offers no token inspection on this host: the expiry is known after the first refresh (replywindow tokens refresh --account %s)\n", stored.ID)
+		}
 	} else if prev.Version == 0 {
 		fmt.Fprintf(stderr, "note: no token given; the account cannot send until SSM %s holds one (accounts put --token-stdin)\n", stored.TokenParam)
 	}
@@ -239,6 +275,33 @@ func accountsPut(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "note: no app-scoped user id: a data-deletion request from Meta cannot find this account (accounts put --token-stdin, or --app-user-id)\n")
 	}
 	fmt.Fprintf(stdout, "next: replywindow subscribe --account %s\n", stored.ID)
+	return exitOK
+}
+
+// diff prints what accounts put --diff would change: the stored account's file against this
+// one (readErr is the read of the stored account).
+func (c *opCmd) diff(stdout io.Writer, file string, prev, a reply.Account, readErr error) int {
+	switch {
+	case errors.Is(readErr, reply.ErrNotFound):
+		fmt.Fprintf(stdout, "account %s is not stored: put would create it (%d rules, %d DM rules); nothing stored\n", a.ID, len(a.Rules), len(a.DMRules))
+		return exitOK
+	case readErr != nil:
+		return c.fail(fmt.Errorf("read account %s: %w", a.ID, readErr))
+	}
+	old, err := opExportYAML(prev)
+	if err != nil {
+		return c.fail(err)
+	}
+	next, err := opExportYAML(a)
+	if err != nil {
+		return c.fail(err)
+	}
+	d := opLineDiff(string(old), string(next), 2)
+	if d == "" {
+		fmt.Fprintf(stdout, "%s: no change to account %s (version %d); nothing stored\n", file, a.ID, prev.Version)
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "--- account %s, stored (version %d)\n+++ %s\n%s(nothing stored)\n", a.ID, prev.Version, file, d)
 	return exitOK
 }
 
@@ -269,7 +332,7 @@ func accountsList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) > 0 {
 		return c.fail(opUsagef("unexpected argument %q", pos[0]))
 	}
-	store, _, err := c.store(ctx, *table)
+	store, cfg, err := c.store(ctx, *table)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -293,19 +356,16 @@ func accountsList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	now := time.Now()
 	rows := make([][]string, 0, len(accounts))
 	for _, a := range accounts {
-		rows = append(rows, []string{a.ID, opOr(a.Username), string(a.Login), strconv.Itoa(len(a.Rules)), opHealth(a), opWhen(a.TokenExpiresAt, now), strconv.FormatInt(a.Version, 10)})
+		h, err := opAccountHealth(ctx, c.params(cfg), a, now)
+		if err != nil {
+			return c.fail(err)
+		}
+		rows = append(rows, []string{a.ID, opOr(a.Username), string(a.Login), strconv.Itoa(len(a.Rules)), h, opWhen(a.TokenExpiresAt, now), strconv.FormatInt(a.Version, 10)})
 	}
 	if err := opTable(stdout, []string{"ID", "USERNAME", "LOGIN", "RULES", "HEALTH", "TOKEN EXPIRES", "VERSION"}, rows); err != nil {
 		return c.fail(err)
 	}
 	return exitOK
-}
-
-func opHealth(a reply.Account) string {
-	if a.Healthy() {
-		return "ok"
-	}
-	return "UNHEALTHY: " + a.Unhealthy
 }
 
 // opBacklog is an account's unfinished replies in one lane.
@@ -386,35 +446,30 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	table := c.tableFlag()
 	graphURL := c.graphFlag()
-	pos, code, ok := c.parse(args)
+	id, code, ok := c.accountArg(args)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return c.fail(opUsagef("want exactly one account ID"))
-	}
-	if err := opCheckID("ID", "account", pos[0]); err != nil {
-		return c.fail(err)
 	}
 	store, cfg, err := c.store(ctx, *table)
 	if err != nil {
 		return c.fail(err)
 	}
-	a, err := store.Account(ctx, pos[0])
-	if errors.Is(err, reply.ErrNotFound) {
-		return c.fail(fmt.Errorf("no account %s (see: replywindow accounts list)", pos[0]))
-	}
+	a, err := opReadAccount(ctx, store, id, "")
 	if err != nil {
-		return c.fail(fmt.Errorf("read account %s: %w", pos[0], err))
+		return c.fail(err)
 	}
 	now := time.Now()
 	backlog, partial, err := opBacklogOf(ctx, store, a.ID, now)
 	if err != nil {
 		return c.fail(err)
 	}
+	health, err := opAccountHealth(ctx, c.params(cfg), a, now)
+	if err != nil {
+		return c.fail(err)
+	}
 	meta, metaErr := opMetaProfile(ctx, c, *graphURL, cfg, a)
 	if *asJSON {
-		if err := opJSON(stdout, map[string]any{"account": a, "healthy": a.Healthy(), "backlog": backlog, "backlog_partial": partial, "meta_messenger_profile": meta}); err != nil {
+		if err := opJSON(stdout, map[string]any{"account": a, "healthy": health == "ok", "health": health, "backlog": backlog, "backlog_partial": partial, "meta_messenger_profile": meta}); err != nil {
 			return c.fail(err)
 		}
 		return exitOK
@@ -427,7 +482,7 @@ func accountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		[2]string{"token parameter", a.TokenParam},
 		[2]string{"connected by (app user ids)", opOr(strings.Join(a.AppUserIDs, ", "))},
 		[2]string{"token expires", opWhen(a.TokenExpiresAt, now)},
-		[2]string{"health", opHealth(a)},
+		[2]string{"health", health},
 		[2]string{"unhealthy since", opWhen(a.UnhealthySince, now)},
 		[2]string{"one DM per person per post", strconv.FormatBool(!a.RepeatPerPerson)},
 		[2]string{"human pause", a.Pause().String()},
@@ -587,6 +642,12 @@ type opRuleFile struct {
 	QuickReplies  []opQuickReply  `yaml:"quick_replies"`
 	Flow          []opStepFile    `yaml:"flow"`
 	Tracking      *reply.Tracking `yaml:"tracking"` // enabled, links, utm
+
+	// Enabled false keeps the rule without answering with it; From and Until (RFC 3339 times)
+	// bound the comments it answers by their creation time.
+	Enabled *bool  `yaml:"enabled"`
+	From    string `yaml:"from"`
+	Until   string `yaml:"until"`
 }
 
 // opLoadAccount reads and validates an account file; a token_param it leaves out is tokenPath
@@ -660,10 +721,15 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 		if err != nil {
 			return reply.Account{}, located(err)
 		}
+		from, until, err := opRuleTimes(fmt.Sprintf("rules[%d] %q", i, r.Name), r.From, r.Until)
+		if err != nil {
+			return reply.Account{}, located(err)
+		}
 		a.Rules = append(a.Rules, reply.Rule{
 			Name: r.Name, Match: r.Match, Keywords: r.Keywords, Exclude: r.Exclude, Media: r.Media,
 			Kinds: r.Kinds, Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
 			Buttons: opButtons(r.Buttons), QuickReplies: opQuickReplies(r.QuickReplies), Flow: flow, Tracking: r.Tracking,
+			Disabled: r.Enabled != nil && !*r.Enabled, From: from, Until: until,
 		})
 	}
 	for i, d := range f.DMRules {

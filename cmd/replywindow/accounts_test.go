@@ -89,6 +89,9 @@ func TestAccountFileErrors(t *testing.T) {
 		{"flow_quick_reply_phone.yaml", []string{"flow_quick_reply_phone.yaml:", `flow[0] "phone": messages[0]: quick_replies[0]: content_type: "user_phone_number"`, "5 October 2026"}},
 		{"ask_bad_kind.yaml", []string{"ask_bad_kind.yaml:", `flow[0] "email": ask: kind: "address"`}},
 		{"bad_phone_region.yaml", []string{"bad_phone_region.yaml:", `phone_region "ZZ"`}},
+		// Rules in time (issue 22).
+		{"until_before_from.yaml", []string{"until_before_from.yaml:", `rules[0] "advent": until: 2026-12-01T00:00:00Z is not after from 2026-12-25T00:00:00Z`}},
+		{"bad_from.yaml", []string{"bad_from.yaml:6:", `rules[0] "advent": from: "1st of December" is not a time (RFC 3339`}},
 	}
 	seen := map[string]bool{}
 	for _, c := range cases {
@@ -221,6 +224,7 @@ func TestAccountsPutListShow(t *testing.T) {
 	const token = "IGAAT-test-token-put-0123456789"
 	h.sb.AddAccount(id, token, reply.LoginInstagram, "")
 	h.sb.AddAccount(id, token+"-2", reply.LoginInstagram, "")
+	h.sb.SetTokenExpiry(token, time.Now().Add(60*24*time.Hour)) // what Meta's inspection will say
 
 	code, out, errs := h.runStdin(token+"\n", "accounts", "put", "--file", file, "--token-stdin")
 	if code != exitOK {
@@ -253,7 +257,7 @@ func TestAccountsPutListShow(t *testing.T) {
 		t.Errorf("app user ids %v, want the sandbox's %s", a.AppUserIDs, sandbox.DefaultAppUserID(id))
 	}
 	if d := time.Until(a.TokenExpiresAt); d < 59*24*time.Hour || d > 60*24*time.Hour {
-		t.Errorf("token expires in %s, want 60 days", d)
+		t.Errorf("token expires in %s, want 60 days (Meta's inspection)", d)
 	}
 
 	// The system learned the account is unhealthy; a put without a token keeps that, a put with
@@ -515,4 +519,55 @@ func opWithID(t *testing.T, path, id string) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// TestAccountsHealth is issue 22's honest health: an account without a token says so, one whose
+// token expires within a week warns, and the expiry is Meta's (its inspection at put), never a
+// number typed there; a token Meta calls invalid is not stored.
+func TestAccountsHealth(t *testing.T) {
+	h := opSetup(t)
+	base := opID(t)
+	noToken, soon, fine := base[:len(base)-1]+"1", base[:len(base)-1]+"2", base[:len(base)-1]+"3"
+	h.must("accounts", "put", "--file", h.accountFile("good.yaml", noToken))
+	for id, left := range map[string]time.Duration{soon: 5*24*time.Hour + time.Hour, fine: 40 * 24 * time.Hour} {
+		token := "IGAAT-health-" + id
+		h.sb.AddAccount(id, token, reply.LoginInstagram, "")
+		h.sb.SetTokenExpiry(token, time.Now().Add(left))
+		if code, _, errs := h.runStdin(token, "accounts", "put", "--file", h.accountFile("good.yaml", id), "--token-stdin"); code != exitOK {
+			t.Fatalf("put %s: %s", id, errs)
+		}
+	}
+	out := h.must("accounts", "list")
+	for id, want := range map[string]string{noToken: "no token", soon: "warn: token expires in 5d", fine: "ok"} {
+		line := ""
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, id+" ") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, "  "+want+"  ") {
+			t.Errorf("%s: list line %q lacks %q\n%s", id, line, want, out)
+		}
+	}
+	if out := h.must("accounts", "show", soon); !strings.Contains(out, "warn: token expires in 5d") {
+		t.Errorf("show %s:\n%s", soon, out)
+	}
+	if a, _ := h.store.Account(h.ctx, fine); time.Until(a.TokenExpiresAt) < 39*24*time.Hour || time.Until(a.TokenExpiresAt) > 40*24*time.Hour {
+		t.Errorf("stored expiry %s, want Meta's (in 40 days)", a.TokenExpiresAt)
+	}
+	if code, _, errs := h.run("accounts", "put", "--file", h.accountFile("good.yaml", fine), "--token-stdin", "--token-expires-in", "60d"); code != exitUsage || !strings.Contains(errs, "token-expires-in") {
+		t.Errorf("--token-expires-in is gone: exit %d %q", code, errs)
+	}
+
+	// A token Meta says has expired is refused, and the stored one stays.
+	bad := "IGAAT-health-expired"
+	h.sb.AddAccount(fine, bad, reply.LoginInstagram, "")
+	h.sb.SetTokenExpiry(bad, time.Now().Add(-time.Hour))
+	code, _, errs := h.runStdin(bad, "accounts", "put", "--file", h.accountFile("good.yaml", fine), "--token-stdin")
+	if code != exitFail || !strings.Contains(errs, "190/463") {
+		t.Errorf("expired token: exit %d %q", code, errs)
+	}
+	if got, _ := h.param("/replywindow/tokens/" + fine); got != "IGAAT-health-"+fine {
+		t.Errorf("SSM holds %q after a refused token", got)
+	}
 }

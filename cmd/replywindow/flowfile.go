@@ -146,6 +146,22 @@ func opFlow(path string, steps []opStepFile) ([]reply.Step, error) {
 	return out, nil
 }
 
+// opRuleTimes reads a rule's from and until (RFC 3339; "" is no bound); path names the rule.
+func opRuleTimes(path, from, until string) (time.Time, time.Time, error) {
+	var out [2]time.Time
+	for i, f := range []struct{ name, v string }{{"from", from}, {"until", until}} {
+		if f.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, f.v)
+		if err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("%s: %s: %q is not a time (RFC 3339, e.g. 2026-12-24T18:00:00Z or 2026-12-24T18:00:00+01:00)", path, f.name, f.v)
+		}
+		out[i] = t.UTC()
+	}
+	return out[0], out[1], nil
+}
+
 // opDuration reads a duration of the file ("10m", "24h", "2d"); "" is zero, the default.
 func opDuration(field, s string) (time.Duration, error) {
 	if s == "" {

@@ -20,7 +20,10 @@ func init() {
 // is served here. The request is stored like Meta's (the sweeper finishes what this run leaves)
 // and worked off at once.
 func runForget(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := opNew("forget", "--person IGSID [--budget 5m] [--json]", `  # a commenter asked to be forgotten: their records, funnel guards, and a tombstone so that
+	c := opNew("forget", "--person IGSID [--dry-run] [--budget 5m] [--json]", `  # what the table holds of them, nothing removed or written
+  replywindow forget --person 17841400000000777 --dry-run
+
+  # a commenter asked to be forgotten: their records, funnel guards, and a tombstone so that
   # no job still queued brings them back
   replywindow forget --person 17841400000000777
 
@@ -30,6 +33,7 @@ Exit status: 0 done, or left pending for the sweeper (the output says which), 1 
 	person := c.fs.String("person", "", "the commenter's Instagram-scoped `IGSID` (from.id of their comments)")
 	budget := c.fs.Duration("budget", 5*time.Minute, "work this `long`, then leave the rest to the sweeper")
 	asJSON := c.fs.Bool("json", false, "print JSON")
+	dryRun := c.fs.Bool("dry-run", false, "count what would be removed; remove and write nothing (no tombstone)")
 	table := c.tableFlag()
 	pos, code, ok := c.parse(args)
 	if !ok {
@@ -50,6 +54,25 @@ Exit status: 0 done, or left pending for the sweeper (the output says which), 1 
 	if err != nil {
 		return c.fail(err)
 	}
+	if *dryRun {
+		w := &deletion.Worker{Store: store}
+		m, err := w.Count(ctx, reply.Deletion{Kind: reply.DeletionPerson, UserID: *person})
+		if err != nil {
+			return c.fail(err)
+		}
+		if *asJSON {
+			if err := opJSON(stdout, map[string]any{"person": *person, "dry_run": true, "would_remove": m}); err != nil {
+				return c.fail(err)
+			}
+			return exitOK
+		}
+		if m.Records+m.Conversations == 0 {
+			fmt.Fprintf(stdout, "nothing in table %s names person %s (a wrong IGSID? it is from.id of their comments); nothing removed\n", *table, *person)
+		} else {
+			fmt.Fprintf(stdout, "forget would remove %d reply records and %d conversations of person %s, and write a tombstone; nothing removed (dry run)\n", m.Records, m.Conversations, *person)
+		}
+		return exitOK
+	}
 	now := time.Now().UTC().Truncate(time.Second)
 	d, err := store.OpenDeletion(ctx, reply.Deletion{Code: deletion.NewCode(), Kind: reply.DeletionPerson,
 		UserID: *person, State: reply.DeletionPending, RequestedAt: now, Version: 1})
@@ -69,7 +92,9 @@ Exit status: 0 done, or left pending for the sweeper (the output says which), 1 
 		}
 		return exitOK
 	}
-	if d.State == reply.DeletionDone {
+	if d.State == reply.DeletionDone && d.Removed == 0 {
+		fmt.Fprintf(stdout, "nothing in the table named person %s (a wrong IGSID? it is from.id of their comments); the tombstone is written all the same: a comment of theirs still on its way gets no record (request %s)\n", *person, d.Code)
+	} else if d.State == reply.DeletionDone {
 		fmt.Fprintf(stdout, "forgot person %s: %d records removed; their comments made until now can get no reply record again (request %s)\n", *person, d.Removed, d.Code)
 	} else {
 		fmt.Fprintf(stdout, "request %s for person %s is pending (%d removed so far): the sweeper carries on\n", d.Code, *person, d.Removed)

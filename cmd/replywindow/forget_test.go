@@ -30,6 +30,16 @@ func TestForget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// --dry-run counts and writes nothing: no deletion, no tombstone.
+	if text := h.must("forget", "--person", person, "--dry-run"); !strings.Contains(text, "forget would remove 3 reply records and 0 conversations of person "+person) {
+		t.Errorf("--dry-run: %s", text)
+	}
+	if text := h.must("forget", "--person", "17841400000000999", "--dry-run"); !strings.Contains(text, "nothing in table "+h.table+" names person 17841400000000999") {
+		t.Errorf("--dry-run of nobody: %s", text)
+	}
+	if _, err := h.store.ByComment(h.ctx, job(0, "").CommentID); err != nil {
+		t.Errorf("--dry-run removed a record: %v", err)
+	}
 	var out struct {
 		Code    string `json:"code"`
 		State   string `json:"state"`
@@ -50,8 +60,8 @@ func TestForget(t *testing.T) {
 	if _, err := h.store.Create(h.ctx, reply.NewSkipped(job(9, person), reply.SkipNoRule, now)); !errors.Is(err, reply.ErrForgotten) {
 		t.Errorf("a queued job of the forgotten person: %v, want ErrForgotten", err)
 	}
-	if text := h.must("forget", "--person", person); !strings.HasPrefix(text, "forgot person "+person+": ") {
-		t.Errorf("again: %s", text)
+	if text := h.must("forget", "--person", person); !strings.HasPrefix(text, "nothing in the table named person "+person) {
+		t.Errorf("again (nothing left to match): %s", text)
 	}
 	for _, c := range []struct {
 		args []string

@@ -36,6 +36,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintln(stdout, opVersion())
+		return exitOK
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -43,10 +47,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+	args, code, ok := opUseStack(ctx, args, stderr)
+	if !ok {
+		return code
+	}
+	defer func() { opStackEnv = nil }()
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "replywindow: unknown command %q\n\n", args[0])
-		usage(stderr)
+		opUnknownCommand(stderr, args[0])
 		return exitUsage
 	}
 	return c.run(ctx, args[1:], stdout, stderr)

@@ -14,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go"
 
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/graph"
@@ -56,11 +56,14 @@ type opCmd struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	getenv   func(string) string
+	// resources names what the command reaches on each AWS service ("DynamoDB": "table x"), so
+	// an AWS error names it (opAWSError).
+	resources map[string]string
 }
 
 // opNew starts a subcommand. Flags are added to c.fs before c.parse.
 func opNew(name, synopsis, examples string, stdout, stderr io.Writer) *opCmd {
-	c := &opCmd{name: name, synopsis: synopsis, examples: examples, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	c := &opCmd{name: name, synopsis: synopsis, examples: examples, stdout: stdout, stderr: stderr, getenv: opGetenv}
 	c.fs = flag.NewFlagSet(name, flag.ContinueOnError)
 	c.fs.SetOutput(io.Discard) // parse reports errors itself, with the usage, to stderr
 	return c
@@ -81,6 +84,12 @@ func (c *opCmd) usage(w io.Writer) {
 	}
 }
 
+// shortUsage is what a usage error prints: the synopsis and where the whole help is, so the
+// error stays the first thing the operator reads.
+func (c *opCmd) shortUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: replywindow %s %s\nRun 'replywindow %s --help' for its flags and examples.\n", c.name, c.synopsis, c.name)
+}
+
 // parse parses flags anywhere among the arguments (status 123 --json as well as --json 123) and
 // returns the positional ones. ok is false when the command must stop with code (--help: 0).
 func (c *opCmd) parse(args []string) (pos []string, code int, ok bool) {
@@ -91,8 +100,8 @@ func (c *opCmd) parse(args []string) (pos []string, code int, ok bool) {
 			return nil, exitOK, false
 		}
 		if err != nil {
-			fmt.Fprintf(c.stderr, "replywindow %s: %v\n\n", c.name, err)
-			c.usage(c.stderr)
+			fmt.Fprintf(c.stderr, "replywindow %s: %v\n", c.name, err)
+			c.shortUsage(c.stderr)
 			return nil, exitUsage, false
 		}
 		rest := c.fs.Args()
@@ -109,10 +118,18 @@ func (c *opCmd) parse(args []string) (pos []string, code int, ok bool) {
 
 // fail reports err and returns its exit code: 2 for usage errors (with the usage), else 1.
 func (c *opCmd) fail(err error) int {
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) {
+		// One line naming the resource and the likely cause, instead of the SDK's chain.
+		resource := c.resources[oe.Service()]
+		if resource == "" {
+			resource = oe.Service() + " " + oe.Operation()
+		}
+		err = opAWSError(resource, err)
+	}
 	fmt.Fprintf(c.stderr, "replywindow %s: %v\n", c.name, err)
 	if errors.Is(err, errOpUsage) {
-		fmt.Fprintln(c.stderr)
-		c.usage(c.stderr)
+		c.shortUsage(c.stderr)
 		return exitUsage
 	}
 	return exitFail
@@ -222,6 +239,10 @@ func (c *opCmd) store(ctx context.Context, table string) (*dynamo.Store, aws.Con
 	if err != nil {
 		return nil, cfg, err
 	}
+	if c.resources == nil {
+		c.resources = map[string]string{}
+	}
+	c.resources["DynamoDB"] = "table " + table
 	return dynamo.New(awsdynamodb.NewFromConfig(cfg), table), cfg, nil
 }
 

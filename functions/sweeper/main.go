@@ -95,7 +95,13 @@ func main() {
 		return err
 	}})
 	if cfg.AccountTokens == "" { // static tokens cannot be refreshed
-		refresher := &tokens.Refresher{Accounts: table, Tokens: toks, Params: params, Graph: g, Log: log, Metrics: metrics}
+		tcfg, err := tokens.LoadConfig(os.Getenv)
+		if err != nil {
+			log.Error("token refresh config", "err", err)
+			os.Exit(1)
+		}
+		refresher := &tokens.Refresher{Accounts: table, Tokens: toks, Params: params, Graph: g, Log: log, Metrics: metrics,
+			Within: tcfg.Within, AlarmWithin: tcfg.AlarmWithin}
 		s.AddChore(sweeper.Chore{Name: "token-refresh", Every: time.Hour, Run: func(ctx context.Context) error {
 			_, err := refresher.Run(ctx)
 			return err

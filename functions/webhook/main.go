@@ -39,8 +39,10 @@ func main() {
 	metrics := telemetry.NewMetrics("webhook")
 	h := webhook.New(cfg, queue, secrets, metrics, log)
 	if cfg.TableName != "" {
-		del := &deletion.Handler{Store: dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName), Secrets: secrets.AppSecrets, Log: log, Metrics: metrics}
+		store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName)
+		del := &deletion.Handler{Store: store, Secrets: secrets.AppSecrets, Log: log, Metrics: metrics}
 		h.Extra = map[string]webhook.Route{deletion.Route: del.Serve}
+		h.SetWebhooks(store) // W# items: when each account's webhooks last arrived, for doctor
 	}
 	log.Info("webhook ready", "config", cfg)
 	lambda.Start(h.Handle)

@@ -55,3 +55,10 @@ func TestLeadsContract(t *testing.T) {
 		return New(api, name)
 	})
 }
+
+func TestWebhooksContract(t *testing.T) {
+	storetest.Webhooks(t, func(t *testing.T) reply.Webhooks {
+		api, name := newTable(t)
+		return New(api, name)
+	})
+}

@@ -41,8 +41,9 @@ type Store struct {
 	guards    map[string]string // funnel key -> the comment holding it
 	graves    map[string]reply.Tombstone
 	convs     map[string]reply.Conversation
-	clicks    clickBook            // tracked links' counters and guards (clicks.go)
-	leads     map[string]lead.Lead // by lead.Key; made on the first lead (leads.go)
+	clicks    clickBook                       // tracked links' counters and guards (clicks.go)
+	leads     map[string]lead.Lead            // by lead.Key; made on the first lead (leads.go)
+	seen      map[string]map[string]time.Time // account -> webhook field -> last arrival (webhooks.go)
 }
 
 // NewStore is an empty store.

@@ -249,6 +249,11 @@ func (r *Replier) process(ctx context.Context, job reply.Job) (Decision, error) 
 		return w.parkFirst(ctx, ParkAccountUnavailable, err)
 	}
 	w.acct = acct
+	if acct.Paused {
+		// The operator stopped the answers; decided before any Graph read.
+		w.skip = reply.SkipPaused
+		return w.run(ctx)
+	}
 	if reason, err := w.complete(ctx); err != nil {
 		return w.parkFirst(ctx, reason, err)
 	}

@@ -58,6 +58,10 @@ type Account struct {
 	Version         int64         `json:"version"`
 	UpdatedAt       time.Time     `json:"updated_at,omitzero"`
 	Tracking        *Tracking     `json:"tracking,omitempty"` // links through the click route (tracking.go)
+
+	// Paused stops the answers without losing the configuration (accounts pause/resume): its
+	// comments are SKIPPED SkipPaused. State, not configuration: accounts put keeps it.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // Limit is the account's rate limit for lane.
@@ -169,6 +173,13 @@ type Rule struct {
 	QuickReplies []QuickReply `json:"quick_replies,omitempty"`
 	Flow         []Step       `json:"flow,omitempty"`     // what follows the private reply
 	Tracking     *Tracking    `json:"tracking,omitempty"` // over the account's (tracking.go)
+
+	// Disabled keeps a rule in the configuration without answering with it (the file's
+	// `enabled: false`). From and Until bound the comments it answers by their creation time
+	// (Job.CommentedAt): a campaign's rule; zero is no bound.
+	Disabled bool      `json:"disabled,omitempty"`
+	From     time.Time `json:"from,omitzero"`
+	Until    time.Time `json:"until,omitzero"`
 }
 
 // Opening is the private reply's message with the text given (Render's).
@@ -198,6 +209,9 @@ func (a Account) Match(job Job) (Rule, bool) {
 }
 
 func (r Rule) matches(job Job, folded string) bool {
+	if !r.Active(job.CommentedAt) {
+		return false
+	}
 	if len(r.Media) > 0 && !contains(r.Media, job.MediaID) {
 		return false
 	}
@@ -311,6 +325,9 @@ func (r Rule) Render(username, disclosure string) (string, error) {
 const maxUsername = 30
 
 func (r Rule) validate(disclosure string) error {
+	if !r.From.IsZero() && !r.Until.IsZero() && !r.Until.After(r.From) {
+		return fmt.Errorf("until: %s is not after from %s", r.Until.UTC().Format(time.RFC3339), r.From.UTC().Format(time.RFC3339))
+	}
 	switch r.Match {
 	case MatchWord, MatchContains, MatchExact:
 		if len(r.Keywords) == 0 {

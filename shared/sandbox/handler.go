@@ -78,6 +78,7 @@ type request struct {
 	text      string
 	fields    string // subscribed_fields
 	grantType string
+	input     string // debug_token's input_token
 	bad       string // why the parameters are unusable
 	// The messenger profile API (entries.go): the method, the JSON body, the platform parameter.
 	method   string
@@ -124,6 +125,8 @@ func parse(r *http.Request) request {
 	switch {
 	case len(segs) == 1 && segs[0] == "refresh_access_token" && r.Method == http.MethodGet:
 		rq.op, rq.grantType = OpRefresh, param("grant_type")
+	case len(segs) == 1 && segs[0] == "debug_token" && r.Method == http.MethodGet:
+		rq.op, rq.input = OpInspect, param("input_token")
 	case len(segs) == 1 && segs[0] == "me" && r.Method == http.MethodGet:
 		rq.op, rq.objectID, rq.fields = OpMe, "me", param("fields")
 	case len(segs) == 2 && segs[1] == "messages" && r.Method == http.MethodPost:
@@ -290,12 +293,17 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 	if rq.op == OpUnknown {
 		return refuse(400, 2500, 0, "OAuthException", "Unknown path components: /"+rq.objectID)
 	}
+	if rq.op == OpInspect {
+		return s.inspect(rq, now)
+	}
 	id, ok := s.tokens[rq.token]
 	switch {
 	case rq.token == "" || !ok:
 		return errBadToken()
 	case s.revoked[rq.token]:
 		return errRevoked()
+	case s.expiredLocked(rq.token, now):
+		return errExpired()
 	}
 	a := s.accounts[id]
 	if isRead(rq.op) {
@@ -336,6 +344,7 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 		s.refreshes++
 		nt := fmt.Sprintf("sbx-refreshed-%s-%d", a.id, s.refreshes)
 		s.tokens[nt] = a.id
+		s.infoLocked(nt).expires = now.Add(TokenLifetime)
 		return result{status: 200, body: map[string]any{
 			"access_token": nt, "token_type": "bearer", "expires_in": int64(TokenLifetime / time.Second)}}
 	}

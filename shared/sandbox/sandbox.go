@@ -240,7 +240,9 @@ type Sandbox struct {
 	queued     map[string][]Fault // by comment id; "" = the next private reply to any comment
 	opQueued   map[string][]Fault // Send API and profile calls, by op and person (see QueueCallFault)
 	refreshes  int
-	previews   *previews // Meta's link-preview crawler; nil unless WithPreviews
+	previews   *previews             // Meta's link-preview crawler; nil unless WithPreviews
+	tokenInfo  map[string]*tokenInfo // expiries and scopes (inspect.go)
+	noInspect  bool                  // GET /debug_token is an unknown path
 
 	done      chan struct{}
 	closeOnce sync.Once

@@ -11,23 +11,37 @@ import (
 // DefaultWithin.
 const EnvWithin = "TOKEN_REFRESH_WITHIN"
 
+// EnvAlarmWithin names how close to its expiry a token that cannot be refreshed is counted
+// (TokenExpiring, the stack's token alarm); unset means DefaultAlarmWithin.
+const EnvAlarmWithin = "TOKEN_ALARM_WITHIN"
+
+// DefaultAlarmWithin is the template's TokenExpiryAlarmDays default.
+const DefaultAlarmWithin = 7 * 24 * time.Hour
+
 // Env lists the environment variables LoadConfig reads.
-var Env = []string{EnvWithin}
+var Env = []string{EnvWithin, EnvAlarmWithin}
 
 // Config is the refresher's configuration.
 type Config struct {
-	Within time.Duration
+	Within      time.Duration
+	AlarmWithin time.Duration
 }
 
 // LoadConfig reads the configuration from getenv (os.Getenv in a function).
 func LoadConfig(getenv func(string) string) (Config, error) {
-	c := Config{Within: DefaultWithin}
-	if v := getenv(EnvWithin); v != "" {
-		d, err := ParseDuration(v)
-		if err != nil {
-			return Config{}, fmt.Errorf("%s: %w", EnvWithin, err)
+	c := Config{Within: DefaultWithin, AlarmWithin: DefaultAlarmWithin}
+	// In Env's order, so the first bad variable is the one named.
+	for _, v := range []struct {
+		name string
+		dst  *time.Duration
+	}{{EnvWithin, &c.Within}, {EnvAlarmWithin, &c.AlarmWithin}} {
+		if s := getenv(v.name); s != "" {
+			d, err := ParseDuration(s)
+			if err != nil {
+				return Config{}, fmt.Errorf("%s: %w", v.name, err)
+			}
+			*v.dst = d
 		}
-		c.Within = d
 	}
 	return c, nil
 }

@@ -52,6 +52,10 @@ type Refresher struct {
 	Clock    reply.Clock   // nil means the system clock
 	Log      *slog.Logger  // nil means no logs
 	Metrics  *telemetry.Metrics
+
+	// AlarmWithin is how close to its expiry a token that cannot be refreshed is counted as
+	// TokenExpiring (0 means DefaultAlarmWithin).
+	AlarmWithin time.Duration
 }
 
 // Action is what a run did with one account.
@@ -122,8 +126,31 @@ func (r *Refresher) Run(ctx context.Context) (Result, error) {
 	if r.Metrics != nil {
 		r.Metrics.Count("TokenRefreshed", res.Refreshed)
 		r.Metrics.Count("TokenRefreshFailed", res.Failed+res.Deferred)
+		r.Metrics.Count(MetricExpiring, r.Expiring(res.Accounts, r.now()))
 	}
 	return res, errors.Join(errs...)
+}
+
+// MetricExpiring counts, each run, the accounts whose token expires within AlarmWithin and was
+// not refreshed: a refresh Meta refused or that failed, or a token no refresh renews (a Page
+// token with an expiry). The stack's TokenExpiringAlarm fires on it days before the account
+// stops answering, not after.
+const MetricExpiring = "TokenExpiring"
+
+// Expiring is how many of a run's outcomes count as MetricExpiring at now.
+func (r *Refresher) Expiring(outcomes []Outcome, now time.Time) int {
+	within := r.AlarmWithin
+	if within <= 0 {
+		within = DefaultAlarmWithin
+	}
+	n := 0
+	for _, o := range outcomes {
+		stuck := o.Action == ActionFailed || o.Action == ActionDeferred || o.Action == ActionSkipped
+		if stuck && !o.ExpiresAt.IsZero() && o.ExpiresAt.Before(now.Add(within)) {
+			n++
+		}
+	}
+	return n
 }
 
 // Refresh refreshes one account's token whether or not it is due (the operator asked for it).

@@ -65,6 +65,9 @@ type Handler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	emf     io.Writer // where metrics are flushed after each request
+
+	webhooks reply.Webhooks // when accounts' webhooks last arrived (seen.go); nil: not recorded
+	seen     seenMemo
 }
 
 // New is a handler enqueueing to q. m and log may be nil (no metrics, no logs).
@@ -191,6 +194,7 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, req events.APIG
 		}
 	}
 	enqueued := len(d.Jobs)
+	h.recordSeen(ctx, log, d.Jobs, now)
 	if err := h.enqueue(ctx, d.Jobs); err != nil {
 		var refused *reply.RefusedJobsError
 		if !errors.As(err, &refused) {

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/replywindow/replywindow/shared/doctor"
+	"github.com/replywindow/replywindow/shared/tokens"
+)
+
+func init() {
+	commands["doctor"] = command{summary: "check tokens, webhook subscriptions, webhooks seen, parked work and the stack (exit 0 ok, 1 warn, 2 fail)", run: runDoctor}
+}
+
+func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := opNew("doctor", "[--account ID] [--json]", `  # every account and the stack (TABLE_NAME, QUEUE_URL, DLQ_URL, META_APP_IDS set)
+  replywindow doctor
+
+  # one account, as JSON, from a cron job that alerts on a non-zero exit
+  replywindow doctor --account 17841400000000001 --json || notify-ops
+
+Checks, each ok / warn / fail with what to do:
+  stack              the table and queues answer with the caller's credentials
+  graph api version  GRAPH_API_VERSION against Meta's published end of availability (warn 90 days ahead)
+  token              the token works and what Meta's inspection says of its expiry (warn --token-warn ahead)
+  permissions        the token holds every permission replywindow's calls need
+  subscription       our app (META_APP_IDS) is subscribed to every field the account's rules need
+  webhooks           when the account's webhooks last arrived, by field (recorded by the webhook function)
+  parked             how many replies wait parked, and since when
+
+Exit status: 0 all ok, 1 a warning, 2 a failure (or bad usage).
+`, stdout, stderr)
+	account := c.fs.String("account", "", "check only this account `ID`")
+	asJSON := c.fs.Bool("json", false, "print JSON")
+	queueURL := c.fs.String("queue-url", c.getenv("QUEUE_URL"), "jobs queue `url` to check; $QUEUE_URL when not given")
+	dlqURL := c.fs.String("dlq-url", c.getenv("DLQ_URL"), "dead-letter queue `url` to check; $DLQ_URL when not given")
+	appIDs := c.fs.String("app-ids", c.getenv("META_APP_IDS"), "our Meta app `ids`, comma-separated (the stack's MetaAppIds); $META_APP_IDS when not given")
+	tokenWarn := c.fs.String("token-warn", "7d", "warn when a token expires within this `duration`")
+	table := c.tableFlag()
+	graphURL := c.graphFlag()
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return c.fail(opUsagef("unexpected argument %q", pos[0]))
+	}
+	if *account != "" {
+		if err := opCheckID("--account", "account", *account); err != nil {
+			return c.fail(err)
+		}
+	}
+	warn, err := tokens.ParseDuration(*tokenWarn)
+	if err != nil {
+		return c.fail(opUsagef("--token-warn: %v", err))
+	}
+	client, err := c.graph(*graphURL)
+	if err != nil {
+		return c.fail(err)
+	}
+	store, cfg, err := c.store(ctx, *table)
+	if err != nil {
+		return c.fail(err)
+	}
+	d := &doctor.Doctor{
+		Accounts: store, Tokens: c.tokens(cfg), Meta: client, Webhooks: store,
+		Parked: doctor.DueScan{Records: store}, Pieces: opPieces(cfg, *table, *queueURL, *dlqURL),
+		AppIDs: opSplit(*appIDs), Version: client.Version(), TokenWarn: warn,
+	}
+	r, err := d.Run(ctx, *account)
+	if err != nil {
+		// The stack's checks still say what is reachable: print them before the error.
+		r.WriteText(stderr)
+		fmt.Fprintf(stderr, "replywindow doctor: %v\n", err)
+		return int(doctor.Fail)
+	}
+	if *asJSON {
+		if err := opJSON(stdout, r); err != nil {
+			return c.fail(err)
+		}
+	} else if err := r.WriteText(stdout); err != nil {
+		return c.fail(err)
+	}
+	return r.Worst.ExitCode()
+}
+
+// opPieces are the stack's parts doctor probes with the caller's credentials: the table and the
+// queues that are configured.
+func opPieces(cfg aws.Config, table, queueURL, dlqURL string) []doctor.Piece {
+	db := awsdynamodb.NewFromConfig(cfg)
+	pieces := []doctor.Piece{{
+		Name: "table " + table,
+		Probe: func(ctx context.Context) error {
+			_, err := db.DescribeTable(ctx, &awsdynamodb.DescribeTableInput{TableName: aws.String(table)})
+			return opAWSError("describe", err)
+		},
+		Fix: "check --table / TABLE_NAME (the stack's TableName output) and AWS_REGION",
+	}}
+	q := awssqs.NewFromConfig(cfg)
+	for _, u := range []struct{ what, url, flag string }{{"queue", queueURL, "--queue-url / QUEUE_URL (QueueUrl)"}, {"dead-letter queue", dlqURL, "--dlq-url / DLQ_URL (DeadLetterQueueUrl)"}} {
+		if u.url == "" {
+			continue
+		}
+		pieces = append(pieces, doctor.Piece{
+			Name: u.what + " " + u.url,
+			Probe: func(ctx context.Context) error {
+				_, _, err := opQueueInfo(ctx, q, u.url)
+				return opAWSError("attributes", err)
+			},
+			Fix: "check " + u.flag + " and AWS_REGION",
+		})
+	}
+	return pieces
+}
+
+// opSplit is the comma-separated list s without blanks.
+func opSplit(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,50 @@
+package deletion
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/memory"
+	"github.com/replywindow/replywindow/shared/reply"
+)
+
+// Count finds what the worker would remove and removes and writes nothing.
+func TestCount(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	store := memory.NewStore()
+	const acct, person, other = "17841400000000001", "900000001", "900000002"
+	for i, from := range []string{person, other, person, person} {
+		j := reply.Job{V: reply.JobVersion, AccountID: acct, CommentID: fmt.Sprintf("1790000000000000%d", i), FromID: from, Kind: reply.KindPost, CommentedAt: now}
+		if _, err := store.Create(ctx, reply.NewSkipped(j, reply.SkipNoRule, now)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := store.Touch(ctx, reply.Touch{AccountID: acct, PersonID: person, At: now, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	w := &Worker{Store: store, PageSize: 2} // several pages
+	tests := []struct {
+		person string
+		want   Matches
+	}{
+		{person, Matches{Records: 3, Conversations: 1}},
+		{other, Matches{Records: 1}},
+		{"900000003", Matches{}},
+	}
+	for _, tt := range tests {
+		got, err := w.Count(ctx, reply.Deletion{Kind: reply.DeletionPerson, UserID: tt.person})
+		if err != nil || got != tt.want {
+			t.Errorf("Count(%s) = %+v, %v; want %+v", tt.person, got, err, tt.want)
+		}
+	}
+	recs, _, _ := store.Scan(ctx, "", 100)
+	if len(recs) != 4 {
+		t.Errorf("%d records after Count, want the 4 it read", len(recs))
+	}
+	if _, err := store.Create(ctx, reply.NewSkipped(reply.Job{V: reply.JobVersion, AccountID: acct, CommentID: "17900000000000009", FromID: person, Kind: reply.KindPost, CommentedAt: now}, reply.SkipNoRule, now)); err != nil {
+		t.Errorf("a tombstone was written: %v", err)
+	}
+}
