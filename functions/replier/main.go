@@ -36,7 +36,7 @@ func main() {
 	}
 	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
 	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))
-	r := replier.New(cfg, store, g, tokens, reply.SystemClock{}, telemetry.NewMetrics("replier"), log)
+	r := replier.New(cfg, store, g, tokens, reply.SystemClock{}, telemetry.NewMetrics("replier").In(os.Getenv(telemetry.NamespaceEnv)), log)
 	r.Converse(g)
 	lambda.Start(r.Handle)
 }

@@ -59,7 +59,7 @@ func main() {
 	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
 	queue := sqs.NewQueue(awssqs.NewFromConfig(aws), cfg.QueueURL)
 	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))
-	metrics := telemetry.NewMetrics("sweeper")
+	metrics := telemetry.NewMetrics("sweeper").In(os.Getenv(telemetry.NamespaceEnv))
 	s := sweeper.New(cfg, store, queue, g, toks, reply.SystemClock{}, metrics, log)
 
 	deletions := &deletion.Worker{Store: store, Params: params, Cursors: store, Log: log, Metrics: metrics}

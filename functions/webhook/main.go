@@ -36,7 +36,7 @@ func main() {
 		os.Exit(1)
 	}
 	queue := sqs.NewQueue(awssqs.NewFromConfig(aws), cfg.QueueURL, sqs.WithConcurrency(cfg.EnqueueConcurrency))
-	metrics := telemetry.NewMetrics("webhook")
+	metrics := telemetry.NewMetrics("webhook").In(os.Getenv(telemetry.NamespaceEnv))
 	h := webhook.New(cfg, queue, secrets, metrics, log)
 	if cfg.TableName != "" {
 		del := &deletion.Handler{Store: dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName), Secrets: secrets.AppSecrets, Log: log, Metrics: metrics}
