@@ -142,6 +142,7 @@ invoke-sweeper:
 
 ## deploy: build and deploy with samconfig.toml's CONFIG_ENV (make deploy CONFIG_ENV=prod)
 deploy:
+	.ci/samconfig-check.sh $(CONFIG_ENV)
 	sam build --config-env $(CONFIG_ENV)
 	sam deploy --config-env $(CONFIG_ENV)
 

@@ -1598,6 +1598,13 @@ func TestSamconfig(t *testing.T) {
 				}
 			}
 		}
+		// sam deploy --guided rewrites the deploy section only: the committed file names the
+		// stack in both, alike, and make deploy checks they still agree (.ci/samconfig-check.sh).
+		stack := regexp.MustCompile(`(?m)^stack_name\s*=\s*"([^"]+)"`)
+		g, d := stack.FindStringSubmatch(body[env+".global"]), stack.FindStringSubmatch(body[env+".deploy"])
+		if g == nil || d == nil || g[1] != d[1] {
+			t.Errorf("samconfig.toml %s: stack_name global %v, deploy %v; want both, alike", env, g, d)
+		}
 		// SAM never caches makefile builds: cached = true would promise what it does not do.
 		if strings.Contains(body[env+".build"], "cached") {
 			t.Errorf("samconfig.toml [%s.build.parameters]: cached has no effect on makefile builds", env)
