@@ -80,13 +80,59 @@ func parseTemplate(b []byte) (*template, error) {
 		}
 		return m
 	}
-	return &template{
+	tpl := &template{
 		Parameters: section("Parameters"),
 		Rules:      section("Rules"),
 		Conditions: section("Conditions"),
 		Resources:  section("Resources"),
 		Outputs:    section("Outputs"),
-	}, nil
+	}
+	// The tests read each function as SAM deploys it: Globals.Function merged into it.
+	globals, _ := section("Globals")["Function"].(map[string]any)
+	for _, r := range tpl.Resources {
+		res, _ := r.(map[string]any)
+		if res == nil || res["Type"] != "AWS::Serverless::Function" {
+			continue
+		}
+		props, _ := res["Properties"].(map[string]any)
+		res["Properties"] = mergeGlobals(globals, props)
+	}
+	return tpl, nil
+}
+
+// mergeGlobals is SAM's rule for Globals: a resource's scalar wins, maps merge key by key, and
+// lists are the global items followed by the resource's.
+func mergeGlobals(global, local map[string]any) map[string]any {
+	out := make(map[string]any, len(global)+len(local))
+	maps.Copy(out, global)
+	for k, lv := range local {
+		switch gv := out[k].(type) {
+		case map[string]any:
+			if lm, ok := lv.(map[string]any); ok && !intrinsic(gv) && !intrinsic(lm) {
+				out[k] = mergeGlobals(gv, lm)
+				continue
+			}
+		case []any:
+			if ll, ok := lv.([]any); ok {
+				out[k] = slices.Concat(gv, ll)
+				continue
+			}
+		}
+		out[k] = lv
+	}
+	return out
+}
+
+// intrinsic is whether m is a CloudFormation function (!Ref, !Sub, ...), a value SAM does not
+// merge into.
+func intrinsic(m map[string]any) bool {
+	if len(m) != 1 {
+		return false
+	}
+	for k := range m {
+		return k == "Ref" || k == "Condition" || strings.HasPrefix(k, "Fn::")
+	}
+	return false
 }
 
 // expand turns a YAML node into maps, slices and scalars, expanding CloudFormation tags.
@@ -2027,5 +2073,53 @@ func TestParametersRefuseUnsafeValues(t *testing.T) {
 	}
 	if prefixes == 0 || secrets == 0 {
 		t.Errorf("the patterns accept %d prefixes and %d secret names of the sample: nothing was compared", prefixes, secrets)
+	}
+}
+
+// TestGlobalsHoldWhatTheFunctionsShare: runtime, architecture, handler, tracing, log format and
+// code location are said once, in Globals, as SAM's own templates do, and no function repeats
+// them (a repeated value drifts); each function still builds with the makefile.
+func TestGlobalsHoldWhatTheFunctionsShare(t *testing.T) {
+	b, err := os.ReadFile("../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	v, err := expand(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := v.(map[string]any)
+	globals, _ := top["Globals"].(map[string]any)
+	fn, _ := globals["Function"].(map[string]any)
+	shared := []string{"CodeUri", "Handler", "Runtime", "Architectures", "Tracing", "LoggingConfig"}
+	for _, k := range shared {
+		if _, ok := fn[k]; !ok {
+			t.Errorf("Globals.Function has no %s", k)
+		}
+	}
+	if lc, _ := fn["LoggingConfig"].(map[string]any); lc["LogFormat"] != "JSON" {
+		t.Errorf("Globals.Function.LoggingConfig = %v, want LogFormat JSON", fn["LoggingConfig"])
+	}
+	for id, r := range top["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::Serverless::Function" {
+			continue
+		}
+		props := res["Properties"].(map[string]any)
+		for _, k := range shared[:5] {
+			if _, ok := props[k]; ok {
+				t.Errorf("%s repeats %s, which Globals holds", id, k)
+			}
+		}
+		if lc, _ := props["LoggingConfig"].(map[string]any); lc["LogFormat"] != nil {
+			t.Errorf("%s repeats LoggingConfig.LogFormat", id)
+		}
+		if md, _ := res["Metadata"].(map[string]any); md["BuildMethod"] != "makefile" {
+			t.Errorf("%s: Metadata.BuildMethod = %v, want makefile", id, md["BuildMethod"])
+		}
 	}
 }
