@@ -20,7 +20,7 @@ import (
 
 func main() {
 	cfg, err := replier.LoadConfig(os.Getenv)
-	log := telemetry.NewLogger(os.Stderr, cfg.LogLevel)
+	log, inv := telemetry.NewFunctionLogger(os.Stderr, cfg.LogLevel, "replier")
 	if err != nil {
 		log.Error("replier config", "err", err)
 		os.Exit(1)
@@ -38,5 +38,5 @@ func main() {
 	g := graph.New(graph.WithBaseURL(cfg.GraphAPIURL), graph.WithVersion(cfg.GraphAPIVersion))
 	r := replier.New(cfg, store, g, tokens, reply.SystemClock{}, telemetry.NewMetrics("replier").In(os.Getenv(telemetry.NamespaceEnv)), log)
 	r.Converse(g)
-	lambda.Start(r.Handle)
+	lambda.Start(telemetry.Serve(inv, r.Handle))
 }

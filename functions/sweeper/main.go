@@ -29,7 +29,7 @@ import (
 
 func main() {
 	cfg, err := sweeper.LoadConfig(os.Getenv)
-	log := telemetry.NewLogger(os.Stderr, cfg.LogLevel)
+	log, inv := telemetry.NewFunctionLogger(os.Stderr, cfg.LogLevel, "sweeper")
 	if err != nil {
 		log.Error("sweeper config", "err", err)
 		os.Exit(1)
@@ -79,5 +79,5 @@ func main() {
 			return err
 		}})
 	}
-	lambda.Start(s.Handle)
+	lambda.Start(telemetry.ServeErr(inv, s.Handle))
 }

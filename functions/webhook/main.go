@@ -20,7 +20,7 @@ import (
 
 func main() {
 	cfg, err := webhook.LoadConfig(os.Getenv)
-	log := telemetry.NewLogger(os.Stderr, cfg.LogLevel)
+	log, inv := telemetry.NewFunctionLogger(os.Stderr, cfg.LogLevel, "webhook")
 	if err != nil {
 		log.Error("webhook config", "err", err)
 		os.Exit(1)
@@ -43,5 +43,5 @@ func main() {
 		h.Extra = map[string]webhook.Route{deletion.Route: del.Serve}
 	}
 	log.Info("webhook ready", "config", cfg)
-	lambda.Start(h.Handle)
+	lambda.Start(telemetry.Serve(inv, h.Handle))
 }

@@ -69,8 +69,13 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l, ReplaceAttr: redact}))
 }
 
-// redact is NewLogger's ReplaceAttr: strings and errors lose their secret parameters' values.
+// redact is NewLogger's ReplaceAttr: strings and errors lose their secret parameters' values,
+// and durations are written as a person reads them ("5m0s"), not in nanoseconds.
 func redact(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+		return a
+	}
 	switch v := a.Value.Any().(type) {
 	case string:
 		if r := reply.RedactSecrets(v); r != v {
