@@ -66,6 +66,9 @@ type Bundle struct {
 	// IdlePollers is how many long-polling receives Lambda's SQS event source keeps open while
 	// the queue is empty (AWS: it starts with five); each returns after 20 seconds.
 	IdlePollers int
+	// PlatformLogs is whether Lambda writes its platform.start and platform.report lines (system
+	// log level INFO or DEBUG); at WARN it leaves them out.
+	PlatformLogs bool
 }
 
 // Template is template.yaml's defaults.

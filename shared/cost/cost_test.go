@@ -135,6 +135,9 @@ func TestTemplate(t *testing.T) {
 			t.Errorf("template.yaml has %d %s, cost.Template %d", c.got, c.what, c.want)
 		}
 	}
+	if level := regexp.MustCompile(`SystemLogLevel: (\w+)`).FindStringSubmatch(tpl); (level == nil || level[1] != "WARN") != Template.PlatformLogs {
+		t.Errorf("template.yaml's SystemLogLevel %v, cost.Template.PlatformLogs %v: platform lines are logged below WARN", level, Template.PlatformLogs)
+	}
 	if !strings.Contains(tpl, "Architectures: [arm64]") {
 		t.Error("template.yaml: functions are no longer arm64, and Prices.LambdaGBSecondArm is the arm64 price")
 	}
