@@ -60,6 +60,16 @@ func (c *Counter) WriteUnits() float64 {
 	return c.units
 }
 
+// measured adds the consumed capacity of a write's answer, which it passes on.
+func measured[O any](c *Counter, capacity func(*O) *types.ConsumedCapacity) func(*O, error) (*O, error) {
+	return func(out *O, err error) (*O, error) {
+		if out != nil {
+			c.consumed(capacity(out))
+		}
+		return out, err
+	}
+}
+
 // consumed adds what DynamoDB reported.
 func (c *Counter) consumed(cs ...*types.ConsumedCapacity) {
 	c.mu.Lock()
@@ -90,11 +100,7 @@ func (c *Counter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, 
 	c.add("UpdateItem")
 	asked := *in // the caller's input stays as it was
 	asked.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := c.api.UpdateItem(ctx, &asked, o...)
-	if out != nil {
-		c.consumed(out.ConsumedCapacity)
-	}
-	return out, err
+	return measured(c, func(o *dynamodb.UpdateItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })(c.api.UpdateItem(ctx, &asked, o...))
 }
 
 // GetItem counts and calls the wrapped API.
@@ -114,11 +120,7 @@ func (c *Counter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...f
 	c.add("PutItem")
 	asked := *in // the caller's input stays as it was
 	asked.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := c.api.PutItem(ctx, &asked, o...)
-	if out != nil {
-		c.consumed(out.ConsumedCapacity)
-	}
-	return out, err
+	return measured(c, func(o *dynamodb.PutItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })(c.api.PutItem(ctx, &asked, o...))
 }
 
 // TransactWriteItems counts and calls the wrapped API; it also counts the transaction's items
@@ -149,11 +151,7 @@ func (c *Counter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, 
 	c.add("DeleteItem")
 	asked := *in // the caller's input stays as it was
 	asked.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
-	out, err := c.api.DeleteItem(ctx, &asked, o...)
-	if out != nil {
-		c.consumed(out.ConsumedCapacity)
-	}
-	return out, err
+	return measured(c, func(o *dynamodb.DeleteItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })(c.api.DeleteItem(ctx, &asked, o...))
 }
 
 // Query counts and calls the wrapped API.
