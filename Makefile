@@ -25,7 +25,7 @@ LOCAL_AWS_REGION ?= us-east-1
 PYTOOLS = bin=$$(.ci/pytools.sh) || exit 1; export PATH="$$bin$${bin:+:}$$PATH" PYTHON=python3
 
 .PHONY: build build-WebhookFunction build-ReplierFunction build-SweeperFunction build-LinksFunction \
-	test unit lint fmt-check vet staticcheck cfn-lint bench fuzz soak scale cost \
+	test unit lint fmt-check vet staticcheck cfn-lint tracked-files bench fuzz soak scale cost \
 	events invoke-webhook invoke-replier invoke-sweeper invoke-links local-aws deploy demo cli clean
 
 ## build: the three Lambda bootstraps into bin/<function>/bootstrap
@@ -67,7 +67,11 @@ unit:
 	$(GO) test -count=1 $(PKGS)
 
 ## lint: gofmt, go vet, staticcheck, cfn-lint
-lint: fmt-check vet staticcheck cfn-lint
+lint: fmt-check vet staticcheck cfn-lint tracked-files
+
+# No build output in git: no compiled binary, whatever its name or place, and no file over 1 MB.
+tracked-files:
+	.ci/tracked-files.sh
 
 fmt-check:
 	@out=$$(gofmt -l cmd functions shared); \
@@ -145,6 +149,7 @@ invoke-links:
 
 ## deploy: build and deploy with samconfig.toml's CONFIG_ENV (make deploy CONFIG_ENV=prod)
 deploy:
+	.ci/samconfig-check.sh $(CONFIG_ENV)
 	sam build --config-env $(CONFIG_ENV)
 	sam deploy --config-env $(CONFIG_ENV)
 

@@ -22,7 +22,7 @@ import (
 // static), in one run: every iteration starts each binary once, in turn. The binaries are built
 // for this machine to run here; the stripped arm64 bootstraps Lambda runs are built too, for
 // their sizes. Each function gets events/env.json's local environment, with its AWS endpoints
-// pointed at a closed port: init must not call AWS. Target: init <= 2 x hello's.
+// pointed at a closed port: init must not call AWS. Target: init <= 1.5 x hello's (issue 23).
 //
 //	go test -run '^$' -bench ColdStart -benchtime 30x ./functions
 func BenchmarkColdStart(b *testing.B) {

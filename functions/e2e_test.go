@@ -519,8 +519,15 @@ func TestEndToEnd(t *testing.T) {
 					t.Errorf("%s logged a secret", p.rt.name)
 				}
 			}
-			if !strings.Contains(out, `"_aws"`) {
-				t.Errorf("%s wrote no EMF metrics:\n%s", p.rt.name, out)
+			// The log keys the serverless Go world reads, from the real runtime API's invocations.
+			for _, key := range []string{`"service":"` + p.rt.name + `"`, `"function_request_id":"`, `"cold_start":true`, `"cold_start":false`} {
+				if !strings.Contains(out, key) {
+					t.Errorf("%s logged no %s:\n%s", p.rt.name, key, out)
+				}
+			}
+			// Counts are JSON lines naming the function; only those an alarm watches carry EMF.
+			if !strings.Contains(out, `"Function":"`+p.rt.name+`"`) {
+				t.Errorf("%s wrote no counts:\n%s", p.rt.name, out)
 			}
 		}
 	})

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 var updateSchema = flag.Bool("update-schema", false, "rewrite account.schema.json from the file's Go types")

@@ -17,7 +17,7 @@ import (
 
 func main() {
 	cfg, err := links.LoadConfig(os.Getenv)
-	log := telemetry.NewLogger(os.Stderr, cfg.LogLevel)
+	log, inv := telemetry.NewFunctionLogger(os.Stderr, cfg.LogLevel, "links")
 	if err != nil {
 		log.Error("links config", "err", err)
 		os.Exit(1)
@@ -32,7 +32,7 @@ func main() {
 		keys.Params, keys.Param = ssm.NewParams(ssm.NewClient(aws), cfg.SecretsTTL), cfg.SecretParam
 	}
 	route := &links.Route{Keys: keys, Clicks: dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName),
-		Budget: cfg.Budget, MaxAge: cfg.MaxAge, Metrics: telemetry.NewMetrics("links"), Log: log}
+		Budget: cfg.Budget, MaxAge: cfg.MaxAge, Metrics: telemetry.NewMetrics("links").In(os.Getenv(telemetry.NamespaceEnv)), Log: log}
 	log.Info("links ready", "config", cfg)
-	lambda.Start(route.Serve)
+	lambda.Start(telemetry.Serve(inv, route.Serve))
 }

@@ -24,7 +24,7 @@ import (
 
 func main() {
 	cfg, err := replier.LoadConfig(os.Getenv)
-	log := telemetry.NewLogger(os.Stderr, cfg.LogLevel)
+	log, inv := telemetry.NewFunctionLogger(os.Stderr, cfg.LogLevel, "replier")
 	if err != nil {
 		log.Error("replier config", "err", err)
 		os.Exit(1)
@@ -44,7 +44,7 @@ func main() {
 		os.Exit(1)
 	}
 	table := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
-	metrics := telemetry.NewMetrics("replier")
+	metrics := telemetry.NewMetrics("replier").In(os.Getenv(telemetry.NamespaceEnv))
 	var store reply.Store = table
 	if ecfg.On() { // each SENT, FAILED or AMBIGUOUS record puts its event on the stack's bus
 		bus := eventbridge.New(awseb.NewFromConfig(aws), ecfg.BusName)
@@ -66,5 +66,5 @@ func main() {
 		}
 		r.TrackLinks(&links.Tracker{Base: track.BaseURL, Keys: keys, Metrics: metrics, Log: log})
 	}
-	lambda.Start(r.Handle)
+	lambda.Start(telemetry.Serve(inv, r.Handle))
 }

@@ -32,7 +32,7 @@ import (
 
 func main() {
 	cfg, err := sweeper.LoadConfig(os.Getenv)
-	log := telemetry.NewLogger(os.Stderr, cfg.LogLevel)
+	log, inv := telemetry.NewFunctionLogger(os.Stderr, cfg.LogLevel, "sweeper")
 	if err != nil {
 		log.Error("sweeper config", "err", err)
 		os.Exit(1)
@@ -65,7 +65,7 @@ func main() {
 	}
 	// Terminal records the sweeper writes (EXPIRED) carry the TTL too.
 	table := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName, dynamo.WithRetention(cfg.Retention()))
-	metrics := telemetry.NewMetrics("sweeper")
+	metrics := telemetry.NewMetrics("sweeper").In(os.Getenv(telemetry.NamespaceEnv))
 	var store reply.Store = table
 	var drain *events.Drain
 	if ecfg.On() { // records the sweeper ends AMBIGUOUS carry their events; the drain publishes what a put left behind
@@ -107,5 +107,5 @@ func main() {
 			return err
 		}})
 	}
-	lambda.Start(s.Handle)
+	lambda.Start(telemetry.ServeErr(inv, s.Handle))
 }

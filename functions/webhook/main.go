@@ -20,7 +20,7 @@ import (
 
 func main() {
 	cfg, err := webhook.LoadConfig(os.Getenv)
-	log := telemetry.NewLogger(os.Stderr, cfg.LogLevel)
+	log, inv := telemetry.NewFunctionLogger(os.Stderr, cfg.LogLevel, "webhook")
 	if err != nil {
 		log.Error("webhook config", "err", err)
 		os.Exit(1)
@@ -36,7 +36,7 @@ func main() {
 		os.Exit(1)
 	}
 	queue := sqs.NewQueue(awssqs.NewFromConfig(aws), cfg.QueueURL, sqs.WithConcurrency(cfg.EnqueueConcurrency))
-	metrics := telemetry.NewMetrics("webhook")
+	metrics := telemetry.NewMetrics("webhook").In(os.Getenv(telemetry.NamespaceEnv))
 	h := webhook.New(cfg, queue, secrets, metrics, log)
 	if cfg.TableName != "" {
 		store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName)
@@ -45,5 +45,5 @@ func main() {
 		h.SetWebhooks(store) // W# items: when each account's webhooks last arrived, for doctor
 	}
 	log.Info("webhook ready", "config", cfg)
-	lambda.Start(h.Handle)
+	lambda.Start(telemetry.Serve(inv, h.Handle))
 }

@@ -27,7 +27,7 @@ type PriceList struct {
 	LogsIngestGB      float64 // CloudWatch Logs standard class ingestion
 	StorageGBMonth    float64 // DynamoDB standard table class storage
 	PITRGBMonth       float64 // DynamoDB continuous backups (point-in-time recovery)
-	AlarmMonth        float64 // standard-resolution alarm
+	AlarmMonth        float64 // standard-resolution alarm, per metric it evaluates
 	DashboardMonth    float64
 	MetricMonth       float64 // custom metric, first 10,000
 	EventBridgeEvent  float64 // a custom event put on a bus (each 64 KB of an entry is one)
@@ -57,18 +57,26 @@ type Bundle struct {
 	SweepEveryMinutes               int // the schedule's default
 	// RetentionDays is how long a terminal record is kept after its deadline (7 days after the
 	// comment): a comment's items are stored for the two together.
-	RetentionDays      int
-	Alarms, Dashboards int
-	FilterMetrics      int // distinct metrics the log metric filters publish
+	RetentionDays int
+	// AlarmMetrics is how many metrics the alarms read: CloudWatch bills an alarm by the metrics
+	// it evaluates, so a metric-math alarm over two metrics is billed as two.
+	AlarmMetrics, Dashboards int
+	FilterMetrics            int // distinct metrics the log metric filters publish
+	// EMFMetrics is how many distinct metrics the code's EMF lines may define
+	// (telemetry.AlarmMetrics); the package test checks both against the template and the code.
+	EMFMetrics int
 	// IdlePollers is how many long-polling receives Lambda's SQS event source keeps open while
 	// the queue is empty (AWS: it starts with five); each returns after 20 seconds.
 	IdlePollers int
+	// PlatformLogs is whether Lambda writes its platform.start and platform.report lines (system
+	// log level INFO or DEBUG); at WARN it leaves them out.
+	PlatformLogs bool
 }
 
 // Template is template.yaml's defaults.
 var Template = Bundle{
 	WebhookMB: 512, ReplierMB: 256, SweeperMB: 256, SweepEveryMinutes: 1, RetentionDays: 30,
-	Alarms: 22, Dashboards: 1, FilterMetrics: 29, IdlePollers: 5,
+	AlarmMetrics: 14, Dashboards: 1, FilterMetrics: 0, EMFMetrics: 4, IdlePollers: 5,
 }
 
 // Counts is what a run asked of AWS, over Comments comments.
@@ -85,7 +93,7 @@ type Counts struct {
 	ReadUnits          float64
 	WriteUnits         float64
 	LogBytes           int64 // application logs, EMF lines and Lambda's platform lines
-	EMFMetrics         int   // distinct metrics (name and dimension values) the EMF lines define
+	EMFMetrics         int   // distinct metrics (namespace, name, dimension values) the run's EMF lines defined
 	StoredBytes        int64 // the table's items and index entries at the end, as DynamoDB bills them
 	// Events are the funnel events put on the stack's bus (shared/events: one per record that
 	// ended SENT, FAILED or AMBIGUOUS), each well under 64 KB; EventWriteUnits what their outbox
@@ -118,6 +126,11 @@ func Price(c Counts, p PriceList, b Bundle) (Estimate, error) {
 	if c.Comments <= 0 {
 		return Estimate{}, fmt.Errorf("price: %d comments, want some", c.Comments)
 	}
+	if c.EMFMetrics > b.EMFMetrics {
+		// The fixed part prices the metrics the code declares; a run that defined more would be
+		// billed more than this says.
+		return Estimate{}, fmt.Errorf("price: the run defined %d EMF metrics, the bundle prices %d", c.EMFMetrics, b.EMFMetrics)
+	}
 	scale := 100_000 / float64(c.Comments)
 	gbs := func(ms int64, mb int) float64 { return float64(ms) / 1000 * float64(mb) / 1024 }
 	v := []Line{
@@ -144,9 +157,9 @@ func Price(c Counts, p PriceList, b Bundle) (Estimate, error) {
 	f := []Line{
 		{"Lambda requests, sweeper schedule", runs, "requests", p.LambdaRequest},
 		{"SQS idle long polls", float64(b.IdlePollers) * 3 * minutes, "requests", p.SQSRequest},
-		{"CloudWatch alarms", float64(b.Alarms), "alarms", p.AlarmMonth},
+		{"CloudWatch alarms", float64(b.AlarmMetrics), "alarm metrics", p.AlarmMonth},
 		{"CloudWatch dashboard", float64(b.Dashboards), "dashboards", p.DashboardMonth},
-		{"CloudWatch custom metrics (filters and EMF)", float64(b.FilterMetrics + c.EMFMetrics), "metrics", p.MetricMonth},
+		{"CloudWatch custom metrics (filters and EMF)", float64(b.FilterMetrics + b.EMFMetrics), "metrics", p.MetricMonth},
 	}
 	for i := range f {
 		f[i].USD *= f[i].Units
@@ -184,7 +197,7 @@ func units(u float64) string {
 // Write prints the estimate as a table, with a month of commentsPerMonth.
 func (e Estimate) Write(w io.Writer, commentsPerMonth int) error {
 	var b strings.Builder
-	row := func(item, units, unit, usd string) { fmt.Fprintf(&b, "%-46s %14s %-10s %9s\n", item, units, unit, usd) }
+	row := func(item, units, unit, usd string) { fmt.Fprintf(&b, "%-46s %14s %-13s %9s\n", item, units, unit, usd) }
 	row("per 100,000 comments", "units", "", "USD")
 	for _, l := range e.Per100k {
 		row("  "+l.Item, units(l.Units), l.Unit, fmt.Sprintf("%.4f", l.USD))

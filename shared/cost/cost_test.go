@@ -2,12 +2,15 @@ package cost
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/replywindow/replywindow/shared/telemetry"
 )
 
 func TestPrice(t *testing.T) {
@@ -40,8 +43,8 @@ func TestPrice(t *testing.T) {
 		{
 			name:    "counts scale to 100,000 comments",
 			c:       Counts{Comments: 1000, WriteUnits: 3},
-			b:       Bundle{SweepEveryMinutes: 5, Alarms: 2, Dashboards: 1, FilterMetrics: 3, IdlePollers: 1},
-			per100k: 300, fixed: 8640 + 3*43_200 + 2 + 1 + 3, monthly: 50_000, wantMonthly: 8640 + 3*43_200 + 6 + 150,
+			b:       Bundle{SweepEveryMinutes: 5, AlarmMetrics: 2, Dashboards: 1, FilterMetrics: 3, EMFMetrics: 2, IdlePollers: 1},
+			per100k: 300, fixed: 8640 + 3*43_200 + 2 + 1 + 3 + 2, monthly: 50_000, wantMonthly: 8640 + 3*43_200 + 8 + 150,
 		},
 	}
 	for _, c := range cases {
@@ -66,6 +69,9 @@ func TestPrice(t *testing.T) {
 	}
 	if _, err := Price(Counts{}, Prices, Template); err == nil {
 		t.Error("Price of no comments: no error")
+	}
+	if _, err := Price(Counts{Comments: 1, EMFMetrics: Template.EMFMetrics + 1}, Prices, Template); err == nil {
+		t.Error("Price of a run that defined more metrics than the bundle prices: no error")
 	}
 }
 
@@ -94,6 +100,22 @@ func TestTemplate(t *testing.T) {
 		n, _ := strconv.Atoi(m[1])
 		return n
 	}
+	// Each alarm is billed by the metrics it reads: one, or each MetricStat of a metric-math
+	// alarm. A Metrics Insights query is billed by the metrics it analyses, which the template
+	// cannot tell: none may be used without counting it here.
+	alarmMetrics := 0
+	for _, block := range strings.Split(tpl, "Type: AWS::CloudWatch::Alarm")[1:] {
+		if i := strings.Index(block, "\n  # "); i >= 0 {
+			block = block[:i]
+		}
+		if i := regexp.MustCompile(`\n  [A-Za-z0-9]+:\n`).FindStringIndex(block); i != nil {
+			block = block[:i[0]]
+		}
+		if strings.Contains(block, "SELECT ") {
+			t.Errorf("an alarm reads a Metrics Insights query, whose metrics this test cannot count:\n%s", block)
+		}
+		alarmMetrics += max(1, strings.Count(block, "MetricStat:"))
+	}
 	filters := map[string]bool{}
 	for _, block := range strings.Split(tpl, "Type: AWS::Logs::MetricFilter")[1:] {
 		if m := regexp.MustCompile(`MetricName: (\w+)`).FindStringSubmatch(block); m != nil {
@@ -108,7 +130,8 @@ func TestTemplate(t *testing.T) {
 		{"ReplierFunction MemorySize", memory("ReplierFunction"), Template.ReplierMB},
 		{"SweeperFunction MemorySize", memory("SweeperFunction"), Template.SweeperMB},
 		{"RetentionDays default", paramDefault("RetentionDays"), Template.RetentionDays},
-		{"alarms", strings.Count(tpl, "Type: AWS::CloudWatch::Alarm"), Template.Alarms},
+		{"alarm metrics", alarmMetrics, Template.AlarmMetrics},
+		{"EMF metrics (telemetry.AlarmMetrics)", len(telemetry.AlarmMetrics()), Template.EMFMetrics},
 		{"dashboards", strings.Count(tpl, "Type: AWS::CloudWatch::Dashboard"), Template.Dashboards},
 		{"metric filter metrics", len(filters), Template.FilterMetrics},
 		{"SweepEveryMinutes default", paramDefault("SweepEveryMinutes"), Template.SweepEveryMinutes},
@@ -118,7 +141,29 @@ func TestTemplate(t *testing.T) {
 			t.Errorf("template.yaml has %d %s, cost.Template %d", c.got, c.what, c.want)
 		}
 	}
+	if level := regexp.MustCompile(`SystemLogLevel: (\w+)`).FindStringSubmatch(tpl); (level == nil || level[1] != "WARN") != Template.PlatformLogs {
+		t.Errorf("template.yaml's SystemLogLevel %v, cost.Template.PlatformLogs %v: platform lines are logged below WARN", level, Template.PlatformLogs)
+	}
 	if !strings.Contains(tpl, "Architectures: [arm64]") {
 		t.Error("template.yaml: functions are no longer arm64, and Prices.LambdaGBSecondArm is the arm64 price")
+	}
+}
+
+// TestIdleStackGoal holds what a stack costs before its first comment (issue 23: at most $6.00 a
+// month, free tiers left out) to the template's alarms, dashboards and metrics (TestTemplate keeps
+// Template equal to them), so a new metric or alarm shows its price here.
+func TestIdleStackGoal(t *testing.T) {
+	const goal = 6.00
+	e, err := Price(Counts{Comments: 1}, Prices, Template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for _, l := range e.Fixed {
+		fmt.Fprintf(&out, "  %-46s %8.0f %-13s $%.2f\n", l.Item, l.Units, l.Unit, l.USD)
+	}
+	t.Logf("fixed part of a month: $%.2f (goal $%.2f)\n%s", e.FixedMonthly(), goal, out.String())
+	if e.FixedMonthly() > goal {
+		t.Errorf("an idle stack costs $%.2f a month, above the $%.2f goal:\n%s", e.FixedMonthly(), goal, out.String())
 	}
 }

@@ -5,15 +5,18 @@ import (
 	"maps"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Counter is an API that counts the requests it passes on, by operation, so callers can report
 // what a reply costs ("DynamoDB requests per SENT reply"). It is safe for concurrent use.
 type Counter struct {
-	api API
-	mu  sync.Mutex
-	ops map[string]int
+	api   API
+	mu    sync.Mutex
+	ops   map[string]int
+	units float64 // write units DynamoDB reported consuming (ReturnConsumedCapacity TOTAL)
 }
 
 // Count wraps api.
@@ -47,10 +50,42 @@ func (c *Counter) ByOp() map[string]int {
 	return maps.Clone(c.ops)
 }
 
+// WriteUnits is the write capacity the table reported for the writes passed on: the figure
+// DynamoDB bills on demand (a transaction's items at two units a KB each, a condition check
+// included). The Counter asks for it on every write it passes on; for a transaction whose answer
+// reports none (moto does not), it counts two units an item.
+func (c *Counter) WriteUnits() float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.units
+}
+
+// measured adds the consumed capacity of a write's answer, which it passes on.
+func measured[O any](c *Counter, capacity func(*O) *types.ConsumedCapacity) func(*O, error) (*O, error) {
+	return func(out *O, err error) (*O, error) {
+		if out != nil {
+			c.consumed(capacity(out))
+		}
+		return out, err
+	}
+}
+
+// consumed adds what DynamoDB reported.
+func (c *Counter) consumed(cs ...*types.ConsumedCapacity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, cc := range cs {
+		if cc != nil {
+			c.units += aws.ToFloat64(cc.CapacityUnits)
+		}
+	}
+}
+
 // Reset sets every count to zero.
 func (c *Counter) Reset() {
 	c.mu.Lock()
 	clear(c.ops)
+	c.units = 0
 	c.mu.Unlock()
 }
 
@@ -63,7 +98,9 @@ func (c *Counter) add(op string) {
 // UpdateItem counts and calls the wrapped API.
 func (c *Counter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	c.add("UpdateItem")
-	return c.api.UpdateItem(ctx, in, o...)
+	asked := *in // the caller's input stays as it was
+	asked.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	return measured(c, func(o *dynamodb.UpdateItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })(c.api.UpdateItem(ctx, &asked, o...))
 }
 
 // GetItem counts and calls the wrapped API.
@@ -81,7 +118,9 @@ func (c *Counter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInp
 // PutItem counts and calls the wrapped API.
 func (c *Counter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	c.add("PutItem")
-	return c.api.PutItem(ctx, in, o...)
+	asked := *in // the caller's input stays as it was
+	asked.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	return measured(c, func(o *dynamodb.PutItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })(c.api.PutItem(ctx, &asked, o...))
 }
 
 // TransactWriteItems counts and calls the wrapped API; it also counts the transaction's items
@@ -91,13 +130,28 @@ func (c *Counter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactW
 	c.mu.Lock()
 	c.ops["TransactItems"] += len(in.TransactItems)
 	c.mu.Unlock()
-	return c.api.TransactWriteItems(ctx, in, o...)
+	asked := *in // the caller's input stays as it was
+	asked.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := c.api.TransactWriteItems(ctx, &asked, o...)
+	switch {
+	case out != nil && len(out.ConsumedCapacity) > 0:
+		for i := range out.ConsumedCapacity {
+			c.consumed(&out.ConsumedCapacity[i])
+		}
+	case err == nil:
+		// An API that reports none (moto): DynamoDB's price, two units an item under 1 KB,
+		// condition checks included.
+		c.consumed(&types.ConsumedCapacity{CapacityUnits: aws.Float64(float64(2 * len(in.TransactItems)))})
+	}
+	return out, err
 }
 
 // DeleteItem counts and calls the wrapped API.
 func (c *Counter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	c.add("DeleteItem")
-	return c.api.DeleteItem(ctx, in, o...)
+	asked := *in // the caller's input stays as it was
+	asked.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	return measured(c, func(o *dynamodb.DeleteItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })(c.api.DeleteItem(ctx, &asked, o...))
 }
 
 // Query counts and calls the wrapped API.

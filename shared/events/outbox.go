@@ -51,8 +51,15 @@ type Outbox interface {
 const (
 	MetricPublished = "EventsPublished" // events the bus accepted
 	MetricDeferred  = "EventsDeferred"  // a put right after the write failed: the sweeper publishes it
-	MetricFailed    = "EventsFailed"    // a put of the sweeper's drain failed: the alarm's count
+	MetricFailed    = "EventsFailed"    // a put of the sweeper's drain failed
+	// MetricStuck is a failed put of an event waiting longer than StuckAfter: a failure that
+	// persists, which needs a person (it feeds the stack's Attention alarm).
+	MetricStuck = "EventsStuck"
 )
+
+// StuckAfter is how long an event may wait in the outbox before a failed put of it is no blip:
+// the sweeper has retried it on every run since.
+const StuckAfter = 15 * time.Minute
 
 // PutTimeout bounds the put right after a write: the conversation never waits longer for its
 // events, whatever the bus does; what did not go out is the sweeper's.
@@ -182,6 +189,9 @@ func (d *Drain) Run(ctx context.Context) (DrainReport, error) {
 			if why, bad := refused.Refused[i-start]; bad {
 				rep.Failed++
 				d.Metrics.Count(MetricFailed, 1, "Kind", string(ev.Kind))
+				if d.Clock.Now().Sub(of[i].EventsAt) >= StuckAfter {
+					d.Metrics.Count(MetricStuck, 1)
+				}
 				d.Log.Warn("event put failed", "kind", ev.Kind, "event", ev.Detail.ID, "record", of[i].Key, "why", why)
 				continue
 			}

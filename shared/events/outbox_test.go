@@ -128,6 +128,14 @@ func TestOutboxFailedPutIsDrainedLater(t *testing.T) {
 	if err == nil || rep.Failed != 1 || w.pending(t) != 1 || w.metrics.Get(events.MetricFailed+"|Kind=PrivateReplySent") != 1 {
 		t.Fatalf("drain on a failing bus: %+v, %v, %d pending", rep, err, w.pending(t))
 	}
+	if w.metrics.Get(events.MetricStuck) != 0 {
+		t.Fatal("a two-minute-old event counted stuck")
+	}
+	// Failing for longer than StuckAfter: a failure that persists, for the Attention alarm.
+	w.clock.Add(events.StuckAfter)
+	if _, err := w.drain.Run(ctx); err == nil || w.metrics.Get(events.MetricStuck) != 1 {
+		t.Fatalf("drain of an event failing for %s: %v, %v stuck", events.StuckAfter, err, w.metrics.Get(events.MetricStuck))
+	}
 	// The bus is back: published once, cleared; the next run finds nothing.
 	w.bus.Fail = nil
 	if rep, err = w.drain.Run(ctx); err != nil || rep.Published != 1 || rep.Cleared != 1 {

@@ -35,7 +35,7 @@ import (
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
 
-// Metric names (namespace telemetry.Namespace, the sweeper's dimension Function).
+// Count names (fields of the sweeper's telemetry lines; telemetry.Alarmed says which are metrics).
 const (
 	MetricReconciled     = "Reconciled"     // comments found without a webhook, enqueued
 	MetricReconcileCalls = "ReconcileCalls" // Graph reads made by reconciliation

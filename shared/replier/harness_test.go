@@ -30,15 +30,28 @@ var start = time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC)
 type countingStore struct {
 	reply.Store
 	reads, writes atomic.Int64
+	// units are the write units the DynamoDB adapter is billed for the same calls (items under
+	// 1 KB): Create is a transaction of the record, its funnel guard and a check of each
+	// tombstone that could cover the comment, at two units an item; Update and SaveBucket are one.
+	units atomic.Int64
 }
 
 func (c *countingStore) Create(ctx context.Context, r reply.Record) (reply.Record, error) {
 	c.writes.Add(1)
+	items := 2 // the record and the account's tombstone
+	if r.Funnel != "" {
+		items++
+	}
+	if r.Job.Person() != "" {
+		items++
+	}
+	c.units.Add(int64(2 * items))
 	return c.Store.Create(ctx, r)
 }
 
 func (c *countingStore) Update(ctx context.Context, r reply.Record) (reply.Record, error) {
 	c.writes.Add(1)
+	c.units.Add(1)
 	return c.Store.Update(ctx, r)
 }
 
@@ -59,6 +72,7 @@ func (c *countingStore) Bucket(ctx context.Context, a string, l reply.Lane) (rep
 
 func (c *countingStore) SaveBucket(ctx context.Context, b reply.Bucket) (reply.Bucket, error) {
 	c.writes.Add(1)
+	c.units.Add(1)
 	return c.Store.SaveBucket(ctx, b)
 }
 
@@ -100,7 +114,8 @@ type storeKind struct {
 
 var memoryStore = storeKind{"memory", func(_ testing.TB, _ reply.Clock) (reply.Store, func() (int, int), func() map[string]int) {
 	s := &countingStore{Store: memory.NewStore()}
-	return s, func() (int, int) { return int(s.reads.Load()), int(s.writes.Load()) }, nil
+	return s, func() (int, int) { return int(s.reads.Load()), int(s.writes.Load()) },
+		func() map[string]int { return map[string]int{"WriteUnits": int(s.units.Load())} }
 }}
 
 var dynamoStore = storeKind{"dynamodb", func(t testing.TB, clock reply.Clock) (reply.Store, func() (int, int), func() map[string]int) {
@@ -112,7 +127,12 @@ var dynamoStore = storeKind{"dynamodb", func(t testing.TB, clock reply.Clock) (r
 		t.Fatalf("create table: %v", err)
 	}
 	c := dynamo.Count(client)
-	return dynamo.New(c, name, dynamo.WithClock(clock)), func() (int, int) { return c.Reads(), c.Writes() }, c.ByOp
+	ops := func() map[string]int {
+		m := c.ByOp()
+		m["WriteUnits"] = int(c.WriteUnits()) // as DynamoDB (moto) reported them
+		return m
+	}
+	return dynamo.New(c, name, dynamo.WithClock(clock)), func() (int, int) { return c.Reads(), c.Writes() }, ops
 }}
 
 // bothStores is where the conditional flows run: the in-memory double and DynamoDB (moto).
@@ -125,7 +145,7 @@ type env struct {
 	clock  *memory.Clock
 	store  reply.Store
 	counts func() (reads, writes int)
-	ops    func() map[string]int // DynamoDB requests by operation (nil for the memory store)
+	ops    func() map[string]int // DynamoDB requests by operation (the memory store: none), and WriteUnits
 	sb     *sandbox.Sandbox
 	graph  *graph.Client
 	sbURL  string

@@ -200,7 +200,7 @@ func (w *work) needToken(ctx context.Context) error {
 	}
 	tok, err := w.r.tokens.Token(ctx, w.acct)
 	if err != nil {
-		// The account cannot send while its token cannot be read: AccountUnhealthyAlarm says so.
+		// The account cannot send while its token cannot be read: AttentionAlarm says so.
 		w.r.m.Count(MetricTokenUnavailable, 1)
 		w.r.m.Count(MetricAccountUnhealthy, 1)
 		w.r.log.Error("account token unavailable", "account", w.acct.ID, "err", err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/replywindow/replywindow/shared/cost"
 	"github.com/replywindow/replywindow/shared/graph"
@@ -284,6 +285,9 @@ type scaleSim struct {
 	logs     *countingWriter
 	emf      *emfWriter
 	seq      atomic.Int64 // invocations, for their request ids
+	// Each function's invocation keys (function_request_id, cold_start) on its log lines, as
+	// telemetry.Serve adds them in Lambda, so their bytes are counted.
+	hookInv, replierInv, sweeperInv *telemetry.Invocation
 
 	mu     sync.Mutex
 	sentAt map[string]time.Time // first DM per comment, with the invocation's modelled latency
@@ -338,7 +342,7 @@ func (w *emfWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// platformLines writes what Lambda itself logs for one invocation of a function with JSON log
+// platformLines writes what Lambda itself logs (when the template's system log level lets it) for one invocation of a function with JSON log
 // format at the INFO system level (platform.start and platform.report), so their bytes are
 // counted with the functions' own.
 func platformLines(w io.Writer, seq int64, billedMs int64, memoryMB int) {
@@ -347,6 +351,13 @@ func platformLines(w io.Writer, seq int64, billedMs int64, memoryMB int) {
 	fmt.Fprintf(w, `{"time":%q,"type":"platform.start","record":{"requestId":%q,"version":"$LATEST"}}`+"\n", at, id)
 	fmt.Fprintf(w, `{"time":%q,"type":"platform.report","record":{"requestId":%q,"metrics":{"durationMs":%d.000,"billedDurationMs":%d,"memorySizeMB":%d,"maxMemoryUsedMB":%d},"status":"success"}}`+"\n",
 		at, id, billedMs, billedMs, memoryMB, memoryMB/4)
+}
+
+// invocation is ctx as Lambda hands it to a handler: with a request id of Lambda's length.
+func (s *scaleSim) invocation(ctx context.Context) context.Context {
+	seq := s.seq.Load() + 1 // the id platformLines gives the same invocation
+	id := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", seq, seq&0xffff, seq&0xfff, seq&0xfff, seq)
+	return lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: id})
 }
 
 // appSecret signs the scale run's deliveries.
@@ -392,15 +403,18 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (ScaleResult, error) {
 	for _, c := range comments {
 		s.sb.AddComment(sandbox.Comment{ID: c.id, AccountID: c.account, MediaID: c.media, FromID: c.from, FromName: "fan", Text: c.text, CreatedAt: c.at, Live: c.live})
 	}
-	log := telemetry.NewLogger(s.logs, "info")
+	hookLog, hookInv := telemetry.NewFunctionLogger(s.logs, "info", "webhook")
+	replierLog, replierInv := telemetry.NewFunctionLogger(s.logs, "info", "replier")
+	sweeperLog, sweeperInv := telemetry.NewFunctionLogger(s.logs, "info", "sweeper")
+	s.hookInv, s.replierInv, s.sweeperInv = hookInv, replierInv, sweeperInv
 	wcfg := webhook.Config{QueueURL: "memory", AppSecrets: []string{scaleSecret}, VerifyToken: "scale"}
-	s.hook = webhook.New(wcfg, queue, webhook.StaticSecrets{Apps: wcfg.AppSecrets, Token: wcfg.VerifyToken}, telemetry.NewMetrics("webhook"), log)
+	s.hook = webhook.New(wcfg, queue, webhook.StaticSecrets{Apps: wcfg.AppSecrets, Token: wcfg.VerifyToken}, telemetry.NewMetrics("webhook"), hookLog)
 	s.hook.SetClock(s.clock.Now) // deliveries carry the fake clock's times
 	// Each replica is one Lambda execution environment with caches of its own.
 	for range cfg.Replicas {
-		s.repliers = append(s.repliers, replier.New(replier.Config{}, store, g, tokens, s.clock, telemetry.NewMetrics("replier"), log))
+		s.repliers = append(s.repliers, replier.New(replier.Config{}, store, g, tokens, s.clock, telemetry.NewMetrics("replier"), replierLog))
 	}
-	s.sweeper = sweeper.New(sweeper.Config{Interval: cfg.SweepInterval}, store, queue, g, tokens, s.clock, telemetry.NewMetrics("sweeper"), log)
+	s.sweeper = sweeper.New(sweeper.Config{Interval: cfg.SweepInterval}, store, queue, g, tokens, s.clock, telemetry.NewMetrics("sweeper"), sweeperLog)
 
 	res := ScaleResult{Accounts: cfg.Accounts, Comments: len(comments)}
 	if err := s.loop(ctx, comments, broadcasts, &res); err != nil {
@@ -527,12 +541,14 @@ func (s *scaleSim) deliver(ctx context.Context, arrived []scaleComment, now time
 			}
 			mctx, m := withMeter(ctx)
 			t0 := time.Now()
-			resp, err := s.hook.Handle(mctx, req)
+			resp, err := telemetry.Serve(s.hookInv, s.hook.Handle)(s.invocation(mctx), req)
 			if err != nil || resp.StatusCode != http.StatusOK {
 				return fmt.Errorf("webhook at %s: status %d: %v", now.Format(time.RFC3339), resp.StatusCode, err)
 			}
 			ms := billedMs(m.elapsed() + time.Since(t0))
-			platformLines(s.logs, s.seq.Add(1), ms, cost.Template.WebhookMB)
+			if cost.Template.PlatformLogs {
+				platformLines(s.logs, s.seq.Add(1), ms, cost.Template.WebhookMB)
+			}
 			s.c.add(func(u *Usage) {
 				u.WebhookInvocations++
 				u.WebhookBilledMs += ms
@@ -603,7 +619,7 @@ func (s *scaleSim) invoke(ctx context.Context, now time.Time, free []time.Time) 
 		mctx, m := withMeter(ctx)
 		s.model.charge(mctx, s.model.lat.SQSReceive)
 		t0 := time.Now()
-		out, err := rp.Handle(mctx, events.SQSEvent{Records: msgs})
+		out, err := telemetry.Serve(s.replierInv, rp.Handle)(s.invocation(mctx), events.SQSEvent{Records: msgs})
 		if err != nil {
 			return fmt.Errorf("replier: %w", err)
 		}
@@ -614,7 +630,9 @@ func (s *scaleSim) invoke(ctx context.Context, now time.Time, free []time.Time) 
 			return fmt.Errorf("delete: %w", err)
 		}
 		ms := billedMs(took)
-		platformLines(s.logs, s.seq.Add(1), ms, cost.Template.ReplierMB)
+		if cost.Template.PlatformLogs {
+			platformLines(s.logs, s.seq.Add(1), ms, cost.Template.ReplierMB)
+		}
 		s.c.add(func(u *Usage) {
 			u.ReplierInvocations++
 			u.ReplierBilledMs += ms
@@ -629,7 +647,7 @@ func (s *scaleSim) invoke(ctx context.Context, now time.Time, free []time.Time) 
 func (s *scaleSim) sweep(ctx context.Context, now time.Time, res *ScaleResult) error {
 	mctx, m := withMeter(ctx)
 	t0 := time.Now()
-	err := s.sweeper.Handle(mctx, events.EventBridgeEvent{ID: fmt.Sprintf("sweep-%d", res.SweeperRuns), Time: now})
+	err := telemetry.ServeErr(s.sweeperInv, s.sweeper.Handle)(s.invocation(mctx), events.EventBridgeEvent{ID: fmt.Sprintf("sweep-%d", res.SweeperRuns), Time: now})
 	if err != nil {
 		return fmt.Errorf("sweep at %s: %w", now.Format(time.RFC3339), err)
 	}
@@ -641,7 +659,9 @@ func (s *scaleSim) sweep(ctx context.Context, now time.Time, res *ScaleResult) e
 		res.MaxSweepFraction = float64(took) / float64(s.cfg.SweepInterval)
 	}
 	ms := billedMs(took)
-	platformLines(s.logs, s.seq.Add(1), ms, cost.Template.SweeperMB)
+	if cost.Template.PlatformLogs {
+		platformLines(s.logs, s.seq.Add(1), ms, cost.Template.SweeperMB)
+	}
 	s.c.add(func(u *Usage) {
 		u.SweeperInvocations++
 		u.SweeperBilledMs += ms

@@ -20,7 +20,7 @@ import (
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
 
-// Metric names the sweeper emits (namespace telemetry.Namespace, dimension Function=sweeper).
+// Count names the sweeper emits (fields of its telemetry lines; telemetry.Alarmed says which are metrics).
 const (
 	MetricExpired = "Expired" // windows closed, Live broadcasts ended included
 	// MetricFollowUpsExpired counts follow-ups whose 24-hour window closed while they waited

@@ -133,7 +133,7 @@ func (r *Refresher) Run(ctx context.Context) (Result, error) {
 
 // MetricExpiring counts, each run, the accounts whose token expires within AlarmWithin and was
 // not refreshed: a refresh Meta refused or that failed, or a token no refresh renews (a Page
-// token with an expiry). The stack's TokenExpiringAlarm fires on it days before the account
+// token with an expiry). The stack's AttentionAlarm fires on it days before the account
 // stops answering, not after.
 const MetricExpiring = "TokenExpiring"
 

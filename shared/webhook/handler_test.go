@@ -225,8 +225,9 @@ func TestHandle(t *testing.T) {
 					t.Errorf("metric %s = %v, want %v", name, got, want)
 				}
 			}
-			if len(tt.metrics) > 0 && !strings.Contains(hs.emf.String(), `"Namespace":"ReplyWindow"`) {
-				t.Errorf("no EMF line flushed: %q", hs.emf.String())
+			// The counts are flushed as the function's JSON line (EMF only for what an alarm reads).
+			if len(tt.metrics) > 0 && !strings.Contains(hs.emf.String(), `"Function":"webhook"`) {
+				t.Errorf("no counts line flushed: %q", hs.emf.String())
 			}
 			if resp.StatusCode == 405 && resp.Headers["Allow"] != "GET, POST" {
 				t.Errorf("405 without Allow: %v", resp.Headers)
