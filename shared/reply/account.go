@@ -155,6 +155,8 @@ type Rule struct {
 	Buttons      []Button     `json:"buttons,omitempty"`
 	QuickReplies []QuickReply `json:"quick_replies,omitempty"`
 	Flow         []Step       `json:"flow,omitempty"` // what follows the private reply
+	// Variants try other messages against each other: each person gets one, by weight (Variant).
+	Variants []Variant `json:"variants,omitempty"`
 }
 
 // Opening is the private reply's message with the text given (Render's).
@@ -310,6 +312,9 @@ func (r Rule) validate(disclosure string) error {
 		if !k.Valid() {
 			return fmt.Errorf("kinds: unknown kind %q", k)
 		}
+	}
+	if err := r.validateVariants(disclosure); err != nil {
+		return err
 	}
 	if strings.TrimSpace(r.Message) == "" {
 		return fmt.Errorf("message: required")

@@ -60,6 +60,8 @@ type Step struct {
 	// least MinResendCooldown); by default a step goes out once per conversation.
 	Resend   bool          `json:"resend,omitempty"`
 	Cooldown time.Duration `json:"cooldown,omitempty"`
+	// Variants send other messages instead of Messages, by the person's variant (Variant).
+	Variants []StepVariant `json:"variants,omitempty"`
 }
 
 // Key is the step's identity within its flow: ID when set, else Name.
@@ -395,6 +397,8 @@ type FollowUp struct {
 	// Digest names the message the record sends (Message.Digest), fixed when it was claimed: an
 	// edit of the flow cannot make the record send another message, only leave it without one.
 	Digest string `json:"digest,omitempty"`
+	// Variant is the person's variant of the step (Step.Variant), "" when the step has none.
+	Variant string `json:"variant,omitempty"`
 	// Notice sends the account's disclosure line alone, as text, ahead of a turn whose first
 	// message cannot carry it (an image, a sticker, a reaction).
 	Notice bool `json:"notice,omitempty"`
@@ -478,6 +482,9 @@ func (s Step) validate(disclosure string) error {
 		return fmt.Errorf("messages: at least one")
 	}
 	if err := validateMessages(s.Messages, disclosure); err != nil {
+		return err
+	}
+	if err := s.validateVariants(disclosure); err != nil {
 		return err
 	}
 	if s.Key() == OpeningStep {
@@ -690,7 +697,7 @@ func stepMessage(flow []Step, dm *DMRule, f FollowUp) (Message, bool) {
 			}
 			return claimedMessage([]Message{s.Gate.Message}, f)
 		}
-		return claimedMessage(s.Messages, f)
+		return claimedMessage(s.allMessages(), f)
 	}
 	return Message{}, false
 }
