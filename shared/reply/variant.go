@@ -161,3 +161,20 @@ func (s Step) validateVariants(disclosure string) error {
 	}
 	return nil
 }
+
+// PersonVariant is the variant a follow-up of the step in rule's flow is counted under: the
+// step's own when it has variants, else the person's variant of the comment rule (a flow's
+// clicks and follow-ups belong to the private reply that started it), else "".
+func (a Account) PersonVariant(rule, person string, step Step) string {
+	if len(step.Variants) > 0 {
+		name, _ := step.Variant(a.ID, rule, person)
+		return name
+	}
+	for _, r := range a.Rules {
+		if r.Name == rule {
+			name, _ := r.Variant(a.ID, person)
+			return name
+		}
+	}
+	return ""
+}
