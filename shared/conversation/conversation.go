@@ -308,6 +308,8 @@ func turn(job reply.Job, acct reply.Account, ev reply.Event, conv reply.Conversa
 			f.Digest = m.Digest()
 		}
 		f.Variant = acct.PersonVariant(claim.Rule, ev.PersonID, claim.Step)
+		f.Tap = ev.Kind == reply.EventPostback || ev.Kind == reply.EventQuickReply
+		f.Gated, f.NoticeFirst = claim.Step.Gate != nil, notice
 		fj := reply.Job{V: reply.JobVersion, AccountID: acct.ID, FollowUp: &f, DeliveredAt: job.DeliveredAt}
 		rec, err := reply.NewRecord(fj, now).Claim(fj, l.Owner, now, l.Until)
 		if err != nil {

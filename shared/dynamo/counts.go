@@ -1,14 +1,18 @@
 package dynamo
 
 import (
+	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/replywindow/replywindow/shared/funnel"
+	"github.com/replywindow/replywindow/shared/reply"
 )
 
 // IndexCounts is the sparse index of funnel counter items: one partition per account
@@ -57,4 +61,122 @@ func CountUpdate(table string, t funnel.Tally) (*types.Update, error) {
 		TableName: aws.String(table), Key: pkey(t.Key),
 		UpdateExpression: aws.String(expr), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 	}, nil
+}
+
+// withCount adds to a create's transaction the counts of rec, when rec is created terminal (a
+// comment skipped at once, say).
+func (s *Store) withCount(tx []types.TransactWriteItem, rec reply.Record) ([]types.TransactWriteItem, error) {
+	t, ok := funnel.Outcome(rec)
+	if !ok {
+		return tx, nil
+	}
+	u, err := CountUpdate(*s.table, t)
+	if err != nil {
+		return nil, err
+	}
+	return append(tx, types.TransactWriteItem{Update: u}), nil
+}
+
+// putCounted is put for a record's update: a move into a terminal state goes in one
+// TransactWriteItems with its counts (the record's put conditioned on its version, the counter's
+// update), so the counts are written exactly when the transition is. Other updates stay one
+// PutItem.
+func (s *Store) putCounted(ctx context.Context, rec reply.Record, item map[string]types.AttributeValue) (map[string]types.AttributeValue, bool, error) {
+	t, ok := funnel.Outcome(rec)
+	if !ok {
+		return s.put(ctx, item, rec.Version-1)
+	}
+	u, err := CountUpdate(*s.table, t)
+	if err != nil {
+		return nil, false, err
+	}
+	canceled, err := s.transact(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName: s.table, Item: item,
+			ConditionExpression:                 aws.String("#v = :v"),
+			ExpressionAttributeNames:            map[string]string{"#v": "version"},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":v": num(rec.Version - 1)},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Update: u},
+	})
+	switch {
+	case err != nil:
+		return nil, false, err
+	case canceled == nil:
+		return nil, false, nil
+	case !canceled.failed(0):
+		return nil, false, canceled.verdict("update "+rec.Key, "")
+	}
+	if stored := canceled.item(0); len(stored) > 0 {
+		return stored, true, nil
+	}
+	stored, err := s.get(ctx, rec.Key) // emulators that leave out ALL_OLD; nil when nothing is stored
+	return stored, true, err
+}
+
+// AddCounts adds t's counts on their own (a click's: the links route puts CountUpdate in the
+// click's own transaction instead when it records the click).
+func (s *Store) AddCounts(ctx context.Context, t funnel.Tally) error {
+	u, err := CountUpdate(*s.table, t)
+	if err != nil {
+		return err
+	}
+	_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+		ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
+	})
+	if err != nil {
+		return fmt.Errorf("count %s: %w", t.Key, err)
+	}
+	return nil
+}
+
+// Counts queries IndexCounts for the account's counter items of the days from `from` to `to`.
+func (s *Store) Counts(ctx context.Context, account string, from, to time.Time) ([]funnel.Row, error) {
+	lo, hi := from.UTC().Format(funnel.DayLayout), to.UTC().Format(funnel.DayLayout)
+	if lo > hi {
+		return nil, fmt.Errorf("counts of %s: from %s is after to %s", account, lo, hi)
+	}
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                aws.String(*s.table),
+		IndexName:                aws.String(IndexCounts),
+		KeyConditionExpression:   aws.String("#a = :a AND #s BETWEEN :lo AND :hi"),
+		ExpressionAttributeNames: map[string]string{"#a": funnel.AttrAccount, "#s": funnel.AttrSort},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":a": str(account), ":lo": str(lo), ":hi": str(hi + "#\uffff"),
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("counts of %s from %s to %s: %w", account, lo, hi, err)
+	}
+	rows := make([]funnel.Row, 0, len(items))
+	for _, it := range items {
+		row := funnel.Row{Account: account, Counts: map[string]int64{}}
+		for name, av := range it {
+			switch v := av.(type) {
+			case *types.AttributeValueMemberS:
+				switch name {
+				case funnel.AttrDay:
+					row.Day = v.Value
+				case funnel.AttrRule:
+					row.Rule = v.Value
+				case funnel.AttrVariant:
+					row.Variant = v.Value
+				case funnel.AttrMedia:
+					row.Media = v.Value
+				}
+			case *types.AttributeValueMemberN:
+				if strings.HasPrefix(name, funnel.CountPrefix) {
+					n, err := strconv.ParseInt(v.Value, 10, 64)
+					if err != nil {
+						return nil, fmt.Errorf("counts of %s: %s of %s: %w", account, name, row.Day, err)
+					}
+					row.Counts[strings.TrimPrefix(name, funnel.CountPrefix)] = n
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
 }

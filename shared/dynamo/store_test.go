@@ -34,3 +34,10 @@ func TestCursorsContract(t *testing.T) {
 		return New(api, name)
 	})
 }
+
+func TestCountsContract(t *testing.T) {
+	storetest.Counts(t, func(t *testing.T) storetest.CountStore {
+		api, name := newTable(t)
+		return New(api, name)
+	})
+}

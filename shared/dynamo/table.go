@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/replywindow/replywindow/shared/funnel"
 )
 
 // Attribute and index names of the one table. Items carry the domain's JSON field names plus
@@ -61,6 +63,8 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 			attr(AttrWaitLane, types.ScalarAttributeTypeS),
 			attr(AttrWaitAt, types.ScalarAttributeTypeN),
 			attr(AttrMessageID, types.ScalarAttributeTypeS),
+			attr(funnel.AttrAccount, types.ScalarAttributeTypeS),
+			attr(funnel.AttrSort, types.ScalarAttributeTypeS),
 		},
 		KeySchema: []types.KeySchemaElement{key(AttrPK, types.KeyTypeHash)},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
@@ -96,6 +100,12 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 				IndexName:  aws.String(IndexMessage),
 				KeySchema:  []types.KeySchemaElement{key(AttrMessageID, types.KeyTypeHash)},
 				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+			},
+			{
+				// Funnel counter items only (counts.go): one partition per account, by day.
+				IndexName:  aws.String(IndexCounts),
+				KeySchema:  []types.KeySchemaElement{key(funnel.AttrAccount, types.KeyTypeHash), key(funnel.AttrSort, types.KeyTypeRange)},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 			},
 		},
 	}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/funnel"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -40,6 +41,7 @@ type Store struct {
 	guards    map[string]string // funnel key -> the comment holding it
 	graves    map[string]reply.Tombstone
 	convs     map[string]reply.Conversation
+	tallies   map[string]funnel.Row // funnel counter items by key (counts.go)
 }
 
 // NewStore is an empty store.
@@ -106,6 +108,7 @@ func (s *Store) put(old reply.Record, had bool, r reply.Record) {
 	} else {
 		s.keys.insert(entry{key: r.Key})
 	}
+	s.countOutcome(old, had, r)
 	s.replies[r.Key] = r
 	if !r.State.Terminal() {
 		s.due.insert(dueEntry(r))

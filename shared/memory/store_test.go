@@ -70,3 +70,7 @@ func (x *index) len() int {
 	}
 	return n
 }
+
+func TestCountsContract(t *testing.T) {
+	storetest.Counts(t, func(*testing.T) storetest.CountStore { return NewStore() })
+}

@@ -397,8 +397,14 @@ type FollowUp struct {
 	// Digest names the message the record sends (Message.Digest), fixed when it was claimed: an
 	// edit of the flow cannot make the record send another message, only leave it without one.
 	Digest string `json:"digest,omitempty"`
-	// Variant is the person's variant of the step (Step.Variant), "" when the step has none.
+	// Variant is the person's variant the follow-up counts under (Account.PersonVariant).
 	Variant string `json:"variant,omitempty"`
+	// Tap: the turn was started by the person's tap (a button or quick reply), counted once
+	// with the turn's first record. Gated: the step has a follow gate the person passed.
+	// NoticeFirst: the turn's first record is the disclosure notice.
+	Tap         bool `json:"tap,omitempty"`
+	Gated       bool `json:"gated,omitempty"`
+	NoticeFirst bool `json:"notice_first,omitempty"`
 	// Notice sends the account's disclosure line alone, as text, ahead of a turn whose first
 	// message cannot carry it (an image, a sticker, a reaction).
 	Notice bool `json:"notice,omitempty"`

@@ -353,6 +353,9 @@ func Full() reply.Record {
 		Version:        1,
 		CreatedAt:      time.Date(2026, 3, 1, 12, 0, 2, 1, time.UTC),
 		UpdatedAt:      time.Date(2026, 3, 1, 12, 0, 3, 2, time.UTC),
+		Rule:           "recipe#1",
+		Variant:        "B",
+		Sent:           "Hi ana! ✨ https://example.com/r",
 	}
 }
 
@@ -385,6 +388,7 @@ func FullFollowUp() reply.Record {
 	r := FollowUp(step, 2, "aWdfZAG1faXRlbTox")
 	f := r.Job.FollowUp
 	f.Gate, f.Disclose, f.Username, f.Lane, f.Notice, f.Of = true, true, "ana", reply.LaneMedia, true, 4
+	f.Variant, f.Tap, f.Gated, f.NoticeFirst = "B", true, true, true
 	r.Key = r.Job.Key()
 	r.Lane = reply.LaneMedia
 	return r
