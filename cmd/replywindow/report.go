@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,11 +38,16 @@ type opVariantLine struct {
 	TapRate funnel.Interval `json:"tap_rate"` // taps of sent private replies, 95% Wilson interval
 	P       float64         `json:"p_value"`  // two-proportion z-test against the rule's first variant
 	Verdict string          `json:"verdict"`
+	// ClickRate is the click-through: unique clicks of sent private replies.
+	ClickRate    funnel.Interval `json:"click_rate"`
+	PClick       float64         `json:"click_p_value"`
+	ClickVerdict string          `json:"click_verdict"`
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := opNew("report", "--account ID [--since 7d] [--by rule|variant|media|day] [--json|--csv]", `  replywindow report --account 17841400000000001
+	c := opNew("report", "--account ID [--since 7d] [--by rule|variant|media|day] [--json|--csv] [--html FILE]", `  replywindow report --account 17841400000000001
   replywindow report --account 17841400000000001 --since 30d --by day --csv > month.csv
+  replywindow report --account 17841400000000001 --since 30d --html report.html
 
 Counts are per UTC day, written with each record's end (sent, skipped, expired, failed,
 ambiguous), each follow-up and tap; the report reads those counter items only.
@@ -51,6 +57,7 @@ ambiguous), each follow-up and tap; the report reads those counter items only.
 	by := c.fs.String("by", funnel.ByRule, "group by rule, variant, media or day")
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	asCSV := c.fs.Bool("csv", false, "print CSV (every count, reasons included)")
+	htmlFile := c.fs.String("html", "", "also write the report for people to `file`: one self-contained HTML page (no network)")
 	table := c.tableFlag()
 	if _, code, ok := c.parse(args); !ok {
 		return code
@@ -83,6 +90,11 @@ ambiguous), each follow-up and tap; the report reads those counter items only.
 	rep, err := opBuildReport(*account, from, to, *by, rows)
 	if err != nil {
 		return c.fail(opUsagef("--%v", err))
+	}
+	if *htmlFile != "" {
+		if err := opWriteHTML(*htmlFile, rep, rows); err != nil {
+			return c.fail(err)
+		}
 	}
 	switch {
 	case *asJSON:
@@ -121,26 +133,32 @@ func opBuildReport(account string, from, to time.Time, by string, rows []funnel.
 	}
 	rep := opReport{Account: account, From: from.Format(funnel.DayLayout), To: to.Format(funnel.DayLayout), By: by, Lines: lines, Items: len(rows)}
 	vlines, _ := funnel.Group(rows, funnel.ByVariant)
-	first := map[string]funnel.Interval{}
+	first := map[string]opVariantLine{}
 	for _, l := range vlines {
 		rule, variant, _ := strings.Cut(l.Key, "/")
 		if variant == "-" {
 			continue
 		}
-		iv := funnel.Wilson(l.Counts["taps"], l.Counts["sent"])
-		v := opVariantLine{Rule: rule, Variant: variant, TapRate: iv, P: 1, Verdict: "baseline"}
+		v := opVariantLine{Rule: rule, Variant: variant, TapRate: funnel.Wilson(l.Counts["taps"], l.Counts["sent"]),
+			ClickRate: funnel.Wilson(l.Counts["unique_clicks"], l.Counts["sent"]), P: 1, PClick: 1, Verdict: "baseline", ClickVerdict: "baseline"}
 		if base, ok := first[rule]; ok {
-			p, differ := funnel.Compare(iv, base)
-			v.P, v.Verdict = p, "no difference yet"
-			if differ {
-				v.Verdict = "differs (p<0.05)"
-			}
+			v.P, v.Verdict = opVerdict(v.TapRate, base.TapRate)
+			v.PClick, v.ClickVerdict = opVerdict(v.ClickRate, base.ClickRate)
 		} else {
-			first[rule] = iv
+			first[rule] = v
 		}
 		rep.Variants = append(rep.Variants, v)
 	}
 	return rep, nil
+}
+
+// opVerdict is the z-test's p-value and what it means for people.
+func opVerdict(a, b funnel.Interval) (float64, string) {
+	p, differ := funnel.Compare(a, b)
+	if differ {
+		return p, "differs (p<0.05)"
+	}
+	return p, "no difference yet"
 }
 
 func opReportTable(w io.Writer, rep opReport) error {
@@ -163,14 +181,16 @@ func opReportTable(w io.Writer, rep opReport) error {
 	if len(rep.Variants) == 0 {
 		return nil
 	}
-	fmt.Fprintln(w, "\nvariants: tap rate of sent private replies, 95% Wilson interval; two-proportion z-test against the rule's first variant")
+	fmt.Fprintln(w, "\nvariants: tap rate and click-through (unique clicks) of sent private replies, 95% Wilson intervals;\ntwo-proportion z-test against the rule's first variant")
 	vrows := make([][]string, len(rep.Variants))
-	for i, v := range rep.Variants {
-		vrows[i] = []string{v.Rule, v.Variant, fmt.Sprintf("%d/%d", v.TapRate.Hits, v.TapRate.Of),
-			fmt.Sprintf("%.1f%% [%.1f%%, %.1f%%]", 100*v.TapRate.Rate, 100*v.TapRate.Low, 100*v.TapRate.High),
-			fmt.Sprintf("%.3f", v.P), v.Verdict}
+	rate := func(iv funnel.Interval) string {
+		return fmt.Sprintf("%d/%d %.1f%% [%.1f%%, %.1f%%]", iv.Hits, iv.Of, 100*iv.Rate, 100*iv.Low, 100*iv.High)
 	}
-	return opTable(w, []string{"RULE", "VARIANT", "TAPS/SENT", "TAP RATE", "P", "VERDICT"}, vrows)
+	for i, v := range rep.Variants {
+		vrows[i] = []string{v.Rule, v.Variant, rate(v.TapRate), fmt.Sprintf("%.3f", v.P), v.Verdict,
+			rate(v.ClickRate), fmt.Sprintf("%.3f", v.PClick), v.ClickVerdict}
+	}
+	return opTable(w, []string{"RULE", "VARIANT", "TAP RATE", "P", "TAPS", "CLICK-THROUGH", "P", "CLICKS"}, vrows)
 }
 
 func opUpper(s []string) []string {
@@ -197,4 +217,16 @@ func opReportCSV(w io.Writer, rep opReport) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// opWriteHTML writes the HTML report to path (a new file or one replaced whole).
+func opWriteHTML(path string, rep opReport, rows []funnel.Row) error {
+	var b strings.Builder
+	if err := opReportHTML(&b, rep, rows); err != nil {
+		return fmt.Errorf("--html: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("--html: %w", err)
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,6 +63,11 @@ func TestReport(t *testing.T) {
 	if len(rep.Lines) != 2 || rep.Lines[0].Key != "recipe/A" || rep.Lines[0].Counts["sent"] != 40 || rep.Lines[0].Counts["matched"] != 40 {
 		t.Errorf("by variant: %+v", rep.Lines)
 	}
+	page := filepath.Join(t.TempDir(), "r.html")
+	h.must("report", "--account", acct, "--html", page)
+	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), `data-metric="sent" data-value="80"`) {
+		t.Errorf("--html: %v, page lacks the sent count", err)
+	}
 	if csv := h.must("report", "--account", acct, "--csv"); !strings.Contains(csv, "recipe,sent,80") {
 		t.Errorf("csv:\n%s", csv)
 	}
@@ -74,6 +81,7 @@ func TestReport(t *testing.T) {
 		{[]string{"report", "--account", acct, "--since", "-3d"}, exitUsage, "--since"},
 		{[]string{"report", "--account", acct, "--by", "person"}, exitUsage, `by: "person"`},
 		{[]string{"report", "--account", "abc"}, exitUsage, "--account"},
+		{[]string{"report", "--account", acct, "--html", "/nonexistent/dir/r.html"}, exitFail, "--html"},
 	}
 	for _, b := range bad {
 		code, _, errs := h.run(b.args...)
