@@ -151,6 +151,7 @@ func summary(rs []Result, took time.Duration) string {
 		tot.FollowUpsRefused += r.FollowUpsRefused
 		tot.FollowUpDuplicates += r.FollowUpDuplicates
 		tot.FlowChanged += r.FlowChanged
+		tot.Counted += r.Counted
 		tot.ToFind = append(tot.ToFind, r.ToFind...)
 		tot.ToReply = append(tot.ToReply, r.ToReply...)
 		for k, v := range r.Outcomes {
@@ -185,6 +186,7 @@ func summary(rs []Result, took time.Duration) string {
 		"left without their message by a flow edit %d\n",
 		tot.Taps, tot.LateTaps, tot.HumanReplies, tot.Paused, tot.FollowUpsSent, tot.GateMessages, tot.FollowUpDuplicates,
 		tot.FollowUpsAmbiguous, tot.FollowUpsExpired, tot.FollowUpsRefused, tot.FlowChanged)
+	fmt.Fprintf(&b, "funnel counts held to the records: %d\n", tot.Counted)
 	fmt.Fprintf(&b, "replier invocations %d, sweeps %d, dead letters %d, longest simulated run %s", tot.Batches, tot.Sweeps, tot.DeadLetter, sim)
 	if took > 0 {
 		fmt.Fprintf(&b, ", wall time %s", took.Round(time.Millisecond))

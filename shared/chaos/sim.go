@@ -140,6 +140,7 @@ type Result struct {
 	Simulated  time.Duration // simulated time from the first comment to the last terminal record
 	DeadLetter int           // messages the queue moved to the dead-letter queue
 	Violations []string      // broken promises; empty on success
+	Counted    int64         // funnel counts read back and held to the records (checkCounts)
 
 	// Dropped counts the comments (not the account's own) Meta never notified: webhooks dropped
 	// for good, or made while the app was unsubscribed. Found is those reconciliation found (held
