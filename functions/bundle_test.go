@@ -28,6 +28,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/conversation"
 	"github.com/replywindow/replywindow/shared/dynamo"
+	counts "github.com/replywindow/replywindow/shared/funnel"
 	"github.com/replywindow/replywindow/shared/reconcile"
 	"github.com/replywindow/replywindow/shared/replier"
 	"github.com/replywindow/replywindow/shared/reply"
@@ -956,6 +957,7 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 	account, request := dynamo.AccountKey("17841400000000001"), dynamo.DeletionKey("0123456789abcdef0123")
 	grave := reply.PersonTombstoneKey("17841400000000777")
 	followUp := reply.FollowUpKey("17841400000000001", reply.FollowUp{PersonID: "17841400000000777", Rule: "recipe", Step: "link", Once: true})
+	counter := counts.NewTally("17841400000000001", "recipe", "A", "18000000000000001", time.Unix(0, 0)).Key
 	tests := []struct {
 		role   string
 		params map[string]string
@@ -978,6 +980,7 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:PutItem", table, false, bucket},
 			{"dynamodb:DeleteItem", table, false, request},
 			{"dynamodb:Scan", table, false, ""},
+			{"dynamodb:UpdateItem", table, false, counter},
 			{"kms:Decrypt", key, false, ""},
 			{"xray:PutTraceSegments", "*", false, ""},
 		}},
@@ -1014,6 +1017,9 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:UpdateItem", table, true, reply.ConversationKey("17841400000000001", "17841400000000777")},
 			{"dynamodb:PutItem", table, true, followUp},
 			{"dynamodb:UpdateItem", table, false, request},
+			// Funnel counts: added in the transaction of a record's end, never written whole.
+			{"dynamodb:UpdateItem", table, true, counter},
+			{"dynamodb:PutItem", table, false, counter},
 		}},
 		{"ReplierRole", map[string]string{"SecretsKmsKeyArn": key}, []grant{
 			{"kms:Decrypt", key, true, ""},
@@ -1042,6 +1048,8 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:DeleteItem", table, true, reply.ConversationKey("17841400000000001", "17841400000000777")},
 			{"dynamodb:PutItem", table, true, grave},
 			{"dynamodb:ConditionCheckItem", table, false, grave}, // the sweeper creates no records
+			{"dynamodb:UpdateItem", table, true, counter},        // an expiry's counts
+			{"dynamodb:DeleteItem", table, false, counter},
 			{"ssm:PutParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
 			{"ssm:DeleteParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
 			{"ssm:PutParameter", acct + "/replywindow/app-secret", false, ""},
