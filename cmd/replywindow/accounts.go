@@ -565,6 +565,8 @@ type opRuleFile struct {
 	Buttons       []opButtonFile  `yaml:"buttons"`
 	QuickReplies  []opQuickReply  `yaml:"quick_replies"`
 	Flow          []opStepFile    `yaml:"flow"`
+	// Variants: {name, weight, message} each; a person's is fixed by a hash (reply.Variant).
+	Variants []reply.Variant `yaml:"variants"`
 }
 
 // opLoadAccount reads and validates an account file; a token_param it leaves out is tokenPath
@@ -642,6 +644,7 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 			Name: r.Name, Match: r.Match, Keywords: r.Keywords, Exclude: r.Exclude, Media: r.Media,
 			Kinds: r.Kinds, Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
 			Buttons: opButtons(r.Buttons), QuickReplies: opQuickReplies(r.QuickReplies), Flow: flow,
+			Variants: r.Variants,
 		})
 	}
 	for i, d := range f.DMRules {

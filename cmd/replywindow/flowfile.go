@@ -56,6 +56,14 @@ type opStepFile struct {
 	FollowGate *opGateFile     `yaml:"follow_gate"`
 	Resend     bool            `yaml:"resend"`
 	Cooldown   string          `yaml:"cooldown"` // "10m"
+	// Variants send other messages by the person's variant (the rule's split, by name).
+	Variants []opStepVariantFile `yaml:"variants"`
+}
+
+type opStepVariantFile struct {
+	Name     string          `yaml:"name"`
+	Weight   int             `yaml:"weight"`
+	Messages []opMessageFile `yaml:"messages"`
 }
 
 type opDMRuleFile struct {
@@ -117,6 +125,9 @@ func opFlow(path string, steps []opStepFile) ([]reply.Step, error) {
 		}
 		if g := s.FollowGate; g != nil {
 			step.Gate = &reply.Gate{Message: opMessage(g.Message), Unavailable: g.Unavailable}
+		}
+		for _, v := range s.Variants {
+			step.Variants = append(step.Variants, reply.StepVariant{Name: v.Name, Weight: v.Weight, Messages: opMessages(v.Messages)})
 		}
 		var err error
 		if step.Cooldown, err = opDuration("cooldown", s.Cooldown); err != nil {

@@ -45,9 +45,10 @@ type opVariantLine struct {
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := opNew("report", "--account ID [--since 7d] [--by rule|variant|media|day] [--json|--csv] [--html FILE]", `  replywindow report --account 17841400000000001
+	c := opNew("report", "--account ID [--since 7d] [--by rule|variant|media|day] [--json|--csv] [--html FILE] [--people --csv]", `  replywindow report --account 17841400000000001
   replywindow report --account 17841400000000001 --since 30d --by day --csv > month.csv
   replywindow report --account 17841400000000001 --since 30d --html report.html
+  replywindow report --account 17841400000000001 --people --csv > people.csv   # personal data
 
 Counts are per UTC day, written with each record's end (sent, skipped, expired, failed,
 ambiguous), each follow-up and tap; the report reads those counter items only.
@@ -57,6 +58,7 @@ ambiguous), each follow-up and tap; the report reads those counter items only.
 	by := c.fs.String("by", funnel.ByRule, "group by rule, variant, media or day")
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	asCSV := c.fs.Bool("csv", false, "print CSV (every count, reasons included)")
+	people := c.fs.Bool("people", false, "with --csv: one row per person answered (personal data: ids and usernames; a scan of the table)")
 	htmlFile := c.fs.String("html", "", "also write the report for people to `file`: one self-contained HTML page (no network)")
 	table := c.tableFlag()
 	if _, code, ok := c.parse(args); !ok {
@@ -83,6 +85,19 @@ ambiguous), each follow-up and tap; the report reads those counter items only.
 	}
 	to := time.Now().UTC()
 	from := to.Add(-back)
+	if *people {
+		if !*asCSV || *htmlFile != "" {
+			return c.fail(opUsagef("--people: only with --csv (a list of people is for tools, not a page)"))
+		}
+		list, err := opPeople(ctx, store, *account, from)
+		if err != nil {
+			return c.fail(err)
+		}
+		if err := opPeopleCSV(stdout, list); err != nil {
+			return c.fail(err)
+		}
+		return exitOK
+	}
 	rows, err := store.Counts(ctx, *account, from, to)
 	if err != nil {
 		return c.fail(err)
@@ -190,7 +205,7 @@ func opReportTable(w io.Writer, rep opReport) error {
 		vrows[i] = []string{v.Rule, v.Variant, rate(v.TapRate), fmt.Sprintf("%.3f", v.P), v.Verdict,
 			rate(v.ClickRate), fmt.Sprintf("%.3f", v.PClick), v.ClickVerdict}
 	}
-	return opTable(w, []string{"RULE", "VARIANT", "TAP RATE", "P", "TAPS", "CLICK-THROUGH", "P", "CLICKS"}, vrows)
+	return opTable(w, []string{"RULE", "VARIANT", "TAP RATE", "P", "TAP VERDICT", "CLICK-THROUGH", "P", "CLICK VERDICT"}, vrows)
 }
 
 func opUpper(s []string) []string {

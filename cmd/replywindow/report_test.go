@@ -71,6 +71,11 @@ func TestReport(t *testing.T) {
 	if csv := h.must("report", "--account", acct, "--csv"); !strings.Contains(csv, "recipe,sent,80") {
 		t.Errorf("csv:\n%s", csv)
 	}
+	list := h.must("report", "--account", acct, "--people", "--csv")
+	if lines := strings.Split(strings.TrimSpace(list), "\n"); len(lines) != 81 || !strings.HasPrefix(lines[0], "person,username,rule,variant") ||
+		!strings.Contains(list, "6000000,,recipe,A,18000000000000001,17900000000000000,SENT,") {
+		t.Errorf("--people --csv: %d lines:\n%s", len(lines), list)
+	}
 	bad := []struct {
 		args []string
 		code int
@@ -82,6 +87,7 @@ func TestReport(t *testing.T) {
 		{[]string{"report", "--account", acct, "--by", "person"}, exitUsage, `by: "person"`},
 		{[]string{"report", "--account", "abc"}, exitUsage, "--account"},
 		{[]string{"report", "--account", acct, "--html", "/nonexistent/dir/r.html"}, exitFail, "--html"},
+		{[]string{"report", "--account", acct, "--people"}, exitUsage, "--people: only with --csv"},
 	}
 	for _, b := range bad {
 		code, _, errs := h.run(b.args...)
