@@ -35,6 +35,22 @@ func Spot(account, rule, person string) float64 {
 	return float64(binary.BigEndian.Uint64(h[:8])>>11) / (1 << 53)
 }
 
+// split is the names and weights of the rule's variants, in order.
+func (r Rule) split() (names []string, weights []int) {
+	for _, v := range r.Variants {
+		names, weights = append(names, v.Name), append(weights, v.Weight)
+	}
+	return names, weights
+}
+
+// split is the names and weights of the step's variants, in order.
+func (s Step) split() (names []string, weights []int) {
+	for _, v := range s.Variants {
+		names, weights = append(names, v.Name), append(weights, v.Weight)
+	}
+	return names, weights
+}
+
 // pick is the index of the variant whose share of the total weight holds spot.
 func pick(spot float64, weights []int) int {
 	total := 0
@@ -58,10 +74,7 @@ func (r Rule) Variant(account, person string) (string, Rule) {
 	if len(r.Variants) == 0 {
 		return "", r
 	}
-	weights := make([]int, len(r.Variants))
-	for i, v := range r.Variants {
-		weights[i] = v.Weight
-	}
+	_, weights := r.split()
 	v := r.Variants[pick(Spot(account, r.Name, person), weights)]
 	if strings.TrimSpace(v.Message) != "" {
 		r.Message = v.Message
@@ -75,10 +88,7 @@ func (s Step) Variant(account, rule, person string) (string, []Message) {
 	if len(s.Variants) == 0 {
 		return "", s.Messages
 	}
-	weights := make([]int, len(s.Variants))
-	for i, v := range s.Variants {
-		weights[i] = v.Weight
-	}
+	_, weights := s.split()
 	v := s.Variants[pick(Spot(account, rule, person), weights)]
 	return v.Name, v.Messages
 }
@@ -119,11 +129,7 @@ func (r Rule) validateVariants(disclosure string) error {
 	if strings.TrimSpace(r.Message) == "" {
 		return fmt.Errorf("variants: the rule has no message (a variant without its own message sends the rule's)")
 	}
-	names, weights := make([]string, len(r.Variants)), make([]int, len(r.Variants))
-	for i, v := range r.Variants {
-		names[i], weights[i] = v.Name, v.Weight
-	}
-	if err := validateVariantNames(names, weights); err != nil {
+	if err := validateVariantNames(r.split()); err != nil {
 		return err
 	}
 	for i, v := range r.Variants {
@@ -144,11 +150,7 @@ func (s Step) validateVariants(disclosure string) error {
 	if len(s.Variants) == 0 {
 		return nil
 	}
-	names, weights := make([]string, len(s.Variants)), make([]int, len(s.Variants))
-	for i, v := range s.Variants {
-		names[i], weights[i] = v.Name, v.Weight
-	}
-	if err := validateVariantNames(names, weights); err != nil {
+	if err := validateVariantNames(s.split()); err != nil {
 		return err
 	}
 	for i, v := range s.Variants {
