@@ -29,6 +29,7 @@ import (
 	"github.com/replywindow/replywindow/shared/conversation"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	funnelevents "github.com/replywindow/replywindow/shared/events"
+	counts "github.com/replywindow/replywindow/shared/funnel"
 	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/links"
 	"github.com/replywindow/replywindow/shared/reconcile"
@@ -1027,6 +1028,7 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 	account, request := dynamo.AccountKey("17841400000000001"), dynamo.DeletionKey("0123456789abcdef0123")
 	grave := reply.PersonTombstoneKey("17841400000000777")
 	followUp := reply.FollowUpKey("17841400000000001", reply.FollowUp{PersonID: "17841400000000777", Rule: "recipe", Step: "link", Once: true})
+	counter := counts.NewTally("17841400000000001", "recipe", "A", "18000000000000001", time.Unix(0, 0)).Key
 	tests := []struct {
 		role   string
 		params map[string]string
@@ -1050,6 +1052,7 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:PutItem", table, false, lead.Key("17841400000000001", "17841400000000777", lead.KindEmail)},
 			{"dynamodb:DeleteItem", table, false, request},
 			{"dynamodb:Scan", table, false, ""},
+			{"dynamodb:UpdateItem", table, false, counter},
 			{"kms:Decrypt", key, false, ""},
 			{"xray:PutTraceSegments", "*", false, ""},
 		}},
@@ -1088,6 +1091,9 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:UpdateItem", table, true, reply.ConversationKey("17841400000000001", "17841400000000777")},
 			{"dynamodb:PutItem", table, true, followUp},
 			{"dynamodb:UpdateItem", table, false, request},
+			// Funnel counts: added in the transaction of a record's end, never written whole.
+			{"dynamodb:UpdateItem", table, true, counter},
+			{"dynamodb:PutItem", table, false, counter},
 		}},
 		{"ReplierRole", map[string]string{"SecretsKmsKeyArn": key}, []grant{
 			{"kms:Decrypt", key, true, ""},
@@ -1118,6 +1124,8 @@ func TestRolesGrantWhatTheFunctionsDo(t *testing.T) {
 			{"dynamodb:ConditionCheckItem", table, false, grave},                                                     // the sweeper creates no records
 			{"dynamodb:GetItem", table, true, lead.Key("17841400000000001", "17841400000000777", lead.KindPhone)},    // forget --person
 			{"dynamodb:DeleteItem", table, true, lead.Key("17841400000000001", "17841400000000777", lead.KindPhone)}, // data deletion
+			{"dynamodb:UpdateItem", table, true, counter},                                                            // an expiry's counts
+			{"dynamodb:DeleteItem", table, false, counter},
 			{"ssm:PutParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
 			{"ssm:DeleteParameter", acct + "/replywindow/tokens/17841400000000000", true, ""},
 			{"ssm:PutParameter", acct + "/replywindow/app-secret", false, ""},

@@ -503,8 +503,8 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("ledger, dead letters and logs", func(t *testing.T) {
-		if got := len(sbx.Deliveries()); got != 7 || sbx.Stats().Duplicates != 0 {
-			t.Errorf("sandbox ledger: %d DMs, %d second replies; want 7 and 0: %+v", got, sbx.Stats().Duplicates, sbx.Deliveries())
+		if got := len(sbx.Deliveries()); got != 9 || sbx.Stats().Duplicates != 0 {
+			t.Errorf("sandbox ledger: %d DMs, %d second replies; want 9 and 0: %+v", got, sbx.Stats().Duplicates, sbx.Deliveries())
 		}
 		if out := sweep.output.String(); !strings.Contains(out, `"Reconciled":1`) || !strings.Contains(out, "comment found without a webhook") {
 			t.Errorf("the sweeper neither logged nor counted the comment it reconciled:\n%s", out)

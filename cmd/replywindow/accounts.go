@@ -648,6 +648,8 @@ type opRuleFile struct {
 	Enabled *bool  `yaml:"enabled"`
 	From    string `yaml:"from"`
 	Until   string `yaml:"until"`
+	// Variants: {name, weight, message} each; a person's is fixed by a hash (reply.Variant).
+	Variants []reply.Variant `yaml:"variants"`
 }
 
 // opLoadAccount reads and validates an account file; a token_param it leaves out is tokenPath
@@ -730,6 +732,7 @@ func opParseAccount(name string, b []byte, tokenPath string) (reply.Account, err
 			Kinds: r.Kinds, Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
 			Buttons: opButtons(r.Buttons), QuickReplies: opQuickReplies(r.QuickReplies), Flow: flow, Tracking: r.Tracking,
 			Disabled: r.Enabled != nil && !*r.Enabled, From: from, Until: until,
+			Variants: r.Variants,
 		})
 	}
 	for i, d := range f.DMRules {

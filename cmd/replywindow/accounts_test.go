@@ -129,7 +129,7 @@ func TestExampleAccountFile(t *testing.T) {
 	if a.ID == "" || a.Login != reply.LoginInstagram || a.TokenParam != "/replywindow/tokens/"+a.ID {
 		t.Errorf("account %+v", a)
 	}
-	if len(a.Rules) != 3 || a.Limit(reply.LanePosts) != (reply.Limit{Count: 600, Period: time.Hour}) {
+	if len(a.Rules) != 4 || a.Limit(reply.LanePosts) != (reply.Limit{Count: 600, Period: time.Hour}) {
 		t.Errorf("rules %d, posts limit %+v", len(a.Rules), a.Limit(reply.LanePosts))
 	}
 	r, ok := a.Match(reply.Job{Text: "Recette stp", Kind: reply.KindReel})

@@ -196,8 +196,22 @@ func opPrintConversation(w io.Writer, cv opConversation, now time.Time) error {
 		if meta == "" {
 			meta = r.Detail
 		}
-		rows[i] = []string{msg, string(r.State), opOr(r.Reason), opOr(meta), string(r.Lane),
-			strconv.Itoa(r.Attempts), opWhen(r.Deadline, now)}
+		rows[i] = append([]string{msg, string(r.State), opOr(r.Reason), opOr(meta), string(r.Lane),
+			strconv.Itoa(r.Attempts), opWhen(r.Deadline, now)}, opAttribution(r)...)
 	}
-	return opTable(w, []string{"MESSAGE", "STATE", "REASON", "META", "LANE", "ATTEMPTS", "DEADLINE"}, rows)
+	return opTable(w, []string{"MESSAGE", "STATE", "REASON", "META", "LANE", "ATTEMPTS", "DEADLINE", "RULE", "VARIANT", "SENT"}, rows)
+}
+
+// opAttribution is what a follow-up record says it sent: its rule, the person's variant and the
+// digest of the message (what it sent, whatever edits came after; the flow file shows it).
+func opAttribution(r reply.Record) []string {
+	f := r.Job.FollowUp
+	if f == nil {
+		return []string{"-", "-", "-"}
+	}
+	sent := f.Digest
+	if f.Notice {
+		sent = "disclosure"
+	}
+	return []string{opOr(f.Rule), opOr(f.Variant), opOr(sent)}
 }

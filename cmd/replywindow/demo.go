@@ -7,9 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/devstack"
+	"github.com/replywindow/replywindow/shared/funnel"
 	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
@@ -46,8 +49,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	quiet := fs.Bool("q", false, "no progress lines, only the tables")
 	wait := fs.Duration("wait", 15*time.Second, "how long one comment may take to reach a terminal state")
+	htmlOut := fs.String("html", filepath.Join(os.TempDir(), "replywindow-demo-report.html"), "where the run's HTML report goes (\"\" for none)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `Usage: replywindow demo [-q] [-wait 15s]
+		fmt.Fprintln(stderr, `Usage: replywindow demo [-q] [-wait 15s] [-html FILE]
 
 Starts the local stack (webhook, queue, replier, sweeper, memory store, Graph API sandbox) on
 free loopback ports with the account of cmd/replywindow/account.example.yaml (embedded when the
@@ -142,6 +146,10 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	s.PrintEvents(stdout)
 	fmt.Fprintln(stdout, "\nThe leads kept (replywindow leads export --account "+acct.ID+"):")
 	devstack.PrintLeads(stdout, leads)
+	if err := demoReport(ctx, stdout, s.Store, acct.ID, *htmlOut); err != nil {
+		fmt.Fprintf(stderr, "demo: report: %v\n", err)
+		return exitFail
+	}
 	dms := len(s.Sandbox.Deliveries())
 	missed := res.Failed() + devstack.FunnelFailed(played) + devstack.ProofsFailed(proofs) + len(clicks.Problems)
 	fmt.Fprintf(stdout, "\n%d sample(s), %d turn(s) of conversation and %d ledger check(s), %d private repl(ies), %d follow-up(s), %d second send(s) refused by Meta's one-reply rule, %d expectation(s) missed; %s (stack up %s)\n",
@@ -151,4 +159,34 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 		return exitFail
 	}
 	return exitOK
+}
+
+// demoReport prints the run's funnel report (what `replywindow report` shows) and writes its
+// HTML page: the counts were written with the run's own transitions.
+func demoReport(ctx context.Context, w io.Writer, store reply.Store, account, htmlPath string) error {
+	counts, ok := reply.StoreAs[funnel.Reader](store)
+	if !ok {
+		return fmt.Errorf("the demo's store keeps no funnel counts")
+	}
+	now := time.Now().UTC()
+	rows, err := counts.Counts(ctx, account, now.Add(-24*time.Hour), now)
+	if err != nil {
+		return err
+	}
+	rep, err := opBuildReport(account, now.Add(-24*time.Hour), now, funnel.ByRule, rows)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nThe run's funnel (replywindow report --account "+account+" --since 1d):")
+	if err := opReportTable(w, rep); err != nil {
+		return err
+	}
+	if htmlPath == "" {
+		return nil
+	}
+	if err := opWriteHTML(htmlPath, rep, rows); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nHTML report: %s\n", htmlPath)
+	return nil
 }

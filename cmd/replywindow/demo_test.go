@@ -15,10 +15,17 @@ func TestDemoCommand(t *testing.T) {
 		code int
 		want []string // in stdout
 	}{
-		{[]string{"demo"}, exitOK, []string{"→ sent", "SKIPPED duplicate_person", "no record (dropped)", "never (found by reconciliation)", "Sandbox ledger: 6 DM(s) delivered", "0 expectation(s) missed"}},
+		{[]string{"demo"}, exitOK, []string{"→ sent", "SKIPPED duplicate_person", "no record (dropped)", "never (found by reconciliation)", "Sandbox ledger: 8 DM(s) delivered", "0 expectation(s) missed"}},
 		// The account is account.example.yaml's: its texts, both steps "link", both DM rules,
 		// the disclosure, checked turn by turn and over the ledger.
-		{[]string{"demo", "-q"}, exitOK, []string{"SENT", "11 sample(s), 19 turn(s) of conversation and 4 ledger check(s), 6 private repl(ies), 22 follow-up(s)",
+		{[]string{"demo", "-q"}, exitOK, []string{"SENT", "13 sample(s), 19 turn(s) of conversation and 4 ledger check(s), 8 private repl(ies), 22 follow-up(s)",
+			// The "book" rule's variants, and the run's report: counts written with the run's
+			// transitions (recipe: 5 matched, 3 sent, 2 skipped; its taps, gate and follow-ups).
+			"Hi @gus! Our recipe book", "@hana, 60 recipes in one book", "The run's funnel",
+			"recipe     5        3     2        0        0       0          2     1          1             3",
+			"book  B", "no difference yet", "HTML report: ",
+			// The tracked link's clicks reach the report: 2 clicks, 1 unique (Meta's preview is none).
+			"live-link  1        1     0        0        0       0          0     0          0             0               2       1",
 			"follow, tap again: the link and a heart", "a third tap: nothing more",
 			"Hi @ana! The sourdough guide is a tap away.", "Here is the recipe, ana: https://bakery.example/recipe | ♥",
 			"Here is the sourdough guide, ana: https://bakery.example/sourdough", "own message, first",

@@ -60,6 +60,8 @@ type opStepFile struct {
 	Resend     bool            `yaml:"resend"`
 	Cooldown   string          `yaml:"cooldown"` // "10m"
 	Ask        *opAskFile      `yaml:"ask"`
+	// Variants send other messages by the person's variant (the rule's split, by name).
+	Variants []opStepVariantFile `yaml:"variants"`
 }
 
 // opAskFile makes a step a question (reply.Ask).
@@ -71,6 +73,12 @@ type opAskFile struct {
 	Retry    opMessageFile   `yaml:"retry"`
 	Retries  int             `yaml:"retries"`
 	Fallback opMessageFile   `yaml:"fallback"`
+}
+
+type opStepVariantFile struct {
+	Name     string          `yaml:"name"`
+	Weight   int             `yaml:"weight"`
+	Messages []opMessageFile `yaml:"messages"`
 }
 
 type opDMRuleFile struct {
@@ -136,6 +144,9 @@ func opFlow(path string, steps []opStepFile) ([]reply.Step, error) {
 		if q := s.Ask; q != nil {
 			step.Ask = &reply.Ask{Kind: q.Kind, Consent: q.Consent, Confirm: opMessages(q.Confirm), Next: q.Next,
 				Retry: opMessage(q.Retry), Retries: q.Retries, Fallback: opMessage(q.Fallback)}
+		}
+		for _, v := range s.Variants {
+			step.Variants = append(step.Variants, reply.StepVariant{Name: v.Name, Weight: v.Weight, Messages: opMessages(v.Messages)})
 		}
 		var err error
 		if step.Cooldown, err = opDuration("cooldown", s.Cooldown); err != nil {

@@ -26,6 +26,7 @@ func TestStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	done, _ := sent.Finish(reply.Sent("m_123", "r_456"), true, now)
+	done.Rule, done.Variant, done.Sent = "recipe", "B", "Hi ana! The book: https://example.com/b"
 	if _, err := h.store.Update(h.ctx, done); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,8 @@ func TestStatus(t *testing.T) {
 		terminal bool
 		human    []string
 	}{
-		{"17900000000000101", reply.StateSent, 1, true, []string{"state:", "SENT", "message m_123 to r_456", "attempts:", "reel (posts lane)"}},
+		{"17900000000000101", reply.StateSent, 1, true, []string{"state:", "SENT", "message m_123 to r_456", "attempts:", "reel (posts lane)",
+			"rule:", "recipe", "variant:", "B", "Hi ana! The book: https://example.com/b"}},
 		{"17900000000000102", reply.StateParked, 0, false, []string{"PARKED (throttled)", "next look:", "(in 9m", "deadline:"}},
 		{"17900000000000103", reply.StateFailed, 1, true, []string{"FAILED (551/1545041)", "This person isn't available right now."}},
 	}

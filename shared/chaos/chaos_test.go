@@ -154,6 +154,7 @@ func summary(rs []Result, took time.Duration) string {
 		tot.FollowUpsRefused += r.FollowUpsRefused
 		tot.FollowUpDuplicates += r.FollowUpDuplicates
 		tot.FlowChanged += r.FlowChanged
+		tot.Counted += r.Counted
 		tot.ToFind = append(tot.ToFind, r.ToFind...)
 		tot.ToReply = append(tot.ToReply, r.ToReply...)
 		for k, v := range r.Outcomes {
@@ -192,6 +193,7 @@ func summary(rs []Result, took time.Duration) string {
 		fmt.Fprintf(&b, "events: %d published, %d state changes without theirs, %d published more than once (bus refusals %d)\n",
 			tot.Events, tot.EventsMissing, tot.EventDuplicates, tot.Faults[FaultEventPut])
 	}
+	fmt.Fprintf(&b, "funnel counts held to the records: %d\n", tot.Counted)
 	fmt.Fprintf(&b, "replier invocations %d, sweeps %d, dead letters %d, longest simulated run %s", tot.Batches, tot.Sweeps, tot.DeadLetter, sim)
 	if took > 0 {
 		fmt.Fprintf(&b, ", wall time %s", took.Round(time.Millisecond))

@@ -40,7 +40,8 @@ func (s *sim) violate(format string, args ...any) {
 //   - no dead letter for a comment that is not done;
 //   - no DM for the account's own comments or comments no rule matches;
 //   - the counts reconcile: accepted + found = sent + skipped + expired + failed + ambiguous;
-//   - and the conversations' promises (f) to (i), checkConversations.
+//   - and the conversations' promises (f) to (i), checkConversations;
+//   - (n) the funnel counts equal what the records say (checkCounts).
 func (s *sim) check(ctx context.Context) error {
 	records := map[string][]reply.Record{}
 	cursor := ""
@@ -197,6 +198,9 @@ func (s *sim) check(ctx context.Context) error {
 		followUps = append(followUps, r)
 	}
 	if err := s.checkConversations(ctx, followUps, deadEvents); err != nil {
+		return err
+	}
+	if err := s.checkCounts(ctx, records, followUps); err != nil {
 		return err
 	}
 	sort.Strings(s.res.Violations)

@@ -147,7 +147,8 @@ type Result struct {
 	// Events and EventDuplicates count the funnel events published (with Config.Events) and
 	// those published more than once (at least once allows them; consumers drop them by id).
 	Events, EventDuplicates int
-	EventsMissing           int // state changes without their event after the run settled (must be 0)
+	EventsMissing           int   // state changes without their event after the run settled (must be 0)
+	Counted                 int64 // funnel counts read back and held to the records (checkCounts)
 
 	// Dropped counts the comments (not the account's own) Meta never notified: webhooks dropped
 	// for good, or made while the app was unsubscribed. Found is those reconciliation found (held

@@ -260,7 +260,8 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 // returns the messages to send; what it learned goes into conv and claim.
 func (s *Service) askProfile(ctx context.Context, acct reply.Account, token string, tokenErr error, person string,
 	step reply.Step, conv *reply.Conversation, claim *reply.StepClaim) []reply.Message {
-	msgs, g := step.Messages, step.Gate
+	_, msgs := step.Variant(acct.ID, claim.Rule, person)
+	g := step.Gate
 	switch {
 	case g == nil && (conv.Username != "" || !usesUsername(msgs)):
 		// nothing to ask
@@ -325,6 +326,9 @@ func turn(job reply.Job, acct reply.Account, ev reply.Event, conv reply.Conversa
 		} else {
 			f.Digest = m.Digest()
 		}
+		f.Variant = acct.PersonVariant(claim.Rule, ev.PersonID, claim.Step)
+		f.Tap = ev.Kind == reply.EventPostback || ev.Kind == reply.EventQuickReply
+		f.Gated, f.NoticeFirst = claim.Step.Gate != nil, notice
 		fj := reply.Job{V: reply.JobVersion, AccountID: acct.ID, FollowUp: &f, DeliveredAt: job.DeliveredAt}
 		rec, err := reply.NewRecord(fj, now).Claim(fj, l.Owner, now, l.Until)
 		if err != nil {

@@ -107,6 +107,19 @@ func TestWorker(t *testing.T) {
 		}
 	}
 	add(guarded(job(other, commenter)), true)
+	{
+		// A private reply the commenter got on another post: its record holds the text as
+		// rendered for them (their username): personal data, gone with the record.
+		j := job(other, commenter)
+		j.MediaID = "18000000000000002"
+		c, _ := reply.NewRecord(j, now).Claim(j, "w", now, now.Add(time.Minute))
+		c.Rule, c.Variant, c.Sent = "recipe", "B", "Hi u-"+commenter+"! The recipe: https://example.com/r"
+		add(c, true)
+		done, _ := c.Finish(reply.Sent("m_1", commenter), true, now)
+		if _, err := store.Update(ctx, done); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for range 3 { // the person's later comments on the media: the guard is the first one's
 		add(reply.NewSkipped(job(other, commenter), reply.SkipDuplicatePerson, now), true)
 	}
@@ -217,7 +230,7 @@ func TestWorker(t *testing.T) {
 	for _, c := range []struct {
 		d reply.Deletion
 		n int
-	}{{users, 2 + 7 + 2*2}, {person, 4 + 2}, {nobody, 0}} {
+	}{{users, 2 + 7 + 2*2}, {person, 5 + 2}, {nobody, 0}} {
 		d, err := store.Deletion(ctx, c.d.Code)
 		if err != nil || d.State != reply.DeletionDone || d.Removed != c.n || d.DoneAt.IsZero() || d.UserID != "" || d.Accounts != nil || d.Cursor != "" {
 			t.Errorf("deletion %s: %+v %v, want done and closed with %d removed", c.d.Code, d, err, c.n)

@@ -64,6 +64,12 @@ func DemoCases() []Case {
 			MediaID: "17800000000000002", Product: "REELS", Times: 1, Status: 200, State: reply.StateSent, DMs: 1, Rule: "sourdough"},
 		{Name: "the second rule, a new person", CommentID: "18000000000000011", FromID: demoFay, Username: "fay", Text: "Levain please",
 			MediaID: "17800000000000002", Product: "REELS", Times: 1, Status: 200, State: reply.StateSent, DMs: 1, Rule: "sourdough"},
+		// The "book" rule's two variants: a person's is fixed by a hash (gus gets A, hana B),
+		// and the private reply is that variant's message.
+		{Name: "A/B rule, variant A", CommentID: "18000000000000012", FromID: "900000011", Username: "gus", Text: "the book please",
+			MediaID: "17800000000000003", Product: "REELS", Times: 1, Status: 200, State: reply.StateSent, DMs: 1, Rule: "book"},
+		{Name: "A/B rule, variant B", CommentID: "18000000000000013", FromID: "900000012", Username: "hana", Text: "Book!",
+			MediaID: "17800000000000003", Product: "REELS", Times: 1, Status: 200, State: reply.StateSent, DMs: 1, Rule: "book"},
 		{Name: "Live comment during a broadcast", CommentID: "18000000000000006", FromID: "900000006", Username: "dev", Text: "LINK please",
 			MediaID: DemoLiveMedia, Product: "LIVE", Live: true, Times: 1, Status: 200, State: reply.StateSent, DMs: 1, Rule: "live-link"},
 		{Name: "forged signature", CommentID: "18000000000000007", FromID: "900000007", Username: "mallory", Text: "RECIPE",
@@ -231,7 +237,8 @@ func ruleReplied(acct reply.Account, c Case, ds []sandbox.Delivery) []string {
 	if i < 0 {
 		return []string{fmt.Sprintf("the account has no rule %q", c.Rule)}
 	}
-	want, err := acct.Rules[i].Render(c.Username, acct.Disclosure)
+	_, rule := acct.Rules[i].Variant(acct.ID, c.FromID) // the person's variant's message
+	want, err := rule.Render(c.Username, acct.Disclosure)
 	if err != nil {
 		return []string{fmt.Sprintf("rule %q: %v", c.Rule, err)}
 	}

@@ -86,6 +86,10 @@ func DemoAccounts() []reply.Account {
 							Buttons: []reply.Button{{Type: reply.ButtonPostback, Title: "Send me the guide", Payload: "SOURDOUGH_LINK"}}}}},
 					{Name: "link", On: reply.Trigger{Payload: "SOURDOUGH_LINK"}, Messages: []reply.Message{
 						{Text: "Here is the sourdough guide, {username}: https://bakery.example/sourdough"}}}}},
+			{Name: "book", Match: reply.MatchWord, Keywords: []string{"book", "livre"}, Kinds: []reply.Kind{reply.KindReel, reply.KindPost},
+				Message: "Hi @{username}! Our recipe book: https://bakery.example/book",
+				Variants: []reply.Variant{{Name: "A", Weight: 1},
+					{Name: "B", Weight: 1, Message: "@{username}, 60 recipes in one book: https://bakery.example/book?v=b"}}},
 			{Name: "live-link", Match: reply.MatchContains, Keywords: []string{"link"}, Kinds: []reply.Kind{reply.KindLive},
 				Message: "Here's the link from the live: https://bakery.example/live", Tracking: &reply.Tracking{Enabled: &demoTracked}},
 		},

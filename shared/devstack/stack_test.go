@@ -91,8 +91,8 @@ func TestDemo(t *testing.T) {
 					t.Errorf("progress lacks %q:\n%s", want, progress.String())
 				}
 			}
-			if got := len(s.Sandbox.Deliveries()); got != 6 || !strings.Contains(out.String(), "6 DM(s) delivered") {
-				t.Errorf("ledger holds %d DMs, want 6:\n%s", got, out.String())
+			if got := len(s.Sandbox.Deliveries()); got != 8 || !strings.Contains(out.String(), "8 DM(s) delivered") {
+				t.Errorf("ledger holds %d DMs, want 8:\n%s", got, out.String())
 			}
 			st, err := s.Status(context.Background())
 			if err != nil {
@@ -100,8 +100,8 @@ func TestDemo(t *testing.T) {
 			}
 			// Only the comment whose webhook never came is found by reconciliation: the others
 			// have their records by then.
-			if st.Records[reply.StateSent] != 6 || st.Records[reply.StateSkipped] != 3 || st.OwnDropped != 1 || st.Rejected != 1 ||
-				st.Delivered != 6 || st.Reconciled != 1 {
+			if st.Records[reply.StateSent] != 8 || st.Records[reply.StateSkipped] != 3 || st.OwnDropped != 1 || st.Rejected != 1 ||
+				st.Delivered != 8 || st.Reconciled != 1 {
 				t.Errorf("status %+v", st)
 			}
 			// The conversations after the private replies, on the same store and queue.

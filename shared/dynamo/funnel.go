@@ -37,7 +37,11 @@ func (s *Store) create(ctx context.Context, rec reply.Record, item map[string]ty
 	if rec.Funnel != "" {
 		tx = append(tx, s.guardPut(rec))
 	}
-	canceled, err := s.transact(ctx, append(tx, graveChecks(s.table, rec.Job)...))
+	tx, err := s.withCount(append(tx, graveChecks(s.table, rec.Job)...), rec)
+	if err != nil {
+		return reply.Record{}, fmt.Errorf("create %s: %w", rec.Key, err)
+	}
+	canceled, err := s.transact(ctx, tx)
 	switch {
 	case err != nil:
 		return reply.Record{}, fmt.Errorf("create %s: %w", rec.Key, err)

@@ -114,7 +114,7 @@ func (s *Store) Update(ctx context.Context, rec reply.Record) (reply.Record, err
 	if err != nil {
 		return reply.Record{}, err
 	}
-	stored, lost, err := s.put(ctx, item, rec.Version-1)
+	stored, lost, err := s.putCounted(ctx, rec, item)
 	switch {
 	case err != nil:
 		return reply.Record{}, fmt.Errorf("update %s: %w", rec.Key, err)

@@ -62,3 +62,10 @@ func TestWebhooksContract(t *testing.T) {
 		return New(api, name)
 	})
 }
+
+func TestCountsContract(t *testing.T) {
+	storetest.Counts(t, func(t *testing.T) storetest.CountStore {
+		api, name := newTable(t)
+		return New(api, name)
+	})
+}

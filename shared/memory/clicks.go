@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/funnel"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
 // clickBook is the click counters and unique-click guards, under the store's lock.
 type clickBook struct {
-	counts map[string]reply.ClickCounts // by ClickCounterKey
+	counts map[string]reply.ClickCounts // by the all-clicks counter item key (funnel.Click)
 	guards map[string]bool              // by ClickGuardKey
 }
 
@@ -27,7 +28,7 @@ func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 		s.clicks.counts, s.clicks.guards = map[string]reply.ClickCounts{}, map[string]bool{}
 	}
 	day := reply.ClickDay(c.At)
-	key := reply.ClickCounterKey(c.Origin, c.Link, day)
+	key := funnel.Click(c.Origin.Account, c.Origin.Rule, c.Origin.Variant, c.Origin.Media, c.Link, c.At, false).Key
 	n := s.clicks.counts[key]
 	if n.Day == "" {
 		o := c.Origin
@@ -36,6 +37,8 @@ func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 	}
 	n.All++
 	defer func() { s.clicks.counts[key] = n }()
+	o := c.Origin
+	s.addTally(funnel.Click(o.Account, o.Rule, o.Variant, o.Media, c.Link, c.At, false)) // the report's counts
 	if k, ok := s.buriedAt(c.Origin.Account, c.Origin.Person, c.Issued); ok {
 		return false, fmt.Errorf("record click on %s: %w (%s)", c.Link, reply.ErrForgotten, k)
 	}
@@ -45,6 +48,7 @@ func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 	}
 	s.clicks.guards[guard] = true
 	n.Unique++
+	s.addTally(funnel.Click(o.Account, o.Rule, o.Variant, o.Media, c.Link, c.At, true))
 	return true, nil
 }
 
@@ -52,7 +56,7 @@ func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 func (s *Store) ClickCounts(_ context.Context, o reply.Origin, link string, day time.Time) (reply.ClickCounts, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	n, ok := s.clicks.counts[reply.ClickCounterKey(o, link, reply.ClickDay(day))]
+	n, ok := s.clicks.counts[funnel.Click(o.Account, o.Rule, o.Variant, o.Media, link, day, false).Key]
 	if !ok {
 		return reply.ClickCounts{}, fmt.Errorf("click counts of %s on %s: %w", link, reply.ClickDay(day), reply.ErrNotFound)
 	}

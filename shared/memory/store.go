@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/funnel"
 	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 )
@@ -44,6 +45,7 @@ type Store struct {
 	clicks    clickBook                       // tracked links' counters and guards (clicks.go)
 	leads     map[string]lead.Lead            // by lead.Key; made on the first lead (leads.go)
 	seen      map[string]map[string]time.Time // account -> webhook field -> last arrival (webhooks.go)
+	tallies   map[string]funnel.Row           // funnel counter items by key (counts.go)
 }
 
 // NewStore is an empty store.
@@ -110,6 +112,7 @@ func (s *Store) put(old reply.Record, had bool, r reply.Record) {
 	} else {
 		s.keys.insert(entry{key: r.Key})
 	}
+	s.countOutcome(old, had, r)
 	s.replies[r.Key] = r
 	if !r.State.Terminal() {
 		s.due.insert(dueEntry(r))

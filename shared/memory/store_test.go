@@ -83,3 +83,7 @@ func TestLeadsContract(t *testing.T) {
 	storetest.Leads(t, func(*testing.T) storetest.LeadStore { return NewStore() })
 	storetest.Leads(t, func(*testing.T) storetest.LeadStore { return new(Store) })
 }
+
+func TestCountsContract(t *testing.T) {
+	storetest.Counts(t, func(*testing.T) storetest.CountStore { return NewStore() })
+}

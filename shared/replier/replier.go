@@ -268,6 +268,7 @@ func (r *Replier) process(ctx context.Context, job reply.Job) (Decision, error) 
 	if !ok && w.skip == "" && w.parked == "" {
 		w.skip = reply.SkipNoRule
 	}
+	w.variant, rule = rule.Variant(acct.ID, w.job.FromID)
 	w.rule = rule
 	w.text, w.renderErr = rule.Render(w.job.FromUsername, acct.Disclosure)
 	return w.run(ctx)

@@ -16,6 +16,7 @@ type work struct {
 	job       reply.Job
 	acct      reply.Account
 	rule      reply.Rule
+	variant   string // the person's variant of the rule ("" without variants)
 	skip      string // close the record as SKIPPED for this reason instead of replying
 	parked    string // park the record for this reason: something failed before the decision
 	detail    string // why, for people reading the record (kept when the deadline expires it)
@@ -263,6 +264,7 @@ func (w *work) write(ctx context.Context, prev, n reply.Record) (reply.Record, e
 		stored reply.Record
 		err    error
 	)
+	n = w.attribute(n)
 	if prev.Version == 0 {
 		stored, err = w.r.store.Create(ctx, n)
 	} else {
@@ -301,9 +303,11 @@ func ours(stored, n reply.Record) bool {
 
 // save writes n and, when it lands, counts and returns d.
 func (w *work) save(ctx context.Context, prev, n reply.Record, d Decision) (Decision, reply.Record, error) {
-	if stored, err := w.write(ctx, prev, n); err != nil {
+	stored, err := w.write(ctx, prev, n)
+	if err != nil {
 		return Decision{}, stored, err
 	}
+	n = stored // as written: with its attribution
 	d.Record = n
 	w.r.count(d)
 	return d, n, nil
@@ -357,6 +361,7 @@ func (w *work) finish(ctx context.Context, claimed reply.Record, o reply.Outcome
 // back, so that a landed outcome is counted once, here, and not left to a retry that would find
 // it terminal and count nothing.
 func (w *work) settle(ctx context.Context, n reply.Record, d Decision) (Decision, error) {
+	n = w.attribute(n)
 	stored, err := w.r.store.Update(ctx, n)
 	if err != nil && !errors.Is(err, reply.ErrConflict) && !errors.Is(err, reply.ErrNotFound) {
 		stored, err = w.readBack(ctx, n, err)

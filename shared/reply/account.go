@@ -180,6 +180,8 @@ type Rule struct {
 	Disabled bool      `json:"disabled,omitempty"`
 	From     time.Time `json:"from,omitzero"`
 	Until    time.Time `json:"until,omitzero"`
+	// Variants try other messages against each other: each person gets one, by weight (Variant).
+	Variants []Variant `json:"variants,omitempty"`
 }
 
 // Opening is the private reply's message with the text given (Render's).
@@ -341,6 +343,9 @@ func (r Rule) validate(disclosure string) error {
 		if !k.Valid() {
 			return fmt.Errorf("kinds: unknown kind %q", k)
 		}
+	}
+	if err := r.validateVariants(disclosure); err != nil {
+		return err
 	}
 	if strings.TrimSpace(r.Message) == "" {
 		return fmt.Errorf("message: required")

@@ -62,6 +62,8 @@ type Step struct {
 	Cooldown time.Duration `json:"cooldown,omitempty"`
 	// Ask makes the step a question: the person's next answer is checked and kept (ask.go).
 	Ask *Ask `json:"ask,omitempty"`
+	// Variants send other messages instead of Messages, by the person's variant (Variant).
+	Variants []StepVariant `json:"variants,omitempty"`
 }
 
 // Key is the step's identity within its flow: ID when set, else Name.
@@ -418,6 +420,14 @@ type FollowUp struct {
 	// Digest names the message the record sends (Message.Digest), fixed when it was claimed: an
 	// edit of the flow cannot make the record send another message, only leave it without one.
 	Digest string `json:"digest,omitempty"`
+	// Variant is the person's variant the follow-up counts under (Account.PersonVariant).
+	Variant string `json:"variant,omitempty"`
+	// Tap: the turn was started by the person's tap (a button or quick reply), counted once
+	// with the turn's first record. Gated: the step has a follow gate the person passed.
+	// NoticeFirst: the turn's first record is the disclosure notice.
+	Tap         bool `json:"tap,omitempty"`
+	Gated       bool `json:"gated,omitempty"`
+	NoticeFirst bool `json:"notice_first,omitempty"`
 	// Notice sends the account's disclosure line alone, as text, ahead of a turn whose first
 	// message cannot carry it (an image, a sticker, a reaction).
 	Notice bool `json:"notice,omitempty"`
@@ -504,6 +514,9 @@ func (s Step) validate(disclosure string) error {
 		return fmt.Errorf("messages: at least one")
 	}
 	if err := validateMessages(s.Messages, disclosure); err != nil {
+		return err
+	}
+	if err := s.validateVariants(disclosure); err != nil {
 		return err
 	}
 	if s.Key() == OpeningStep {
@@ -726,7 +739,7 @@ func stepMessage(flow []Step, dm *DMRule, f FollowUp) (Message, bool) {
 			}
 			return claimedMessage([]Message{s.Gate.Message}, f)
 		}
-		return claimedMessage(s.Messages, f)
+		return claimedMessage(s.allMessages(), f)
 	}
 	return Message{}, false
 }

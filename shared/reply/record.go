@@ -92,6 +92,14 @@ type Record struct {
 	// EventsAt marks a record whose funnel event (shared/events) may not be on the event bus
 	// yet: set in the same conditional write as the change, cleared once the bus took it.
 	EventsAt time.Time `json:"events_at,omitzero"`
+
+	// Attribution of a private reply: the rule and variant that answered, and the text as it
+	// was rendered for the person (personal data where it holds {username}: it goes with the
+	// record, by retention or deletion). A follow-up's are in Job.FollowUp (rule, step, variant,
+	// and the Digest of what it sent).
+	Rule    string `json:"rule,omitempty"`
+	Variant string `json:"variant,omitempty"`
+	Sent    string `json:"sent,omitempty"`
 }
 
 // ReasonRateLimited is the park reason of a record waiting for a token of its account's own

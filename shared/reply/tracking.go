@@ -212,18 +212,5 @@ type Clicks interface {
 // ClickDay is the counter day of t.
 func ClickDay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-// ClickCounterKey is the item counting every click on link under o's account, rule, variant and
-// media on day (ClickDay); ClickUniqueKey counts first clicks. They are two items so that the
-// click route's two writes never contend for one item. Rule and variant are escaped: no name
-// can forge another's key.
-func ClickCounterKey(o Origin, link, day string) string {
-	return "K#" + o.Account + "#" + day + "#" + url.PathEscape(o.Rule) + "#" + url.PathEscape(o.Variant) + "#" + o.Media + "#" + link
-}
-
-// ClickUniqueKey is the unique-click counter beside ClickCounterKey's.
-func ClickUniqueKey(o Origin, link, day string) string {
-	return "KU" + ClickCounterKey(o, link, day)[1:]
-}
-
 // ClickGuardKey is the item marking that visitor (a person on a link, Click.Visitor) clicked.
 func ClickGuardKey(account, visitor string) string { return "KV#" + account + "#" + visitor }

@@ -2,10 +2,12 @@ package storetest
 
 import (
 	"errors"
+	"maps"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/funnel"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -58,6 +60,29 @@ func Clicks(t *testing.T, newStore func(t *testing.T) ClickStore) {
 		}
 		if n := counts(t, s, at.Add(24*time.Hour)); n.All != 1 || n.Unique != 0 {
 			t.Errorf("day 2: %+v, want 1 click, 0 unique (the person clicked before)", n)
+		}
+		// The report reads clicks with the funnel's other counts: the day's counter items of the
+		// rule, variant and media, in the account's one query.
+		reader, ok := s.(funnel.Reader)
+		if !ok {
+			t.Fatal("a click store that keeps funnel counts must let the report read them (funnel.Reader)")
+		}
+		rows, err := reader.Counts(ctx(t), origin.Account, at, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		for _, r := range rows {
+			if r.Rule != origin.Rule || r.Variant != origin.Variant || r.Media != origin.Media || r.Day != "2026-12-06" {
+				t.Errorf("counter row %+v: not the click's rule, variant, media and day", r)
+			}
+			for k, v := range r.Counts {
+				got[k] += v
+			}
+		}
+		want := map[string]int64{"clicks": 3, "clicks:Lk1": 3, "unique_clicks": 2, "unique_clicks:Lk1": 2}
+		if !maps.Equal(got, want) {
+			t.Errorf("the report's counts of day 1: %v, want %v", got, want)
 		}
 	})
 
