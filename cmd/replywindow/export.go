@@ -96,7 +96,7 @@ func opExportYAML(a reply.Account) ([]byte, error) {
 			Name: r.Name, Match: r.Match, Keywords: r.Keywords, Exclude: r.Exclude, Media: r.Media, Kinds: r.Kinds,
 			Message: r.Message, Disclose: r.Disclose, PublicReplies: r.PublicReplies,
 			Buttons: opButtonFiles(r.Buttons), QuickReplies: opQuickReplyFiles(r.QuickReplies), Flow: opStepFiles(r.Flow),
-			Enabled: opEnabled(r.Disabled), From: opFormatTime(r.From), Until: opFormatTime(r.Until), Tracking: r.Tracking,
+			Enabled: opEnabled(r.Disabled), From: opFormatTime(r.From), Until: opFormatTime(r.Until), Tracking: r.Tracking, Variants: r.Variants,
 		})
 	}
 	for _, d := range a.DMRules {
@@ -225,6 +225,9 @@ func opStepFiles(steps []reply.Step) []opStepFile {
 		}
 		if g := s.Gate; g != nil {
 			f.FollowGate = &opGateFile{Message: opMessageFileOf(g.Message), Unavailable: g.Unavailable}
+		}
+		for _, v := range s.Variants {
+			f.Variants = append(f.Variants, opStepVariantFile{Name: v.Name, Weight: v.Weight, Messages: opMessageFiles(v.Messages)})
 		}
 		if q := s.Ask; q != nil {
 			f.Ask = &opAskFile{Kind: q.Kind, Consent: q.Consent, Confirm: opMessageFiles(q.Confirm), Next: q.Next,
