@@ -78,6 +78,7 @@ type Result struct {
 	Drained        time.Duration // from the first comment to the last reply
 	MaxWait        time.Duration // longest time from a comment to its reply
 	Taps           TapResult     // the conversation half, when Config.Taps is set
+	Report         ReportCost    // reading the account's report for ReportDays after the run
 }
 
 // DeliveriesPerComment is replier deliveries over comments.
@@ -110,9 +111,11 @@ func (r Result) SweeperWritesPerComment() float64 {
 // Summary is the run's one line: name, then key=value fields.
 func (r Result) Summary(name string, lim reply.Limit) string {
 	return fmt.Sprintf("%s: sent=%d busiest_hour=%d drain_hours=%.3f ideal_hours=%.3f drain_ratio=%.4f refused_613=%d "+
-		"sweeper_reads_per_comment=%.2f sweeper_writes_per_comment=%.2f deliveries_per_comment=%.3f other_app=%d busiest_account_hour=%d",
+		"sweeper_reads_per_comment=%.2f sweeper_writes_per_comment=%.2f deliveries_per_comment=%.3f other_app=%d busiest_account_hour=%d "+
+		"report_items_30d=%d report_bytes_30d=%d report_queries_30d=%d report_rru_30d=%.1f",
 		name, r.States[reply.StateSent], r.MaxRollingHour, r.Drained.Hours(), r.IdealHours(lim), r.Drained.Hours()/r.IdealHours(lim), r.Refused613(),
-		r.SweeperReadsPerComment(), r.SweeperWritesPerComment(), r.DeliveriesPerComment(), r.OtherApp, r.MaxAccountHour)
+		r.SweeperReadsPerComment(), r.SweeperWritesPerComment(), r.DeliveriesPerComment(), r.OtherApp, r.MaxAccountHour,
+		r.Report.Items, r.Report.Bytes, r.Report.Requests, r.Report.RRU)
 }
 
 // Account is the simulated account's id.
@@ -302,6 +305,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	res.Taps = taps.result()
 	res.SweeperWrites = int(swStore.writes.Load())
 	res.OtherApp = len(sent)
+	report, err := reportCost(ctx, store, Account, clock.Now())
+	if err != nil {
+		return res, err
+	}
+	res.Report = report
 	return res, ledger(ctx, store, sb, jobs, sent, cfg, &res)
 }
 

@@ -48,6 +48,10 @@ func run(t *testing.T, line string, cfg Config) Result {
 			t.Errorf("Meta refused %d calls with %s", n, code)
 		}
 	}
+	// Every comment was sent, so the month's report holds at least the day's counter item.
+	if res.Report.Items == 0 || res.Report.Requests == 0 || res.Report.RRU <= 0 {
+		t.Errorf("reading %d days of the report: %+v, want items and their read units", ReportDays, res.Report)
+	}
 	if res.MaxWait > reply.Window || res.DeadLetters != 0 {
 		t.Errorf("longest wait %s, dead letters %d", res.MaxWait, res.DeadLetters)
 	}
