@@ -2,6 +2,7 @@ package simulation
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +109,37 @@ func TestReportCost(t *testing.T) {
 	}
 	if _, err := reportCost(ctx, opaque{store}, Account, now); err == nil || !strings.Contains(err.Error(), "reads no funnel counts") {
 		t.Errorf("a store without funnel counts: err %v", err)
+	}
+}
+
+// TestReportCostOfABusyMonth is the README's month of a viral account with 2 rules, 2 variants
+// and 5 reels, every count of the funnel on every item: 600 counter items, still one Query.
+func TestReportCostOfABusyMonth(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	now := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	all := []string{funnel.Matched, funnel.Sent, funnel.WithReason(funnel.Skipped, "no_rule"), funnel.WithReason(funnel.Expired, "window"),
+		funnel.Taps, funnel.GatesMet, funnel.GatesPassed, funnel.FollowUps}
+	for d := range ReportDays {
+		for _, rule := range []string{"recipe", "sourdough-guide"} {
+			for _, v := range []string{"short", "long"} {
+				for m := range 5 {
+					tally := funnel.NewTally(Account, rule, v, fmt.Sprintf("1790000000000%04d", m), now.AddDate(0, 0, -d)).With(all...)
+					for range 500 { // three-digit counts
+						if err := store.AddCounts(ctx, tally); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+		}
+	}
+	got, err := reportCost(ctx, store, Account, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a busy month: %d items, %d bytes, %d queries, %.1f RRU", got.Items, got.Bytes, got.Requests, got.RRU)
+	if got.Items != 600 || got.Requests != 1 {
+		t.Errorf("a busy month: %+v, want 600 items in one Query", got)
 	}
 }
