@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	commands["doctor"] = command{summary: "check tokens, webhook subscriptions, webhooks seen, parked work and the stack (exit 0 ok, 1 warn, 2 fail)", run: runDoctor}
+	commands["doctor"] = command{summary: "check tokens, webhook subscriptions, ice breakers and menu, webhooks seen, parked work and the stack (exit 0 ok, 1 warn, 2 fail)", run: runDoctor}
 }
 
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -31,6 +31,7 @@ Checks, each ok / warn / fail with what to do:
   token              the token works and what Meta's inspection says of its expiry (warn --token-warn ahead)
   permissions        the token holds every permission replywindow's calls need
   subscription       our app (META_APP_IDS) is subscribed to every field the account's rules need
+  messenger profile  Meta's ice breakers and persistent menu are the account file's (accounts put sets them)
   webhooks           when the account's webhooks last arrived, by field (recorded by the webhook function)
   parked             how many replies wait parked, and since when
 

@@ -124,3 +124,61 @@ func TestDoctorUsageAndStack(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorMessengerProfile: doctor against the sandbox says when Meta's ice breakers and menu
+// are the file's, warns naming the item another tool changed, and is content again after the
+// `accounts put` its fix names. Run with -v to see the lines.
+func TestDoctorMessengerProfile(t *testing.T) {
+	h := opSetup(t)
+	t.Setenv("META_APP_IDS", sandbox.DefaultAppID)
+	id := opID(t)
+	token := "IGAAT-doctor-profile-" + id
+	h.sb.AddAccount(id, token, reply.LoginInstagram, "")
+	h.sb.SetTokenExpiry(token, time.Now().Add(55*24*time.Hour))
+	file := h.accountFile("entries.yaml", id)
+	if code, _, errs := h.runStdin(token, "accounts", "put", "--file", file, "--token-stdin"); code != exitOK {
+		t.Fatalf("put: %s", errs)
+	}
+	if err := h.store.SawWebhooks(h.ctx, id, []string{reply.FieldComments}, time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	line := func(out string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, id+" ") && strings.Contains(l, " messenger profile ") {
+				return l
+			}
+		}
+		return ""
+	}
+
+	code, out, errs := h.run("doctor", "--account", id)
+	t.Logf("$ replywindow doctor --account %s\n%s%s(exit %d)", id, out, errs, code)
+	if l := line(out); code != 0 || !strings.Contains(l, " ok ") || !strings.Contains(l, "Meta's match the file: 1 ice breaker(s), 2 menu item(s)") {
+		t.Errorf("after put: exit %d, line %q", code, l)
+	}
+
+	// Someone changes the ice breaker in another tool and drops the link from the menu.
+	h.sb.SetMessengerProfile(id, reply.MessengerProfile{
+		IceBreakers: []reply.IceBreaker{{Question: "Other?", Payload: "OTHER"}},
+		Menu:        []reply.MenuItem{{Type: reply.ButtonPostback, Title: "Today's recipe", Payload: "ASK_RECIPE"}},
+	})
+	code, out, errs = h.run("doctor", "--account", id)
+	t.Logf("$ replywindow doctor --account %s\n%s%s(exit %d)", id, out, errs, code)
+	l := line(out)
+	for _, w := range []string{" warn ", `ice_breakers[0]: Meta "Other?" → OTHER, file "What's cooking today?" → ASK_RECIPE`, `persistent_menu[1]: Meta (none), file "Shop" → https://shop.example.com`} {
+		if !strings.Contains(l, w) {
+			t.Errorf("line lacks %q: %q", w, l)
+		}
+	}
+	if code != 1 || !strings.Contains(out, "→ replywindow accounts put --file <file> (sets them on Meta)") {
+		t.Errorf("exit %d (want 1, a warning) or no fix:\n%s", code, out)
+	}
+
+	// The fix it names puts Meta right.
+	if code, _, errs := h.run("accounts", "put", "--file", file); code != exitOK {
+		t.Fatalf("put again: %s", errs)
+	}
+	if code, out, _ = h.run("doctor", "--account", id); code != 0 || !strings.Contains(line(out), " ok ") {
+		t.Errorf("after the fix: exit %d\n%s", code, out)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -128,7 +127,7 @@ func opSyncProfile(ctx context.Context, client *graph.Client, a, prev reply.Acco
 	if err != nil {
 		return fmt.Errorf("read Meta's messenger profile: %w", err)
 	}
-	if opSameProfile(had, want) {
+	if had.Equal(want) {
 		fmt.Fprintf(stdout, "messenger profile: Meta has it already (%s)\n", opProfileSummary(want))
 		return nil
 	}
@@ -139,56 +138,8 @@ func opSyncProfile(ctx context.Context, client *graph.Client, a, prev reply.Acco
 	return nil
 }
 
-func opSameProfile(a, b reply.MessengerProfile) bool {
-	return len(a.IceBreakers) == len(b.IceBreakers) && len(a.Menu) == len(b.Menu) &&
-		(len(a.IceBreakers) == 0 || reflect.DeepEqual(a.IceBreakers, b.IceBreakers)) &&
-		(len(a.Menu) == 0 || reflect.DeepEqual(a.Menu, b.Menu))
-}
-
 func opProfileSummary(p reply.MessengerProfile) string {
 	return opPlural(len(p.IceBreakers), "ice breaker") + ", " + opPlural(len(p.Menu), "menu item")
-}
-
-// opProfileDiff says how Meta's profile differs from the file's, item by item.
-func opProfileDiff(meta, file reply.MessengerProfile) []string {
-	return append(opDiffItems("ice_breakers", meta.IceBreakers, file.IceBreakers, opIce),
-		opDiffItems("persistent_menu", meta.Menu, file.Menu, opMenuItem)...)
-}
-
-// opDiffItems names each place where Meta's list and the file's hold different items (a zero
-// item for a list that ends first).
-func opDiffItems[T comparable](name string, meta, file []T, show func(T) string) []string {
-	var out []string
-	for i := range max(len(meta), len(file)) {
-		var m, f T
-		if i < len(meta) {
-			m = meta[i]
-		}
-		if i < len(file) {
-			f = file[i]
-		}
-		if m != f {
-			out = append(out, fmt.Sprintf("%s[%d]: Meta %s, file %s", name, i, show(m), show(f)))
-		}
-	}
-	return out
-}
-
-func opIce(b reply.IceBreaker) string {
-	if b == (reply.IceBreaker{}) {
-		return "(none)"
-	}
-	return fmt.Sprintf("%q → %s", b.Question, b.Payload)
-}
-
-func opMenuItem(m reply.MenuItem) string {
-	switch {
-	case m == (reply.MenuItem{}):
-		return "(none)"
-	case m.Type == reply.ButtonURL:
-		return fmt.Sprintf("%q → %s", m.Title, m.URL)
-	}
-	return fmt.Sprintf("%q → %s", m.Title, m.Payload)
 }
 
 // opShowEntries prints the account's entry points and, when it declares a messenger profile,
@@ -226,11 +177,11 @@ func opShowEntries(w io.Writer, a reply.Account, meta *reply.MessengerProfile, w
 	switch {
 	case meta == nil:
 		fmt.Fprintf(w, "  Meta's messenger profile: not read (%v)\n", why)
-	case opSameProfile(*meta, a.MessengerProfile()):
+	case meta.Equal(a.MessengerProfile()):
 		fmt.Fprintln(w, "  Meta's messenger profile: matches the file")
 	default:
 		fmt.Fprintln(w, "  Meta's messenger profile DIFFERS from the file (accounts put sets it):")
-		for _, d := range opProfileDiff(*meta, a.MessengerProfile()) {
+		for _, d := range reply.ProfileDiff(*meta, a.MessengerProfile()) {
 			fmt.Fprintln(w, "    "+d)
 		}
 	}

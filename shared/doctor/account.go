@@ -13,7 +13,8 @@ import (
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
-// account is the account's checks: token, permissions, subscription, webhooks, parked work.
+// account is the account's checks: token, permissions, subscription, messenger profile, webhooks,
+// parked work.
 func (d *Doctor) account(ctx context.Context, a reply.Account, now time.Time) []Check {
 	var out []Check
 	if a.Paused {
@@ -55,7 +56,7 @@ func (d *Doctor) account(ctx context.Context, a reply.Account, now time.Time) []
 	if !tokenOK {
 		return out
 	}
-	out = append(out, d.subscription(ctx, a, token))
+	out = append(out, d.subscription(ctx, a, token), d.messengerProfile(ctx, a, token))
 	if d.Webhooks != nil {
 		out = append(out, d.webhooks(ctx, a, now))
 	}

@@ -1,7 +1,8 @@
 // Package doctor tells an operator what is wrong with the setup before a commenter notices: per
 // account, whether its token works and what Meta says of its expiry and permissions, whether our
-// app's webhook subscription holds every field the account's configuration needs, when its
-// webhooks last arrived, and what waits parked; for the stack, the Graph API version against
+// app's webhook subscription holds every field the account's configuration needs, whether Meta's
+// ice breakers and persistent menu are the file's, when its webhooks last arrived, and what waits
+// parked; for the stack, the Graph API version against
 // Meta's end of availability and whether the table, queues and SSM names are reachable.
 //
 // Each check is a line with a status (ok, warn, fail), what was found and what to do. The checks
@@ -72,6 +73,7 @@ func (r *Report) add(c Check) {
 type Meta interface {
 	InspectToken(ctx context.Context, a reply.Account, token string) (graph.TokenInfo, error)
 	SubscribedApps(ctx context.Context, a reply.Account, token string) ([]reply.SubscribedApp, error)
+	MessengerProfile(ctx context.Context, a reply.Account, token string) (reply.MessengerProfile, error)
 }
 
 // Webhooks says when the account's webhooks last arrived, by field (the webhook function

@@ -117,6 +117,36 @@ func TestAccountChecks(t *testing.T) {
 			}},
 		{name: "subscription without our app id", check: "subscription", want: Warn, detail: "judged without our app id",
 			setup: func(f *fixture) { f.doc.AppIDs = nil }, fix: "META_APP_IDS"},
+		{name: "messenger profile: none on either side", check: "messenger profile", want: OK, detail: "declares no ice breakers or menu, and Meta shows none"},
+		{name: "messenger profile matches", check: "messenger profile", want: OK, detail: "Meta's match the file: 1 ice breaker(s), 2 menu item(s)",
+			setup: func(f *fixture) { declareProfile(t, f, fileProfile); f.sb.SetMessengerProfile(acct, fileProfile) }},
+		{name: "an ice breaker differs", check: "messenger profile", want: Warn,
+			detail: `Meta's differ from the file: ice_breakers[0]: Meta "Other?" → OTHER, file "What's cooking?" → SEND`,
+			setup: func(f *fixture) {
+				declareProfile(t, f, fileProfile)
+				f.sb.SetMessengerProfile(acct, reply.MessengerProfile{IceBreakers: []reply.IceBreaker{{Question: "Other?", Payload: "OTHER"}}, Menu: fileProfile.Menu})
+			}, fix: "replywindow accounts put --file <file> (sets them on Meta)"},
+		{name: "the menu missing on Meta", check: "messenger profile", want: Warn,
+			detail: `persistent_menu[0]: Meta (none), file "Recipe" → SEND; persistent_menu[1]: Meta (none), file "Shop" → https://shop.example.com`,
+			setup: func(f *fixture) {
+				declareProfile(t, f, fileProfile)
+				f.sb.SetMessengerProfile(acct, reply.MessengerProfile{IceBreakers: fileProfile.IceBreakers})
+			}, fix: "accounts put --file"},
+		{name: "Meta shows what the file does not declare", check: "messenger profile", want: Warn,
+			detail: `the file declares none, Meta shows 1 ice breaker(s), 0 menu item(s) (their taps start nothing here): ice_breakers[0]: Meta "Other?" → OTHER, file (none)`,
+			setup: func(f *fixture) {
+				f.sb.SetMessengerProfile(acct, reply.MessengerProfile{IceBreakers: []reply.IceBreaker{{Question: "Other?", Payload: "OTHER"}}})
+			}, fix: "remove them in the tool that set them"},
+		{name: "messenger profile unreadable", check: "messenger profile", want: Warn,
+			detail: "could not read Meta's ice breakers and menu: messenger profile of account " + acct + ": graph api: HTTP 500",
+			setup: func(f *fixture) {
+				declareProfile(t, f, fileProfile)
+				f.sb.SetFault(faultOn(sandbox.OpMessengerProfile, sandbox.Fault{Status: 500, Code: 2, Message: "Service temporarily unavailable"}))
+			}, fix: "run doctor again"},
+		{name: "messenger profile read refused", check: "messenger profile", want: Warn,
+			detail: "code 10/0", setup: func(f *fixture) {
+				f.sb.SetFault(faultOn(sandbox.OpMessengerProfile, sandbox.Fault{Code: 10, Message: "(#10) Application does not have permission for this action"}))
+			}, fix: "granting the messaging permission"},
 		{name: "webhooks recent", check: "webhooks", want: OK, detail: "comments 3m ago"},
 		{name: "webhooks never", check: "webhooks", want: Warn, detail: "no webhook recorded",
 			setup: func(f *fixture) { f.doc.Webhooks = fakeWebhooks{} }},
@@ -158,6 +188,54 @@ func TestAccountChecks(t *testing.T) {
 				t.Errorf("worst %s below a %s check", r.Worst, c.Status)
 			}
 		})
+	}
+}
+
+// fileProfile is what declareProfile gives the account file: an ice breaker, a postback and a
+// link in the menu.
+var fileProfile = reply.MessengerProfile{
+	IceBreakers: []reply.IceBreaker{{Question: "What's cooking?", Payload: "SEND"}},
+	Menu: []reply.MenuItem{{Type: reply.ButtonPostback, Title: "Recipe", Payload: "SEND"},
+		{Type: reply.ButtonURL, Title: "Shop", URL: "https://shop.example.com"}},
+}
+
+// declareProfile stores the account with p as its file's ice breakers and menu.
+func declareProfile(t *testing.T, f *fixture, p reply.MessengerProfile) {
+	t.Helper()
+	a := account()
+	a.IceBreakers, a.PersistentMenu, a.Version = p.IceBreakers, p.Menu, 2
+	if _, err := f.store.PutAccount(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// faultOn answers every call of op with fault, and every other call by Meta's rules.
+func faultOn(op sandbox.Op, fault sandbox.Fault) func(sandbox.Call) sandbox.Fault {
+	return func(c sandbox.Call) sandbox.Fault {
+		if c.Op == op {
+			return fault
+		}
+		return sandbox.Fault{}
+	}
+}
+
+// An account without a token fails its token check; the checks that need the token, the
+// messenger profile among them, are left out rather than guessed.
+func TestNoTokenLeavesProfileOut(t *testing.T) {
+	f := newFixture(t)
+	declareProfile(t, f, fileProfile)
+	delete(f.tokens, acct)
+	r, err := f.doc.Run(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := find(t, r, "token"); c.Status != Fail {
+		t.Errorf("token = %s, want fail", c.Status)
+	}
+	for _, c := range r.Checks {
+		if c.Name == "messenger profile" {
+			t.Errorf("a messenger profile check without a token: %+v", c)
+		}
 	}
 }
 
