@@ -48,7 +48,7 @@ func TestDevCommand(t *testing.T) {
 	var stdout, stderr lockedBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-status-every", "50ms"}, &stdout, &stderr)
+		done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-sandbox-addr", "127.0.0.1:0", "-status-every", "50ms"}, &stdout, &stderr)
 	}()
 	var s *devstack.Stack
 	select {
@@ -80,10 +80,22 @@ func TestDevCommand(t *testing.T) {
 		t.Errorf("dev exit %d, want 0; stderr:\n%s", code, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"replywindow dev", s.WebhookURL, "→ sent", "DM delivered", "sent 1 ·", "DMs in sandbox ledger 1", "stopped"} {
+	for _, want := range []string{"replywindow dev", s.WebhookURL, "sandbox at " + s.SandboxURL, "token " + devstack.DemoToken, "→ sent", "DM delivered", "sent 1 ·", "DMs in sandbox ledger 1", "stopped"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestDevSandboxPort: the sandbox listens on a fixed port unless told, so the URL and token dev
+// prints hold from one run to the next.
+func TestDevSandboxPort(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"dev", "--help"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("dev --help: exit %d", code)
+	}
+	if !strings.Contains(stderr.String(), `(default "`+devSandboxAddr+`")`) || devSandboxAddr == "127.0.0.1:0" {
+		t.Errorf("dev --help does not show the fixed sandbox address %s:\n%s", devSandboxAddr, stderr.String())
 	}
 }
 
