@@ -206,3 +206,54 @@ func devAWSConfig(t *testing.T, env map[string]string) *aws.Config {
 	}
 	return &c
 }
+
+// TestDevSend: `replywindow dev dm TEXT` and `dev tap PAYLOAD` against a running dev stack post
+// the sandbox's webhook signed with the stack's secret, and the stack accepts them; without a
+// running stack or an argument, a clear error.
+func TestDevSend(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan *devstack.Stack, 1)
+	devReady = func(s *devstack.Stack) { ready <- s }
+	defer func() { devReady = nil }()
+	var devOut, devErr lockedBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-sandbox-addr", "127.0.0.1:0", "-status-every", "0"}, &devOut, &devErr)
+	}()
+	var s *devstack.Stack
+	select {
+	case s = <-ready:
+	case code := <-done:
+		t.Fatalf("dev exited %d before it was ready:\n%s", code, devErr.String())
+	}
+	to := []string{"--webhook", s.WebhookURL, "--sandbox", s.SandboxURL}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"dm", append(append([]string{"dev", "dm"}, to...), "PRICE"), exitOK, "webhook answered 200"},
+		{"tap", append(append([]string{"dev", "tap"}, to...), "RECIPE_LINK"), exitOK, "webhook answered 200"},
+		{"no text", append([]string{"dev", "dm"}, to...), exitUsage, ""},
+		{"nothing running", []string{"dev", "dm", "--sandbox", "http://127.0.0.1:1", "hi"}, exitFail, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(ctx, tt.args, &stdout, &stderr); code != tt.code || !strings.Contains(stdout.String(), tt.out) {
+				t.Fatalf("exit %d, want %d; stdout %q (want %q); stderr %q", code, tt.code, stdout.String(), tt.out, stderr.String())
+			}
+		})
+	}
+	st, err := s.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Deliveries != 2 || st.Rejected != 0 {
+		t.Errorf("stack saw %d deliveries, %d rejected; want 2 and 0", st.Deliveries, st.Rejected)
+	}
+	cancel()
+	<-done
+}
