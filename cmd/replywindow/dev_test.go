@@ -37,25 +37,32 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// startDev runs `replywindow dev` on free ports until ctx ends; done hears its exit code.
+func startDev(ctx context.Context, t *testing.T, statusEvery string, stdout, stderr *lockedBuffer) (*devstack.Stack, chan int) {
+	t.Helper()
+	ready := make(chan *devstack.Stack, 1)
+	devReady = func(s *devstack.Stack) { ready <- s }
+	t.Cleanup(func() { devReady = nil })
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-sandbox-addr", "127.0.0.1:0", "-status-every", statusEvery}, stdout, stderr)
+	}()
+	select {
+	case s := <-ready:
+		return s, done
+	case code := <-done:
+		t.Fatalf("dev exited %d before it was ready:\n%s", code, stderr.String())
+		return nil, nil
+	}
+}
+
 // TestDevCommand runs `replywindow dev` until interrupted, posts a signed comment to it and
 // checks that it was answered and that progress and status were shown.
 func TestDevCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ready := make(chan *devstack.Stack, 1)
-	devReady = func(s *devstack.Stack) { ready <- s }
-	defer func() { devReady = nil }()
 	var stdout, stderr lockedBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-sandbox-addr", "127.0.0.1:0", "-status-every", "50ms"}, &stdout, &stderr)
-	}()
-	var s *devstack.Stack
-	select {
-	case s = <-ready:
-	case code := <-done:
-		t.Fatalf("dev exited %d before it was ready:\n%s", code, stderr.String())
-	}
+	s, done := startDev(ctx, t, "50ms", &stdout, &stderr)
 	c := devstack.DemoCases()[0]
 	body := c.Body(time.Now())
 	req, _ := http.NewRequest(http.MethodPost, s.WebhookURL, bytes.NewReader(body))
@@ -213,20 +220,8 @@ func devAWSConfig(t *testing.T, env map[string]string) *aws.Config {
 func TestDevSend(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ready := make(chan *devstack.Stack, 1)
-	devReady = func(s *devstack.Stack) { ready <- s }
-	defer func() { devReady = nil }()
 	var devOut, devErr lockedBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-sandbox-addr", "127.0.0.1:0", "-status-every", "0"}, &devOut, &devErr)
-	}()
-	var s *devstack.Stack
-	select {
-	case s = <-ready:
-	case code := <-done:
-		t.Fatalf("dev exited %d before it was ready:\n%s", code, devErr.String())
-	}
+	s, done := startDev(ctx, t, "0", &devOut, &devErr)
 	to := []string{"--webhook", s.WebhookURL, "--sandbox", s.SandboxURL}
 	tests := []struct {
 		name string
