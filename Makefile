@@ -115,9 +115,10 @@ scale:
 cost:
 	$(GO) run ./cmd/replywindow cost -comments-per-month $(COMMENTS_PER_MONTH)
 
-## events: re-sign events/ with the secret in events/env.json, so they never drift
+## events: re-sign events/ with the secret in events/env.json, so they never drift, and date the
+## SQS and scheduled samples now, so sam local invoke does not expire their jobs (do not commit those)
 events:
-	$(GO) run ./cmd/replywindow events
+	$(GO) run ./cmd/replywindow events --now
 
 ## local-aws: moto on LOCAL_AWS_HOST:LOCAL_AWS_PORT with the table and queues events/env.json
 ## names (from dynamo.TableInput and sqs.Settings), for sam local invoke; Ctrl-C stops it

@@ -24,14 +24,22 @@ func init() {
 	commands["dev"] = command{summary: "run the whole pipeline on 127.0.0.1 (embedded by default; moto/AWS and Graph by flag)", run: runDev}
 }
 
+// devSandboxAddr is where dev's sandbox listens unless told: a fixed port, so the Graph API URL
+// and the token it prints stay the same from one run to the next.
+const devSandboxAddr = "127.0.0.1:8081"
+
 // devReady, when set, hears the running stack (tests use it to post to it and stop it).
 var devReady func(*devstack.Stack)
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && devSendActions[args[0]] != "" {
+		return runDevSend(ctx, args[0], args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	getenv := os.Getenv
 	addr := fs.String("addr", devstack.DefaultAddr, "the webhook's listen address")
+	sandboxAddr := fs.String("sandbox-addr", devSandboxAddr, "the Graph API sandbox's listen address (\"127.0.0.1:0\": any free port)")
 	table := fs.String("table", getenv("TABLE_NAME"), "DynamoDB table instead of the memory store (env TABLE_NAME)")
 	queueURL := fs.String("queue-url", getenv("QUEUE_URL"), "SQS queue instead of the memory queue (env QUEUE_URL)")
 	graphURL := fs.String("graph-api-url", getenv("GRAPH_API_URL"), "Graph API base URL instead of the embedded sandbox (env GRAPH_API_URL)")
@@ -77,7 +85,7 @@ Examples:
 	}
 	telemetry.Stdout = io.Discard // EMF lines are for CloudWatch, not for the terminal
 	cfg := devstack.Config{
-		Addr: *addr, TableName: *table, QueueURL: *queueURL, GraphAPIURL: *graphURL, Create: *create,
+		Addr: *addr, SandboxAddr: *sandboxAddr, TableName: *table, QueueURL: *queueURL, GraphAPIURL: *graphURL, Create: *create,
 		SweepEvery: *sweepEvery, Progress: stdout,
 		AppSecret: getenv("APP_SECRETS"), VerifyToken: getenv("VERIFY_TOKEN"),
 	}
@@ -227,7 +235,7 @@ func devLevel(s string) slog.Level {
 }
 
 func devBanner(w io.Writer, s *devstack.Stack, cfg devstack.Config) {
-	store, queue, g := "memory", "memory (visibility 30s, maxReceiveCount 5)", "sandbox at "+s.SandboxURL+" (ledger: "+s.SandboxURL+"/_sandbox/ledger)"
+	store, queue, g := "memory", "memory (visibility 30s, maxReceiveCount 5)", "sandbox at "+s.SandboxURL+" (ledger: "+s.SandboxURL+"/_sandbox/ledger; account "+devstack.DemoAccountID+", token "+devstack.DemoToken+")"
 	if cfg.TableName != "" {
 		store = "DynamoDB table " + cfg.TableName
 	}
@@ -244,6 +252,8 @@ func devBanner(w io.Writer, s *devstack.Stack, cfg devstack.Config) {
   queue      %s
   graph api  %s
   sweeper    every %s
-Try: replywindow demo (its own stack), or sign a body with the app secret in %s and POST it. Ctrl-C stops.
-`, s.WebhookURL, s.Verify, s.URL, store, queue, g, cfg.SweepEvery, webhook.SignatureHeader)
+Try: replywindow dev dm TEXT, or dev tap PAYLOAD (signed for you; --webhook %s --sandbox %s
+when not the defaults), replywindow demo (its own stack), or sign a body with the app secret in
+%s and POST it. Ctrl-C stops.
+`, s.WebhookURL, s.Verify, s.URL, store, queue, g, cfg.SweepEvery, s.WebhookURL, s.SandboxURL, webhook.SignatureHeader)
 }

@@ -37,25 +37,32 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// startDev runs `replywindow dev` on free ports until ctx ends; done hears its exit code.
+func startDev(ctx context.Context, t *testing.T, statusEvery string, stdout, stderr *lockedBuffer) (*devstack.Stack, chan int) {
+	t.Helper()
+	ready := make(chan *devstack.Stack, 1)
+	devReady = func(s *devstack.Stack) { ready <- s }
+	t.Cleanup(func() { devReady = nil })
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-sandbox-addr", "127.0.0.1:0", "-status-every", statusEvery}, stdout, stderr)
+	}()
+	select {
+	case s := <-ready:
+		return s, done
+	case code := <-done:
+		t.Fatalf("dev exited %d before it was ready:\n%s", code, stderr.String())
+		return nil, nil
+	}
+}
+
 // TestDevCommand runs `replywindow dev` until interrupted, posts a signed comment to it and
 // checks that it was answered and that progress and status were shown.
 func TestDevCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ready := make(chan *devstack.Stack, 1)
-	devReady = func(s *devstack.Stack) { ready <- s }
-	defer func() { devReady = nil }()
 	var stdout, stderr lockedBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"dev", "-addr", "127.0.0.1:0", "-status-every", "50ms"}, &stdout, &stderr)
-	}()
-	var s *devstack.Stack
-	select {
-	case s = <-ready:
-	case code := <-done:
-		t.Fatalf("dev exited %d before it was ready:\n%s", code, stderr.String())
-	}
+	s, done := startDev(ctx, t, "50ms", &stdout, &stderr)
 	c := devstack.DemoCases()[0]
 	body := c.Body(time.Now())
 	req, _ := http.NewRequest(http.MethodPost, s.WebhookURL, bytes.NewReader(body))
@@ -80,10 +87,22 @@ func TestDevCommand(t *testing.T) {
 		t.Errorf("dev exit %d, want 0; stderr:\n%s", code, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"replywindow dev", s.WebhookURL, "→ sent", "DM delivered", "sent 1 ·", "DMs in sandbox ledger 1", "stopped"} {
+	for _, want := range []string{"replywindow dev", s.WebhookURL, "sandbox at " + s.SandboxURL, "token " + devstack.DemoToken, "→ sent", "DM delivered", "sent 1 ·", "DMs in sandbox ledger 1", "stopped"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestDevSandboxPort: the sandbox listens on a fixed port unless told, so the URL and token dev
+// prints hold from one run to the next.
+func TestDevSandboxPort(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"dev", "--help"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("dev --help: exit %d", code)
+	}
+	if !strings.Contains(stderr.String(), `(default "`+devSandboxAddr+`")`) || devSandboxAddr == "127.0.0.1:0" {
+		t.Errorf("dev --help does not show the fixed sandbox address %s:\n%s", devSandboxAddr, stderr.String())
 	}
 }
 
@@ -193,4 +212,43 @@ func devAWSConfig(t *testing.T, env map[string]string) *aws.Config {
 		t.Fatal(err)
 	}
 	return &c
+}
+
+// TestDevSend: `replywindow dev dm TEXT` and `dev tap PAYLOAD` against a running dev stack post
+// the sandbox's webhook signed with the stack's secret, and the stack accepts them; without a
+// running stack or an argument, a clear error.
+func TestDevSend(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var devOut, devErr lockedBuffer
+	s, done := startDev(ctx, t, "0", &devOut, &devErr)
+	to := []string{"--webhook", s.WebhookURL, "--sandbox", s.SandboxURL}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"dm", append(append([]string{"dev", "dm"}, to...), "PRICE"), exitOK, "webhook answered 200"},
+		{"tap", append(append([]string{"dev", "tap"}, to...), "RECIPE_LINK"), exitOK, "webhook answered 200"},
+		{"no text", append([]string{"dev", "dm"}, to...), exitUsage, ""},
+		{"nothing running", []string{"dev", "dm", "--sandbox", "http://127.0.0.1:1", "hi"}, exitFail, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(ctx, tt.args, &stdout, &stderr); code != tt.code || !strings.Contains(stdout.String(), tt.out) {
+				t.Fatalf("exit %d, want %d; stdout %q (want %q); stderr %q", code, tt.code, stdout.String(), tt.out, stderr.String())
+			}
+		})
+	}
+	st, err := s.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Deliveries != 2 || st.Rejected != 0 {
+		t.Errorf("stack saw %d deliveries, %d rejected; want 2 and 0", st.Deliveries, st.Rejected)
+	}
+	cancel()
+	<-done
 }

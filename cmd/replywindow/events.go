@@ -17,7 +17,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/replywindow/replywindow/shared/sampledate"
 	"github.com/replywindow/replywindow/shared/webhook"
 )
 
@@ -50,13 +52,17 @@ func runEvents(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "events", "the events `directory` holding env.json and the webhook-*.json samples")
 	check := fs.Bool("check", false, "change nothing; exit 1 when a file is not what it would be regenerated to")
+	now := fs.Bool("now", false, "also date the SQS and scheduled samples ("+strings.Join(datedSamples, ", ")+") now, so the replier does not expire their jobs")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: replywindow events [--dir events] [--check]
+		fmt.Fprint(stderr, `Usage: replywindow events [--dir events] [--check] [--now]
 
 Rewrites events/webhook-*.json from their bodies: the signature (X-Hub-Signature-256) with the
 first secret of WebhookFunction's APP_SECRETS in events/env.json (a wrong one for
 webhook-bad-signature.json), the handshake's hub.verify_token with its VERIFY_TOKEN, and the rest
-of the API Gateway (HTTP API, payload 2.0) event. Edit a body, then run this.
+of the API Gateway (HTTP API, payload 2.0) event. Edit a body, then run this. With --now it also
+moves the times in the SQS and scheduled samples to now (make events does), so that
+sam local invoke ReplierFunction -e events/replier-sqs.json answers the jobs instead of expiring
+them; do not commit the dated files.
 
 `)
 		fs.PrintDefaults()
@@ -69,6 +75,10 @@ of the API Gateway (HTTP API, payload 2.0) event. Edit a body, then run this.
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "events: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if *now && *check {
+		fmt.Fprintln(stderr, "events: --now and --check do not go together (dated files always differ)")
 		return exitUsage
 	}
 	files, err := regenerateEvents(*dir)
@@ -94,7 +104,36 @@ of the API Gateway (HTTP API, payload 2.0) event. Edit a body, then run this.
 			fmt.Fprintf(stdout, "%s: written\n", path)
 		}
 	}
+	if *now && code == exitOK {
+		if err := dateEvents(*dir, time.Now(), stdout); err != nil {
+			fmt.Fprintf(stderr, "events: %v\n", err)
+			return exitFail
+		}
+	}
 	return code
+}
+
+// datedSamples are the samples whose handlers judge age by the times inside them.
+var datedSamples = []string{"replier-sqs.json", "sweeper-scheduled.json"}
+
+// dateEvents moves the times in datedSamples to now, in place.
+func dateEvents(dir string, now time.Time, stdout io.Writer) error {
+	for _, name := range datedSamples {
+		path := filepath.Join(dir, name)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		out, err := sampledate.Redate(raw, now)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: dated %s\n", path, now.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // regenerateEvents is every sample's content as it should be, keyed by file name.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -116,4 +117,56 @@ func readEvent(t *testing.T, path string) events.APIGatewayV2HTTPRequest {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return ev
+}
+
+// TestEventsNow: `replywindow events --now` (make events) dates the SQS and scheduled samples
+// now and leaves their layout; a directory without them is an error naming the file.
+func TestEventsNow(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range append([]string{"env.json", "webhook-comment.json", "webhook-live-comment.json", "webhook-bad-signature.json", "webhook-postback.json"}, datedSamples...) {
+		b, err := os.ReadFile(filepath.Join("../../events", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"events", "--dir", dir, "--now", "--check"}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("--now --check: exit %d, want %d", code, exitUsage)
+	}
+	before := time.Now().UTC().Truncate(time.Second)
+	stdout.Reset()
+	if code := run(ctx, []string{"events", "--dir", dir, "--now"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d; stderr %q", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "replier-sqs.json: dated") || !strings.Contains(stdout.String(), "sweeper-scheduled.json: dated") {
+		t.Errorf("stdout %q, want both samples dated", stdout.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "replier-sqs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.SQSEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	var job struct {
+		DeliveredAt time.Time `json:"delivered_at"`
+	}
+	if err := json.Unmarshal([]byte(ev.Records[0].Body), &job); err != nil {
+		t.Fatal(err)
+	}
+	if job.DeliveredAt.Before(before) || job.DeliveredAt.After(time.Now()) {
+		t.Errorf("job delivered_at %v, want now (after %v)", job.DeliveredAt, before)
+	}
+	if err := os.Remove(filepath.Join(dir, "sweeper-scheduled.json")); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run(ctx, []string{"events", "--dir", dir, "--now"}, &stdout, &stderr); code != exitFail || !strings.Contains(stderr.String(), "sweeper-scheduled.json") {
+		t.Errorf("missing sample: exit %d, stderr %q; want %d naming the file", code, stderr.String(), exitFail)
+	}
 }

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"time"
 
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -37,6 +41,9 @@ func runLocalAWS(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if !opLocal(endpoint) {
 		return c.fail(opUsagef("AWS_ENDPOINT_URL %q: want a local emulator such as http://127.0.0.1:5000 (make local-aws starts moto there)", endpoint))
 	}
+	if err := motoAnswers(ctx, endpoint); err != nil {
+		return c.fail(err)
+	}
 	cfg, err := opAWS(ctx)
 	if err != nil {
 		return c.fail(err)
@@ -50,4 +57,39 @@ func runLocalAWS(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	fmt.Fprintf(stdout, "table %s, queue %s, dead-letter queue %s in %s (region %s)\n", *table, q, dlq, endpoint, cfg.Region)
 	return exitOK
+}
+
+// motoAnswers checks that what listens at endpoint is moto, not another program that held the
+// port first (then moto could not bind, and the table and queues would go to that program or
+// fail with its errors). Moto's own API serves /moto-api/data.json; AWS services do not.
+func motoAnswers(ctx context.Context, endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("AWS_ENDPOINT_URL %q: %w", endpoint, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.JoinPath("moto-api", "data.json").String(), nil)
+	if err != nil {
+		return fmt.Errorf("AWS_ENDPOINT_URL %q: %w", endpoint, err)
+	}
+	why := ""
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		why = err.Error()
+	} else {
+		var data map[string]any
+		err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&data)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode != http.StatusOK:
+			why = "GET /moto-api/data.json answered " + resp.Status
+		case err != nil:
+			why = "GET /moto-api/data.json is not moto's JSON"
+		}
+	}
+	if why == "" {
+		return nil
+	}
+	return fmt.Errorf("port %s on %s: what answers is not moto (%s): another program holds the port; stop it, or pick another port (make local-aws LOCAL_AWS_PORT=5001, and AWS_ENDPOINT_URL in events/env.json to match)", u.Port(), u.Hostname(), why)
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,6 +46,29 @@ func TestLocalAWS(t *testing.T) {
 	if attrs.Attributes["VisibilityTimeout"] != "180" || attrs.Attributes["MessageRetentionPeriod"] != "345600" ||
 		!strings.HasSuffix(redrive.Target, ":"+queue+"-dlq") || fmt.Sprint(redrive.Max) != strconv.Itoa(sqs.Settings.MaxReceive) {
 		t.Errorf("queue attributes %v, want sqs.Settings %+v", attrs.Attributes, sqs.Settings)
+	}
+	// Another program on the port: a one-line error naming the port and how to pick another.
+	for _, tt := range []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"a web server", func(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) }},
+		{"an AWS look-alike", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "<ok/>") }},
+	} {
+		srv := httptest.NewServer(tt.handler)
+		t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+		port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+		code, _, errs := h.run("local-aws", "--table", table+"x", "--queue", queue+"x")
+		srv.Close()
+		if code != exitFail || !strings.Contains(errs, "port "+port) || !strings.Contains(errs, "LOCAL_AWS_PORT=") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%s on the port: exit %d, stderr %q; want %d, one line naming port %s and LOCAL_AWS_PORT", tt.name, code, errs, exitFail, port)
+		}
+	}
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // nothing listens there any more
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	if code, _, errs := h.run("local-aws"); code != exitFail || !strings.Contains(errs, "not moto") {
+		t.Errorf("nothing on the port: exit %d %q", code, errs)
 	}
 	t.Setenv("AWS_ENDPOINT_URL", "https://sqs.eu-west-1.amazonaws.com")
 	if code, _, errs := h.run("local-aws"); code != exitUsage || !strings.Contains(errs, "want a local emulator") {

@@ -14,14 +14,27 @@ import (
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/dynamo"
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sampledate"
 	"github.com/replywindow/replywindow/shared/sandbox"
 )
 
 func sampleEvent(t *testing.T) events.SQSEvent {
 	t.Helper()
+	return sampleEventAt(t, time.Time{})
+}
+
+// sampleEventAt is events/replier-sqs.json dated at now as `make events` dates it (as committed
+// when now is zero).
+func sampleEventAt(t *testing.T, now time.Time) events.SQSEvent {
+	t.Helper()
 	b, err := os.ReadFile("../../events/replier-sqs.json")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !now.IsZero() {
+		if b, err = sampledate.Redate(b, now); err != nil {
+			t.Fatalf("dating events/replier-sqs.json: %v", err)
+		}
 	}
 	var ev events.SQSEvent
 	if err := json.Unmarshal(b, &ev); err != nil {
@@ -63,6 +76,46 @@ func TestHandleSampleEvent(t *testing.T) {
 			}
 			if n := len(e.sb.Deliveries()); n != 1 {
 				t.Fatalf("%d deliveries, want 1", n)
+			}
+		})
+	}
+}
+
+// TestHandleDatedSampleEvent: months after its dates the committed sample only expires; dated
+// now by `make events` (sampledate.Redate), the real handler answers it as it did when it was new.
+func TestHandleDatedSampleEvent(t *testing.T) {
+	later := start.AddDate(0, 9, 5)
+	for _, tt := range []struct {
+		name          string
+		dated         bool
+		sent, expired float64
+	}{
+		{name: "as committed", dated: false, sent: 0, expired: 2},
+		{name: "dated now", dated: true, sent: 1, expired: 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, memoryStore)
+			e.clock.Set(later)
+			e.put(nil)
+			at := time.Time{}
+			if tt.dated {
+				at = later
+			}
+			resp, err := e.r.Handle(context.Background(), sampleEventAt(t, at))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids := failedIDs(resp); len(ids) != 0 {
+				t.Fatalf("batch item failures %v, want none", ids)
+			}
+			if got := e.m.Get("Sent"); got != tt.sent {
+				t.Errorf("Sent = %v, want %v", got, tt.sent)
+			}
+			if got := e.m.Get(MetricExpired); got != tt.expired {
+				t.Errorf("Expired = %v, want %v", got, tt.expired)
+			}
+			if n := len(e.sb.Deliveries()); n != int(tt.sent) {
+				t.Errorf("%d deliveries, want %v", n, tt.sent)
 			}
 		})
 	}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/replywindow/replywindow/shared/devstack"
+	"github.com/replywindow/replywindow/shared/sandbox"
+	"github.com/replywindow/replywindow/shared/webhook"
+)
+
+// devSendActions maps `replywindow dev tap|dm` to the sandbox's person actions.
+var devSendActions = map[string]string{"tap": "postback", "dm": "message"}
+
+// runDevSend is `replywindow dev tap PAYLOAD` and `replywindow dev dm TEXT`: a person of the
+// running dev stack's sandbox taps a button or writes a DM; the sandbox builds the webhook Meta
+// would post, and this signs it with the stack's app secret and posts it, so nobody signs bodies
+// by hand.
+func runDevSend(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dev "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	hook := fs.String("webhook", "http://"+devstack.DefaultAddr+webhook.Path, "the running dev stack's webhook `url`")
+	sbx := fs.String("sandbox", "http://"+devSandboxAddr, "the running dev stack's sandbox `url`")
+	account := fs.String("account", devstack.DemoAccountID, "the Instagram account `id`")
+	person := fs.String("person", "6000000000000001", "the person's Instagram-scoped `id`")
+	title := fs.String("title", "", "tap: the button's title as Meta reports it")
+	what := map[string]string{"tap": "PAYLOAD", "dm": "TEXT"}[verb]
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: replywindow dev %s [flags] %s\n\nSends a signed %s from a person to a running `replywindow dev`.\n\n", verb, what, map[string]string{"tap": "button tap (postback)", "dm": "DM"}[verb])
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 1 || fs.Arg(0) == "" {
+		fmt.Fprintf(stderr, "dev %s: want one %s (replywindow dev %s --help)\n", verb, what, verb)
+		return exitUsage
+	}
+	a := sandbox.Action{AccountID: *account, PersonID: *person}
+	if verb == "tap" {
+		a.Payload, a.Title = fs.Arg(0), *title
+	} else {
+		a.Text = fs.Arg(0)
+	}
+	secret := devstack.DefaultAppSecret
+	if s := strings.TrimSpace(strings.Split(os.Getenv("APP_SECRETS"), ",")[0]); s != "" {
+		secret = s
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	status, mid, err := devSend(ctx, *sbx, *hook, devSendActions[verb], a, secret)
+	if err != nil {
+		fmt.Fprintf(stderr, "dev %s: %v\n", verb, err)
+		return exitFail
+	}
+	if status == 0 {
+		fmt.Fprintf(stdout, "%s %s: Meta posts nothing (the account's subscription lacks the field)\n", verb, mid)
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "%s %s: webhook answered %d\n", verb, mid, status)
+	if status != http.StatusOK {
+		return exitFail
+	}
+	return exitOK
+}
+
+// devSend asks the sandbox for the person's action's webhook and posts it signed; status is 0
+// when Meta would post nothing.
+func devSend(ctx context.Context, sbx, hook, action string, a sandbox.Action, secret string) (status int, mid string, err error) {
+	body, _ := json.Marshal(a)
+	h, err := devPost[sandbox.Hook](ctx, strings.TrimRight(sbx, "/")+"/_sandbox/people/"+action, body)
+	if err != nil {
+		return 0, "", fmt.Errorf("sandbox %s (is replywindow dev running? --sandbox): %w", sbx, err)
+	}
+	if h.Body == "" {
+		return 0, h.MID, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, strings.NewReader(h.Body))
+	if err != nil {
+		return 0, "", fmt.Errorf("webhook %q: %w", hook, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(h.Body), secret))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("webhook %s (is replywindow dev running? --webhook): %w", hook, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, h.MID, nil
+}
+
+// devPost posts body and decodes a 200's JSON answer into T.
+func devPost[T any](ctx context.Context, url string, body []byte) (T, error) {
+	var out T
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return out, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return out, fmt.Errorf("POST %s answered %s: %s", url, resp.Status, strings.TrimSpace(string(b)))
+	}
+	return out, json.NewDecoder(resp.Body).Decode(&out)
+}
