@@ -464,6 +464,7 @@ func (s *sim) setup(ctx context.Context) error {
 			a.Limits = map[reply.Lane]reply.Limit{reply.LanePosts: {Count: 120, Period: time.Hour}}
 		}
 		a.RefRules, a.MentionRules = entryRulesOf(i)
+		a.IceBreakers, a.PersistentMenu = profileOf()
 		if err := a.Validate(); err != nil {
 			return fmt.Errorf("account %d: %w", i, err)
 		}
@@ -477,6 +478,7 @@ func (s *sim) setup(ctx context.Context) error {
 		tok := fmt.Sprintf("sbx-token-%d", i)
 		s.tokens[a.ID] = tok
 		s.sandbox.AddAccount(a.ID, tok, a.Login, a.PageID)
+		s.sandbox.SetMessengerProfile(a.ID, a.MessengerProfile()) // as accounts put sets it on Meta
 		s.accounts = append(s.accounts, a)
 	}
 	for i, a := range s.accounts {
