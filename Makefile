@@ -99,8 +99,11 @@ fuzz:
 	  done; \
 	done
 
-## soak: the long simulation (make soak SOAKTIME=2h); -v so that its summary is printed
+## soak: every chaos seed (make test runs the first 8 of 20), then the long simulation
+## (make soak SOAKTIME=2h); -v so that its summary is printed
 soak:
+	set -o pipefail; .ci/with-moto.sh $(GO) test -count=1 -race -run '^TestChaos' -timeout $(SOAKTIME) ./shared/chaos -seeds=20 \
+	  | grep -v -e "^=== RUN"
 	set -o pipefail; .ci/with-moto.sh $(GO) test -count=1 -v -tags soak -run Soak -timeout $(SOAKTIME) $(PKGS) \
 	  | grep -v -e "^=== RUN" -e "no test files" -e "no tests to run"
 
