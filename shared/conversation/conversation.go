@@ -43,6 +43,7 @@ const (
 	ReasonAlreadySent   = "already_sent" // the step went out already (or is inside its cooldown)
 	ReasonWindowClosed  = "window_closed"
 	ReasonFlowChanged   = "flow_changed" // the step or message is gone from the account's flows
+	ReasonTurnEnded     = "turn_ended"   // the message before it was refused for the person, or its window closed
 	ReasonForgotten     = "forgotten"
 	ReasonInvalid       = "invalid_message"
 	ReasonUncertainSend = "uncertain_follow_up"   // Meta may have delivered it; no second try

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -290,5 +291,77 @@ func TestTapWithoutToken(t *testing.T) {
 	r, err := e.release(rec)
 	if err != nil || r.Action != "sent" || len(e.texts()) != 1 {
 		t.Fatalf("released: %+v, %v, sent %q; want the step sent once", r, err, e.texts())
+	}
+}
+
+// TestTurnEnds: a turn of three messages whose first Meta refuses for the person (551, a block)
+// or answers with the window closed ends there: the later two end without a call. A refusal of
+// the message itself (100) does not end it. The same holds when the first message was parked
+// and its answer comes on the sweeper's release.
+func TestTurnEnds(t *testing.T) {
+	tests := []struct {
+		name        string
+		first       sandbox.Fault
+		parkedFirst bool
+		state       reply.State // of the two messages after the first
+		reason      string
+		calls       int
+	}{
+		{"person unavailable (551)", sandbox.MetaError(400, 551, 1545041), false, reply.StateSkipped, ReasonTurnEnded, 1},
+		{"blocked (200/1545041)", sandbox.MetaError(400, 200, 1545041), false, reply.StateSkipped, ReasonTurnEnded, 1},
+		{"window closed (10/2018278)", sandbox.MetaError(400, 10, 2018278), false, reply.StateExpired, "10/2018278", 1},
+		{"message refused (100)", sandbox.MetaError(400, 100, 0), false, reply.StateSent, "", 3},
+		{"551 on the release of a parked first", sandbox.MetaError(400, 551, 1545041), true, reply.StateSkipped, ReasonTurnEnded, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(a *reply.Account) {
+				a.Rules[0].Flow[0].Messages = []reply.Message{{Text: "one"}, {Text: "two"}, {Text: "three"}}
+			})
+			var calls atomic.Int32
+			e.sb.SetFault(func(c sandbox.Call) sandbox.Fault {
+				if c.Op != sandbox.OpSend {
+					return sandbox.Fault{}
+				}
+				switch n := calls.Add(1); {
+				case tt.parkedFirst && n == 1:
+					return sandbox.Throttle()
+				case n == 1 && !tt.parkedFirst, n == 2 && tt.parkedFirst:
+					return tt.first
+				}
+				return sandbox.Fault{}
+			})
+			e.tap()
+			if tt.parkedFirst {
+				e.clock.Add(10 * time.Minute)
+				var first reply.Record
+				for _, r := range e.followUps() {
+					if r.Job.FollowUp.Index == 0 {
+						first = r
+					}
+				}
+				if first.State != reply.StateParked {
+					t.Fatalf("first message %s (%s), want it parked", first.State, first.Reason)
+				}
+				if _, err := e.release(first); err != nil {
+					t.Fatal(err)
+				}
+			}
+			recs := e.followUps()
+			if len(recs) != 3 {
+				t.Fatalf("%d follow-up records, want 3", len(recs))
+			}
+			for _, r := range recs {
+				if r.Job.FollowUp.Index == 0 {
+					continue
+				}
+				if r.State != tt.state || r.Reason != tt.reason {
+					t.Errorf("message %d: %s (%s), want %s (%s)", r.Job.FollowUp.Index, r.State, r.Reason, tt.state, tt.reason)
+				}
+			}
+			if n := int(calls.Load()); n != tt.calls {
+				t.Errorf("%d Send API calls, want %d", n, tt.calls)
+			}
+		})
 	}
 }

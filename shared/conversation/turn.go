@@ -24,9 +24,38 @@ func (s *Service) sendTurn(ctx context.Context, acct reply.Account, token string
 		if n.State == reply.StateParked {
 			return res, s.hold(ctx, recs[i+1:], n.DueAt)
 		}
+		if rest := endsTurn(n); rest != nil {
+			return res, s.cut(ctx, recs[i+1:], *rest)
+		}
 		owed = owed && !(n.State == reply.StateSent && msgs[i].CarriesText() && acct.Disclosure != "")
 	}
 	return res, nil
+}
+
+// endsTurn is the outcome of every message after n in its turn when none of them can land: the
+// conversation's window closed (they expire with it), or Meta refused the person (they are
+// skipped). nil: the turn goes on.
+func endsTurn(n reply.Record) *reply.Outcome {
+	switch {
+	case n.State == reply.StateExpired:
+		return &reply.Outcome{State: reply.StateExpired, Reason: n.Reason}
+	case n.State == reply.StateFailed && reply.Unreachable(n.Reason):
+		o := reply.Skipped(ReasonTurnEnded)
+		o.Detail = "Meta refused the person (" + n.Reason + ") for the message before it"
+		return &o
+	}
+	return nil
+}
+
+// cut ends a turn's later messages with rest, without a call: each would only be refused like
+// the one before it.
+func (s *Service) cut(ctx context.Context, recs []reply.Record, rest reply.Outcome) error {
+	for _, rec := range recs {
+		if _, _, err := s.finish(ctx, rec, rest, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hold parks a turn's later messages behind the one that waits: the sweeper hands each back
@@ -50,26 +79,37 @@ func (s *Service) followUp(ctx context.Context, job reply.Job, l Lease) (Result,
 	case err != nil:
 		return Result{}, err
 	}
-	var res Result
+	var (
+		res  Result
+		rest *reply.Outcome
+	)
 	for prevDone := false; ; prevDone = true {
-		r, next, err := s.resume(ctx, job, rec, l, prevDone)
+		r, next, err := s.resume(ctx, job, rec, l, prevDone, rest)
 		res.Sent += r.Sent
 		if err != nil || next == nil {
 			res.Action, res.Reason = r.Action, r.Reason
 			return res, err
 		}
-		job, rec = next.Job, *next
+		job, rec, rest = next.Job, next.Record, next.rest
 	}
 }
 
+// held is the message held behind one that now has its answer, and its outcome when that
+// answer ended the turn (nil: it goes on).
+type held struct {
+	reply.Record
+	rest *reply.Outcome
+}
+
 // resume claims and sends one follow-up; next is the held message after it, due now that this
-// one has its answer. prevDone says the message before it is known to have its answer.
-func (s *Service) resume(ctx context.Context, job reply.Job, rec reply.Record, l Lease, prevDone bool) (Result, *reply.Record, error) {
+// one has its answer. prevDone says the message before it is known to have its answer; rest,
+// that this answer ended the turn (the follow-up then ends so, without a call).
+func (s *Service) resume(ctx context.Context, job reply.Job, rec reply.Record, l Lease, prevDone bool, rest *reply.Outcome) (Result, *held, error) {
 	f, now := *job.FollowUp, s.clock.Now()
 	waitFor := time.Time{} // when the message before it may have its answer, if it has none yet
 	if prev, ok := f.Previous(); ok && !prevDone && !rec.State.Terminal() {
 		var err error
-		if waitFor, err = s.before(ctx, job.AccountID, prev); err != nil {
+		if waitFor, rest, err = s.before(ctx, job.AccountID, prev); err != nil {
 			return Result{}, nil, err
 		}
 	}
@@ -93,7 +133,15 @@ func (s *Service) resume(ctx context.Context, job reply.Job, rec reply.Record, l
 		r, _, err := s.park(ctx, claimed, waitFor.Add(notSentWait), ParkHeld, false)
 		return r, nil, err
 	}
-	r, n, err := s.decide(ctx, job, claimed)
+	var (
+		r Result
+		n reply.Record
+	)
+	if rest != nil {
+		r, n, err = s.finish(ctx, claimed, *rest, false)
+	} else {
+		r, n, err = s.decide(ctx, job, claimed)
+	}
 	if err != nil || !n.State.Terminal() {
 		return r, nil, err
 	}
@@ -102,7 +150,7 @@ func (s *Service) resume(ctx context.Context, job reply.Job, rec reply.Record, l
 		return r, nil, nil
 	}
 	nj := reply.Job{V: reply.JobVersion, AccountID: job.AccountID, FollowUp: &nf, DeliveredAt: job.DeliveredAt}
-	held, err := s.store.Get(ctx, nj.Key())
+	next, err := s.store.Get(ctx, nj.Key())
 	switch {
 	case errors.Is(err, reply.ErrNotFound):
 		return r, nil, nil
@@ -110,26 +158,30 @@ func (s *Service) resume(ctx context.Context, job reply.Job, rec reply.Record, l
 		// The held message is the sweeper's to hand back: this one's answer is recorded.
 		s.log.Warn("turn: next message unreadable", "account", job.AccountID, "record", nj.Key(), "err", err)
 		return r, nil, nil
-	case held.State != reply.StateParked || held.Reason != ParkHeld:
+	case next.State != reply.StateParked || next.Reason != ParkHeld:
 		return r, nil, nil
 	}
-	return r, &held, nil
+	if rest == nil {
+		rest = endsTurn(n)
+	}
+	return r, &held{next, rest}, nil
 }
 
 // before is zero when the follow-up prev (the one before a released message in its turn) has its
-// answer or is gone, else when it may have one.
-func (s *Service) before(ctx context.Context, account string, prev reply.FollowUp) (time.Time, error) {
+// answer or is gone, else when it may have one; rest is the outcome for the messages after it
+// when that answer ended the turn.
+func (s *Service) before(ctx context.Context, account string, prev reply.FollowUp) (time.Time, *reply.Outcome, error) {
 	pj := reply.Job{V: reply.JobVersion, AccountID: account, FollowUp: &prev}
 	rec, err := s.store.Get(ctx, pj.Key())
 	switch {
 	case errors.Is(err, reply.ErrNotFound):
-		return time.Time{}, nil // gone (retention, deletion): nothing to wait for
+		return time.Time{}, nil, nil // gone (retention, deletion): nothing to wait for
 	case err != nil:
-		return time.Time{}, fmt.Errorf("the message before %s: %w", pj.Key(), err)
+		return time.Time{}, nil, fmt.Errorf("the message before %s: %w", pj.Key(), err)
 	case rec.State.Terminal():
-		return time.Time{}, nil
+		return time.Time{}, endsTurn(rec), nil
 	}
-	return later(rec.DueAt, s.clock.Now()), nil
+	return later(rec.DueAt, s.clock.Now()), nil, nil
 }
 
 func later(a, b time.Time) time.Time {

@@ -3,6 +3,7 @@ package reply
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -95,6 +96,13 @@ func (e *GraphError) Verdict() Verdict {
 		return VerdictPermanent
 	}
 	return VerdictUncertain
+}
+
+// Unreachable says whether code, a record's reason (GraphError.CodeString), is Meta refusing the
+// person rather than the message: unavailable or blocking (551, .../1545041) or no such user
+// (100/2534014). Any other message to that person would be refused the same way.
+func Unreachable(code string) bool {
+	return code == "551" || strings.HasPrefix(code, "551/") || strings.HasSuffix(code, "/1545041") || code == "100/2534014"
 }
 
 // Classify is the verdict for the error a send returned: nil is sent, a *GraphError is classified,
