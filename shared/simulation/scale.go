@@ -143,7 +143,8 @@ type ScaleResult struct {
 	MaxKeyWrites  int
 	MaxKey        string
 	Usage         Usage
-	MeanItemBytes float64 // of the reply records written
+	Bills         map[BillKey]Bill // Usage's DynamoDB part by item kind and operation
+	MeanItemBytes float64          // of the reply records written
 	SweeperRuns   int
 	Drained       time.Duration // from Start to the last DM
 	Wall          time.Duration // real time the run took
@@ -423,6 +424,7 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (ScaleResult, error) {
 	if err := s.outcome(ctx, comments, &res); err != nil {
 		return res, err
 	}
+	res.Bills = s.c.billed()
 	res.Usage.LogBytes = s.logs.n.Load()
 	res.Usage.EMFMetrics = len(s.emf.metrics)
 	res.Wall = time.Since(began)
