@@ -26,7 +26,6 @@ func TestBillOfASentReply(t *testing.T) {
 			{kindRecord, "TransactWriteItems"}:    {Requests: 1, WriteUnits: 2},
 			{kindGuard, "TransactWriteItems"}:     {WriteUnits: 2},
 			{kindTombstone, "TransactWriteItems"}: {WriteUnits: 4},
-			{kindIndexCID, "TransactWriteItems"}:  {WriteUnits: 1},
 			{kindIndexDue, "TransactWriteItems"}:  {WriteUnits: 1},
 		}},
 		{"claim and sent", true, map[BillKey]Bill{
@@ -35,7 +34,6 @@ func TestBillOfASentReply(t *testing.T) {
 			{kindTombstone, "TransactWriteItems"}: {WriteUnits: 4},
 			{kindCounter, "TransactWriteItems"}:   {WriteUnits: 2},
 			{kindIndexList, "TransactWriteItems"}: {WriteUnits: 1},
-			{kindIndexCID, "TransactWriteItems"}:  {WriteUnits: 1},
 			{kindIndexDue, "TransactWriteItems"}:  {WriteUnits: 2}, // in at the claim, out at the end
 			{kindIndexMsg, "TransactWriteItems"}:  {WriteUnits: 1},
 		}},

@@ -145,7 +145,9 @@ func (s *meteredStore) Create(ctx context.Context, rec reply.Record) (reply.Reco
 	s.graves(op, rec.Job)
 	if err == nil {
 		s.counted(op, rec, now)
-		s.c.bill(kindIndexCID, op, 0, 0, 1) // keys only
+		if rec.CommentID != "" && rec.Key != reply.CommentKey(rec.CommentID) {
+			s.c.bill(kindIndexCID, op, 0, 0, 1) // keys only, and only off the comment's own key
+		}
 		s.indexes(op, reply.Record{}, rec, bytes, now)
 	}
 	return out, err
