@@ -29,7 +29,8 @@ Runs the scale simulation (the real webhook, replier and sweeper on a fake clock
 models for DynamoDB, SQS and Graph), counts Lambda invocations and billed duration, API Gateway
 and SQS requests, DynamoDB read and write units and the bytes logged at info, and prices them
 at AWS's us-east-1 list prices (shared/cost, with their date and sources). Prints the cost per
-100,000 comments, the fixed cost of a month, and a month of N comments.
+100,000 comments, the fixed cost of a month, a month of N comments, and the DynamoDB units per
+comment by item kind and operation.
 
 Exit status: 0 printed, 1 the simulation failed, 2 bad usage.`)
 		fs.PrintDefaults()
@@ -61,6 +62,8 @@ Exit status: 0 printed, 1 the simulation failed, 2 bad usage.`)
 		fmt.Fprintf(stderr, "cost: %v\n", err)
 		return exitFail
 	}
+	fmt.Fprintln(stdout)
+	res.Breakdown(stdout) // where the DynamoDB units go, by item kind and operation
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, res.Line(est.PerHundredThousand()))
 	return exitOK

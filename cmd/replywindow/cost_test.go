@@ -22,7 +22,8 @@ func TestCostCommand(t *testing.T) {
 		{"negative traffic", []string{"-comments-per-month", "-1"}, exitUsage, nil},
 		{"stray argument", []string{"tiny"}, exitUsage, nil},
 		{"tiny", []string{"-scale", "tiny", "-comments-per-month", "250000"}, exitOK,
-			[]string{"per 100,000 comments", "DynamoDB writes", "a month of 250000 comments", "scale: accounts=20 comments=6000 ", "cost_per_100k_usd="}},
+			[]string{"per 100,000 comments", "DynamoDB writes", "a month of 250000 comments", "scale: accounts=20 comments=6000 ", "cost_per_100k_usd=",
+				"DynamoDB per comment (6000 comments)", "T# tombstone"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

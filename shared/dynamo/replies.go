@@ -56,7 +56,10 @@ func (s *Store) encodeRecord(r reply.Record) (map[string]types.AttributeValue, e
 		return nil, fmt.Errorf("encode record %s: %w", r.Key, err)
 	}
 	item[AttrPK] = str(r.Key)
-	if r.CommentID != "" {
+	if r.CommentID != "" && r.Key != reply.CommentKey(r.CommentID) {
+		// Only records not keyed by their comment go in IndexComment: ByComment reads a
+		// comment's own record by its key and skips it in the index, so its entry would be a
+		// write unit per comment that nothing reads.
 		item[AttrCommentID] = str(r.CommentID)
 	}
 	if r.State.Terminal() {

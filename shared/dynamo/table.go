@@ -17,7 +17,7 @@ const (
 	AttrPK        = "pk"         // S, the table's hash key
 	AttrDueShard  = "due_shard"  // S, "0".."7": hash key of IndexDue, only on non-terminal reply records
 	AttrDue       = "due"        // N, DueAt in Unix milliseconds: range key of IndexDue
-	AttrCommentID = "cid"        // S, hash key of IndexComment, on every reply record
+	AttrCommentID = "cid"        // S, hash key of IndexComment, on reply records not keyed by their comment (records written before 2026-12-06 carry it on all)
 	AttrList      = "list"       // S, hash key of IndexList: ListAccount or ListDeletionPending
 	AttrExpiresAt = "expires_at" // N, epoch seconds: the table's TTL attribute, on terminal reply records and cursors
 	AttrWaitLane  = "wait_lane"  // S, the account lane (reply.BucketKey): hash key of IndexLane, only on records waiting for a token

@@ -92,6 +92,7 @@ type counters struct {
 	itemBytes, items float64
 	maxKey           string
 	maxKeyWrites     int
+	bills            map[BillKey]*Bill // DynamoDB usage by item kind and operation
 }
 
 // keyRate counts one partition key's writes in the current second of the fake clock.

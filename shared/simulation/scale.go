@@ -143,7 +143,8 @@ type ScaleResult struct {
 	MaxKeyWrites  int
 	MaxKey        string
 	Usage         Usage
-	MeanItemBytes float64 // of the reply records written
+	Bills         map[BillKey]Bill // Usage's DynamoDB part by item kind and operation
+	MeanItemBytes float64          // of the reply records written
 	SweeperRuns   int
 	Drained       time.Duration // from Start to the last DM
 	Wall          time.Duration // real time the run took
@@ -423,6 +424,7 @@ func RunScale(ctx context.Context, cfg ScaleConfig) (ScaleResult, error) {
 	if err := s.outcome(ctx, comments, &res); err != nil {
 		return res, err
 	}
+	res.Bills = s.c.billed()
 	res.Usage.LogBytes = s.logs.n.Load()
 	res.Usage.EMFMetrics = len(s.emf.metrics)
 	res.Wall = time.Since(began)
@@ -714,10 +716,13 @@ func (s *scaleSim) outcome(ctx context.Context, comments []scaleComment, res *Sc
 }
 
 // storedBytes is what a comment's items take in the table as DynamoDB bills storage (100 bytes
-// of overhead per item and index entry): the record, its IndexComment entry (keys only) and the
-// funnel guard it holds.
+// of overhead per item and index entry): the record, its IndexComment entry (keys only; only a
+// record not keyed by its comment has one) and the funnel guard it holds.
 func storedBytes(r reply.Record) int64 {
-	n := int64(recordBytes(r)+100) + int64(len(r.Key)+len(r.CommentID)+100)
+	n := int64(recordBytes(r) + 100)
+	if r.Key != reply.CommentKey(r.CommentID) {
+		n += int64(len(r.Key) + len(r.CommentID) + 100)
+	}
 	if r.Funnel != "" {
 		n += int64(len(r.Funnel) + len(r.CommentID) + 40 + 100)
 	}

@@ -2,6 +2,7 @@ package simulation
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,9 @@ func checkScale(t *testing.T, cfg ScaleConfig) ScaleResult {
 	}
 	t.Log(res.Line(est.PerHundredThousand()))
 	t.Logf("usage %+v, mean item %.0f bytes", res.Usage, res.MeanItemBytes)
+	var b strings.Builder
+	res.Breakdown(&b)
+	t.Log("\n" + b.String())
 	t.Logf("states %v, reasons %v, refused %v; worst drain %s; max sweep %s; busiest key %s; %d sweeps; drained in %s; %s real time",
 		res.States, res.Reasons, res.Refused, res.WorstDrainAccount, res.MaxSweep.Round(time.Millisecond), res.MaxKey, res.SweeperRuns,
 		res.Drained.Round(time.Minute), res.Wall.Round(time.Second))

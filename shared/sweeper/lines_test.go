@@ -136,8 +136,8 @@ func TestIdleLinesReadOnceInAWhile(t *testing.T) {
 		t.Run(mk.name, func(t *testing.T) {
 			e := newEnv(t, mk)
 			const accounts = 10
-			for a := range accounts {
-				e.account(t, fmt.Sprintf("A%02d", a), nil)
+			for a := range accounts { // conversing: every lane usable (TestUnusedLanesReadOnceInAWhile)
+				e.account(t, fmt.Sprintf("A%02d", a), converse)
 			}
 			store := &waitingCounted{Store: e.store, n: map[string]int{}}
 			s := New(Config{}, store, e.queue, e.graph, e.tokens, e.clock, e.m, nil)

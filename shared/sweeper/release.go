@@ -109,6 +109,9 @@ func (r *run) lanes(ctx context.Context) {
 			if _, ok := r.groups[g]; ok {
 				continue
 			}
+			if r.s.unused.skip(a, g, r.now) {
+				continue // nothing can wait there (unusedLanes): no candidates, no bucket read
+			}
 			c := &candidates{lane: l}
 			r.groups[g] = c
 			if c.admit(r.accounts[a.ID]) {
@@ -130,6 +133,7 @@ func (r *run) lanes(ctx context.Context) {
 			continue
 		}
 		r.size(c, bs[i])
+		r.s.unused.read(r.accounts[l.AccountID].acct, group{l.AccountID, l.Lane}, bs[i], r.now)
 	}
 }
 

@@ -52,7 +52,8 @@ type Sweeper struct {
 	// wall is real time: the Lambda deadline is real even when clock is simulated.
 	wall func() time.Time
 
-	lines quietLines
+	lines  quietLines
+	unused unusedLanes
 
 	mu     sync.Mutex
 	resume string   // where a run that ran out of time stopped; the next run continues there
