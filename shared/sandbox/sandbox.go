@@ -374,6 +374,10 @@ func (s *Sandbox) RevokeToken(token string) {
 func (s *Sandbox) AddComment(c Comment) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.addCommentLocked(c)
+}
+
+func (s *Sandbox) addCommentLocked(c Comment) {
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now()
 	}
@@ -447,6 +451,10 @@ func (s *Sandbox) UnsubscribeApp(accountID string) {
 func (s *Sandbox) Notifies(commentID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.notifiesLocked(commentID)
+}
+
+func (s *Sandbox) notifiesLocked(commentID string) bool {
 	c, ok := s.comments[commentID]
 	if !ok || c.WithoutWebhook {
 		return false
