@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/subscription"
 )
 
 func init() {
@@ -23,7 +25,8 @@ Fields (the default is all of them):
   comments, live_comments  comments on posts, reels and broadcasts: the private replies
   messages                 answers, quick-reply taps, story replies, and the echoes that pause automation
   messaging_postbacks      taps on buttons: Meta sends them on this field only, so flows stop at the first button without it
-  messaging_reactions      reactions to messages
+  messaging_reactions      reactions to messages (Meta's Instagram fields page names it message_reactions:
+                           a field Meta refuses is left out, said, and the others subscribed)
 The sweeper checks each account's subscription daily and subscribes again when it lacks a field
 the account's rules need (the stack's MetaAppIds parameter tells our app from others Meta lists).
 `, stdout, stderr)
@@ -73,7 +76,9 @@ the account's rules need (the stack's MetaAppIds parameter tells our app from ot
 	if err != nil {
 		return c.fail(fmt.Errorf("token of account %s (SSM %s): %w", a.ID, a.TokenParam, err))
 	}
-	if err := client.Subscribe(ctx, a, token, list); err != nil {
+	// A field Meta refuses by name is left out and the rest subscribed (subscription.Subscribe).
+	res, err := subscription.Subscribe(ctx, client, a, token, list)
+	if err != nil {
 		var ge *reply.GraphError
 		if errors.As(err, &ge) && reply.Classify(err) == reply.VerdictAuth {
 			return c.fail(fmt.Errorf("%w\nthe token was refused: store a new one with accounts put --token-stdin", err))
@@ -81,14 +86,25 @@ the account's rules need (the stack's MetaAppIds parameter tells our app from ot
 		return c.fail(err)
 	}
 	if *asJSON {
-		if err := opJSON(stdout, map[string]any{"account": a.ID, "subscribed_fields": list}); err != nil {
+		if err := opJSON(stdout, map[string]any{"account": a.ID, "subscribed_fields": res.Fields, "refused_fields": res.Refused}); err != nil {
 			return c.fail(err)
 		}
 		return exitOK
 	}
-	fmt.Fprintf(stdout, "subscribed account %s to %s\n", a.ID, strings.Join(list, ", "))
-	warnMissing(stderr, a, list)
+	fmt.Fprintf(stdout, "subscribed account %s to %s\n", a.ID, strings.Join(res.Fields, ", "))
+	if len(res.Refused) > 0 {
+		fmt.Fprintf(stdout, "Meta refused %s: a name it does not take, so the account is subscribed without it%s\n", strings.Join(res.Refused, ", "), refusedHint(res.Refused))
+	}
+	warnMissing(stderr, a, res.Fields)
 	return exitOK
+}
+
+// refusedHint names the other reading of a field whose name Meta's docs and ours disagree on.
+func refusedHint(refused []string) string {
+	if slices.Contains(refused, reply.FieldReactions) {
+		return " (Meta's Instagram fields page names reactions message_reactions: --fields can name that instead; nothing in the rules needs reactions)"
+	}
+	return ""
 }
 
 // warnMissing tells the operator which fields the account's rules need beyond those subscribed:

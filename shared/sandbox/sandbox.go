@@ -207,6 +207,7 @@ type Sandbox struct {
 	readLimit     reply.Limit
 	cursorLife    time.Duration // how long a paging cursor is honoured
 	acceptUnknown bool
+	refusedFields []string // webhook fields Meta refuses to subscribe (WithRefusedFields)
 	oneReply      bool
 	secondCode    int // Meta's answer to a second private reply: 0 means 100/2534025
 	maxHang       time.Duration
