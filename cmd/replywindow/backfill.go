@@ -15,7 +15,6 @@ import (
 	"github.com/replywindow/replywindow/shared/reconcile"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sqs"
-	"github.com/replywindow/replywindow/shared/tokens"
 )
 
 func init() {
@@ -39,45 +38,33 @@ line goes to stderr as it is read. A media Meta will not serve is marked and the
 waits for it, at most --max-wait in all; then it stops, naming the media left (exit 1): run it
 again later, and what it enqueued already is not sent twice.
 `, stdout, stderr)
-	account := c.fs.String("account", "", "account `ID` whose comments are read (its token is read from SSM)")
-	since := c.fs.String("since", "7d", "how far back comments are read (`duration`: 72h, 3d; at most the 7-day window)")
+	account := c.idFlag("account", "account", "account `ID` whose comments are read (its token is read from SSM)", true)
+	window := c.spanFlag("since", "7d", "how far back comments are read (`duration`: 72h, 3d; at most the 7-day window)")
 	media := c.fs.String("media", "", "read only this media `ID`")
 	dryRun := c.fs.Bool("dry-run", false, "list what would be sent; enqueue nothing")
 	asJSON := c.fs.Bool("json", false, "print JSON (progress still goes to stderr)")
 	perHour := c.fs.Int("reads-per-hour", reconcile.DefaultReadLimit.Count, "the account's Graph read budget (`n` per hour), shared with the sweeper's reconciliation")
 	maxWait := c.fs.Duration("max-wait", 10*time.Minute, "the most the backfill waits for the read budget, in all (`duration`); then it stops, saying what is left")
 	queueURL := c.fs.String("queue-url", c.getenv("QUEUE_URL"), "jobs queue `url`; $QUEUE_URL when not given")
-	table := c.tableFlag()
-	graphURL := c.graphFlag()
-	pos, code, ok := c.parse(args)
+	c.tableFlag()
+	c.graphFlag()
+	st, code, ok := c.open(ctx, args, func() error {
+		switch {
+		case *window > reply.Window:
+			return opUsagef("--since %s: comments older than %s can no longer get a private reply", opSpan(*window), opSpan(reply.Window))
+		case *perHour < 1:
+			return opUsagef("--reads-per-hour must be positive")
+		case *maxWait <= 0:
+			return opUsagef("--max-wait must be positive (it bounds the waits for the read budget)")
+		case *queueURL == "" && !*dryRun:
+			return opUsagef("no jobs queue: set QUEUE_URL or pass --queue-url (or --dry-run)")
+		}
+		return nil
+	})
 	if !ok {
 		return code
 	}
-	window, err := tokens.ParseDuration(*since)
-	switch {
-	case len(pos) > 0:
-		return c.fail(opUsagef("unexpected argument %q", pos[0]))
-	case *account == "":
-		return c.fail(opUsagef("--account is required"))
-	case err != nil:
-		return c.fail(opUsagef("--since: %v", err))
-	case window > reply.Window:
-		return c.fail(opUsagef("--since %s: comments older than %s can no longer get a private reply", *since, opSpan(reply.Window)))
-	case *perHour < 1:
-		return c.fail(opUsagef("--reads-per-hour must be positive"))
-	case *maxWait <= 0:
-		return c.fail(opUsagef("--max-wait must be positive (it bounds the waits for the read budget)"))
-	case *queueURL == "" && !*dryRun:
-		return c.fail(opUsagef("no jobs queue: set QUEUE_URL or pass --queue-url (or --dry-run)"))
-	}
-	client, err := c.graph(*graphURL)
-	if err != nil {
-		return c.fail(err)
-	}
-	store, cfg, err := c.store(ctx, *table)
-	if err != nil {
-		return c.fail(err)
-	}
+	client, store, cfg := st.graph, st.store, st.cfg
 	var queue reply.Queue = refusingQueue{}
 	if !*dryRun {
 		queue = sqs.NewQueue(awssqs.NewFromConfig(cfg), *queueURL)
@@ -86,7 +73,7 @@ again later, and what it enqueued already is not sent twice.
 	rcfg := reconcile.Config{ReadLimit: reply.Limit{Count: *perHour, Period: time.Hour, Burst: max(*perHour/15, 1)}}
 	r := reconcile.New(rcfg, store, queue, client, c.tokens(cfg), reply.SystemClock{}, nil, c.logger())
 	bar := newProgressBar(stderr, *dryRun)
-	res, err := r.Backfill(ctx, *account, reconcile.BackfillOptions{Since: window, Media: *media, DryRun: *dryRun, MaxWait: *maxWait, Progress: bar.show})
+	res, err := r.Backfill(ctx, *account, reconcile.BackfillOptions{Since: *window, Media: *media, DryRun: *dryRun, MaxWait: *maxWait, Progress: bar.show})
 	bar.done()
 	if errors.Is(err, reply.ErrNotFound) {
 		return c.fail(fmt.Errorf("no account %s (add it first: replywindow accounts put --file account.yaml --token-stdin)", *account))

@@ -109,7 +109,8 @@ func TestBackfill(t *testing.T) {
 		{[]string{"backfill", "--account", id, "--since", "8d"}, exitUsage, "can no longer get a private reply"},
 		{[]string{"backfill", "--account", id, "--since", "soon"}, exitUsage, "--since"},
 		{[]string{"backfill", "--account", id, "--queue-url", ""}, exitUsage, "no jobs queue"},
-		{[]string{"backfill", "--account", "nobody", "--dry-run"}, exitFail, "no account nobody"},
+		{[]string{"backfill", "--account", "nobody", "--dry-run"}, exitUsage, `--account: account id "nobody": not a Meta id`},
+		{[]string{"backfill", "--account", "17841499999999999", "--dry-run"}, exitFail, "no account 17841499999999999"},
 		{[]string{"backfill", "--account", id, "--media", "nope", "--dry-run"}, exitFail, "no such media"},
 	} {
 		code, _, errs := h.run(tc.args...)

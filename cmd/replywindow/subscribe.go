@@ -30,41 +30,27 @@ Fields (the default is all of them):
 The sweeper checks each account's subscription daily and subscribes again when it lacks a field
 the account's rules need (the stack's MetaAppIds parameter tells our app from others Meta lists).
 `, stdout, stderr)
-	account := c.fs.String("account", "", "account `ID` to subscribe (its token is read from SSM)")
+	account := c.idFlag("account", "account", "account `ID` to subscribe (its token is read from SSM)", true)
 	fields := c.fs.String("fields", strings.Join(graph.DefaultFields, ","), "webhook `fields`, comma-separated; button taps come only on messaging_postbacks")
 	asJSON := c.fs.Bool("json", false, "print JSON")
-	table := c.tableFlag()
-	graphURL := c.graphFlag()
-	pos, code, ok := c.parse(args)
+	c.tableFlag()
+	c.graphFlag()
+	var list []string
+	st, code, ok := c.open(ctx, args, func() error {
+		for _, f := range strings.Split(*fields, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				list = append(list, f)
+			}
+		}
+		if len(list) == 0 {
+			return opUsagef("--fields: name at least one field")
+		}
+		return nil
+	})
 	if !ok {
 		return code
 	}
-	switch {
-	case len(pos) > 0:
-		return c.fail(opUsagef("unexpected argument %q", pos[0]))
-	case *account == "":
-		return c.fail(opUsagef("--account is required"))
-	}
-	if err := opCheckID("--account", "account", *account); err != nil {
-		return c.fail(err)
-	}
-	var list []string
-	for _, f := range strings.Split(*fields, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			list = append(list, f)
-		}
-	}
-	if len(list) == 0 {
-		return c.fail(opUsagef("--fields: name at least one field"))
-	}
-	client, err := c.graph(*graphURL)
-	if err != nil {
-		return c.fail(err)
-	}
-	store, cfg, err := c.store(ctx, *table)
-	if err != nil {
-		return c.fail(err)
-	}
+	client, store, cfg := st.graph, st.store, st.cfg
 	a, err := store.Account(ctx, *account)
 	if errors.Is(err, reply.ErrNotFound) {
 		return c.fail(fmt.Errorf("no account %s (add it first: replywindow accounts put --file account.yaml --token-stdin)", *account))
