@@ -28,19 +28,7 @@ Run 'replywindow dlq redrive --help' for flags and examples.
 `
 
 func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, dlqHelp)
-		return exitUsage
-	}
-	switch args[0] {
-	case "redrive":
-		return dlqRedrive(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, dlqHelp)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "replywindow dlq: unknown subcommand %q\n\n%s", args[0], dlqHelp)
-	return exitUsage
+	return opDispatch(ctx, "dlq", dlqHelp, map[string]opSub{"redrive": dlqRedrive}, args, stdout, stderr)
 }
 
 // Redrive methods and pacing.

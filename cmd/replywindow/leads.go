@@ -24,19 +24,7 @@ the table. They are personal data: keep the export as safe as the table.
 `
 
 func runLeads(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, leadsHelp)
-		return exitUsage
-	}
-	switch args[0] {
-	case "export":
-		return leadsExport(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, leadsHelp)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "replywindow leads: unknown subcommand %q\n\n%s", args[0], leadsHelp)
-	return exitUsage
+	return opDispatch(ctx, "leads", leadsHelp, map[string]opSub{"export": leadsExport}, args, stdout, stderr)
 }
 
 // opLeadColumns are the CSV's columns, in order.

@@ -8,6 +8,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -111,4 +113,26 @@ func (c *opCmd) checkFlags(pos []string, check func() error) error {
 		return check()
 	}
 	return nil
+}
+
+// opSub is one subcommand of a command that has several (leads export, dlq redrive).
+type opSub func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// opDispatch runs the subcommand of name that args[0] names; help is name's help, printed for
+// -h and, after the error, for a missing or unknown subcommand.
+func opDispatch(ctx context.Context, name, help string, subs map[string]opSub, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, help)
+		return exitUsage
+	}
+	if run, ok := subs[args[0]]; ok {
+		return run(ctx, args[1:], stdout, stderr)
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, help)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "replywindow %s: unknown subcommand %q\n\n%s", name, args[0], help)
+	return exitUsage
 }

@@ -60,3 +60,27 @@ func TestOpen(t *testing.T) {
 		t.Errorf("no table: exit %d %q", code, stderr.String())
 	}
 }
+
+// TestDispatch: a command with subcommands runs the one named, prints its help for -h (exit 0),
+// and for a missing or unknown subcommand the error and the help (exit 2).
+func TestDispatch(t *testing.T) {
+	tests := []struct {
+		args         []string
+		code         int
+		stdout, errs string
+	}{
+		{[]string{"tokens"}, exitUsage, "", "refresh  refresh Instagram Login tokens"},
+		{[]string{"tokens", "--help"}, exitOK, "refresh  refresh Instagram Login tokens", ""},
+		{[]string{"tokens", "rotate"}, exitUsage, "", `replywindow tokens: unknown subcommand "rotate"`},
+		{[]string{"tokens", "refresh", "--help"}, exitOK, "Usage: replywindow tokens refresh", ""},
+		{[]string{"leads", "help"}, exitOK, "replywindow leads export --account ID", ""},
+		{[]string{"rules", "-h"}, exitOK, "rules test", ""},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), tt.args, &stdout, &stderr)
+		if code != tt.code || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.errs) {
+			t.Errorf("%q: exit %d, want %d; stdout %q (want %q); stderr %q (want %q)", tt.args, code, tt.code, stdout.String(), tt.stdout, stderr.String(), tt.errs)
+		}
+	}
+}

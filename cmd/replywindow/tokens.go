@@ -25,19 +25,7 @@ Run 'replywindow tokens refresh --help' for flags and examples.
 `
 
 func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, tokensHelp)
-		return exitUsage
-	}
-	switch args[0] {
-	case "refresh":
-		return tokensRefresh(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, tokensHelp)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "replywindow tokens: unknown subcommand %q\n\n%s", args[0], tokensHelp)
-	return exitUsage
+	return opDispatch(ctx, "tokens", tokensHelp, map[string]opSub{"refresh": tokensRefresh}, args, stdout, stderr)
 }
 
 func tokensRefresh(ctx context.Context, args []string, stdout, stderr io.Writer) int {
