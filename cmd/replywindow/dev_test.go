@@ -276,7 +276,7 @@ func TestDevComment(t *testing.T) {
 		{"no rule matches", append(append([]string{"dev", "comment", "--person", "6000000000000003"}, to...), "nice bread"), exitOK, reply.StateSkipped, 0, "webhook answered 200"},
 		{"no text", append([]string{"dev", "comment"}, to...), exitUsage, "", 0, "want one TEXT"},
 		{"empty text", append(append([]string{"dev", "comment"}, to...), ""), exitUsage, "", 0, "want one TEXT"},
-		{"the sandbox refuses", append(append([]string{"dev", "comment", "--media", devstack.DemoLiveMedia, "--account", "17841400000000009"}, to...), "hi"), exitFail, "", 0, "is account " + devstack.DemoAccountID + "'s"},
+		{"the sandbox refuses", append(append([]string{"dev", "comment", "--media", devstack.DemoLiveMedia, "--account", "17841400000000009"}, to...), "hi"), exitFail, "", 0, "dev comment: the sandbox refused it: POST " + s.SandboxURL + "/_sandbox/people/comment answered 400 Bad Request: bad action: broadcast " + devstack.DemoLiveMedia + " is account " + devstack.DemoAccountID + "'s"},
 		{"nothing running", []string{"dev", "comment", "--sandbox", "http://127.0.0.1:1", "RECIPE"}, exitFail, "", 0, "is replywindow dev running?"},
 	}
 	for _, tt := range tests {

@@ -96,7 +96,11 @@ func runDevSend(ctx context.Context, verb string, args []string, stdout, stderr 
 func devSend(ctx context.Context, sbx, hook, action string, a sandbox.Action, secret string) (status int, id string, err error) {
 	body, _ := json.Marshal(a)
 	h, err := devPost[sandbox.Hook](ctx, strings.TrimRight(sbx, "/")+"/_sandbox/people/"+action, body)
-	if err != nil {
+	var refused *devRefusal
+	switch {
+	case errors.As(err, &refused):
+		return 0, "", fmt.Errorf("the sandbox refused it: %s", refused.msg) // it runs: no hint about starting it
+	case err != nil:
 		return 0, "", fmt.Errorf("sandbox %s (is replywindow dev running? --sandbox): %w", sbx, err)
 	}
 	id = cmp.Or(h.CommentID, h.MID)
@@ -132,7 +136,12 @@ func devPost[T any](ctx context.Context, url string, body []byte) (T, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return out, fmt.Errorf("POST %s answered %s: %s", url, resp.Status, strings.TrimSpace(string(b)))
+		return out, &devRefusal{msg: fmt.Sprintf("POST %s answered %s: %s", url, resp.Status, strings.TrimSpace(string(b)))}
 	}
 	return out, json.NewDecoder(resp.Body).Decode(&out)
 }
+
+// devRefusal is a sandbox that answered, with an error: the action was bad, not the address.
+type devRefusal struct{ msg string }
+
+func (e *devRefusal) Error() string { return e.msg }
