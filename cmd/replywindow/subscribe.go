@@ -33,6 +33,7 @@ the account's rules need (the stack's MetaAppIds parameter tells our app from ot
 	account := c.idFlag("account", "account", "account `ID` to subscribe (its token is read from SSM)", true)
 	fields := c.fs.String("fields", strings.Join(graph.DefaultFields, ","), "webhook `fields`, comma-separated; button taps come only on messaging_postbacks")
 	asJSON := c.fs.Bool("json", false, "print JSON")
+	appIDs := c.fs.String("app-ids", c.getenv("META_APP_IDS"), "our Meta app `ids`, comma-separated (the stack's MetaAppIds), to find ours in what Meta lists after subscribing; $META_APP_IDS when not given")
 	c.tableFlag()
 	c.graphFlag()
 	var list []string
@@ -71,18 +72,41 @@ the account's rules need (the stack's MetaAppIds parameter tells our app from ot
 		}
 		return c.fail(err)
 	}
+	// Read back what Meta now lists, every page of it: Meta's word, not what we asked.
+	listed, lerr := subscribedNow(ctx, client, a, token, opSplit(*appIDs), res.Fields)
 	if *asJSON {
-		if err := opJSON(stdout, map[string]any{"account": a.ID, "subscribed_fields": res.Fields, "refused_fields": res.Refused}); err != nil {
+		if err := opJSON(stdout, map[string]any{"account": a.ID, "subscribed_fields": res.Fields, "refused_fields": res.Refused, "listed_fields": listed}); err != nil {
 			return c.fail(err)
 		}
-		return exitOK
+	} else {
+		fmt.Fprintf(stdout, "subscribed account %s to %s\n", a.ID, strings.Join(res.Fields, ", "))
+		if len(res.Refused) > 0 {
+			fmt.Fprintf(stdout, "Meta refused %s: a name it does not take, so the account is subscribed without it%s\n", strings.Join(res.Refused, ", "), refusedHint(res.Refused))
+		}
+		if lerr == nil {
+			fmt.Fprintf(stdout, "Meta lists our app with %s\n", strings.Join(listed, ", "))
+		}
 	}
-	fmt.Fprintf(stdout, "subscribed account %s to %s\n", a.ID, strings.Join(res.Fields, ", "))
-	if len(res.Refused) > 0 {
-		fmt.Fprintf(stdout, "Meta refused %s: a name it does not take, so the account is subscribed without it%s\n", strings.Join(res.Refused, ", "), refusedHint(res.Refused))
+	if lerr != nil {
+		fmt.Fprintf(stderr, "warning: %v\n", lerr)
 	}
 	warnMissing(stderr, a, res.Fields)
 	return exitOK
+}
+
+// subscribedNow is our app's fields as Meta lists them after subscribing, read from every page
+// of subscribed_apps (ours by ourIDs; without them, the entry closest to what was asked). An
+// error says what could not be confirmed: the subscription itself was accepted.
+func subscribedNow(ctx context.Context, client *graph.Client, a reply.Account, token string, ourIDs, asked []string) ([]string, error) {
+	apps, err := client.SubscribedApps(ctx, a, token)
+	if err != nil {
+		return nil, fmt.Errorf("subscribed, but Meta's list could not be read to confirm it: %w", err)
+	}
+	missing, had := reply.SubscriptionGap(apps, ourIDs, asked)
+	if len(missing) > 0 {
+		return had, fmt.Errorf("the account's %d subscribed app(s), as Meta lists them, show our app without %s (run replywindow doctor --account %s)", len(apps), strings.Join(missing, ", "), a.ID)
+	}
+	return had, nil
 }
 
 // refusedHint names the other reading of a field whose name Meta's docs and ours disagree on.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -75,6 +76,9 @@ func TestSubscribeRefusedField(t *testing.T) {
 	srv := httptest.NewServer(sb)
 	t.Cleanup(func() { sb.Close(); srv.Close() })
 	sb.AddAccount(id, token, reply.LoginInstagram, "")
+	for i := range 30 { // more apps than a page of subscribed_apps holds: ours is on the second
+		sb.SubscribeOtherApp(id, fmt.Sprintf("90000000000000%02d", i), []string{"messages"})
+	}
 	h.sb.AddAccount(id, token, reply.LoginInstagram, "") // accounts put asks Meta about the token
 	h.runStdin(token, "accounts", "put", "--file", h.accountFile("good.yaml", id), "--token-stdin")
 	tests := []struct {
@@ -92,9 +96,12 @@ func TestSubscribeRefusedField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := h.must(append([]string{"subscribe", "--account", id, "--graph-url", srv.URL}, tt.args...)...)
+			out := h.must(append([]string{"subscribe", "--account", id, "--graph-url", srv.URL, "--app-ids", sandbox.DefaultAppID}, tt.args...)...)
 			if !strings.Contains(out, tt.out) || !slices.Equal(sb.Subscriptions(id), tt.fields) {
 				t.Errorf("output %q (want %q); subscribed %v, want %v", out, tt.out, sb.Subscriptions(id), tt.fields)
+			}
+			if listed := "Meta lists our app with " + strings.Join(tt.fields, ", ") + "\n"; !slices.Contains(tt.args, "--json") && !strings.Contains(out, listed) {
+				t.Errorf("output %q lacks %q", out, listed)
 			}
 			var js struct {
 				Refused []string `json:"refused_fields"`
