@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,7 +109,8 @@ func TestBackfill(t *testing.T) {
 		{[]string{"backfill", "--account", id, "--since", "8d"}, exitUsage, "can no longer get a private reply"},
 		{[]string{"backfill", "--account", id, "--since", "soon"}, exitUsage, "--since"},
 		{[]string{"backfill", "--account", id, "--queue-url", ""}, exitUsage, "no jobs queue"},
-		{[]string{"backfill", "--account", "nobody", "--dry-run"}, exitFail, "no account nobody"},
+		{[]string{"backfill", "--account", "nobody", "--dry-run"}, exitUsage, `--account: account id "nobody": not a Meta id`},
+		{[]string{"backfill", "--account", "17841499999999999", "--dry-run"}, exitFail, "no account 17841499999999999"},
 		{[]string{"backfill", "--account", id, "--media", "nope", "--dry-run"}, exitFail, "no such media"},
 	} {
 		code, _, errs := h.run(tc.args...)
@@ -167,10 +170,139 @@ func TestProgressLine(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	bar := newProgressBar(&b) // not a terminal: draws nothing
+	bar := newProgressBar(&b, false) // not a terminal: no bar, only the media's lines
 	bar.show(reconcile.Progress{Total: 1})
+	bar.show(reconcile.Progress{Total: 1, Done: 1, Media: &reconcile.MediaSummary{ID: "17900000000000801", ProductType: "REELS", Read: 3, Missing: 1,
+		Outcomes: map[reconcile.Outcome]int{reconcile.OutcomeEnqueued: 1}}})
 	bar.done()
-	if b.Len() != 0 {
-		t.Errorf("progress bar drawn into a pipe: %q", b.String())
+	if want := "media 17900000000000801 REELS: 3 comments read, 1 without a record, 1 enqueued\n"; b.String() != want {
+		t.Errorf("progress into a pipe: %q, want %q", b.String(), want)
+	}
+}
+
+func TestProgressMedia(t *testing.T) {
+	m := reconcile.MediaSummary{ID: "17900000000000801", ProductType: "REELS", Read: 140, Missing: 5,
+		Outcomes: map[reconcile.Outcome]int{reconcile.OutcomeWouldSend: 4, reconcile.OutcomeWouldSkip: 1}}
+	failed := m
+	failed.Outcomes = map[reconcile.Outcome]int{reconcile.OutcomeEnqueued: 4}
+	failed.Error = "comments of media 17900000000000801: HTTP 500"
+	tests := []struct {
+		name    string
+		m       reconcile.MediaSummary
+		stopped bool
+		dryRun  bool
+		want    string
+	}{
+		{"dry run", m, false, true, "media 17900000000000801 REELS: 140 comments read, 5 without a record, 4 would be sent"},
+		{"failed", failed, false, false, "media 17900000000000801 REELS: 140 comments read, 5 without a record, 4 enqueued; FAILED: comments of media 17900000000000801: HTTP 500 (going on with the next media)"},
+		{"stopped", failed, true, false, "media 17900000000000801 REELS: 140 comments read, 5 without a record, 4 enqueued; STOPPED: comments of media 17900000000000801: HTTP 500"},
+	}
+	for _, tt := range tests {
+		if got := progressMedia(tt.m, tt.stopped, tt.dryRun); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestBackfillArgs(t *testing.T) {
+	for _, tt := range []struct{ args, want []string }{
+		{[]string{"--account", "1", "--media", "2", "--dry-run"}, []string{"--account", "1", "--dry-run"}},
+		{[]string{"--media=2", "--account", "1"}, []string{"--account", "1"}},
+		{[]string{"-media", "2", "--account=1"}, []string{"--account=1"}},
+		{[]string{"--account", "1"}, []string{"--account", "1"}},
+	} {
+		if got := backfillArgs(tt.args, "--media"); !slices.Equal(got, tt.want) {
+			t.Errorf("backfillArgs(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestBackfillGoesOnAndStops runs `replywindow backfill` against the sandbox and moto: a media
+// Meta will not serve is marked and the others are read, exit 1 naming it and how to retry it;
+// a read budget that would keep it waiting past --max-wait stops it, naming the media left and
+// how to resume. Each media's line is on stderr as it is read.
+func TestBackfillGoesOnAndStops(t *testing.T) {
+	h := opSetup(t)
+	// world is an account of its own (its own read budget) with three reels, newest first, a
+	// comment each; Meta answers the comments of the middle one with a 500.
+	world := func(n int) (id, newer, bad, older string) {
+		id = fmt.Sprintf("1784%011d", time.Now().UnixNano()%1e11+int64(n))
+		token := fmt.Sprintf("IGAAT-test-token-backfill-8%d", n)
+		h.sb.AddAccount(id, token, reply.LoginInstagram, "")
+		h.runStdin(token, "accounts", "put", "--file", h.accountFile("good.yaml", id), "--token-stdin")
+		now := time.Now()
+		var media []string
+		for i := range 3 {
+			m := fmt.Sprintf("179000000000%d%04d", n, i)
+			media = append(media, m)
+			h.sb.AddMedia(sandbox.Media{ID: m, AccountID: id, ProductType: "REELS", CreatedAt: now.Add(-time.Duration(i+1) * time.Hour)})
+			h.sb.AddComment(sandbox.Comment{ID: fmt.Sprintf("178000000000%d%04d", n, i), AccountID: id, MediaID: m, FromID: fmt.Sprintf("600000000000%d%04d", n, i),
+				FromName: "fan", Text: "RECIPE please", CreatedAt: now.Add(-time.Duration(i+1) * 50 * time.Minute)})
+		}
+		return id, media[0], media[1], media[2]
+	}
+	h.sb.SetFault(func(c sandbox.Call) sandbox.Fault {
+		if c.Op == sandbox.OpComments && strings.HasSuffix(c.ObjectID, "0001") {
+			return sandbox.ServerError(500)
+		}
+		return sandbox.Fault{}
+	})
+	tests := []struct {
+		name   string
+		flags  []string
+		stderr func(id, newer, bad, older string) []string // in this order
+		stdout []string
+	}{
+		{"a media fails: the others are read", []string{"--reads-per-hour", "3600"},
+			func(id, newer, bad, older string) []string {
+				return []string{
+					"media " + newer + " REELS: 1 comments read, 1 without a record, 1 would be sent\n",
+					"media " + bad + " REELS: 0 comments read, 0 without a record, 0 would be sent; FAILED: comments of media " + bad + ": graph api: HTTP 500",
+					"media " + older + " REELS: 1 comments read, 1 without a record, 1 would be sent\n",
+					"1 of 3 media could not be read; the others were read:",
+					"retry: replywindow backfill --account " + id + " --dry-run --reads-per-hour 3600 --media " + bad,
+				}
+			},
+			[]string{"TOTAL", "Without a record:"}},
+		// 45 reads an hour, 3 at once: live_media, media and the newest media's comments; the
+		// next read is 80s away, more than --max-wait.
+		{"the read budget stops it", []string{"--reads-per-hour", "45", "--max-wait", "1s"},
+			func(id, newer, bad, older string) []string {
+				return []string{
+					"media " + newer + " REELS: 1 comments read, 1 without a record, 1 would be sent\n",
+					"media " + bad + " REELS: 0 comments read, 0 without a record, 0 would be sent; STOPPED: ",
+					"the backfill would wait longer than it may",
+					"2 media left unread: " + bad + ", " + older,
+					"to resume, run after ",
+					": replywindow backfill --account " + id + " --dry-run --reads-per-hour 45 --max-wait 1s\n",
+				}
+			},
+			[]string{"TOTAL"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, newer, bad, older := world(i)
+			code, out, errs := h.run(append([]string{"backfill", "--account", id, "--dry-run"}, tt.flags...)...)
+			t.Logf("stderr:\n%s", errs)
+			if code != exitFail {
+				t.Fatalf("exit %d, want %d\n%s%s", code, exitFail, out, errs)
+			}
+			rest := errs
+			for _, want := range tt.stderr(id, newer, bad, older) {
+				i := strings.Index(rest, want)
+				if i < 0 {
+					t.Fatalf("stderr lacks %q (in order):\n%s", want, errs)
+				}
+				rest = rest[i+len(want):]
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(out, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+	if code, _, errs := h.run("backfill", "--account", "17841400000000001", "--dry-run", "--max-wait", "0"); code != exitUsage || !strings.Contains(errs, "--max-wait must be positive") {
+		t.Errorf("--max-wait 0: exit %d, %s", code, errs)
 	}
 }

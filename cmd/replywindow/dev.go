@@ -252,8 +252,8 @@ func devBanner(w io.Writer, s *devstack.Stack, cfg devstack.Config) {
   queue      %s
   graph api  %s
   sweeper    every %s
-Try: replywindow dev dm TEXT, or dev tap PAYLOAD (signed for you; --webhook %s --sandbox %s
-when not the defaults), replywindow demo (its own stack), or sign a body with the app secret in
+Try: replywindow dev comment TEXT, dev dm TEXT, or dev tap PAYLOAD (signed for you; --webhook %s
+--sandbox %s when not the defaults), replywindow demo (its own stack), or sign a body with the app secret in
 %s and POST it. Ctrl-C stops.
 `, s.WebhookURL, s.Verify, s.URL, store, queue, g, cfg.SweepEvery, s.WebhookURL, s.SandboxURL, webhook.SignatureHeader)
 }

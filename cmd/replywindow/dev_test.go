@@ -214,15 +214,22 @@ func devAWSConfig(t *testing.T, env map[string]string) *aws.Config {
 	return &c
 }
 
+// runningDev starts `replywindow dev` on free ports until the test ends; to points dev's senders
+// (comment, dm, tap) at it.
+func runningDev(t *testing.T) (ctx context.Context, s *devstack.Stack, to []string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var devOut, devErr lockedBuffer
+	s, done := startDev(ctx, t, "0", &devOut, &devErr)
+	t.Cleanup(func() { cancel(); <-done })
+	return ctx, s, []string{"--webhook", s.WebhookURL, "--sandbox", s.SandboxURL}
+}
+
 // TestDevSend: `replywindow dev dm TEXT` and `dev tap PAYLOAD` against a running dev stack post
 // the sandbox's webhook signed with the stack's secret, and the stack accepts them; without a
 // running stack or an argument, a clear error.
 func TestDevSend(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var devOut, devErr lockedBuffer
-	s, done := startDev(ctx, t, "0", &devOut, &devErr)
-	to := []string{"--webhook", s.WebhookURL, "--sandbox", s.SandboxURL}
+	ctx, s, to := runningDev(t)
 	tests := []struct {
 		name string
 		args []string
@@ -249,6 +256,51 @@ func TestDevSend(t *testing.T) {
 	if st.Deliveries != 2 || st.Rejected != 0 {
 		t.Errorf("stack saw %d deliveries, %d rejected; want 2 and 0", st.Deliveries, st.Rejected)
 	}
-	cancel()
-	<-done
+}
+
+// TestDevComment: `replywindow dev comment TEXT` against a running dev stack makes the comment in
+// the sandbox (Meta's world) and posts its signed webhook; the stack answers it with one private
+// reply in the sandbox's ledger. A comment no rule matches gets none; bad input is a clear error.
+func TestDevComment(t *testing.T) {
+	ctx, s, to := runningDev(t)
+	tests := []struct {
+		name  string
+		args  []string
+		code  int
+		state reply.State // of the comment's record; "" for none
+		dms   int         // private replies the sandbox delivered for it
+		out   string      // part of stdout, or of stderr when the exit is not 0
+	}{
+		{"matching comment", append(append([]string{"dev", "comment"}, to...), "RECIPE please"), exitOK, reply.StateSent, 1, "webhook answered 200"},
+		{"another person and media", append(append([]string{"dev", "comment", "--person", "6000000000000002", "--media", "17800000000000002"}, to...), "sourdough?"), exitOK, reply.StateSent, 1, "webhook answered 200"},
+		{"no rule matches", append(append([]string{"dev", "comment", "--person", "6000000000000003"}, to...), "nice bread"), exitOK, reply.StateSkipped, 0, "webhook answered 200"},
+		{"no text", append([]string{"dev", "comment"}, to...), exitUsage, "", 0, "want one TEXT"},
+		{"empty text", append(append([]string{"dev", "comment"}, to...), ""), exitUsage, "", 0, "want one TEXT"},
+		{"the sandbox refuses", append(append([]string{"dev", "comment", "--media", devstack.DemoLiveMedia, "--account", "17841400000000009"}, to...), "hi"), exitFail, "", 0, "dev comment: the sandbox refused it: POST " + s.SandboxURL + "/_sandbox/people/comment answered 400 Bad Request: bad action: broadcast " + devstack.DemoLiveMedia + " is account " + devstack.DemoAccountID + "'s"},
+		{"nothing running", []string{"dev", "comment", "--sandbox", "http://127.0.0.1:1", "RECIPE"}, exitFail, "", 0, "is replywindow dev running?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(ctx, tt.args, &stdout, &stderr)
+			out := stdout.String()
+			if code != exitOK {
+				out = stderr.String()
+			}
+			if code != tt.code || !strings.Contains(out, tt.out) {
+				t.Fatalf("exit %d, want %d; stdout %q stderr %q, want %q", code, tt.code, stdout.String(), stderr.String(), tt.out)
+			}
+			if tt.state == "" {
+				return
+			}
+			t.Log(strings.TrimSpace(stdout.String()))
+			id := strings.TrimSuffix(strings.Fields(stdout.String())[1], ":")
+			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+			defer wcancel()
+			recs, err := s.WaitTerminal(wctx, id)
+			if err != nil || recs[id].State != tt.state || s.Sandbox.Delivered(id) != tt.dms {
+				t.Errorf("comment %s: record %+v (%v), %d DM(s) in the ledger; want %s and %d", id, recs[id], err, s.Sandbox.Delivered(id), tt.state, tt.dms)
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,13 +19,17 @@ import (
 	"github.com/replywindow/replywindow/shared/webhook"
 )
 
-// devSendActions maps `replywindow dev tap|dm` to the sandbox's person actions.
-var devSendActions = map[string]string{"tap": "postback", "dm": "message"}
+// devSendActions maps `replywindow dev comment|tap|dm` to the sandbox's person actions.
+var devSendActions = map[string]string{"comment": "comment", "tap": "postback", "dm": "message"}
 
-// runDevSend is `replywindow dev tap PAYLOAD` and `replywindow dev dm TEXT`: a person of the
-// running dev stack's sandbox taps a button or writes a DM; the sandbox builds the webhook Meta
-// would post, and this signs it with the stack's app secret and posts it, so nobody signs bodies
-// by hand.
+// devMedia is the post `dev comment` comments on unless told: the demo's reel, which the
+// example account's rules answer.
+const devMedia = "17800000000000001"
+
+// runDevSend is `replywindow dev comment TEXT`, `dev tap PAYLOAD` and `dev dm TEXT`: a person of
+// the running dev stack's sandbox comments, taps a button or writes a DM; the sandbox makes it
+// happen in Meta's world and builds the webhook Meta would post, and this signs it with the
+// stack's app secret and posts it, so nobody signs bodies by hand.
 func runDevSend(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("dev "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -32,10 +37,17 @@ func runDevSend(ctx context.Context, verb string, args []string, stdout, stderr 
 	sbx := fs.String("sandbox", "http://"+devSandboxAddr, "the running dev stack's sandbox `url`")
 	account := fs.String("account", devstack.DemoAccountID, "the Instagram account `id`")
 	person := fs.String("person", "6000000000000001", "the person's Instagram-scoped `id`")
-	title := fs.String("title", "", "tap: the button's title as Meta reports it")
-	what := map[string]string{"tap": "PAYLOAD", "dm": "TEXT"}[verb]
+	var title, media *string
+	if verb == "tap" {
+		title = fs.String("title", "", "the button's title as Meta reports it")
+	}
+	if verb == "comment" {
+		media = fs.String("media", devMedia, "the post, reel or broadcast `id` commented on")
+	}
+	what := map[string]string{"comment": "TEXT", "tap": "PAYLOAD", "dm": "TEXT"}[verb]
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: replywindow dev %s [flags] %s\n\nSends a signed %s from a person to a running `replywindow dev`.\n\n", verb, what, map[string]string{"tap": "button tap (postback)", "dm": "DM"}[verb])
+		fmt.Fprintf(stderr, "Usage: replywindow dev %s [flags] %s\n\nSends a signed %s from a person to a running `replywindow dev`.\n\n", verb, what,
+			map[string]string{"comment": "comment (the sandbox keeps it, as Meta does)", "tap": "button tap (postback)", "dm": "DM"}[verb])
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -49,9 +61,12 @@ func runDevSend(ctx context.Context, verb string, args []string, stdout, stderr 
 		return exitUsage
 	}
 	a := sandbox.Action{AccountID: *account, PersonID: *person}
-	if verb == "tap" {
+	switch verb {
+	case "tap":
 		a.Payload, a.Title = fs.Arg(0), *title
-	} else {
+	case "comment":
+		a.Text, a.MediaID = fs.Arg(0), *media
+	default:
 		a.Text = fs.Arg(0)
 	}
 	secret := devstack.DefaultAppSecret
@@ -60,16 +75,16 @@ func runDevSend(ctx context.Context, verb string, args []string, stdout, stderr 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	status, mid, err := devSend(ctx, *sbx, *hook, devSendActions[verb], a, secret)
+	status, id, err := devSend(ctx, *sbx, *hook, devSendActions[verb], a, secret)
 	if err != nil {
 		fmt.Fprintf(stderr, "dev %s: %v\n", verb, err)
 		return exitFail
 	}
 	if status == 0 {
-		fmt.Fprintf(stdout, "%s %s: Meta posts nothing (the account's subscription lacks the field)\n", verb, mid)
+		fmt.Fprintf(stdout, "%s %s: Meta posts nothing (the account's subscription lacks the field)\n", verb, id)
 		return exitOK
 	}
-	fmt.Fprintf(stdout, "%s %s: webhook answered %d\n", verb, mid, status)
+	fmt.Fprintf(stdout, "%s %s: webhook answered %d\n", verb, id, status)
 	if status != http.StatusOK {
 		return exitFail
 	}
@@ -77,15 +92,20 @@ func runDevSend(ctx context.Context, verb string, args []string, stdout, stderr 
 }
 
 // devSend asks the sandbox for the person's action's webhook and posts it signed; status is 0
-// when Meta would post nothing.
-func devSend(ctx context.Context, sbx, hook, action string, a sandbox.Action, secret string) (status int, mid string, err error) {
+// when Meta would post nothing. id is the message's mid, or the new comment's id.
+func devSend(ctx context.Context, sbx, hook, action string, a sandbox.Action, secret string) (status int, id string, err error) {
 	body, _ := json.Marshal(a)
 	h, err := devPost[sandbox.Hook](ctx, strings.TrimRight(sbx, "/")+"/_sandbox/people/"+action, body)
-	if err != nil {
+	var refused *devRefusal
+	switch {
+	case errors.As(err, &refused):
+		return 0, "", fmt.Errorf("the sandbox refused it: %s", refused.msg) // it runs: no hint about starting it
+	case err != nil:
 		return 0, "", fmt.Errorf("sandbox %s (is replywindow dev running? --sandbox): %w", sbx, err)
 	}
+	id = cmp.Or(h.CommentID, h.MID)
 	if h.Body == "" {
-		return 0, h.MID, nil
+		return 0, id, nil
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, strings.NewReader(h.Body))
 	if err != nil {
@@ -98,7 +118,7 @@ func devSend(ctx context.Context, sbx, hook, action string, a sandbox.Action, se
 		return 0, "", fmt.Errorf("webhook %s (is replywindow dev running? --webhook): %w", hook, err)
 	}
 	resp.Body.Close()
-	return resp.StatusCode, h.MID, nil
+	return resp.StatusCode, id, nil
 }
 
 // devPost posts body and decodes a 200's JSON answer into T.
@@ -116,7 +136,12 @@ func devPost[T any](ctx context.Context, url string, body []byte) (T, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return out, fmt.Errorf("POST %s answered %s: %s", url, resp.Status, strings.TrimSpace(string(b)))
+		return out, &devRefusal{msg: fmt.Sprintf("POST %s answered %s: %s", url, resp.Status, strings.TrimSpace(string(b)))}
 	}
 	return out, json.NewDecoder(resp.Body).Decode(&out)
 }
+
+// devRefusal is a sandbox that answered, with an error: the action was bad, not the address.
+type devRefusal struct{ msg string }
+
+func (e *devRefusal) Error() string { return e.msg }

@@ -28,19 +28,7 @@ Run 'replywindow dlq redrive --help' for flags and examples.
 `
 
 func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, dlqHelp)
-		return exitUsage
-	}
-	switch args[0] {
-	case "redrive":
-		return dlqRedrive(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, dlqHelp)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "replywindow dlq: unknown subcommand %q\n\n%s", args[0], dlqHelp)
-	return exitUsage
+	return opDispatch(ctx, "dlq", dlqHelp, map[string]opSub{"redrive": dlqRedrive}, args, stdout, stderr)
 }
 
 // Redrive methods and pacing.
@@ -80,27 +68,24 @@ Moving a job twice is harmless: the reply record admits one reply per comment.
 	method := c.fs.String("method", opAuto, "auto (a move task, else receive-send-delete), task, or copy")
 	limit := c.fs.Int64("max", 0, "copy at most `n` messages (copy only; 0: all)")
 	asJSON := c.fs.Bool("json", false, "print JSON (progress still goes to stderr)")
-	pos, code, ok := c.parse(args)
+	c.awsNeeded()
+	st, code, ok := c.open(ctx, args, func() error {
+		switch {
+		case *dlqURL == "":
+			return opUsagef("no dead-letter queue: set DLQ_URL or pass --dlq-url")
+		case *queueURL == "":
+			return opUsagef("no jobs queue: set QUEUE_URL or pass --queue-url")
+		case *dlqURL == *queueURL:
+			return opUsagef("--dlq-url and --queue-url name the same queue")
+		case *method != opAuto && *method != "task" && *method != "copy":
+			return opUsagef("--method %q: want auto, task or copy", *method)
+		}
+		return nil
+	})
 	if !ok {
 		return code
 	}
-	switch {
-	case len(pos) > 0:
-		return c.fail(opUsagef("unexpected argument %q", pos[0]))
-	case *dlqURL == "":
-		return c.fail(opUsagef("no dead-letter queue: set DLQ_URL or pass --dlq-url"))
-	case *queueURL == "":
-		return c.fail(opUsagef("no jobs queue: set QUEUE_URL or pass --queue-url"))
-	case *dlqURL == *queueURL:
-		return c.fail(opUsagef("--dlq-url and --queue-url name the same queue"))
-	case *method != opAuto && *method != "task" && *method != "copy":
-		return c.fail(opUsagef("--method %q: want auto, task or copy", *method))
-	}
-	cfg, err := opAWS(ctx)
-	if err != nil {
-		return c.fail(err)
-	}
-	q := awssqs.NewFromConfig(cfg)
+	q := awssqs.NewFromConfig(st.cfg)
 	dlqArn, toMove, err := opQueueInfo(ctx, q, *dlqURL)
 	if err != nil {
 		return c.fail(fmt.Errorf("dead-letter queue: %w", err))

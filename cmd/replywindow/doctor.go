@@ -11,7 +11,6 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/replywindow/replywindow/shared/doctor"
-	"github.com/replywindow/replywindow/shared/tokens"
 )
 
 func init() {
@@ -37,42 +36,22 @@ Checks, each ok / warn / fail with what to do:
 
 Exit status: 0 all ok, 1 a warning, 2 a failure (or bad usage).
 `, stdout, stderr)
-	account := c.fs.String("account", "", "check only this account `ID`")
+	account := c.idFlag("account", "account", "check only this account `ID`", false)
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	queueURL := c.fs.String("queue-url", c.getenv("QUEUE_URL"), "jobs queue `url` to check; $QUEUE_URL when not given")
 	dlqURL := c.fs.String("dlq-url", c.getenv("DLQ_URL"), "dead-letter queue `url` to check; $DLQ_URL when not given")
 	appIDs := c.fs.String("app-ids", c.getenv("META_APP_IDS"), "our Meta app `ids`, comma-separated (the stack's MetaAppIds); $META_APP_IDS when not given")
-	tokenWarn := c.fs.String("token-warn", "7d", "warn when a token expires within this `duration`")
+	warn := c.spanFlag("token-warn", "7d", "warn when a token expires within this `duration`")
 	table := c.tableFlag()
-	graphURL := c.graphFlag()
-	pos, code, ok := c.parse(args)
+	c.graphFlag()
+	st, code, ok := c.open(ctx, args, nil)
 	if !ok {
 		return code
 	}
-	if len(pos) > 0 {
-		return c.fail(opUsagef("unexpected argument %q", pos[0]))
-	}
-	if *account != "" {
-		if err := opCheckID("--account", "account", *account); err != nil {
-			return c.fail(err)
-		}
-	}
-	warn, err := tokens.ParseDuration(*tokenWarn)
-	if err != nil {
-		return c.fail(opUsagef("--token-warn: %v", err))
-	}
-	client, err := c.graph(*graphURL)
-	if err != nil {
-		return c.fail(err)
-	}
-	store, cfg, err := c.store(ctx, *table)
-	if err != nil {
-		return c.fail(err)
-	}
 	d := &doctor.Doctor{
-		Accounts: store, Tokens: c.tokens(cfg), Meta: client, Webhooks: store,
-		Parked: doctor.DueScan{Records: store}, Pieces: opPieces(cfg, *table, *queueURL, *dlqURL),
-		AppIDs: opSplit(*appIDs), Version: client.Version(), TokenWarn: warn,
+		Accounts: st.store, Tokens: c.tokens(st.cfg), Meta: st.graph, Webhooks: st.store,
+		Parked: doctor.DueScan{Records: st.store}, Pieces: opPieces(st.cfg, *table, *queueURL, *dlqURL),
+		AppIDs: opSplit(*appIDs), Version: st.graph.Version(), TokenWarn: *warn,
 	}
 	r, err := d.Run(ctx, *account)
 	if err != nil {

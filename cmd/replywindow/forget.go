@@ -30,30 +30,21 @@ func runForget(ctx context.Context, args []string, stdout, stderr io.Writer) int
 Exit status: 0 done, or left pending for the sweeper (the output says which), 1 an error,
 2 bad usage.
 `, stdout, stderr)
-	person := c.fs.String("person", "", "the commenter's Instagram-scoped `IGSID` (from.id of their comments)")
+	person := c.idFlag("person", "person", "the commenter's Instagram-scoped `IGSID` (from.id of their comments)", true)
 	budget := c.fs.Duration("budget", 5*time.Minute, "work this `long`, then leave the rest to the sweeper")
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	dryRun := c.fs.Bool("dry-run", false, "count what would be removed; remove and write nothing (no tombstone)")
 	table := c.tableFlag()
-	pos, code, ok := c.parse(args)
+	st, code, ok := c.open(ctx, args, func() error {
+		if *budget <= 0 {
+			return opUsagef("--budget %s: want a positive duration", *budget)
+		}
+		return nil
+	})
 	if !ok {
 		return code
 	}
-	switch {
-	case len(pos) > 0:
-		return c.fail(opUsagef("unexpected argument %q", pos[0]))
-	case *person == "":
-		return c.fail(opUsagef("--person is required"))
-	case *budget <= 0:
-		return c.fail(opUsagef("--budget %s: want a positive duration", *budget))
-	}
-	if err := opCheckID("--person", "person", *person); err != nil {
-		return c.fail(err)
-	}
-	store, cfg, err := c.store(ctx, *table)
-	if err != nil {
-		return c.fail(err)
-	}
+	store, cfg := st.store, st.cfg
 	if *dryRun {
 		w := &deletion.Worker{Store: store}
 		m, err := w.Count(ctx, reply.Deletion{Kind: reply.DeletionPerson, UserID: *person})

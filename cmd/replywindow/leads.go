@@ -24,19 +24,7 @@ the table. They are personal data: keep the export as safe as the table.
 `
 
 func runLeads(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, leadsHelp)
-		return exitUsage
-	}
-	switch args[0] {
-	case "export":
-		return leadsExport(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, leadsHelp)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "replywindow leads: unknown subcommand %q\n\n%s", args[0], leadsHelp)
-	return exitUsage
+	return opDispatch(ctx, "leads", leadsHelp, map[string]opSub{"export": leadsExport}, args, stdout, stderr)
 }
 
 // opLeadColumns are the CSV's columns, in order.
@@ -51,35 +39,21 @@ A table (the default) shows the leads; --csv writes a header and one row a lead 
 
 Exit status: 0 listed (none is no error), 1 an error, 2 bad usage.
 `, stdout, stderr)
-	account := c.fs.String("account", "", "the Instagram account `ID`")
-	since := c.fs.String("since", "", "only leads captured within this `duration` (7d, 24h)")
+	account := c.idFlag("account", "account", "the Instagram account `ID`", true)
+	since := c.spanFlag("since", "", "only leads captured within this `duration` (7d, 24h)")
 	asCSV := c.fs.Bool("csv", false, "print CSV")
 	asJSON := c.fs.Bool("json", false, "print JSON")
-	table := c.tableFlag()
-	pos, code, ok := c.parse(args)
+	c.tableFlag()
+	st, code, ok := c.open(ctx, args, func() error {
+		if *asCSV && *asJSON {
+			return opUsagef("--csv and --json: choose one")
+		}
+		return nil
+	})
 	if !ok {
 		return code
 	}
-	switch {
-	case len(pos) > 0:
-		return c.fail(opUsagef("unexpected argument %q", pos[0]))
-	case *account == "":
-		return c.fail(opUsagef("--account is required"))
-	case *asCSV && *asJSON:
-		return c.fail(opUsagef("--csv and --json: choose one"))
-	}
-	if err := opCheckID("--account", "account", *account); err != nil {
-		return c.fail(err)
-	}
-	within, err := opDuration("--since", *since)
-	if err != nil {
-		return c.fail(opUsagef("%v", err))
-	}
-	store, _, err := c.store(ctx, *table)
-	if err != nil {
-		return c.fail(err)
-	}
-	ls, err := opLeads(ctx, store, *account, within, time.Now())
+	ls, err := opLeads(ctx, st.store, *account, *since, time.Now())
 	if err != nil {
 		return c.fail(err)
 	}

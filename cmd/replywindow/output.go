@@ -59,6 +59,12 @@ type opCmd struct {
 	// resources names what the command reaches on each AWS service ("DynamoDB": "table x"), so
 	// an AWS error names it (opAWSError).
 	resources map[string]string
+	// What open parses, checks and opens (open.go): set by the flag helpers that add them.
+	tableName *string
+	graphURL  *string
+	wantAWS   bool
+	ids       []opIDFlag
+	spans     []opSpanFlag
 }
 
 // opNew starts a subcommand. Flags are added to c.fs before c.parse.
@@ -227,7 +233,8 @@ func opAWS(ctx context.Context) (aws.Config, error) {
 
 // tableFlag adds --table (default $TABLE_NAME).
 func (c *opCmd) tableFlag() *string {
-	return c.fs.String("table", c.getenv("TABLE_NAME"), "DynamoDB `table`; $TABLE_NAME when not given")
+	c.tableName = c.fs.String("table", c.getenv("TABLE_NAME"), "DynamoDB `table`; $TABLE_NAME when not given")
+	return c.tableName
 }
 
 // store opens the table named by --table.
@@ -248,7 +255,8 @@ func (c *opCmd) store(ctx context.Context, table string) (*dynamo.Store, aws.Con
 
 // graphFlag adds --graph-url (default $GRAPH_API_URL: a sandbox instead of Meta).
 func (c *opCmd) graphFlag() *string {
-	return c.fs.String("graph-url", c.getenv(graph.EnvURL), "Graph API base `url` replacing Meta's hosts (a sandbox); $GRAPH_API_URL when not given")
+	c.graphURL = c.fs.String("graph-url", c.getenv(graph.EnvURL), "Graph API base `url` replacing Meta's hosts (a sandbox); $GRAPH_API_URL when not given")
+	return c.graphURL
 }
 
 // graph is the Graph API client, at base when set.

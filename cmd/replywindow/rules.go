@@ -23,19 +23,7 @@ Run 'replywindow rules test --help' for flags and examples.
 `
 
 func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, rulesHelp)
-		return exitUsage
-	}
-	switch args[0] {
-	case "test":
-		return rulesTest(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, rulesHelp)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "replywindow rules: unknown subcommand %q\n\n%s", args[0], rulesHelp)
-	return exitUsage
+	return opDispatch(ctx, "rules", rulesHelp, map[string]opSub{"test": rulesTest}, args, stdout, stderr)
 }
 
 // opRuleTest is the answer of rules test.

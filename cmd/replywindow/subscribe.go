@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/subscription"
 )
 
 func init() {
@@ -23,45 +25,33 @@ Fields (the default is all of them):
   comments, live_comments  comments on posts, reels and broadcasts: the private replies
   messages                 answers, quick-reply taps, story replies, and the echoes that pause automation
   messaging_postbacks      taps on buttons: Meta sends them on this field only, so flows stop at the first button without it
-  messaging_reactions      reactions to messages
+  messaging_reactions      reactions to messages (Meta's Instagram fields page names it message_reactions:
+                           a field Meta refuses is left out, said, and the others subscribed)
 The sweeper checks each account's subscription daily and subscribes again when it lacks a field
 the account's rules need (the stack's MetaAppIds parameter tells our app from others Meta lists).
 `, stdout, stderr)
-	account := c.fs.String("account", "", "account `ID` to subscribe (its token is read from SSM)")
+	account := c.idFlag("account", "account", "account `ID` to subscribe (its token is read from SSM)", true)
 	fields := c.fs.String("fields", strings.Join(graph.DefaultFields, ","), "webhook `fields`, comma-separated; button taps come only on messaging_postbacks")
 	asJSON := c.fs.Bool("json", false, "print JSON")
-	table := c.tableFlag()
-	graphURL := c.graphFlag()
-	pos, code, ok := c.parse(args)
+	appIDs := c.fs.String("app-ids", c.getenv("META_APP_IDS"), "our Meta app `ids`, comma-separated (the stack's MetaAppIds), to find ours in what Meta lists after subscribing; $META_APP_IDS when not given")
+	c.tableFlag()
+	c.graphFlag()
+	var list []string
+	st, code, ok := c.open(ctx, args, func() error {
+		for _, f := range strings.Split(*fields, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				list = append(list, f)
+			}
+		}
+		if len(list) == 0 {
+			return opUsagef("--fields: name at least one field")
+		}
+		return nil
+	})
 	if !ok {
 		return code
 	}
-	switch {
-	case len(pos) > 0:
-		return c.fail(opUsagef("unexpected argument %q", pos[0]))
-	case *account == "":
-		return c.fail(opUsagef("--account is required"))
-	}
-	if err := opCheckID("--account", "account", *account); err != nil {
-		return c.fail(err)
-	}
-	var list []string
-	for _, f := range strings.Split(*fields, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			list = append(list, f)
-		}
-	}
-	if len(list) == 0 {
-		return c.fail(opUsagef("--fields: name at least one field"))
-	}
-	client, err := c.graph(*graphURL)
-	if err != nil {
-		return c.fail(err)
-	}
-	store, cfg, err := c.store(ctx, *table)
-	if err != nil {
-		return c.fail(err)
-	}
+	client, store, cfg := st.graph, st.store, st.cfg
 	a, err := store.Account(ctx, *account)
 	if errors.Is(err, reply.ErrNotFound) {
 		return c.fail(fmt.Errorf("no account %s (add it first: replywindow accounts put --file account.yaml --token-stdin)", *account))
@@ -73,22 +63,58 @@ the account's rules need (the stack's MetaAppIds parameter tells our app from ot
 	if err != nil {
 		return c.fail(fmt.Errorf("token of account %s (SSM %s): %w", a.ID, a.TokenParam, err))
 	}
-	if err := client.Subscribe(ctx, a, token, list); err != nil {
+	// A field Meta refuses by name is left out and the rest subscribed (subscription.Subscribe).
+	res, err := subscription.Subscribe(ctx, client, a, token, list)
+	if err != nil {
 		var ge *reply.GraphError
 		if errors.As(err, &ge) && reply.Classify(err) == reply.VerdictAuth {
 			return c.fail(fmt.Errorf("%w\nthe token was refused: store a new one with accounts put --token-stdin", err))
 		}
 		return c.fail(err)
 	}
+	// Read back what Meta now lists, every page of it: Meta's word, not what we asked.
+	listed, lerr := subscribedNow(ctx, client, a, token, opSplit(*appIDs), res.Fields)
 	if *asJSON {
-		if err := opJSON(stdout, map[string]any{"account": a.ID, "subscribed_fields": list}); err != nil {
+		if err := opJSON(stdout, map[string]any{"account": a.ID, "subscribed_fields": res.Fields, "refused_fields": res.Refused, "listed_fields": listed}); err != nil {
 			return c.fail(err)
 		}
-		return exitOK
+	} else {
+		fmt.Fprintf(stdout, "subscribed account %s to %s\n", a.ID, strings.Join(res.Fields, ", "))
+		if len(res.Refused) > 0 {
+			fmt.Fprintf(stdout, "Meta refused %s: a name it does not take, so the account is subscribed without it%s\n", strings.Join(res.Refused, ", "), refusedHint(res.Refused))
+		}
+		if lerr == nil {
+			fmt.Fprintf(stdout, "Meta lists our app with %s\n", strings.Join(listed, ", "))
+		}
 	}
-	fmt.Fprintf(stdout, "subscribed account %s to %s\n", a.ID, strings.Join(list, ", "))
-	warnMissing(stderr, a, list)
+	if lerr != nil {
+		fmt.Fprintf(stderr, "warning: %v\n", lerr)
+	}
+	warnMissing(stderr, a, res.Fields)
 	return exitOK
+}
+
+// subscribedNow is our app's fields as Meta lists them after subscribing, read from every page
+// of subscribed_apps (ours by ourIDs; without them, the entry closest to what was asked). An
+// error says what could not be confirmed: the subscription itself was accepted.
+func subscribedNow(ctx context.Context, client *graph.Client, a reply.Account, token string, ourIDs, asked []string) ([]string, error) {
+	apps, err := client.SubscribedApps(ctx, a, token)
+	if err != nil {
+		return nil, fmt.Errorf("subscribed, but Meta's list could not be read to confirm it: %w", err)
+	}
+	missing, had := reply.SubscriptionGap(apps, ourIDs, asked)
+	if len(missing) > 0 {
+		return had, fmt.Errorf("the account's %d subscribed app(s), as Meta lists them, show our app without %s (run replywindow doctor --account %s)", len(apps), strings.Join(missing, ", "), a.ID)
+	}
+	return had, nil
+}
+
+// refusedHint names the other reading of a field whose name Meta's docs and ours disagree on.
+func refusedHint(refused []string) string {
+	if slices.Contains(refused, reply.FieldReactions) {
+		return " (Meta's Instagram fields page names reactions message_reactions: --fields can name that instead; nothing in the rules needs reactions)"
+	}
+	return ""
 }
 
 // warnMissing tells the operator which fields the account's rules need beyond those subscribed:

@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/sandbox"
 )
 
 func TestSubscribe(t *testing.T) {
@@ -59,6 +62,54 @@ func TestSubscribe(t *testing.T) {
 		if code != c.code || !strings.Contains(errs, c.want) {
 			t.Errorf("%q: exit %d, want %d; stderr %q lacks %q", c.args, code, c.code, errs, c.want)
 		}
+	}
+}
+
+// TestSubscribeRefusedField: where Meta does not take messaging_reactions (its Instagram fields
+// page names message_reactions), subscribe leaves it out, says so, and subscribes the rest; a
+// typo in --fields is refused the same way.
+func TestSubscribeRefusedField(t *testing.T) {
+	h := opSetup(t)
+	id := opID(t)
+	const token = "IGAAT-test-token-subscribe-43"
+	sb := sandbox.New(sandbox.WithRefusedFields(reply.FieldReactions))
+	srv := httptest.NewServer(sb)
+	t.Cleanup(func() { sb.Close(); srv.Close() })
+	sb.AddAccount(id, token, reply.LoginInstagram, "")
+	for i := range 30 { // more apps than a page of subscribed_apps holds: ours is on the second
+		sb.SubscribeOtherApp(id, fmt.Sprintf("90000000000000%02d", i), []string{"messages"})
+	}
+	h.sb.AddAccount(id, token, reply.LoginInstagram, "") // accounts put asks Meta about the token
+	h.runStdin(token, "accounts", "put", "--file", h.accountFile("good.yaml", id), "--token-stdin")
+	tests := []struct {
+		name    string
+		args    []string
+		out     string
+		fields  []string
+		refused []string
+	}{
+		{"the default fields", nil, "Meta refused messaging_reactions: a name it does not take, so the account is subscribed without it (Meta's Instagram fields page names reactions message_reactions",
+			[]string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_referral"}, []string{"messaging_reactions"}},
+		{"Meta's name", []string{"--fields", "comments,message_reactions"}, "subscribed account " + id + " to comments, message_reactions\n",
+			[]string{"comments", "message_reactions"}, nil},
+		{"a typo", []string{"--fields", "comments,mesages", "--json"}, `"mesages"`, []string{"comments"}, []string{"mesages"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := h.must(append([]string{"subscribe", "--account", id, "--graph-url", srv.URL, "--app-ids", sandbox.DefaultAppID}, tt.args...)...)
+			if !strings.Contains(out, tt.out) || !slices.Equal(sb.Subscriptions(id), tt.fields) {
+				t.Errorf("output %q (want %q); subscribed %v, want %v", out, tt.out, sb.Subscriptions(id), tt.fields)
+			}
+			if listed := "Meta lists our app with " + strings.Join(tt.fields, ", ") + "\n"; !slices.Contains(tt.args, "--json") && !strings.Contains(out, listed) {
+				t.Errorf("output %q lacks %q", out, listed)
+			}
+			var js struct {
+				Refused []string `json:"refused_fields"`
+			}
+			if strings.Contains(strings.Join(tt.args, " "), "--json") && (json.Unmarshal([]byte(out), &js) != nil || !slices.Equal(js.Refused, tt.refused)) {
+				t.Errorf("--json refused_fields %v, want %v", js.Refused, tt.refused)
+			}
+		})
 	}
 }
 

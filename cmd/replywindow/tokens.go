@@ -25,19 +25,7 @@ Run 'replywindow tokens refresh --help' for flags and examples.
 `
 
 func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, tokensHelp)
-		return exitUsage
-	}
-	switch args[0] {
-	case "refresh":
-		return tokensRefresh(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, tokensHelp)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "replywindow tokens: unknown subcommand %q\n\n%s", args[0], tokensHelp)
-	return exitUsage
+	return opDispatch(ctx, "tokens", tokensHelp, map[string]opSub{"refresh": tokensRefresh}, args, stdout, stderr)
 }
 
 func tokensRefresh(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -50,41 +38,22 @@ func tokensRefresh(ctx context.Context, args []string, stdout, stderr io.Writer)
 Exit status: 0 every due token was refreshed, 1 a refresh failed (the account is marked
 unhealthy, or retried on the next run), 2 bad usage.
 `, stdout, stderr)
-	within := c.fs.String("within", c.env(tokens.EnvWithin, "10d"), "refresh tokens that expire within this `duration` (10d, 240h)")
-	account := c.fs.String("account", "", "refresh only this account `ID`, due or not")
+	within := c.spanFlag("within", c.env(tokens.EnvWithin, "10d"), "refresh tokens that expire within this `duration` (10d, 240h)")
+	account := c.idFlag("account", "account", "refresh only this account `ID`, due or not", false)
 	asJSON := c.fs.Bool("json", false, "print JSON")
-	table := c.tableFlag()
-	graphURL := c.graphFlag()
-	pos, code, ok := c.parse(args)
+	c.tableFlag()
+	c.graphFlag()
+	st, code, ok := c.open(ctx, args, nil)
 	if !ok {
 		return code
 	}
-	if len(pos) > 0 {
-		return c.fail(opUsagef("unexpected argument %q", pos[0]))
-	}
-	if *account != "" {
-		if err := opCheckID("--account", "account", *account); err != nil {
-			return c.fail(err)
-		}
-	}
-	w, err := tokens.ParseDuration(*within)
-	if err != nil {
-		return c.fail(opUsagef("--within: %v", err))
-	}
-	client, err := c.graph(*graphURL)
-	if err != nil {
-		return c.fail(err)
-	}
-	store, cfg, err := c.store(ctx, *table)
-	if err != nil {
-		return c.fail(err)
-	}
-	params := c.params(cfg)
+	store, params := st.store, c.params(st.cfg)
 	r := &tokens.Refresher{
-		Accounts: store, Tokens: ssm.Tokens{Params: params}, Params: params, Graph: client,
-		Within: w, Log: c.logger(),
+		Accounts: store, Tokens: ssm.Tokens{Params: params}, Params: params, Graph: st.graph,
+		Within: *within, Log: c.logger(),
 	}
 	var res tokens.Result
+	var err error
 	if *account != "" {
 		a, err := store.Account(ctx, *account)
 		if errors.Is(err, reply.ErrNotFound) {

@@ -3,7 +3,6 @@ package devstack
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -86,29 +85,14 @@ func (c Case) Known() sandbox.Comment {
 		FromID: c.FromID, FromName: c.Username, Text: c.Text, Live: c.Live, WithoutWebhook: c.NoWebhook}
 }
 
-// Body is the delivery Meta would post for c, sent at `at`.
+// Body is the delivery Meta would post for c, sent at `at` (sandbox.CommentBody: the one place
+// a comment's webhook is built).
 func (c Case) Body(at time.Time) []byte {
-	field := "comments"
-	if c.Live {
-		field = "live_comments"
-	}
-	value := map[string]any{
-		"id": c.CommentID, "text": c.Text,
-		"from":  map[string]string{"id": c.FromID, "username": c.Username},
-		"media": map[string]string{"id": c.MediaID, "media_product_type": c.Product},
-	}
+	k := c.Known()
 	if c.NoMedia {
-		delete(value, "media")
+		k.MediaID = ""
 	}
-	v := map[string]any{
-		"object": "instagram",
-		"entry": []any{map[string]any{
-			"id": DemoAccountID, "time": at.Unix(),
-			"changes": []any{map[string]any{"field": field, "value": value}},
-		}},
-	}
-	b, _ := json.Marshal(v)
-	return b
+	return sandbox.CommentBody(k, c.Product, at)
 }
 
 // Outcome is what became of one case.

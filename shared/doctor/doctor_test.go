@@ -12,6 +12,7 @@ import (
 	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sandbox"
+	"github.com/replywindow/replywindow/shared/subscription"
 )
 
 var t0 = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
@@ -114,6 +115,13 @@ func TestAccountChecks(t *testing.T) {
 			setup: func(f *fixture) {
 				f.sb.Subscribe(acct, nil)
 				f.sb.SubscribeOtherApp(acct, "3000000000000003", reply.WebhookFields)
+			}},
+		{name: "subscribed without a field Meta refused", check: "subscription", want: OK, opts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions)},
+			detail: "not subscribed to messaging_reactions, which the rules do not need (a field Meta refuses is left out: replywindow subscribe names it)",
+			setup: func(f *fixture) {
+				if res, err := subscription.Subscribe(context.Background(), f.doc.Meta.(*graph.Client), account(), token, nil); err != nil || len(res.Refused) != 1 {
+					t.Errorf("subscribe: %+v %v", res, err)
+				}
 			}},
 		{name: "subscription without our app id", check: "subscription", want: Warn, detail: "judged without our app id",
 			setup: func(f *fixture) { f.doc.AppIDs = nil }, fix: "META_APP_IDS"},

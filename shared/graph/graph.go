@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -582,6 +583,9 @@ func (c *Client) Subscribe(ctx context.Context, a reply.Account, token string, f
 	u.RawQuery = url.Values{"subscribed_fields": {strings.Join(fields, ",")}}.Encode()
 	ans, err := c.do(ctx, request{method: http.MethodPost, u: u, token: token})
 	if err != nil {
+		if f := refusedField(err, fields); f != "" {
+			err = &reply.FieldRefusedError{Field: f, Err: err}
+		}
 		return fmt.Errorf("subscribe account %s: %w", a.ID, err)
 	}
 	var out struct {
@@ -591,6 +595,45 @@ func (c *Client) Subscribe(ctx context.Context, a reply.Account, token string, f
 		return fmt.Errorf("subscribe account %s: Meta did not confirm: its answer holds %s", a.ID, shape(ans.body))
 	}
 	return nil
+}
+
+// refusedField is the field of asked that Meta's refusal of a subscription names: code 100 with
+// `got "name"` (how Graph answers a value outside a parameter's enum), else the parameter's index
+// (`subscribed_fields[2]`), else the one asked field the message quotes. "" when it names none:
+// the refusal is not about a field.
+func refusedField(err error, asked []string) string {
+	var ge *reply.GraphError
+	if !errors.As(err, &ge) || ge.Code != 100 {
+		return ""
+	}
+	if f, ok := between(ge.Message, `got "`, `"`); ok && slices.Contains(asked, f) {
+		return f
+	}
+	if n, ok := between(ge.Message, "subscribed_fields[", "]"); ok {
+		if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(asked) {
+			return asked[i]
+		}
+	}
+	var named []string
+	for _, f := range asked {
+		if strings.Contains(ge.Message, `"`+f+`"`) || strings.Contains(ge.Message, "'"+f+"'") {
+			named = append(named, f)
+		}
+	}
+	if len(named) == 1 {
+		return named[0]
+	}
+	return ""
+}
+
+// between is what s holds after the first open and before the next close.
+func between(s, open, close string) (string, bool) {
+	_, rest, ok := strings.Cut(s, open)
+	if !ok {
+		return "", false
+	}
+	v, _, ok := strings.Cut(rest, close)
+	return v, ok
 }
 
 // Me is who an Instagram Login token belongs to.

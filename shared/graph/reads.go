@@ -185,13 +185,29 @@ func (c *Client) comments(ctx context.Context, a reply.Account, token, fields, p
 
 // SubscribedApps is every app subscribed to the account's webhooks, each with its id and fields
 // (none once Meta unsubscribed them all): GET /{ig-id}/subscribed_apps with Instagram Login, the
-// Page's with Facebook Login. Meta lists other tools' apps too: which entry is ours is for the
-// caller to tell by the app id.
+// Page's with Facebook Login, every page of it (Meta pages the list, so our app may be on a
+// later one), at most maxAppPages. Meta lists other tools' apps too: which entry is ours is for
+// the caller to tell by the app id.
 func (c *Client) SubscribedApps(ctx context.Context, a reply.Account, token string) ([]reply.SubscribedApp, error) {
-	var p page[reply.SubscribedApp]
-	q := url.Values{"fields": {"id,name,subscribed_fields"}}
-	if _, _, err := c.get(ctx, a, token, q, &p, a.SenderID(), "subscribed_apps"); err != nil {
-		return nil, fmt.Errorf("subscribed apps of account %s: %w", a.ID, err)
+	var out []reply.SubscribedApp
+	after := ""
+	for n := 1; n <= maxAppPages; n++ {
+		var p page[reply.SubscribedApp]
+		q := url.Values{"fields": {"id,name,subscribed_fields"}}
+		if after != "" {
+			q.Set("after", after)
+		}
+		if _, _, err := c.get(ctx, a, token, q, &p, a.SenderID(), "subscribed_apps"); err != nil {
+			return nil, fmt.Errorf("subscribed apps of account %s (page %d): %w", a.ID, n, err)
+		}
+		out = append(out, p.Data...)
+		if after = p.after(); after == "" {
+			return out, nil
+		}
 	}
-	return p.Data, nil
+	return nil, fmt.Errorf("subscribed apps of account %s: more than %d pages: Meta's paging does not end", a.ID, maxAppPages)
 }
+
+// maxAppPages bounds the pages of subscribed_apps read: an account has a handful of apps, so a
+// list that goes on is Meta's paging going round.
+const maxAppPages = 20

@@ -244,3 +244,11 @@ func (rd *reader) subscribe(ctx context.Context, fields []string) error {
 	_, err := plain(ctx, rd, func() (struct{}, error) { return struct{}{}, rd.r.graph.Subscribe(ctx, rd.acct, rd.token, fields) })
 	return err
 }
+
+// budgeted is the reader as a subscription.Subscriber: every call, each retry without a refused
+// field included, comes out of the read budget.
+type budgeted struct{ rd *reader }
+
+func (b budgeted) Subscribe(ctx context.Context, _ reply.Account, _ string, fields []string) error {
+	return b.rd.subscribe(ctx, fields)
+}

@@ -49,7 +49,13 @@ type mediaError struct {
 	err   error
 }
 
-func (e *mediaError) Error() string { return fmt.Sprintf("comments of media %s: %v", e.media, e.err) }
+func (e *mediaError) Error() string {
+	msg, prefix := e.err.Error(), "comments of media "+e.media+": "
+	if strings.HasPrefix(msg, prefix) {
+		return msg // the Graph client's error names the media already
+	}
+	return prefix + msg
+}
 func (e *mediaError) Unwrap() error { return e.err }
 
 // errStaleCursor means a resumed look's saved Meta cursor was refused: the look starts over.

@@ -36,12 +36,7 @@ func TestOneBadMediaDoesNotBlindTheAccount(t *testing.T) {
 			h := newHarness(t, Config{})
 			h.sb.UnsubscribeApp(igID)
 			// Newest first: BAD is listed between the two good media.
-			h.media("NEW", at(-time.Hour))
-			h.comment("n1", "NEW", at(-30*time.Minute))
-			h.media("BAD", at(-2*time.Hour))
-			h.comment("b1", "BAD", at(-90*time.Minute))
-			h.media("OLD", at(-3*time.Hour))
-			h.comment("o1", "OLD", at(-150*time.Minute))
+			h.newBadOld()
 			broken := true
 			h.sb.SetFault(func(c sandbox.Call) sandbox.Fault {
 				if broken && c.Op == sandbox.OpComments && c.ObjectID == "BAD" {

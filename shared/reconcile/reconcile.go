@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
+	"github.com/replywindow/replywindow/shared/subscription"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
 
@@ -457,12 +458,18 @@ func (p *pass) subscription(ctx context.Context) error {
 			"account", p.acct.ID, "apps", len(apps))
 	}
 	if len(missing) > 0 {
-		if err := p.rd.subscribe(ctx, reply.SubscribeFields(had)); err != nil {
+		// Through subscription.Subscribe: a field Meta refuses by name is left out, so one name
+		// Meta does not take never keeps the needed fields from being renewed.
+		res, err := subscription.Subscribe(ctx, budgeted{p.rd}, p.acct, p.rd.token, reply.SubscribeFields(had))
+		if len(res.Refused) > 0 {
+			p.r.log.Warn("Meta refused webhook fields; subscribed without them", "account", p.acct.ID, "refused", res.Refused)
+		}
+		if err != nil {
 			return fmt.Errorf("subscribe again: %w", err)
 		}
 		p.rep.Resubscribed++
 		p.r.log.Warn("app's subscription lacked fields the account needs; subscribed again", "account", p.acct.ID,
-			"missing", missing, "had", had)
+			"missing", missing, "had", had, "now", res.Fields)
 	}
 	p.cur.SubscriptionCheckedAt = p.now
 	return nil

@@ -32,6 +32,7 @@ func TestTapsArriveAtAll(t *testing.T) {
 		appIDs []string // META_APP_IDS; nil: the sandbox's app
 		renew  bool
 		after  string // our app's fields after the check
+		sbOpts []sandbox.Option
 	}{
 		{name: "comment rules, subscribed to comments", ours: commentsOnly, renew: false, after: "comments,live_comments"},
 		{name: "a flow with taps, subscribed as the old README said", edit: withFlow, ours: readme, renew: true,
@@ -48,12 +49,16 @@ func TestTapsArriveAtAll(t *testing.T) {
 			a.Rules = nil
 			a.DMRules = []reply.DMRule{{Name: "price", Match: reply.MatchWord, Keywords: []string{"price"}, Messages: []reply.Message{{Text: "5 €"}}}}
 		}, ours: commentsOnly, renew: true, after: strings.Join(reply.WebhookFields, ",")},
+		// Meta's Instagram fields page names reactions message_reactions: a Meta that refuses our
+		// name must not keep the needed fields from being renewed.
+		{name: "Meta refuses messaging_reactions: renewed without it", edit: withFlow, ours: readme, renew: true,
+			after: "comments,live_comments,messages,messaging_postbacks,messaging_referral", sbOpts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions)}},
 		{name: "a field of the operator's is kept", edit: withFlow, ours: []string{"comments", "live_comments", "messages", "messaging_seen"}, renew: true,
 			after: strings.Join(reply.WebhookFields, ",") + ",messaging_seen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, Config{AppIDs: tt.appIDs})
+			h := newHarness(t, Config{AppIDs: tt.appIDs}, tt.sbOpts...)
 			var logs bytes.Buffer
 			h.rec.log = slog.New(slog.NewJSONHandler(&logs, nil))
 			ctx := context.Background()
@@ -83,7 +88,7 @@ func TestTapsArriveAtAll(t *testing.T) {
 			if got := strings.Join(h.sb.Subscriptions(igID), ","); got != tt.after {
 				t.Errorf("our fields %s, want %s", got, tt.after)
 			}
-			if tt.renew != strings.Contains(logs.String(), "subscribed again") {
+			if tt.renew != strings.Contains(logs.String(), "subscribed again") || tt.sbOpts != nil != strings.Contains(logs.String(), "Meta refused webhook fields") {
 				t.Errorf("log %s", logs.String())
 			}
 			if a := h.storedAccount(t); len(a.Rules) == 0 {

@@ -140,3 +140,18 @@ func union(a, b []string) []string {
 // SubscribeFields is what to subscribe our app to when its subscription lacks a needed field:
 // every field replywindow handles, and whatever else it had (an operator's choice is kept).
 func SubscribeFields(had []string) []string { return union(WebhookFields, had) }
+
+// FieldRefusedError is Meta refusing a subscription because of one of its fields (code 100,
+// naming the field): nothing of that request was subscribed. Meta's docs disagree on some names
+// (messaging_reactions here and in design.md, message_reactions on Meta's Instagram fields page),
+// so the caller may subscribe again without the field.
+type FieldRefusedError struct {
+	Field string
+	Err   error // Meta's answer
+}
+
+func (e *FieldRefusedError) Error() string {
+	return "Meta refused the webhook field " + e.Field + ": " + e.Err.Error()
+}
+
+func (e *FieldRefusedError) Unwrap() error { return e.Err }

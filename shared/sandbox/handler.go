@@ -329,7 +329,11 @@ func (s *Sandbox) apply(rq request, now time.Time) result {
 		if rq.fields == "" {
 			return refuse(400, 100, 0, "OAuthException", "(#100) The parameter subscribed_fields is required")
 		}
-		a.subscribe(strings.Split(rq.fields, ","), now)
+		fields := strings.Split(rq.fields, ",")
+		if refused := s.checkFields(fields); refused != nil {
+			return *refused
+		}
+		a.subscribe(fields, now)
 		return result{status: 200, body: map[string]bool{"success": true}}
 	case OpMe:
 		return s.me(a, rq.fields)

@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -9,13 +11,14 @@ import (
 // A stack run by hand (`replywindow dev`) has no test to call Message or Postback: these
 // endpoints do it over HTTP, answering the signed webhook for the caller to post as it is.
 
-// Action is what POST /_sandbox/people/{action} takes: message, quick_reply, postback,
+// Action is what POST /_sandbox/people/{action} takes: comment, message, quick_reply, postback,
 // story_reply, attachment, reaction, seen, human_reply or other_app_reply, with the fields that
 // action uses.
 type Action struct {
 	AccountID string `json:"account"`
 	PersonID  string `json:"person"`
-	Text      string `json:"text,omitempty"`       // message, story_reply, the replies; a quick reply's title
+	Text      string `json:"text,omitempty"`       // comment, message, story_reply, the replies; a quick reply's title
+	MediaID   string `json:"media,omitempty"`      // comment: the post, reel or broadcast commented on
 	Payload   string `json:"payload,omitempty"`    // quick_reply, postback
 	Title     string `json:"title,omitempty"`      // postback
 	StoryID   string `json:"story,omitempty"`      // story_reply
@@ -31,15 +34,25 @@ type Action struct {
 // for replywindow's app lacks the event's field.
 type Hook struct {
 	MID       string `json:"mid,omitempty"`
+	CommentID string `json:"comment_id,omitempty"` // the comment action's new comment
 	Body      string `json:"body"`
 	Signature string `json:"signature"`
 }
 
-// act does the person's action and answers its webhook; ok is false for an unknown action.
-func (s *Sandbox) act(name string, a Action) (h Hook, ok bool) {
+// errUnknownAction is an action the people endpoint does not know: it answers 404.
+var errUnknownAction = errors.New("unknown action")
+
+// act does the person's action and answers its webhook.
+func (s *Sandbox) act(name string, a Action) (Hook, error) {
 	var mid string
 	var body []byte
 	switch name {
+	case "comment":
+		id, body, err := s.CommentOn(a.AccountID, a.MediaID, a.PersonID, a.Text)
+		if err != nil || body == nil {
+			return Hook{CommentID: id}, err
+		}
+		return Hook{CommentID: id, Body: string(body), Signature: s.Sign(body)}, nil
 	case "message":
 		mid, body = s.Message(a.AccountID, a.PersonID, a.Text)
 	case "quick_reply":
@@ -59,12 +72,12 @@ func (s *Sandbox) act(name string, a Action) (h Hook, ok bool) {
 	case "other_app_reply":
 		mid, body = s.OtherAppReply(a.AccountID, a.PersonID, a.AppID, a.Text)
 	default:
-		return Hook{}, false
+		return Hook{}, fmt.Errorf("%w %q", errUnknownAction, name)
 	}
 	if body == nil {
-		return Hook{MID: mid}, true
+		return Hook{MID: mid}, nil
 	}
-	return Hook{MID: mid, Body: string(body), Signature: s.Sign(body)}, true
+	return Hook{MID: mid, Body: string(body), Signature: s.Sign(body)}, nil
 }
 
 // servePeople answers POST /_sandbox/people/{action} (one Hook) and POST /_sandbox/echoes (the
@@ -87,9 +100,13 @@ func (s *Sandbox) servePeople(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "want a JSON action: "+err.Error(), http.StatusBadRequest)
 			return
 		}
-		h, ok := s.act(strings.TrimPrefix(r.URL.Path, "/_sandbox/people/"), a)
-		if !ok {
-			http.NotFound(w, r)
+		h, err := s.act(strings.TrimPrefix(r.URL.Path, "/_sandbox/people/"), a)
+		switch {
+		case errors.Is(err, errUnknownAction):
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		out = h

@@ -98,7 +98,7 @@ func (s *Sandbox) read(a *account, rq request, now time.Time) result {
 	case OpLiveMedia:
 		res = s.listLive(a, rq, asked, limit, now)
 	case OpSubscribed:
-		res = s.listApps(a, rq, asked)
+		res = s.listApps(a, rq, asked, limit, now)
 	case OpReplies:
 		res = s.listReplies(a, rq, asked, limit, now)
 	}
@@ -161,7 +161,9 @@ func (s *Sandbox) listLive(a *account, rq request, asked fieldSet, limit int, no
 	return s.pageOf(items, rq, limit, now)
 }
 
-func (s *Sandbox) listApps(a *account, rq request, asked fieldSet) result {
+// listApps pages the apps subscribed to the account, as Meta does (by app id, `limit` a page):
+// a caller reading only the first page misses the apps further on.
+func (s *Sandbox) listApps(a *account, rq request, asked fieldSet, limit int, now time.Time) result {
 	if rq.objectID != "me" && rq.objectID != a.id && rq.objectID != a.senderID() {
 		return errNoObject(rq.objectID)
 	}
@@ -169,11 +171,11 @@ func (s *Sandbox) listApps(a *account, rq request, asked fieldSet) result {
 	if bad != "" {
 		return errField(bad, "Application")
 	}
-	data := []any{}
+	var items []item
 	for _, app := range s.appsLocked(a) {
-		data = append(data, sel.pick(app))
+		items = append(items, item{at: time.Unix(0, 0), id: app["id"].(string), v: sel.pick(app)}) // ordered by id alone
 	}
-	return result{status: 200, body: map[string]any{"data": data}}
+	return s.pageOf(items, rq, limit, now)
 }
 
 func (s *Sandbox) listComments(a *account, rq request, asked fieldSet, limit int, now time.Time) result {

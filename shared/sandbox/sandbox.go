@@ -207,6 +207,7 @@ type Sandbox struct {
 	readLimit     reply.Limit
 	cursorLife    time.Duration // how long a paging cursor is honoured
 	acceptUnknown bool
+	refusedFields []string // webhook fields Meta refuses to subscribe (WithRefusedFields)
 	oneReply      bool
 	secondCode    int // Meta's answer to a second private reply: 0 means 100/2534025
 	maxHang       time.Duration
@@ -374,6 +375,10 @@ func (s *Sandbox) RevokeToken(token string) {
 func (s *Sandbox) AddComment(c Comment) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.addCommentLocked(c)
+}
+
+func (s *Sandbox) addCommentLocked(c Comment) {
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now()
 	}
@@ -447,6 +452,10 @@ func (s *Sandbox) UnsubscribeApp(accountID string) {
 func (s *Sandbox) Notifies(commentID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.notifiesLocked(commentID)
+}
+
+func (s *Sandbox) notifiesLocked(commentID string) bool {
 	c, ok := s.comments[commentID]
 	if !ok || c.WithoutWebhook {
 		return false
