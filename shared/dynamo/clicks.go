@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,14 +23,15 @@ const clickTxTries = 3
 
 // RecordClick counts c with two requests sent at once, so the click route waits for one round
 // trip: an UpdateItem adding 1 to the link's all-clicks counter (funnel.Click, a funnel counter
-// item: no condition, it names no person), and a transaction taking the visitor's guard (KV#,
-// attribute_not_exists), adding 1 to the unique-clicks counter (its own item, so the two requests
-// never conflict) and checking the account's and the person's tombstones. A repeat click's
-// transaction is refused on the guard: first is false. The report reads both counters with the
-// funnel's other counts.
+// item: no condition, it names no person), and a transaction that writes the link's first click
+// into the person's click record (KV#<account>#<person>, conditional on the link's attribute
+// being absent), adds 1 to the unique-clicks counter (its own item, so the two requests never
+// conflict) and checks the account's and the person's tombstones. A repeat click's transaction
+// is refused on the record: first is false. The report reads both counters with the funnel's
+// other counts; the people export reads the records (ClickedBy).
 func (s *Store) RecordClick(ctx context.Context, c reply.Click) (bool, error) {
-	if c.Origin.Account == "" || c.Link == "" || c.Visitor == "" || c.At.IsZero() {
-		return false, fmt.Errorf("record click: account, link, visitor and time are required")
+	if c.Origin.Account == "" || c.Origin.Person == "" || c.Link == "" || c.At.IsZero() {
+		return false, fmt.Errorf("record click: account, person, link and time are required")
 	}
 	type result struct {
 		first bool
@@ -55,23 +57,13 @@ func (s *Store) RecordClick(ctx context.Context, c reply.Click) (bool, error) {
 }
 
 func (s *Store) uniqueClick(ctx context.Context, c reply.Click) (bool, error) {
-	guard := map[string]types.AttributeValue{
-		AttrPK: str(reply.ClickGuardKey(c.Origin.Account, c.Visitor)), "at": num(c.At.UnixMilli()),
-	}
-	if !c.Until.IsZero() {
-		guard[AttrExpiresAt] = num(c.Until.Unix())
-	}
 	unique, err := s.clickCounter(c.Origin, c.Link, c.Target, c.At, true)
 	if err != nil {
 		return false, err
 	}
-	items := append(graveChecksAt(s.table, c.Origin.Account, c.Origin.Person, c.Issued),
-		types.TransactWriteItem{Put: &types.Put{
-			TableName: s.table, Item: guard,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
-		}},
-		types.TransactWriteItem{Update: unique})
+	items := graveChecksAt(s.table, c.Origin.Account, c.Origin.Person, c.Issued)
+	record := len(items)
+	items = append(items, types.TransactWriteItem{Update: s.firstClick(c)}, types.TransactWriteItem{Update: unique})
 	for try := 1; ; try++ {
 		canceled, err := s.transact(ctx, items)
 		if err != nil {
@@ -80,18 +72,51 @@ func (s *Store) uniqueClick(ctx context.Context, c reply.Click) (bool, error) {
 		if canceled == nil {
 			return true, nil
 		}
-		for i, it := range items {
-			switch {
-			case it.ConditionCheck != nil && canceled.failed(i):
+		for i := range record {
+			if canceled.failed(i) {
 				return false, fmt.Errorf("unique click on %s: %w", c.Link, reply.ErrForgotten)
-			case it.Put != nil && canceled.failed(i):
-				return false, nil // the visitor's guard is taken: not a first click
 			}
+		}
+		if canceled.failed(record) {
+			return false, nil // the person's record holds the link: not a first click
 		}
 		if try == clickTxTries {
 			return false, fmt.Errorf("unique click on %s: %w: %v", c.Link, errTxConflict, canceled.e)
 		}
 	}
+}
+
+// clickList is the IndexList partition of an account's click records: the people export is one
+// Query away, never a scan.
+func clickList(account string) string { return "CLICK#" + account }
+
+// clickAttrPrefix starts the attribute of each link in a click record (then the link's id).
+const clickAttrPrefix = "click#"
+
+// firstClick is the update writing c as the person's first click on its link, refused when the
+// record holds one. The record expires with the link of its latest first click (Until): links are
+// honoured for the same lifetime, so that is the last link it still guards, unless the person
+// first opens an older link after a newer one, which only ends the record sooner.
+func (s *Store) firstClick(c reply.Click) *types.Update {
+	o := c.Origin
+	click := map[string]types.AttributeValue{"target": str(c.Target), "rule": str(o.Rule), "at": num(c.At.UnixMilli())}
+	if o.Variant != "" {
+		click["variant"] = str(o.Variant)
+	}
+	if o.Media != "" {
+		click["media"] = str(o.Media)
+	}
+	set := "SET #list = :list, #account = :account, #person = :person, #link = :click"
+	names := map[string]string{"#list": AttrList, "#account": "account", "#person": "person", "#link": clickAttrPrefix + c.Link}
+	values := map[string]types.AttributeValue{":list": str(clickList(o.Account)), ":account": str(o.Account),
+		":person": str(o.Person), ":click": &types.AttributeValueMemberM{Value: click}}
+	if !c.Until.IsZero() {
+		set += ", #exp = :exp"
+		names["#exp"], values[":exp"] = AttrExpiresAt, num(c.Until.Unix())
+	}
+	return &types.Update{TableName: s.table, Key: pkey(reply.ClickGuardKey(o.Account, o.Person)),
+		UpdateExpression: aws.String(set), ConditionExpression: aws.String("attribute_not_exists(#link)"),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values}
 }
 
 // clickCounter is the update adding a click to its all-clicks or unique-clicks counter item
@@ -138,5 +163,103 @@ func (s *Store) ClickCounts(ctx context.Context, o reply.Origin, link string, da
 	if !found {
 		return reply.ClickCounts{}, fmt.Errorf("click counts of %s on %s: %w", link, d, reply.ErrNotFound)
 	}
+	return out, nil
+}
+
+// ClickedBy pages through the account's click records with a Query of IndexList, limit people a
+// page, in key order.
+func (s *Store) ClickedBy(ctx context.Context, account, cursor string, limit int) ([]reply.Clicked, string, error) {
+	if limit < 1 {
+		return nil, "", fmt.Errorf("click records of %s: limit %d, want 1 or more", account, limit)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 s.table,
+		IndexName:                 aws.String(IndexList),
+		KeyConditionExpression:    aws.String("#l = :l"),
+		ExpressionAttributeNames:  map[string]string{"#l": AttrList},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":l": str(clickList(account))},
+		Limit:                     aws.Int32(int32(min(limit, 1000))),
+	}
+	if cursor != "" {
+		var c scanCursor
+		if err := decodeCursor(cursor, &c); err != nil || !strings.HasPrefix(c.PK, reply.ClickGuardKey(account, "")) {
+			return nil, "", fmt.Errorf("click records of %s: %w", account, ErrCursor)
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{AttrPK: str(c.PK), AttrList: str(clickList(account))}
+	}
+	out, err := s.api.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("click records of %s: %w", account, err)
+	}
+	var page []reply.Clicked
+	last := ""
+	for _, it := range out.Items {
+		cs, err := decodeClicks(it)
+		if err != nil {
+			return nil, "", err
+		}
+		page = append(page, cs...)
+		last = it[AttrPK].(*types.AttributeValueMemberS).Value
+	}
+	next := ""
+	if len(out.LastEvaluatedKey) > 0 && last != "" {
+		next = encodeCursor(scanCursor{PK: last})
+	}
+	return page, next, nil
+}
+
+// ForgetClicks removes the person's click record of the account.
+func (s *Store) ForgetClicks(ctx context.Context, account, person string) (int, error) {
+	key := reply.ClickGuardKey(account, person)
+	out, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: s.table, Key: pkey(key), ReturnValues: types.ReturnValueAllOld})
+	if err != nil {
+		return 0, fmt.Errorf("forget clicks %s: %w", key, err)
+	}
+	n := 0
+	for a := range out.Attributes {
+		if strings.HasPrefix(a, clickAttrPrefix) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// decodeClicks is a click record's first clicks, in link order.
+func decodeClicks(item map[string]types.AttributeValue) ([]reply.Clicked, error) {
+	pk, _ := item[AttrPK].(*types.AttributeValueMemberS)
+	if pk == nil {
+		return nil, fmt.Errorf("decode click record: no %s", AttrPK)
+	}
+	var head struct {
+		Account string `json:"account"`
+		Person  string `json:"person"`
+	}
+	if err := unmarshal(item, &head); err != nil || head.Account == "" || head.Person == "" {
+		return nil, fmt.Errorf("decode click record %s: account and person required (%v)", pk.Value, err)
+	}
+	var out []reply.Clicked
+	for a, v := range item {
+		link, ok := strings.CutPrefix(a, clickAttrPrefix)
+		if !ok {
+			continue
+		}
+		var c struct {
+			Target  string `json:"target"`
+			Rule    string `json:"rule"`
+			Variant string `json:"variant"`
+			Media   string `json:"media"`
+			At      int64  `json:"at"`
+		}
+		m, ok := v.(*types.AttributeValueMemberM)
+		if !ok {
+			return nil, fmt.Errorf("decode click record %s: %s is not a map", pk.Value, a)
+		}
+		if err := unmarshal(m.Value, &c); err != nil || c.At == 0 {
+			return nil, fmt.Errorf("decode click record %s: %s: a time is required (%v)", pk.Value, a, err)
+		}
+		out = append(out, reply.Clicked{Account: head.Account, Person: head.Person, Link: link, Target: c.Target,
+			Rule: c.Rule, Variant: c.Variant, Media: c.Media, At: time.UnixMilli(c.At).UTC()})
+	}
+	slices.SortFunc(out, func(a, b reply.Clicked) int { return strings.Compare(a.Link, b.Link) })
 	return out, nil
 }

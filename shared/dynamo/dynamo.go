@@ -51,6 +51,7 @@ type API interface {
 var _ API = (*dynamodb.Client)(nil)
 var _ API = (*Counter)(nil)
 var _ reply.Store = (*Store)(nil)
+var _ reply.ClickRecords = (*Store)(nil)
 
 // DefaultRetention is how long terminal reply records are kept after their deadline.
 const DefaultRetention = 30 * 24 * time.Hour

@@ -2,30 +2,36 @@ package memory
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/funnel"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
-// clickBook is the click counters and unique-click guards, under the store's lock.
+var _ reply.ClickRecords = (*Store)(nil)
+
+// clickBook is the click counters and the people's click records, under the store's lock.
 type clickBook struct {
-	counts map[string]reply.ClickCounts // by the all-clicks counter item key (funnel.Click)
-	guards map[string]bool              // by ClickGuardKey
+	counts map[string]reply.ClickCounts        // by the all-clicks counter item key (funnel.Click)
+	people map[string]map[string]reply.Clicked // by ClickGuardKey, then link: the person's first clicks
 }
 
-// RecordClick counts c, and counts it unique when its visitor's guard is free; a tombstone of
-// the account or the person at or after the link was sent forbids the guard (and the unique
-// count), not the anonymous count.
+// RecordClick counts c, and counts it unique when the person's click record has no click on
+// the link yet, which it then records; a tombstone of the account or the person at or after the
+// link was sent forbids the record (and the unique count), not the anonymous count.
 func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
-	if c.Origin.Account == "" || c.Link == "" || c.Visitor == "" || c.At.IsZero() {
-		return false, fmt.Errorf("record click: account, link, visitor and time are required")
+	if c.Origin.Account == "" || c.Origin.Person == "" || c.Link == "" || c.At.IsZero() {
+		return false, fmt.Errorf("record click: account, person, link and time are required")
 	}
 	s.lock()
 	defer s.mu.Unlock()
 	if s.clicks.counts == nil {
-		s.clicks.counts, s.clicks.guards = map[string]reply.ClickCounts{}, map[string]bool{}
+		s.clicks.counts, s.clicks.people = map[string]reply.ClickCounts{}, map[string]map[string]reply.Clicked{}
 	}
 	day := reply.ClickDay(c.At)
 	key := funnel.Click(c.Origin.Account, c.Origin.Rule, c.Origin.Variant, c.Origin.Media, c.Link, c.At, false).Key
@@ -42,11 +48,15 @@ func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 	if k, ok := s.buriedAt(c.Origin.Account, c.Origin.Person, c.Issued); ok {
 		return false, fmt.Errorf("record click on %s: %w (%s)", c.Link, reply.ErrForgotten, k)
 	}
-	guard := reply.ClickGuardKey(c.Origin.Account, c.Visitor)
-	if s.clicks.guards[guard] {
+	guard := reply.ClickGuardKey(o.Account, o.Person)
+	if _, ok := s.clicks.people[guard][c.Link]; ok {
 		return false, nil
 	}
-	s.clicks.guards[guard] = true
+	if s.clicks.people[guard] == nil {
+		s.clicks.people[guard] = map[string]reply.Clicked{}
+	}
+	s.clicks.people[guard][c.Link] = reply.Clicked{Account: o.Account, Person: o.Person, Link: c.Link, Target: c.Target,
+		Rule: o.Rule, Variant: o.Variant, Media: o.Media, At: c.At}
 	n.Unique++
 	s.addTally(funnel.Click(o.Account, o.Rule, o.Variant, o.Media, c.Link, c.At, true))
 	return true, nil
@@ -60,5 +70,53 @@ func (s *Store) ClickCounts(_ context.Context, o reply.Origin, link string, day 
 	if !ok {
 		return reply.ClickCounts{}, fmt.Errorf("click counts of %s on %s: %w", link, reply.ClickDay(day), reply.ErrNotFound)
 	}
+	return n, nil
+}
+
+// ClickedBy pages through the account's click records in key order, limit people a page.
+func (s *Store) ClickedBy(_ context.Context, account, cursor string, limit int) ([]reply.Clicked, string, error) {
+	if limit < 1 {
+		return nil, "", fmt.Errorf("click records of %s: limit %d, want 1 or more", account, limit)
+	}
+	prefix := reply.ClickGuardKey(account, "")
+	after := ""
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !strings.HasPrefix(string(b), prefix) {
+			return nil, "", fmt.Errorf("click records of %s: %w", account, ErrCursor)
+		}
+		after = string(b)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var keys []string
+	for k := range s.clicks.people {
+		if strings.HasPrefix(k, prefix) && k > after {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	next := ""
+	if len(keys) > limit {
+		keys = keys[:limit]
+		next = base64.RawURLEncoding.EncodeToString([]byte(keys[limit-1]))
+	}
+	var out []reply.Clicked
+	for _, k := range keys {
+		links := s.clicks.people[k]
+		for _, l := range slices.Sorted(maps.Keys(links)) {
+			out = append(out, links[l])
+		}
+	}
+	return out, next, nil
+}
+
+// ForgetClicks removes the person's click record of the account.
+func (s *Store) ForgetClicks(_ context.Context, account, person string) (int, error) {
+	s.lock()
+	defer s.mu.Unlock()
+	k := reply.ClickGuardKey(account, person)
+	n := len(s.clicks.people[k])
+	delete(s.clicks.people, k)
 	return n, nil
 }
