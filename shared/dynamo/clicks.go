@@ -169,41 +169,17 @@ func (s *Store) ClickCounts(ctx context.Context, o reply.Origin, link string, da
 // ClickedBy pages through the account's click records with a Query of IndexList, limit people a
 // page, in key order.
 func (s *Store) ClickedBy(ctx context.Context, account, cursor string, limit int) ([]reply.Clicked, string, error) {
-	if limit < 1 {
-		return nil, "", fmt.Errorf("click records of %s: limit %d, want 1 or more", account, limit)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 s.table,
-		IndexName:                 aws.String(IndexList),
-		KeyConditionExpression:    aws.String("#l = :l"),
-		ExpressionAttributeNames:  map[string]string{"#l": AttrList},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":l": str(clickList(account))},
-		Limit:                     aws.Int32(int32(min(limit, 1000))),
-	}
-	if cursor != "" {
-		var c scanCursor
-		if err := decodeCursor(cursor, &c); err != nil || !strings.HasPrefix(c.PK, reply.ClickGuardKey(account, "")) {
-			return nil, "", fmt.Errorf("click records of %s: %w", account, ErrCursor)
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{AttrPK: str(c.PK), AttrList: str(clickList(account))}
-	}
-	out, err := s.api.Query(ctx, in)
+	items, next, err := s.listPage(ctx, clickList(account), reply.ClickGuardKey(account, ""), cursor, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("click records of %s: %w", account, err)
 	}
 	var page []reply.Clicked
-	last := ""
-	for _, it := range out.Items {
+	for _, it := range items {
 		cs, err := decodeClicks(it)
 		if err != nil {
 			return nil, "", err
 		}
 		page = append(page, cs...)
-		last = it[AttrPK].(*types.AttributeValueMemberS).Value
-	}
-	next := ""
-	if len(out.LastEvaluatedKey) > 0 && last != "" {
-		next = encodeCursor(scanCursor{PK: last})
 	}
 	return page, next, nil
 }

@@ -2,11 +2,9 @@ package memory
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/funnel"
@@ -78,28 +76,11 @@ func (s *Store) ClickedBy(_ context.Context, account, cursor string, limit int) 
 	if limit < 1 {
 		return nil, "", fmt.Errorf("click records of %s: limit %d, want 1 or more", account, limit)
 	}
-	prefix := reply.ClickGuardKey(account, "")
-	after := ""
-	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !strings.HasPrefix(string(b), prefix) {
-			return nil, "", fmt.Errorf("click records of %s: %w", account, ErrCursor)
-		}
-		after = string(b)
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var keys []string
-	for k := range s.clicks.people {
-		if strings.HasPrefix(k, prefix) && k > after {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	next := ""
-	if len(keys) > limit {
-		keys = keys[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte(keys[limit-1]))
+	keys, next, err := keyPage(s.clicks.people, reply.ClickGuardKey(account, ""), cursor, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("click records of %s: %w", account, err)
 	}
 	var out []reply.Clicked
 	for _, k := range keys {
