@@ -30,18 +30,22 @@ const clickTxTries = 3
 // is refused on the record: first is false. The report reads both counters with the funnel's
 // other counts; the people export reads the records (ClickedBy).
 func (s *Store) RecordClick(ctx context.Context, c reply.Click) (bool, error) {
-	if c.Origin.Account == "" || c.Origin.Person == "" || c.Link == "" || c.At.IsZero() {
-		return false, fmt.Errorf("record click: account, person, link and time are required")
+	if c.Origin.Account == "" || c.Link == "" || c.At.IsZero() {
+		return false, fmt.Errorf("record click: account, link and time are required")
 	}
 	type result struct {
 		first bool
 		err   error
 	}
 	done := make(chan result, 1)
-	go func() {
-		first, err := s.uniqueClick(ctx, c)
-		done <- result{first, err}
-	}()
+	if c.Origin.Person == "" {
+		done <- result{} // a link sent to nobody known: no record, no unique count
+	} else {
+		go func() {
+			first, err := s.uniqueClick(ctx, c)
+			done <- result{first, err}
+		}()
+	}
 	all, err := s.clickCounter(c.Origin, c.Link, c.Target, c.At, false)
 	if err != nil {
 		return false, err

@@ -23,8 +23,8 @@ type clickBook struct {
 // the link yet, which it then records; a tombstone of the account or the person at or after the
 // link was sent forbids the record (and the unique count), not the anonymous count.
 func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
-	if c.Origin.Account == "" || c.Origin.Person == "" || c.Link == "" || c.At.IsZero() {
-		return false, fmt.Errorf("record click: account, person, link and time are required")
+	if c.Origin.Account == "" || c.Link == "" || c.At.IsZero() {
+		return false, fmt.Errorf("record click: account, link and time are required")
 	}
 	s.lock()
 	defer s.mu.Unlock()
@@ -43,6 +43,9 @@ func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 	defer func() { s.clicks.counts[key] = n }()
 	o := c.Origin
 	s.addTally(funnel.Click(o.Account, o.Rule, o.Variant, o.Media, c.Link, c.At, false)) // the report's counts
+	if o.Person == "" {
+		return false, nil // a link sent to nobody known: no record, no unique count
+	}
 	if k, ok := s.buriedAt(c.Origin.Account, c.Origin.Person, c.Issued); ok {
 		return false, fmt.Errorf("record click on %s: %w (%s)", c.Link, reply.ErrForgotten, k)
 	}

@@ -141,9 +141,9 @@ func Clicks(t *testing.T, newStore func(t *testing.T) ClickStore) {
 
 	t.Run("bad click refused", func(t *testing.T) {
 		s := newStore(t)
-		c := click("", "Lk1", at)
+		c := click("1", "", at)
 		if _, err := s.RecordClick(ctx(t), c); err == nil {
-			t.Error("a click without a person was accepted")
+			t.Error("a click without a link was accepted")
 		}
 		if _, _, err := s.ClickedBy(ctx(t), origin.Account, "", 0); err == nil {
 			t.Error("a page of 0 click records was accepted")
@@ -153,6 +153,21 @@ func Clicks(t *testing.T, newStore func(t *testing.T) ClickStore) {
 		}
 		if _, err := s.ClickCounts(ctx(t), origin, "Lk1", at); !errors.Is(err, reply.ErrNotFound) {
 			t.Errorf("counts after a refused click: %v, want ErrNotFound (nothing written)", err)
+		}
+	})
+
+	t.Run("a click without a person counts in all clicks only", func(t *testing.T) {
+		s := newStore(t)
+		for range 2 {
+			if first, err := s.RecordClick(ctx(t), click("", "Lk1", at)); err != nil || first {
+				t.Fatalf("click without a person: first %v, err %v; want counted, not unique", first, err)
+			}
+		}
+		if n := counts(t, s, at); n.All != 2 || n.Unique != 0 {
+			t.Errorf("counts %+v, want 2 clicks, 0 unique", n)
+		}
+		if got := clicked(t, s, origin.Account, 10); len(got) != 0 {
+			t.Errorf("click records %+v, want none: nobody to record", got)
 		}
 	})
 
