@@ -20,8 +20,10 @@ type ClickStore interface {
 	reply.Tombstones
 }
 
-// Clicks is the contract of reply.Clicks: every click counted, a visitor's first click counted
-// unique exactly once however many race, and a tombstone forbidding the unique count.
+// Clicks is the contract of reply.Clicks and reply.ClickRecords: every click counted, a person's
+// first click on a link counted unique exactly once however many race and kept in their click
+// record, read per account, removed per person, and a tombstone forbidding the unique count and
+// the record.
 func Clicks(t *testing.T, newStore func(t *testing.T) ClickStore) {
 	at := time.Date(2026, 12, 6, 14, 0, 0, 0, time.UTC)
 	origin := reply.Origin{Account: "17841400000000001", Rule: "recipe#1", Variant: "b", Media: "18000000000000001", Person: "9000000000000001"}
