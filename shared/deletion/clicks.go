@@ -12,10 +12,9 @@ import (
 // the index of the user's account being worked and the store's cursor in its records.
 const clickPhase = "K:"
 
-// clicksPage removes one page of the request's click records from cursor (without its phase). A
-// commenter's record is keyed by account and person, so it goes without a listing, on every
-// account; a user's accounts' records are listed by account (a Query, never a scan). It counts
-// the people whose record went.
+// clicksPage removes one page of the request's click records from cursor (without its phase): a
+// commenter's on every account (a Query of their key prefix per account), or a user's accounts'
+// (listed by account). Never a scan. It counts the records removed.
 func (w *Worker) clicksPage(ctx context.Context, d reply.Deletion, cursor string, size int) (int, string, error) {
 	if d.Kind == reply.DeletionPerson {
 		accounts, err := w.Store.ListAccounts(ctx)
@@ -24,12 +23,10 @@ func (w *Worker) clicksPage(ctx context.Context, d reply.Deletion, cursor string
 		}
 		n := 0
 		for _, a := range accounts {
-			links, err := w.Clicks.ForgetClicks(ctx, a.ID, d.UserID)
+			gone, err := w.Clicks.ForgetClicks(ctx, a.ID, d.UserID)
+			n += gone
 			if err != nil {
 				return n, "", err
-			}
-			if links > 0 {
-				n++
 			}
 		}
 		return n, "", nil
@@ -39,16 +36,17 @@ func (w *Worker) clicksPage(ctx context.Context, d reply.Deletion, cursor string
 		if err != nil {
 			return 0, "", fmt.Errorf("list click records of %s: %w", account, err)
 		}
-		n, gone := 0, map[string]bool{}
+		n, done := 0, map[string]bool{}
 		for _, c := range cs {
-			if gone[c.Person] {
-				continue // a record holds each of the person's links
+			if done[c.Person] {
+				continue // the person's records went together
 			}
-			gone[c.Person] = true
-			if _, err := w.Clicks.ForgetClicks(ctx, account, c.Person); err != nil {
+			done[c.Person] = true
+			gone, err := w.Clicks.ForgetClicks(ctx, account, c.Person)
+			n += gone
+			if err != nil {
 				return n, "", err
 			}
-			n++
 		}
 		return n, next, nil
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,11 +22,11 @@ const clickTxTries = 3
 
 // RecordClick counts c with two requests sent at once, so the click route waits for one round
 // trip: an UpdateItem adding 1 to the link's all-clicks counter (funnel.Click, a funnel counter
-// item: no condition, it names no person), and a transaction that writes the link's first click
-// into the person's click record (KV#<account>#<person>, conditional on the link's attribute
-// being absent), adds 1 to the unique-clicks counter (its own item, so the two requests never
-// conflict) and checks the account's and the person's tombstones. A repeat click's transaction
-// is refused on the record: first is false. The report reads both counters with the funnel's
+// item: no condition, it names no person), and a transaction that puts the person's click record
+// of the link (KV#<account>#<person>#<link>, attribute_not_exists: their first click), adds 1 to
+// the unique-clicks counter (its own item, so the two requests never conflict) and checks the
+// account's and the person's tombstones. A repeat click's transaction is refused on the record:
+// first is false. The report reads both counters with the funnel's
 // other counts; the people export reads the records (ClickedBy).
 func (s *Store) RecordClick(ctx context.Context, c reply.Click) (bool, error) {
 	if c.Origin.Account == "" || c.Link == "" || c.At.IsZero() {
@@ -61,13 +60,32 @@ func (s *Store) RecordClick(ctx context.Context, c reply.Click) (bool, error) {
 }
 
 func (s *Store) uniqueClick(ctx context.Context, c reply.Click) (bool, error) {
+	o := c.Origin
+	guard := map[string]types.AttributeValue{
+		AttrPK: str(reply.ClickGuardKey(o.Account, o.Person, c.Link)), "at": num(c.At.UnixMilli()),
+		AttrList: str(clickList(o.Account)), "account": str(o.Account), "person": str(o.Person),
+		"link": str(c.Link), "target": str(c.Target), "rule": str(o.Rule),
+	}
+	if o.Variant != "" {
+		guard["variant"] = str(o.Variant)
+	}
+	if o.Media != "" {
+		guard["media"] = str(o.Media)
+	}
+	if !c.Until.IsZero() {
+		guard[AttrExpiresAt] = num(c.Until.Unix())
+	}
 	unique, err := s.clickCounter(c.Origin, c.Link, c.Target, c.At, true)
 	if err != nil {
 		return false, err
 	}
-	items := graveChecksAt(s.table, c.Origin.Account, c.Origin.Person, c.Issued)
-	record := len(items)
-	items = append(items, types.TransactWriteItem{Update: s.firstClick(c)}, types.TransactWriteItem{Update: unique})
+	items := append(graveChecksAt(s.table, c.Origin.Account, c.Origin.Person, c.Issued),
+		types.TransactWriteItem{Put: &types.Put{
+			TableName: s.table, Item: guard,
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
+		}},
+		types.TransactWriteItem{Update: unique})
 	for try := 1; ; try++ {
 		canceled, err := s.transact(ctx, items)
 		if err != nil {
@@ -76,13 +94,13 @@ func (s *Store) uniqueClick(ctx context.Context, c reply.Click) (bool, error) {
 		if canceled == nil {
 			return true, nil
 		}
-		for i := range record {
-			if canceled.failed(i) {
+		for i, it := range items {
+			switch {
+			case it.ConditionCheck != nil && canceled.failed(i):
 				return false, fmt.Errorf("unique click on %s: %w", c.Link, reply.ErrForgotten)
+			case it.Put != nil && canceled.failed(i):
+				return false, nil // the person's record of the link exists: not a first click
 			}
-		}
-		if canceled.failed(record) {
-			return false, nil // the person's record holds the link: not a first click
 		}
 		if try == clickTxTries {
 			return false, fmt.Errorf("unique click on %s: %w: %v", c.Link, errTxConflict, canceled.e)
@@ -90,38 +108,9 @@ func (s *Store) uniqueClick(ctx context.Context, c reply.Click) (bool, error) {
 	}
 }
 
-// clickList is the IndexList partition of an account's click records: the people export is one
-// Query away, never a scan.
+// clickList is the IndexList partition of an account's click records: the people export and a
+// deletion find them with a Query, never a scan.
 func clickList(account string) string { return "CLICK#" + account }
-
-// clickAttrPrefix starts the attribute of each link in a click record (then the link's id).
-const clickAttrPrefix = "click#"
-
-// firstClick is the update writing c as the person's first click on its link, refused when the
-// record holds one. The record expires with the link of its latest first click (Until): links are
-// honoured for the same lifetime, so that is the last link it still guards, unless the person
-// first opens an older link after a newer one, which only ends the record sooner.
-func (s *Store) firstClick(c reply.Click) *types.Update {
-	o := c.Origin
-	click := map[string]types.AttributeValue{"target": str(c.Target), "rule": str(o.Rule), "at": num(c.At.UnixMilli())}
-	if o.Variant != "" {
-		click["variant"] = str(o.Variant)
-	}
-	if o.Media != "" {
-		click["media"] = str(o.Media)
-	}
-	set := "SET #list = :list, #account = :account, #person = :person, #link = :click"
-	names := map[string]string{"#list": AttrList, "#account": "account", "#person": "person", "#link": clickAttrPrefix + c.Link}
-	values := map[string]types.AttributeValue{":list": str(clickList(o.Account)), ":account": str(o.Account),
-		":person": str(o.Person), ":click": &types.AttributeValueMemberM{Value: click}}
-	if !c.Until.IsZero() {
-		set += ", #exp = :exp"
-		names["#exp"], values[":exp"] = AttrExpiresAt, num(c.Until.Unix())
-	}
-	return &types.Update{TableName: s.table, Key: pkey(reply.ClickGuardKey(o.Account, o.Person)),
-		UpdateExpression: aws.String(set), ConditionExpression: aws.String("attribute_not_exists(#link)"),
-		ExpressionAttributeNames: names, ExpressionAttributeValues: values}
-}
 
 // clickCounter is the update adding a click to its all-clicks or unique-clicks counter item
 // (funnel.Click), with the link's target beside the counts for `ClickCounts`.
@@ -170,76 +159,76 @@ func (s *Store) ClickCounts(ctx context.Context, o reply.Origin, link string, da
 	return out, nil
 }
 
-// ClickedBy pages through the account's click records with a Query of IndexList, limit people a
-// page, in key order.
+// ClickedBy pages through the account's click records with a Query of IndexList, in key order.
 func (s *Store) ClickedBy(ctx context.Context, account, cursor string, limit int) ([]reply.Clicked, string, error) {
-	items, next, err := s.listPage(ctx, clickList(account), reply.ClickGuardKey(account, ""), cursor, limit)
+	items, next, err := s.listPage(ctx, clickList(account), reply.ClickPersonPrefix(account, ""), cursor, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("click records of %s: %w", account, err)
 	}
-	var page []reply.Clicked
+	page := make([]reply.Clicked, 0, len(items))
 	for _, it := range items {
-		cs, err := decodeClicks(it)
+		c, err := decodeClicked(it)
 		if err != nil {
 			return nil, "", err
 		}
-		page = append(page, cs...)
+		page = append(page, c)
 	}
 	return page, next, nil
 }
 
-// ForgetClicks removes the person's click record of the account.
+// ForgetClicks removes the person's click records of the account, found with a Query of
+// IndexList on their key prefix. The index is eventually consistent: a deletion runs this after
+// its tombstone and the scans of the records, so a click written before the tombstone has long
+// reached it.
 func (s *Store) ForgetClicks(ctx context.Context, account, person string) (int, error) {
-	key := reply.ClickGuardKey(account, person)
-	out, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: s.table, Key: pkey(key), ReturnValues: types.ReturnValueAllOld})
+	if person == "" {
+		return 0, fmt.Errorf("forget clicks on %s: no person", account)
+	}
+	prefix := reply.ClickPersonPrefix(account, person)
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                s.table,
+		IndexName:                aws.String(IndexList),
+		KeyConditionExpression:   aws.String("#l = :l AND begins_with(#pk, :p)"),
+		ExpressionAttributeNames: map[string]string{"#l": AttrList, "#pk": AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":l": str(clickList(account)), ":p": str(prefix),
+		},
+		ProjectionExpression: aws.String("#pk"),
+	})
 	if err != nil {
-		return 0, fmt.Errorf("forget clicks %s: %w", key, err)
+		return 0, fmt.Errorf("forget clicks %s: %w", prefix, err)
 	}
-	n := 0
-	for a := range out.Attributes {
-		if strings.HasPrefix(a, clickAttrPrefix) {
-			n++
-		}
-	}
-	return n, nil
-}
-
-// decodeClicks is a click record's first clicks, in link order.
-func decodeClicks(item map[string]types.AttributeValue) ([]reply.Clicked, error) {
-	pk, _ := item[AttrPK].(*types.AttributeValueMemberS)
-	if pk == nil {
-		return nil, fmt.Errorf("decode click record: no %s", AttrPK)
-	}
-	var head struct {
-		Account string `json:"account"`
-		Person  string `json:"person"`
-	}
-	if err := unmarshal(item, &head); err != nil || head.Account == "" || head.Person == "" {
-		return nil, fmt.Errorf("decode click record %s: account and person required (%v)", pk.Value, err)
-	}
-	var out []reply.Clicked
-	for a, v := range item {
-		link, ok := strings.CutPrefix(a, clickAttrPrefix)
-		if !ok {
+	for i, it := range items {
+		pk, _ := it[AttrPK].(*types.AttributeValueMemberS)
+		if pk == nil {
 			continue
 		}
-		var c struct {
-			Target  string `json:"target"`
-			Rule    string `json:"rule"`
-			Variant string `json:"variant"`
-			Media   string `json:"media"`
-			At      int64  `json:"at"`
+		if err := s.delete(ctx, pk.Value); err != nil {
+			return i, fmt.Errorf("forget clicks: delete %s: %w", pk.Value, err)
 		}
-		m, ok := v.(*types.AttributeValueMemberM)
-		if !ok {
-			return nil, fmt.Errorf("decode click record %s: %s is not a map", pk.Value, a)
-		}
-		if err := unmarshal(m.Value, &c); err != nil || c.At == 0 {
-			return nil, fmt.Errorf("decode click record %s: %s: a time is required (%v)", pk.Value, a, err)
-		}
-		out = append(out, reply.Clicked{Account: head.Account, Person: head.Person, Link: link, Target: c.Target,
-			Rule: c.Rule, Variant: c.Variant, Media: c.Media, At: time.UnixMilli(c.At).UTC()})
 	}
-	slices.SortFunc(out, func(a, b reply.Clicked) int { return strings.Compare(a.Link, b.Link) })
-	return out, nil
+	return len(items), nil
+}
+
+// decodeClicked is a click record.
+func decodeClicked(item map[string]types.AttributeValue) (reply.Clicked, error) {
+	var c struct {
+		Account string `json:"account"`
+		Person  string `json:"person"`
+		Link    string `json:"link"`
+		Target  string `json:"target"`
+		Rule    string `json:"rule"`
+		Variant string `json:"variant"`
+		Media   string `json:"media"`
+		At      int64  `json:"at"`
+	}
+	pk := ""
+	if v, ok := item[AttrPK].(*types.AttributeValueMemberS); ok {
+		pk = v.Value
+	}
+	if err := unmarshal(item, &c); err != nil || c.Account == "" || c.Person == "" || c.Link == "" || c.At == 0 {
+		return reply.Clicked{}, fmt.Errorf("decode click record %s: account, person, link and time required (%v)", pk, err)
+	}
+	return reply.Clicked{Account: c.Account, Person: c.Person, Link: c.Link, Target: c.Target,
+		Rule: c.Rule, Variant: c.Variant, Media: c.Media, At: time.UnixMilli(c.At).UTC()}, nil
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
-// TestClickRecordItem: the person's click record is listed under its account in IndexList and
-// carries the table's TTL, the Until of the link it last recorded; a repeat click changes
-// neither; a malformed record is an error naming it, not a silent row.
+// TestClickRecordItem: a person's click record of a link is listed under its account in
+// IndexList and carries the table's TTL, the link's Until; a repeat click writes nothing; a
+// malformed record is an error naming it, not a silent row.
 func TestClickRecordItem(t *testing.T) {
 	api, name := newTable(t)
 	s := New(api, name)
@@ -36,27 +36,33 @@ func TestClickRecordItem(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	key := reply.ClickGuardKey(o.Account, o.Person)
-	out, err := api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(name), Key: pkey(key), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{AttrList: "CLICK#" + o.Account, "person": o.Person, "account": o.Account}
-	for a, v := range want {
-		if got, ok := out.Item[a].(*types.AttributeValueMemberS); !ok || got.Value != v {
-			t.Errorf("%s: %v, want %q", a, out.Item[a], v)
+	for i, c := range clicks[:2] {
+		key := reply.ClickGuardKey(o.Account, o.Person, c.link)
+		out, err := api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(name), Key: pkey(key), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{AttrList: "CLICK#" + o.Account, "person": o.Person, "account": o.Account, "link": c.link}
+		for a, v := range want {
+			if got, ok := out.Item[a].(*types.AttributeValueMemberS); !ok || got.Value != v {
+				t.Errorf("%s: %s: %v, want %q", key, a, out.Item[a], v)
+			}
+		}
+		wantAt, wantExp := num(c.at.UnixMilli()).(*types.AttributeValueMemberN).Value, num(c.until.Unix()).(*types.AttributeValueMemberN).Value
+		if got, ok := out.Item["at"].(*types.AttributeValueMemberN); !ok || got.Value != wantAt {
+			t.Errorf("%s: at %v, want the first click's %s (click %d)", key, out.Item["at"], wantAt, i)
+		}
+		if got, ok := out.Item[AttrExpiresAt].(*types.AttributeValueMemberN); !ok || got.Value != wantExp {
+			t.Errorf("%s: %s %v, want the link's until %s", key, AttrExpiresAt, out.Item[AttrExpiresAt], wantExp)
 		}
 	}
-	if got, ok := out.Item[AttrExpiresAt].(*types.AttributeValueMemberN); !ok || got.Value != num(clicks[1].until.Unix()).(*types.AttributeValueMemberN).Value {
-		t.Errorf("%s: %v, want the second link's until %d", AttrExpiresAt, out.Item[AttrExpiresAt], clicks[1].until.Unix())
-	}
 
-	bad := map[string]types.AttributeValue{AttrPK: str(reply.ClickGuardKey(o.Account, "9000000000000002")), AttrList: str(clickList(o.Account)),
-		"account": str(o.Account), "person": str("9000000000000002"), clickAttrPrefix + "Lk9": str("not a map")}
+	bad := map[string]types.AttributeValue{AttrPK: str(reply.ClickGuardKey(o.Account, "9000000000000002", "Lk9")), AttrList: str(clickList(o.Account)),
+		"account": str(o.Account), "person": str("9000000000000002"), "link": str("Lk9")} // no time
 	if _, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(name), Item: bad}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.ClickedBy(ctx, o.Account, "", 10); err == nil {
-		t.Error("a click record whose link is not a map was read without an error")
+		t.Error("a click record without its time was read without an error")
 	}
 }

@@ -11,9 +11,9 @@
 //	                                            reconciler's budget of Graph reads)
 //	A#<account>                                 account configuration
 //	D#<code>                                    data-deletion requests
-//	KV#<account>#<person>                       a person's click record: their first click on each
-//	                                            tracked link (the unique-click guard), listed in
-//	                                            IndexList under CLICK#<account>, TTL with its links
+//	KV#<account>#<person>#<link>                a person's click record: their first click on a
+//	                                            tracked link (its unique-click guard), listed in
+//	                                            IndexList under CLICK#<account>, TTL with the link
 //	P#<account>                                 reconcile cursor: the account's media and how far
 //	                                            each was read (reply.CursorKey), TTL 30 days after
 //	                                            its last write

@@ -3,8 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
+	"strings"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/funnel"
@@ -15,12 +14,12 @@ var _ reply.ClickRecords = (*Store)(nil)
 
 // clickBook is the click counters and the people's click records, under the store's lock.
 type clickBook struct {
-	counts map[string]reply.ClickCounts        // by the all-clicks counter item key (funnel.Click)
-	people map[string]map[string]reply.Clicked // by ClickGuardKey, then link: the person's first clicks
+	counts map[string]reply.ClickCounts // by the all-clicks counter item key (funnel.Click)
+	people map[string]reply.Clicked     // by ClickGuardKey: a person's first click on a link
 }
 
-// RecordClick counts c, and counts it unique when the person's click record has no click on
-// the link yet, which it then records; a tombstone of the account or the person at or after the
+// RecordClick counts c, and counts it unique when the person has no click record of the link
+// yet, which it then writes; a tombstone of the account or the person at or after the
 // link was sent forbids the record (and the unique count), not the anonymous count.
 func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 	if c.Origin.Account == "" || c.Link == "" || c.At.IsZero() {
@@ -29,7 +28,7 @@ func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 	s.lock()
 	defer s.mu.Unlock()
 	if s.clicks.counts == nil {
-		s.clicks.counts, s.clicks.people = map[string]reply.ClickCounts{}, map[string]map[string]reply.Clicked{}
+		s.clicks.counts, s.clicks.people = map[string]reply.ClickCounts{}, map[string]reply.Clicked{}
 	}
 	day := reply.ClickDay(c.At)
 	key := funnel.Click(c.Origin.Account, c.Origin.Rule, c.Origin.Variant, c.Origin.Media, c.Link, c.At, false).Key
@@ -49,14 +48,11 @@ func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 	if k, ok := s.buriedAt(c.Origin.Account, c.Origin.Person, c.Issued); ok {
 		return false, fmt.Errorf("record click on %s: %w (%s)", c.Link, reply.ErrForgotten, k)
 	}
-	guard := reply.ClickGuardKey(o.Account, o.Person)
-	if _, ok := s.clicks.people[guard][c.Link]; ok {
+	guard := reply.ClickGuardKey(o.Account, o.Person, c.Link)
+	if _, ok := s.clicks.people[guard]; ok {
 		return false, nil
 	}
-	if s.clicks.people[guard] == nil {
-		s.clicks.people[guard] = map[string]reply.Clicked{}
-	}
-	s.clicks.people[guard][c.Link] = reply.Clicked{Account: o.Account, Person: o.Person, Link: c.Link, Target: c.Target,
+	s.clicks.people[guard] = reply.Clicked{Account: o.Account, Person: o.Person, Link: c.Link, Target: c.Target,
 		Rule: o.Rule, Variant: o.Variant, Media: o.Media, At: c.At}
 	n.Unique++
 	s.addTally(funnel.Click(o.Account, o.Rule, o.Variant, o.Media, c.Link, c.At, true))
@@ -74,33 +70,37 @@ func (s *Store) ClickCounts(_ context.Context, o reply.Origin, link string, day 
 	return n, nil
 }
 
-// ClickedBy pages through the account's click records in key order, limit people a page.
+// ClickedBy pages through the account's click records in key order, limit a page.
 func (s *Store) ClickedBy(_ context.Context, account, cursor string, limit int) ([]reply.Clicked, string, error) {
 	if limit < 1 {
 		return nil, "", fmt.Errorf("click records of %s: limit %d, want 1 or more", account, limit)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	keys, next, err := keyPage(s.clicks.people, reply.ClickGuardKey(account, ""), cursor, limit)
+	keys, next, err := keyPage(s.clicks.people, reply.ClickPersonPrefix(account, ""), cursor, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("click records of %s: %w", account, err)
 	}
-	var out []reply.Clicked
-	for _, k := range keys {
-		links := s.clicks.people[k]
-		for _, l := range slices.Sorted(maps.Keys(links)) {
-			out = append(out, links[l])
-		}
+	out := make([]reply.Clicked, len(keys))
+	for i, k := range keys {
+		out[i] = s.clicks.people[k]
 	}
 	return out, next, nil
 }
 
-// ForgetClicks removes the person's click record of the account.
+// ForgetClicks removes the person's click records of the account.
 func (s *Store) ForgetClicks(_ context.Context, account, person string) (int, error) {
+	if person == "" {
+		return 0, fmt.Errorf("forget clicks on %s: no person", account)
+	}
 	s.lock()
 	defer s.mu.Unlock()
-	k := reply.ClickGuardKey(account, person)
-	n := len(s.clicks.people[k])
-	delete(s.clicks.people, k)
+	n := 0
+	for k := range s.clicks.people {
+		if strings.HasPrefix(k, reply.ClickPersonPrefix(account, person)) {
+			delete(s.clicks.people, k)
+			n++
+		}
+	}
 	return n, nil
 }

@@ -7,7 +7,7 @@ import (
 
 // Clicked is a person's first click on one tracked link, as their click record holds it: what
 // the people export says of who clicked. It is personal data (the person's id, the link they
-// opened), kept until the last link it guards expires (Click.Until) or either deletion removes it.
+// opened), kept until the link expires (Click.Until) or either deletion removes it.
 type Clicked struct {
 	Account string
 	Person  string
@@ -22,10 +22,10 @@ type Clicked struct {
 // ClickRecords reads and removes the people's click records (ClickGuardKey): per account, never
 // by scanning the table.
 type ClickRecords interface {
-	// ClickedBy pages through the account's click records in key order: every first click of up
-	// to limit people a page (all of a person's links on the same page).
+	// ClickedBy pages through the account's click records in key order (a person's together),
+	// at most limit a page.
 	ClickedBy(ctx context.Context, account, cursor string, limit int) ([]Clicked, string, error)
-	// ForgetClicks removes the person's click record of the account; it reports how many links
-	// it held (0 when there was none).
+	// ForgetClicks removes the person's click records of the account; it reports how many went
+	// (0 when there were none).
 	ForgetClicks(ctx context.Context, account, person string) (int, error)
 }

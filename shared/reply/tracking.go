@@ -202,8 +202,8 @@ type ClickCounts struct {
 // Clicks is the store of click counts. RecordClick counts c in All, and in Unique when c is the
 // person's first click on the link: once, however many clicks race (a conditional write), and
 // never for a person or account with a tombstone (first reports whether it was counted unique).
-// The first click is also what the person's click record (ClickGuardKey, read as Clicked)
-// remembers of them, with the same tombstone checks.
+// The first click is also the person's click record of the link (ClickGuardKey, read as
+// Clicked), written behind the same tombstone checks.
 type Clicks interface {
 	RecordClick(ctx context.Context, c Click) (first bool, err error)
 	// ClickCounts is the counters of an account's link on a day (tests, reports).
@@ -213,7 +213,18 @@ type Clicks interface {
 // ClickDay is the counter day of t.
 func ClickDay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-// ClickGuardKey is the person's click record on the account: one item per person, holding their
-// first click on each link (so it is the unique-click guard of every link they were sent), and
-// personal data that both deletions remove.
-func ClickGuardKey(account, person string) string { return "KV#" + account + "#" + person }
+// ClickGuardKey is the person's click record of a link on the account: their first click on it
+// (so the link's unique-click guard for them), and personal data that both deletions remove.
+// The person and the link lead, so that a person's records are one key prefix.
+func ClickGuardKey(account, person, link string) string {
+	return ClickPersonPrefix(account, person) + link
+}
+
+// ClickPersonPrefix starts the keys of the person's click records on the account ("" person:
+// every record of the account).
+func ClickPersonPrefix(account, person string) string {
+	if person == "" {
+		return "KV#" + account + "#"
+	}
+	return "KV#" + account + "#" + person + "#"
+}

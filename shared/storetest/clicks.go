@@ -173,7 +173,7 @@ func Clicks(t *testing.T, newStore func(t *testing.T) ClickStore) {
 		}
 	})
 
-	t.Run("a person's first click on each link is their record", func(t *testing.T) {
+	t.Run("a person's first click on each link is their record of it", func(t *testing.T) {
 		s := newStore(t)
 		other := click("3", "Lk1", at)
 		other.Origin.Account = "17841400000000002"
@@ -193,13 +193,16 @@ func Clicks(t *testing.T, newStore func(t *testing.T) ClickStore) {
 		if got := clicked(t, s, origin.Account, 10); !slices.EqualFunc(got, want, sameClicked) {
 			t.Errorf("click records:\n got %+v\nwant %+v", got, want)
 		}
-		// A page holds whole people: person 1's two links, then person 2's.
-		page, next, err := s.ClickedBy(ctx(t), origin.Account, "", 1)
-		if err != nil || len(page) != 2 || page[0].Person != "1" || next == "" {
-			t.Fatalf("first page of 1 person: %+v, next %q, err %v; want person 1's two links and a cursor", page, next, err)
+		// Pages in key order: person 1's links, then person 2's.
+		page, next, err := s.ClickedBy(ctx(t), origin.Account, "", 2)
+		if err != nil || len(page) != 2 || page[0].Person != "1" || page[1].Person != "1" || next == "" {
+			t.Fatalf("first page of 2: %+v, next %q, err %v; want person 1's two links and a cursor", page, next, err)
 		}
-		if page, _, err = s.ClickedBy(ctx(t), origin.Account, next, 1); err != nil || len(page) != 1 || page[0].Person != "2" {
+		if page, _, err = s.ClickedBy(ctx(t), origin.Account, next, 2); err != nil || len(page) != 1 || page[0].Person != "2" {
 			t.Errorf("second page: %+v, err %v; want person 2's link", page, err)
+		}
+		if got := clicked(t, s, origin.Account, 1); !slices.EqualFunc(got, want, sameClicked) {
+			t.Errorf("click records a page of 1 at a time:\n got %+v\nwant %+v", got, want)
 		}
 		if got := clicked(t, s, "17841400000000009", 10); len(got) != 0 {
 			t.Errorf("an account without clicks lists %+v", got)
@@ -220,6 +223,9 @@ func Clicks(t *testing.T, newStore func(t *testing.T) ClickStore) {
 		}
 		if n, err := s.ForgetClicks(ctx(t), origin.Account, "1"); err != nil || n != 2 {
 			t.Fatalf("forget person 1's clicks: %d, %v; want the 2 links", n, err)
+		}
+		if _, err := s.ForgetClicks(ctx(t), origin.Account, ""); err == nil {
+			t.Error("forgetting the clicks of no person was accepted (it would name the whole account)")
 		}
 		if n, err := s.ForgetClicks(ctx(t), origin.Account, "1"); err != nil || n != 0 {
 			t.Fatalf("forget them again: %d, %v; want 0, no error", n, err)
