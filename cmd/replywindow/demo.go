@@ -181,6 +181,16 @@ func demoReport(ctx context.Context, w io.Writer, store reply.Store, account, ht
 	if err := opReportTable(w, rep); err != nil {
 		return err
 	}
+	// Who got a DM, tapped and clicked: personal data, shown here because the people are made up.
+	clicks, _ := reply.StoreAs[reply.ClickRecords](store)
+	people, err := opPeople(ctx, store, clicks, account, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nThe people (replywindow report --account "+account+" --people --csv):")
+	if err := opPeopleCSV(w, people); err != nil {
+		return err
+	}
 	if htmlPath == "" {
 		return nil
 	}

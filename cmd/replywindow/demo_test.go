@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -44,6 +45,9 @@ func TestDemoCommand(t *testing.T) {
 		{[]string{"demo", "extra"}, exitUsage, nil},
 		{[]string{"demo", "-nope"}, exitUsage, nil},
 	}
+	// The people export names the clicker: dev opened the live-link rule's tracked link (twice:
+	// one link, first opened then), and nobody else clicked.
+	clicker := regexp.MustCompile(`(?m)^900000006,dev,live-link,,\d+,\d+,SENT,[^,]+,0,0,1,\d{4}-\d\d-\d\dT[\d:]+Z,https://bakery\.example/live$`)
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), tt.args, &stdout, &stderr)
@@ -55,6 +59,9 @@ func TestDemoCommand(t *testing.T) {
 			if !strings.Contains(stdout.String(), w) {
 				t.Errorf("%v: stdout lacks %q:\n%s", tt.args, w, stdout.String())
 			}
+		}
+		if tt.code == exitOK && (!clicker.MatchString(stdout.String()) || strings.Count(stdout.String(), ",0,,\n") != 7) {
+			t.Errorf("%v: the people export does not show dev's click alone:\n%s", tt.args, stdout.String())
 		}
 		// No secret in any output (issue 24): the app secret and the account's token.
 		for _, secret := range []string{devstack.DefaultAppSecret, devstack.DemoToken} {

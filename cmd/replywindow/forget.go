@@ -70,7 +70,7 @@ Exit status: 0 done, or left pending for the sweeper (the output says which), 1 
 	if err != nil && !errors.Is(err, reply.ErrExists) {
 		return c.fail(fmt.Errorf("store the request: %w", err))
 	}
-	w := &deletion.Worker{Store: store, Params: c.params(cfg), Cursors: store, Leads: store, Log: c.logger()}
+	w := &deletion.Worker{Store: store, Params: c.params(cfg), Cursors: store, Leads: store, Clicks: store, Log: c.logger()}
 	if _, err := w.Run(ctx, *budget); err != nil {
 		return c.fail(fmt.Errorf("work off deletions (request %s stays pending for the sweeper): %w", d.Code, err))
 	}

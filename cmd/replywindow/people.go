@@ -20,12 +20,19 @@ type opPerson struct {
 	Person, Username, Rule, Variant, Media, Comment, State string
 	At                                                     time.Time // the private reply's end
 	Taps, FollowUps                                        int       // taps that ran a step, follow-ups sent
+	// Clicked is the links of the rule's messages the person opened (their first click on each,
+	// from their click record), in the order they first opened them.
+	Clicked []reply.Clicked
 }
+
+// opPeoplePage is how many people's records one read of an account's click records returns.
+const opPeoplePage = 500
 
 // opPeople reads the account's records of the period: a Scan of the table, because records are
 // keyed by comment and by person, not by account and day (an operator's export, not a report's
-// read; on a large table it reads all of it, as `conversation` does).
-func opPeople(ctx context.Context, store reply.Replies, account string, from time.Time) ([]opPerson, error) {
+// read; on a large table it reads all of it, as `conversation` does). Who clicked comes from the
+// account's click records: Queries of the account's own (clicks may be nil: no click column).
+func opPeople(ctx context.Context, store reply.Replies, clicks reply.ClickRecords, account string, from time.Time) ([]opPerson, error) {
 	byKey := map[string]*opPerson{} // person#rule
 	var followUps []reply.Record
 	cursor := ""
@@ -65,6 +72,11 @@ func opPeople(ctx context.Context, store reply.Replies, account string, from tim
 			p.FollowUps++
 		}
 	}
+	if clicks != nil {
+		if err := opPeopleClicks(ctx, clicks, account, byKey); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]opPerson, 0, len(byKey))
 	for _, p := range byKey {
 		out = append(out, *p)
@@ -78,12 +90,44 @@ func opPeople(ctx context.Context, store reply.Replies, account string, from tim
 	return out, nil
 }
 
+// opPeopleClicks adds to each person's row the links of its rule they opened, reading the
+// account's click records page by page.
+func opPeopleClicks(ctx context.Context, clicks reply.ClickRecords, account string, byKey map[string]*opPerson) error {
+	for cursor := ""; ; {
+		page, next, err := clicks.ClickedBy(ctx, account, cursor, opPeoplePage)
+		if err != nil {
+			return fmt.Errorf("read the click records of %s: %w", account, err)
+		}
+		for _, c := range page {
+			if p := byKey[c.Person+"#"+c.Rule]; p != nil {
+				p.Clicked = append(p.Clicked, c)
+			}
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	for _, p := range byKey {
+		slices.SortFunc(p.Clicked, func(a, b reply.Clicked) int { return a.At.Compare(b.At) })
+	}
+	return nil
+}
+
 func opPeopleCSV(w io.Writer, people []opPerson) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"person", "username", "rule", "variant", "media", "comment", "state", "at", "taps", "followups_sent"})
+	_ = cw.Write([]string{"person", "username", "rule", "variant", "media", "comment", "state", "at", "taps", "followups_sent",
+		"links_clicked", "first_click_at", "clicked_links"})
 	for _, p := range people {
+		first, targets := "", make([]string, len(p.Clicked))
+		for i, c := range p.Clicked {
+			targets[i] = c.Target
+		}
+		if len(p.Clicked) > 0 {
+			first = p.Clicked[0].At.UTC().Format(time.RFC3339)
+		}
 		_ = cw.Write([]string{p.Person, p.Username, p.Rule, p.Variant, p.Media, p.Comment, p.State,
-			p.At.UTC().Format(time.RFC3339), strconv.Itoa(p.Taps), strconv.Itoa(p.FollowUps)})
+			p.At.UTC().Format(time.RFC3339), strconv.Itoa(p.Taps), strconv.Itoa(p.FollowUps),
+			strconv.Itoa(len(p.Clicked)), first, strings.Join(targets, " ")})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -58,7 +58,7 @@ ambiguous), each follow-up and tap; the report reads those counter items only.
 	by := c.fs.String("by", funnel.ByRule, "group by rule, variant, media or day")
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	asCSV := c.fs.Bool("csv", false, "print CSV (every count, reasons included)")
-	people := c.fs.Bool("people", false, "with --csv: one row per person answered (personal data: ids and usernames; a scan of the table)")
+	people := c.fs.Bool("people", false, "with --csv: one row per person answered, with the links they clicked (personal data: ids, usernames, clicks; a scan of the table)")
 	htmlFile := c.fs.String("html", "", "also write the report for people to `file`: one self-contained HTML page (no network)")
 	table := c.tableFlag()
 	if _, code, ok := c.parse(args); !ok {
@@ -89,7 +89,7 @@ ambiguous), each follow-up and tap; the report reads those counter items only.
 		if !*asCSV || *htmlFile != "" {
 			return c.fail(opUsagef("--people: only with --csv (a list of people is for tools, not a page)"))
 		}
-		list, err := opPeople(ctx, store, *account, from)
+		list, err := opPeople(ctx, store, store, *account, from)
 		if err != nil {
 			return c.fail(err)
 		}

@@ -71,10 +71,26 @@ func TestReport(t *testing.T) {
 	if csv := h.must("report", "--account", acct, "--csv"); !strings.Contains(csv, "recipe,sent,80") {
 		t.Errorf("csv:\n%s", csv)
 	}
+	// Person 6000000 opened the recipe rule's two links (one twice); person 6000001 one link of
+	// a DM rule, which is not the row's rule.
+	clickAt := now.Add(-30 * time.Minute).Truncate(time.Second)
+	for i, c := range []struct{ person, rule, target string }{
+		{"6000000", "recipe", "https://shop.example/book"}, {"6000000", "recipe", "https://shop.example/book"},
+		{"6000000", "recipe", "https://shop.example/pdf"}, {"6000001", "price", "https://shop.example/book"},
+	} {
+		click := reply.Click{Origin: reply.Origin{Account: acct, Rule: c.rule, Variant: "A", Media: "18000000000000001", Person: c.person},
+			Link: "L" + strconv.Itoa(len(c.target)), Target: c.target, At: clickAt.Add(time.Duration(i) * time.Minute), Issued: now.Add(-time.Hour)}
+		if _, err := h.store.RecordClick(h.ctx, click); err != nil {
+			t.Fatal(err)
+		}
+	}
 	list := h.must("report", "--account", acct, "--people", "--csv")
 	if lines := strings.Split(strings.TrimSpace(list), "\n"); len(lines) != 81 || !strings.HasPrefix(lines[0], "person,username,rule,variant") ||
-		!strings.Contains(list, "6000000,,recipe,A,18000000000000001,17900000000000000,SENT,") {
-		t.Errorf("--people --csv: %d lines:\n%s", len(lines), list)
+		!strings.HasSuffix(lines[0], ",links_clicked,first_click_at,clicked_links") ||
+		!strings.Contains(list, "6000000,,recipe,A,18000000000000001,17900000000000000,SENT,") ||
+		!strings.Contains(list, ",2,"+clickAt.Format(time.RFC3339)+",https://shop.example/book https://shop.example/pdf\n") ||
+		!strings.Contains(list, "6000001,,recipe,B,18000000000000001,17900000000000001,SENT,") || strings.Count(list, "https://") != 2 {
+		t.Errorf("--people --csv: %d lines, want 81 with person 6000000's two links (first at %s), none for the others:\n%s", len(lines), clickAt.Format(time.RFC3339), list)
 	}
 	bad := []struct {
 		args []string

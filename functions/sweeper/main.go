@@ -84,7 +84,7 @@ func main() {
 		}})
 	}
 
-	deletions := &deletion.Worker{Store: table, Params: params, Cursors: table, Leads: table, Log: log, Metrics: metrics}
+	deletions := &deletion.Worker{Store: table, Params: params, Cursors: table, Leads: table, Clicks: table, Log: log, Metrics: metrics}
 	s.AddChore(sweeper.Chore{Name: "data-deletion", Run: func(ctx context.Context) error {
 		_, err := deletions.Run(ctx, 20*time.Second)
 		return err

@@ -25,31 +25,42 @@ func (w *Worker) leadsPage(ctx context.Context, d reply.Deletion, cursor string,
 		n, err := w.personLeads(ctx, d.UserID)
 		return n, "", err
 	}
-	i, page := 0, ""
+	return accountPages(d, "leads", cursor, func(account, page string) (int, string, error) {
+		ls, next, err := w.Leads.Leads(ctx, account, page, size)
+		if err != nil {
+			return 0, "", fmt.Errorf("list leads of %s: %w", account, err)
+		}
+		n := 0
+		for _, l := range ls {
+			if err := w.Leads.DeleteLead(ctx, l.AccountID, l.PersonID, l.Kind); err != nil {
+				return n, "", fmt.Errorf("delete lead %s: %w", l.Key(), err)
+			}
+			n++
+		}
+		return n, next, nil
+	})
+}
+
+// accountPages works one page of a listing per account of a user's request: cursor is the index
+// of the account being worked, ":", and the store's cursor in its listing ("" to start); page
+// removes what one page of account lists from its cursor and returns the store's next.
+func accountPages(d reply.Deletion, what, cursor string, page func(account, cursor string) (int, string, error)) (int, string, error) {
+	i, from := 0, ""
 	if cursor != "" {
 		is, rest, _ := strings.Cut(cursor, ":")
 		var err error
 		if i, err = strconv.Atoi(is); err != nil || i < 0 {
-			return 0, "", fmt.Errorf("leads: cursor %q: not this worker's", cursor)
+			return 0, "", fmt.Errorf("%s: cursor %q: not this worker's", what, cursor)
 		}
-		page = rest
+		from = rest
 	}
 	if i >= len(d.Accounts) {
 		return 0, "", nil
 	}
-	account := d.Accounts[i]
-	ls, next, err := w.Leads.Leads(ctx, account, page, size)
-	if err != nil {
-		return 0, "", fmt.Errorf("list leads of %s: %w", account, err)
-	}
-	n := 0
-	for _, l := range ls {
-		if err := w.Leads.DeleteLead(ctx, l.AccountID, l.PersonID, l.Kind); err != nil {
-			return n, "", fmt.Errorf("delete lead %s: %w", l.Key(), err)
-		}
-		n++
-	}
+	n, next, err := page(d.Accounts[i], from)
 	switch {
+	case err != nil:
+		return n, "", err
 	case next != "":
 		return n, strconv.Itoa(i) + ":" + next, nil
 	case i+1 < len(d.Accounts):

@@ -39,12 +39,7 @@ func TestLeadsDeleted(t *testing.T) {
 			owner := "26" + id(1)[2:]
 			mine, other := id(2), id(3)
 			commenter, bystander := id(4), id(5)
-			for _, a := range []reply.Account{{ID: mine, AppUserIDs: []string{owner}}, {ID: other}} {
-				a.Login, a.TokenParam, a.Version = reply.LoginInstagram, "/replywindow/tokens/"+a.ID, 1
-				if _, err := store.PutAccount(ctx, a); err != nil {
-					t.Fatal(err)
-				}
-			}
+			putAccounts(t, ctx, store, owner, mine, other)
 			put := func(account, person string, kind lead.Kind) {
 				t.Helper()
 				l := lead.Lead{AccountID: account, PersonID: person, Kind: kind, Value: "v", Rule: "r", Step: "s",
@@ -105,5 +100,16 @@ func TestLeadsDeleted(t *testing.T) {
 				t.Errorf("a lead came back on a deleted account: %v", err)
 			}
 		})
+	}
+}
+
+// putAccounts stores two accounts: mine, connected by owner, and other.
+func putAccounts(t *testing.T, ctx context.Context, store reply.Store, owner, mine, other string) {
+	t.Helper()
+	for _, a := range []reply.Account{{ID: mine, AppUserIDs: []string{owner}}, {ID: other}} {
+		a.Login, a.TokenParam, a.Version = reply.LoginInstagram, "/replywindow/tokens/"+a.ID, 1
+		if _, err := store.PutAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -26,9 +26,9 @@ const DefaultPageSize = 100
 // Worker works off pending data deletions. A request from Meta (reply.DeletionUser) names the
 // person who connected accounts to the app, by app-scoped id: each account they connected
 // (Account.AppUserIDs) goes, with its configuration, token parameter, rate buckets, reply records
-// (comments' and follow-ups'), funnel guards and conversations. The operator's request for a
-// commenter (reply.DeletionPerson, by IGSID) removes the records, guards and conversations that
-// hold the person. Tombstones are written before anything
+// (comments' and follow-ups'), funnel guards, conversations, leads and click records. The
+// operator's request for a commenter (reply.DeletionPerson, by IGSID) removes the records,
+// guards, conversations, leads and click records that hold the person. Tombstones are written before anything
 // is removed, so no job still queued or redriven brings the data back. Progress (the scan
 // cursor) is stored after every page, so a deletion larger than one run's budget resumes in the
 // next run, and two workers never double-count: the one whose progress write loses stops.
@@ -37,8 +37,12 @@ type Worker struct {
 	Params Params
 	// Cursors, when set, holds the reconciler's cursors: an account's goes with it.
 	Cursors reply.Cursors
-	// Leads, when set, holds the answers to steps that ask: the request's go last.
-	Leads    lead.Store
+	// Leads, when set, holds the answers to steps that ask: the request's go after the
+	// conversations.
+	Leads lead.Store
+	// Clicks, when set, holds the people's click records (who opened which tracked link): the
+	// request's go last.
+	Clicks   reply.ClickRecords
 	PageSize int          // 0 means DefaultPageSize
 	Clock    reply.Clock  // nil means the system clock
 	Log      *slog.Logger // nil means no logs
@@ -137,14 +141,23 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 		size = DefaultPageSize
 	}
 	for {
-		// Reply records first, then conversations: d.Cursor holds the phase as well as where
-		// its listing stopped, so a resumed request carries on where the last run left.
+		// Reply records first, then conversations, leads and click records: d.Cursor holds the
+		// phase as well as where its listing stopped, so a resumed request carries on where the
+		// last run left.
 		var n int
 		var next string
-		if leads, ok := strings.CutPrefix(d.Cursor, leadPhase); ok {
-			n, next, err = w.leadsPage(ctx, d, leads, size)
+		if clicks, ok := strings.CutPrefix(d.Cursor, clickPhase); ok {
+			n, next, err = w.clicksPage(ctx, d, clicks, size)
 			if next != "" {
+				next = clickPhase + next
+			}
+		} else if leads, ok := strings.CutPrefix(d.Cursor, leadPhase); ok {
+			n, next, err = w.leadsPage(ctx, d, leads, size)
+			switch {
+			case next != "":
 				next = leadPhase + next
+			case w.Clicks != nil:
+				next = clickPhase
 			}
 		} else if conv, ok := strings.CutPrefix(d.Cursor, convPhase); ok {
 			n, next, err = w.conversationsPage(ctx, d, conv, size)
@@ -153,6 +166,8 @@ func (w *Worker) work(ctx context.Context, d reply.Deletion, deadline time.Time)
 				next = convPhase + next
 			case w.Leads != nil:
 				next = leadPhase
+			case w.Clicks != nil:
+				next = clickPhase
 			}
 		} else {
 			n, next, err = w.recordsPage(ctx, d, d.Cursor, size)

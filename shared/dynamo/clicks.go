@@ -22,24 +22,29 @@ const clickTxTries = 3
 
 // RecordClick counts c with two requests sent at once, so the click route waits for one round
 // trip: an UpdateItem adding 1 to the link's all-clicks counter (funnel.Click, a funnel counter
-// item: no condition, it names no person), and a transaction taking the visitor's guard (KV#,
-// attribute_not_exists), adding 1 to the unique-clicks counter (its own item, so the two requests
-// never conflict) and checking the account's and the person's tombstones. A repeat click's
-// transaction is refused on the guard: first is false. The report reads both counters with the
-// funnel's other counts.
+// item: no condition, it names no person), and a transaction that puts the person's click record
+// of the link (KV#<account>#<person>#<link>, attribute_not_exists: their first click), adds 1 to
+// the unique-clicks counter (its own item, so the two requests never conflict) and checks the
+// account's and the person's tombstones. A repeat click's transaction is refused on the record:
+// first is false. The report reads both counters with the funnel's
+// other counts; the people export reads the records (ClickedBy).
 func (s *Store) RecordClick(ctx context.Context, c reply.Click) (bool, error) {
-	if c.Origin.Account == "" || c.Link == "" || c.Visitor == "" || c.At.IsZero() {
-		return false, fmt.Errorf("record click: account, link, visitor and time are required")
+	if c.Origin.Account == "" || c.Link == "" || c.At.IsZero() {
+		return false, fmt.Errorf("record click: account, link and time are required")
 	}
 	type result struct {
 		first bool
 		err   error
 	}
 	done := make(chan result, 1)
-	go func() {
-		first, err := s.uniqueClick(ctx, c)
-		done <- result{first, err}
-	}()
+	if c.Origin.Person == "" {
+		done <- result{} // a link sent to nobody known: no record, no unique count
+	} else {
+		go func() {
+			first, err := s.uniqueClick(ctx, c)
+			done <- result{first, err}
+		}()
+	}
 	all, err := s.clickCounter(c.Origin, c.Link, c.Target, c.At, false)
 	if err != nil {
 		return false, err
@@ -55,8 +60,17 @@ func (s *Store) RecordClick(ctx context.Context, c reply.Click) (bool, error) {
 }
 
 func (s *Store) uniqueClick(ctx context.Context, c reply.Click) (bool, error) {
+	o := c.Origin
 	guard := map[string]types.AttributeValue{
-		AttrPK: str(reply.ClickGuardKey(c.Origin.Account, c.Visitor)), "at": num(c.At.UnixMilli()),
+		AttrPK: str(reply.ClickGuardKey(o.Account, o.Person, c.Link)), "at": num(c.At.UnixMilli()),
+		AttrList: str(clickList(o.Account)), "account": str(o.Account), "person": str(o.Person),
+		"link": str(c.Link), "target": str(c.Target), "rule": str(o.Rule),
+	}
+	if o.Variant != "" {
+		guard["variant"] = str(o.Variant)
+	}
+	if o.Media != "" {
+		guard["media"] = str(o.Media)
 	}
 	if !c.Until.IsZero() {
 		guard[AttrExpiresAt] = num(c.Until.Unix())
@@ -85,7 +99,7 @@ func (s *Store) uniqueClick(ctx context.Context, c reply.Click) (bool, error) {
 			case it.ConditionCheck != nil && canceled.failed(i):
 				return false, fmt.Errorf("unique click on %s: %w", c.Link, reply.ErrForgotten)
 			case it.Put != nil && canceled.failed(i):
-				return false, nil // the visitor's guard is taken: not a first click
+				return false, nil // the person's record of the link exists: not a first click
 			}
 		}
 		if try == clickTxTries {
@@ -93,6 +107,10 @@ func (s *Store) uniqueClick(ctx context.Context, c reply.Click) (bool, error) {
 		}
 	}
 }
+
+// clickList is the IndexList partition of an account's click records: the people export and a
+// deletion find them with a Query, never a scan.
+func clickList(account string) string { return "CLICK#" + account }
 
 // clickCounter is the update adding a click to its all-clicks or unique-clicks counter item
 // (funnel.Click), with the link's target beside the counts for `ClickCounts`.
@@ -139,4 +157,78 @@ func (s *Store) ClickCounts(ctx context.Context, o reply.Origin, link string, da
 		return reply.ClickCounts{}, fmt.Errorf("click counts of %s on %s: %w", link, d, reply.ErrNotFound)
 	}
 	return out, nil
+}
+
+// ClickedBy pages through the account's click records with a Query of IndexList, in key order.
+func (s *Store) ClickedBy(ctx context.Context, account, cursor string, limit int) ([]reply.Clicked, string, error) {
+	items, next, err := s.listPage(ctx, clickList(account), reply.ClickPersonPrefix(account, ""), cursor, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("click records of %s: %w", account, err)
+	}
+	page := make([]reply.Clicked, 0, len(items))
+	for _, it := range items {
+		c, err := decodeClicked(it)
+		if err != nil {
+			return nil, "", err
+		}
+		page = append(page, c)
+	}
+	return page, next, nil
+}
+
+// ForgetClicks removes the person's click records of the account, found with a Query of
+// IndexList on their key prefix. The index is eventually consistent: a deletion runs this after
+// its tombstone and the scans of the records, so a click written before the tombstone has long
+// reached it.
+func (s *Store) ForgetClicks(ctx context.Context, account, person string) (int, error) {
+	if person == "" {
+		return 0, fmt.Errorf("forget clicks on %s: no person", account)
+	}
+	prefix := reply.ClickPersonPrefix(account, person)
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                s.table,
+		IndexName:                aws.String(IndexList),
+		KeyConditionExpression:   aws.String("#l = :l AND begins_with(#pk, :p)"),
+		ExpressionAttributeNames: map[string]string{"#l": AttrList, "#pk": AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":l": str(clickList(account)), ":p": str(prefix),
+		},
+		ProjectionExpression: aws.String("#pk"),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("forget clicks %s: %w", prefix, err)
+	}
+	for i, it := range items {
+		pk, _ := it[AttrPK].(*types.AttributeValueMemberS)
+		if pk == nil {
+			continue
+		}
+		if err := s.delete(ctx, pk.Value); err != nil {
+			return i, fmt.Errorf("forget clicks: delete %s: %w", pk.Value, err)
+		}
+	}
+	return len(items), nil
+}
+
+// decodeClicked is a click record.
+func decodeClicked(item map[string]types.AttributeValue) (reply.Clicked, error) {
+	var c struct {
+		Account string `json:"account"`
+		Person  string `json:"person"`
+		Link    string `json:"link"`
+		Target  string `json:"target"`
+		Rule    string `json:"rule"`
+		Variant string `json:"variant"`
+		Media   string `json:"media"`
+		At      int64  `json:"at"`
+	}
+	pk := ""
+	if v, ok := item[AttrPK].(*types.AttributeValueMemberS); ok {
+		pk = v.Value
+	}
+	if err := unmarshal(item, &c); err != nil || c.Account == "" || c.Person == "" || c.Link == "" || c.At == 0 {
+		return reply.Clicked{}, fmt.Errorf("decode click record %s: account, person, link and time required (%v)", pk, err)
+	}
+	return reply.Clicked{Account: c.Account, Person: c.Person, Link: c.Link, Target: c.Target,
+		Rule: c.Rule, Variant: c.Variant, Media: c.Media, At: time.UnixMilli(c.At).UTC()}, nil
 }

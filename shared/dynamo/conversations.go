@@ -326,31 +326,3 @@ func decodeConversation(item map[string]types.AttributeValue) (reply.Conversatio
 }
 
 func ms(t time.Time) types.AttributeValue { return num(t.UnixMilli()) }
-
-// update builds a SET expression with placeholders for every attribute (step names are the
-// user's, so they are never spliced into the expression).
-type update struct {
-	sets   []string
-	names  map[string]string
-	values map[string]types.AttributeValue
-	idx    map[string]int
-}
-
-func newUpdate() *update {
-	return &update{names: map[string]string{}, values: map[string]types.AttributeValue{}, idx: map[string]int{}}
-}
-
-func (u *update) set(attr string, v types.AttributeValue) {
-	i, ok := u.idx[attr]
-	if !ok {
-		i = len(u.idx)
-		u.idx[attr] = i
-		u.names[fmt.Sprintf("#a%d", i)] = attr
-		u.sets = append(u.sets, fmt.Sprintf("#a%d = :v%d", i, i))
-	}
-	u.values[fmt.Sprintf(":v%d", i)] = v
-}
-
-func (u *update) name(attr string) string  { return fmt.Sprintf("#a%d", u.idx[attr]) }
-func (u *update) value(attr string) string { return fmt.Sprintf(":v%d", u.idx[attr]) }
-func (u *update) expr() string             { return "SET " + strings.Join(u.sets, ", ") }

@@ -11,6 +11,9 @@
 //	                                            reconciler's budget of Graph reads)
 //	A#<account>                                 account configuration
 //	D#<code>                                    data-deletion requests
+//	KV#<account>#<person>#<link>                a person's click record: their first click on a
+//	                                            tracked link (its unique-click guard), listed in
+//	                                            IndexList under CLICK#<account>, TTL with the link
 //	P#<account>                                 reconcile cursor: the account's media and how far
 //	                                            each was read (reply.CursorKey), TTL 30 days after
 //	                                            its last write
@@ -21,7 +24,9 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,6 +56,7 @@ type API interface {
 var _ API = (*dynamodb.Client)(nil)
 var _ API = (*Counter)(nil)
 var _ reply.Store = (*Store)(nil)
+var _ reply.ClickRecords = (*Store)(nil)
 
 // DefaultRetention is how long terminal reply records are kept after their deadline.
 const DefaultRetention = 30 * 24 * time.Hour
@@ -185,4 +191,39 @@ func (s *Store) list(ctx context.Context, name string) ([]map[string]types.Attri
 		ExpressionAttributeNames:  map[string]string{"#l": AttrList},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":l": str(name)},
 	})
+}
+
+// listPage is one page of IndexList under name, in key order: at most limit items after cursor
+// (the last key of the page before, under prefix; ErrCursor otherwise) and the next page's
+// cursor ("" when the listing is done).
+func (s *Store) listPage(ctx context.Context, name, prefix, cursor string, limit int) ([]map[string]types.AttributeValue, string, error) {
+	if limit < 1 {
+		return nil, "", fmt.Errorf("limit %d, want 1 or more", limit)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 s.table,
+		IndexName:                 aws.String(IndexList),
+		KeyConditionExpression:    aws.String("#l = :l"),
+		ExpressionAttributeNames:  map[string]string{"#l": AttrList},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":l": str(name)},
+		Limit:                     aws.Int32(int32(min(limit, 1000))),
+	}
+	if cursor != "" {
+		var c scanCursor
+		if err := decodeCursor(cursor, &c); err != nil || !strings.HasPrefix(c.PK, prefix) {
+			return nil, "", ErrCursor
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{AttrPK: str(c.PK), AttrList: str(name)}
+	}
+	out, err := s.api.Query(ctx, in)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if n := len(out.Items); len(out.LastEvaluatedKey) > 0 && n > 0 {
+		if pk, ok := out.Items[n-1][AttrPK].(*types.AttributeValueMemberS); ok {
+			next = encodeCursor(scanCursor{PK: pk.Value})
+		}
+	}
+	return out.Items, next, nil
 }

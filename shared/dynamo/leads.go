@@ -3,10 +3,8 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/replywindow/replywindow/shared/lead"
@@ -76,39 +74,17 @@ func (s *Store) Lead(ctx context.Context, account, person string, kind lead.Kind
 
 // Leads pages through the account's leads with a Query of IndexList, in key order.
 func (s *Store) Leads(ctx context.Context, account, cursor string, limit int) ([]lead.Lead, string, error) {
-	if limit < 1 {
-		return nil, "", fmt.Errorf("leads of %s: limit %d, want 1 or more", account, limit)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 s.table,
-		IndexName:                 aws.String(IndexList),
-		KeyConditionExpression:    aws.String("#l = :l"),
-		ExpressionAttributeNames:  map[string]string{"#l": AttrList},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":l": str(leadList(account))},
-		Limit:                     aws.Int32(int32(min(limit, 1000))),
-	}
-	if cursor != "" {
-		var c scanCursor
-		if err := decodeCursor(cursor, &c); err != nil || !strings.HasPrefix(c.PK, "L#"+account+"#") {
-			return nil, "", fmt.Errorf("leads of %s: %w", account, ErrCursor)
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{AttrPK: str(c.PK), AttrList: str(leadList(account))}
-	}
-	out, err := s.api.Query(ctx, in)
+	items, next, err := s.listPage(ctx, leadList(account), "L#"+account+"#", cursor, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("leads of %s: %w", account, err)
 	}
-	page := make([]lead.Lead, 0, len(out.Items))
-	for _, it := range out.Items {
+	page := make([]lead.Lead, 0, len(items))
+	for _, it := range items {
 		l, err := decodeLead(it)
 		if err != nil {
 			return nil, "", err
 		}
 		page = append(page, l)
-	}
-	next := ""
-	if len(out.LastEvaluatedKey) > 0 && len(page) > 0 {
-		next = encodeCursor(scanCursor{PK: page[len(page)-1].Key()})
 	}
 	return page, next, nil
 }

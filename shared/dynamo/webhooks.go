@@ -31,24 +31,22 @@ func (s *Store) SawWebhooks(ctx context.Context, account string, fields []string
 		return nil
 	}
 	slot := at.Truncate(reply.SeenEvery).Unix()
-	names := map[string]string{}
-	var set, cond []string
-	for i, f := range fields {
-		n := "#f" + strconv.Itoa(i)
-		names[n] = seenPrefix + f
-		set = append(set, n+" = :t")
+	u := newUpdate()
+	var cond []string
+	for _, f := range fields {
+		u.set(seenPrefix+f, num(at.Unix()))
+		n := u.name(seenPrefix + f)
 		cond = append(cond, fmt.Sprintf("attribute_not_exists(%s) OR %s < :slot", n, n))
 	}
-	names["#exp"] = AttrExpiresAt
+	u.set(AttrExpiresAt, num(at.Add(WebhooksRetention).Unix()))
+	u.values[":slot"] = num(slot)
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                s.table,
-		Key:                      pkey(reply.WebhooksKey(account)),
-		UpdateExpression:         aws.String("SET " + strings.Join(set, ", ") + ", #exp = :exp"),
-		ConditionExpression:      aws.String(strings.Join(cond, " OR ")),
-		ExpressionAttributeNames: names,
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":t": num(at.Unix()), ":slot": num(slot), ":exp": num(at.Add(WebhooksRetention).Unix()),
-		},
+		TableName:                 s.table,
+		Key:                       pkey(reply.WebhooksKey(account)),
+		UpdateExpression:          aws.String(u.expr()),
+		ConditionExpression:       aws.String(strings.Join(cond, " OR ")),
+		ExpressionAttributeNames:  u.names,
+		ExpressionAttributeValues: u.values,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {

@@ -133,18 +133,6 @@ func (s *Sealer) tag(plain []byte) []byte {
 	return h.Sum(nil)[:tagBytes]
 }
 
-// Visitor is the pseudonym of l's person for l's link: a keyed hash, so the unique-click guard
-// names neither the person nor the link in clear, and nobody without the secret can tell whose
-// guard it is.
-func (s *Sealer) Visitor(l Link) string {
-	h := hmac.New(sha256.New, s.mac)
-	for _, f := range []string{"visitor", l.Account, l.Person, l.Target} {
-		h.Write(binary.AppendUvarint(nil, uint64(len(f))))
-		h.Write([]byte(f))
-	}
-	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:16])
-}
-
 // LinkID names a target in counters: a hash, short and free of the URL's characters.
 func LinkID(target string) string {
 	sum := sha256.Sum256([]byte(target))

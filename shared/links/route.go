@@ -82,7 +82,7 @@ func (r *Route) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 	if ok, why := Counts(method, req.Headers); !ok {
 		r.metrics().Count(MetricNotClicks, 1, "Reason", why)
 	} else {
-		r.record(ctx, keys, l, now)
+		r.record(ctx, l, now)
 	}
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: http.StatusFound,
@@ -98,7 +98,7 @@ func (r *Route) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 }
 
 // record counts the click with the store's one round trip, within Budget.
-func (r *Route) record(ctx context.Context, keys *Sealer, l Link, now time.Time) {
+func (r *Route) record(ctx context.Context, l Link, now time.Time) {
 	budget := r.Budget
 	if budget <= 0 {
 		budget = DefaultBudget
@@ -107,7 +107,7 @@ func (r *Route) record(ctx context.Context, keys *Sealer, l Link, now time.Time)
 	defer cancel()
 	until := l.Issued.Add(r.MaxAge + 24*time.Hour)
 	first, err := r.Clicks.RecordClick(ctx, reply.Click{Origin: l.Origin, Link: LinkID(l.Target), Target: l.Target,
-		Visitor: keys.Visitor(l), At: now, Issued: l.Issued, Until: until})
+		At: now, Issued: l.Issued, Until: until})
 	switch {
 	case errors.Is(err, reply.ErrForgotten):
 		r.metrics().Count(MetricClicks, 1) // the anonymous count took it; the person is forgotten

@@ -2,9 +2,7 @@ package memory
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
@@ -108,27 +106,11 @@ func (s *Store) Conversations(_ context.Context, cursor string, limit int) ([]re
 	if limit < 1 {
 		return nil, "", fmt.Errorf("conversations: limit %d, want 1 or more", limit)
 	}
-	after := ""
-	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || len(b) == 0 {
-			return nil, "", fmt.Errorf("conversations: %w", ErrCursor)
-		}
-		after = string(b)
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	keys := make([]string, 0, len(s.convs))
-	for k := range s.convs {
-		if k > after {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	next := ""
-	if len(keys) > limit {
-		keys = keys[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte(keys[limit-1]))
+	keys, next, err := keyPage(s.convs, "", cursor, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("conversations: %w", err)
 	}
 	out := make([]reply.Conversation, len(keys))
 	for i, k := range keys {

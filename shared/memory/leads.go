@@ -2,10 +2,7 @@ package memory
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
@@ -49,28 +46,11 @@ func (s *Store) Leads(_ context.Context, account, cursor string, limit int) ([]l
 	if limit < 1 {
 		return nil, "", fmt.Errorf("leads of %s: limit %d, want 1 or more", account, limit)
 	}
-	prefix := "L#" + account + "#"
-	after := ""
-	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !strings.HasPrefix(string(b), prefix) {
-			return nil, "", fmt.Errorf("leads of %s: %w", account, ErrCursor)
-		}
-		after = string(b)
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var keys []string
-	for k := range s.leads {
-		if strings.HasPrefix(k, prefix) && k > after {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	next := ""
-	if len(keys) > limit {
-		keys = keys[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte(keys[limit-1]))
+	keys, next, err := keyPage(s.leads, "L#"+account+"#", cursor, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("leads of %s: %w", account, err)
 	}
 	out := make([]lead.Lead, len(keys))
 	for i, k := range keys {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/funnel"
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
@@ -32,7 +33,9 @@ type countingStore struct {
 	reads, writes atomic.Int64
 	// units are the write units the DynamoDB adapter is billed for the same calls (items under
 	// 1 KB): Create is a transaction of the record, its funnel guard and a check of each
-	// tombstone that could cover the comment, at two units an item; Update and SaveBucket are one.
+	// tombstone that could cover the comment, at two units an item; an Update into a terminal
+	// state is a transaction of the record and its funnel counter item (funnel.Outcome), any
+	// other Update and SaveBucket one unit.
 	units atomic.Int64
 }
 
@@ -51,7 +54,11 @@ func (c *countingStore) Create(ctx context.Context, r reply.Record) (reply.Recor
 
 func (c *countingStore) Update(ctx context.Context, r reply.Record) (reply.Record, error) {
 	c.writes.Add(1)
-	c.units.Add(1)
+	if _, counted := funnel.Outcome(r); counted {
+		c.units.Add(2 * 2)
+	} else {
+		c.units.Add(1)
+	}
 	return c.Store.Update(ctx, r)
 }
 

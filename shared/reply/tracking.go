@@ -181,13 +181,12 @@ func (t *Tracking) validate(rule bool) error {
 
 // Click is one person's click on a tracked link, as the click route counts it.
 type Click struct {
-	Origin  Origin
-	Link    string    // the link's id in counters (a hash of Target)
-	Target  string    // the URL, kept on the counter for reports
-	Visitor string    // a keyed pseudonym of (person, link): the unique-click guard's key
-	At      time.Time // when; its UTC day is the counter's
-	Issued  time.Time // when the link was sent: a tombstone at or after it forbids the guard
-	Until   time.Time // the guard is kept until then (the link's last day): stores may drop it after
+	Origin Origin
+	Link   string    // the link's id in counters (a hash of Target)
+	Target string    // the URL, kept on the counter for reports
+	At     time.Time // when; its UTC day is the counter's
+	Issued time.Time // when the link was sent: a tombstone at or after it forbids the guard
+	Until  time.Time // the guard is kept until then (the link's last day): stores may drop it after
 }
 
 // ClickCounts is one counter: clicks on a link, per account, rule, variant, media and day.
@@ -203,6 +202,8 @@ type ClickCounts struct {
 // Clicks is the store of click counts. RecordClick counts c in All, and in Unique when c is the
 // person's first click on the link: once, however many clicks race (a conditional write), and
 // never for a person or account with a tombstone (first reports whether it was counted unique).
+// The first click is also the person's click record of the link (ClickGuardKey, read as
+// Clicked), written behind the same tombstone checks.
 type Clicks interface {
 	RecordClick(ctx context.Context, c Click) (first bool, err error)
 	// ClickCounts is the counters of an account's link on a day (tests, reports).
@@ -212,5 +213,18 @@ type Clicks interface {
 // ClickDay is the counter day of t.
 func ClickDay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-// ClickGuardKey is the item marking that visitor (a person on a link, Click.Visitor) clicked.
-func ClickGuardKey(account, visitor string) string { return "KV#" + account + "#" + visitor }
+// ClickGuardKey is the person's click record of a link on the account: their first click on it
+// (so the link's unique-click guard for them), and personal data that both deletions remove.
+// The person and the link lead, so that a person's records are one key prefix.
+func ClickGuardKey(account, person, link string) string {
+	return ClickPersonPrefix(account, person) + link
+}
+
+// ClickPersonPrefix starts the keys of the person's click records on the account ("" person:
+// every record of the account).
+func ClickPersonPrefix(account, person string) string {
+	if person == "" {
+		return "KV#" + account + "#"
+	}
+	return "KV#" + account + "#" + person + "#"
+}
