@@ -60,11 +60,11 @@ func (s *sim) eventsDue(ctx context.Context) (time.Time, error) {
 	if s.bus == nil {
 		return time.Time{}, nil
 	}
-	recs, err := s.store.(events.Outbox).PendingEvents(ctx, s.start.Add(100*reply.Window), 1)
-	if err != nil || len(recs) == 0 {
+	marks, err := s.store.(events.Outbox).PendingEvents(ctx, s.start.Add(100*reply.Window), 1)
+	if err != nil || len(marks) == 0 {
 		return time.Time{}, err
 	}
-	return recs[0].EventsAt.Add(events.DrainGrace), nil
+	return marks[0].At.Add(events.DrainGrace), nil
 }
 
 // checkEvents compares every state change with an event (events.OfRecord) with what the bus

@@ -185,7 +185,8 @@ func (s *Service) answer(ctx context.Context, job reply.Job, acct reply.Account,
 
 // captured is the one place a new lead is announced: it runs once per lead, after the lead was
 // stored and before its confirmation is claimed. Only ids go to the log; the lead's value never.
-// (Issue 21's events publish LeadCaptured from here.)
+// Its LeadCaptured event is already out by then, or marked for the sweeper: the store the
+// service was given is the events outbox when events are on (events.OutboxStore.CreateLead).
 func (s *Service) captured(_ context.Context, acct reply.Account, l lead.Lead) {
 	s.m.Count(MetricLeadCaptured, 1, "Kind", l.Kind)
 	s.log.Info("lead captured", "account", acct.ID, "person", l.PersonID, "rule", l.Rule, "step", l.Step, "kind", l.Kind)

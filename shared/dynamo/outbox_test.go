@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/awstest"
+	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/storetest"
 )
 
@@ -37,7 +38,7 @@ func TestOutboxAttributes(t *testing.T) {
 			t.Errorf("a record without a mark has %s", a)
 		}
 	}
-	if err := s.ClearEvents(awstest.Context(t), marked.Key, marked.Version); err != nil {
+	if err := s.ClearEvents(awstest.Context(t), reply.Mark{Key: marked.Key, At: marked.EventsAt}); err != nil {
 		t.Fatal(err)
 	}
 	cleared := rawItem(t, api, table, marked.Key)

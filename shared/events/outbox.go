@@ -3,12 +3,12 @@ package events
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -37,14 +37,20 @@ func (e *PutError) Error() string {
 	return fmt.Sprintf("bus refused %d event(s): %s", len(e.Refused), strings.Join(parts, "; "))
 }
 
-// Outbox is where a record's events wait until the bus has them: the record itself, marked
-// (Record.EventsAt) in the same conditional write that made the change.
+// Outbox is where events wait until the bus has them: the changed item itself, marked
+// (reply.Mark) in the same conditional write that made the change. Any item kind may carry a
+// mark; the drain reads the item by its key's prefix and derives the event from it.
 type Outbox interface {
-	// PendingEvents is at most limit records marked before `before`, oldest mark first.
-	PendingEvents(ctx context.Context, before time.Time, limit int) ([]reply.Record, error)
-	// ClearEvents removes the mark of the record stored under key at version; a record that is
-	// gone, or at another version, is left as it is (nil error).
-	ClearEvents(ctx context.Context, key string, version int64) error
+	// PendingEvents is at most limit marks made before `before`, oldest first, of every item
+	// kind. A mark may have been cleared since (an index lags): the item read says.
+	PendingEvents(ctx context.Context, before time.Time, limit int) ([]reply.Mark, error)
+	// ClearEvents removes m from its item if the item still carries that very mark; an item
+	// that is gone, or marked anew, is left as it is (nil error).
+	ClearEvents(ctx context.Context, m reply.Mark) error
+	// Get reads a reply record (C#, S#): their events are OfRecord's.
+	Get(ctx context.Context, key string) (reply.Record, error)
+	// Lead reads a lead (L#): its event is OfLead's.
+	Lead(ctx context.Context, account, person string, kind lead.Kind) (lead.Lead, error)
 }
 
 // Metric names (EMF, namespace ReplyWindow).
@@ -106,106 +112,27 @@ func (s *OutboxStore) write(ctx context.Context, rec reply.Record,
 		// the mark is in the outbox if the write landed, and the sweeper publishes it.
 		return stored, err
 	}
-	putCtx, cancel := context.WithTimeout(ctx, cmp.Or(s.Timeout, PutTimeout))
-	defer cancel()
-	if err := s.Bus.Put(putCtx, []Event{ev}); err != nil {
-		s.Metrics.Count(MetricDeferred, 1, "Kind", string(ev.Kind))
-		s.Log.Warn("event left for the sweeper", "kind", ev.Kind, "event", ev.Detail.ID, "record", rec.Key, "err", err)
-		return stored, nil
-	}
-	s.Metrics.Count(MetricPublished, 1, "Kind", string(ev.Kind))
-	if err := s.Outbox.ClearEvents(ctx, stored.Key, stored.Version); err != nil {
-		// Published all the same: the sweeper publishes it again under the same id.
-		s.Log.Warn("clear outbox", "record", rec.Key, "err", err)
-	} else {
+	if s.publish(ctx, ev, reply.Mark{Key: stored.Key, At: rec.EventsAt}) {
 		stored.EventsAt = time.Time{}
 	}
 	return stored, nil
 }
 
-// Drain publishes what the outbox holds: the events whose put failed, or whose writer died
-// between its write and its put. It is a sweeper chore.
-type Drain struct {
-	Outbox  Outbox
-	Bus     Bus
-	Clock   reply.Clock
-	Metrics *telemetry.Metrics
-	Log     *slog.Logger
-	// Grace leaves a mark younger than this to its writer, whose put is under way: draining it
-	// too would only publish it twice.
-	Grace time.Duration
-	Limit int // records per run
-}
-
-// DrainReport is what one run did.
-type DrainReport struct {
-	Pending, Published, Failed, Cleared int
-}
-
-// Run publishes up to Limit pending records' events and clears their marks.
-func (d *Drain) Run(ctx context.Context) (DrainReport, error) {
-	var rep DrainReport
-	recs, err := d.Outbox.PendingEvents(ctx, d.Clock.Now().Add(-d.Grace), max(d.Limit, 1))
-	if err != nil {
-		return rep, fmt.Errorf("read outbox: %w", err)
+// publish puts ev, whose change was just written with mark m, and clears m. It reports whether
+// the mark is gone; a put that failed leaves it to the sweeper, and the writer goes on.
+func (s *OutboxStore) publish(ctx context.Context, ev Event, m reply.Mark) bool {
+	putCtx, cancel := context.WithTimeout(ctx, cmp.Or(s.Timeout, PutTimeout))
+	defer cancel()
+	if err := s.Bus.Put(putCtx, []Event{ev}); err != nil {
+		s.Metrics.Count(MetricDeferred, 1, "Kind", string(ev.Kind))
+		s.Log.Warn("event left for the sweeper", "kind", ev.Kind, "event", ev.Detail.ID, "item", m.Key, "err", err)
+		return false
 	}
-	rep.Pending = len(recs)
-	var evs []Event
-	var of []reply.Record
-	for _, r := range recs {
-		ev, ok := OfRecord(r)
-		if !ok {
-			// Marked, but no longer a change with an event (a marked record can only be
-			// terminal, so this is a store or code mismatch): nothing to publish.
-			d.Log.Error("outbox record without an event", "record", r.Key, "state", r.State)
-			if err := d.Outbox.ClearEvents(ctx, r.Key, r.Version); err != nil {
-				return rep, fmt.Errorf("clear outbox of %s: %w", r.Key, err)
-			}
-			rep.Cleared++
-			continue
-		}
-		evs, of = append(evs, ev), append(of, r)
+	s.Metrics.Count(MetricPublished, 1, "Kind", string(ev.Kind))
+	if err := s.Outbox.ClearEvents(ctx, m); err != nil {
+		// Published all the same: the sweeper publishes it again under the same id.
+		s.Log.Warn("clear outbox", "item", m.Key, "err", err)
+		return false
 	}
-	var errs []error
-	for start := 0; start < len(evs); start += PutBatch {
-		if ctx.Err() != nil {
-			break
-		}
-		end := min(start+PutBatch, len(evs))
-		err := d.Bus.Put(ctx, evs[start:end])
-		var refused *PutError
-		switch {
-		case errors.As(err, &refused):
-		case err != nil:
-			refused = &PutError{Refused: map[int]string{}}
-			for i := range end - start {
-				refused.Refused[i] = err.Error()
-			}
-		default:
-			refused = &PutError{}
-		}
-		for i := start; i < end; i++ {
-			ev := evs[i]
-			if why, bad := refused.Refused[i-start]; bad {
-				rep.Failed++
-				d.Metrics.Count(MetricFailed, 1, "Kind", string(ev.Kind))
-				if d.Clock.Now().Sub(of[i].EventsAt) >= StuckAfter {
-					d.Metrics.Count(MetricStuck, 1)
-				}
-				d.Log.Warn("event put failed", "kind", ev.Kind, "event", ev.Detail.ID, "record", of[i].Key, "why", why)
-				continue
-			}
-			rep.Published++
-			d.Metrics.Count(MetricPublished, 1, "Kind", string(ev.Kind))
-			if err := d.Outbox.ClearEvents(ctx, of[i].Key, of[i].Version); err != nil {
-				errs = append(errs, fmt.Errorf("clear outbox of %s: %w", of[i].Key, err))
-				continue
-			}
-			rep.Cleared++
-		}
-	}
-	if rep.Failed > 0 {
-		errs = append(errs, fmt.Errorf("%d of %d events not published; they stay in the outbox", rep.Failed, len(evs)))
-	}
-	return rep, errors.Join(errs...)
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/events"
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -64,11 +65,17 @@ func All() []events.Event {
 		events.GatePassed(Account, Person, "recipe", "link", "aWdfZAG1faXRlbToy", T0),
 		of(Finished(FollowUp(), reply.Sent("aWdfZAG1faXRlbToxOjE3", Person))),
 		events.Clicked(events.Click{Account: Account, Person: Person, Rule: "recipe", Step: "link", Variant: "b", Link: "k3J9xQ", ID: "c-0001", At: T0}),
-		events.Captured(events.Lead{Account: Account, Person: Person, Rule: "recipe", Step: "email", Kind: "email", Value: "ana@example.com", Consent: "9f2c41d0", At: T0}),
+		events.OfLead(Lead("ana@example.com")),
 		events.Paused(Account, Person, "aWdfZAG1faXRlbToz", T0),
 		of(Finished(Comment(), Failed)),
 		of(Finished(FollowUp(), Ambiguous)),
 	}
+}
+
+// Lead is Person's email lead, as the conversation keeps it (the question carried a consent line).
+func Lead(value string) lead.Lead {
+	return lead.Lead{AccountID: Account, PersonID: Person, Kind: lead.KindEmail, Value: value, Rule: "recipe", Step: "email",
+		Variant: "b", Consent: "We only send you the recipe.", CapturedAt: T0, ExpiresAt: T0.Add(lead.DefaultRetention)}
 }
 
 // Reply claims job's record in store at now (created as a replier creates it) and finishes it
