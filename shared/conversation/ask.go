@@ -165,12 +165,14 @@ func (s *Service) answer(ctx context.Context, job reply.Job, acct reply.Account,
 	if err != nil {
 		return Result{}, err
 	}
-	if _, err := s.store.ClaimStep(ctx, recs, claim); err != nil {
+	first, err := s.store.ClaimStep(ctx, recs, claim)
+	if err != nil {
 		if errors.Is(err, reply.ErrConflict) {
 			return s.ignore(ReasonAnswerPending), nil
 		}
 		return s.claimLost(err)
 	}
+	recs[0] = first
 	token, err := s.tokens.Token(ctx, acct)
 	if err != nil {
 		s.log.Warn("token unavailable: answer parked", "account", acct.ID, "step", q.Flow.Step.Key(), "err", err)

@@ -6,6 +6,7 @@ import "time"
 type Tap struct {
 	Account, Person string
 	Rule, Step      string
+	Variant         string
 	Payload         string // the account's payload of the button
 	Trigger         string // Meta's message id of the tap (mid): one tap, one event
 	At              time.Time
@@ -14,7 +15,7 @@ type Tap struct {
 // Tapped is the ButtonTapped event of t.
 func Tapped(t Tap) Event {
 	e := newEvent(ButtonTapped, t.At, t.Account, t.Person, t.Account, t.Person, t.Trigger)
-	e.Detail.Rule, e.Detail.Step, e.Detail.Payload, e.Detail.Trigger = t.Rule, t.Step, t.Payload, t.Trigger
+	e.Detail.Rule, e.Detail.Step, e.Detail.Variant, e.Detail.Payload, e.Detail.Trigger = t.Rule, t.Step, t.Variant, t.Payload, t.Trigger
 	return e
 }
 

@@ -32,9 +32,10 @@ type DrainReport struct {
 	Pending, Published, Failed, Cleared int
 }
 
-// pending is one mark the drain publishes: its event, and the mark to clear once the bus has it.
+// pending is one mark the drain publishes: its events, and the mark to clear once the bus has
+// them all.
 type pending struct {
-	ev   Event
+	evs  []Event
 	mark reply.Mark
 }
 
@@ -48,7 +49,7 @@ func (d *Drain) Run(ctx context.Context) (DrainReport, error) {
 	var todo []pending
 	var errs []error
 	for _, m := range marks {
-		ev, st, err := d.event(ctx, m)
+		evs, st, err := d.event(ctx, m)
 		switch {
 		case err != nil:
 			// Left marked: read again on the next run.
@@ -72,17 +73,24 @@ func (d *Drain) Run(ctx context.Context) (DrainReport, error) {
 			rep.Cleared++
 		default:
 			rep.Pending++
-			todo = append(todo, pending{ev, m})
+			todo = append(todo, pending{evs, m})
 		}
 	}
-	for start := 0; start < len(todo); start += PutBatch {
+	for start := 0; start < len(todo); {
 		if ctx.Err() != nil {
 			break
 		}
-		batch := todo[start:min(start+PutBatch, len(todo))]
-		evs := make([]Event, len(batch))
-		for i, p := range batch {
-			evs[i] = p.ev
+		// A batch of whole marks, at most PutBatch events (a mark has at most a few).
+		end, n := start, 0
+		for end < len(todo) && (end == start || n+len(todo[end].evs) <= PutBatch) {
+			n += len(todo[end].evs)
+			end++
+		}
+		batch := todo[start:end]
+		start = end
+		var evs []Event
+		for _, p := range batch {
+			evs = append(evs, p.evs...)
 		}
 		err := d.Bus.Put(ctx, evs)
 		var refused *PutError
@@ -90,21 +98,31 @@ func (d *Drain) Run(ctx context.Context) (DrainReport, error) {
 		case errors.As(err, &refused):
 		case err != nil:
 			refused = &PutError{Refused: map[int]string{}}
-			for i := range batch {
+			for i := range evs {
 				refused.Refused[i] = err.Error()
 			}
 		default:
 			refused = &PutError{}
 		}
-		for i, p := range batch {
-			if why, bad := refused.Refused[i]; bad {
-				rep.Failed++
-				d.count(MetricFailed, string(p.ev.Kind), p.mark)
-				d.Log.Warn("event put failed", "kind", p.ev.Kind, "event", p.ev.Detail.ID, "item", p.mark.Key, "why", why)
+		i := 0
+		for _, p := range batch {
+			// A mark is cleared only when the bus took every one of its events.
+			var why string
+			for _, ev := range p.evs {
+				if w, bad := refused.Refused[i]; bad {
+					why = w
+					rep.Failed++
+					d.count(MetricFailed, string(ev.Kind), p.mark)
+					d.Log.Warn("event put failed", "kind", ev.Kind, "event", ev.Detail.ID, "item", p.mark.Key, "why", w)
+				} else {
+					rep.Published++
+					d.Metrics.Count(MetricPublished, 1, "Kind", string(ev.Kind))
+				}
+				i++
+			}
+			if why != "" {
 				continue
 			}
-			rep.Published++
-			d.Metrics.Count(MetricPublished, 1, "Kind", string(p.ev.Kind))
 			if err := d.Outbox.ClearEvents(ctx, p.mark); err != nil {
 				errs = append(errs, fmt.Errorf("clear outbox of %s: %w", p.mark.Key, err))
 				continue
@@ -113,7 +131,7 @@ func (d *Drain) Run(ctx context.Context) (DrainReport, error) {
 		}
 	}
 	if rep.Failed > 0 {
-		errs = append(errs, fmt.Errorf("%d of %d events not published; they stay in the outbox", rep.Failed, rep.Pending))
+		errs = append(errs, fmt.Errorf("%d events not published; they stay in the outbox", rep.Failed))
 	}
 	return rep, errors.Join(errs...)
 }
@@ -134,39 +152,40 @@ const (
 	markUnknown        // a key prefix the drain does not know
 )
 
-// event reads m's item, by its key's prefix, and derives its event.
-func (d *Drain) event(ctx context.Context, m reply.Mark) (Event, int, error) {
+// event reads m's item, by its key's prefix, and derives its events (a record may stand for
+// its turn's start and its end).
+func (d *Drain) event(ctx context.Context, m reply.Mark) ([]Event, int, error) {
 	switch {
 	case strings.HasPrefix(m.Key, "C#"), strings.HasPrefix(m.Key, "S#"):
 		r, err := d.Outbox.Get(ctx, m.Key)
 		switch {
 		case errors.Is(err, reply.ErrNotFound):
-			return Event{}, markGone, nil
+			return nil, markGone, nil
 		case err != nil:
-			return Event{}, 0, fmt.Errorf("read outbox item %s: %w", m.Key, err)
+			return nil, 0, fmt.Errorf("read outbox item %s: %w", m.Key, err)
 		case !m.Same(reply.Mark{Key: r.Key, At: r.EventsAt}):
-			return Event{}, markGone, nil
+			return nil, markGone, nil
 		}
-		ev, ok := OfRecord(r)
-		if !ok {
-			return Event{}, markNoEvent, nil
+		evs := EventsOf(r)
+		if len(evs) == 0 {
+			return nil, markNoEvent, nil
 		}
-		return ev, markEvent, nil
+		return evs, markEvent, nil
 	case strings.HasPrefix(m.Key, "L#"):
 		account, person, kind, ok := lead.ParseKey(m.Key)
 		if !ok {
-			return Event{}, markUnknown, nil
+			return nil, markUnknown, nil
 		}
 		l, err := d.Outbox.Lead(ctx, account, person, kind)
 		switch {
 		case errors.Is(err, reply.ErrNotFound):
-			return Event{}, markGone, nil
+			return nil, markGone, nil
 		case err != nil:
-			return Event{}, 0, fmt.Errorf("read outbox item %s: %w", m.Key, err)
+			return nil, 0, fmt.Errorf("read outbox item %s: %w", m.Key, err)
 		case !m.Same(reply.Mark{Key: l.Key(), At: l.EventsAt}):
-			return Event{}, markGone, nil
+			return nil, markGone, nil
 		}
-		return OfLead(l), markEvent, nil
+		return []Event{OfLead(l)}, markEvent, nil
 	}
-	return Event{}, markUnknown, nil
+	return nil, markUnknown, nil
 }

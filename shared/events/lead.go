@@ -54,7 +54,7 @@ func (s *OutboxStore) CreateLead(ctx context.Context, l lead.Lead) (lead.Lead, e
 	if err != nil {
 		return stored, err
 	}
-	if s.publish(ctx, OfLead(stored), reply.Mark{Key: stored.Key(), At: l.EventsAt}) {
+	if s.publish(ctx, []Event{OfLead(stored)}, reply.Mark{Key: stored.Key(), At: l.EventsAt}) {
 		stored.EventsAt = time.Time{}
 	}
 	return stored, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,38 +102,75 @@ func (s *OutboxStore) Update(ctx context.Context, rec reply.Record) (reply.Recor
 
 func (s *OutboxStore) write(ctx context.Context, rec reply.Record,
 	store func(context.Context, reply.Record) (reply.Record, error)) (reply.Record, error) {
-	ev, ok := OfRecord(rec)
-	if !ok {
-		return store(ctx, rec)
+	if _, ok := OfRecord(rec); !ok {
+		return store(ctx, rec) // a mark it carries (its turn's start events) stays as it is
 	}
 	rec.EventsAt = s.Clock.Now()
+	evs := EventsOf(rec) // its end, and its turn's start if those never went out
 	stored, err := store(ctx, rec)
 	if err != nil {
 		// No change (a lost condition hands back what is stored), or one we cannot tell: then
 		// the mark is in the outbox if the write landed, and the sweeper publishes it.
 		return stored, err
 	}
-	if s.publish(ctx, ev, reply.Mark{Key: stored.Key, At: rec.EventsAt}) {
-		stored.EventsAt = time.Time{}
+	if s.publish(ctx, evs, reply.Mark{Key: stored.Key, At: rec.EventsAt}) {
+		stored.EventsAt, stored.StartEvents = time.Time{}, false
 	}
 	return stored, nil
 }
 
-// publish puts ev, whose change was just written with mark m, and clears m. It reports whether
-// the mark is gone; a put that failed leaves it to the sweeper, and the writer goes on.
-func (s *OutboxStore) publish(ctx context.Context, ev Event, m reply.Mark) bool {
+// ClaimStep claims a step's records; a turn a tap ran, or a follow gate let through, has its
+// first record marked for those events (Started) in the claim's own transaction, and the events
+// are put once the claim is stored. A claim refused (a duplicate tap, a step sent since) is no
+// change and publishes nothing. The caller goes on with the record returned, as stored.
+func (s *OutboxStore) ClaimStep(ctx context.Context, recs []reply.Record, claim reply.StepClaim) (reply.Record, error) {
+	var evs []Event
+	if len(recs) > 0 {
+		evs = Started(recs[0])
+	}
+	if len(evs) == 0 {
+		return s.Store.ClaimStep(ctx, recs, claim)
+	}
+	marked := slices.Clone(recs)
+	marked[0].StartEvents, marked[0].EventsAt = true, s.Clock.Now()
+	first, err := s.Store.ClaimStep(ctx, marked, claim)
+	if err != nil {
+		return first, err
+	}
+	if s.publish(ctx, evs, reply.Mark{Key: first.Key, At: marked[0].EventsAt}) {
+		first.EventsAt, first.StartEvents = time.Time{}, false
+	}
+	return first, nil
+}
+
+// publish puts evs (one put: at most a few), whose change was just written with mark m, and
+// clears m. It reports whether the mark is gone; a put that failed, even in part, leaves it to
+// the sweeper (which publishes them all again, under the same ids), and the writer goes on.
+func (s *OutboxStore) publish(ctx context.Context, evs []Event, m reply.Mark) bool {
 	putCtx, cancel := context.WithTimeout(ctx, cmp.Or(s.Timeout, PutTimeout))
 	defer cancel()
-	if err := s.Bus.Put(putCtx, []Event{ev}); err != nil {
-		s.Metrics.Count(MetricDeferred, 1, "Kind", string(ev.Kind))
-		s.Log.Warn("event left for the sweeper", "kind", ev.Kind, "event", ev.Detail.ID, "item", m.Key, "err", err)
+	if err := s.Bus.Put(putCtx, evs); err != nil {
+		for _, ev := range evs {
+			s.Metrics.Count(MetricDeferred, 1, "Kind", string(ev.Kind))
+		}
+		s.Log.Warn("events left for the sweeper", "kinds", kinds(evs), "item", m.Key, "err", err)
 		return false
 	}
-	s.Metrics.Count(MetricPublished, 1, "Kind", string(ev.Kind))
+	for _, ev := range evs {
+		s.Metrics.Count(MetricPublished, 1, "Kind", string(ev.Kind))
+	}
 	if err := s.Outbox.ClearEvents(ctx, m); err != nil {
 		// Published all the same: the sweeper publishes it again under the same id.
 		s.Log.Warn("clear outbox", "item", m.Key, "err", err)
 		return false
 	}
 	return true
+}
+
+func kinds(evs []Event) []Kind {
+	ks := make([]Kind, len(evs))
+	for i, ev := range evs {
+		ks[i] = ev.Kind
+	}
+	return ks
 }

@@ -45,7 +45,7 @@ func (s *Store) ClearEvents(_ context.Context, m reply.Mark) error {
 	s.lock()
 	defer s.mu.Unlock()
 	if r, ok := s.replies[m.Key]; ok && m.Same(reply.Mark{Key: r.Key, At: r.EventsAt}) {
-		r.EventsAt = time.Time{}
+		r.EventsAt, r.StartEvents = time.Time{}, false
 		s.replies[m.Key] = r
 	}
 	if l, ok := s.leads[m.Key]; ok && m.Same(reply.Mark{Key: m.Key, At: l.EventsAt}) {

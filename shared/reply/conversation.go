@@ -265,6 +265,9 @@ type StepClaim struct {
 	// due once per question (not sent since then).
 	Answer string
 	Since  time.Time
+	// Followed: the step's follow gate found the person following and let the step through (a
+	// gate that could not ask and sent the step all the same did not).
+	Followed bool
 }
 
 // Key is the claimed step's key in Conversation.Steps.
@@ -428,6 +431,11 @@ type FollowUp struct {
 	Tap         bool `json:"tap,omitempty"`
 	Gated       bool `json:"gated,omitempty"`
 	NoticeFirst bool `json:"notice_first,omitempty"`
+	// Payload is the tapped button's payload (the account's own configuration) when Tap, and
+	// Followed that the follow gate asked the profile API and found the person following: the
+	// turn's ButtonTapped and FollowGatePassed events are made of them (shared/events).
+	Payload  string `json:"payload,omitempty"`
+	Followed bool   `json:"followed,omitempty"`
 	// Notice sends the account's disclosure line alone, as text, ahead of a turn whose first
 	// message cannot carry it (an image, a sticker, a reaction).
 	Notice bool `json:"notice,omitempty"`

@@ -31,6 +31,21 @@ func FollowUp() reply.Job {
 		Index: 1, Of: 2, Trigger: "aWdfZAG1faXRlbTox", Lane: reply.LaneText, Deadline: T0.Add(23 * time.Hour)}}
 }
 
+// TapTurn is the first record of the turn a tap on button RECIPE_LINK ran: step "link" of rule
+// "recipe", whose follow gate found the person following, claimed at T0.
+func TapTurn() reply.Record {
+	job := FollowUp()
+	f := *job.FollowUp
+	f.Index, f.Of, f.Trigger, f.Variant = 0, 2, "aWdfZAG1faXRlbToy", "b"
+	f.Tap, f.Payload, f.Gated, f.Followed = true, "RECIPE_LINK", true, true
+	job.FollowUp = &f
+	r, err := reply.NewRecord(job, T0).Claim(job, "w", T0, T0.Add(time.Minute))
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
 // Finished is job's record ended with o at T0 (claimed and finished: version 3).
 func Finished(job reply.Job, o reply.Outcome) reply.Record {
 	r, err := reply.NewRecord(job, T0.Add(-time.Second)).Claim(job, "w", T0.Add(-time.Second), T0.Add(time.Minute))
@@ -61,8 +76,8 @@ func All() []events.Event {
 	}
 	return []events.Event{
 		of(Finished(Comment(), reply.Sent("aWdfZAG1faXRlbToxOjE2", Person))),
-		events.Tapped(events.Tap{Account: Account, Person: Person, Rule: "recipe", Step: "link", Payload: "RECIPE_LINK", Trigger: "aWdfZAG1faXRlbTox", At: T0}),
-		events.GatePassed(Account, Person, "recipe", "link", "aWdfZAG1faXRlbToy", T0),
+		events.Started(TapTurn())[0],
+		events.Started(TapTurn())[1],
 		of(Finished(FollowUp(), reply.Sent("aWdfZAG1faXRlbToxOjE3", Person))),
 		events.Clicked(events.Click{Account: Account, Person: Person, Rule: "recipe", Step: "link", Variant: "b", Link: "k3J9xQ", ID: "c-0001", At: T0}),
 		events.OfLead(Lead("ana@example.com")),
