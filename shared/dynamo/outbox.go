@@ -69,7 +69,7 @@ func (s *Store) ClearEvents(ctx context.Context, m reply.Mark) error {
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 s.table,
 		Key:                       pkey(m.Key),
-		UpdateExpression:          aws.String("REMOVE events_at, start_events, " + AttrOutboxShard + ", " + AttrOutboxAt),
+		UpdateExpression:          aws.String("REMOVE events_at, start_events, " + AttrOutboxShard + ", " + AttrOutboxAt + outboxRemoves(m.Key)),
 		ConditionExpression:       aws.String(AttrOutboxAt + " = :at"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":at": num(m.At.UnixMilli())},
 	})

@@ -51,3 +51,35 @@ func TestOutboxAttributes(t *testing.T) {
 		t.Errorf("version %d after the clear, want %d", v, marked.Version)
 	}
 }
+
+// TestClickGuardOutbox: a first click's guard holds the person's id only while its event waits;
+// the clear removes it with the mark, and leaves the guard (a repeat is still no first click).
+func TestClickGuardOutbox(t *testing.T) {
+	api, table := newTable(t)
+	s := New(api, table)
+	c := reply.Click{Origin: reply.Origin{Account: "17841400000000001", Rule: "recipe", Person: "6200000000000042"}, Link: "3f1c2a9b",
+		Target: "https://example.com/r", Visitor: "v9Qm2kXw", At: storetest.T0, Issued: storetest.T0.Add(-time.Hour)}
+	c.Events = true
+	if first, err := s.RecordClick(awstest.Context(t), c); err != nil || !first {
+		t.Fatalf("first click: %v, %v", first, err)
+	}
+	key := reply.ClickGuardKey(c.Origin.Account, c.Visitor)
+	if item := rawItem(t, api, table, key); !equalAV(item["ev_person"], str(c.Origin.Person)) || item[AttrOutboxAt] == nil {
+		t.Fatalf("marked guard %v", item)
+	}
+	if err := s.ClearEvents(awstest.Context(t), reply.Mark{Key: key, At: c.At}); err != nil {
+		t.Fatal(err)
+	}
+	item := rawItem(t, api, table, key)
+	for _, a := range append([]string{AttrOutboxAt, AttrOutboxShard}, clickEventAttrNames...) {
+		if _, ok := item[a]; ok {
+			t.Errorf("cleared guard still has %s", a)
+		}
+	}
+	if item[AttrPK] == nil {
+		t.Fatal("the clear removed the guard")
+	}
+	if first, err := s.RecordClick(awstest.Context(t), c); err != nil || first {
+		t.Errorf("a repeat after the clear: first %v, %v", first, err)
+	}
+}

@@ -2,6 +2,7 @@ package eventbridge_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -70,6 +71,24 @@ func (s *stack) pending(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(recs)
+}
+
+// one is the one event received now, checked against its schema: its detail-type and detail.
+func (s *stack) one(t *testing.T) (string, events.Detail) {
+	t.Helper()
+	raws := s.Received(t)
+	if len(raws) != 1 {
+		t.Fatalf("received %d events, want 1", len(raws))
+	}
+	if err := eventstest.Check(raws[0]); err != nil {
+		t.Error(err)
+	}
+	e := decode(t, raws[0])
+	var d events.Detail
+	if err := json.Unmarshal(e.Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	return e.DetailType, d
 }
 
 func (s *stack) kinds(t *testing.T) []string {

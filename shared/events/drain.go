@@ -186,6 +186,17 @@ func (d *Drain) event(ctx context.Context, m reply.Mark) ([]Event, int, error) {
 			return nil, markGone, nil
 		}
 		return []Event{OfLead(l)}, markEvent, nil
+	case strings.HasPrefix(m.Key, "KV#"):
+		c, err := d.Outbox.MarkedClick(ctx, m.Key)
+		switch {
+		case errors.Is(err, reply.ErrNotFound):
+			return nil, markGone, nil
+		case err != nil:
+			return nil, 0, fmt.Errorf("read outbox item %s: %w", m.Key, err)
+		case !m.Same(reply.Mark{Key: c.Key, At: c.EventsAt}):
+			return nil, markGone, nil
+		}
+		return []Event{OfClick(c)}, markEvent, nil
 	}
 	return nil, markUnknown, nil
 }

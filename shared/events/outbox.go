@@ -52,6 +52,8 @@ type Outbox interface {
 	Get(ctx context.Context, key string) (reply.Record, error)
 	// Lead reads a lead (L#): its event is OfLead's.
 	Lead(ctx context.Context, account, person string, kind lead.Kind) (lead.Lead, error)
+	// MarkedClick reads a first click's guard (KV#) while its mark is on: its event is OfClick's.
+	MarkedClick(ctx context.Context, key string) (reply.MarkedClick, error)
 }
 
 // Metric names (EMF, namespace ReplyWindow).

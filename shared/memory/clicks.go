@@ -13,6 +13,7 @@ import (
 type clickBook struct {
 	counts map[string]reply.ClickCounts // by the all-clicks counter item key (funnel.Click)
 	guards map[string]bool              // by ClickGuardKey
+	marks  map[string]reply.MarkedClick // first clicks whose event is not out (Click.Events)
 }
 
 // RecordClick counts c, and counts it unique when its visitor's guard is free; a tombstone of
@@ -47,6 +48,12 @@ func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 		return false, nil
 	}
 	s.clicks.guards[guard] = true
+	if c.Events {
+		if s.clicks.marks == nil {
+			s.clicks.marks = map[string]reply.MarkedClick{}
+		}
+		s.clicks.marks[guard] = reply.MarkedClick{Key: guard, Origin: c.Origin, Link: c.Link, At: c.At, EventsAt: c.At}
+	}
 	n.Unique++
 	s.addTally(funnel.Click(o.Account, o.Rule, o.Variant, o.Media, c.Link, c.At, true))
 	return true, nil
@@ -61,4 +68,15 @@ func (s *Store) ClickCounts(_ context.Context, o reply.Origin, link string, day 
 		return reply.ClickCounts{}, fmt.Errorf("click counts of %s on %s: %w", link, reply.ClickDay(day), reply.ErrNotFound)
 	}
 	return n, nil
+}
+
+// MarkedClick is the first click whose guard is under key, while its event is not out.
+func (s *Store) MarkedClick(_ context.Context, key string) (reply.MarkedClick, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.clicks.marks[key]
+	if !ok {
+		return reply.MarkedClick{}, fmt.Errorf("marked click %s: %w", key, reply.ErrNotFound)
+	}
+	return m, nil
 }

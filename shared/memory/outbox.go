@@ -11,8 +11,8 @@ import (
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
-// PendingEvents is at most limit outbox marks at or before before, oldest first, of records and
-// leads alike, like the DynamoDB store's IndexOutbox. It walks every item: the local stack and
+// PendingEvents is at most limit outbox marks at or before before, oldest first, of records,
+// leads and first clicks alike, like the DynamoDB store's IndexOutbox. It walks every item: the local stack and
 // the simulations hold few.
 func (s *Store) PendingEvents(_ context.Context, before time.Time, limit int) ([]reply.Mark, error) {
 	if limit < 1 {
@@ -30,6 +30,11 @@ func (s *Store) PendingEvents(_ context.Context, before time.Time, limit int) ([
 	for k, l := range s.leads {
 		if due(l.EventsAt) {
 			marks = append(marks, reply.Mark{Key: k, At: l.EventsAt})
+		}
+	}
+	for k, c := range s.clicks.marks {
+		if due(c.EventsAt) {
+			marks = append(marks, reply.Mark{Key: k, At: c.EventsAt})
 		}
 	}
 	s.mu.RUnlock()
@@ -51,6 +56,9 @@ func (s *Store) ClearEvents(_ context.Context, m reply.Mark) error {
 	if l, ok := s.leads[m.Key]; ok && m.Same(reply.Mark{Key: m.Key, At: l.EventsAt}) {
 		l.EventsAt = time.Time{}
 		s.leads[m.Key] = l
+	}
+	if c, ok := s.clicks.marks[m.Key]; ok && m.Same(reply.Mark{Key: m.Key, At: c.EventsAt}) {
+		delete(s.clicks.marks, m.Key) // the person's id goes with the mark; the guard stays
 	}
 	return nil
 }

@@ -79,7 +79,8 @@ func All() []events.Event {
 		events.Started(TapTurn())[0],
 		events.Started(TapTurn())[1],
 		of(Finished(FollowUp(), reply.Sent("aWdfZAG1faXRlbToxOjE3", Person))),
-		events.Clicked(events.Click{Account: Account, Person: Person, Rule: "recipe", Step: "link", Variant: "b", Link: "k3J9xQ", ID: "c-0001", At: T0}),
+		events.OfClick(reply.MarkedClick{Key: reply.ClickGuardKey(Account, Click(T0, true).Visitor), Origin: Click(T0, true).Origin,
+			Link: Click(T0, true).Link, At: T0, EventsAt: T0}),
 		events.OfLead(Lead("ana@example.com")),
 		events.Paused(Account, Person, "aWdfZAG1faXRlbToz", T0),
 		of(Finished(Comment(), Failed)),
@@ -91,6 +92,17 @@ func All() []events.Event {
 func Lead(value string) lead.Lead {
 	return lead.Lead{AccountID: Account, PersonID: Person, Kind: lead.KindEmail, Value: value, Rule: "recipe", Step: "email",
 		Variant: "b", Consent: "We only send you the recipe.", CapturedAt: T0, ExpiresAt: T0.Add(lead.DefaultRetention)}
+}
+
+// Click is Person's click at `at` on the recipe rule's tracked link, marked for its event when
+// eventsOn (at zero: T0).
+func Click(at time.Time, eventsOn bool) reply.Click {
+	if at.IsZero() {
+		at = T0
+	}
+	return reply.Click{Origin: reply.Origin{Account: Account, Rule: "recipe", Variant: "b", Person: Person}, Link: "3f1c2a9b0d4e5f60",
+		Target: "https://example.com/r", Visitor: "v9Qm2kXw", At: at, Issued: T0.Add(-time.Hour), Until: T0.Add(30 * 24 * time.Hour),
+		Events: eventsOn}
 }
 
 // Reply claims job's record in store at now (created as a replier creates it) and finishes it
