@@ -183,7 +183,7 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		case own:
 			return Result{Action: "ignored", Reason: ReasonOwnEcho}, nil
 		}
-		touch.Pause = acct.Pause()
+		touch.Pause, touch.Echo = acct.Pause(), ev.MID
 		switch _, err := s.store.Touch(ctx, touch); {
 		case errors.Is(err, reply.ErrForgotten):
 			return s.ignore(ReasonForgotten), nil

@@ -89,3 +89,29 @@ func TestTapAndGateEvents(t *testing.T) {
 		t.Errorf("two taps on a step sent once: %v", got)
 	}
 }
+
+// A human's answer from the account pauses the conversation and publishes ConversationPaused,
+// once; our own echoes, and the human's echo delivered again, publish nothing.
+func TestPauseEvent(t *testing.T) {
+	e := newEnv(t, func(a *reply.Account) { a.HumanPause = time.Hour })
+	bus := e.publishing()
+	e.tap()
+	for _, b := range e.sb.TakeEchoes() { // our own message's echo
+		e.handle(b)
+	}
+	e.clock.Add(time.Minute)
+	_, human := e.sb.HumanReply(account, person, "Hi, it's Ana")
+	if r := e.handle(human); r[0].Action != "paused" {
+		t.Fatalf("human echo: %+v", r)
+	}
+	e.handle(human) // Meta delivers it again
+	var paused []events.Event
+	for _, ev := range bus.Events() {
+		if ev.Kind == events.ConversationPaused {
+			paused = append(paused, ev)
+		}
+	}
+	if len(paused) != 1 || paused[0].Detail.MessageID == "" || paused[0].Detail.Person != person {
+		t.Fatalf("ConversationPaused published %+v; want one, naming the human's message", paused)
+	}
+}

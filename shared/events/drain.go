@@ -158,45 +158,56 @@ func (d *Drain) event(ctx context.Context, m reply.Mark) ([]Event, int, error) {
 	switch {
 	case strings.HasPrefix(m.Key, "C#"), strings.HasPrefix(m.Key, "S#"):
 		r, err := d.Outbox.Get(ctx, m.Key)
-		switch {
-		case errors.Is(err, reply.ErrNotFound):
-			return nil, markGone, nil
-		case err != nil:
-			return nil, 0, fmt.Errorf("read outbox item %s: %w", m.Key, err)
-		case !m.Same(reply.Mark{Key: r.Key, At: r.EventsAt}):
-			return nil, markGone, nil
+		if st, err := carries(m, err, r.EventsAt); st != markEvent {
+			return nil, st, err
 		}
-		evs := EventsOf(r)
-		if len(evs) == 0 {
-			return nil, markNoEvent, nil
+		if evs := EventsOf(r); len(evs) > 0 {
+			return evs, markEvent, nil
 		}
-		return evs, markEvent, nil
+		return nil, markNoEvent, nil
 	case strings.HasPrefix(m.Key, "L#"):
 		account, person, kind, ok := lead.ParseKey(m.Key)
 		if !ok {
 			return nil, markUnknown, nil
 		}
 		l, err := d.Outbox.Lead(ctx, account, person, kind)
-		switch {
-		case errors.Is(err, reply.ErrNotFound):
-			return nil, markGone, nil
-		case err != nil:
-			return nil, 0, fmt.Errorf("read outbox item %s: %w", m.Key, err)
-		case !m.Same(reply.Mark{Key: l.Key(), At: l.EventsAt}):
-			return nil, markGone, nil
+		if st, err := carries(m, err, l.EventsAt); st != markEvent {
+			return nil, st, err
 		}
 		return []Event{OfLead(l)}, markEvent, nil
 	case strings.HasPrefix(m.Key, "KV#"):
 		c, err := d.Outbox.MarkedClick(ctx, m.Key)
-		switch {
-		case errors.Is(err, reply.ErrNotFound):
-			return nil, markGone, nil
-		case err != nil:
-			return nil, 0, fmt.Errorf("read outbox item %s: %w", m.Key, err)
-		case !m.Same(reply.Mark{Key: c.Key, At: c.EventsAt}):
-			return nil, markGone, nil
+		if st, err := carries(m, err, c.EventsAt); st != markEvent {
+			return nil, st, err
 		}
 		return []Event{OfClick(c)}, markEvent, nil
+	case strings.HasPrefix(m.Key, "V#"):
+		account, person, ok := strings.Cut(strings.TrimPrefix(m.Key, "V#"), "#")
+		if !ok {
+			return nil, markUnknown, nil
+		}
+		c, err := d.Outbox.Conversation(ctx, account, person)
+		if st, err := carries(m, err, c.EventsAt); st != markEvent {
+			return nil, st, err
+		}
+		if c.PausedBy == "" {
+			return nil, markNoEvent, nil
+		}
+		return []Event{OfPause(c)}, markEvent, nil
 	}
 	return nil, markUnknown, nil
+}
+
+// carries says what the read of m's item found (err, and the mark the item carries at): the
+// item with m on it (markEvent), the item gone or marked anew (markGone), or a failed read.
+func carries(m reply.Mark, err error, at time.Time) (int, error) {
+	switch {
+	case errors.Is(err, reply.ErrNotFound):
+		return markGone, nil
+	case err != nil:
+		return 0, fmt.Errorf("read outbox item %s: %w", m.Key, err)
+	case !m.Same(reply.Mark{Key: m.Key, At: at}):
+		return markGone, nil
+	}
+	return markEvent, nil
 }

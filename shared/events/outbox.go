@@ -54,6 +54,8 @@ type Outbox interface {
 	Lead(ctx context.Context, account, person string, kind lead.Kind) (lead.Lead, error)
 	// MarkedClick reads a first click's guard (KV#) while its mark is on: its event is OfClick's.
 	MarkedClick(ctx context.Context, key string) (reply.MarkedClick, error)
+	// Conversation reads a conversation (V#): its mark is its latest pause's, OfPause's event.
+	Conversation(ctx context.Context, account, person string) (reply.Conversation, error)
 }
 
 // Metric names (EMF, namespace ReplyWindow).

@@ -12,8 +12,8 @@ import (
 )
 
 // PendingEvents is at most limit outbox marks at or before before, oldest first, of records,
-// leads and first clicks alike, like the DynamoDB store's IndexOutbox. It walks every item: the local stack and
-// the simulations hold few.
+// leads, conversations and first clicks alike, like the DynamoDB store's IndexOutbox. It walks
+// every item: the local stack and the simulations hold few.
 func (s *Store) PendingEvents(_ context.Context, before time.Time, limit int) ([]reply.Mark, error) {
 	if limit < 1 {
 		return nil, fmt.Errorf("pending events: limit %d, want 1 or more", limit)
@@ -30,6 +30,11 @@ func (s *Store) PendingEvents(_ context.Context, before time.Time, limit int) ([
 	for k, l := range s.leads {
 		if due(l.EventsAt) {
 			marks = append(marks, reply.Mark{Key: k, At: l.EventsAt})
+		}
+	}
+	for k, c := range s.convs {
+		if due(c.EventsAt) {
+			marks = append(marks, reply.Mark{Key: k, At: c.EventsAt})
 		}
 	}
 	for k, c := range s.clicks.marks {
@@ -56,6 +61,11 @@ func (s *Store) ClearEvents(_ context.Context, m reply.Mark) error {
 	if l, ok := s.leads[m.Key]; ok && m.Same(reply.Mark{Key: m.Key, At: l.EventsAt}) {
 		l.EventsAt = time.Time{}
 		s.leads[m.Key] = l
+	}
+	if c, ok := s.convs[m.Key]; ok && m.Same(reply.Mark{Key: m.Key, At: c.EventsAt}) {
+		c = copyConversation(c)
+		c.EventsAt = time.Time{}
+		s.convs[m.Key] = c
 	}
 	if c, ok := s.clicks.marks[m.Key]; ok && m.Same(reply.Mark{Key: m.Key, At: c.EventsAt}) {
 		delete(s.clicks.marks, m.Key) // the person's id goes with the mark; the guard stays

@@ -126,6 +126,10 @@ type Conversation struct {
 	LastInbound   time.Time `json:"last_inbound,omitzero"`
 	LastAutomated time.Time `json:"last_automated,omitzero"` // the latest automated message claimed
 	PausedUntil   time.Time `json:"paused_until,omitzero"`   // a human on the account is answering
+	PausedBy      string    `json:"paused_by,omitempty"`     // Meta's id of the human's message that set PausedUntil
+	// EventsAt is the outbox mark of the pause's ConversationPaused event (shared/events),
+	// written with the pause, removed once the event is out.
+	EventsAt time.Time `json:"-"`
 	// DisclosedAt is when a message carrying the automated-experience line was last delivered;
 	// DisclosureOwed when a claimed step last had to carry it. The line is due until a message
 	// carrying it was delivered, not merely claimed: a refused first message leaves it owed.
@@ -203,6 +207,10 @@ type Touch struct {
 	Username  string    // when known
 	Pause     time.Duration
 	Now       time.Time // when the touch is written
+	// Echo is Meta's id of the human's message that pauses (Pause > 0); EventsAt, when set, the
+	// outbox mark of the pause's event, written with the pause (and only when it moves it).
+	Echo     string
+	EventsAt time.Time
 }
 
 // Touched is c after t, as stores apply it: times only ever move later.
@@ -210,6 +218,12 @@ func (c Conversation) Touched(t Touch) Conversation {
 	c.AccountID, c.PersonID = t.AccountID, t.PersonID
 	switch {
 	case t.Pause > 0:
+		if t.At.Add(t.Pause).After(c.PausedUntil) {
+			c.PausedBy = t.Echo
+			if !t.EventsAt.IsZero() {
+				c.EventsAt = t.EventsAt
+			}
+		}
 		c.PausedUntil = later(c.PausedUntil, t.At.Add(t.Pause))
 	case !t.At.IsZero():
 		c.LastInbound = later(c.LastInbound, t.At)

@@ -82,7 +82,8 @@ func All() []events.Event {
 		events.OfClick(reply.MarkedClick{Key: reply.ClickGuardKey(Account, Click(T0, true).Visitor), Origin: Click(T0, true).Origin,
 			Link: Click(T0, true).Link, At: T0, EventsAt: T0}),
 		events.OfLead(Lead("ana@example.com")),
-		events.Paused(Account, Person, "aWdfZAG1faXRlbToz", T0),
+		events.OfPause(reply.Conversation{}.Touched(reply.Touch{AccountID: Account, PersonID: Person, At: T0, Pause: time.Hour,
+			Echo: "aWdfZAG1faXRlbToz", EventsAt: T0, Now: T0})),
 		of(Finished(Comment(), Failed)),
 		of(Finished(FollowUp(), Ambiguous)),
 	}
