@@ -147,8 +147,10 @@ type Result struct {
 	// Events and EventDuplicates count the funnel events published (with Config.Events) and
 	// those published more than once (at least once allows them; consumers drop them by id).
 	Events, EventDuplicates int
-	EventsMissing           int   // state changes without their event after the run settled (must be 0)
-	Counted                 int64 // funnel counts read back and held to the records (checkCounts)
+	EventsMissing           int            // state changes without their event after the run settled (must be 0)
+	EventKinds              map[string]int // events published, by kind
+	Leads                   int            // leads stored (each held to its LeadCaptured event)
+	Counted                 int64          // funnel counts read back and held to the records (checkCounts)
 
 	// Dropped counts the comments (not the account's own) Meta never notified: webhooks dropped
 	// for good, or made while the app was unsubscribed. Found is those reconciliation found (held
@@ -316,7 +318,7 @@ func newSim(cfg Config) (*sim, error) {
 		found: map[string]bool{}, watched: map[string]bool{}, cursors: cursorsOf(cfg.Store),
 		planned: map[string]bool{}, follows: map[string]bool{}, followUpKeys: map[string]bool{},
 		catalog: map[string][]stepMessage{}, humans: map[string]bool{}, pauses: map[string][]pause{}, sendCalls: map[string][]time.Time{},
-		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}},
+		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}, EventKinds: map[string]int{}},
 	}
 	s.queue = memory.NewQueue(memory.QueueOptions{Clock: s.clock, Visibility: visibility, MaxReceive: maxReceive})
 	opts := []sandbox.Option{sandbox.WithClock(s.clock.Now), sandbox.WithUnknownComments(false)}
