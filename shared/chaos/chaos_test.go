@@ -154,6 +154,9 @@ func summary(rs []Result, took time.Duration) string {
 		tot.EventDuplicates += r.EventDuplicates
 		tot.EventsMissing += r.EventsMissing
 		tot.Leads += r.Leads
+		tot.LeadsChecked += r.LeadsChecked
+		tot.LeadAnswers += r.LeadAnswers
+		tot.LeadAnswersInvalid += r.LeadAnswersInvalid
 		for k, v := range r.EventKinds {
 			if tot.EventKinds == nil {
 				tot.EventKinds = map[string]int{}
@@ -205,8 +208,12 @@ func summary(rs []Result, took time.Duration) string {
 				kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
 			}
 		}
-		fmt.Fprintf(&b, "events: %d published (%s), %d state changes without theirs, %d published more than once (bus refusals %d); leads %d\n",
-			tot.Events, strings.Join(kinds, ", "), tot.EventsMissing, tot.EventDuplicates, tot.Faults[FaultEventPut], tot.Leads)
+		fmt.Fprintf(&b, "events: %d published (%s), %d state changes without theirs, %d published more than once (bus refusals %d)\n",
+			tot.Events, strings.Join(kinds, ", "), tot.EventsMissing, tot.EventDuplicates, tot.Faults[FaultEventPut])
+	}
+	if tot.LeadAnswers > 0 {
+		fmt.Fprintf(&b, "leads: %d answers to the question (%d invalid), %d leads kept, %d held to their person's answers\n",
+			tot.LeadAnswers, tot.LeadAnswersInvalid, tot.Leads, tot.LeadsChecked)
 	}
 	fmt.Fprintf(&b, "funnel counts held to the records: %d\n", tot.Counted)
 	fmt.Fprintf(&b, "replier invocations %d, sweeps %d, dead letters %d, longest simulated run %s", tot.Batches, tot.Sweeps, tot.DeadLetter, sim)

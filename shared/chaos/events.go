@@ -120,7 +120,6 @@ func (s *sim) checkEvents(ctx context.Context) error {
 		return err
 	}
 	add(leads...)
-	s.res.Leads += len(leads)
 	convs, err := s.pauseEvents(ctx)
 	if err != nil {
 		return err
