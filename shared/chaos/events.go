@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -105,14 +104,11 @@ func (s *sim) checkEvents(ctx context.Context) error {
 		}
 		cursor = next
 	}
-	for k := range s.followUpKeys {
-		r, err := s.store.Get(ctx, k)
-		switch {
-		case errors.Is(err, reply.ErrNotFound):
-			continue // the claim never landed
-		case err != nil:
-			return fmt.Errorf("follow-up %s: %w", k, err)
-		}
+	followUps, err := s.followUps(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range followUps {
 		record(r)
 	}
 	leads, err := s.leadEvents(ctx)
