@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -54,6 +55,24 @@ func (s *Store) MarkedClick(ctx context.Context, key string) (reply.MarkedClick,
 			v[i] = s.Value
 		}
 	}
-	return reply.MarkedClick{Key: key, Origin: reply.Origin{Account: v[0], Person: v[1], Rule: v[2], Variant: v[3], Media: v[4]},
-		Link: v[5], At: at, EventsAt: at}, nil
+	c := reply.MarkedClick{Key: key, Origin: reply.Origin{Account: v[0], Person: v[1], Rule: v[2], Variant: v[3], Media: v[4]},
+		Link: v[5], At: at, EventsAt: at}
+	// The deletion worker cannot find a guard (its key is a pseudonym): a click whose person
+	// or account was forgotten since is refused here, and its event never published.
+	for _, grave := range []string{reply.AccountTombstoneKey(c.Origin.Account), reply.PersonTombstoneKey(c.Origin.Person)} {
+		t, err := s.get(ctx, grave)
+		if err != nil {
+			return reply.MarkedClick{}, fmt.Errorf("marked click %s: tombstone: %w", key, err)
+		}
+		if n, ok := t[attrAt].(*types.AttributeValueMemberN); ok {
+			end, err := strconv.ParseInt(n.Value, 10, 64)
+			if err != nil {
+				return reply.MarkedClick{}, fmt.Errorf("marked click %s: tombstone %s: %w", key, grave, err)
+			}
+			if at.UnixMilli() <= end {
+				return c, fmt.Errorf("marked click %s: %w (%s)", key, reply.ErrForgotten, grave)
+			}
+		}
+	}
+	return c, nil
 }

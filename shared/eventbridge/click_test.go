@@ -51,3 +51,24 @@ func TestLinkClickedOnMoto(t *testing.T) {
 		t.Errorf("second drain: %+v, %v", rep, err)
 	}
 }
+
+// TestForgottenClickOnMoto: a tombstone written after the first click, before the drain: the
+// guard's mark is cleared (the person's id with it) and nothing is published.
+func TestForgottenClickOnMoto(t *testing.T) {
+	s := newStack(t)
+	ctx := awstest.Context(t)
+	c := eventstest.Click(s.clock.Now(), true)
+	if _, err := s.table.RecordClick(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.table.PutTombstone(ctx, reply.Tombstone{PersonID: c.Origin.Person, At: c.At.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Add(2 * time.Minute)
+	if rep, err := s.drain.Run(ctx); err != nil || rep.Cleared != 1 || rep.Published != 0 {
+		t.Fatalf("drain: %+v, %v", rep, err)
+	}
+	if got := s.Received(t); len(got) != 0 || s.pending(t) != 0 {
+		t.Errorf("a forgotten person's click: received %d, %d pending", len(got), s.pending(t))
+	}
+}

@@ -69,3 +69,18 @@ func TestLinkClickedOncePerFirstClick(t *testing.T) {
 		})
 	}
 }
+
+// A person forgotten after their first click, before its event went out: the drain clears the
+// guard's mark (and the person's id with it) and publishes nothing.
+func TestForgottenClickIsNotPublished(t *testing.T) {
+	w := newOutboxWorld()
+	w.click(t, true)
+	if err := w.inner.PutTombstone(context.Background(), reply.Tombstone{PersonID: eventstest.Person, At: w.clock.Now().Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Add(2 * time.Minute)
+	rep, err := w.drain.Run(context.Background())
+	if err != nil || rep.Cleared != 1 || rep.Published != 0 || len(w.bus.Events()) != 0 || w.pending(t) != 0 {
+		t.Fatalf("drain: %+v, %v, %d published, %d pending", rep, err, len(w.bus.Events()), w.pending(t))
+	}
+}

@@ -62,6 +62,15 @@ func (d *Drain) Run(ctx context.Context) (DrainReport, error) {
 			rep.Failed++
 			d.count(MetricFailed, "unknown", m)
 			d.Log.Error("outbox mark on an item kind the drain does not know", "item", m.Key)
+		case st == markForgotten:
+			// A click guard data deletion cannot find (its key is a pseudonym): its mark, and
+			// the person's id with it, goes unpublished.
+			rep.Pending++
+			d.Log.Info("outbox item of a forgotten person cleared unpublished", "item", m.Key)
+			if err := d.Outbox.ClearEvents(ctx, m); err != nil {
+				return rep, fmt.Errorf("clear outbox of %s: %w", m.Key, err)
+			}
+			rep.Cleared++
 		case st == markNoEvent:
 			// Marked, but no change with an event (a marked record can only be terminal, so
 			// this is a store or code mismatch): nothing to publish.
@@ -146,10 +155,11 @@ func (d *Drain) count(metric, kind string, m reply.Mark) {
 
 // What a mark stands for when the drain reads its item.
 const (
-	markEvent   = iota // the item carries the mark: publish its event
-	markGone           // the item is gone (deleted on request, expired) or carries another mark
-	markNoEvent        // the item carries the mark but stands for no event
-	markUnknown        // a key prefix the drain does not know
+	markEvent     = iota // the item carries the mark: publish its event
+	markGone             // the item is gone (deleted on request, expired) or carries another mark
+	markNoEvent          // the item carries the mark but stands for no event
+	markUnknown          // a key prefix the drain does not know
+	markForgotten        // the item's person or account was forgotten since: cleared, never published
 )
 
 // event reads m's item, by its key's prefix, and derives its events (a record may stand for
@@ -177,6 +187,9 @@ func (d *Drain) event(ctx context.Context, m reply.Mark) ([]Event, int, error) {
 		return []Event{OfLead(l)}, markEvent, nil
 	case strings.HasPrefix(m.Key, "KV#"):
 		c, err := d.Outbox.MarkedClick(ctx, m.Key)
+		if errors.Is(err, reply.ErrForgotten) {
+			return nil, markForgotten, nil
+		}
 		if st, err := carries(m, err, c.EventsAt); st != markEvent {
 			return nil, st, err
 		}

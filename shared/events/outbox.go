@@ -52,7 +52,8 @@ type Outbox interface {
 	Get(ctx context.Context, key string) (reply.Record, error)
 	// Lead reads a lead (L#): its event is OfLead's.
 	Lead(ctx context.Context, account, person string, kind lead.Kind) (lead.Lead, error)
-	// MarkedClick reads a first click's guard (KV#) while its mark is on: its event is OfClick's.
+	// MarkedClick reads a first click's guard (KV#) while its mark is on: its event is OfClick's;
+	// an error wrapping reply.ErrForgotten when its person or account was forgotten since.
 	MarkedClick(ctx context.Context, key string) (reply.MarkedClick, error)
 	// Conversation reads a conversation (V#): its mark is its latest pause's, OfPause's event.
 	Conversation(ctx context.Context, account, person string) (reply.Conversation, error)

@@ -78,5 +78,8 @@ func (s *Store) MarkedClick(_ context.Context, key string) (reply.MarkedClick, e
 	if !ok {
 		return reply.MarkedClick{}, fmt.Errorf("marked click %s: %w", key, reply.ErrNotFound)
 	}
+	if grave, ok := s.buriedAt(m.Origin.Account, m.Origin.Person, m.At); ok {
+		return m, fmt.Errorf("marked click %s: %w (%s)", key, reply.ErrForgotten, grave)
+	}
 	return m, nil
 }

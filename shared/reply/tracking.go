@@ -194,7 +194,9 @@ type Click struct {
 }
 
 // MarkedClick is a first click whose LinkClicked event may not be on the bus yet: what its
-// guard (Key, ClickGuardKey) keeps for the event until the outbox's drain cleared it.
+// guard (Key, ClickGuardKey) keeps for the event until the outbox's drain cleared it. Stores
+// read it with an error wrapping ErrForgotten when a tombstone covers its person or account
+// since: the drain then clears it unpublished.
 type MarkedClick struct {
 	Key      string
 	Origin   Origin // the person included
