@@ -121,6 +121,9 @@ Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 	if err == nil {
 		clicks, err = s.DemoClicks(ctx) // a tracked link: Meta's preview, then a person's two clicks
 	}
+	if err == nil {
+		err = s.DrainEvents(ctx) // the first click's LinkClicked: the sweeper's to publish
+	}
 	var leads []lead.Lead
 	if err == nil {
 		if leads, err = s.Leads(ctx); err == nil {

@@ -32,7 +32,7 @@ func main() {
 		keys.Params, keys.Param = ssm.NewParams(ssm.NewClient(aws), cfg.SecretsTTL), cfg.SecretParam
 	}
 	route := &links.Route{Keys: keys, Clicks: dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName),
-		Budget: cfg.Budget, MaxAge: cfg.MaxAge, Metrics: telemetry.NewMetrics("links").In(os.Getenv(telemetry.NamespaceEnv)), Log: log}
+		Budget: cfg.Budget, MaxAge: cfg.MaxAge, Events: cfg.Events, Metrics: telemetry.NewMetrics("links").In(os.Getenv(telemetry.NamespaceEnv)), Log: log}
 	log.Info("links ready", "config", cfg)
 	lambda.Start(telemetry.Serve(inv, route.Serve))
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/events"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
 
@@ -152,6 +153,16 @@ func summary(rs []Result, took time.Duration) string {
 		tot.Events += r.Events
 		tot.EventDuplicates += r.EventDuplicates
 		tot.EventsMissing += r.EventsMissing
+		tot.Leads += r.Leads
+		tot.LeadsChecked += r.LeadsChecked
+		tot.LeadAnswers += r.LeadAnswers
+		tot.LeadAnswersInvalid += r.LeadAnswersInvalid
+		for k, v := range r.EventKinds {
+			if tot.EventKinds == nil {
+				tot.EventKinds = map[string]int{}
+			}
+			tot.EventKinds[k] += v
+		}
 		tot.FollowUpsRefused += r.FollowUpsRefused
 		tot.FollowUpDuplicates += r.FollowUpDuplicates
 		tot.FlowChanged += r.FlowChanged
@@ -191,8 +202,18 @@ func summary(rs []Result, took time.Duration) string {
 		tot.Taps, tot.LateTaps, tot.HumanReplies, tot.Paused, tot.FollowUpsSent, tot.GateMessages, tot.FollowUpDuplicates,
 		tot.FollowUpsAmbiguous, tot.FollowUpsExpired, tot.FollowUpsRefused, tot.FlowChanged)
 	if tot.Events > 0 {
-		fmt.Fprintf(&b, "events: %d published, %d state changes without theirs, %d published more than once (bus refusals %d)\n",
-			tot.Events, tot.EventsMissing, tot.EventDuplicates, tot.Faults[FaultEventPut])
+		var kinds []string
+		for _, k := range events.Kinds {
+			if n := tot.EventKinds[string(k)]; n > 0 {
+				kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+			}
+		}
+		fmt.Fprintf(&b, "events: %d published (%s), %d state changes without theirs, %d published more than once (bus refusals %d)\n",
+			tot.Events, strings.Join(kinds, ", "), tot.EventsMissing, tot.EventDuplicates, tot.Faults[FaultEventPut])
+	}
+	if tot.LeadAnswers > 0 {
+		fmt.Fprintf(&b, "leads: %d answers to the question (%d invalid), %d leads kept, %d held to their person's answers\n",
+			tot.LeadAnswers, tot.LeadAnswersInvalid, tot.Leads, tot.LeadsChecked)
 	}
 	fmt.Fprintf(&b, "funnel counts held to the records: %d\n", tot.Counted)
 	fmt.Fprintf(&b, "replier invocations %d, sweeps %d, dead letters %d, longest simulated run %s", tot.Batches, tot.Sweeps, tot.DeadLetter, sim)

@@ -181,21 +181,9 @@ func (s *sim) check(ctx context.Context) error {
 			s.violate("a record for comment %s nobody made", id)
 		}
 	}
-	keys := make([]string, 0, len(s.followUpKeys))
-	for k := range s.followUpKeys {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var followUps []reply.Record
-	for _, k := range keys {
-		r, err := s.store.Get(ctx, k)
-		switch {
-		case errors.Is(err, reply.ErrNotFound):
-			continue // the claim never landed
-		case err != nil:
-			return fmt.Errorf("follow-up %s: %w", k, err)
-		}
-		followUps = append(followUps, r)
+	followUps, err := s.followUps(ctx)
+	if err != nil {
+		return err
 	}
 	if err := s.checkConversations(ctx, followUps, deadEvents); err != nil {
 		return err
@@ -265,4 +253,26 @@ func (s *sim) checkForgotten(c *comment, gone time.Time, got []sandbox.Delivery,
 			s.violate("comment %s: DM at %s after %s's data deletion at %s", c.id, d.At.Format(time.RFC3339), c.person, gone.Format(time.RFC3339))
 		}
 	}
+}
+
+// followUps is every follow-up record a claim stored, in key order (read by key: a DynamoDB
+// Scan lists comments' records only).
+func (s *sim) followUps(ctx context.Context) ([]reply.Record, error) {
+	keys := make([]string, 0, len(s.followUpKeys))
+	for k := range s.followUpKeys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var followUps []reply.Record
+	for _, k := range keys {
+		r, err := s.store.Get(ctx, k)
+		switch {
+		case errors.Is(err, reply.ErrNotFound):
+			continue // the claim never landed
+		case err != nil:
+			return nil, fmt.Errorf("follow-up %s: %w", k, err)
+		}
+		followUps = append(followUps, r)
+	}
+	return followUps, nil
 }

@@ -170,6 +170,7 @@ func (s *sim) delivered(commentID string) {
 	if s.dice.roll(s.cfg.Rates.HumanReplies) {
 		s.atTime(t.Add(s.dice.duration(0, 3*time.Hour)), "human reply", func() { s.act(c, "") })
 	}
+	s.askLead(c, t)
 }
 
 // dmPeople are people who write to an account first (no comment): "hello" and "price" run its
@@ -243,16 +244,23 @@ func (s *sim) act(c *comment, step string) {
 	case payloadTips:
 		tp.rule, tp.step = ruleTips, stepLink
 		tp.mid, body = s.sandbox.Postback(c.account, c.person, payloadTips, "Tips")
-	case stepThanks, stepAgain:
-		if conv, err := s.store.Conversation(context.Background(), c.account, c.person); err != nil || conv.Rule == "" {
+	case stepThanks, stepAgain, stepEmail:
+		conv, err := s.store.Conversation(context.Background(), c.account, c.person)
+		if err != nil || conv.Rule == "" || (step == stepEmail && conv.Rule != ruleRecipe) || (step != stepEmail && s.asked[c.account+"#"+c.person]) {
 			// The private reply's record may be SENT while joining the flow failed (a crash
 			// after the send, a lost write): then a keyword is no answer to a flow, and the
-			// product rightly sends nothing. The person says it anyway.
+			// product rightly sends nothing. The person says it anyway. Only the recipe flow
+			// asks for an email; and once the person was asked, their text may be the answer
+			// the open question takes, not a keyword.
 			tp.step = ""
 		}
 		text := "thanks!!"
-		if step == stepAgain {
+		switch step {
+		case stepAgain:
 			text = "again please"
+		case stepEmail:
+			text = "email me the book"
+			s.asked[c.account+"#"+c.person] = true
 		}
 		tp.mid, body = s.sandbox.Message(c.account, c.person, text)
 	default:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/events"
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
@@ -60,21 +61,35 @@ func (s *sim) eventsDue(ctx context.Context) (time.Time, error) {
 	if s.bus == nil {
 		return time.Time{}, nil
 	}
-	recs, err := s.store.(events.Outbox).PendingEvents(ctx, s.start.Add(100*reply.Window), 1)
-	if err != nil || len(recs) == 0 {
+	marks, err := s.store.(events.Outbox).PendingEvents(ctx, s.start.Add(100*reply.Window), 1)
+	if err != nil || len(marks) == 0 {
 		return time.Time{}, err
 	}
-	return recs[0].EventsAt.Add(events.DrainGrace), nil
+	return marks[0].At.Add(events.DrainGrace), nil
 }
 
-// checkEvents compares every state change with an event (events.OfRecord) with what the bus
-// got: each change's event at least once (missing ones are broken promises), none for a change
-// the store does not hold, duplicates counted.
+// checkEvents compares every state change that has an event with what the bus got: each
+// record's end (events.OfRecord) and, for a turn's first record, the tap and the gate passed
+// that started it (events.Started); each lead's LeadCaptured; each conversation's latest human
+// pause. Every change's event at least once (missing ones are broken promises), none for a change
+// the store does not hold (a pause a later one replaced is no phantom: it named a human's reply
+// the run made), duplicates counted.
 func (s *sim) checkEvents(ctx context.Context) error {
 	if s.bus == nil {
 		return nil
 	}
 	want := map[string]events.Kind{}
+	add := func(evs ...events.Event) {
+		for _, ev := range evs {
+			want[ev.Detail.ID] = ev.Kind
+		}
+	}
+	record := func(r reply.Record) {
+		if ev, ok := events.OfRecord(r); ok {
+			add(ev)
+		}
+		add(events.Started(r)...)
+	}
 	cursor := ""
 	for {
 		page, next, err := s.store.Scan(ctx, cursor, 500)
@@ -82,23 +97,45 @@ func (s *sim) checkEvents(ctx context.Context) error {
 			return fmt.Errorf("scan records: %w", err)
 		}
 		for _, r := range page {
-			if ev, ok := events.OfRecord(r); ok {
-				want[ev.Detail.ID] = ev.Kind
-			}
+			record(r)
 		}
 		if next == "" {
 			break
 		}
 		cursor = next
 	}
+	followUps, err := s.followUps(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range followUps {
+		record(r)
+	}
+	leads, err := s.leadEvents(ctx)
+	if err != nil {
+		return err
+	}
+	add(leads...)
+	convs, err := s.pauseEvents(ctx)
+	if err != nil {
+		return err
+	}
+	add(convs...)
+	replaced := map[string]bool{} // every human reply's pause: a later one may have replaced it
+	for _, t := range s.taps {
+		if t.step == "" && t.mid != "" {
+			replaced[events.Paused(t.account, t.person, t.mid, time.Time{}).Detail.ID] = true
+		}
+	}
 	got := map[string]int{}
 	for _, ev := range s.bus.Events() {
 		got[ev.Detail.ID]++
 		s.res.Events++
+		s.res.EventKinds[string(ev.Kind)]++
 		if got[ev.Detail.ID] == 2 {
 			s.res.EventDuplicates++
 		}
-		if _, ok := want[ev.Detail.ID]; !ok {
+		if _, ok := want[ev.Detail.ID]; !ok && !replaced[ev.Detail.ID] {
 			// A record deleted by a data deletion after its event went out is no phantom.
 			if !s.deletedPerson(ev.Detail.Person) {
 				s.res.Violations = append(s.res.Violations, fmt.Sprintf("event %s %s published for a change no record holds", ev.Kind, ev.Detail.ID))
@@ -112,6 +149,54 @@ func (s *sim) checkEvents(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// leadEvents is the LeadCaptured event of every lead the run's accounts hold.
+func (s *sim) leadEvents(ctx context.Context) ([]events.Event, error) {
+	leads, ok := reply.StoreAs[lead.Store](s.store)
+	if !ok {
+		return nil, nil
+	}
+	var evs []events.Event
+	for _, a := range s.accounts {
+		cursor := ""
+		for {
+			page, next, err := leads.Leads(ctx, a.ID, cursor, 500)
+			if err != nil {
+				return nil, fmt.Errorf("leads of %s: %w", a.ID, err)
+			}
+			for _, l := range page {
+				evs = append(evs, events.OfLead(l))
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	return evs, nil
+}
+
+// pauseEvents is the ConversationPaused event of every conversation's latest human pause.
+func (s *sim) pauseEvents(ctx context.Context) ([]events.Event, error) {
+	var evs []events.Event
+	cursor := ""
+	for {
+		page, next, err := s.store.Conversations(ctx, cursor, 500)
+		if err != nil {
+			return nil, fmt.Errorf("conversations: %w", err)
+		}
+		for _, c := range page {
+			if c.PausedBy != "" {
+				evs = append(evs, events.OfPause(c))
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return evs, nil
 }
 
 func (s *sim) deletedPerson(person string) bool {

@@ -48,6 +48,13 @@ func (s *sim) catalogue(a reply.Account) {
 			if st.Gate != nil {
 				add(stepMessage{rule: rule, step: st.Key(), gate: true, digest: st.Gate.Message.Digest(), msg: st.Gate.Message})
 			}
+			if q := st.Ask; q != nil {
+				// The answer's parts, each due once per question: counted like a resend, the
+				// leads' checker holds what they did (checkLeads).
+				for _, m := range append([]reply.Message{q.Retry, q.Fallback}, q.Confirm...) {
+					add(stepMessage{rule: rule, step: st.Key(), resend: true, digest: m.Digest(), msg: m})
+				}
+			}
 		}
 	}
 	for _, r := range a.Rules {

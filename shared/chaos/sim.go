@@ -116,6 +116,9 @@ type Config struct {
 	// Events publishes the funnel's events through the store's outbox (shared/events), with
 	// Rates.EventPut of the puts refused; Check compares them with the records.
 	Events bool
+	// Asks gives the first account's recipe flow a step that asks for an email address, and
+	// has people answer it (leads.go): validly, invalidly, twice, twice at the same second.
+	Asks bool
 }
 
 // Result is what a run did and what Check found.
@@ -146,9 +149,13 @@ type Result struct {
 	Violations []string      // broken promises; empty on success
 	// Events and EventDuplicates count the funnel events published (with Config.Events) and
 	// those published more than once (at least once allows them; consumers drop them by id).
-	Events, EventDuplicates int
-	EventsMissing           int   // state changes without their event after the run settled (must be 0)
-	Counted                 int64 // funnel counts read back and held to the records (checkCounts)
+	Events, EventDuplicates         int
+	EventsMissing                   int            // state changes without their event after the run settled (must be 0)
+	EventKinds                      map[string]int // events published, by kind
+	Leads                           int            // leads stored (each held to its LeadCaptured event)
+	LeadsChecked                    int            // leads held to their person's answers (checkLeads)
+	LeadAnswers, LeadAnswersInvalid int            // what people typed in answer to the question
+	Counted                         int64          // funnel counts read back and held to the records (checkCounts)
 
 	// Dropped counts the comments (not the account's own) Meta never notified: webhooks dropped
 	// for good, or made while the app was unsubscribed. Found is those reconciliation found (held
@@ -237,6 +244,8 @@ type sim struct {
 	followUpKeys map[string]bool
 	catalog      map[string][]stepMessage // account -> every message any version of its flows had
 	humans       map[string]bool          // account#person -> a human on the account answered them
+	answers      map[string][]answer      // account#person -> what they typed in answer to the question (leads.go)
+	asked        map[string]bool          // account#person -> they asked for the book: the question may be open
 	pauses       map[string][]pause       // account#person -> human pauses the store recorded
 	sendCalls    map[string][]time.Time   // person -> Send API calls that reached Meta
 }
@@ -288,6 +297,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := s.check(ctx); err != nil {
 		return s.res, err
 	}
+	if err := s.checkLeads(ctx); err != nil {
+		return s.res, err
+	}
 	if err := s.checkEvents(ctx); err != nil {
 		return s.res, err
 	}
@@ -315,8 +327,8 @@ func newSim(cfg Config) (*sim, error) {
 		forgotten: map[string]time.Time{}, fromless: map[string]bool{}, repeating: map[string]bool{}, sentAt: map[string]time.Time{},
 		found: map[string]bool{}, watched: map[string]bool{}, cursors: cursorsOf(cfg.Store),
 		planned: map[string]bool{}, follows: map[string]bool{}, followUpKeys: map[string]bool{},
-		catalog: map[string][]stepMessage{}, humans: map[string]bool{}, pauses: map[string][]pause{}, sendCalls: map[string][]time.Time{},
-		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}},
+		catalog: map[string][]stepMessage{}, humans: map[string]bool{}, answers: map[string][]answer{}, asked: map[string]bool{}, pauses: map[string][]pause{}, sendCalls: map[string][]time.Time{},
+		res: Result{Seed: cfg.Seed, Outcomes: map[string]int{}, Faults: map[string]int{}, EventKinds: map[string]int{}},
 	}
 	s.queue = memory.NewQueue(memory.QueueOptions{Clock: s.clock, Visibility: visibility, MaxReceive: maxReceive})
 	opts := []sandbox.Option{sandbox.WithClock(s.clock.Now), sandbox.WithUnknownComments(false)}
@@ -435,6 +447,9 @@ func (s *sim) metaFault(c sandbox.Call) sandbox.Fault {
 func (s *sim) setup(ctx context.Context) error {
 	for i := range s.cfg.Accounts {
 		buttons, flow := funnelOf(i)
+		if i == askedAccount && s.cfg.Asks {
+			flow = append(flow, askStep())
+		}
 		a := reply.Account{
 			ID: fmt.Sprintf("178414000000%05d", i), Username: fmt.Sprintf("creator%d", i),
 			Login: reply.LoginInstagram, TokenParam: fmt.Sprintf("/replywindow/tokens/%d", i),

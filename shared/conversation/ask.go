@@ -165,12 +165,14 @@ func (s *Service) answer(ctx context.Context, job reply.Job, acct reply.Account,
 	if err != nil {
 		return Result{}, err
 	}
-	if _, err := s.store.ClaimStep(ctx, recs, claim); err != nil {
+	first, err := s.store.ClaimStep(ctx, recs, claim)
+	if err != nil {
 		if errors.Is(err, reply.ErrConflict) {
 			return s.ignore(ReasonAnswerPending), nil
 		}
 		return s.claimLost(err)
 	}
+	recs[0] = first
 	token, err := s.tokens.Token(ctx, acct)
 	if err != nil {
 		s.log.Warn("token unavailable: answer parked", "account", acct.ID, "step", q.Flow.Step.Key(), "err", err)
@@ -185,7 +187,8 @@ func (s *Service) answer(ctx context.Context, job reply.Job, acct reply.Account,
 
 // captured is the one place a new lead is announced: it runs once per lead, after the lead was
 // stored and before its confirmation is claimed. Only ids go to the log; the lead's value never.
-// (Issue 21's events publish LeadCaptured from here.)
+// Its LeadCaptured event is already out by then, or marked for the sweeper: the store the
+// service was given is the events outbox when events are on (events.OutboxStore.CreateLead).
 func (s *Service) captured(_ context.Context, acct reply.Account, l lead.Lead) {
 	s.m.Count(MetricLeadCaptured, 1, "Kind", l.Kind)
 	s.log.Info("lead captured", "account", acct.ID, "person", l.PersonID, "rule", l.Rule, "step", l.Step, "kind", l.Kind)

@@ -184,7 +184,7 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 		case own:
 			return Result{Action: "ignored", Reason: ReasonOwnEcho}, nil
 		}
-		touch.Pause = acct.Pause()
+		touch.Pause, touch.Echo = acct.Pause(), ev.MID
 		switch _, err := s.store.Touch(ctx, touch); {
 		case errors.Is(err, reply.ErrForgotten):
 			return s.ignore(ReasonForgotten), nil
@@ -240,9 +240,11 @@ func (s *Service) event(ctx context.Context, job reply.Job, l Lease) (Result, er
 	if err != nil {
 		return Result{}, err
 	}
-	if _, err := s.store.ClaimStep(ctx, recs, claim); err != nil {
+	first, err := s.store.ClaimStep(ctx, recs, claim)
+	if err != nil {
 		return s.claimLost(err)
 	}
+	recs[0] = first // as stored: the events outbox may have marked it, and cleared the mark
 	s.entryAnswered(acct, ev, flow.Rule)
 	if tokenErr != nil {
 		r, _, err := s.park(ctx, recs[0], now.Add(tokenWait), ParkToken, false)
@@ -283,6 +285,8 @@ func (s *Service) askProfile(ctx context.Context, acct reply.Account, token stri
 			s.log.Warn("username unavailable: {username} renders empty", "account", acct.ID, "step", step.Key(), "err", err)
 		case g != nil && !p.Following:
 			claim.Gate = true
+		case g != nil:
+			claim.Followed = true
 		}
 		if err == nil && conv.Username == "" {
 			conv.Username, claim.Username = p.Username, p.Username
@@ -329,7 +333,10 @@ func turn(job reply.Job, acct reply.Account, ev reply.Event, conv reply.Conversa
 		}
 		f.Variant = acct.PersonVariant(claim.Rule, ev.PersonID, claim.Step)
 		f.Tap = ev.Kind == reply.EventPostback || ev.Kind == reply.EventQuickReply
-		f.Gated, f.NoticeFirst = claim.Step.Gate != nil, notice
+		if f.Tap {
+			f.Payload = ev.Payload
+		}
+		f.Gated, f.NoticeFirst, f.Followed = claim.Step.Gate != nil, notice, claim.Followed
 		fj := reply.Job{V: reply.JobVersion, AccountID: acct.ID, FollowUp: &f, DeliveredAt: job.DeliveredAt}
 		rec, err := reply.NewRecord(fj, now).Claim(fj, l.Owner, now, l.Until)
 		if err != nil {

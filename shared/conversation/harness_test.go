@@ -55,6 +55,7 @@ type env struct {
 	sb    *sandbox.Sandbox
 	m     *telemetry.Metrics
 	s     *Service
+	g     *graph.Client
 	acct  reply.Account
 	// tokens is SSM; ssmDown makes every read fail.
 	tokens tokens
@@ -76,6 +77,7 @@ func newEnv(t testing.TB, edit func(*reply.Account)) *env {
 	srv := httptest.NewServer(e.sb)
 	t.Cleanup(func() { e.sb.Close(); srv.Close() })
 	g := graph.New(graph.WithBaseURL(srv.URL), graph.WithTimeout(300*time.Millisecond), graph.WithReserve(0))
+	e.g = g
 	e.sb.AddAccount(account, token, reply.LoginInstagram, "")
 	e.acct = reply.Account{ID: account, Login: reply.LoginInstagram, TokenParam: "/t/" + account, Disclosure: "Automated.",
 		Rules: []reply.Rule{{Name: "recipe", Match: reply.MatchAny, Message: "Tap below",

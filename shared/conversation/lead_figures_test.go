@@ -3,6 +3,8 @@ package conversation
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -11,6 +13,9 @@ import (
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/dynamo"
+	"github.com/replywindow/replywindow/shared/eventbridge"
+	"github.com/replywindow/replywindow/shared/events"
+	"github.com/replywindow/replywindow/shared/events/eventstest"
 	"github.com/replywindow/replywindow/shared/graph"
 	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
@@ -18,13 +23,36 @@ import (
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
 
-// TestLeadFigures (DynamoDB on moto) prints what a lead costs: DynamoDB requests and Graph API
-// calls for the tap that asks, an invalid answer and the valid answer, each per person, over
-// people who each give one invalid answer first (the demo's path). The counts are the
-// conversation service's own; the replier's rate lanes (a conditional write of the lane's
-// bucket per message) come on top. Run with -v to see them; it fails only when a lead is lost
-// or duplicated, or a phase costs more than the bounds below.
+// TestLeadFigures (DynamoDB and EventBridge on moto) prints what a lead costs: DynamoDB
+// requests, Graph API calls and EventBridge PutEvents calls for the tap that asks, an invalid
+// answer and the valid answer, each per person, over people who each give one invalid answer
+// first (the demo's path), with events off and on. The counts are the conversation service's
+// own; the replier's rate lanes (a conditional write of the lane's bucket per message) come on
+// top. Run with -v to see them; it fails when a lead is lost or duplicated, a phase costs more
+// than the bounds below, or events cost more than one write request (the clear) and one
+// PutEvents call per change that has an event.
 func TestLeadFigures(t *testing.T) {
+	var off, on [3][4]int
+	t.Run("events off", func(t *testing.T) { off = leadFigures(t, false) })
+	t.Run("events on", func(t *testing.T) { on = leadFigures(t, true) })
+	// With events on, every phase publishes each message's FollowUpSent; the tap adds its
+	// ButtonTapped (it rides on the claim's put, cleared with one more write), the valid answer
+	// its LeadCaptured. Each change with events is one write request more (the clear) and one
+	// PutEvents call.
+	wantEvents := [3]int{2, 1, 3} // per person: tap + question sent; retry sent; lead + confirmation + next step
+	for i := range off {
+		if on[i][0] != off[i][0]+wantEvents[i]*leadPeople || on[i][3] != wantEvents[i]*leadPeople || off[i][3] != 0 {
+			t.Errorf("phase %d: events add %d write requests and %d PutEvents calls for %d people; want %d of each",
+				i, on[i][0]-off[i][0], on[i][3], leadPeople, wantEvents[i]*leadPeople)
+		}
+	}
+}
+
+const leadPeople = 10
+
+// leadFigures runs the lead's phases and returns, per phase, the write requests, reads, Graph
+// calls and PutEvents calls for leadPeople people.
+func leadFigures(t *testing.T, eventsOn bool) [3][4]int {
 	clock := memory.NewClock(start)
 	sb := sandbox.New(sandbox.WithClock(clock.Now))
 	srv := httptest.NewServer(sb)
@@ -51,9 +79,17 @@ func TestLeadFigures(t *testing.T) {
 	}
 	pacer := &bucketPacer{clock: clock, buckets: map[reply.Lane]reply.Bucket{}}
 	accounts := func(ctx context.Context, id string) (reply.Account, error) { return acct, nil }
-	svc := New(store, g, &tokens{}, pacer, accounts, []string{sandbox.DefaultAppID}, clock, telemetry.NewMetrics("replier"), nil)
+	var through reply.Store = store
+	bus := &eventstest.Counting{}
+	if eventsOn {
+		l := eventstest.Listen(t)
+		bus.API = l.EB
+		through = &events.OutboxStore{Store: store, Outbox: store, Bus: eventbridge.New(bus, l.Bus), Clock: clock,
+			Metrics: telemetry.NewMetrics("replier"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: 30 * time.Second}
+	}
+	svc := New(through, g, &tokens{}, pacer, accounts, []string{sandbox.DefaultAppID}, clock, telemetry.NewMetrics("replier"), nil)
 
-	const people = 10
+	const people = leadPeople
 	person := func(i int) string { return fmt.Sprintf("1784140%010d", 500+i) }
 	type phase struct {
 		name string
@@ -68,9 +104,10 @@ func TestLeadFigures(t *testing.T) {
 		{"the valid answer: lead, confirmation, next step", func(p string) []byte { _, b := sb.Message(account, p, p+"@example.com"); return b }, [2]int{5, 2}},
 	}
 	total := [3]int{}
-	for _, ph := range phases {
+	var out [3][4]int
+	for p, ph := range phases {
 		c.Reset()
-		sent := len(sb.Messages())
+		sent, puts := len(sb.Messages()), bus.Calls
 		for i := range people {
 			clock.Add(10 * time.Millisecond)
 			for _, j := range parse(t, ph.act(person(i)), clock.Now()) {
@@ -79,11 +116,12 @@ func TestLeadFigures(t *testing.T) {
 				}
 			}
 		}
-		w, r, calls := c.Writes(), c.Reads(), len(sb.Messages())-sent
+		w, r, calls, pe := c.Writes(), c.Reads(), len(sb.Messages())-sent, bus.Calls-puts
+		out[p] = [4]int{w, r, calls, pe}
 		total[0], total[1], total[2] = total[0]+w, total[1]+r, total[2]+calls
-		t.Logf("%-48s per person: %.1f write requests, %.1f reads, %.1f Graph calls  %v", ph.name,
-			float64(w)/people, float64(r)/people, float64(calls)/people, c.ByOp())
-		if w > ph.max[0]*people || calls > ph.max[1]*people {
+		t.Logf("%-48s per person: %.1f write requests, %.1f reads, %.1f Graph calls, %.1f PutEvents  %v", ph.name,
+			float64(w)/people, float64(r)/people, float64(calls)/people, float64(pe)/people, c.ByOp())
+		if !eventsOn && (w > ph.max[0]*people || calls > ph.max[1]*people) {
 			t.Errorf("%s: %d writes and %d Graph calls for %d people, want at most %v each", ph.name, w, calls, people, ph.max)
 		}
 	}
@@ -91,6 +129,7 @@ func TestLeadFigures(t *testing.T) {
 	if err != nil || len(leads) != people {
 		t.Fatalf("%d leads (%v), want %d", len(leads), err, people)
 	}
-	t.Logf("per lead captured (tap, one invalid answer, the valid one): %.1f write requests, %.1f reads, %.1f Graph calls",
-		float64(total[0])/people, float64(total[1])/people, float64(total[2])/people)
+	t.Logf("per lead captured (tap, one invalid answer, the valid one): %.1f write requests, %.1f reads, %.1f Graph calls, %.1f PutEvents",
+		float64(total[0])/people, float64(total[1])/people, float64(total[2])/people, float64(bus.Calls)/people)
+	return out
 }

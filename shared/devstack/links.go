@@ -44,7 +44,7 @@ func (s *Stack) mountLinks(mux *http.ServeMux, log *slog.Logger) {
 	s.links.keys = &links.SecretKeys{Secret: DemoLinksSecret, MaxAge: links.DefaultMaxAge}
 	s.links.metrics = telemetry.NewMetrics("links")
 	s.links.route = &links.Route{Keys: s.links.keys, Clicks: clicks, Budget: links.DefaultBudget,
-		MaxAge: links.DefaultMaxAge, Metrics: s.links.metrics, Log: log.With("fn", "links")}
+		MaxAge: links.DefaultMaxAge, Events: s.Events != nil, Metrics: s.links.metrics, Log: log.With("fn", "links")}
 	gw := &Gateway{Timeout: 5 * time.Second, Handler: func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		ev.RouteKey = ev.RequestContext.HTTP.Method + " /l/{code}"
 		ev.PathParameters = map[string]string{"code": strings.TrimPrefix(ev.RawPath, links.RoutePrefix)}

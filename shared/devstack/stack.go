@@ -303,6 +303,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	rep.Converse(g)
 	sw := sweeper.New(sweeper.Config{TableName: cfg.TableName, QueueURL: cfg.QueueURL, Interval: cfg.SweepEvery},
 		s.Store, queue, g, tokens, reply.SystemClock{}, s.metrics.sweeper, log.With("fn", "sweeper"))
+	s.drainEvents(sw, log.With("fn", "events"))
 	// Reconciliation on every sweep, with a short grace: webhooks here take milliseconds.
 	rec := reconcile.New(reconcile.Config{Every: cfg.SweepEvery, LiveEvery: cfg.SweepEvery, Grace: time.Second, MinLeft: 100 * time.Millisecond,
 		AppIDs: []string{sandbox.DefaultAppID}},

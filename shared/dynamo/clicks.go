@@ -75,6 +75,9 @@ func (s *Store) uniqueClick(ctx context.Context, c reply.Click) (bool, error) {
 	if !c.Until.IsZero() {
 		guard[AttrExpiresAt] = num(c.Until.Unix())
 	}
+	if c.Events {
+		clickEventAttrs(c, guard)
+	}
 	unique, err := s.clickCounter(c.Origin, c.Link, c.Target, c.At, true)
 	if err != nil {
 		return false, err

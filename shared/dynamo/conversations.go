@@ -28,6 +28,7 @@ const (
 	convLastInbound   = "last_inbound"
 	convLastAutomated = "last_automated"
 	convPausedUntil   = "paused_until"
+	convPausedBy      = "paused_by"
 	convUpdatedAt     = "updated_at"
 	convDisclosedAt   = "disclosed_at"
 	convOwed          = "disclosure_owed"
@@ -50,6 +51,13 @@ func (s *Store) Touch(ctx context.Context, t reply.Touch) (reply.Conversation, e
 	case t.Pause > 0:
 		moved = convPausedUntil
 		u.set(convPausedUntil, ms(after.PausedUntil))
+		if t.Echo != "" {
+			u.set(convPausedBy, str(t.Echo))
+		}
+		if !t.EventsAt.IsZero() { // the pause's event, marked in the write that pauses
+			u.set(AttrOutboxShard, str(strconv.Itoa(shard(key))))
+			u.set(AttrOutboxAt, ms(t.EventsAt))
+		}
 	case !t.At.IsZero():
 		moved = convWindowEnd
 		u.set(convWindowEnd, ms(after.WindowEnd))
@@ -292,6 +300,8 @@ func decodeConversation(item map[string]types.AttributeValue) (reply.Conversatio
 				c.Rule = v.Value
 			case convUsername:
 				c.Username = v.Value
+			case convPausedBy:
+				c.PausedBy = v.Value
 			}
 		case *types.AttributeValueMemberN:
 			n, err := strconv.ParseInt(v.Value, 10, 64)
@@ -314,6 +324,8 @@ func decodeConversation(item map[string]types.AttributeValue) (reply.Conversatio
 				c.DisclosureOwed = t
 			case k == convUpdatedAt:
 				c.UpdatedAt = t
+			case k == AttrOutboxAt:
+				c.EventsAt = t
 			case strings.HasPrefix(k, stepPrefix):
 				if c.Steps == nil {
 					c.Steps = map[string]time.Time{}

@@ -30,6 +30,7 @@ func (s *Store) CreateLead(ctx context.Context, l lead.Lead) (lead.Lead, error) 
 	item[AttrPK] = str(l.Key())
 	item[AttrList] = str(leadList(l.AccountID))
 	item[AttrExpiresAt] = num(l.ExpiresAt.Unix())
+	markAttrs(reply.Mark{Key: l.Key(), At: l.EventsAt}, item) // its LeadCaptured event, when events are on
 	tx := []types.TransactWriteItem{{Put: &types.Put{
 		TableName: s.table, Item: item,
 		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
@@ -103,5 +104,10 @@ func decodeLead(item map[string]types.AttributeValue) (lead.Lead, error) {
 		}
 		return lead.Lead{}, fmt.Errorf("decode lead %s: %w", pk, err)
 	}
+	at, err := markOf(item)
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("decode lead %s: %w", l.Key(), err)
+	}
+	l.EventsAt = at
 	return l, nil
 }

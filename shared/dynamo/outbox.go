@@ -37,45 +37,60 @@ func outboxIndex(key func(string, types.KeyType) types.KeySchemaElement) types.G
 }
 
 func outboxAttrs(r reply.Record, item map[string]types.AttributeValue) {
-	if r.EventsAt.IsZero() {
-		return
-	}
-	item[AttrOutboxShard] = str(strconv.Itoa(shard(r.Key)))
-	item[AttrOutboxAt] = num(r.EventsAt.UnixMilli())
+	markAttrs(reply.Mark{Key: r.Key, At: r.EventsAt}, item)
 }
 
-// ClearEvents removes the outbox mark of the record under key at version: one UpdateItem, the
-// record's version unchanged (the mark is no state of the reply).
-func (s *Store) ClearEvents(ctx context.Context, key string, version int64) error {
+// markAttrs writes mark m into item, any item kind; a zero mark writes nothing.
+func markAttrs(m reply.Mark, item map[string]types.AttributeValue) {
+	if m.At.IsZero() {
+		return
+	}
+	item[AttrOutboxShard] = str(strconv.Itoa(shard(m.Key)))
+	item[AttrOutboxAt] = num(m.At.UnixMilli())
+}
+
+// markOf is the outbox mark item carries (a zero time when none): the attribute is the mark
+// for item kinds whose decoding knows no outbox.
+func markOf(item map[string]types.AttributeValue) (time.Time, error) {
+	v, ok := item[AttrOutboxAt].(*types.AttributeValueMemberN)
+	if !ok {
+		return time.Time{}, nil
+	}
+	ms, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: %w", AttrOutboxAt, v.Value, err)
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}
+
+// ClearEvents removes mark m from its item: one UpdateItem, conditioned on the item carrying
+// that very mark, the item otherwise unchanged (a record's version stays: the mark is no state).
+func (s *Store) ClearEvents(ctx context.Context, m reply.Mark) error {
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 s.table,
-		Key:                       pkey(key),
-		UpdateExpression:          aws.String("REMOVE events_at, " + AttrOutboxShard + ", " + AttrOutboxAt),
-		ConditionExpression:       aws.String("version = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(version)},
+		Key:                       pkey(m.Key),
+		UpdateExpression:          aws.String("REMOVE events_at, start_events, " + AttrOutboxShard + ", " + AttrOutboxAt),
+		ConditionExpression:       aws.String(AttrOutboxAt + " = :at"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": num(m.At.UnixMilli())},
 	})
 	var lost *types.ConditionalCheckFailedException
 	if errors.As(err, &lost) {
-		return nil // gone, or moved on: nothing of ours to clear
+		return nil // gone, or cleared or marked anew since: nothing of ours to clear
 	}
 	if err != nil {
-		return fmt.Errorf("clear outbox of %s: %w", key, err)
+		return fmt.Errorf("clear outbox of %s: %w", m.Key, err)
 	}
 	return nil
 }
 
-// PendingEvents is at most limit records whose outbox mark is older than before, oldest first:
-// each shard's head from IndexOutbox, then the records themselves (consistent reads, so a mark
-// cleared since the index was read is seen cleared and left out).
-func (s *Store) PendingEvents(ctx context.Context, before time.Time, limit int) ([]reply.Record, error) {
+// PendingEvents is at most limit outbox marks older than before, oldest first, of every item
+// kind: each shard's head from IndexOutbox (keys only, eventually consistent: the drain reads
+// each item, consistently, before it publishes).
+func (s *Store) PendingEvents(ctx context.Context, before time.Time, limit int) ([]reply.Mark, error) {
 	if limit < 1 {
 		return nil, fmt.Errorf("pending events: limit %d, want 1 or more", limit)
 	}
-	type mark struct {
-		key string
-		at  int64
-	}
-	var marks []mark
+	var marks []reply.Mark
 	for i := range DueShards {
 		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 s.table,
@@ -89,37 +104,16 @@ func (s *Store) PendingEvents(ctx context.Context, before time.Time, limit int) 
 			return nil, fmt.Errorf("pending events: query shard %d: %w", i, err)
 		}
 		for _, it := range out.Items {
-			pk, ok1 := it[AttrPK].(*types.AttributeValueMemberS)
-			at, ok2 := it[AttrOutboxAt].(*types.AttributeValueMemberN)
-			if !ok1 || !ok2 {
-				return nil, fmt.Errorf("pending events: shard %d item without %s or %s", i, AttrPK, AttrOutboxAt)
+			pk, ok := it[AttrPK].(*types.AttributeValueMemberS)
+			at, err := markOf(it)
+			if !ok || err != nil || at.IsZero() {
+				return nil, fmt.Errorf("pending events: shard %d item without %s or %s (%v)", i, AttrPK, AttrOutboxAt, err)
 			}
-			ms, err := strconv.ParseInt(at.Value, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("pending events: %s %s %q: %w", pk.Value, AttrOutboxAt, at.Value, err)
-			}
-			marks = append(marks, mark{pk.Value, ms})
+			marks = append(marks, reply.Mark{Key: pk.Value, At: at})
 		}
 	}
-	slices.SortFunc(marks, func(a, b mark) int {
-		return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.key, b.key))
+	slices.SortFunc(marks, func(a, b reply.Mark) int {
+		return cmp.Or(a.At.Compare(b.At), strings.Compare(a.Key, b.Key))
 	})
-	var recs []reply.Record
-	for _, m := range marks[:min(limit, len(marks))] {
-		item, err := s.get(ctx, m.key)
-		if err != nil {
-			return nil, fmt.Errorf("pending events: get %s: %w", m.key, err)
-		}
-		if item == nil {
-			continue
-		}
-		r, err := decodeRecord(item)
-		if err != nil {
-			return nil, fmt.Errorf("pending events: %w", err)
-		}
-		if !r.EventsAt.IsZero() {
-			recs = append(recs, r)
-		}
-	}
-	return recs, nil
+	return marks[:min(limit, len(marks))], nil
 }

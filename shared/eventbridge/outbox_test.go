@@ -2,6 +2,7 @@ package eventbridge_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/dynamo"
@@ -71,6 +71,24 @@ func (s *stack) pending(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(recs)
+}
+
+// one is the one event received now, checked against its schema: its detail-type and detail.
+func (s *stack) one(t *testing.T) (string, events.Detail) {
+	t.Helper()
+	raws := s.Received(t)
+	if len(raws) != 1 {
+		t.Fatalf("received %d events, want 1", len(raws))
+	}
+	if err := eventstest.Check(raws[0]); err != nil {
+		t.Error(err)
+	}
+	e := decode(t, raws[0])
+	var d events.Detail
+	if err := json.Unmarshal(e.Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	return e.DetailType, d
 }
 
 func (s *stack) kinds(t *testing.T) []string {
@@ -183,17 +201,6 @@ func (c *countingTable) TransactWriteItems(ctx context.Context, in *dynamodb.Tra
 	return c.Client.TransactWriteItems(ctx, in, o...)
 }
 
-// countingBus counts PutEvents calls.
-type countingBus struct {
-	eventbridge.API
-	calls int
-}
-
-func (c *countingBus) PutEvents(ctx context.Context, in *awseb.PutEventsInput, o ...func(*awseb.Options)) (*awseb.PutEventsOutput, error) {
-	c.calls++
-	return c.API.PutEvents(ctx, in, o...)
-}
-
 // TestRequestsPerSentReply measures what events add to a SENT private reply's writes (the
 // record's claim and its outcome here; the replier adds the rate bucket's write to both): one
 // UpdateItem (the clear) and one PutEvents call, nothing when events are off. It prints the
@@ -210,7 +217,7 @@ func TestRequestsPerSentReply(t *testing.T) {
 	measure := func(on bool, comment string) (map[string]int, int) {
 		table := &countingTable{Client: api, writes: map[string]int{}}
 		store := dynamo.New(table, name, dynamo.WithClock(clock))
-		bus := &countingBus{API: l.EB}
+		bus := &eventstest.Counting{API: l.EB}
 		var s reply.Replies = store
 		if on {
 			s = &events.OutboxStore{Store: store, Outbox: store, Bus: eventbridge.New(bus, l.Bus), Clock: clock, Metrics: telemetry.NewMetrics("test"), Log: log,
@@ -221,7 +228,7 @@ func TestRequestsPerSentReply(t *testing.T) {
 		if _, err := eventstest.Reply(awstest.Context(t), s, job, reply.Sent("mid."+comment, eventstest.Person), clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		return table.writes, bus.calls
+		return table.writes, bus.Calls
 	}
 	offW, offC := measure(false, "17900000000000101")
 	onW, onC := measure(true, "17900000000000102")

@@ -6,6 +6,7 @@ import "time"
 type Tap struct {
 	Account, Person string
 	Rule, Step      string
+	Variant         string
 	Payload         string // the account's payload of the button
 	Trigger         string // Meta's message id of the tap (mid): one tap, one event
 	At              time.Time
@@ -14,7 +15,7 @@ type Tap struct {
 // Tapped is the ButtonTapped event of t.
 func Tapped(t Tap) Event {
 	e := newEvent(ButtonTapped, t.At, t.Account, t.Person, t.Account, t.Person, t.Trigger)
-	e.Detail.Rule, e.Detail.Step, e.Detail.Payload, e.Detail.Trigger = t.Rule, t.Step, t.Payload, t.Trigger
+	e.Detail.Rule, e.Detail.Step, e.Detail.Variant, e.Detail.Payload, e.Detail.Trigger = t.Rule, t.Step, t.Variant, t.Payload, t.Trigger
 	return e
 }
 
@@ -63,9 +64,11 @@ type Lead struct {
 }
 
 // Captured is the LeadCaptured event of l. Its id names the (account, person, kind) the lead
-// item is keyed by, so a second answer that stored nothing new has no new id either.
+// item is keyed by and the lead's capture time: a second answer stores nothing and publishes
+// nothing, every publication of the stored lead has its id, and a lead captured again after
+// the first one's retention ended is a new change with a new id.
 func Captured(l Lead) Event {
-	e := newEvent(LeadCaptured, l.At, l.Account, l.Person, l.Account, l.Person, l.Kind)
+	e := newEvent(LeadCaptured, l.At, l.Account, l.Person, l.Account, l.Person, l.Kind, stamp(l.At))
 	d := &e.Detail
 	d.Rule, d.Step, d.Variant, d.LeadKind, d.Value, d.Consent = l.Rule, l.Step, l.Variant, l.Kind, l.Value, l.Consent
 	return e

@@ -29,7 +29,7 @@ const (
 	ButtonTapped       Kind = "ButtonTapped"       // a person tapped a button or quick reply that runs a step
 	FollowGatePassed   Kind = "FollowGatePassed"   // a follow gate found the person following and let the step through
 	FollowUpSent       Kind = "FollowUpSent"       // Meta accepted one message of a conversation's step
-	LinkClicked        Kind = "LinkClicked"        // a person opened a tracked link (the stack's /l/{code} route)
+	LinkClicked        Kind = "LinkClicked"        // a person first opened a tracked link (the stack's /l/{code} route)
 	LeadCaptured       Kind = "LeadCaptured"       // a person's answer to a step that asks was valid and stored
 	ConversationPaused Kind = "ConversationPaused" // a human on the account answered: automation leaves the person to them
 	ReplyFailed        Kind = "ReplyFailed"        // a private reply or follow-up that Meta refused for good
@@ -71,8 +71,8 @@ type Detail struct {
 	Trigger   string `json:"trigger,omitempty"`    // Meta's id of the inbound message or tap that ran the step
 	Payload   string `json:"payload,omitempty"`    // the tapped button's payload (the account's own configuration)
 	Reason    string `json:"reason,omitempty"`     // why a reply FAILED (Meta's code/subcode) or is AMBIGUOUS
-	Link      string `json:"link,omitempty"`       // a tracked link's code
-	Click     string `json:"click,omitempty"`      // the click's own id (one per counted click)
+	Link      string `json:"link,omitempty"`       // a tracked link's id in the counters (a hash of its URL)
+	Click     string `json:"click,omitempty"`      // a first click's id (one per person and link)
 	LeadKind  string `json:"lead_kind,omitempty"`  // email or phone
 	Value     string `json:"value,omitempty"`      // the lead's checked value (an address, an E.164 number)
 	Consent   string `json:"consent,omitempty"`    // the digest of the consent line the person saw, "" when none

@@ -3,12 +3,13 @@ package events
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/telemetry"
 )
@@ -37,14 +38,25 @@ func (e *PutError) Error() string {
 	return fmt.Sprintf("bus refused %d event(s): %s", len(e.Refused), strings.Join(parts, "; "))
 }
 
-// Outbox is where a record's events wait until the bus has them: the record itself, marked
-// (Record.EventsAt) in the same conditional write that made the change.
+// Outbox is where events wait until the bus has them: the changed item itself, marked
+// (reply.Mark) in the same conditional write that made the change. Any item kind may carry a
+// mark; the drain reads the item by its key's prefix and derives the event from it.
 type Outbox interface {
-	// PendingEvents is at most limit records marked before `before`, oldest mark first.
-	PendingEvents(ctx context.Context, before time.Time, limit int) ([]reply.Record, error)
-	// ClearEvents removes the mark of the record stored under key at version; a record that is
-	// gone, or at another version, is left as it is (nil error).
-	ClearEvents(ctx context.Context, key string, version int64) error
+	// PendingEvents is at most limit marks made before `before`, oldest first, of every item
+	// kind. A mark may have been cleared since (an index lags): the item read says.
+	PendingEvents(ctx context.Context, before time.Time, limit int) ([]reply.Mark, error)
+	// ClearEvents removes m from its item if the item still carries that very mark; an item
+	// that is gone, or marked anew, is left as it is (nil error).
+	ClearEvents(ctx context.Context, m reply.Mark) error
+	// Get reads a reply record (C#, S#): their events are OfRecord's.
+	Get(ctx context.Context, key string) (reply.Record, error)
+	// Lead reads a lead (L#): its event is OfLead's.
+	Lead(ctx context.Context, account, person string, kind lead.Kind) (lead.Lead, error)
+	// MarkedClick reads a first click's guard (KV#) while its mark is on: its event is OfClick's;
+	// an error wrapping reply.ErrForgotten when its person or account was forgotten since.
+	MarkedClick(ctx context.Context, key string) (reply.MarkedClick, error)
+	// Conversation reads a conversation (V#): its mark is its latest pause's, OfPause's event.
+	Conversation(ctx context.Context, account, person string) (reply.Conversation, error)
 }
 
 // Metric names (EMF, namespace ReplyWindow).
@@ -95,117 +107,75 @@ func (s *OutboxStore) Update(ctx context.Context, rec reply.Record) (reply.Recor
 
 func (s *OutboxStore) write(ctx context.Context, rec reply.Record,
 	store func(context.Context, reply.Record) (reply.Record, error)) (reply.Record, error) {
-	ev, ok := OfRecord(rec)
-	if !ok {
-		return store(ctx, rec)
+	if _, ok := OfRecord(rec); !ok {
+		return store(ctx, rec) // a mark it carries (its turn's start events) stays as it is
 	}
 	rec.EventsAt = s.Clock.Now()
+	evs := EventsOf(rec) // its end, and its turn's start if those never went out
 	stored, err := store(ctx, rec)
 	if err != nil {
 		// No change (a lost condition hands back what is stored), or one we cannot tell: then
 		// the mark is in the outbox if the write landed, and the sweeper publishes it.
 		return stored, err
 	}
-	putCtx, cancel := context.WithTimeout(ctx, cmp.Or(s.Timeout, PutTimeout))
-	defer cancel()
-	if err := s.Bus.Put(putCtx, []Event{ev}); err != nil {
-		s.Metrics.Count(MetricDeferred, 1, "Kind", string(ev.Kind))
-		s.Log.Warn("event left for the sweeper", "kind", ev.Kind, "event", ev.Detail.ID, "record", rec.Key, "err", err)
-		return stored, nil
-	}
-	s.Metrics.Count(MetricPublished, 1, "Kind", string(ev.Kind))
-	if err := s.Outbox.ClearEvents(ctx, stored.Key, stored.Version); err != nil {
-		// Published all the same: the sweeper publishes it again under the same id.
-		s.Log.Warn("clear outbox", "record", rec.Key, "err", err)
-	} else {
-		stored.EventsAt = time.Time{}
+	if s.publish(ctx, evs, reply.Mark{Key: stored.Key, At: rec.EventsAt}) {
+		stored.EventsAt, stored.StartEvents = time.Time{}, false
 	}
 	return stored, nil
 }
 
-// Drain publishes what the outbox holds: the events whose put failed, or whose writer died
-// between its write and its put. It is a sweeper chore.
-type Drain struct {
-	Outbox  Outbox
-	Bus     Bus
-	Clock   reply.Clock
-	Metrics *telemetry.Metrics
-	Log     *slog.Logger
-	// Grace leaves a mark younger than this to its writer, whose put is under way: draining it
-	// too would only publish it twice.
-	Grace time.Duration
-	Limit int // records per run
-}
-
-// DrainReport is what one run did.
-type DrainReport struct {
-	Pending, Published, Failed, Cleared int
-}
-
-// Run publishes up to Limit pending records' events and clears their marks.
-func (d *Drain) Run(ctx context.Context) (DrainReport, error) {
-	var rep DrainReport
-	recs, err := d.Outbox.PendingEvents(ctx, d.Clock.Now().Add(-d.Grace), max(d.Limit, 1))
-	if err != nil {
-		return rep, fmt.Errorf("read outbox: %w", err)
-	}
-	rep.Pending = len(recs)
+// ClaimStep claims a step's records; a turn a tap ran, or a follow gate let through, has its
+// first record marked for those events (Started) in the claim's own transaction, and the events
+// are put once the claim is stored. A claim refused (a duplicate tap, a step sent since) is no
+// change and publishes nothing. The caller goes on with the record returned, as stored.
+func (s *OutboxStore) ClaimStep(ctx context.Context, recs []reply.Record, claim reply.StepClaim) (reply.Record, error) {
 	var evs []Event
-	var of []reply.Record
-	for _, r := range recs {
-		ev, ok := OfRecord(r)
-		if !ok {
-			// Marked, but no longer a change with an event (a marked record can only be
-			// terminal, so this is a store or code mismatch): nothing to publish.
-			d.Log.Error("outbox record without an event", "record", r.Key, "state", r.State)
-			if err := d.Outbox.ClearEvents(ctx, r.Key, r.Version); err != nil {
-				return rep, fmt.Errorf("clear outbox of %s: %w", r.Key, err)
-			}
-			rep.Cleared++
-			continue
-		}
-		evs, of = append(evs, ev), append(of, r)
+	if len(recs) > 0 {
+		evs = Started(recs[0])
 	}
-	var errs []error
-	for start := 0; start < len(evs); start += PutBatch {
-		if ctx.Err() != nil {
-			break
-		}
-		end := min(start+PutBatch, len(evs))
-		err := d.Bus.Put(ctx, evs[start:end])
-		var refused *PutError
-		switch {
-		case errors.As(err, &refused):
-		case err != nil:
-			refused = &PutError{Refused: map[int]string{}}
-			for i := range end - start {
-				refused.Refused[i] = err.Error()
-			}
-		default:
-			refused = &PutError{}
-		}
-		for i := start; i < end; i++ {
-			ev := evs[i]
-			if why, bad := refused.Refused[i-start]; bad {
-				rep.Failed++
-				d.Metrics.Count(MetricFailed, 1, "Kind", string(ev.Kind))
-				if d.Clock.Now().Sub(of[i].EventsAt) >= StuckAfter {
-					d.Metrics.Count(MetricStuck, 1)
-				}
-				d.Log.Warn("event put failed", "kind", ev.Kind, "event", ev.Detail.ID, "record", of[i].Key, "why", why)
-				continue
-			}
-			rep.Published++
-			d.Metrics.Count(MetricPublished, 1, "Kind", string(ev.Kind))
-			if err := d.Outbox.ClearEvents(ctx, of[i].Key, of[i].Version); err != nil {
-				errs = append(errs, fmt.Errorf("clear outbox of %s: %w", of[i].Key, err))
-				continue
-			}
-			rep.Cleared++
-		}
+	if len(evs) == 0 {
+		return s.Store.ClaimStep(ctx, recs, claim)
 	}
-	if rep.Failed > 0 {
-		errs = append(errs, fmt.Errorf("%d of %d events not published; they stay in the outbox", rep.Failed, len(evs)))
+	marked := slices.Clone(recs)
+	marked[0].StartEvents, marked[0].EventsAt = true, s.Clock.Now()
+	first, err := s.Store.ClaimStep(ctx, marked, claim)
+	if err != nil {
+		return first, err
 	}
-	return rep, errors.Join(errs...)
+	if s.publish(ctx, evs, reply.Mark{Key: first.Key, At: marked[0].EventsAt}) {
+		first.EventsAt, first.StartEvents = time.Time{}, false
+	}
+	return first, nil
+}
+
+// publish puts evs (one put: at most a few), whose change was just written with mark m, and
+// clears m. It reports whether the mark is gone; a put that failed, even in part, leaves it to
+// the sweeper (which publishes them all again, under the same ids), and the writer goes on.
+func (s *OutboxStore) publish(ctx context.Context, evs []Event, m reply.Mark) bool {
+	putCtx, cancel := context.WithTimeout(ctx, cmp.Or(s.Timeout, PutTimeout))
+	defer cancel()
+	if err := s.Bus.Put(putCtx, evs); err != nil {
+		for _, ev := range evs {
+			s.Metrics.Count(MetricDeferred, 1, "Kind", string(ev.Kind))
+		}
+		s.Log.Warn("events left for the sweeper", "kinds", kinds(evs), "item", m.Key, "err", err)
+		return false
+	}
+	for _, ev := range evs {
+		s.Metrics.Count(MetricPublished, 1, "Kind", string(ev.Kind))
+	}
+	if err := s.Outbox.ClearEvents(ctx, m); err != nil {
+		// Published all the same: the sweeper publishes it again under the same id.
+		s.Log.Warn("clear outbox", "item", m.Key, "err", err)
+		return false
+	}
+	return true
+}
+
+func kinds(evs []Event) []Kind {
+	ks := make([]Kind, len(evs))
+	for i, ev := range evs {
+		ks[i] = ev.Kind
+	}
+	return ks
 }

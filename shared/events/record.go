@@ -58,3 +58,39 @@ func Due(prev, next reply.Record) bool {
 	_, ok := OfRecord(next)
 	return ok
 }
+
+// Started is the events of a turn's start a follow-up record stands for: ButtonTapped when a
+// tap ran the turn, FollowGatePassed when the step's gate found the person following. Only a
+// turn's first record (Index 0) carries them, and only a claim creates it, so each tap or pass
+// that ran a step has them once.
+func Started(r reply.Record) []Event {
+	f := r.Job.FollowUp
+	if f == nil || f.Index != 0 || f.Answer != "" {
+		return nil
+	}
+	person := f.PersonID
+	var evs []Event
+	if f.Tap {
+		evs = append(evs, Tapped(Tap{Account: r.AccountID, Person: person, Rule: f.Rule, Step: f.Step, Variant: f.Variant,
+			Payload: f.Payload, Trigger: f.Trigger, At: r.CreatedAt}))
+	}
+	if f.Gated && f.Followed && !f.Gate {
+		e := GatePassed(r.AccountID, person, f.Rule, f.Step, f.Trigger, r.CreatedAt)
+		e.Detail.Variant = f.Variant
+		evs = append(evs, e)
+	}
+	return evs
+}
+
+// EventsOf is every event a marked record stands for: its turn's start while StartEvents says
+// those are not out yet, then its end (OfRecord) once it has one.
+func EventsOf(r reply.Record) []Event {
+	var evs []Event
+	if r.StartEvents {
+		evs = Started(r)
+	}
+	if ev, ok := OfRecord(r); ok {
+		evs = append(evs, ev)
+	}
+	return evs
+}

@@ -8,6 +8,7 @@ package lead
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/reply"
@@ -42,10 +43,23 @@ type Lead struct {
 	Consent    string    `json:"consent,omitempty"`
 	CapturedAt time.Time `json:"captured_at"`
 	ExpiresAt  time.Time `json:"expires"` // the store's TTL
+	// EventsAt is the outbox mark of the lead's LeadCaptured event (shared/events): written with
+	// the lead when events are on, removed once the bus took it. Not part of the lead's export.
+	EventsAt time.Time `json:"-"`
 }
 
 // Key is the lead's item key: one per account, person and kind.
 func Key(account, person string, kind Kind) string { return "L#" + account + "#" + person + "#" + kind }
+
+// ParseKey is the account, person and kind of a lead's item key; ok is false for any other key.
+func ParseKey(key string) (account, person string, kind Kind, ok bool) {
+	parts := strings.Split(key, "#")
+	if len(parts) != 4 || parts[0] != "L" || (parts[3] != KindEmail && parts[3] != KindPhone) ||
+		!reply.ValidID(parts[1]) || !reply.ValidID(parts[2]) {
+		return "", "", "", false
+	}
+	return parts[1], parts[2], parts[3], true
+}
 
 // Key is l's item key.
 func (l Lead) Key() string { return Key(l.AccountID, l.PersonID, l.Kind) }

@@ -12,7 +12,8 @@ import (
 )
 
 // Env lists every environment variable the links function reads.
-var Env = []string{"TABLE_NAME", "LINKS_SECRET_PARAM", "LINKS_SECRET", "SECRETS_TTL", "CLICK_BUDGET", "LINK_MAX_AGE", "LOG_LEVEL"}
+var Env = []string{"TABLE_NAME", "LINKS_SECRET_PARAM", "LINKS_SECRET", "SECRETS_TTL", "CLICK_BUDGET", "LINK_MAX_AGE", "LOG_LEVEL",
+	"EVENT_BUS_NAME"}
 
 // TrackerEnv lists the variables a sending function (the replier) reads to track links.
 // LINK_BASE_URL empty turns tracking off in that function, whatever the accounts say.
@@ -36,6 +37,10 @@ type Config struct {
 	Budget      time.Duration
 	MaxAge      time.Duration
 	LogLevel    string
+	// Events: the stack publishes funnel events (EVENT_BUS_NAME set, the template's
+	// EventsEnabled), so a first click's guard is marked for its LinkClicked event. The route
+	// itself never calls the bus: the sweeper's drain publishes the event.
+	Events bool
 }
 
 // LoadConfig reads the links function's configuration; errors name the variable, never a secret.
@@ -47,6 +52,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Budget:      DefaultBudget,
 		MaxAge:      DefaultMaxAge,
 		LogLevel:    "info",
+		Events:      strings.TrimSpace(getenv("EVENT_BUS_NAME")) != "",
 	}
 	var errs []error
 	if c.TableName == "" {

@@ -29,8 +29,11 @@ type Route struct {
 	Clock  reply.Clock
 	// Budget is how long the click's write may hold the redirect; past it the person is
 	// redirected anyway and the click is logged as not recorded.
-	Budget  time.Duration
-	MaxAge  time.Duration // how long a sent link is counted (the guards' lifetime)
+	Budget time.Duration
+	MaxAge time.Duration // how long a sent link is counted (the guards' lifetime)
+	// Events marks each first click for its LinkClicked event in the guard's own write (no put
+	// here: the redirect waits for one DynamoDB round trip; the sweeper publishes it).
+	Events  bool
 	Metrics *telemetry.Metrics
 	Log     *slog.Logger
 }
@@ -107,7 +110,7 @@ func (r *Route) record(ctx context.Context, l Link, now time.Time) {
 	defer cancel()
 	until := l.Issued.Add(r.MaxAge + 24*time.Hour)
 	first, err := r.Clicks.RecordClick(ctx, reply.Click{Origin: l.Origin, Link: LinkID(l.Target), Target: l.Target,
-		At: now, Issued: l.Issued, Until: until})
+		At: now, Issued: l.Issued, Until: until, Events: r.Events})
 	switch {
 	case errors.Is(err, reply.ErrForgotten):
 		r.metrics().Count(MetricClicks, 1) // the anonymous count took it; the person is forgotten

@@ -16,6 +16,7 @@ var _ reply.ClickRecords = (*Store)(nil)
 type clickBook struct {
 	counts map[string]reply.ClickCounts // by the all-clicks counter item key (funnel.Click)
 	people map[string]reply.Clicked     // by ClickGuardKey: a person's first click on a link
+	marks  map[string]reply.MarkedClick // first clicks whose event is not out (Click.Events)
 }
 
 // RecordClick counts c, and counts it unique when the person has no click record of the link
@@ -54,6 +55,12 @@ func (s *Store) RecordClick(_ context.Context, c reply.Click) (bool, error) {
 	}
 	s.clicks.people[guard] = reply.Clicked{Account: o.Account, Person: o.Person, Link: c.Link, Target: c.Target,
 		Rule: o.Rule, Variant: o.Variant, Media: o.Media, At: c.At}
+	if c.Events {
+		if s.clicks.marks == nil {
+			s.clicks.marks = map[string]reply.MarkedClick{}
+		}
+		s.clicks.marks[guard] = reply.MarkedClick{Key: guard, Origin: c.Origin, Link: c.Link, At: c.At, EventsAt: c.At}
+	}
 	n.Unique++
 	s.addTally(funnel.Click(o.Account, o.Rule, o.Variant, o.Media, c.Link, c.At, true))
 	return true, nil
@@ -99,8 +106,23 @@ func (s *Store) ForgetClicks(_ context.Context, account, person string) (int, er
 	for k := range s.clicks.people {
 		if strings.HasPrefix(k, reply.ClickPersonPrefix(account, person)) {
 			delete(s.clicks.people, k)
+			delete(s.clicks.marks, k)
 			n++
 		}
 	}
 	return n, nil
+}
+
+// MarkedClick is the first click whose guard is under key, while its event is not out.
+func (s *Store) MarkedClick(_ context.Context, key string) (reply.MarkedClick, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.clicks.marks[key]
+	if !ok {
+		return reply.MarkedClick{}, fmt.Errorf("marked click %s: %w", key, reply.ErrNotFound)
+	}
+	if grave, ok := s.buriedAt(m.Origin.Account, m.Origin.Person, m.At); ok {
+		return m, fmt.Errorf("marked click %s: %w (%s)", key, reply.ErrForgotten, grave)
+	}
+	return m, nil
 }

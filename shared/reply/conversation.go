@@ -126,6 +126,10 @@ type Conversation struct {
 	LastInbound   time.Time `json:"last_inbound,omitzero"`
 	LastAutomated time.Time `json:"last_automated,omitzero"` // the latest automated message claimed
 	PausedUntil   time.Time `json:"paused_until,omitzero"`   // a human on the account is answering
+	PausedBy      string    `json:"paused_by,omitempty"`     // Meta's id of the human's message that set PausedUntil
+	// EventsAt is the outbox mark of the pause's ConversationPaused event (shared/events),
+	// written with the pause, removed once the event is out.
+	EventsAt time.Time `json:"-"`
 	// DisclosedAt is when a message carrying the automated-experience line was last delivered;
 	// DisclosureOwed when a claimed step last had to carry it. The line is due until a message
 	// carrying it was delivered, not merely claimed: a refused first message leaves it owed.
@@ -203,6 +207,10 @@ type Touch struct {
 	Username  string    // when known
 	Pause     time.Duration
 	Now       time.Time // when the touch is written
+	// Echo is Meta's id of the human's message that pauses (Pause > 0); EventsAt, when set, the
+	// outbox mark of the pause's event, written with the pause (and only when it moves it).
+	Echo     string
+	EventsAt time.Time
 }
 
 // Touched is c after t, as stores apply it: times only ever move later.
@@ -210,6 +218,12 @@ func (c Conversation) Touched(t Touch) Conversation {
 	c.AccountID, c.PersonID = t.AccountID, t.PersonID
 	switch {
 	case t.Pause > 0:
+		if t.At.Add(t.Pause).After(c.PausedUntil) {
+			c.PausedBy = t.Echo
+			if !t.EventsAt.IsZero() {
+				c.EventsAt = t.EventsAt
+			}
+		}
 		c.PausedUntil = later(c.PausedUntil, t.At.Add(t.Pause))
 	case !t.At.IsZero():
 		c.LastInbound = later(c.LastInbound, t.At)
@@ -265,6 +279,9 @@ type StepClaim struct {
 	// due once per question (not sent since then).
 	Answer string
 	Since  time.Time
+	// Followed: the step's follow gate found the person following and let the step through (a
+	// gate that could not ask and sent the step all the same did not).
+	Followed bool
 }
 
 // Key is the claimed step's key in Conversation.Steps.
@@ -428,6 +445,11 @@ type FollowUp struct {
 	Tap         bool `json:"tap,omitempty"`
 	Gated       bool `json:"gated,omitempty"`
 	NoticeFirst bool `json:"notice_first,omitempty"`
+	// Payload is the tapped button's payload (the account's own configuration) when Tap, and
+	// Followed that the follow gate asked the profile API and found the person following: the
+	// turn's ButtonTapped and FollowGatePassed events are made of them (shared/events).
+	Payload  string `json:"payload,omitempty"`
+	Followed bool   `json:"followed,omitempty"`
 	// Notice sends the account's disclosure line alone, as text, ahead of a turn whose first
 	// message cannot carry it (an image, a sticker, a reaction).
 	Notice bool `json:"notice,omitempty"`

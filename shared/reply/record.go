@@ -92,6 +92,10 @@ type Record struct {
 	// EventsAt marks a record whose funnel event (shared/events) may not be on the event bus
 	// yet: set in the same conditional write as the change, cleared once the bus took it.
 	EventsAt time.Time `json:"events_at,omitzero"`
+	// StartEvents: the mark also stands for the events of the turn's start this record was
+	// created with (a tap, a follow gate passed): set on a turn's first record in the claim's
+	// write, cleared with the mark, and kept through the record's later writes until then.
+	StartEvents bool `json:"start_events,omitempty"`
 
 	// Attribution of a private reply: the rule and variant that answered, and the text as it
 	// was rendered for the person (personal data where it holds {username}: it goes with the

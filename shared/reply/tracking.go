@@ -187,6 +187,21 @@ type Click struct {
 	At     time.Time // when; its UTC day is the counter's
 	Issued time.Time // when the link was sent: a tombstone at or after it forbids the guard
 	Until  time.Time // the guard is kept until then (the link's last day): stores may drop it after
+	// Events: a first click's guard is written with the outbox mark of its LinkClicked event
+	// (shared/events) and what the event names (MarkedClick), kept only until the event is out.
+	Events bool
+}
+
+// MarkedClick is a first click whose LinkClicked event may not be on the bus yet: what its
+// guard (Key, ClickGuardKey) keeps for the event until the outbox's drain cleared it. Stores
+// read it with an error wrapping ErrForgotten when a tombstone covers its person or account
+// since: the drain then clears it unpublished.
+type MarkedClick struct {
+	Key      string
+	Origin   Origin // the person included
+	Link     string
+	At       time.Time
+	EventsAt time.Time // the mark: zero once the event is out
 }
 
 // ClickCounts is one counter: clicks on a link, per account, rule, variant, media and day.

@@ -1,17 +1,29 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/replywindow/replywindow/shared/events"
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
-// OutboxStore is a store with the outbox of funnel events.
+// OutboxStore is a store with the outbox of funnel events, which its leads carry too.
 type OutboxStore interface {
 	reply.Store
+	lead.Store
 	events.Outbox
+}
+
+// markKeys is the keys of marks.
+func markKeys(marks []reply.Mark) []string {
+	var keys []string
+	for _, m := range marks {
+		keys = append(keys, m.Key)
+	}
+	return keys
 }
 
 // Sent is job i's record after Meta accepted its reply at T0+i seconds (version 3: created
@@ -31,8 +43,9 @@ func Sent(t *testing.T, i int, marked time.Time) reply.Record {
 	return r
 }
 
-// Outbox runs the outbox's contract: marks listed oldest first up to a time and a limit,
-// cleared only at the record's version, the record otherwise unchanged.
+// Outbox runs the outbox's contract: marks of records and leads listed oldest first up to a
+// time and a limit, a mark cleared only while its item carries that very mark, the item
+// otherwise unchanged.
 func Outbox(t *testing.T, newStore func(t *testing.T) OutboxStore) {
 	t.Run("ListsMarksInOrder", func(t *testing.T) {
 		s := newStore(t)
@@ -46,46 +59,49 @@ func Outbox(t *testing.T, newStore func(t *testing.T) OutboxStore) {
 		unmarked := Sent(t, 5, time.Time{}) // terminal, but its event went out
 		unmarked.Version = 1
 		create(t, s, unmarked)
+		l := Lead(person, "ana@example.com")
+		l.EventsAt = T0.Add(1500 * time.Millisecond) // a lead between the records
+		if _, err := s.CreateLead(ctx(t), l); err != nil {
+			t.Fatal(err)
+		}
 
 		tests := []struct {
 			before time.Time
 			limit  int
 			want   []string
 		}{
-			{T0.Add(time.Hour), 10, []string{Job(1).Key(), Job(2).Key(), Job(3).Key()}},
-			{T0.Add(2 * time.Second), 10, []string{Job(1).Key(), Job(2).Key()}},
-			{T0.Add(2*time.Second - time.Millisecond), 10, []string{Job(1).Key()}},
-			{T0.Add(time.Hour), 2, []string{Job(1).Key(), Job(2).Key()}},
+			{T0.Add(time.Hour), 10, []string{Job(1).Key(), l.Key(), Job(2).Key(), Job(3).Key()}},
+			{T0.Add(2 * time.Second), 10, []string{Job(1).Key(), l.Key(), Job(2).Key()}},
+			{T0.Add(1500 * time.Millisecond), 10, []string{Job(1).Key(), l.Key()}},
+			{T0.Add(1500*time.Millisecond - time.Millisecond), 10, []string{Job(1).Key()}},
+			{T0.Add(time.Hour), 3, []string{Job(1).Key(), l.Key(), Job(2).Key()}},
 			{T0, 10, nil},
 		}
 		for _, tc := range tests {
-			recs, err := s.PendingEvents(ctx(t), tc.before, tc.limit)
+			marks, err := s.PendingEvents(ctx(t), tc.before, tc.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			for _, r := range recs {
-				got = append(got, r.Key)
-			}
-			Same(t, "pending before "+tc.before.Format(time.RFC3339Nano), got, tc.want)
+			Same(t, "pending before "+tc.before.Format(time.RFC3339Nano), markKeys(marks), tc.want)
 		}
 		if _, err := s.PendingEvents(ctx(t), T0, 0); err == nil {
 			t.Error("limit 0 accepted")
 		}
 	})
 
-	t.Run("ClearsAtItsVersionOnly", func(t *testing.T) {
+	t.Run("ClearsItsOwnMarkOnly", func(t *testing.T) {
 		s := newStore(t)
 		r := Sent(t, 1, T0.Add(time.Second))
 		r.Version = 1
+		r.StartEvents = true // its turn's start events ride on the same mark, and go with it
 		create(t, s, r)
-		if err := s.ClearEvents(ctx(t), r.Key, 2); err != nil {
+		if err := s.ClearEvents(ctx(t), reply.Mark{Key: r.Key, At: T0.Add(2 * time.Second)}); err != nil {
 			t.Fatal(err)
 		}
 		if recs, _ := s.PendingEvents(ctx(t), T0.Add(time.Hour), 10); len(recs) != 1 {
-			t.Fatalf("a clear at another version cleared the mark: %d pending", len(recs))
+			t.Fatalf("a clear of another mark cleared the record's: %d pending", len(recs))
 		}
-		if err := s.ClearEvents(ctx(t), r.Key, 1); err != nil {
+		if err := s.ClearEvents(ctx(t), reply.Mark{Key: r.Key, At: r.EventsAt}); err != nil {
 			t.Fatal(err)
 		}
 		if recs, _ := s.PendingEvents(ctx(t), T0.Add(time.Hour), 10); len(recs) != 0 {
@@ -96,10 +112,60 @@ func Outbox(t *testing.T, newStore func(t *testing.T) OutboxStore) {
 			t.Fatal(err)
 		}
 		want := r
-		want.EventsAt = time.Time{}
+		want.EventsAt, want.StartEvents = time.Time{}, false
 		Same(t, "record after its mark was cleared", got, want)
-		if err := s.ClearEvents(ctx(t), Job(9).Key(), 1); err != nil {
+		if err := s.ClearEvents(ctx(t), reply.Mark{Key: Job(9).Key(), At: T0}); err != nil {
 			t.Errorf("clear of a record that is not there: %v", err)
+		}
+		// A lead's mark, cleared: the lead is as it was, less the mark; a clear never creates one.
+		l := Lead(person, "ana@example.com")
+		l.EventsAt = T0.Add(time.Second)
+		if _, err := s.CreateLead(ctx(t), l); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Lead(ctx(t), account, person, lead.KindEmail); err != nil || !got.EventsAt.Equal(l.EventsAt) {
+			t.Fatalf("stored lead's mark = %v (%v), want %v", got.EventsAt, err, l.EventsAt)
+		}
+		if err := s.ClearEvents(ctx(t), reply.Mark{Key: l.Key(), At: T0}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Lead(ctx(t), account, person, lead.KindEmail); got.EventsAt.IsZero() {
+			t.Fatal("a clear of another mark cleared the lead's")
+		}
+		if err := s.ClearEvents(ctx(t), reply.Mark{Key: l.Key(), At: l.EventsAt}); err != nil {
+			t.Fatal(err)
+		}
+		want2 := l
+		want2.EventsAt = time.Time{}
+		got2, err := s.Lead(ctx(t), account, person, lead.KindEmail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		Same(t, "lead after its mark was cleared", got2, want2)
+		if err := s.ClearEvents(ctx(t), reply.Mark{Key: lead.Key(account, "6200000000000099", lead.KindEmail), At: T0}); err != nil {
+			t.Errorf("clear of a lead that is not there: %v", err)
+		}
+		if _, err := s.Lead(ctx(t), account, "6200000000000099", lead.KindEmail); !errors.Is(err, reply.ErrNotFound) {
+			t.Errorf("a clear created a lead: %v", err)
+		}
+		if marks, _ := s.PendingEvents(ctx(t), T0.Add(time.Hour), 10); len(marks) != 0 {
+			t.Errorf("pending after every clear: %v", markKeys(marks))
+		}
+	})
+
+	t.Run("LeadRefusedLeavesNoMark", func(t *testing.T) {
+		s := newStore(t)
+		first := Lead(person, "ana@example.com")
+		if _, err := s.CreateLead(ctx(t), first); err != nil {
+			t.Fatal(err)
+		}
+		second := Lead(person, "other@example.com")
+		second.EventsAt = T0 // a second answer: refused, so no mark either
+		if _, err := s.CreateLead(ctx(t), second); !errors.Is(err, reply.ErrExists) {
+			t.Fatalf("second answer: %v", err)
+		}
+		if marks, _ := s.PendingEvents(ctx(t), T0.Add(time.Hour), 10); len(marks) != 0 {
+			t.Fatalf("a lead that lost its condition left a mark: %v", markKeys(marks))
 		}
 	})
 
@@ -122,14 +188,18 @@ func Outbox(t *testing.T, newStore func(t *testing.T) OutboxStore) {
 		if _, err := s.Update(ctx(t), stale); err == nil {
 			t.Fatal("stale update accepted")
 		}
-		if recs, _ := s.PendingEvents(ctx(t), T0.Add(time.Hour), 10); len(recs) != 0 {
-			t.Fatalf("a write that lost its condition left a mark: %v", recs)
+		if marks, _ := s.PendingEvents(ctx(t), T0.Add(time.Hour), 10); len(marks) != 0 {
+			t.Fatalf("a write that lost its condition left a mark: %v", marks)
 		}
 		update(t, s, sent)
-		recs, err := s.PendingEvents(ctx(t), T0, 10)
-		if err != nil || len(recs) != 1 {
-			t.Fatalf("pending after the change = %v, %v; want the record", recs, err)
+		marks, err := s.PendingEvents(ctx(t), T0, 10)
+		if err != nil || len(marks) != 1 || !marks[0].Same(reply.Mark{Key: sent.Key, At: T0}) {
+			t.Fatalf("pending after the change = %v, %v; want the record", marks, err)
 		}
-		Same(t, "pending record", recs[0], sent)
+		got, err := s.Get(ctx(t), sent.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		Same(t, "pending record", got, sent)
 	})
 }

@@ -355,6 +355,7 @@ func Full() reply.Record {
 		CreatedAt:      time.Date(2026, 3, 1, 12, 0, 2, 1, time.UTC),
 		UpdatedAt:      time.Date(2026, 3, 1, 12, 0, 3, 2, time.UTC),
 		EventsAt:       time.Date(2026, 3, 1, 12, 0, 3, 3, time.UTC),
+		StartEvents:    true,
 		Rule:           "recipe#1",
 		Variant:        "B",
 		Sent:           "Hi ana! ✨ https://example.com/r",
@@ -392,6 +393,7 @@ func FullFollowUp() reply.Record {
 	f.Gate, f.Disclose, f.Username, f.Lane, f.Notice, f.Of = true, true, "ana", reply.LaneMedia, true, 4
 	f.Answer, f.Consent = reply.AnswerConfirm, "We only use it to send the book."
 	f.Variant, f.Tap, f.Gated, f.NoticeFirst = "B", true, true, true
+	f.Payload, f.Followed = "RECIPE_LINK", true
 	r.Key = r.Job.Key()
 	r.Lane = reply.LaneMedia
 	return r

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/replywindow/replywindow/shared/events"
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -28,6 +29,21 @@ func Comment() reply.Job {
 func FollowUp() reply.Job {
 	return reply.Job{V: reply.JobVersion, AccountID: Account, FollowUp: &reply.FollowUp{PersonID: Person, Rule: "recipe", Step: "link",
 		Index: 1, Of: 2, Trigger: "aWdfZAG1faXRlbTox", Lane: reply.LaneText, Deadline: T0.Add(23 * time.Hour)}}
+}
+
+// TapTurn is the first record of the turn a tap on button RECIPE_LINK ran: step "link" of rule
+// "recipe", whose follow gate found the person following, claimed at T0.
+func TapTurn() reply.Record {
+	job := FollowUp()
+	f := *job.FollowUp
+	f.Index, f.Of, f.Trigger, f.Variant = 0, 2, "aWdfZAG1faXRlbToy", "b"
+	f.Tap, f.Payload, f.Gated, f.Followed = true, "RECIPE_LINK", true, true
+	job.FollowUp = &f
+	r, err := reply.NewRecord(job, T0).Claim(job, "w", T0, T0.Add(time.Minute))
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 // Finished is job's record ended with o at T0 (claimed and finished: version 3).
@@ -60,15 +76,34 @@ func All() []events.Event {
 	}
 	return []events.Event{
 		of(Finished(Comment(), reply.Sent("aWdfZAG1faXRlbToxOjE2", Person))),
-		events.Tapped(events.Tap{Account: Account, Person: Person, Rule: "recipe", Step: "link", Payload: "RECIPE_LINK", Trigger: "aWdfZAG1faXRlbTox", At: T0}),
-		events.GatePassed(Account, Person, "recipe", "link", "aWdfZAG1faXRlbToy", T0),
+		events.Started(TapTurn())[0],
+		events.Started(TapTurn())[1],
 		of(Finished(FollowUp(), reply.Sent("aWdfZAG1faXRlbToxOjE3", Person))),
-		events.Clicked(events.Click{Account: Account, Person: Person, Rule: "recipe", Step: "link", Variant: "b", Link: "k3J9xQ", ID: "c-0001", At: T0}),
-		events.Captured(events.Lead{Account: Account, Person: Person, Rule: "recipe", Step: "email", Kind: "email", Value: "ana@example.com", Consent: "9f2c41d0", At: T0}),
-		events.Paused(Account, Person, "aWdfZAG1faXRlbToz", T0),
+		events.OfClick(reply.MarkedClick{Key: reply.ClickGuardKey(Account, Person, Click(T0, true).Link), Origin: Click(T0, true).Origin,
+			Link: Click(T0, true).Link, At: T0, EventsAt: T0}),
+		events.OfLead(Lead("ana@example.com")),
+		events.OfPause(reply.Conversation{}.Touched(reply.Touch{AccountID: Account, PersonID: Person, At: T0, Pause: time.Hour,
+			Echo: "aWdfZAG1faXRlbToz", EventsAt: T0, Now: T0})),
 		of(Finished(Comment(), Failed)),
 		of(Finished(FollowUp(), Ambiguous)),
 	}
+}
+
+// Lead is Person's email lead, as the conversation keeps it (the question carried a consent line).
+func Lead(value string) lead.Lead {
+	return lead.Lead{AccountID: Account, PersonID: Person, Kind: lead.KindEmail, Value: value, Rule: "recipe", Step: "email",
+		Variant: "b", Consent: "We only send you the recipe.", CapturedAt: T0, ExpiresAt: T0.Add(lead.DefaultRetention)}
+}
+
+// Click is Person's click at `at` on the recipe rule's tracked link, marked for its event when
+// eventsOn (at zero: T0).
+func Click(at time.Time, eventsOn bool) reply.Click {
+	if at.IsZero() {
+		at = T0
+	}
+	return reply.Click{Origin: reply.Origin{Account: Account, Rule: "recipe", Variant: "b", Person: Person}, Link: "3f1c2a9b0d4e5f60",
+		Target: "https://example.com/r", At: at, Issued: T0.Add(-time.Hour), Until: T0.Add(30 * 24 * time.Hour),
+		Events: eventsOn}
 }
 
 // Reply claims job's record in store at now (created as a replier creates it) and finishes it
