@@ -46,7 +46,7 @@ Exit status: 0 done, or left pending for the sweeper (the output says which), 1 
 	}
 	store, cfg := st.store, st.cfg
 	if *dryRun {
-		w := &deletion.Worker{Store: store}
+		w := &deletion.Worker{Store: store, Leads: store, Clicks: store}
 		m, err := w.Count(ctx, reply.Deletion{Kind: reply.DeletionPerson, UserID: *person})
 		if err != nil {
 			return c.fail(err)
@@ -57,10 +57,11 @@ Exit status: 0 done, or left pending for the sweeper (the output says which), 1 
 			}
 			return exitOK
 		}
-		if m.Records+m.Conversations == 0 {
+		if m.Total() == 0 {
 			fmt.Fprintf(stdout, "nothing in table %s names person %s (a wrong IGSID? it is from.id of their comments); nothing removed\n", *table, *person)
 		} else {
-			fmt.Fprintf(stdout, "forget would remove %d reply records and %d conversations of person %s, and write a tombstone; nothing removed (dry run)\n", m.Records, m.Conversations, *person)
+			fmt.Fprintf(stdout, "forget would remove %d reply records, %d conversations, %d leads and %d click records of person %s, and write a tombstone; nothing removed (dry run)\n",
+				m.Records, m.Conversations, m.Leads, m.Clicks, *person)
 		}
 		return exitOK
 	}

@@ -31,7 +31,7 @@ func TestForget(t *testing.T) {
 		}
 	}
 	// --dry-run counts and writes nothing: no deletion, no tombstone.
-	if text := h.must("forget", "--person", person, "--dry-run"); !strings.Contains(text, "forget would remove 3 reply records and 0 conversations of person "+person) {
+	if text := h.must("forget", "--person", person, "--dry-run"); !strings.Contains(text, "forget would remove 3 reply records, 0 conversations, 0 leads and 0 click records of person "+person) {
 		t.Errorf("--dry-run: %s", text)
 	}
 	if text := h.must("forget", "--person", "17841400000000999", "--dry-run"); !strings.Contains(text, "nothing in table "+h.table+" names person 17841400000000999") {

@@ -2,8 +2,10 @@ package deletion
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -11,7 +13,12 @@ import (
 type Matches struct {
 	Records       int `json:"records"`       // reply records (comments' and follow-ups')
 	Conversations int `json:"conversations"` // conversations with an account
+	Leads         int `json:"leads"`         // leads the person gave (when the worker has Leads)
+	Clicks        int `json:"click_records"` // their click records of tracked links (when it has Clicks)
 }
+
+// Total is everything the request would remove.
+func (m Matches) Total() int { return m.Records + m.Conversations + m.Leads + m.Clicks }
 
 // Count reads what the request d would remove, removing and writing nothing (no tombstone
 // either): the same scans and the same tests as the worker's pages.
@@ -49,5 +56,50 @@ func (w *Worker) Count(ctx context.Context, d reply.Deletion) (Matches, error) {
 			break
 		}
 	}
+	if d.Kind != reply.DeletionPerson || (w.Leads == nil && w.Clicks == nil) {
+		return m, nil
+	}
+	accounts, err := w.Store.ListAccounts(ctx)
+	if err != nil {
+		return m, fmt.Errorf("list accounts: %w", err)
+	}
+	for _, a := range accounts {
+		if err := w.countPerson(ctx, a.ID, d.UserID, size, &m); err != nil {
+			return m, err
+		}
+	}
 	return m, nil
+}
+
+// countPerson adds the person's leads and click records on account to m.
+func (w *Worker) countPerson(ctx context.Context, account, person string, size int, m *Matches) error {
+	if w.Leads != nil {
+		for _, kind := range lead.Kinds {
+			_, err := w.Leads.Lead(ctx, account, person, kind)
+			switch {
+			case errors.Is(err, reply.ErrNotFound):
+			case err != nil:
+				return fmt.Errorf("read lead %s: %w", lead.Key(account, person, kind), err)
+			default:
+				m.Leads++
+			}
+		}
+	}
+	if w.Clicks == nil {
+		return nil
+	}
+	for cursor := ""; ; {
+		cs, next, err := w.Clicks.ClickedBy(ctx, account, cursor, size)
+		if err != nil {
+			return fmt.Errorf("list click records of %s: %w", account, err)
+		}
+		for _, c := range cs {
+			if c.Person == person {
+				m.Clicks++
+			}
+		}
+		if cursor = next; cursor == "" {
+			return nil
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/replywindow/replywindow/shared/lead"
 	"github.com/replywindow/replywindow/shared/memory"
 	"github.com/replywindow/replywindow/shared/reply"
 )
@@ -25,12 +26,26 @@ func TestCount(t *testing.T) {
 	if _, err := store.Touch(ctx, reply.Touch{AccountID: acct, PersonID: person, At: now, Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	w := &Worker{Store: store, PageSize: 2} // several pages
+	if _, err := store.PutAccount(ctx, reply.Account{ID: acct, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateLead(ctx, lead.Lead{AccountID: acct, PersonID: person, Kind: lead.KindEmail, Value: "ana@example.com",
+		Rule: "recipe", Step: "email", CapturedAt: now, ExpiresAt: now.Add(lead.DefaultRetention)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{"Lk1", "Lk2", "Lk1"} { // two links, one clicked twice: two records
+		c := reply.Click{Origin: reply.Origin{Account: acct, Rule: "recipe", Person: person}, Link: link, Target: "https://example.com/" + link,
+			At: now, Issued: now.Add(-time.Hour), Until: now.Add(24 * time.Hour)}
+		if _, err := store.RecordClick(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &Worker{Store: store, Leads: store, Clicks: store, PageSize: 2} // several pages
 	tests := []struct {
 		person string
 		want   Matches
 	}{
-		{person, Matches{Records: 3, Conversations: 1}},
+		{person, Matches{Records: 3, Conversations: 1, Leads: 1, Clicks: 2}},
 		{other, Matches{Records: 1}},
 		{"900000003", Matches{}},
 	}
