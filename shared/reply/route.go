@@ -4,7 +4,7 @@ import "fmt"
 
 // Routing: which flow and step an inbound event runs, and which message a claimed follow-up sends.
 
-// matches reports whether an answer's folded text (no payload) fires t's keywords.
+// matchesText reports whether an answer's folded text (no payload) fires t's keywords.
 func (t Trigger) matchesText(folded string) bool {
 	mode := t.Match
 	if mode == "" {
