@@ -21,51 +21,48 @@ func newTable(t testing.TB) (*dynamodb.Client, string) {
 	return api, name
 }
 
+// The ports the contract suites below test, checked when this file compiles (fresh asserts them
+// at run time).
+var (
+	_ reply.Store           = (*Store)(nil)
+	_ reply.Cursors         = (*Store)(nil)
+	_ reply.Webhooks        = (*Store)(nil)
+	_ storetest.ClickStore  = (*Store)(nil)
+	_ storetest.OutboxStore = (*Store)(nil)
+	_ storetest.LeadStore   = (*Store)(nil)
+	_ storetest.CountStore  = (*Store)(nil)
+)
+
+// fresh is a store on a fresh table, as the port S a contract suite tests.
+func fresh[S any](t *testing.T) S {
+	api, name := newTable(t)
+	return any(New(api, name)).(S)
+}
+
 func TestStoreContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) reply.Store {
-		api, name := newTable(t)
-		return New(api, name)
-	})
+	storetest.Run(t, fresh[reply.Store])
 }
 
 func TestCursorsContract(t *testing.T) {
-	storetest.Cursors(t, func(t *testing.T) reply.Cursors {
-		api, name := newTable(t)
-		return New(api, name)
-	})
+	storetest.Cursors(t, fresh[reply.Cursors])
 }
 
 func TestClicksContract(t *testing.T) {
-	storetest.Clicks(t, func(t *testing.T) storetest.ClickStore {
-		api, name := newTable(t)
-		return New(api, name)
-	})
+	storetest.Clicks(t, fresh[storetest.ClickStore])
 }
 
 func TestOutboxContract(t *testing.T) {
-	storetest.Outbox(t, func(t *testing.T) storetest.OutboxStore {
-		api, name := newTable(t)
-		return New(api, name)
-	})
+	storetest.Outbox(t, fresh[storetest.OutboxStore])
 }
 
 func TestLeadsContract(t *testing.T) {
-	storetest.Leads(t, func(t *testing.T) storetest.LeadStore {
-		api, name := newTable(t)
-		return New(api, name)
-	})
+	storetest.Leads(t, fresh[storetest.LeadStore])
 }
 
 func TestWebhooksContract(t *testing.T) {
-	storetest.Webhooks(t, func(t *testing.T) reply.Webhooks {
-		api, name := newTable(t)
-		return New(api, name)
-	})
+	storetest.Webhooks(t, fresh[reply.Webhooks])
 }
 
 func TestCountsContract(t *testing.T) {
-	storetest.Counts(t, func(t *testing.T) storetest.CountStore {
-		api, name := newTable(t)
-		return New(api, name)
-	})
+	storetest.Counts(t, fresh[storetest.CountStore])
 }
