@@ -35,6 +35,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && devSendActions[args[0]] != "" {
 		return runDevSend(ctx, args[0], args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "follow" {
+		return runDevFollow(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	getenv := os.Getenv
@@ -252,8 +255,8 @@ func devBanner(w io.Writer, s *devstack.Stack, cfg devstack.Config) {
   queue      %s
   graph api  %s
   sweeper    every %s
-Try: replywindow dev comment TEXT, dev dm TEXT, or dev tap PAYLOAD (signed for you; --webhook %s
---sandbox %s when not the defaults), replywindow demo (its own stack), or sign a body with the app secret in
+Try: replywindow dev comment TEXT, dev dm TEXT, dev tap PAYLOAD (signed for you; --webhook %s
+--sandbox %s when not the defaults), dev follow (past a follow gate), replywindow demo (its own stack), or sign a body with the app secret in
 %s and POST it. Ctrl-C stops.
 `, s.WebhookURL, s.Verify, s.URL, store, queue, g, cfg.SweepEvery, s.WebhookURL, s.SandboxURL, webhook.SignatureHeader)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"net/http"
 	"os"
@@ -303,4 +304,74 @@ func TestDevComment(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDevFollowGate walks the README's loop against a running dev stack: a comment gets the
+// private reply with its button; a tap by a person who does not follow gets the gate's message;
+// `dev follow`, then the same tap again, gets the step itself. Bad input is a clear error.
+func TestDevFollowGate(t *testing.T) {
+	ctx, s, to := runningDev(t)
+	const person = "6000000000000007"
+	who := []string{"--person", person}
+	texts := func() []string { // what the person got after the private reply, in order
+		var out []string
+		for _, m := range s.Sandbox.Messages() {
+			if m.PersonID == person {
+				out = append(out, cmp.Or(m.Text, string(m.Kind)))
+			}
+		}
+		return out
+	}
+	waitFor := func(n int) []string {
+		t.Helper()
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if got := texts(); len(got) >= n {
+				return got
+			}
+		}
+		t.Fatalf("the person got %q, want %d message(s)", texts(), n)
+		return nil
+	}
+	steps := []struct {
+		args []string
+		code int
+		out  string // part of stdout, or of stderr when the exit is not 0
+		msgs int    // messages the person has had after it (the private reply is not one)
+	}{
+		{append(append([]string{"dev", "comment"}, to...), append(who, "RECIPE please")...), exitOK, "webhook answered 200", 0},
+		{append(append([]string{"dev", "tap"}, to...), append(who, "RECIPE_LINK")...), exitOK, "webhook answered 200", 1},
+		{append([]string{"dev", "follow", "--sandbox", s.SandboxURL}, who...), exitOK, "person " + person + " now follows account " + devstack.DemoAccountID, 1},
+		{append(append([]string{"dev", "tap"}, to...), append(who, "RECIPE_LINK")...), exitOK, "webhook answered 200", 3},
+		{[]string{"dev", "follow", "--sandbox", s.SandboxURL, "extra"}, exitUsage, "takes no arguments", 3},
+		{[]string{"dev", "follow", "--sandbox", s.SandboxURL, "--person", ""}, exitFail, "the sandbox refused it", 3},
+		{[]string{"dev", "follow", "--sandbox", "http://127.0.0.1:1"}, exitFail, "is replywindow dev running?", 3},
+	}
+	for i, st := range steps {
+		var stdout, stderr bytes.Buffer
+		code := run(ctx, st.args, &stdout, &stderr)
+		out := stdout.String()
+		if code != exitOK {
+			out = stderr.String()
+		}
+		if code != st.code || !strings.Contains(out, st.out) {
+			t.Fatalf("step %d %q: exit %d, want %d; stdout %q stderr %q, want %q", i, st.args, code, st.code, stdout.String(), stderr.String(), st.out)
+		}
+		if i == 0 {
+			id := strings.TrimSuffix(strings.Fields(out)[1], ":")
+			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+			recs, err := s.WaitTerminal(wctx, id)
+			wcancel()
+			if err != nil || recs[id].State != reply.StateSent {
+				t.Fatalf("comment %s: %+v, %v; want it sent", id, recs[id], err)
+			}
+		}
+		if st.msgs > 0 {
+			waitFor(st.msgs)
+		}
+	}
+	got := texts()
+	if len(got) != 3 || !strings.HasPrefix(got[0], "Follow us") || strings.HasPrefix(got[1], "Follow us") {
+		t.Errorf("the person got %q; want the gate's message, then the link step's messages", got)
+	}
+	t.Logf("the person got %q", got)
 }

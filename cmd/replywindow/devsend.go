@@ -91,6 +91,51 @@ func runDevSend(ctx context.Context, verb string, args []string, stdout, stderr 
 	return exitOK
 }
 
+// runDevFollow is `replywindow dev follow [--unfollow]`: the sandbox's person follows (or
+// unfollows) the account, as the profile API will answer from now on. Meta posts no webhook for
+// a follow, so a follow gate learns of it when the person taps the gate's button again.
+func runDevFollow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dev follow", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sbx := fs.String("sandbox", "http://"+devSandboxAddr, "the running dev stack's sandbox `url`")
+	account := fs.String("account", devstack.DemoAccountID, "the Instagram account `id`")
+	person := fs.String("person", "6000000000000001", "the person's Instagram-scoped `id`")
+	unfollow := fs.Bool("unfollow", false, "unfollow instead")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: replywindow dev follow [flags]\n\nA person of a running `replywindow dev` follows the account, so a follow gate lets them\nthrough on their next tap (Meta posts no webhook for a follow).\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "dev follow: takes no arguments, got %q (replywindow dev follow --help)\n", fs.Args())
+		return exitUsage
+	}
+	action, done := "follow", "now follows"
+	if *unfollow {
+		action, done = "unfollow", "no longer follows"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	body, _ := json.Marshal(sandbox.Action{AccountID: *account, PersonID: *person})
+	_, err := devPost[sandbox.Hook](ctx, strings.TrimRight(*sbx, "/")+"/_sandbox/people/"+action, body)
+	var refused *devRefusal
+	switch {
+	case errors.As(err, &refused):
+		fmt.Fprintf(stderr, "dev follow: the sandbox refused it: %s\n", refused.msg)
+		return exitFail
+	case err != nil:
+		fmt.Fprintf(stderr, "dev follow: sandbox %s (is replywindow dev running? --sandbox): %v\n", *sbx, err)
+		return exitFail
+	}
+	fmt.Fprintf(stdout, "person %s %s account %s (Meta posts no webhook for it: a follow gate sees it on the next tap)\n", *person, done, *account)
+	return exitOK
+}
+
 // devSend asks the sandbox for the person's action's webhook and posts it signed; status is 0
 // when Meta would post nothing. id is the message's mid, or the new comment's id.
 func devSend(ctx context.Context, sbx, hook, action string, a sandbox.Action, secret string) (status int, id string, err error) {

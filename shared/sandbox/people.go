@@ -12,8 +12,8 @@ import (
 // endpoints do it over HTTP, answering the signed webhook for the caller to post as it is.
 
 // Action is what POST /_sandbox/people/{action} takes: comment, message, quick_reply, postback,
-// story_reply, attachment, reaction, seen, human_reply or other_app_reply, with the fields that
-// action uses.
+// story_reply, attachment, reaction, seen, human_reply, other_app_reply, follow or unfollow, with
+// the fields that action uses.
 type Action struct {
 	AccountID string `json:"account"`
 	PersonID  string `json:"person"`
@@ -71,6 +71,13 @@ func (s *Sandbox) act(name string, a Action) (Hook, error) {
 		mid, body = s.HumanReply(a.AccountID, a.PersonID, a.Text)
 	case "other_app_reply":
 		mid, body = s.OtherAppReply(a.AccountID, a.PersonID, a.AppID, a.Text)
+	case "follow", "unfollow":
+		// What the profile API answers as is_user_follow_business from now on; Meta posts no
+		// webhook for a follow, so a follow gate learns it only when the person taps again.
+		if a.AccountID == "" || a.PersonID == "" {
+			return Hook{}, fmt.Errorf("%w: %s needs account and person", errBadAction, name)
+		}
+		s.SetFollows(a.AccountID, a.PersonID, name == "follow")
 	default:
 		return Hook{}, fmt.Errorf("%w %q", errUnknownAction, name)
 	}

@@ -65,3 +65,37 @@ func TestPeopleEndpoints(t *testing.T) {
 		t.Errorf("GET: HTTP %d", resp.StatusCode)
 	}
 }
+
+// TestFollowAction: over HTTP, a person follows and unfollows the account; the profile API
+// answers is_user_follow_business accordingly, and Meta posts no webhook for it.
+func TestFollowAction(t *testing.T) {
+	e := newEnv(t)
+	e.sb.Message(igID, person, "hi") // consent: the person wrote first
+	for _, tt := range []struct {
+		action  string
+		a       sandbox.Action
+		status  int
+		follows bool
+	}{
+		{"follow", sandbox.Action{AccountID: igID, PersonID: person}, http.StatusOK, true},
+		{"follow", sandbox.Action{AccountID: igID, PersonID: person}, http.StatusOK, true}, // again: still following
+		{"unfollow", sandbox.Action{AccountID: igID, PersonID: person}, http.StatusOK, false},
+		{"follow", sandbox.Action{AccountID: igID}, http.StatusBadRequest, false}, // nobody follows
+	} {
+		b, _ := json.Marshal(tt.a)
+		resp, err := http.Post(e.srv.URL+"/_sandbox/people/"+tt.action, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h sandbox.Hook
+		_ = json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || h.Body != "" {
+			t.Errorf("%s %+v: HTTP %d, hook %+v; want %d and no webhook", tt.action, tt.a, resp.StatusCode, h, tt.status)
+		}
+		p, err := e.c.Profile(t.Context(), igAccount, igToken, person)
+		if err != nil || p.Following != tt.follows {
+			t.Errorf("%s %+v: profile %+v, %v; want following %v", tt.action, tt.a, p, err, tt.follows)
+		}
+	}
+}
