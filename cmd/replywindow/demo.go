@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -70,15 +69,8 @@ sandbox delivered.
 Exit status: 0 every sample ended as it must, 1 otherwise, 2 bad usage.`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "demo: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if code, ok := flagsOnly(fs, args, stderr); !ok {
+		return code
 	}
 	telemetry.Stdout = io.Discard // EMF lines are for CloudWatch, not for the terminal
 	acct, err := exampleAccount()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -76,15 +75,8 @@ Examples:
   curl 'http://127.0.0.1:8080/_status'`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "dev: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if code, ok := flagsOnly(fs, args, stderr); !ok {
+		return code
 	}
 	telemetry.Stdout = io.Discard // EMF lines are for CloudWatch, not for the terminal
 	cfg := devstack.Config{

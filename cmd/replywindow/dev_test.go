@@ -342,7 +342,7 @@ func TestDevFollowGate(t *testing.T) {
 		{append(append([]string{"dev", "tap"}, to...), append(who, "RECIPE_LINK")...), exitOK, "webhook answered 200", 1},
 		{append([]string{"dev", "follow", "--sandbox", s.SandboxURL}, who...), exitOK, "person " + person + " now follows account " + devstack.DemoAccountID, 1},
 		{append(append([]string{"dev", "tap"}, to...), append(who, "RECIPE_LINK")...), exitOK, "webhook answered 200", 3},
-		{[]string{"dev", "follow", "--sandbox", s.SandboxURL, "extra"}, exitUsage, "takes no arguments", 3},
+		{[]string{"dev", "follow", "--sandbox", s.SandboxURL, "extra"}, exitUsage, `dev follow: unexpected argument "extra"`, 3},
 		{[]string{"dev", "follow", "--sandbox", s.SandboxURL, "--person", ""}, exitFail, "the sandbox refused it", 3},
 		{[]string{"dev", "follow", "--sandbox", "http://127.0.0.1:1"}, exitFail, "is replywindow dev running?", 3},
 	}

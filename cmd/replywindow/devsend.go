@@ -105,15 +105,8 @@ func runDevFollow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprint(stderr, "Usage: replywindow dev follow [flags]\n\nA person of a running `replywindow dev` follows the account, so a follow gate lets them\nthrough on their next tap (Meta posts no webhook for a follow).\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() != 0 {
-		fmt.Fprintf(stderr, "dev follow: takes no arguments, got %q (replywindow dev follow --help)\n", fs.Args())
-		return exitUsage
+	if code, ok := flagsOnly(fs, args, stderr); !ok {
+		return code
 	}
 	action, done := "follow", "now follows"
 	if *unfollow {

@@ -67,15 +67,8 @@ them; do not commit the dated files.
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "events: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if code, ok := flagsOnly(fs, args, stderr); !ok {
+		return code
 	}
 	if *now && *check {
 		fmt.Fprintln(stderr, "events: --now and --check do not go together (dated files always differ)")

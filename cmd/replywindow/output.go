@@ -122,6 +122,22 @@ func (c *opCmd) parse(args []string) (pos []string, code int, ok bool) {
 	}
 }
 
+// flagsOnly parses args for a command that takes flags only (demo, dev, events, dev follow):
+// ok is false when it must stop with code (--help: 0, a bad flag or any argument: usage).
+func flagsOnly(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return exitUsage, false
+	}
+	return exitOK, true
+}
+
 // fail reports err and returns its exit code: 2 for usage errors (with the usage), else 1.
 func (c *opCmd) fail(err error) int {
 	var oe *smithy.OperationError
