@@ -24,9 +24,12 @@ func runSubscribe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 Fields (the default is all of them):
   comments, live_comments  comments on posts, reels and broadcasts: the private replies
   messages                 answers, quick-reply taps, story replies, and the echoes that pause automation
-  messaging_postbacks      taps on buttons: Meta sends them on this field only, so flows stop at the first button without it
-  messaging_reactions      reactions to messages (Meta's Instagram fields page names it message_reactions:
-                           a field Meta refuses is left out, said, and the others subscribed)
+  messaging_postbacks      taps on buttons, ice breakers and the menu: Meta sends them on this field only, so flows stop at the first button without it
+  messaging_referral       an ig.me link with a ref opened in a conversation that exists (ref_rules;
+                           Messenger names it messaging_referrals)
+A field Meta refuses by name is asked again by its other name; one Meta takes by neither is left
+out, said, and the others subscribed.
+  messaging_reactions      reactions to messages (Meta's Instagram fields page names it message_reactions)
 The sweeper checks each account's subscription daily and subscribes again when it lacks a field
 the account's rules need (the stack's MetaAppIds parameter tells our app from others Meta lists).
 `, stdout, stderr)
@@ -81,7 +84,7 @@ the account's rules need (the stack's MetaAppIds parameter tells our app from ot
 	} else {
 		fmt.Fprintf(stdout, "subscribed account %s to %s\n", a.ID, strings.Join(res.Fields, ", "))
 		if len(res.Refused) > 0 {
-			fmt.Fprintf(stdout, "Meta refused %s: a name it does not take, so the account is subscribed without it%s\n", strings.Join(res.Refused, ", "), refusedHint(res.Refused))
+			fmt.Fprintf(stdout, "Meta refused %s, names it does not take: %s\n", strings.Join(res.Refused, ", "), refusedOutcome(res))
 		}
 		if lerr == nil {
 			fmt.Fprintf(stdout, "Meta lists our app with %s\n", strings.Join(listed, ", "))
@@ -109,12 +112,24 @@ func subscribedNow(ctx context.Context, client *graph.Client, a reply.Account, t
 	return had, nil
 }
 
-// refusedHint names the other reading of a field whose name Meta's docs and ours disagree on.
-func refusedHint(refused []string) string {
-	if slices.Contains(refused, reply.FieldReactions) {
-		return " (Meta's Instagram fields page names reactions message_reactions: --fields can name that instead; nothing in the rules needs reactions)"
+// refusedOutcome says what became of each field Meta refused: asked again by its other name in
+// Meta's docs (and subscribed, or refused too), or left out.
+func refusedOutcome(res subscription.Result) string {
+	var out []string
+	for _, f := range res.Refused {
+		alias := reply.FieldAliases[f]
+		switch {
+		case alias != "" && slices.Contains(res.Fields, alias):
+			out = append(out, f+" is subscribed by its other name, "+alias)
+		case alias != "" && slices.Contains(res.Refused, alias):
+			if f < alias { // say it once for the pair
+				out = append(out, "neither "+f+" nor "+alias+" is taken, so the account is subscribed without it")
+			}
+		default:
+			out = append(out, "the account is subscribed without "+f)
+		}
 	}
-	return ""
+	return strings.Join(out, "; ")
 }
 
 // warnMissing tells the operator which fields the account's rules need beyond those subscribed:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/replywindow/replywindow/shared/reply"
 	"github.com/replywindow/replywindow/shared/sandbox"
+	"github.com/replywindow/replywindow/shared/subscription"
 )
 
 func TestSubscribe(t *testing.T) {
@@ -66,8 +67,8 @@ func TestSubscribe(t *testing.T) {
 }
 
 // TestSubscribeRefusedField: where Meta does not take messaging_reactions (its Instagram fields
-// page names message_reactions), subscribe leaves it out, says so, and subscribes the rest; a
-// typo in --fields is refused the same way.
+// page names message_reactions), subscribe asks for it by that name and says so; a typo in
+// --fields is left out, said, and the rest subscribed.
 func TestSubscribeRefusedField(t *testing.T) {
 	h := opSetup(t)
 	id := opID(t)
@@ -88,8 +89,8 @@ func TestSubscribeRefusedField(t *testing.T) {
 		fields  []string
 		refused []string
 	}{
-		{"the default fields", nil, "Meta refused messaging_reactions: a name it does not take, so the account is subscribed without it (Meta's Instagram fields page names reactions message_reactions",
-			[]string{"comments", "live_comments", "messages", "messaging_postbacks", "messaging_referral"}, []string{"messaging_reactions"}},
+		{"the default fields", nil, "Meta refused messaging_reactions, names it does not take: messaging_reactions is subscribed by its other name, message_reactions\n",
+			[]string{"comments", "live_comments", "messages", "messaging_postbacks", "message_reactions", "messaging_referral"}, []string{"messaging_reactions"}},
 		{"Meta's name", []string{"--fields", "comments,message_reactions"}, "subscribed account " + id + " to comments, message_reactions\n",
 			[]string{"comments", "message_reactions"}, nil},
 		{"a typo", []string{"--fields", "comments,mesages", "--json"}, `"mesages"`, []string{"comments"}, []string{"mesages"}},
@@ -159,6 +160,26 @@ func TestSubscribeNamesEveryField(t *testing.T) {
 		code, _, errs := h.run(args...)
 		if code != exitOK || (tt.warn == "") != (errs == "") || !strings.Contains(errs, tt.warn) {
 			t.Errorf("--fields %q: exit %d, stderr %q, want the warning %q", tt.fields, code, errs, tt.warn)
+		}
+	}
+}
+
+// TestRefusedOutcome: what subscribe says of each refused field.
+func TestRefusedOutcome(t *testing.T) {
+	tests := []struct {
+		res  subscription.Result
+		want string
+	}{
+		{subscription.Result{Fields: []string{"comments", "message_reactions"}, Refused: []string{"messaging_reactions"}},
+			"messaging_reactions is subscribed by its other name, message_reactions"},
+		{subscription.Result{Fields: []string{"comments"}, Refused: []string{"messaging_reactions", "message_reactions"}},
+			"neither message_reactions nor messaging_reactions is taken, so the account is subscribed without it"},
+		{subscription.Result{Fields: []string{"comments"}, Refused: []string{"mesages", "messaging_referral", "messaging_referrals"}},
+			"the account is subscribed without mesages; neither messaging_referral nor messaging_referrals is taken, so the account is subscribed without it"},
+	}
+	for _, tt := range tests {
+		if got := refusedOutcome(tt.res); got != tt.want {
+			t.Errorf("refusedOutcome(%+v) = %q, want %q", tt.res, got, tt.want)
 		}
 	}
 }

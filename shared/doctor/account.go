@@ -159,21 +159,16 @@ func (d *Doctor) subscription(ctx context.Context, a reply.Account, token string
 		return c
 	}
 	c.Detail = "our app has every field the rules need: " + strings.Join(needed, ",")
-	if unused := lackingFields(reply.WebhookFields, had); len(unused) > 0 {
-		// Not needed, so no failure; but a field Meta refused by name shows here, and the
-		// operator should know which events do not come.
-		c.Detail += "; not subscribed to " + strings.Join(unused, ",") + ", which the rules do not need (a field Meta refuses is left out: replywindow subscribe names it)"
+	if unused, _ := reply.SubscriptionGap([]reply.SubscribedApp{{Fields: had}}, nil, reply.WebhookFields); len(unused) > 0 {
+		// Not needed, so no failure; but a field Meta refused by both its names shows here, and
+		// the operator should know which events do not come.
+		c.Detail += "; not subscribed to " + strings.Join(unused, ",") + ", which the rules do not need (a field Meta refuses by both its names is left out: replywindow subscribe names it)"
 	}
 	if len(d.AppIDs) == 0 {
 		c.Status, c.Detail = Warn, c.Detail+" (judged without our app id: another app's subscription may be counted)"
 		c.Fix = "set META_APP_IDS (the stack's MetaAppIds) so doctor and the sweeper tell our app from others"
 	}
 	return c
-}
-
-// lackingFields is the fields of want that have does not hold.
-func lackingFields(want, have []string) []string {
-	return slices.DeleteFunc(slices.Clone(want), func(f string) bool { return slices.Contains(have, f) })
 }
 
 // webhooks says when the account's webhooks last arrived, by field.

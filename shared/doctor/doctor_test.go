@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,7 @@ func TestAccountChecks(t *testing.T) {
 		check  string
 		want   Status
 		detail string // a part of the detail
+		absent string // what the detail must not say; "" for nothing
 		fix    string // a part of the fix
 	}{
 		{name: "token ok", check: "token", want: OK, detail: "expires in 50d (Meta's inspection)"},
@@ -116,10 +118,17 @@ func TestAccountChecks(t *testing.T) {
 				f.sb.Subscribe(acct, nil)
 				f.sb.SubscribeOtherApp(acct, "3000000000000003", reply.WebhookFields)
 			}},
-		{name: "subscribed without a field Meta refused", check: "subscription", want: OK, opts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions)},
-			detail: "not subscribed to messaging_reactions, which the rules do not need (a field Meta refuses is left out: replywindow subscribe names it)",
+		{name: "subscribed without a field Meta refused by both names", check: "subscription", want: OK, opts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions, "message_reactions")},
+			detail: "not subscribed to messaging_reactions, which the rules do not need (a field Meta refuses by both its names is left out: replywindow subscribe names it)",
 			setup: func(f *fixture) {
-				if res, err := subscription.Subscribe(context.Background(), f.doc.Meta.(*graph.Client), account(), token, nil); err != nil || len(res.Refused) != 1 {
+				if res, err := subscription.Subscribe(context.Background(), f.doc.Meta.(*graph.Client), account(), token, nil); err != nil || len(res.Refused) != 2 {
+					t.Errorf("subscribe: %+v %v", res, err)
+				}
+			}},
+		{name: "subscribed to a field by its other name", check: "subscription", want: OK, opts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions)},
+			detail: "our app has every field the rules need: comments,live_comments,messaging_postbacks", absent: "not subscribed",
+			setup: func(f *fixture) {
+				if res, err := subscription.Subscribe(context.Background(), f.doc.Meta.(*graph.Client), account(), token, nil); err != nil || !slices.Contains(res.Fields, "message_reactions") {
 					t.Errorf("subscribe: %+v %v", res, err)
 				}
 			}},
@@ -186,8 +195,9 @@ func TestAccountChecks(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := find(t, r, tt.check)
-			if c.Status != tt.want || !strings.Contains(c.Detail, tt.detail) || !strings.Contains(c.Fix, tt.fix) {
-				t.Errorf("%s = %s %q (fix %q), want %s with %q (fix %q)", tt.check, c.Status, c.Detail, c.Fix, tt.want, tt.detail, tt.fix)
+			if c.Status != tt.want || !strings.Contains(c.Detail, tt.detail) || !strings.Contains(c.Fix, tt.fix) ||
+				tt.absent != "" && strings.Contains(c.Detail, tt.absent) {
+				t.Errorf("%s = %s %q (fix %q), want %s with %q, without %q (fix %q)", tt.check, c.Status, c.Detail, c.Fix, tt.want, tt.detail, tt.absent, tt.fix)
 			}
 			if c.Status != OK && c.Fix == "" && tt.check != "webhooks" {
 				t.Errorf("%s is %s without a fix", tt.check, c.Status)

@@ -49,10 +49,17 @@ func TestTapsArriveAtAll(t *testing.T) {
 			a.Rules = nil
 			a.DMRules = []reply.DMRule{{Name: "price", Match: reply.MatchWord, Keywords: []string{"price"}, Messages: []reply.Message{{Text: "5 €"}}}}
 		}, ours: commentsOnly, renew: true, after: strings.Join(reply.WebhookFields, ",")},
-		// Meta's Instagram fields page names reactions message_reactions: a Meta that refuses our
-		// name must not keep the needed fields from being renewed.
-		{name: "Meta refuses messaging_reactions: renewed without it", edit: withFlow, ours: readme, renew: true,
-			after: "comments,live_comments,messages,messaging_postbacks,messaging_referral", sbOpts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions)}},
+		// Meta's Instagram fields page names reactions message_reactions, Messenger's referrals
+		// messaging_referrals: a Meta that refuses our name gets the other one, and one that takes
+		// neither must not keep the needed fields from being renewed.
+		{name: "Meta refuses messaging_reactions: renewed with message_reactions", edit: withFlow, ours: readme, renew: true,
+			after: "comments,live_comments,messages,messaging_postbacks,message_reactions,messaging_referral", sbOpts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions)}},
+		{name: "Meta refuses messaging_referral: renewed with messaging_referrals", edit: withFlow, ours: readme, renew: true,
+			after: "comments,live_comments,messages,messaging_postbacks,messaging_reactions,messaging_referrals", sbOpts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReferrals)}},
+		{name: "Meta takes neither name of reactions: renewed without them", edit: withFlow, ours: readme, renew: true,
+			after: "comments,live_comments,messages,messaging_postbacks,messaging_referral", sbOpts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions, "message_reactions")}},
+		{name: "subscribed by the other names: nothing lacks", edit: withFlow, ours: []string{"comments", "live_comments", "messages", "messaging_postbacks", "message_reactions", "messaging_referrals"},
+			renew: false, after: "comments,live_comments,messages,messaging_postbacks,message_reactions,messaging_referrals"},
 		{name: "a field of the operator's is kept", edit: withFlow, ours: []string{"comments", "live_comments", "messages", "messaging_seen"}, renew: true,
 			after: strings.Join(reply.WebhookFields, ",") + ",messaging_seen"},
 	}

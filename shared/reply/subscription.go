@@ -18,6 +18,16 @@ const (
 	FieldReferrals = "messaging_referral"
 )
 
+// FieldAliases is the other name Meta's docs give a field replywindow subscribes (both ways):
+// reactions are message_reactions on Meta's Instagram fields page, referrals
+// messaging_referrals on Messenger's (and in design.md §2). Which one Meta takes for Instagram is
+// not settled, so a subscription Meta refuses because of one name is made again with the other
+// (subscription.Subscribe), and either name in Meta's list of our fields holds the field.
+var FieldAliases = map[string]string{
+	FieldReactions: "message_reactions", "message_reactions": FieldReactions,
+	FieldReferrals: "messaging_referrals", "messaging_referrals": FieldReferrals,
+}
+
 // WebhookFields is every field replywindow handles, in Meta's order: what `replywindow
 // subscribe` asks for unless told otherwise, and what the subscription check subscribes again.
 // Subscribing to all of them, rather than to what the account needs today, keeps taps coming
@@ -115,11 +125,11 @@ func SubscriptionGap(apps []SubscribedApp, ourIDs, needed []string) (missing, ha
 	return missing, had
 }
 
-// lacking is the fields of needed that have does not hold.
+// lacking is the fields of needed that have does not hold, by either name.
 func lacking(needed, have []string) []string {
 	var out []string
 	for _, f := range needed {
-		if !slices.Contains(have, f) {
+		if alias := FieldAliases[f]; !slices.Contains(have, f) && (alias == "" || !slices.Contains(have, alias)) {
 			out = append(out, f)
 		}
 	}
@@ -138,13 +148,16 @@ func union(a, b []string) []string {
 }
 
 // SubscribeFields is what to subscribe our app to when its subscription lacks a needed field:
-// every field replywindow handles, and whatever else it had (an operator's choice is kept).
-func SubscribeFields(had []string) []string { return union(WebhookFields, had) }
+// every field replywindow handles, and whatever else it had (an operator's choice is kept, and a
+// field it had by its other name keeps that name).
+func SubscribeFields(had []string) []string {
+	all := slices.DeleteFunc(slices.Clone(WebhookFields), func(f string) bool { return slices.Contains(had, FieldAliases[f]) })
+	return union(all, had)
+}
 
 // FieldRefusedError is Meta refusing a subscription because of one of its fields (code 100,
 // naming the field): nothing of that request was subscribed. Meta's docs disagree on some names
-// (messaging_reactions here and in design.md, message_reactions on Meta's Instagram fields page),
-// so the caller may subscribe again without the field.
+// (FieldAliases), so the caller may subscribe again with the field's other name, or without it.
 type FieldRefusedError struct {
 	Field string
 	Err   error // Meta's answer

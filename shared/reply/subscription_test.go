@@ -85,6 +85,10 @@ func TestSubscriptionGap(t *testing.T) {
 		{"no app ids: a complete entry", []SubscribedApp{{ID: other, Fields: []string{"comments"}}, {ID: ours, Fields: all}}, nil, all, "",
 			"comments,live_comments,messages,messaging_postbacks"},
 		{"nothing needed", []SubscribedApp{{ID: other, Fields: all}}, []string{ours}, nil, "", ""},
+		{"referrals by Messenger's name", []SubscribedApp{{ID: ours, Fields: []string{"messages", "messaging_referrals"}}}, []string{ours},
+			[]string{FieldMessages, FieldReferrals}, "", "messages,messaging_referrals"},
+		{"reactions by Meta's Instagram name", []SubscribedApp{{ID: ours, Fields: []string{"message_reactions"}}}, []string{ours},
+			[]string{FieldReactions, FieldReferrals}, "messaging_referral", "message_reactions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,5 +100,8 @@ func TestSubscriptionGap(t *testing.T) {
 	}
 	if got := SubscribeFields([]string{"messaging_seen", "comments"}); strings.Join(got, ",") != strings.Join(WebhookFields, ",")+",messaging_seen" {
 		t.Errorf("SubscribeFields keeps what we had and adds every field: %v", got)
+	}
+	if got := SubscribeFields([]string{"message_reactions"}); strings.Join(got, ",") != "comments,live_comments,messages,messaging_postbacks,messaging_referral,message_reactions" {
+		t.Errorf("SubscribeFields keeps a field's other name and does not add the field again: %v", got)
 	}
 }

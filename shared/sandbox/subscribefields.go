@@ -7,12 +7,13 @@ import (
 )
 
 // metaFields are the webhook fields POST subscribed_apps takes for an Instagram account: those of
-// Meta's Instagram webhook fields page (Oct 2026), which names reactions message_reactions, and
-// messaging_reactions, the name design.md §2 (and replywindow) uses. Which one Meta really takes
-// is not settled, so the sandbox takes both unless told (WithRefusedFields) to play the other
-// reading.
+// Meta's Instagram webhook fields page (Oct 2026), which names reactions message_reactions and
+// referrals messaging_referral, and the other names (reply.FieldAliases): messaging_reactions,
+// as design.md §2 and replywindow name it, and messaging_referrals, as design.md §2 and
+// Messenger name it. Which ones Meta really takes is not settled, so the sandbox takes both
+// unless told (WithRefusedFields) to play one reading.
 var metaFields = []string{"comments", "live_comments", "mentions", "message_reactions", "messages", "messaging_handover",
-	"messaging_optins", "messaging_postbacks", "messaging_reactions", "messaging_referral", "messaging_seen", "standby", "story_insights"}
+	"messaging_optins", "messaging_postbacks", "messaging_reactions", "messaging_referral", "messaging_referrals", "messaging_seen", "standby", "story_insights"}
 
 // WithRefusedFields makes Meta refuse a subscription naming any of fields with code 100, as it
 // refuses a field it does not know: nothing of that request is subscribed. The reading of Meta's

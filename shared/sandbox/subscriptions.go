@@ -55,11 +55,13 @@ func (s *Sandbox) Subscribe(accountID string, fields []string) {
 }
 
 // deliversLocked reports whether Meta sends replywindow the account's webhooks of field now: its
-// app's subscription of the account holds the field. An account the sandbox was not told about
-// models no subscription: everything is delivered. s.mu is held.
+// app's subscription of the account holds the field, by either of its names (reply.FieldAliases).
+// An account the sandbox was not told about models no subscription: everything is delivered.
+// s.mu is held.
 func (s *Sandbox) deliversLocked(accountID, field string) bool {
 	a, ok := s.accounts[accountID]
-	return !ok || slices.Contains(a.fields, field)
+	alias := reply.FieldAliases[field]
+	return !ok || slices.Contains(a.fields, field) || alias != "" && slices.Contains(a.fields, alias)
 }
 
 // hookIfLocked is body when the account's subscription delivers field, else nil: Meta sends

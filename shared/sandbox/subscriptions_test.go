@@ -45,6 +45,10 @@ func TestMessagingNeedsOurSubscription(t *testing.T) {
 		{"postback", "messaging_postbacks", func(t *testing.T, e *env) []byte { _, b := e.sb.Postback(igID, person, "LINK", "Link"); return b }, true},
 		{"reaction", "messaging_reactions", func(t *testing.T, e *env) []byte { return e.sb.Reaction(igID, person, "m_sbx_1", "love") }, false},
 		{"seen", "messaging_seen", func(t *testing.T, e *env) []byte { return e.sb.Seen(igID, person, "m_sbx_1") }, false},
+		{"ig.me link in a conversation", "messaging_referral", func(t *testing.T, e *env) []byte {
+			e.sb.Message(igID, person, "hi")
+			return e.sb.OpenLink(igID, person, "menu-window")
+		}, true},
 		{"a human's echo", "messages", func(t *testing.T, e *env) []byte { _, b := e.sb.HumanReply(igID, person, "a human"); return b }, false},
 		{"another app's echo", "messages", func(t *testing.T, e *env) []byte {
 			_, b := e.sb.OtherAppReply(igID, person, otherApp, "a tool")
@@ -70,7 +74,11 @@ func TestMessagingNeedsOurSubscription(t *testing.T) {
 			{"subscribed", withSeen, true},
 			{"without the field", slices.DeleteFunc(slices.Clone(withSeen), func(f string) bool { return f == tt.field }), false},
 			{"unsubscribed", nil, false},
+			{"by its other name", renamed(withSeen, tt.field), true},
 		} {
+			if sub.fields == nil && sub.deliver {
+				continue // the field has one name only
+			}
 			t.Run(tt.name+"/"+sub.name, func(t *testing.T) {
 				e := newEnv(t)
 				e.sb.SubscribeOtherApp(igID, otherApp, withSeen)
@@ -89,6 +97,18 @@ func TestMessagingNeedsOurSubscription(t *testing.T) {
 			})
 		}
 	}
+}
+
+// renamed is fields with field by its other name in Meta's docs (reply.FieldAliases); nil when
+// it has none.
+func renamed(fields []string, field string) []string {
+	alias := reply.FieldAliases[field]
+	if alias == "" {
+		return nil
+	}
+	out := slices.Clone(fields)
+	out[slices.Index(out, field)] = alias
+	return out
 }
 
 // one is the only element of bodies, nil when there is none.

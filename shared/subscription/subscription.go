@@ -1,7 +1,9 @@
 // Package subscription subscribes an account's webhook fields as Meta lets it: a field Meta
-// refuses (code 100 naming it, reply.FieldRefusedError) is left out and the others subscribed
-// again, so one name that Meta's docs and ours disagree on (messaging_reactions, or Meta's
-// message_reactions) never costs the account every field. `replywindow subscribe` and the
+// refuses (code 100 naming it, reply.FieldRefusedError) is asked again by its other name in
+// Meta's docs (reply.FieldAliases: message_reactions for messaging_reactions,
+// messaging_referrals for messaging_referral), or else left out and the others subscribed again,
+// so one name that Meta's docs and ours disagree on never costs the account the field, nor every
+// field. `replywindow subscribe` and the
 // sweeper's subscription check both subscribe through it.
 package subscription
 
@@ -27,8 +29,9 @@ type Result struct {
 }
 
 // Subscribe subscribes the account to fields (every field replywindow handles when none). Each
-// field Meta refuses costs one more call, without it; any other error ends it. An error after a
-// refusal still reports the refused fields in the result.
+// field Meta refuses costs one more call, with its other name in its place when it has one not
+// yet asked, else without it; any other error ends it. An error after a refusal still reports the
+// refused fields in the result.
 func Subscribe(ctx context.Context, s Subscriber, a reply.Account, token string, fields []string) (Result, error) {
 	left := slices.Clone(fields)
 	if len(left) == 0 {
@@ -46,6 +49,10 @@ func Subscribe(ctx context.Context, s Subscriber, a reply.Account, token string,
 			return res, err
 		}
 		res.Refused = append(res.Refused, fe.Field)
+		if alias := reply.FieldAliases[fe.Field]; alias != "" && !slices.Contains(left, alias) && !slices.Contains(res.Refused, alias) {
+			left[slices.Index(left, fe.Field)] = alias // the other reading of Meta's docs
+			continue
+		}
 		left = slices.DeleteFunc(left, func(f string) bool { return f == fe.Field })
 		if len(left) == 0 {
 			return res, fmt.Errorf("every field asked was refused by Meta (%s): %w", strings.Join(res.Refused, ", "), err)

@@ -19,14 +19,23 @@ const (
 	igToken = "IGAAT-sandbox-subscription"
 )
 
-// TestSubscribe: against the sandbox (our Meta) in both readings of the reactions field, a field
-// Meta refuses is left out and the rest subscribed; a typo is refused the same way; every field
-// refused, or a refusal that is not about a field, is an error with nothing subscribed.
+// TestSubscribe: against the sandbox (our Meta) in every reading of the reactions and referrals
+// fields' names, a field Meta refuses is asked again by its other name, and left out (the rest
+// subscribed) when Meta takes neither; a typo is refused the same way; every field refused, or a
+// refusal that is not about a field, is an error with nothing subscribed.
 func TestSubscribe(t *testing.T) {
 	all := reply.WebhookFields
 	without := func(fs ...string) []string {
 		return slices.DeleteFunc(slices.Clone(all), func(f string) bool { return slices.Contains(fs, f) })
 	}
+	renamed := func(fs ...string) []string { // all, each of fs by its other name
+		out := slices.Clone(all)
+		for _, f := range fs {
+			out[slices.Index(out, f)] = reply.FieldAliases[f]
+		}
+		return out
+	}
+	refuse := func(fs ...string) []sandbox.Option { return []sandbox.Option{sandbox.WithRefusedFields(fs...)} }
 	tests := []struct {
 		name    string
 		opts    []sandbox.Option
@@ -37,12 +46,18 @@ func TestSubscribe(t *testing.T) {
 		err     string // part of the error; "" for none
 	}{
 		{name: "Meta takes messaging_reactions (design.md's reading)", want: all},
-		{name: "Meta knows only message_reactions (its fields page's reading)", opts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions)},
-			want: without(reply.FieldReactions), refused: []string{reply.FieldReactions}},
-		{name: "the other name, when Meta takes it", fields: []string{"comments", "message_reactions"}, opts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions)},
+		{name: "Meta knows only message_reactions (its fields page's reading)", opts: refuse(reply.FieldReactions),
+			want: renamed(reply.FieldReactions), refused: []string{reply.FieldReactions}},
+		{name: "Meta knows only messaging_referrals (Messenger's reading)", opts: refuse(reply.FieldReferrals),
+			want: renamed(reply.FieldReferrals), refused: []string{reply.FieldReferrals}},
+		{name: "the other name, when Meta takes it", fields: []string{"comments", "message_reactions"}, opts: refuse(reply.FieldReactions),
 			want: []string{"comments", "message_reactions"}},
-		{name: "two refused", opts: []sandbox.Option{sandbox.WithRefusedFields(reply.FieldReactions, reply.FieldReferrals)},
-			want: without(reply.FieldReactions, reply.FieldReferrals), refused: []string{reply.FieldReactions, reply.FieldReferrals}},
+		{name: "the other name asked, and refused", fields: []string{"comments", "message_reactions"}, opts: refuse("message_reactions"),
+			want: []string{"comments", reply.FieldReactions}, refused: []string{"message_reactions"}},
+		{name: "both names of two fields refused", opts: refuse(reply.FieldReactions, "message_reactions", reply.FieldReferrals, "messaging_referrals"),
+			want: without(reply.FieldReactions, reply.FieldReferrals), refused: []string{reply.FieldReactions, "message_reactions", reply.FieldReferrals, "messaging_referrals"}},
+		{name: "both names asked, one refused", fields: []string{"comments", reply.FieldReactions, "message_reactions"}, opts: refuse(reply.FieldReactions),
+			want: []string{"comments", "message_reactions"}, refused: []string{reply.FieldReactions}},
 		{name: "a typo", fields: []string{"comments", "comment", "messages"}, want: []string{"comments", "messages"}, refused: []string{"comment"}},
 		{name: "every field refused", fields: []string{"comment", "mesages"}, refused: []string{"comment", "mesages"}, err: "every field asked was refused by Meta (comment, mesages)"},
 		{name: "a refused token is no field's", token: "IGAAT-wrong", err: "code 190"},
