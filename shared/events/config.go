@@ -29,13 +29,21 @@ const DrainGrace = time.Minute
 // DrainLimit is how many records' events one sweep publishes at most.
 const DrainLimit = 500
 
-// busName: an EventBridge bus name (the template's is the stack's name and "-events") or ARN.
-var busName = regexp.MustCompile(`^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/)?[A-Za-z0-9._/-]{1,256}$`)
+// busName: an EventBridge bus name (the template's is the stack's name and "-events") or ARN;
+// the name's 256 characters at most are checked apart (validBusName), since a {1,256} in the
+// pattern compiles 256 copies of the class, 2 ms and 180 KB at every cold start.
+var busName = regexp.MustCompile(`^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/)?([A-Za-z0-9._/-]+)$`)
+
+// validBusName reports whether s is a bus name or ARN.
+func validBusName(s string) bool {
+	m := busName.FindStringSubmatch(s)
+	return m != nil && len(m[2]) <= 256
+}
 
 // LoadConfig reads Env through getenv.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{BusName: getenv("EVENT_BUS_NAME"), PutTimeout: PutTimeout}
-	if c.BusName != "" && !busName.MatchString(c.BusName) {
+	if c.BusName != "" && !validBusName(c.BusName) {
 		return Config{}, fmt.Errorf("EVENT_BUS_NAME %q is not an event bus name or ARN", c.BusName)
 	}
 	if v := getenv("EVENT_PUT_TIMEOUT"); v != "" {

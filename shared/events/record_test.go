@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,6 +137,9 @@ func TestLoadConfig(t *testing.T) {
 		{"prod-events", "", true, events.PutTimeout, false},
 		{"arn:aws:events:eu-west-1:123456789012:event-bus/prod-events", "3s", true, 3 * time.Second, false},
 		{"prod events", "", false, 0, true},
+		{strings.Repeat("b", 256), "", true, events.PutTimeout, false},
+		{strings.Repeat("b", 257), "", false, 0, true},
+		{"arn:aws:events:eu-west-1:123456789012:event-bus/" + strings.Repeat("b", 257), "", false, 0, true},
 		{"prod-events", "1 second", false, 0, true},
 		{"prod-events", "1m", false, 0, true},
 	}

@@ -6,8 +6,6 @@ import (
 	"net/mail"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // ErrInvalid is an answer that is not a valid address or number of the kind asked for. Its
@@ -91,55 +89,6 @@ func checkDomain(d string) error {
 	}
 	if len(tld) < 2 {
 		return fmt.Errorf("%w: email: the top-level domain is one letter", ErrInvalid)
-	}
-	return nil
-}
-
-// CheckPhone is the number in answer in E.164 ("+4915123456789"). A number without a leading +
-// is read as one of region's (its trunk and international prefixes included: 0151..., 0044...). Only the characters people type in a number are allowed
-// (digits, spaces, + - . / ( )): the library would also read other scripts' digits and letters
-// (vanity numbers), which a person answering with their own number does not type.
-func CheckPhone(answer, region string) (string, error) {
-	s, err := plain(answer, MaxPhoneBytes)
-	if err != nil {
-		return "", err
-	}
-	digits := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == ' ' || c == '+' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')':
-		default:
-			return "", fmt.Errorf("%w: phone: only digits, spaces and + - . / ( )", ErrInvalid)
-		}
-	}
-	if digits < 4 {
-		return "", fmt.Errorf("%w: phone: too few digits", ErrInvalid)
-	}
-	if strings.LastIndexByte(s, '+') > 0 {
-		return "", fmt.Errorf("%w: phone: + only in front", ErrInvalid)
-	}
-	if !strings.HasPrefix(s, "+") {
-		if err := CheckRegion(region); err != nil {
-			return "", err
-		}
-	}
-	n, err := phonenumbers.Parse(s, strings.ToUpper(region))
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", fmt.Errorf("%w: phone: not a valid number (default region %q)", ErrInvalid, region)
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
-}
-
-// CheckRegion checks a default region for phone numbers: an ISO 3166 alpha-2 code the number
-// library knows ("US", "DE").
-func CheckRegion(region string) error {
-	if region == "" {
-		return fmt.Errorf("%w: phone: no country code, and the account sets no phone_region", ErrInvalid)
-	}
-	if _, ok := phonenumbers.GetSupportedRegions()[strings.ToUpper(region)]; !ok || len(region) != 2 {
-		return fmt.Errorf("phone_region %q: not a region code the number library knows (ISO 3166 alpha-2, e.g. US, DE)", region)
 	}
 	return nil
 }

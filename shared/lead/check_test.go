@@ -3,6 +3,7 @@ package lead
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -119,4 +120,27 @@ func TestCheckRegion(t *testing.T) {
 			t.Errorf("CheckRegion(%q) = %v, want ok %v", region, err, ok)
 		}
 	}
+}
+
+// TestCheckPhoneConcurrent: the phone plan is read and each region's patterns compiled on first
+// use, by whichever of several goroutines gets there first (go test -race).
+func TestCheckPhoneConcurrent(t *testing.T) {
+	answers := []struct{ answer, region, want string }{
+		{"021 123 4567", "NZ", "+64211234567"},
+		{"071 123 4567", "ZA", "+27711234567"},
+		{"+61 412 345 678", "", "+61412345678"},
+		{"0412 345 678", "AU", "+61412345678"},
+	}
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := answers[i%len(answers)]
+			if got, err := CheckPhone(a.answer, a.region); err != nil || got != a.want {
+				t.Errorf("CheckPhone(%q, %q) = %q, %v; want %q", a.answer, a.region, got, err, a.want)
+			}
+		}()
+	}
+	wg.Wait()
 }
