@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/replywindow/replywindow/shared/awsenv"
 	"github.com/replywindow/replywindow/shared/dynamo"
@@ -47,7 +46,7 @@ func main() {
 	metrics := telemetry.NewMetrics("replier").In(os.Getenv(telemetry.NamespaceEnv))
 	var store reply.Store = table
 	if ecfg.On() { // each SENT, FAILED or AMBIGUOUS record puts its event on the stack's bus
-		bus := eventbridge.New(awseb.NewFromConfig(aws), ecfg.BusName)
+		bus := eventbridge.New(eventbridge.NewClient(aws), ecfg.BusName)
 		store = &events.OutboxStore{Store: table, Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log,
 			Timeout: ecfg.PutTimeout}
 	}

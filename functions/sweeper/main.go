@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/replywindow/replywindow/shared/awsenv"
@@ -69,7 +68,7 @@ func main() {
 	var store reply.Store = table
 	var drain *events.Drain
 	if ecfg.On() { // records the sweeper ends AMBIGUOUS carry their events; the drain publishes what a put left behind
-		bus := eventbridge.New(awseb.NewFromConfig(aws), ecfg.BusName)
+		bus := eventbridge.New(eventbridge.NewClient(aws), ecfg.BusName)
 		store = &events.OutboxStore{Store: table, Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log,
 			Timeout: ecfg.PutTimeout}
 		drain = &events.Drain{Outbox: table, Bus: bus, Clock: reply.SystemClock{}, Metrics: metrics, Log: log, Grace: events.DrainGrace, Limit: events.DrainLimit}

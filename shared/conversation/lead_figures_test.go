@@ -83,7 +83,7 @@ func leadFigures(t *testing.T, eventsOn bool) [3][4]int {
 	bus := &eventstest.Counting{}
 	if eventsOn {
 		l := eventstest.Listen(t)
-		bus.API = l.EB
+		bus.API = l.Put
 		through = &events.OutboxStore{Store: store, Outbox: store, Bus: eventbridge.New(bus, l.Bus), Clock: clock,
 			Metrics: telemetry.NewMetrics("replier"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: 30 * time.Second}
 	}

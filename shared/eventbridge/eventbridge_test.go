@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-
 	"github.com/replywindow/replywindow/shared/awstest"
 	"github.com/replywindow/replywindow/shared/eventbridge"
 	"github.com/replywindow/replywindow/shared/events"
@@ -39,7 +35,7 @@ func decode(t *testing.T, raw []byte) envelope {
 // Each kind goes out exactly as documented: its detail as the code made it, matching its schema.
 func TestPutEveryKind(t *testing.T) {
 	l := eventstest.Listen(t)
-	bus := eventbridge.New(l.EB, l.Bus)
+	bus := eventbridge.New(l.Put, l.Bus)
 	all := eventstest.All()
 	if err := bus.Put(awstest.Context(t), all); err != nil {
 		t.Fatal(err)
@@ -80,7 +76,7 @@ func TestPutEveryKind(t *testing.T) {
 // An event too large for EventBridge is refused by itself; the others of the put go out.
 func TestPutRefusesOnlyTheOversized(t *testing.T) {
 	l := eventstest.Listen(t)
-	bus := eventbridge.New(l.EB, l.Bus)
+	bus := eventbridge.New(l.Put, l.Bus)
 	big := eventstest.All()[5]
 	big.Detail.Value = strings.Repeat("a", eventbridge.MaxEntrySize)
 	evs := []events.Event{eventstest.All()[0], big, eventstest.All()[6]}
@@ -104,20 +100,18 @@ type fakeAPI struct {
 	calls int
 }
 
-func (f *fakeAPI) PutEvents(_ context.Context, in *awseb.PutEventsInput, _ ...func(*awseb.Options)) (*awseb.PutEventsOutput, error) {
+func (f *fakeAPI) PutEvents(_ context.Context, entries []eventbridge.Entry) ([]eventbridge.Result, error) {
 	f.calls++
 	if f.err != nil {
 		return nil, f.err
 	}
-	out := &awseb.PutEventsOutput{}
-	for i := range in.Entries {
-		var e ebtypes.PutEventsResultEntry
+	var out []eventbridge.Result
+	for i := range entries {
+		r := eventbridge.Result{EventID: "x"}
 		if f.codes[i] != "" {
-			e.ErrorCode, e.ErrorMessage = aws.String(f.codes[i]), aws.String("Rate exceeded")
-		} else {
-			e.EventId = aws.String("x")
+			r = eventbridge.Result{ErrorCode: f.codes[i], ErrorMessage: "Rate exceeded"}
 		}
-		out.Entries = append(out.Entries, e)
+		out = append(out, r)
 	}
 	return out, nil
 }

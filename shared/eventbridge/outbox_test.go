@@ -56,7 +56,7 @@ func newStack(t *testing.T) *stack {
 	}
 	s := &stack{Listener: l, clock: memory.NewClock(time.Now().UTC()), metrics: telemetry.NewMetrics("test")}
 	s.table = dynamo.New(api, name, dynamo.WithClock(s.clock))
-	s.bus = &switchBus{Bus: eventbridge.New(l.EB, l.Bus)}
+	s.bus = &switchBus{Bus: eventbridge.New(l.Put, l.Bus)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s.outbox = &events.OutboxStore{Store: s.table, Outbox: s.table, Bus: s.bus, Clock: s.clock, Metrics: s.metrics, Log: log,
 		Timeout: 30 * time.Second} // moto on a busy machine: a put that times out is a duplicate, tested apart
@@ -217,7 +217,7 @@ func TestRequestsPerSentReply(t *testing.T) {
 	measure := func(on bool, comment string) (map[string]int, int) {
 		table := &countingTable{Client: api, writes: map[string]int{}}
 		store := dynamo.New(table, name, dynamo.WithClock(clock))
-		bus := &eventstest.Counting{API: l.EB}
+		bus := &eventstest.Counting{API: l.Put}
 		var s reply.Replies = store
 		if on {
 			s = &events.OutboxStore{Store: store, Outbox: store, Bus: eventbridge.New(bus, l.Bus), Clock: clock, Metrics: telemetry.NewMetrics("test"), Log: log,

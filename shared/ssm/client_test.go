@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/replywindow/replywindow/shared/awsjson"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -59,7 +60,7 @@ func testClient(t *testing.T, answers ...answer) (*Client, *fakeSSM) {
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "session-token"),
 		BaseEndpoint: aws.String(srv.URL),
 	}, func(string) string { return "" })
-	c.backoff = time.Millisecond
+	c.json.Backoff = time.Millisecond
 	return c, f
 }
 
@@ -179,7 +180,7 @@ func TestClientDeleteNotFound(t *testing.T) {
 
 func TestClientStopsWithItsContext(t *testing.T) {
 	c, f := testClient(t, throttled)
-	c.backoff = time.Hour
+	c.json.Backoff = time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := c.GetParameter(ctx, "/p")
@@ -215,7 +216,7 @@ func TestEndpoint(t *testing.T) {
 			if tt.base != "" {
 				cfg.BaseEndpoint = aws.String(tt.base)
 			}
-			if got := endpoint(cfg, func(k string) string { return tt.env[k] }); got != tt.want {
+			if got := awsjson.Endpoint(cfg, service, func(k string) string { return tt.env[k] }); got != tt.want {
 				t.Errorf("endpoint = %q, want %q", got, tt.want)
 			}
 		})

@@ -11,13 +11,15 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/replywindow/replywindow/shared/awstest"
+	"github.com/replywindow/replywindow/shared/eventbridge"
 )
 
 // Listener is an event bus on moto with a rule that sends every replywindow event to an SQS
 // queue, as a user's own code would read them (README "Events out").
 type Listener struct {
 	Bus   string
-	EB    *awseb.Client
+	EB    *awseb.Client       // the SDK's client, to set the bus and its rule up
+	Put   *eventbridge.Client // the functions' client, to put events
 	SQS   *awssqs.Client
 	Queue string
 }
@@ -27,7 +29,7 @@ func Listen(t testing.TB) *Listener {
 	t.Helper()
 	cfg := awstest.Config(t)
 	ctx := awstest.Context(t)
-	l := &Listener{Bus: awstest.Name(t, "bus"), EB: awseb.NewFromConfig(cfg), SQS: awssqs.NewFromConfig(cfg)}
+	l := &Listener{Bus: awstest.Name(t, "bus"), EB: awseb.NewFromConfig(cfg), Put: eventbridge.NewClient(cfg), SQS: awssqs.NewFromConfig(cfg)}
 	l.Queue = awstest.Queue(t, l.SQS, "events")
 	arn, err := l.SQS.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{QueueUrl: &l.Queue,
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
@@ -70,16 +72,14 @@ func (l *Listener) Received(t testing.TB) [][]byte {
 	}
 }
 
-// Counting is EventBridge's PutEvents through api, counted: what the figure tests report.
+// Counting is EventBridge's PutEvents through API, counted: what the figure tests report.
 type Counting struct {
-	API interface {
-		PutEvents(context.Context, *awseb.PutEventsInput, ...func(*awseb.Options)) (*awseb.PutEventsOutput, error)
-	}
+	API   eventbridge.API
 	Calls int
 }
 
 // PutEvents counts the call and makes it.
-func (c *Counting) PutEvents(ctx context.Context, in *awseb.PutEventsInput, o ...func(*awseb.Options)) (*awseb.PutEventsOutput, error) {
+func (c *Counting) PutEvents(ctx context.Context, entries []eventbridge.Entry) ([]eventbridge.Result, error) {
 	c.Calls++
-	return c.API.PutEvents(ctx, in, o...)
+	return c.API.PutEvents(ctx, entries)
 }
