@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/replywindow/replywindow/shared/awsjson"
 	"github.com/replywindow/replywindow/shared/reply"
 )
 
@@ -175,50 +174,5 @@ func TestClientDeleteNotFound(t *testing.T) {
 	c, _ := testClient(t, notFound)
 	if err := c.DeleteParameter(context.Background(), "/gone"); !errors.Is(err, reply.ErrNotFound) {
 		t.Errorf("DeleteParameter = %v, want reply.ErrNotFound", err)
-	}
-}
-
-func TestClientStopsWithItsContext(t *testing.T) {
-	c, f := testClient(t, throttled)
-	c.json.Backoff = time.Hour
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err := c.GetParameter(ctx, "/p")
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "ThrottlingException") {
-		t.Errorf("error = %v, want the deadline and the last answer", err)
-	}
-	if len(f.reqs) != 1 {
-		t.Errorf("%d requests, want 1", len(f.reqs))
-	}
-}
-
-func TestEndpoint(t *testing.T) {
-	tests := []struct {
-		name string
-		base string
-		env  map[string]string
-		reg  string
-		want string
-	}{
-		{name: "regional", reg: "us-east-1", want: "https://ssm.us-east-1.amazonaws.com"},
-		{name: "china", reg: "cn-north-1", want: "https://ssm.cn-north-1.amazonaws.com.cn"},
-		{name: "the global variable", reg: "us-east-1", env: map[string]string{"AWS_ENDPOINT_URL": "http://moto:5000"}, want: "http://moto:5000"},
-		{name: "the service's variable first", reg: "us-east-1",
-			env: map[string]string{"AWS_ENDPOINT_URL": "http://all:1", "AWS_ENDPOINT_URL_SSM": "http://ssm:2"}, want: "http://ssm:2"},
-		{name: "the config's base endpoint over the global variable", base: "http://cfg:3", reg: "us-east-1",
-			env: map[string]string{"AWS_ENDPOINT_URL": "http://all:1"}, want: "http://cfg:3"},
-		{name: "variables ignored when told", reg: "us-east-1",
-			env: map[string]string{"AWS_ENDPOINT_URL_SSM": "http://ssm:2", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, want: "https://ssm.us-east-1.amazonaws.com"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := aws.Config{Region: tt.reg}
-			if tt.base != "" {
-				cfg.BaseEndpoint = aws.String(tt.base)
-			}
-			if got := awsjson.Endpoint(cfg, service, func(k string) string { return tt.env[k] }); got != tt.want {
-				t.Errorf("endpoint = %q, want %q", got, tt.want)
-			}
-		})
 	}
 }
