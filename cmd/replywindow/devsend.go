@@ -114,15 +114,8 @@ func runDevFollow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	body, _ := json.Marshal(sandbox.Action{AccountID: *account, PersonID: *person})
-	_, err := devPost[sandbox.Hook](ctx, strings.TrimRight(*sbx, "/")+"/_sandbox/people/"+action, body)
-	var refused *devRefusal
-	switch {
-	case errors.As(err, &refused):
-		fmt.Fprintf(stderr, "dev follow: the sandbox refused it: %s\n", refused.msg)
-		return exitFail
-	case err != nil:
-		fmt.Fprintf(stderr, "dev follow: sandbox %s (is replywindow dev running? --sandbox): %v\n", *sbx, err)
+	if _, err := devAct(ctx, *sbx, action, sandbox.Action{AccountID: *account, PersonID: *person}); err != nil {
+		fmt.Fprintf(stderr, "dev follow: %v\n", err)
 		return exitFail
 	}
 	fmt.Fprintf(stdout, "person %s %s account %s (Meta posts no webhook for it: a follow gate sees it on the next tap)\n", *person, done, *account)
@@ -132,14 +125,9 @@ func runDevFollow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // devSend asks the sandbox for the person's action's webhook and posts it signed; status is 0
 // when Meta would post nothing. id is the message's mid, or the new comment's id.
 func devSend(ctx context.Context, sbx, hook, action string, a sandbox.Action, secret string) (status int, id string, err error) {
-	body, _ := json.Marshal(a)
-	h, err := devPost[sandbox.Hook](ctx, strings.TrimRight(sbx, "/")+"/_sandbox/people/"+action, body)
-	var refused *devRefusal
-	switch {
-	case errors.As(err, &refused):
-		return 0, "", fmt.Errorf("the sandbox refused it: %s", refused.msg) // it runs: no hint about starting it
-	case err != nil:
-		return 0, "", fmt.Errorf("sandbox %s (is replywindow dev running? --sandbox): %w", sbx, err)
+	h, err := devAct(ctx, sbx, action, a)
+	if err != nil {
+		return 0, "", err
 	}
 	id = cmp.Or(h.CommentID, h.MID)
 	if h.Body == "" {
@@ -157,6 +145,21 @@ func devSend(ctx context.Context, sbx, hook, action string, a sandbox.Action, se
 	}
 	resp.Body.Close()
 	return resp.StatusCode, id, nil
+}
+
+// devAct has the sandbox's person do action, answering the webhook Meta would post; the error
+// says whether the sandbox refused the action or could not be reached.
+func devAct(ctx context.Context, sbx, action string, a sandbox.Action) (sandbox.Hook, error) {
+	body, _ := json.Marshal(a)
+	h, err := devPost[sandbox.Hook](ctx, strings.TrimRight(sbx, "/")+"/_sandbox/people/"+action, body)
+	var refused *devRefusal
+	switch {
+	case errors.As(err, &refused):
+		return h, fmt.Errorf("the sandbox refused it: %s", refused.msg) // it runs: no hint about starting it
+	case err != nil:
+		return h, fmt.Errorf("sandbox %s (is replywindow dev running? --sandbox): %w", sbx, err)
+	}
+	return h, nil
 }
 
 // devPost posts body and decodes a 200's JSON answer into T.

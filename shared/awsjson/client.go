@@ -132,7 +132,7 @@ func (e *APIError) retryable() bool {
 // throttling, 5xx and failed exchanges with exponential backoff and full jitter. Only
 // operations that may be made twice belong here: an attempt whose answer was lost is made again.
 func (c *Client) Call(ctx context.Context, op string, in, out any) error {
-	name := strings.ToLower(c.svc.Signing) + " " + op
+	name := c.svc.Signing + " " + op
 	body, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", name, err)

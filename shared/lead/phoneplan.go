@@ -200,7 +200,7 @@ func (p *plan) main(code string) *planRegion {
 // valid.
 func (p *plan) e164(digits string, plus bool, region string) (string, bool) {
 	var def *planRegion
-	if r := p.regions[region]; r != nil && !strings.HasPrefix(region, "001") {
+	if r := p.regions[region]; r != nil { // a region code: non-geographic entities are keyed "001:" + code
 		def = r.compiled()
 	}
 	// maybeExtractCountryCode
